@@ -1,0 +1,97 @@
+# unionshim: a plain Makefile. `make` builds build/libunionshim.so and the
+# tools; `make check` runs every test; `make install` honours PREFIX/DESTDIR.
+# WERROR=1 (set by CI) turns warnings into errors; SANITIZE=1 builds the
+# tools and unit tests with ASan/UBSan.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib/unionshim
+DESTDIR ?=
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wpointer-arith -Wcast-align -Wwrite-strings -Wundef \
+	-Wvla -Wno-missing-field-initializers
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+ifeq ($(SANITIZE),1)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+endif
+CPPFLAGS += -D_GNU_SOURCE -Iinclude
+ALL_CFLAGS = $(CPPFLAGS) $(WARN) $(CFLAGS) -std=gnu11 -fPIC
+
+B ?= build
+CORE_SRC := $(wildcard shim/core/*.c)
+SHIM_SRC := $(wildcard shim/*.c shim/wrap/*.c shim/libc/*.c)
+CORE_SHIM_OBJ := $(CORE_SRC:%.c=$(B)/preload/%.o)
+SHIM_OBJ := $(SHIM_SRC:%.c=$(B)/preload/%.o)
+CORE_OBJ := $(CORE_SRC:%.c=$(B)/plain/%.o)
+HDRS := $(wildcard include/unionshim/*.h shim/*.h shim/core/*.h shim/wrap/*.h shim/libc/*.h) shim/wrapfuncs.def
+
+UNIT_SRC := $(wildcard tests/unit/*.c)
+PROBE_SRC := $(wildcard tests/probes/*.c)
+PROBES := $(PROBE_SRC:tests/probes/%.c=$(B)/probes/%)
+TOOLS := $(B)/unionrun
+
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
+
+.PHONY: all check unit bats probes install uninstall clean bench
+all: $(B)/libunionshim.so $(TOOLS) $(PROBES)
+
+$(B)/preload/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DUNIONSHIM_PRELOAD -fvisibility=hidden -ftls-model=initial-exec -c $< -o $@
+
+$(B)/plain/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -c $< -o $@
+
+# The export list comes from the same table as the real-function pointers.
+$(B)/exports.map: shim/wrapfuncs.def
+	@mkdir -p $(@D)
+	{ echo '{ global:'; \
+	  printf '#define WRAP(r, n, p) n;\n#define OWN(n) n;\n#define REAL(r, n, p)\n#include "wrapfuncs.def"\n' \
+	    | $(CC) -E -P -Ishim - | tr -s ' ;' '\n' | grep -v '^$$' | sed 's/$$/;/'; \
+	  echo 'local: *; };'; } > $@.tmp && mv $@.tmp $@
+
+$(B)/libunionshim.so: $(CORE_SHIM_OBJ) $(SHIM_OBJ) $(B)/exports.map
+	$(CC) -shared -o $@ $(CORE_SHIM_OBJ) $(SHIM_OBJ) -Wl,--version-script=$(B)/exports.map \
+		-Wl,-z,now -Wl,-z,relro -ldl -lpthread -lunwind
+
+$(B)/libuscore.a: $(CORE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/unionrun: tools/unionrun.c $(B)/libuscore.a $(HDRS)
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ tools/unionrun.c $(B)/libuscore.a
+
+$(B)/probes/%: tests/probes/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $<
+
+$(B)/unit-tests: $(UNIT_SRC) $(B)/libuscore.a $(HDRS)
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -Ishim/core -o $@ $(UNIT_SRC) $(B)/libuscore.a $(CHECK_LIBS)
+
+unit: $(B)/unit-tests
+	$(B)/unit-tests
+
+bats: all
+	UNIONSHIM_BUILD=$(abspath $(B)) bats tests/bats
+
+check: all unit bats
+
+bench: all
+	tests/bench/run
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
+	install -m 755 $(B)/libunionshim.so $(DESTDIR)$(LIBDIR)/libunionshim.so
+	install -m 755 $(B)/unionrun $(DESTDIR)$(BINDIR)/unionrun
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libunionshim.so $(DESTDIR)$(BINDIR)/unionrun
+	-rmdir $(DESTDIR)$(LIBDIR)
+
+clean:
+	rm -rf $(B)

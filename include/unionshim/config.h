@@ -1,0 +1,58 @@
+/* config.h: the table of mounts, parsed from overlayfs-style option strings.
+ *
+ * One mount is "target=DIR,lowerdir=TOP:...:BOTTOM[,upperdir=DIR,workdir=DIR]";
+ * several are joined with ';'. A backslash escapes ',', ':', ';' or '\'
+ * inside a path, as overlayfs escapes ',' and ':'. Parsing is split from
+ * validation so that the grammar can be tested without a filesystem. */
+#ifndef UNIONSHIM_CONFIG_H
+#define UNIONSHIM_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define US_MAX_LAYERS 64 /* a layer set is a uint64_t bit mask */
+#define US_MAX_MOUNTS 16
+
+/* The environment variables the shim reads (see README). */
+#define US_ENV_MOUNTS "UNIONSHIM_MOUNTS"
+#define US_ENV_CWD "UNIONSHIM_CWD"
+#define US_ENV_ALLOW "UNIONSHIM_ALLOW_UNFOLLOWED"
+#define US_ENV_TRACE "UNIONSHIM_TRACE"
+
+struct us_layer {
+	char *path; /* canonical, no trailing slash */
+	size_t len;
+};
+
+struct us_mount {
+	char *target; /* canonical, no trailing slash, never "/" */
+	size_t target_len;
+	char *work;   /* NULL for a read-only union */
+	int has_upper; /* layers[0] is the upper dir */
+	int nlayers;  /* upper (if any) then lowers, topmost first */
+	struct us_layer layers[US_MAX_LAYERS];
+	uint64_t root_dirs; /* layers whose root joins the merged root */
+};
+
+struct us_config {
+	int nmounts;
+	struct us_mount mounts[US_MAX_MOUNTS];
+};
+
+/* Parse SPEC into CFG without touching the filesystem. Returns 0, or -1 with
+ * a one-line description of what is wrong in ERR. */
+int us_config_parse(const char *spec, struct us_config *cfg, char *err,
+		    size_t errlen);
+
+/* Check every mount against the filesystem and make its paths canonical:
+ * dirs exist, layers do not nest, work dir on the upper's filesystem.
+ * Returns 0, or -1 with ERR filled. */
+int us_config_validate(struct us_config *cfg, char *err, size_t errlen);
+
+/* Render CFG back into the spec grammar (for children and tools). */
+int us_config_format(const struct us_config *cfg, char *out, size_t outlen);
+
+void us_config_free(struct us_config *cfg);
+
+#endif

@@ -1,0 +1,74 @@
+/* lookup.h: resolving a path in the union's namespace.
+ *
+ * The resolver walks an absolute path one component at a time. Inside a
+ * mount each component is found in upper, then each lower in order,
+ * honouring whiteouts and opaque dirs in OCI and overlayfs form; symlinks
+ * found inside a union are followed inside the union namespace; ".." at a
+ * target root leaves the union. Outside every mount the kernel's view is
+ * kept. */
+#ifndef UNIONSHIM_LOOKUP_H
+#define UNIONSHIM_LOOKUP_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "unionshim/config.h"
+
+typedef uint64_t us_layermask;
+
+/* One object of a union, as found by lookup. */
+struct us_node {
+	int layer;         /* index into mount->layers of the winning entry */
+	mode_t mode;       /* its st_mode (type and permission bits) */
+	us_layermask dirs; /* for a dir: the layers that merge into it */
+};
+
+enum us_where {
+	US_OUTSIDE = 0, /* path names the real filesystem: use it as is */
+	US_INSIDE = 1,  /* path is a union path inside mount m */
+};
+
+/* Resolver flags. */
+#define US_LOOKUP_NOFOLLOW 1u /* do not follow a final symlink */
+
+struct us_resolved {
+	enum us_where where;
+	const struct us_mount *m;
+	char path[PATH_MAX];   /* union path (inside) or real path (outside) */
+	int err;               /* 0, or the errno of a failed final lookup */
+	int parent_ok;         /* inside, err == ENOENT: parent dir exists */
+	struct us_node node;   /* inside, err == 0: the object */
+	struct us_node parent; /* inside, parent_ok or err == 0: its dir */
+};
+
+/* Resolve ABSPATH (absolute, not necessarily normal). Returns 0 with R
+ * filled (R->err tells whether the final object exists), or -1 with errno
+ * for errors met before the final component (ENOENT, ENOTDIR, ELOOP,
+ * ENAMETOOLONG, EACCES, ...). */
+int us_resolve(const struct us_config *cfg, const char *abspath,
+	       unsigned flags, struct us_resolved *r);
+
+/* Does a lexical walk of ABSPATH ever stand inside a mount target? When it
+ * does not, the path is the kernel's business and is passed on unchanged. */
+int us_touches_union(const struct us_config *cfg, const char *abspath);
+
+/* The mount whose target is PATH or an ancestor of PATH, or NULL. */
+const struct us_mount *us_mount_of(const struct us_config *cfg,
+				   const char *path);
+
+/* The real path of union path UPATH in layer LAYER of M. */
+int us_layer_path(const struct us_mount *m, int layer, const char *upath,
+		  char *out, size_t outlen);
+
+/* Look NAME up in the union dir UPATH (node DIR). 0, or an errno value. */
+int us_lookup_child(const struct us_mount *m, const char *upath,
+		    const struct us_node *dir, const char *name,
+		    struct us_node *child);
+
+/* Real path (in the real filesystem) → union path, when it lies in a layer
+ * of some mount. Returns 1 and fills OUT/M, 0 when it is no layer's. */
+int us_revmap(const struct us_config *cfg, const char *real, char *out,
+	      size_t outlen, const struct us_mount **m);
+
+#endif

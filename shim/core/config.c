@@ -1,0 +1,372 @@
+/* config.c: parse, validate and render the table of mounts.
+ *
+ * Rules: a spec that is not understood whole is refused whole. Validation
+ * makes every path canonical (so that lookup can compare strings) and
+ * refuses layouts where a write through the union could land in a lower
+ * dir: an upper or work dir inside a lower, or a lower inside either. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sys.h"
+#include "unionshim/config.h"
+#include "unionshim/path.h"
+#include "layer.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Copy the next field of *S up to an unescaped SEP (or end) into a fresh
+ * string, removing escapes unless KEEP; advance *S past the separator. */
+static char *split_field(const char **s, char sep, int keep)
+{
+	const char *p = *s;
+	size_t n = strlen(p);
+	char *out = malloc(n + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (; *p && *p != sep; p++) {
+		if (*p == '\\' && p[1]) {
+			if (keep)
+				*o++ = *p;
+			p++;
+		}
+		*o++ = *p;
+	}
+	*o = '\0';
+	*s = *p ? p + 1 : p;
+	return out;
+}
+
+static char *next_field(const char **s, char sep)
+{
+	return split_field(s, sep, 0);
+}
+
+/* Options that describe what the shim always does; accepted and ignored. */
+static const char *const implied_options[] = {
+	"index=on", "xino=on", "xino=auto", "userxattr", NULL,
+};
+
+static int is_implied(const char *opt)
+{
+	for (int i = 0; implied_options[i]; i++)
+		if (strcmp(opt, implied_options[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int add_layer(struct us_mount *m, char *path, char *err, size_t errlen)
+{
+	if (m->nlayers >= US_MAX_LAYERS) {
+		free(path);
+		return fail(err, errlen, "more than %d layers", US_MAX_LAYERS);
+	}
+	m->layers[m->nlayers].path = path;
+	m->layers[m->nlayers].len = strlen(path);
+	m->nlayers++;
+	return 0;
+}
+
+static int parse_lowers(struct us_mount *m, const char *v, char *err,
+			size_t errlen)
+{
+	while (*v) {
+		char *l = next_field(&v, ':');
+		if (!l)
+			return fail(err, errlen, "out of memory");
+		if (!*l) {
+			free(l);
+			return fail(err, errlen, "lowerdir has an empty entry");
+		}
+		if (add_layer(m, l, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_mount(const char *spec, struct us_mount *m, char *err,
+		       size_t errlen)
+{
+	char *upper = NULL, *lowers = NULL;
+	int rc = 0;
+
+	memset(m, 0, sizeof *m);
+	while (*spec && rc == 0) {
+		char *opt = next_field(&spec, ',');
+		if (!opt)
+			return fail(err, errlen, "out of memory");
+		char *eq = strchr(opt, '=');
+		char **slot = NULL;
+		if (!eq && !*opt) {
+			/* empty option: ",," is tolerated */
+		} else if (is_implied(opt)) {
+			/* matches our fixed behaviour */
+		} else if (!eq) {
+			rc = fail(err, errlen, "unknown option '%s'", opt);
+		} else {
+			*eq = '\0';
+			if (strcmp(opt, "target") == 0)
+				slot = &m->target;
+			else if (strcmp(opt, "lowerdir") == 0)
+				slot = &lowers;
+			else if (strcmp(opt, "upperdir") == 0)
+				slot = &upper;
+			else if (strcmp(opt, "workdir") == 0)
+				slot = &m->work;
+			else
+				rc = fail(err, errlen,
+					  "unknown option '%s' (known: target, "
+					  "lowerdir, upperdir, workdir)",
+					  opt);
+		}
+		if (slot && *slot)
+			rc = fail(err, errlen, "option '%s' given twice", opt);
+		else if (slot && !(*slot = strdup(eq + 1)))
+			rc = fail(err, errlen, "out of memory");
+		else if (slot && !**slot)
+			rc = fail(err, errlen, "option '%s' is empty", opt);
+		free(opt);
+	}
+	if (rc == 0 && !lowers)
+		rc = fail(err, errlen, "a mount needs lowerdir=");
+	if (rc == 0 && !m->target)
+		rc = fail(err, errlen, "a mount needs target=");
+	if (rc == 0 && upper && !m->work)
+		rc = fail(err, errlen, "upperdir needs workdir");
+	if (rc == 0 && !upper && m->work)
+		rc = fail(err, errlen, "workdir needs upperdir");
+	if (rc == 0 && upper) {
+		m->has_upper = 1;
+		rc = add_layer(m, upper, err, errlen);
+		upper = NULL;
+	}
+	if (rc == 0)
+		rc = parse_lowers(m, lowers, err, errlen);
+	free(upper);
+	free(lowers);
+	return rc;
+}
+
+int us_config_parse(const char *spec, struct us_config *cfg, char *err,
+		    size_t errlen)
+{
+	memset(cfg, 0, sizeof *cfg);
+	while (*spec) {
+		char *one = split_field(&spec, ';', 1);
+		if (!one)
+			return fail(err, errlen, "out of memory");
+		int rc = 0;
+		if (*one) {
+			if (cfg->nmounts >= US_MAX_MOUNTS)
+				rc = fail(err, errlen, "more than %d mounts",
+					  US_MAX_MOUNTS);
+			else
+				rc = parse_mount(one,
+						 &cfg->mounts[cfg->nmounts++],
+						 err, errlen);
+		}
+		free(one);
+		if (rc < 0) {
+			us_config_free(cfg);
+			return -1;
+		}
+	}
+	if (cfg->nmounts == 0)
+		return fail(err, errlen, "no mount given");
+	return 0;
+}
+
+/* Replace *P by its canonical form; it must be an existing directory. */
+static int canonical_dir(char **p, const char *what, char *err, size_t errlen)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+
+	if (!SYS(realpath)(*p, buf))
+		return fail(err, errlen, "%s %s: %s", what, *p,
+			    strerror(errno));
+	if (SYS(stat)(buf, &st) < 0)
+		return fail(err, errlen, "%s %s: %s", what, *p,
+			    strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return fail(err, errlen, "%s %s: not a directory", what, *p);
+	char *c = strdup(buf);
+	if (!c)
+		return fail(err, errlen, "out of memory");
+	free(*p);
+	*p = c;
+	return 0;
+}
+
+static int inside(const char *a, const char *b)
+{
+	return us_path_under(a, b, strlen(b));
+}
+
+static int check_layout(const struct us_mount *m, char *err, size_t errlen)
+{
+	const char *upper = m->has_upper ? m->layers[0].path : NULL;
+
+	if (strcmp(m->target, "/") == 0)
+		return fail(err, errlen, "target may not be /");
+	for (int i = m->has_upper; i < m->nlayers; i++) {
+		const char *low = m->layers[i].path;
+		if (upper && inside(upper, low))
+			return fail(err, errlen,
+				    "upperdir %s is inside lowerdir %s", upper,
+				    low);
+		if (upper && inside(low, upper))
+			return fail(err, errlen,
+				    "lowerdir %s is inside upperdir %s", low,
+				    upper);
+		if (m->work && inside(m->work, low))
+			return fail(err, errlen,
+				    "workdir %s is inside lowerdir %s", m->work,
+				    low);
+		if (m->work && inside(low, m->work))
+			return fail(err, errlen,
+				    "lowerdir %s is inside workdir %s", low,
+				    m->work);
+	}
+	if (upper && (inside(upper, m->work) || inside(m->work, upper)))
+		return fail(err, errlen, "upperdir %s and workdir %s overlap",
+			    upper, m->work);
+	if (upper) {
+		struct stat su, sw;
+		if (SYS(stat)(upper, &su) < 0 || SYS(stat)(m->work, &sw) < 0)
+			return fail(err, errlen, "cannot stat upperdir/workdir");
+		if (su.st_dev != sw.st_dev)
+			return fail(err, errlen,
+				    "workdir %s is not on the filesystem of "
+				    "upperdir %s",
+				    m->work, upper);
+	}
+	return 0;
+}
+
+int us_config_validate(struct us_config *cfg, char *err, size_t errlen)
+{
+	for (int k = 0; k < cfg->nmounts; k++) {
+		struct us_mount *m = &cfg->mounts[k];
+		if (canonical_dir(&m->target, "target", err, errlen) < 0)
+			return -1;
+		m->target_len = strlen(m->target);
+		for (int i = 0; i < m->nlayers; i++) {
+			const char *what = (i == 0 && m->has_upper)
+						   ? "upperdir"
+						   : "lowerdir";
+			if (canonical_dir(&m->layers[i].path, what, err,
+					  errlen) < 0)
+				return -1;
+			m->layers[i].len = strlen(m->layers[i].path);
+		}
+		if (m->work && canonical_dir(&m->work, "workdir", err, errlen) < 0)
+			return -1;
+		if (check_layout(m, err, errlen) < 0)
+			return -1;
+		m->root_dirs = 0;
+		for (int i = 0; i < m->nlayers; i++) {
+			m->root_dirs |= (uint64_t)1 << i;
+			if (us_layer_is_opaque(m->layers[i].path))
+				break;
+		}
+	}
+	for (int a = 0; a < cfg->nmounts; a++)
+		for (int b = 0; b < cfg->nmounts; b++)
+			if (a != b && inside(cfg->mounts[a].target,
+					     cfg->mounts[b].target))
+				return fail(err, errlen,
+					    "target %s is inside target %s",
+					    cfg->mounts[a].target,
+					    cfg->mounts[b].target);
+	return 0;
+}
+
+/* Append S to OUT at *POS, escaping the grammar's separators. */
+static int put_escaped(char *out, size_t outlen, size_t *pos, const char *s)
+{
+	for (; *s; s++) {
+		if (strchr(",:;\\", *s)) {
+			if (*pos + 1 >= outlen)
+				return -1;
+			out[(*pos)++] = '\\';
+		}
+		if (*pos + 1 >= outlen)
+			return -1;
+		out[(*pos)++] = *s;
+	}
+	out[*pos] = '\0';
+	return 0;
+}
+
+static int put_raw(char *out, size_t outlen, size_t *pos, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*pos + n + 1 > outlen)
+		return -1;
+	memcpy(out + *pos, s, n + 1);
+	*pos += n;
+	return 0;
+}
+
+int us_config_format(const struct us_config *cfg, char *out, size_t outlen)
+{
+	size_t pos = 0;
+	int bad = 0;
+
+	if (outlen)
+		out[0] = '\0';
+	for (int k = 0; k < cfg->nmounts; k++) {
+		const struct us_mount *m = &cfg->mounts[k];
+		bad |= put_raw(out, outlen, &pos, k ? ";target=" : "target=");
+		bad |= put_escaped(out, outlen, &pos, m->target);
+		bad |= put_raw(out, outlen, &pos, ",lowerdir=");
+		for (int i = m->has_upper; i < m->nlayers; i++) {
+			if (i > m->has_upper)
+				bad |= put_raw(out, outlen, &pos, ":");
+			bad |= put_escaped(out, outlen, &pos,
+					   m->layers[i].path);
+		}
+		if (m->has_upper) {
+			bad |= put_raw(out, outlen, &pos, ",upperdir=");
+			bad |= put_escaped(out, outlen, &pos,
+					   m->layers[0].path);
+			bad |= put_raw(out, outlen, &pos, ",workdir=");
+			bad |= put_escaped(out, outlen, &pos, m->work);
+		}
+	}
+	if (bad) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+void us_config_free(struct us_config *cfg)
+{
+	for (int k = 0; k < cfg->nmounts; k++) {
+		struct us_mount *m = &cfg->mounts[k];
+		free(m->target);
+		free(m->work);
+		for (int i = 0; i < m->nlayers; i++)
+			free(m->layers[i].path);
+	}
+	memset(cfg, 0, sizeof *cfg);
+}

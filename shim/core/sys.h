@@ -1,0 +1,17 @@
+/* sys.h: how core code reaches the kernel.
+ *
+ * The core (config, lookup, dir merge) is compiled twice: into the preload
+ * library, where SYS(fn) is the real libc function behind our wrapper, and
+ * into the tools and unit tests, where it is plain libc. The core never
+ * names a wrapped libc function directly. */
+#ifndef UNIONSHIM_SYS_H
+#define UNIONSHIM_SYS_H
+
+#ifdef UNIONSHIM_PRELOAD
+#include "../real.h"
+#define SYS(fn) US_REAL(fn)
+#else
+#define SYS(fn) fn
+#endif
+
+#endif

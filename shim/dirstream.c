@@ -1,0 +1,93 @@
+/* dirstream.c: registry of merged DIR streams (see dirstream.h). A small
+ * hash table keyed by the DIR pointer, under one mutex held only for the
+ * lookup itself. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dirstream.h"
+
+#define BUCKETS 64
+
+static struct us_dirstream *table[BUCKETS];
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static int table_count; /* read without the lock: a fast "none at all" */
+
+static unsigned bucket(DIR *dir)
+{
+	return (unsigned)(((uintptr_t)dir >> 4) % BUCKETS);
+}
+
+int us_dirstream_attach(DIR *dir, const struct us_mount *m,
+			const char *upath, us_layermask dirs)
+{
+	struct us_dirstream *s = calloc(1, sizeof *s);
+
+	if (!s)
+		return -1;
+	s->dir = dir;
+	s->m = m;
+	s->dirs = dirs;
+	s->upath = strdup(upath);
+	if (!s->upath || us_dir_merge(m, upath, dirs, &s->list) < 0) {
+		int saved = errno;
+		free(s->upath);
+		free(s);
+		errno = saved;
+		return -1;
+	}
+	pthread_mutex_lock(&table_lock);
+	s->next = table[bucket(dir)];
+	table[bucket(dir)] = s;
+	__atomic_add_fetch(&table_count, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&table_lock);
+	return 0;
+}
+
+struct us_dirstream *us_dirstream_find(DIR *dir)
+{
+	struct us_dirstream *s;
+
+	if (!__atomic_load_n(&table_count, __ATOMIC_RELAXED))
+		return NULL;
+	pthread_mutex_lock(&table_lock);
+	for (s = table[bucket(dir)]; s && s->dir != dir; s = s->next)
+		;
+	pthread_mutex_unlock(&table_lock);
+	return s;
+}
+
+void us_dirstream_detach(DIR *dir)
+{
+	struct us_dirstream **pp, *s = NULL;
+
+	pthread_mutex_lock(&table_lock);
+	for (pp = &table[bucket(dir)]; *pp; pp = &(*pp)->next) {
+		if ((*pp)->dir == dir) {
+			s = *pp;
+			*pp = s->next;
+			__atomic_sub_fetch(&table_count, 1, __ATOMIC_RELAXED);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&table_lock);
+	if (s) {
+		us_dirlist_free(&s->list);
+		free(s->upath);
+		free(s);
+	}
+}
+
+int us_dirstream_reload(struct us_dirstream *s)
+{
+	struct us_dirlist fresh;
+
+	if (us_dir_merge(s->m, s->upath, s->dirs, &fresh) < 0)
+		return -1;
+	us_dirlist_free(&s->list);
+	s->list = fresh;
+	s->pos = 0;
+	return 0;
+}

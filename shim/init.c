@@ -1,0 +1,95 @@
+/* init.c: the constructor. Reads the configuration from the environment;
+ * a configuration that is not understood whole stops the process with one
+ * line on stderr and status 125 before main runs: running a program on a
+ * half-understood union could write into a lower dir. */
+#include <dlfcn.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guard.h"
+#include "state.h"
+
+int us_state = US_UNINIT;
+__thread int us_inside __attribute__((tls_model("initial-exec")));
+struct us_config us_cfg;
+char us_self_path[PATH_MAX];
+char *us_cfg_spec;
+int us_allow_unfollowed;
+int us_trace;
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void die(const char *what)
+{
+	char line[1024];
+	int n = snprintf(line, sizeof line, "unionshim: %s\n", what);
+
+	if (n > 0 && write(2, line, (size_t)n) < 0)
+		_exit(125);
+	_exit(125);
+}
+
+static void find_self(void)
+{
+	Dl_info info;
+
+	if (dladdr((void *)us_init, &info) && info.dli_fname &&
+	    US_REAL(realpath)(info.dli_fname, us_self_path))
+		return;
+	snprintf(us_self_path, PATH_MAX, "%s", info.dli_fname ? info.dli_fname : "libunionshim.so");
+}
+
+static void init_body(void)
+{
+	char err[512];
+	const char *spec = getenv(US_ENV_MOUNTS);
+
+	us_inside++;
+	us_resolve_all();
+	if (!spec || !*spec) {
+		__atomic_store_n(&us_state, US_INERT, __ATOMIC_RELEASE);
+		us_inside--;
+		return;
+	}
+	if (us_config_parse(spec, &us_cfg, err, sizeof err) < 0 ||
+	    us_config_validate(&us_cfg, err, sizeof err) < 0)
+		die(err);
+	size_t cap = strlen(spec) * 2 + 4096;
+	us_cfg_spec = malloc(cap);
+	if (!us_cfg_spec || us_config_format(&us_cfg, us_cfg_spec, cap) < 0)
+		die("out of memory");
+	const char *allow = getenv(US_ENV_ALLOW);
+	us_allow_unfollowed = allow && *allow && strcmp(allow, "0") != 0;
+	const char *trace = getenv(US_ENV_TRACE);
+	us_trace = trace ? atoi(trace) : 0;
+	find_self();
+	us_cwd_init();
+	__atomic_store_n(&us_state, US_ACTIVE, __ATOMIC_RELEASE);
+	us_inside--;
+}
+
+void us_init(void)
+{
+	pthread_once(&init_once, init_body);
+}
+
+bool us_begin_slow(void)
+{
+	if (us_inside)
+		return false;
+	if (__atomic_load_n(&us_state, __ATOMIC_ACQUIRE) == US_UNINIT)
+		us_init();
+	if (us_state != US_ACTIVE)
+		return false;
+	us_inside = 1;
+	return true;
+}
+
+__attribute__((constructor)) static void us_constructor(void)
+{
+	us_init();
+}

@@ -1,0 +1,42 @@
+/* real.h: pointers to the real libc functions behind the wrappers.
+ *
+ * US_REAL(name) is the real function: resolved once by the constructor,
+ * or on first use when a call arrives before it. A function libc lacks is
+ * replaced by a stub that fails with ENOSYS. Generated from wrapfuncs.def. */
+#ifndef UNIONSHIM_REAL_H
+#define UNIONSHIM_REAL_H
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <utime.h>
+
+#define US_HIDDEN __attribute__((visibility("hidden")))
+#define US_EXPORT __attribute__((visibility("default")))
+
+#define WRAP(ret, name, params)                                               \
+	extern US_HIDDEN ret(*us_real_##name) params;                          \
+	US_HIDDEN ret (*us_resolve_##name(void)) params;
+#define REAL WRAP
+#define OWN(name)
+#include "wrapfuncs.def"
+#undef WRAP
+#undef REAL
+#undef OWN
+
+#define US_REAL(name)                                                         \
+	(__builtin_expect(us_real_##name != NULL, 1) ? us_real_##name          \
+						     : us_resolve_##name())
+
+/* Resolve every real function now (called by the constructor). */
+US_HIDDEN void us_resolve_all(void);
+
+#endif

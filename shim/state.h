@@ -1,0 +1,26 @@
+/* state.h: what the preload library knows about its process: the mounts,
+ * its own path (for children's LD_PRELOAD) and the virtual cwd. */
+#ifndef UNIONSHIM_STATE_H
+#define UNIONSHIM_STATE_H
+
+#include <stddef.h>
+
+#include "real.h"
+#include "unionshim/config.h"
+
+extern US_HIDDEN struct us_config us_cfg;
+extern US_HIDDEN char us_self_path[];   /* absolute path of this library */
+extern US_HIDDEN char *us_cfg_spec;     /* us_cfg in the spec grammar */
+extern US_HIDDEN int us_allow_unfollowed;
+extern US_HIDDEN int us_trace;
+
+/* Run the initialization once (constructor, or the first wrapper call). */
+US_HIDDEN void us_init(void);
+
+/* The virtual cwd: a union path when the cwd is inside a mount, else the
+ * real cwd. Copy it out (lock-free read); set it after a real chdir. */
+US_HIDDEN int us_cwd_get(char *buf, size_t len);
+US_HIDDEN void us_cwd_set(const char *path);
+US_HIDDEN void us_cwd_init(void);
+
+#endif

@@ -1,0 +1,78 @@
+/* vcwd.c: the virtual current directory.
+ *
+ * When the program's cwd is a union dir, the kernel's cwd is the real dir
+ * of its topmost layer and this string holds the union path. Readers copy
+ * it under a sequence counter (no lock on the path of every relative
+ * open); chdir, rare, writes it under a mutex. A child learns the union
+ * path from UNIONSHIM_CWD, checked against its real cwd. */
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <errno.h>
+
+#include "front.h"
+#include "state.h"
+#include "unionshim/lookup.h"
+
+static char cwd_buf[PATH_MAX] = "/";
+static unsigned cwd_seq; /* odd while a writer is in the middle */
+static pthread_mutex_t cwd_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int us_cwd_get(char *buf, size_t len)
+{
+	for (;;) {
+		unsigned s1 = __atomic_load_n(&cwd_seq, __ATOMIC_ACQUIRE);
+		if (s1 & 1)
+			continue;
+		size_t n = strnlen(cwd_buf, sizeof cwd_buf);
+		if (n + 1 > len) {
+			errno = ERANGE;
+			return -1;
+		}
+		memcpy(buf, cwd_buf, n);
+		buf[n] = '\0';
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&cwd_seq, __ATOMIC_RELAXED) == s1)
+			return 0;
+	}
+}
+
+void us_cwd_set(const char *path)
+{
+	pthread_mutex_lock(&cwd_lock);
+	__atomic_add_fetch(&cwd_seq, 1, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	snprintf(cwd_buf, sizeof cwd_buf, "%s", path);
+	__atomic_add_fetch(&cwd_seq, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&cwd_lock);
+}
+
+/* Does union path UPATH resolve to a dir whose real dir is the real cwd? */
+static int is_real_cwd(const char *upath)
+{
+	struct us_resolved r;
+	char real[PATH_MAX];
+	struct stat a, b;
+
+	if (us_resolve(&us_cfg, upath, 0, &r) < 0 || r.err ||
+	    r.where != US_INSIDE || !S_ISDIR(r.node.mode) ||
+	    us_layer_path(r.m, r.node.layer, r.path, real, sizeof real) < 0)
+		return 0;
+	return US_REAL(stat)(real, &a) == 0 && US_REAL(stat)(".", &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+void us_cwd_init(void)
+{
+	char real[PATH_MAX];
+	const char *inherited = getenv(US_ENV_CWD);
+
+	if (inherited && inherited[0] == '/' && is_real_cwd(inherited)) {
+		us_cwd_set(inherited);
+		return;
+	}
+	if (US_REAL(getcwd)(real, sizeof real))
+		us_cwd_set(real);
+}

@@ -1,0 +1,155 @@
+/* dir.c: directory streams over union dirs, and mkdir/rmdir.
+ *
+ * opendir/fdopendir of a union dir open glibc's DIR on the topmost layer
+ * and attach the merged listing; readdir and friends serve from it. A
+ * telldir position is the index into the listing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../dirstream.h"
+#include "../front.h"
+#include "../guard.h"
+#include "../state.h"
+
+_Static_assert(sizeof(struct dirent) == sizeof(struct dirent64) &&
+		       offsetof(struct dirent, d_name) ==
+			       offsetof(struct dirent64, d_name),
+	       "x86-64: dirent64 is dirent");
+
+/* Attach a listing to DIR when the union dir RESOLVED names one. */
+static DIR *attach(DIR *dir, const struct us_resolved *r)
+{
+	if (!dir || r->where != US_INSIDE || r->err)
+		return dir;
+	if (us_dirstream_attach(dir, r->m, r->path, r->node.dirs) < 0) {
+		int saved = errno;
+		US_REAL(closedir)(dir);
+		errno = saved;
+		return NULL;
+	}
+	return dir;
+}
+
+US_EXPORT DIR *opendir(const char *path)
+{
+	US_SHIM_OR(US_REAL(opendir)(path));
+	struct us_target t;
+	const char *p = us_path(path, 0, &t);
+	return p ? attach(US_REAL(opendir)(p), &t.r) : NULL;
+}
+
+US_EXPORT DIR *fdopendir(int fd)
+{
+	US_SHIM_OR(US_REAL(fdopendir)(fd));
+	char upath[PATH_MAX];
+	struct us_resolved r;
+	DIR *dir = US_REAL(fdopendir)(fd);
+	if (!dir || us_fd_path(fd, upath, sizeof upath) != 1 ||
+	    us_resolve(&us_cfg, upath, US_LOOKUP_NOFOLLOW, &r) < 0)
+		return dir;
+	return attach(dir, &r);
+}
+
+US_EXPORT int closedir(DIR *dir)
+{
+	US_SHIM_OR(US_REAL(closedir)(dir));
+	us_dirstream_detach(dir);
+	return US_REAL(closedir)(dir);
+}
+
+US_EXPORT struct dirent *readdir(DIR *dir)
+{
+	US_SHIM_OR(US_REAL(readdir)(dir));
+	struct us_dirstream *s = us_dirstream_find(dir);
+	if (!s)
+		return US_REAL(readdir)(dir);
+	if (s->pos >= s->list.n)
+		return NULL; /* end of stream: errno untouched */
+	return (struct dirent *)(void *)us_dirlist_at(&s->list, s->pos++);
+}
+
+US_EXPORT int readdir_r(DIR *dir, struct dirent *entry, struct dirent **result)
+{
+	US_SHIM_OR(US_REAL(readdir_r)(dir, entry, result));
+	struct us_dirstream *s = us_dirstream_find(dir);
+	if (!s)
+		return US_REAL(readdir_r)(dir, entry, result);
+	if (s->pos >= s->list.n) {
+		*result = NULL;
+		return 0;
+	}
+	struct dirent64 *d = us_dirlist_at(&s->list, s->pos++);
+	memcpy(entry, d, offsetof(struct dirent, d_name));
+	entry->d_reclen = sizeof *entry;
+	strncpy(entry->d_name, d->d_name, sizeof entry->d_name - 1);
+	entry->d_name[sizeof entry->d_name - 1] = '\0';
+	*result = entry;
+	return 0;
+}
+
+US_EXPORT void rewinddir(DIR *dir)
+{
+	if (!us_begin()) {
+		US_REAL(rewinddir)(dir);
+		return;
+	}
+	struct us_dirstream *s = us_dirstream_find(dir);
+	US_REAL(rewinddir)(dir);
+	if (s)
+		us_dirstream_reload(s);
+	us_end_scope(NULL);
+}
+
+US_EXPORT void seekdir(DIR *dir, long pos)
+{
+	if (!us_begin()) {
+		US_REAL(seekdir)(dir, pos);
+		return;
+	}
+	struct us_dirstream *s = us_dirstream_find(dir);
+	if (!s)
+		US_REAL(seekdir)(dir, pos);
+	else if (pos >= 0)
+		s->pos = (size_t)pos;
+	us_end_scope(NULL);
+}
+
+US_EXPORT long telldir(DIR *dir)
+{
+	US_SHIM_OR(US_REAL(telldir)(dir));
+	struct us_dirstream *s = us_dirstream_find(dir);
+	return s ? (long)s->pos : US_REAL(telldir)(dir);
+}
+
+US_EXPORT struct dirent64 *readdir64(DIR *) __attribute__((alias("readdir")));
+US_EXPORT int readdir64_r(DIR *, struct dirent64 *, struct dirent64 **)
+	__attribute__((alias("readdir_r")));
+
+US_EXPORT int mkdir(const char *path, mode_t mode)
+{
+	US_SHIM_OR(US_REAL(mkdir)(path, mode));
+	struct us_target t;
+	const char *p = us_path(path, US_MAP_CREATE | US_MAP_NOFOLLOW, &t);
+	return p ? US_REAL(mkdir)(p, mode) : -1;
+}
+
+US_EXPORT int mkdirat(int dirfd, const char *path, mode_t mode)
+{
+	US_SHIM_OR(US_REAL(mkdirat)(dirfd, path, mode));
+	struct us_target t;
+	const char *p = us_path_at(&dirfd, path, US_MAP_CREATE | US_MAP_NOFOLLOW, &t);
+	return p ? US_REAL(mkdirat)(dirfd, p, mode) : -1;
+}
+
+US_EXPORT int rmdir(const char *path)
+{
+	US_SHIM_OR(US_REAL(rmdir)(path));
+	struct us_target t;
+	const char *p = us_path(path, US_MAP_WRITE | US_MAP_NOFOLLOW, &t);
+	return p ? US_REAL(rmdir)(p) : -1;
+}

@@ -1,0 +1,120 @@
+/* open.c: the open family and stdio's fopen/freopen (which glibc opens
+ * through internal calls no preload library sees). x86-64: the "64" names
+ * are aliases. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../front.h"
+#include "../guard.h"
+#include "glibc_protos.h"
+
+static unsigned open_map_flags(int flags)
+{
+	unsigned f = 0;
+
+	if (flags & O_NOFOLLOW)
+		f |= US_MAP_NOFOLLOW;
+	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND)) ||
+	    (flags & O_TMPFILE) == O_TMPFILE)
+		f |= US_MAP_WRITE;
+	if ((flags & O_CREAT) && (flags & O_EXCL))
+		f |= US_MAP_CREATE | US_MAP_NOFOLLOW;
+	else if (flags & O_CREAT)
+		f |= US_MAP_OPENCREAT;
+	return f;
+}
+
+static int open_at(int dirfd, const char *path, int flags, mode_t mode)
+{
+	struct us_target t;
+	const char *p = us_path_at(&dirfd, path, open_map_flags(flags), &t);
+
+	return p ? US_REAL(openat)(dirfd, p, flags, mode) : -1;
+}
+
+/* The mode argument exists only with O_CREAT or O_TMPFILE. */
+#define MODE_ARG(flags, last)                                                 \
+	mode_t mode = 0;                                                       \
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {           \
+		va_list ap;                                                    \
+		va_start(ap, last);                                            \
+		mode = (mode_t)va_arg(ap, int);                                \
+		va_end(ap);                                                    \
+	}
+
+US_EXPORT int open(const char *path, int flags, ...)
+{
+	MODE_ARG(flags, flags);
+	US_SHIM_OR(US_REAL(open)(path, flags, mode));
+	return open_at(AT_FDCWD, path, flags, mode);
+}
+
+US_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+	MODE_ARG(flags, flags);
+	US_SHIM_OR(US_REAL(openat)(dirfd, path, flags, mode));
+	return open_at(dirfd, path, flags, mode);
+}
+
+/* _FORTIFY_SOURCE forms: no mode argument (O_CREAT is refused by glibc's
+ * compile-time check). */
+US_EXPORT int __open_2(const char *path, int flags)
+{
+	return open(path, flags, 0);
+}
+
+US_EXPORT int __openat_2(int dirfd, const char *path, int flags)
+{
+	return openat(dirfd, path, flags, 0);
+}
+
+US_EXPORT int creat(const char *path, mode_t mode)
+{
+	return open(path, O_CREAT | O_WRONLY | O_TRUNC, mode);
+}
+
+US_EXPORT int open64(const char *, int, ...) __attribute__((alias("open")));
+US_EXPORT int openat64(int, const char *, int, ...)
+	__attribute__((alias("openat")));
+US_EXPORT int __open64_2(const char *, int) __attribute__((alias("__open_2")));
+US_EXPORT int __openat64_2(int, const char *, int)
+	__attribute__((alias("__openat_2")));
+US_EXPORT int creat64(const char *, mode_t) __attribute__((alias("creat")));
+
+static unsigned fopen_map_flags(const char *mode)
+{
+	if (mode[0] == 'r')
+		return strchr(mode, '+') ? US_MAP_WRITE : 0;
+	return US_MAP_WRITE |
+	       (strchr(mode, 'x') ? US_MAP_CREATE | US_MAP_NOFOLLOW
+				  : US_MAP_OPENCREAT);
+}
+
+US_EXPORT FILE *fopen(const char *path, const char *mode)
+{
+	US_SHIM_OR(US_REAL(fopen)(path, mode));
+	struct us_target t;
+	const char *p = us_path(path, fopen_map_flags(mode), &t);
+	return p ? US_REAL(fopen)(p, mode) : NULL;
+}
+
+US_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
+{
+	US_SHIM_OR(US_REAL(freopen)(path, mode, stream));
+	struct us_target t;
+	if (!path) { /* reopens the stream's own file with a new mode */
+		if (fopen_map_flags(mode) && us_fd_write_check(fileno(stream)))
+			return NULL;
+		return US_REAL(freopen)(path, mode, stream);
+	}
+	const char *p = us_path(path, fopen_map_flags(mode), &t);
+	return p ? US_REAL(freopen)(p, mode, stream) : NULL;
+}
+
+US_EXPORT FILE *fopen64(const char *, const char *)
+	__attribute__((alias("fopen")));
+US_EXPORT FILE *freopen64(const char *, const char *, FILE *)
+	__attribute__((alias("freopen")));

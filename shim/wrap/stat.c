@@ -1,0 +1,172 @@
+/* stat.c: the stat family, old __xstat ABI included, statx, access,
+ * statfs/statvfs and pathconf. Read-only: nothing here copies up. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "../front.h"
+#include "../guard.h"
+#include "glibc_protos.h"
+
+_Static_assert(sizeof(struct stat) == sizeof(struct stat64),
+	       "x86-64: stat64 is stat");
+
+static unsigned at_flags(int flags)
+{
+	return (flags & AT_SYMLINK_NOFOLLOW) ? US_MAP_NOFOLLOW : 0;
+}
+
+US_EXPORT int stat(const char *path, struct stat *st)
+{
+	US_SHIM_OR(US_REAL(stat)(path, st));
+	struct us_target t;
+	const char *p = us_path(path, 0, &t);
+	return p ? US_REAL(stat)(p, st) : -1;
+}
+
+US_EXPORT int lstat(const char *path, struct stat *st)
+{
+	US_SHIM_OR(US_REAL(lstat)(path, st));
+	struct us_target t;
+	const char *p = us_path(path, US_MAP_NOFOLLOW, &t);
+	return p ? US_REAL(lstat)(p, st) : -1;
+}
+
+US_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	US_SHIM_OR(US_REAL(fstatat)(dirfd, path, st, flags));
+	struct us_target t;
+	const char *p = us_path_at(&dirfd, path, at_flags(flags), &t);
+	return p ? US_REAL(fstatat)(dirfd, p, st, flags) : -1;
+}
+
+US_EXPORT int stat64(const char *, struct stat64 *) __attribute__((alias("stat")));
+US_EXPORT int lstat64(const char *, struct stat64 *)
+	__attribute__((alias("lstat")));
+US_EXPORT int fstatat64(int, const char *, struct stat64 *, int)
+	__attribute__((alias("fstatat")));
+
+/* The pre-2.33 ABI: on x86-64 every version number means struct stat. */
+US_EXPORT int __xstat(int ver, const char *path, struct stat *st)
+{
+	(void)ver;
+	return stat(path, st);
+}
+
+US_EXPORT int __lxstat(int ver, const char *path, struct stat *st)
+{
+	(void)ver;
+	return lstat(path, st);
+}
+
+US_EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st,
+			 int flags)
+{
+	(void)ver;
+	return fstatat(dirfd, path, st, flags);
+}
+
+US_EXPORT int __xstat64(int, const char *, struct stat *)
+	__attribute__((alias("__xstat")));
+US_EXPORT int __lxstat64(int, const char *, struct stat *)
+	__attribute__((alias("__lxstat")));
+US_EXPORT int __fxstatat64(int, int, const char *, struct stat *, int)
+	__attribute__((alias("__fxstatat")));
+
+US_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
+		    struct statx *stx)
+{
+	US_SHIM_OR(US_REAL(statx)(dirfd, path, flags, mask, stx));
+	struct us_target t;
+	const char *p = us_path_at(&dirfd, path, at_flags(flags), &t);
+	return p ? US_REAL(statx)(dirfd, p, flags, mask, stx) : -1;
+}
+
+/* W_OK on a file, dir or symlink of a read-only union is EROFS, as the
+ * kernel answers for a read-only mount. */
+static int access_at(int dirfd, const char *path, int mode, int flags,
+		     int (*real)(int, const char *, int, int))
+{
+	struct us_target t;
+	const char *p = us_path_at(&dirfd, path, at_flags(flags), &t);
+
+	if (!p)
+		return -1;
+	if (real(dirfd, p, mode, flags) < 0)
+		return -1;
+	if ((mode & W_OK) && t.r.where == US_INSIDE &&
+	    (S_ISREG(t.r.node.mode) || S_ISDIR(t.r.node.mode) ||
+	     S_ISLNK(t.r.node.mode)) &&
+	    us_write_errno(t.r.m)) {
+		errno = us_write_errno(t.r.m);
+		return -1;
+	}
+	return 0;
+}
+
+static int real_faccessat(int dirfd, const char *path, int mode, int flags)
+{
+	return US_REAL(faccessat)(dirfd, path, mode, flags);
+}
+
+static int real_euidaccess(int dirfd, const char *path, int mode, int flags)
+{
+	(void)dirfd;
+	(void)flags;
+	return US_REAL(euidaccess)(path, mode);
+}
+
+US_EXPORT int access(const char *path, int mode)
+{
+	US_SHIM_OR(US_REAL(access)(path, mode));
+	return access_at(AT_FDCWD, path, mode, 0, real_faccessat);
+}
+
+US_EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
+{
+	US_SHIM_OR(US_REAL(faccessat)(dirfd, path, mode, flags));
+	return access_at(dirfd, path, mode, flags, real_faccessat);
+}
+
+US_EXPORT int euidaccess(const char *path, int mode)
+{
+	US_SHIM_OR(US_REAL(euidaccess)(path, mode));
+	return access_at(AT_FDCWD, path, mode, 0, real_euidaccess);
+}
+
+US_EXPORT int eaccess(const char *, int) __attribute__((alias("euidaccess")));
+
+US_EXPORT int statfs(const char *path, struct statfs *buf)
+{
+	US_SHIM_OR(US_REAL(statfs)(path, buf));
+	struct us_target t;
+	const char *p = us_path(path, 0, &t);
+	return p ? US_REAL(statfs)(p, buf) : -1;
+}
+
+US_EXPORT int statvfs(const char *path, struct statvfs *buf)
+{
+	US_SHIM_OR(US_REAL(statvfs)(path, buf));
+	struct us_target t;
+	const char *p = us_path(path, 0, &t);
+	int rc = p ? US_REAL(statvfs)(p, buf) : -1;
+	if (rc == 0 && t.r.where == US_INSIDE && us_write_errno(t.r.m))
+		buf->f_flag |= ST_RDONLY;
+	return rc;
+}
+
+US_EXPORT int statfs64(const char *, struct statfs64 *)
+	__attribute__((alias("statfs")));
+US_EXPORT int statvfs64(const char *, struct statvfs64 *)
+	__attribute__((alias("statvfs")));
+
+US_EXPORT long pathconf(const char *path, int name)
+{
+	US_SHIM_OR(US_REAL(pathconf)(path, name));
+	struct us_target t;
+	const char *p = us_path(path, 0, &t);
+	return p ? US_REAL(pathconf)(p, name) : -1;
+}
