@@ -4,7 +4,9 @@
  * of its topmost layer and this string holds the union path. Readers copy
  * it under a sequence counter (no lock on the path of every relative
  * open); chdir, rare, writes it under a mutex. A child learns the union
- * path from UNIONSHIM_CWD, checked against its real cwd. */
+ * path from UNIONSHIM_CWD, checked against its real cwd; without it (a
+ * parent that did not pass through our exec), a real cwd inside a layer
+ * is read back as the union path it belongs to. */
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -66,13 +68,17 @@ static int is_real_cwd(const char *upath)
 
 void us_cwd_init(void)
 {
-	char real[PATH_MAX];
+	char real[PATH_MAX], up[PATH_MAX];
 	const char *inherited = getenv(US_ENV_CWD);
 
 	if (inherited && inherited[0] == '/' && is_real_cwd(inherited)) {
 		us_cwd_set(inherited);
 		return;
 	}
-	if (US_REAL(getcwd)(real, sizeof real))
+	if (!US_REAL(getcwd)(real, sizeof real))
+		return;
+	if (us_revmap(&us_cfg, real, up, sizeof up, NULL) == 1)
+		us_cwd_set(up);
+	else
 		us_cwd_set(real);
 }

@@ -264,9 +264,6 @@ int us_config_validate(struct us_config *cfg, char *err, size_t errlen)
 {
 	for (int k = 0; k < cfg->nmounts; k++) {
 		struct us_mount *m = &cfg->mounts[k];
-		if (canonical_dir(&m->target, "target", err, errlen) < 0)
-			return -1;
-		m->target_len = strlen(m->target);
 		for (int i = 0; i < m->nlayers; i++) {
 			const char *what = (i == 0 && m->has_upper)
 						   ? "upperdir"
@@ -278,6 +275,9 @@ int us_config_validate(struct us_config *cfg, char *err, size_t errlen)
 		}
 		if (m->work && canonical_dir(&m->work, "workdir", err, errlen) < 0)
 			return -1;
+		if (canonical_dir(&m->target, "target", err, errlen) < 0)
+			return -1;
+		m->target_len = strlen(m->target);
 		if (check_layout(m, err, errlen) < 0)
 			return -1;
 		m->root_dirs = 0;

@@ -1,0 +1,243 @@
+/* attr.c: metadata changes (chmod, chown, utimes, truncate, set/remove
+ * xattr: all copy-up triggers, so all writes) and xattr reads. An fd-based
+ * change is refused when the fd's file lies in a union. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <utime.h>
+
+#include "../front.h"
+#include "../guard.h"
+
+#define W US_MAP_WRITE
+#define WNF (US_MAP_WRITE | US_MAP_NOFOLLOW)
+
+static unsigned at_write(int flags)
+{
+	return (flags & AT_SYMLINK_NOFOLLOW) ? WNF : W;
+}
+
+US_EXPORT int chmod(const char *path, mode_t mode)
+{
+	US_SHIM_OR(US_REAL(chmod)(path, mode));
+	struct us_target t;
+	const char *p = us_path(path, W, &t);
+	return p ? US_REAL(chmod)(p, mode) : -1;
+}
+
+US_EXPORT int lchmod(const char *path, mode_t mode)
+{
+	US_SHIM_OR(US_REAL(lchmod)(path, mode));
+	struct us_target t;
+	const char *p = us_path(path, WNF, &t);
+	return p ? US_REAL(lchmod)(p, mode) : -1;
+}
+
+US_EXPORT int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
+{
+	US_SHIM_OR(US_REAL(fchmodat)(dirfd, path, mode, flags));
+	struct us_target t;
+	const char *p = us_path_at(&dirfd, path, at_write(flags), &t);
+	return p ? US_REAL(fchmodat)(dirfd, p, mode, flags) : -1;
+}
+
+US_EXPORT int fchmod(int fd, mode_t mode)
+{
+	US_SHIM_OR(US_REAL(fchmod)(fd, mode));
+	return us_fd_write_check(fd) ? -1 : US_REAL(fchmod)(fd, mode);
+}
+
+US_EXPORT int chown(const char *path, uid_t uid, gid_t gid)
+{
+	US_SHIM_OR(US_REAL(chown)(path, uid, gid));
+	struct us_target t;
+	const char *p = us_path(path, W, &t);
+	return p ? US_REAL(chown)(p, uid, gid) : -1;
+}
+
+US_EXPORT int lchown(const char *path, uid_t uid, gid_t gid)
+{
+	US_SHIM_OR(US_REAL(lchown)(path, uid, gid));
+	struct us_target t;
+	const char *p = us_path(path, WNF, &t);
+	return p ? US_REAL(lchown)(p, uid, gid) : -1;
+}
+
+US_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid,
+		       int flags)
+{
+	US_SHIM_OR(US_REAL(fchownat)(dirfd, path, uid, gid, flags));
+	struct us_target t;
+	const char *p = us_path_at(&dirfd, path, at_write(flags) |
+				   ((flags & AT_EMPTY_PATH) ? US_MAP_EMPTY_OK : 0), &t);
+	if (p && !*p && (flags & AT_EMPTY_PATH) && us_fd_write_check(dirfd))
+		return -1;
+	return p ? US_REAL(fchownat)(dirfd, p, uid, gid, flags) : -1;
+}
+
+US_EXPORT int fchown(int fd, uid_t uid, gid_t gid)
+{
+	US_SHIM_OR(US_REAL(fchown)(fd, uid, gid));
+	return us_fd_write_check(fd) ? -1 : US_REAL(fchown)(fd, uid, gid);
+}
+
+US_EXPORT int truncate(const char *path, off_t len)
+{
+	US_SHIM_OR(US_REAL(truncate)(path, len));
+	struct us_target t;
+	const char *p = us_path(path, W, &t);
+	return p ? US_REAL(truncate)(p, len) : -1;
+}
+
+US_EXPORT int ftruncate(int fd, off_t len)
+{
+	US_SHIM_OR(US_REAL(ftruncate)(fd, len));
+	return us_fd_write_check(fd) ? -1 : US_REAL(ftruncate)(fd, len);
+}
+
+US_EXPORT int truncate64(const char *, off_t) __attribute__((alias("truncate")));
+US_EXPORT int ftruncate64(int, off_t) __attribute__((alias("ftruncate")));
+
+US_EXPORT int utime(const char *path, const struct utimbuf *times)
+{
+	US_SHIM_OR(US_REAL(utime)(path, times));
+	struct us_target t;
+	const char *p = us_path(path, W, &t);
+	return p ? US_REAL(utime)(p, times) : -1;
+}
+
+US_EXPORT int utimes(const char *path, const struct timeval tv[2])
+{
+	US_SHIM_OR(US_REAL(utimes)(path, tv));
+	struct us_target t;
+	const char *p = us_path(path, W, &t);
+	return p ? US_REAL(utimes)(p, tv) : -1;
+}
+
+US_EXPORT int lutimes(const char *path, const struct timeval tv[2])
+{
+	US_SHIM_OR(US_REAL(lutimes)(path, tv));
+	struct us_target t;
+	const char *p = us_path(path, WNF, &t);
+	return p ? US_REAL(lutimes)(p, tv) : -1;
+}
+
+/* glibc declares the path nonnull, yet futimesat(fd, NULL, tv) is futimes. */
+US_EXPORT int futimesat(int dirfd, const char *path, const struct timeval tv[2])
+{
+	US_SHIM_OR(US_REAL(futimesat)(dirfd, path, tv));
+	if (!us_unchecked(path))
+		return us_fd_write_check(dirfd) ? -1 : US_REAL(futimesat)(dirfd, path, tv);
+	struct us_target t;
+	const char *p = us_path_at(&dirfd, path, W, &t);
+	return p ? US_REAL(futimesat)(dirfd, p, tv) : -1;
+}
+
+/* utimensat(fd, NULL, ...) is futimens(fd). */
+US_EXPORT int utimensat(int dirfd, const char *path, const struct timespec ts[2],
+			int flags)
+{
+	US_SHIM_OR(US_REAL(utimensat)(dirfd, path, ts, flags));
+	if (!us_unchecked(path) || (!*path && (flags & AT_EMPTY_PATH)))
+		return us_fd_write_check(dirfd) ? -1
+						: US_REAL(utimensat)(dirfd, path, ts, flags);
+	struct us_target t;
+	const char *p = us_path_at(&dirfd, path, at_write(flags), &t);
+	return p ? US_REAL(utimensat)(dirfd, p, ts, flags) : -1;
+}
+
+US_EXPORT int futimens(int fd, const struct timespec ts[2])
+{
+	US_SHIM_OR(US_REAL(futimens)(fd, ts));
+	return us_fd_write_check(fd) ? -1 : US_REAL(futimens)(fd, ts);
+}
+
+US_EXPORT int futimes(int fd, const struct timeval tv[2])
+{
+	US_SHIM_OR(US_REAL(futimes)(fd, tv));
+	return us_fd_write_check(fd) ? -1 : US_REAL(futimes)(fd, tv);
+}
+
+US_EXPORT ssize_t getxattr(const char *path, const char *name, void *v,
+			   size_t size)
+{
+	US_SHIM_OR(US_REAL(getxattr)(path, name, v, size));
+	struct us_target t;
+	const char *p = us_path(path, 0, &t);
+	return p ? US_REAL(getxattr)(p, name, v, size) : -1;
+}
+
+US_EXPORT ssize_t lgetxattr(const char *path, const char *name, void *v,
+			    size_t size)
+{
+	US_SHIM_OR(US_REAL(lgetxattr)(path, name, v, size));
+	struct us_target t;
+	const char *p = us_path(path, US_MAP_NOFOLLOW, &t);
+	return p ? US_REAL(lgetxattr)(p, name, v, size) : -1;
+}
+
+US_EXPORT ssize_t listxattr(const char *path, char *list, size_t size)
+{
+	US_SHIM_OR(US_REAL(listxattr)(path, list, size));
+	struct us_target t;
+	const char *p = us_path(path, 0, &t);
+	return p ? US_REAL(listxattr)(p, list, size) : -1;
+}
+
+US_EXPORT ssize_t llistxattr(const char *path, char *list, size_t size)
+{
+	US_SHIM_OR(US_REAL(llistxattr)(path, list, size));
+	struct us_target t;
+	const char *p = us_path(path, US_MAP_NOFOLLOW, &t);
+	return p ? US_REAL(llistxattr)(p, list, size) : -1;
+}
+
+US_EXPORT int setxattr(const char *path, const char *name, const void *v,
+		       size_t size, int flags)
+{
+	US_SHIM_OR(US_REAL(setxattr)(path, name, v, size, flags));
+	struct us_target t;
+	const char *p = us_path(path, W, &t);
+	return p ? US_REAL(setxattr)(p, name, v, size, flags) : -1;
+}
+
+US_EXPORT int lsetxattr(const char *path, const char *name, const void *v,
+			size_t size, int flags)
+{
+	US_SHIM_OR(US_REAL(lsetxattr)(path, name, v, size, flags));
+	struct us_target t;
+	const char *p = us_path(path, WNF, &t);
+	return p ? US_REAL(lsetxattr)(p, name, v, size, flags) : -1;
+}
+
+US_EXPORT int fsetxattr(int fd, const char *name, const void *v, size_t size,
+			int flags)
+{
+	US_SHIM_OR(US_REAL(fsetxattr)(fd, name, v, size, flags));
+	return us_fd_write_check(fd) ? -1 : US_REAL(fsetxattr)(fd, name, v, size, flags);
+}
+
+US_EXPORT int removexattr(const char *path, const char *name)
+{
+	US_SHIM_OR(US_REAL(removexattr)(path, name));
+	struct us_target t;
+	const char *p = us_path(path, W, &t);
+	return p ? US_REAL(removexattr)(p, name) : -1;
+}
+
+US_EXPORT int lremovexattr(const char *path, const char *name)
+{
+	US_SHIM_OR(US_REAL(lremovexattr)(path, name));
+	struct us_target t;
+	const char *p = us_path(path, WNF, &t);
+	return p ? US_REAL(lremovexattr)(p, name) : -1;
+}
+
+US_EXPORT int fremovexattr(int fd, const char *name)
+{
+	US_SHIM_OR(US_REAL(fremovexattr)(fd, name));
+	return us_fd_write_check(fd) ? -1 : US_REAL(fremovexattr)(fd, name);
+}

@@ -1,0 +1,147 @@
+/* cwd.c: the current directory and canonical names, in union terms.
+ *
+ * chdir into a union dir moves the kernel's cwd to the topmost layer's
+ * real dir and records the union path as the virtual cwd; getcwd and
+ * realpath answer with union paths. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../front.h"
+#include "../guard.h"
+#include "../state.h"
+#include "glibc_protos.h"
+
+/* After a successful real chdir: the union path if we went into a union,
+ * else the kernel's canonical cwd. */
+static void record_cwd(const struct us_target *t)
+{
+	char real[PATH_MAX];
+
+	if (t->r.where == US_INSIDE)
+		us_cwd_set(t->r.path);
+	else if (US_REAL(getcwd)(real, sizeof real))
+		us_cwd_set(real);
+}
+
+US_EXPORT int chdir(const char *path)
+{
+	US_SHIM_OR(US_REAL(chdir)(path));
+	struct us_target t;
+	const char *p = us_path(path, 0, &t);
+	if (!p || US_REAL(chdir)(p) < 0)
+		return -1;
+	record_cwd(&t);
+	return 0;
+}
+
+US_EXPORT int fchdir(int fd)
+{
+	US_SHIM_OR(US_REAL(fchdir)(fd));
+	char path[PATH_MAX];
+	if (US_REAL(fchdir)(fd) < 0)
+		return -1;
+	if (us_fd_path(fd, path, sizeof path) >= 0 ||
+	    US_REAL(getcwd)(path, sizeof path))
+		us_cwd_set(path);
+	return 0;
+}
+
+/* glibc: a NULL buffer is allocated, SIZE bytes or as needed when 0. */
+US_EXPORT char *getcwd(char *buf, size_t size)
+{
+	US_SHIM_OR(US_REAL(getcwd)(buf, size));
+	char cwd[PATH_MAX];
+	if (us_cwd_get(cwd, sizeof cwd) < 0)
+		return NULL;
+	size_t need = strlen(cwd) + 1;
+	if (buf && size == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((buf || size) && size < need) {
+		errno = ERANGE;
+		return NULL;
+	}
+	if (!buf && !(buf = malloc(size ? size : need)))
+		return NULL;
+	memcpy(buf, cwd, need);
+	return buf;
+}
+
+US_EXPORT char *__getcwd_chk(char *buf, size_t size, size_t buflen)
+{
+	if (size > buflen)
+		__chk_fail();
+	return getcwd(buf, size);
+}
+
+US_EXPORT char *getwd(char *buf)
+{
+	if (getcwd(buf, PATH_MAX))
+		return buf;
+	strncpy(buf, strerror(errno), PATH_MAX - 1);
+	buf[PATH_MAX - 1] = '\0';
+	return NULL;
+}
+
+/* $PWD when it names the cwd (it may keep the user's symlinks), else the
+ * canonical cwd: glibc's rule, checked through the union. */
+US_EXPORT char *get_current_dir_name(void)
+{
+	const char *pwd = getenv("PWD");
+	struct stat a, b;
+
+	if (pwd && pwd[0] == '/' && stat(pwd, &a) == 0 && stat(".", &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return strdup(pwd);
+	return getcwd(NULL, 0);
+}
+
+US_EXPORT char *realpath(const char *path, char *resolved)
+{
+	US_SHIM_OR(US_REAL(realpath)(path, resolved));
+	char abs[PATH_MAX];
+	struct us_resolved r;
+	if (!us_unchecked(path)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!*path) {
+		errno = ENOENT;
+		return NULL;
+	}
+	if (us_abs_path(AT_FDCWD, path, abs, sizeof abs) < 0)
+		return NULL;
+	if (!us_touches_union(&us_cfg, abs))
+		return US_REAL(realpath)(path, resolved);
+	if (us_resolve(&us_cfg, abs, 0, &r) < 0)
+		return NULL;
+	if (r.where == US_OUTSIDE)
+		return US_REAL(realpath)(r.path, resolved);
+	if (r.err) {
+		errno = r.err;
+		return NULL;
+	}
+	if (!resolved)
+		return strdup(r.path);
+	memcpy(resolved, r.path, strlen(r.path) + 1);
+	return resolved;
+}
+
+US_EXPORT char *__realpath_chk(const char *path, char *resolved,
+			       size_t resolvedlen)
+{
+	if (resolvedlen < PATH_MAX)
+		__chk_fail();
+	return realpath(path, resolved);
+}
+
+US_EXPORT char *canonicalize_file_name(const char *path)
+{
+	return realpath(path, NULL);
+}

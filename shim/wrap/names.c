@@ -1,0 +1,186 @@
+/* names.c: making, removing and renaming names (link, symlink, rename,
+ * unlink, remove) and reading symlinks. readlink of this process's magic
+ * links (/proc/self/fd/N, /proc/self/cwd, /proc/self/exe, /dev/fd/N)
+ * answers with the union path. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../front.h"
+#include "../guard.h"
+#include "../state.h"
+#include "glibc_protos.h"
+
+#define WNF (US_MAP_WRITE | US_MAP_NOFOLLOW)
+#define NEWNAME (US_MAP_CREATE | US_MAP_NOFOLLOW)
+#define REPLACE (US_MAP_WRITE | US_MAP_OPENCREAT | US_MAP_NOFOLLOW)
+
+US_EXPORT int linkat(int olddirfd, const char *old, int newdirfd,
+		     const char *new, int flags)
+{
+	US_SHIM_OR(US_REAL(linkat)(olddirfd, old, newdirfd, new, flags));
+	struct us_target to, tn;
+	unsigned of = (flags & AT_SYMLINK_FOLLOW) ? US_MAP_WRITE : WNF;
+	const char *o = us_path_at(&olddirfd, old, of, &to);
+	const char *n = o ? us_path_at(&newdirfd, new, NEWNAME, &tn) : NULL;
+	return n ? US_REAL(linkat)(olddirfd, o, newdirfd, n, flags) : -1;
+}
+
+US_EXPORT int link(const char *old, const char *new)
+{
+	return linkat(AT_FDCWD, old, AT_FDCWD, new, 0);
+}
+
+/* The link's text is not a path to map: it is stored as written. */
+US_EXPORT int symlinkat(const char *text, int dirfd, const char *path)
+{
+	US_SHIM_OR(US_REAL(symlinkat)(text, dirfd, path));
+	struct us_target t;
+	const char *p = us_path_at(&dirfd, path, NEWNAME, &t);
+	return p ? US_REAL(symlinkat)(text, dirfd, p) : -1;
+}
+
+US_EXPORT int symlink(const char *text, const char *path)
+{
+	return symlinkat(text, AT_FDCWD, path);
+}
+
+US_EXPORT int renameat2(int olddirfd, const char *old, int newdirfd,
+			const char *new, unsigned int flags)
+{
+	US_SHIM_OR(US_REAL(renameat2)(olddirfd, old, newdirfd, new, flags));
+	struct us_target to, tn;
+	const char *o = us_path_at(&olddirfd, old, WNF, &to);
+	const char *n = o ? us_path_at(&newdirfd, new, REPLACE, &tn) : NULL;
+	return n ? US_REAL(renameat2)(olddirfd, o, newdirfd, n, flags) : -1;
+}
+
+US_EXPORT int renameat(int olddirfd, const char *old, int newdirfd,
+		       const char *new)
+{
+	return renameat2(olddirfd, old, newdirfd, new, 0);
+}
+
+US_EXPORT int rename(const char *old, const char *new)
+{
+	return renameat2(AT_FDCWD, old, AT_FDCWD, new, 0);
+}
+
+US_EXPORT int unlinkat(int dirfd, const char *path, int flags)
+{
+	US_SHIM_OR(US_REAL(unlinkat)(dirfd, path, flags));
+	struct us_target t;
+	const char *p = us_path_at(&dirfd, path, WNF, &t);
+	return p ? US_REAL(unlinkat)(dirfd, p, flags) : -1;
+}
+
+US_EXPORT int unlink(const char *path)
+{
+	return unlinkat(AT_FDCWD, path, 0);
+}
+
+/* glibc's remove() calls its internal unlink and rmdir. */
+US_EXPORT int remove(const char *path)
+{
+	if (unlinkat(AT_FDCWD, path, 0) == 0)
+		return 0;
+	if (errno != EISDIR)
+		return -1;
+	return unlinkat(AT_FDCWD, path, AT_REMOVEDIR);
+}
+
+/* "fd/N", "cwd" or "exe" after "/proc/self/", "/proc/thread-self/" or
+ * "/proc/<our pid>/"; "/dev/fd/N" counts as "fd/N". NULL if none. */
+static const char *magic_link(const char *path)
+{
+	char own[32];
+	int n;
+
+	if (strncmp(path, "/dev/fd/", 8) == 0)
+		return path + 5;
+	if (strncmp(path, "/proc/self/", 11) == 0)
+		return path + 11;
+	if (strncmp(path, "/proc/thread-self/", 18) == 0)
+		return path + 18;
+	n = snprintf(own, sizeof own, "/proc/%d/", (int)getpid());
+	if (strncmp(path, own, (size_t)n) == 0)
+		return path + n;
+	return NULL;
+}
+
+static ssize_t copy_out(const char *s, char *buf, size_t size)
+{
+	size_t n = strlen(s);
+
+	if (n > size)
+		n = size;
+	memcpy(buf, s, n);
+	return (ssize_t)n;
+}
+
+/* 1 with *RESULT set when PATH is a magic link we answer, else 0. */
+static int magic_readlink(const char *path, char *buf, size_t size,
+			  ssize_t *result)
+{
+	const char *what = magic_link(path);
+	char real[PATH_MAX], up[PATH_MAX];
+
+	if (!what)
+		return 0;
+	if (strcmp(what, "cwd") == 0) {
+		if (us_cwd_get(up, sizeof up) < 0)
+			return 0;
+		*result = copy_out(up, buf, size);
+		return 1;
+	}
+	if (strcmp(what, "exe") != 0 &&
+	    (strncmp(what, "fd/", 3) != 0 || strchr(what + 3, '/')))
+		return 0;
+	ssize_t n = US_REAL(readlink)(path, real, sizeof real - 1);
+	if (n < 0) {
+		*result = -1;
+		return 1;
+	}
+	real[n] = '\0';
+	if (us_revmap(&us_cfg, real, up, sizeof up, NULL) != 1)
+		return 0;
+	*result = copy_out(up, buf, size);
+	return 1;
+}
+
+US_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf,
+			     size_t size)
+{
+	US_SHIM_OR(US_REAL(readlinkat)(dirfd, path, buf, size));
+	struct us_target t;
+	ssize_t n;
+	if (us_unchecked(path) && path[0] == '/' &&
+	    magic_readlink(path, buf, size, &n))
+		return n;
+	const char *p = us_path_at(&dirfd, path, US_MAP_NOFOLLOW, &t);
+	return p ? US_REAL(readlinkat)(dirfd, p, buf, size) : -1;
+}
+
+US_EXPORT ssize_t readlink(const char *path, char *buf, size_t size)
+{
+	return readlinkat(AT_FDCWD, path, buf, size);
+}
+
+US_EXPORT ssize_t __readlink_chk(const char *path, char *buf, size_t len,
+				 size_t buflen)
+{
+	if (len > buflen)
+		__chk_fail();
+	return readlinkat(AT_FDCWD, path, buf, len);
+}
+
+US_EXPORT ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf,
+				   size_t len, size_t buflen)
+{
+	if (len > buflen)
+		__chk_fail();
+	return readlinkat(dirfd, path, buf, len);
+}
