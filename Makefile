@@ -34,11 +34,12 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 PROBE_SRC := $(wildcard tests/probes/*.c)
 PROBES := $(PROBE_SRC:tests/probes/%.c=$(B)/probes/%)
 TOOLS := $(B)/unionrun
+TRACE_LIB := $(B)/libunionshim-trace.so
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 .PHONY: all check unit bats probes install uninstall clean bench
-all: $(B)/libunionshim.so $(TOOLS) $(PROBES)
+all: $(B)/libunionshim.so $(TRACE_LIB) $(TOOLS) $(PROBES)
 
 $(B)/preload/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
@@ -58,7 +59,12 @@ $(B)/exports.map: shim/wrapfuncs.def
 
 $(B)/libunionshim.so: $(CORE_SHIM_OBJ) $(SHIM_OBJ) $(B)/exports.map
 	$(CC) -shared -o $@ $(CORE_SHIM_OBJ) $(SHIM_OBJ) -Wl,--version-script=$(B)/exports.map \
-		-Wl,-z,now -Wl,-z,relro -ldl -lpthread -lunwind
+		-Wl,-z,now -Wl,-z,relro -ldl -lpthread
+
+# Backtraces for UNIONSHIM_TRACE=2, loaded only then (libunwind stays out
+# of every other process).
+$(TRACE_LIB): shim/trace/backtrace.c
+	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -shared -o $@ $< -lunwind
 
 $(B)/libuscore.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -87,10 +93,12 @@ bench: all
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
 	install -m 755 $(B)/libunionshim.so $(DESTDIR)$(LIBDIR)/libunionshim.so
+	install -m 755 $(TRACE_LIB) $(DESTDIR)$(LIBDIR)/libunionshim-trace.so
 	install -m 755 $(B)/unionrun $(DESTDIR)$(BINDIR)/unionrun
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libunionshim.so $(DESTDIR)$(BINDIR)/unionrun
+	rm -f $(DESTDIR)$(LIBDIR)/libunionshim.so $(DESTDIR)$(LIBDIR)/libunionshim-trace.so \
+		$(DESTDIR)$(BINDIR)/unionrun
 	-rmdir $(DESTDIR)$(LIBDIR)
 
 clean:

@@ -51,9 +51,7 @@ int us_fd_write_check(int fd)
 	return -1;
 }
 
-/* "/proc/self/fd/N/rest", "/proc/<pid>/fd/N/rest" or "/dev/fd/N/rest":
- * the fd number, and *REST pointing at "/rest" or "". -1 if none. */
-static int magic_fd(const char *path, const char **rest)
+int us_magic_fd(const char *path, const char **rest)
 {
 	const char *p;
 	char own[32];
@@ -85,7 +83,7 @@ int us_abs_path(int dirfd, const char *path, char *out, size_t len)
 	int fd;
 
 	if (path[0] == '/') {
-		fd = magic_fd(path, &rest);
+		fd = us_magic_fd(path, &rest);
 		/* a bare /proc/self/fd/N reopens the fd's own file: keep it */
 		if (fd < 0 || !*rest || us_fd_path(fd, base, sizeof base) != 1)
 			goto copy;

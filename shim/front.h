@@ -40,6 +40,10 @@ US_HIDDEN const char *us_path_at(int *dirfd, const char *path,
  * no union (0), or -1 when FD names no path (pipe, socket, bad fd). */
 US_HIDDEN int us_fd_path(int fd, char *out, size_t len);
 
+/* "/proc/self/fd/N/rest", "/proc/<our pid>/fd/N/rest" or "/dev/fd/N/rest":
+ * the fd number, and *REST pointing at "/rest" or "". -1 if none. */
+US_HIDDEN int us_magic_fd(const char *path, const char **rest);
+
 /* A call that would change the object behind FD: 0 if allowed, else -1
  * with EROFS when FD lies in a union. */
 US_HIDDEN int us_fd_write_check(int fd);

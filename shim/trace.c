@@ -1,9 +1,9 @@
-/* trace.c: the trace mode's reports (see trace.h). Backtraces come from
- * libunwind, which walks the stack without calling back into libc file
- * functions. */
-#define UNW_LOCAL_ONLY
+/* trace.c: the trace mode's reports (see trace.h). The backtrace of mode 2
+ * lives in libunionshim-trace.so next to this library, loaded on first
+ * use, so that libunwind is not loaded into every traced-or-not process. */
+#include <dlfcn.h>
 #include <errno.h>
-#include <libunwind.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,20 +19,27 @@ static void emit(const char *line, int n)
 
 static void backtrace_lines(void)
 {
-	unw_cursor_t cur;
-	unw_context_t ctx;
-	char line[512], name[256];
-	unw_word_t off;
+	static void (*bt)(void);
+	char lib[PATH_MAX];
 
-	if (unw_getcontext(&ctx) < 0 || unw_init_local(&cur, &ctx) < 0)
-		return;
-	for (int depth = 0; depth < 32 && unw_step(&cur) > 0; depth++) {
-		if (unw_get_proc_name(&cur, name, sizeof name, &off) < 0)
-			strcpy(name, "?");
-		emit(line, snprintf(line, sizeof line,
-				    "unionshim:   #%d %s+0x%lx\n", depth, name,
-				    (unsigned long)off));
+	if (!bt) {
+		snprintf(lib, sizeof lib, "%s", us_self_path);
+		char *slash = strrchr(lib, '/');
+		if (!slash)
+			return;
+		snprintf(slash + 1, sizeof lib - (size_t)(slash + 1 - lib),
+			 "libunionshim-trace.so");
+		void *h = US_REAL(dlopen)(lib, RTLD_NOW | RTLD_LOCAL);
+		if (!h) {
+			emit(lib, snprintf(lib, sizeof lib,
+					   "unionshim: no backtrace: %s\n",
+					   dlerror()));
+			return;
+		}
+		bt = (void (*)(void))dlsym(h, "us_trace_backtrace");
 	}
+	if (bt)
+		bt();
 }
 
 void us_trace_denied_slow(const char *what, const char *path)

@@ -257,7 +257,7 @@ static int walk_up(struct walk *w)
 }
 
 /* Replace the component just read by the symlink's text LINK: the rest of
- * the walk becomes LINK "/" AFTER. */
+ * the walk becomes LINK AFTER. */
 static int splice_link(struct walk *w, const char *link, char *rest,
 		  const char **p)
 {
@@ -268,14 +268,15 @@ static int splice_link(struct walk *w, const char *link, char *rest,
 		errno = ELOOP;
 		return -1;
 	}
-	if (ll + 1 + al + 1 > sizeof tmp) {
+	if (ll + al + 1 > sizeof tmp) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	/* AFTER is "" or starts with '/': no separator of our own, or a
+	 * link as last component would gain a trailing slash (ENOTDIR) */
 	memcpy(tmp, link, ll);
-	tmp[ll] = '/';
-	memcpy(tmp + ll + 1, *p, al + 1);
-	memcpy(rest, tmp, ll + 1 + al + 1);
+	memcpy(tmp + ll, *p, al + 1);
+	memcpy(rest, tmp, ll + al + 1);
 	*p = rest;
 	if (link[0] == '/') {
 		w->m = NULL;

@@ -115,7 +115,11 @@ US_EXPORT char *realpath(const char *path, char *resolved)
 		errno = ENOENT;
 		return NULL;
 	}
-	if (us_abs_path(AT_FDCWD, path, abs, sizeof abs) < 0)
+	const char *rest;
+	int fd = us_magic_fd(path, &rest);
+	if (fd >= 0 && !*rest && us_fd_path(fd, abs, sizeof abs) == 1)
+		path = abs; /* the union object the fd was opened on */
+	else if (us_abs_path(AT_FDCWD, path, abs, sizeof abs) < 0)
 		return NULL;
 	if (!us_touches_union(&us_cfg, abs))
 		return US_REAL(realpath)(path, resolved);
