@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <dirent.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -76,6 +77,7 @@ static int route(long nr, const long a[6], long *rc)
 	case SYS_faccessat2: *rc = faccessat(I(0), P(1), I(2), I(3)); break;
 	case SYS_readlink: *rc = readlink(P(0), (char *)a[1], (size_t)a[2]); break;
 	case SYS_readlinkat: *rc = readlinkat(I(0), P(1), (char *)a[2], (size_t)a[3]); break;
+	case SYS_getdents64: *rc = getdents64(I(0), (void *)a[1], (size_t)a[2]); break;
 	case SYS_getcwd: *rc = door_getcwd((char *)a[0], (unsigned long)a[1]); break;
 	case SYS_chdir: *rc = chdir(P(0)); break;
 	case SYS_fchdir: *rc = fchdir(I(0)); break;
