@@ -58,6 +58,11 @@ static char *next_field(const char **s, char sep)
 	return split_field(s, sep, 0);
 }
 
+static char *unescape(const char *s)
+{
+	return split_field(&s, '\0', 0);
+}
+
 /* Options that describe what the shim always does; accepted and ignored. */
 static const char *const implied_options[] = {
 	"index=on", "xino=on", "xino=auto", "userxattr", NULL,
@@ -83,9 +88,23 @@ static int add_layer(struct us_mount *m, char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* V ends with an unescaped SEP (an empty last field). */
+static int ends_with_sep(const char *v, char sep)
+{
+	size_t n = strlen(v), bs = 0;
+
+	if (n == 0 || v[n - 1] != sep)
+		return 0;
+	while (bs + 1 < n && v[n - 2 - bs] == '\\')
+		bs++;
+	return bs % 2 == 0;
+}
+
 static int parse_lowers(struct us_mount *m, const char *v, char *err,
 			size_t errlen)
 {
+	if (ends_with_sep(v, ':'))
+		return fail(err, errlen, "lowerdir has an empty entry");
 	while (*v) {
 		char *l = next_field(&v, ':');
 		if (!l)
@@ -108,7 +127,8 @@ static int parse_mount(const char *spec, struct us_mount *m, char *err,
 
 	memset(m, 0, sizeof *m);
 	while (*spec && rc == 0) {
-		char *opt = next_field(&spec, ',');
+		/* escapes stay until the value is split (lowerdir on ':') */
+		char *opt = split_field(&spec, ',', 1);
 		if (!opt)
 			return fail(err, errlen, "out of memory");
 		char *eq = strchr(opt, '=');
@@ -137,7 +157,8 @@ static int parse_mount(const char *spec, struct us_mount *m, char *err,
 		}
 		if (slot && *slot)
 			rc = fail(err, errlen, "option '%s' given twice", opt);
-		else if (slot && !(*slot = strdup(eq + 1)))
+		else if (slot && !(*slot = slot == &lowers ? strdup(eq + 1)
+							   : unescape(eq + 1)))
 			rc = fail(err, errlen, "out of memory");
 		else if (slot && !**slot)
 			rc = fail(err, errlen, "option '%s' is empty", opt);

@@ -309,9 +309,9 @@ static int finish_outside(struct walk *w, const char *rest,
 {
 	r->where = US_OUTSIDE;
 	r->m = NULL;
-	if (*rest)
+	if (*rest) /* REST starts with '/': keep the caller's text as it is */
 		return us_path_join(r->path, sizeof r->path,
-				    w->len ? w->cur : "/", rest);
+				    w->len ? w->cur : "/", rest + 1);
 	if (w->len == 0)
 		strcpy(r->path, "/");
 	else
