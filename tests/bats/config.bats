@@ -1,0 +1,89 @@
+#!/usr/bin/env bats
+# Configuration through UNIONSHIM_MOUNTS: the overlayfs-style grammar,
+# several mounts, and bad configuration stopping the process before main
+# with one "unionshim:" line and status 125.
+
+load ../lib/common
+
+setup() {
+	make_layers
+	echo lower > "$LOWER/f"
+	MARKER=$(probe main_marker)
+}
+
+# Run the marker under SPEC; sets status/output/lines.
+with_spec() {
+	run env LD_PRELOAD="$SHIM_LIB" UNIONSHIM_MOUNTS="$1" "$MARKER" "${@:2}"
+}
+
+expect_refused() {
+	with_spec "$1"
+	[ "$status" -eq 125 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" == "unionshim: "* ]]
+	[[ "${lines[0]}" == *"$2"* ]]
+}
+
+@test "a good configuration runs main and shows the union" {
+	with_spec "$(mounts_spec)" "$TARGET/f"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "main ran" ]
+	[ "${lines[1]}" = lower ]
+}
+
+@test "no configuration: the library does nothing" {
+	run env LD_PRELOAD="$SHIM_LIB" "$MARKER" "$TARGET/f"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"No such file or directory"* ]]
+}
+
+@test "bad configuration stops the process before main, status 125, one line" {
+	expect_refused "target=$TARGET,lowerdir=$ROOT/missing" "lowerdir $ROOT/missing: No such file or directory"
+	expect_refused "target=$TARGET,lowerdir=$LOWER,bogus=1" "unknown option 'bogus'"
+	expect_refused "target=$TARGET,lowerdir=$LOWER,upperdir=$UPPER" "upperdir needs workdir"
+	expect_refused "target=$TARGET,lowerdir=$LOWER,workdir=$WORK" "workdir needs upperdir"
+	expect_refused "lowerdir=$LOWER" "needs target="
+	expect_refused "target=$TARGET" "needs lowerdir="
+	expect_refused "target=/,lowerdir=$LOWER" "target may not be /"
+	mkdir -p "$LOWER/up"
+	expect_refused "target=$TARGET,lowerdir=$LOWER,upperdir=$LOWER/up,workdir=$WORK" "is inside lowerdir"
+	mkdir -p "$UPPER/w"
+	expect_refused "target=$TARGET,lowerdir=$LOWER,upperdir=$UPPER,workdir=$UPPER/w" "overlap"
+	expect_refused "target=$TARGET,lowerdir=$LOWER;target=$TARGET/x,lowerdir=$LOWER2" ""
+	expect_refused "target=$TARGET,lowerdir=$LOWER/f" "not a directory"
+}
+
+@test "a work dir on another filesystem than the upper is refused" {
+	[ -d /dev/shm ] && [ "$(stat -c %d /dev/shm)" != "$(stat -c %d "$UPPER")" ] ||
+		skip "no second filesystem at /dev/shm"
+	w=$(mktemp -d /dev/shm/us-work.XXXXXX)
+	expect_refused "target=$TARGET,lowerdir=$LOWER,upperdir=$UPPER,workdir=$w" "not on the filesystem of upperdir"
+	rmdir "$w"
+}
+
+@test "several mounts, each at its target; escapes in paths" {
+	odd=$ROOT/odd,dir:x
+	mkdir -p "$odd" "$ROOT/t2"
+	echo odd > "$odd/g"
+	esc=${odd//,/\\,}
+	esc=${esc//:/\\:}
+	with_spec "target=$TARGET,lowerdir=$LOWER;target=$ROOT/t2,lowerdir=$esc" "$ROOT/t2/g"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = odd ]
+	with_spec "target=$TARGET,lowerdir=$LOWER;target=$ROOT/t2,lowerdir=$esc" "$TARGET/f"
+	[ "${lines[1]}" = lower ]
+}
+
+@test "overlayfs options that match our behaviour are accepted" {
+	with_spec "$(mounts_spec index=on,xino=on,userxattr)" "$TARGET/f"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = lower ]
+}
+
+@test "trace mode reports a refused write, with a backtrace at level 2" {
+	run env LD_PRELOAD="$SHIM_LIB" UNIONSHIM_MOUNTS="$(mounts_spec)" UNIONSHIM_TRACE=2 \
+		sh -c "echo x > '$TARGET/new'"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"unionshim: ["*"] refused create of $TARGET/new: Read-only file system"* ]]
+	[[ "$output" == *"unionshim:   #"* ]]
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env bats
+# unionrun: options, defaults, exit statuses, finding the library, and the
+# README's quick start (a real build reading its tree through a union).
+
+load ../lib/common
+
+setup() {
+	make_layers
+	mkdir -p "$LOWER/sub"
+	echo lower > "$LOWER/sub/file"
+	echo bottom > "$LOWER2/bottom"
+}
+
+@test "the command's exit status is unionrun's" {
+	run "$UNIONRUN" --lower "$LOWER" -- sh -c 'exit 7'
+	[ "$status" -eq 7 ]
+}
+
+@test "--at shows the union at another path; --lower repeats topmost first" {
+	echo top > "$LOWER/bottom"
+	run "$UNIONRUN" --lower "$LOWER" --lower "$LOWER2" --at "$TARGET" -- cat "$TARGET/bottom" "$TARGET/sub/file"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = top ]
+	[ "${lines[1]}" = lower ]
+}
+
+@test "--at defaults to the first lower (in place)" {
+	echo gone > "$LOWER/hidden"
+	: > "$UPPER/.wh.hidden"
+	run "$UNIONRUN" --lower "$LOWER" --upper "$UPPER" --work "$WORK" -- ls "$LOWER"
+	[ "$status" -eq 0 ]
+	[ "$output" = sub ]
+}
+
+@test "-o takes overlayfs options and defaults the target to its first lowerdir" {
+	echo gone > "$LOWER/hidden"
+	: > "$UPPER/.wh.hidden"
+	run "$UNIONRUN" -o "lowerdir=$LOWER:$LOWER2,upperdir=$UPPER,workdir=$WORK" -- ls "$LOWER"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'bottom\nsub')" ]
+}
+
+@test "-C changes into a union dir that exists only in the union" {
+	run "$UNIONRUN" --lower "$LOWER" --at "$TARGET" -C "$TARGET/sub" -- sh -c 'pwd; cat file'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$TARGET/sub" ]
+	[ "${lines[1]}" = lower ]
+}
+
+@test "a command found only in the union runs (PATH search through the union)" {
+	mkdir -p "$LOWER/bin"
+	printf '#!/bin/sh\necho from-union\n' > "$LOWER/bin/hello"
+	chmod +x "$LOWER/bin/hello"
+	PATH="$TARGET/bin:$PATH" run "$UNIONRUN" --lower "$LOWER" --at "$TARGET" -- hello
+	[ "$status" -eq 0 ]
+	[ "$output" = from-union ]
+}
+
+@test "exit 127 when the command is not found, 126 when it cannot run" {
+	run -127 "$UNIONRUN" --lower "$LOWER" -- no-such-command-here
+	[ "$status" -eq 127 ]
+	[[ "$output" == "unionrun: no-such-command-here: "* ]]
+	run -126 "$UNIONRUN" --lower "$LOWER" -- "$LOWER/sub/file"
+	[ "$status" -eq 126 ]
+}
+
+@test "bad input: one line, exit 125, nothing created in the layers" {
+	before=$(snapshot "$ROOT")
+	run "$UNIONRUN" --lower "$ROOT/missing" -- true
+	[ "$status" -eq 125 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == "unionrun: lowerdir $ROOT/missing: No such file or directory" ]]
+	run "$UNIONRUN" --lower "$LOWER" --upper "$LOWER/sub" --work "$WORK" -- true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"is inside lowerdir"* ]]
+	run "$UNIONRUN" --lower "$LOWER" --upper "$UPPER" -- true
+	[ "$status" -eq 125 ]
+	run "$UNIONRUN" -o "lowerdir=$LOWER,metacopy=on" -- true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"unknown option 'metacopy'"* ]]
+	run "$UNIONRUN" --lower "$LOWER"
+	[ "$status" -eq 125 ]
+	[ "$(snapshot "$ROOT")" = "$before" ]
+}
+
+@test "--help shows examples" {
+	run "$UNIONRUN" --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Examples:"* ]]
+	[[ "$output" == *"unionrun --lower"* ]]
+}
+
+@test "after make install, unionrun finds the installed library" {
+	src=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	dest=$BATS_TEST_TMPDIR/dest
+	make -C "$src" -s install B="$UNIONSHIM_BUILD" DESTDIR="$dest" PREFIX=/opt/us >/dev/null
+	[ -x "$dest/opt/us/bin/unionrun" ]
+	[ -f "$dest/opt/us/lib/unionshim/libunionshim.so" ]
+	run "$dest/opt/us/bin/unionrun" --lower "$LOWER" --at "$TARGET" -- cat "$TARGET/sub/file"
+	[ "$status" -eq 0 ]
+	[ "$output" = lower ]
+}
+
+@test "quick start: a real build reads its tree through a read-only union, the tree stays pristine" {
+	src=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	tree=$BATS_TEST_TMPDIR/tree
+	mkdir -p "$tree"
+	(cd "$src" && git ls-files -z 2>/dev/null | xargs -0 -r cp --parents -t "$tree") ||
+		cp -r "$src/Makefile" "$src/include" "$src/shim" "$src/tools" "$tree"
+	before=$(snapshot "$tree")
+	out=$BATS_TEST_TMPDIR/out
+	run "$UNIONRUN" --lower "$tree" -C "$tree" -- make -s B="$out" "$out/unionrun"
+	[ "$status" -eq 0 ]
+	[ -x "$out/unionrun" ]
+	[ "$(snapshot "$tree")" = "$before" ]
+	# a write into the tree from that build is refused
+	run "$UNIONRUN" --lower "$tree" -C "$tree" -- make -s B=build-in-tree "build-in-tree/unionrun"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Read-only file system"* ]]
+	[ "$(snapshot "$tree")" = "$before" ]
+}
