@@ -49,7 +49,8 @@ expect_refused() {
 	expect_refused "target=$TARGET,lowerdir=$LOWER,upperdir=$LOWER/up,workdir=$WORK" "is inside lowerdir"
 	mkdir -p "$UPPER/w"
 	expect_refused "target=$TARGET,lowerdir=$LOWER,upperdir=$UPPER,workdir=$UPPER/w" "overlap"
-	expect_refused "target=$TARGET,lowerdir=$LOWER;target=$TARGET/x,lowerdir=$LOWER2" ""
+	mkdir -p "$TARGET/x"
+	expect_refused "target=$TARGET,lowerdir=$LOWER;target=$TARGET/x,lowerdir=$LOWER2" "is inside target"
 	expect_refused "target=$TARGET,lowerdir=$LOWER/f" "not a directory"
 }
 
