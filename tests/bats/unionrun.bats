@@ -3,6 +3,7 @@
 # README's quick start (a real build reading its tree through a union).
 
 load ../lib/common
+bats_require_minimum_version 1.5.0
 
 setup() {
 	make_layers
