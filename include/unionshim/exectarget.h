@@ -1,0 +1,49 @@
+/* exectarget.h: what a file about to be executed is, read from its first
+ * bytes: a "#!" script (its interpreter and optional argument, parsed as
+ * Linux parses them), an ELF program the preload library can follow into
+ * (dynamically linked, x86-64), or one it cannot (static, foreign, or
+ * setuid to someone else). Pure: the caller opens the file. */
+#ifndef UNIONSHIM_EXECTARGET_H
+#define UNIONSHIM_EXECTARGET_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/* Linux reads at most this many bytes of a "#!" line (BINPRM_BUF_SIZE). */
+#define US_SHEBANG_BUF 256
+
+struct us_shebang {
+	char line[US_SHEBANG_BUF]; /* the line, cut into NUL-ended words */
+	const char *interp;        /* into line */
+	const char *arg;           /* into line, or NULL */
+};
+
+/* HEAD holds the first LEN bytes of the file. Returns 1 with SB filled for
+ * a script, 0 when HEAD does not start with "#!", -1 when the "#!" line
+ * names no interpreter or the name does not fit (Linux: ENOEXEC). */
+int us_shebang_parse(const char *head, size_t len, struct us_shebang *sb);
+
+enum us_exec_kind {
+	US_EXEC_OTHER,   /* not ELF, not a script: the kernel decides */
+	US_EXEC_SCRIPT,  /* "#!" */
+	US_EXEC_DYNAMIC, /* x86-64 ELF with PT_INTERP: the loader runs us */
+	US_EXEC_STATIC,  /* x86-64 ELF without PT_INTERP (static, static-pie) */
+	US_EXEC_FOREIGN, /* ELF of another class or machine: our library
+			    cannot be loaded into it */
+};
+
+/* Classify the file open on FD (read with pread) whose first LEN bytes are
+ * HEAD. Returns the kind, or -1 with errno ENOEXEC (a bad "#!" line). SB
+ * is filled for a script. Allocates nothing. */
+int us_exec_inspect(int fd, const char *head, size_t len,
+		    struct us_shebang *sb);
+
+/* Why a program of kind KIND with attributes ST cannot be followed by a
+ * process running as EUID/EGID ("statically linked", "setuid", ...), or
+ * NULL when it can. SETID_IGNORED: the kernel will not honour set-id bits
+ * (nosuid mount, no_new_privs). */
+const char *us_exec_unfollowable(int kind, const struct stat *st, uid_t euid,
+				 gid_t egid, int setid_ignored);
+
+#endif

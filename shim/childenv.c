@@ -1,0 +1,138 @@
+/* childenv.c: build a child's environment (see childenv.h).
+ *
+ * What the program passes is kept, except that LD_PRELOAD always names
+ * this library, UNIONSHIM_MOUNTS always names mounts (the program's own
+ * value wins: a nested union tool may set it), UNIONSHIM_CWD is the
+ * child's virtual cwd or absent, and the switches read at startup come
+ * back when the program dropped them: `env -i` and clearenv() must not
+ * take a child out of the union. The array and every string added live in
+ * one block the caller provides. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "childenv.h"
+#include "state.h"
+#include "unionshim/lookup.h"
+
+#define LD_PRELOAD "LD_PRELOAD"
+
+static int named(const char *entry, const char *name)
+{
+	size_t n = strlen(name);
+	return strncmp(entry, name, n) == 0 && entry[n] == '=';
+}
+
+/* The value of NAME in ENVP (the first, as getenv), or NULL. */
+static const char *value_of(char *const envp[], const char *name)
+{
+	for (size_t i = 0; envp && envp[i]; i++)
+		if (named(envp[i], name))
+			return envp[i] + strlen(name) + 1;
+	return NULL;
+}
+
+/* ld.so splits LD_PRELOAD at ':' and ' '. */
+static int preloads_self(const char *list)
+{
+	size_t n = strlen(us_self_path);
+
+	for (const char *p = list; *p;) {
+		size_t w = strcspn(p, ": ");
+		if (w == n && memcmp(p, us_self_path, n) == 0)
+			return 1;
+		p += w + (p[w] != '\0');
+	}
+	return 0;
+}
+
+static int add_allow(const struct us_childenv *ce)
+{
+	return us_allow_unfollowed && !value_of(ce->envp, US_ENV_ALLOW);
+}
+
+static int add_trace(const struct us_childenv *ce)
+{
+	return us_trace && !value_of(ce->envp, US_ENV_TRACE);
+}
+
+void us_childenv_prepare(struct us_childenv *ce, char *const envp[],
+			 const char *cwd)
+{
+	ce->envp = envp;
+	ce->pre = value_of(envp, LD_PRELOAD);
+	if (ce->pre && !*ce->pre)
+		ce->pre = NULL;
+	ce->self = ce->pre && preloads_self(ce->pre);
+	ce->mounts = value_of(envp, US_ENV_MOUNTS);
+	if (!ce->mounts || !*ce->mounts)
+		ce->mounts = us_cfg_spec ? us_cfg_spec : "";
+	if (!cwd) {
+		if (us_cwd_get(ce->vcwd, sizeof ce->vcwd) < 0)
+			ce->vcwd[0] = '\0';
+		cwd = ce->vcwd;
+	}
+	ce->cwd = us_mount_of(&us_cfg, cwd) ? cwd : NULL;
+	snprintf(ce->trace, sizeof ce->trace, "%d", us_trace);
+	for (ce->n = 0; envp && envp[ce->n]; ce->n++)
+		;
+
+	size_t strs = sizeof LD_PRELOAD + strlen(us_self_path) + 1 +
+		      (ce->pre ? strlen(ce->pre) : 0) + 1;
+	strs += sizeof US_ENV_MOUNTS + strlen(ce->mounts) + 1;
+	if (ce->cwd)
+		strs += sizeof US_ENV_CWD + strlen(ce->cwd) + 1;
+	strs += sizeof US_ENV_ALLOW + 2 + sizeof US_ENV_TRACE + sizeof ce->trace;
+	ce->size = (ce->n + 6) * sizeof(char *) + strs;
+	ce->size = (ce->size + 15) & ~(size_t)15;
+}
+
+/* Write "NAME=A" B C at *CUR; returns the string. */
+static char *put(char **cur, const char *name, const char *a, const char *b,
+		 const char *c)
+{
+	char *s = *cur;
+	int n = sprintf(s, "%s=%s%s%s", name, a, b, c); /* sized by prepare */
+	*cur += n + 1;
+	return s;
+}
+
+char **us_childenv_fill(const struct us_childenv *ce, void *mem)
+{
+	char **env = mem, *cur = (char *)(env + ce->n + 6);
+	size_t k = 0;
+
+	for (size_t i = 0; i < ce->n; i++)
+		if (!named(ce->envp[i], LD_PRELOAD) &&
+		    !named(ce->envp[i], US_ENV_MOUNTS) &&
+		    !named(ce->envp[i], US_ENV_CWD))
+			env[k++] = ce->envp[i];
+	if (ce->self)
+		env[k++] = put(&cur, LD_PRELOAD, ce->pre, "", "");
+	else
+		env[k++] = put(&cur, LD_PRELOAD, us_self_path,
+			       ce->pre ? ":" : "", ce->pre ? ce->pre : "");
+	env[k++] = put(&cur, US_ENV_MOUNTS, ce->mounts, "", "");
+	if (ce->cwd)
+		env[k++] = put(&cur, US_ENV_CWD, ce->cwd, "", "");
+	if (add_allow(ce))
+		env[k++] = put(&cur, US_ENV_ALLOW, "1", "", "");
+	if (add_trace(ce))
+		env[k++] = put(&cur, US_ENV_TRACE, ce->trace, "", "");
+	env[k] = NULL;
+	return env;
+}
+
+char **us_childenv(char *const envp[], const char *cwd)
+{
+	struct us_childenv ce;
+
+	us_childenv_prepare(&ce, envp, cwd);
+	void *mem = malloc(ce.size);
+	if (!mem) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return us_childenv_fill(&ce, mem);
+}

@@ -1,0 +1,36 @@
+/* childenv.h: the environment a child of this process gets, built from
+ * the one the program passes so that the child stays in the union. */
+#ifndef UNIONSHIM_CHILDENV_H
+#define UNIONSHIM_CHILDENV_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "real.h"
+
+struct us_childenv {
+	char *const *envp;
+	const char *pre, *mounts, *cwd; /* values to write */
+	int self;                       /* pre already names this library */
+	size_t n;                       /* entries in envp */
+	size_t size;                    /* bytes us_childenv_fill writes */
+	char vcwd[PATH_MAX];
+	char trace[24];
+};
+
+/* Work out the environment for ENVP (NULL: empty) and the child's
+ * virtual cwd CWD (NULL: ours): LD_PRELOAD names this library, the mounts
+ * are named, UNIONSHIM_CWD is there when the cwd lies in a union, and the
+ * switches this process started with are kept. */
+US_HIDDEN void us_childenv_prepare(struct us_childenv *ce,
+				   char *const envp[], const char *cwd);
+
+/* Write it into MEM (CE->size bytes, pointer-aligned): the array, then
+ * the strings added. No allocation: an exec in a vfork child must not
+ * leave memory behind in the parent. */
+US_HIDDEN char **us_childenv_fill(const struct us_childenv *ce, void *mem);
+
+/* Both in one malloc'd block (free() it), or NULL with errno ENOMEM. */
+US_HIDDEN char **us_childenv(char *const envp[], const char *cwd);
+
+#endif

@@ -1,0 +1,82 @@
+/* exec.c: execve, execveat, fexecve, and dlopen: a program, a "#!"
+ * interpreter or a library named by a union path is found in its layer;
+ * every exec gets the child environment that keeps it in the union. The
+ * exec* conveniences built on these live in shim/libc/execvp.c. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../childenv.h"
+#include "../execplan.h"
+#include "../front.h"
+#include "../guard.h"
+
+/* Returns only on failure, with errno set. The child's env and argv are
+ * built on the stack when they fit: in a vfork child, malloc'd memory
+ * would stay behind in the parent. The guard is dropped for the exec
+ * itself, since a vfork parent resumes with the child's guard flag. */
+static int exec_at(int dirfd, const char *path, char *const argv[],
+		   char *const envp[], int flags)
+{
+	union {
+		char c[8192];
+		void *align;
+	} space;
+	struct us_exec_plan p;
+	struct us_childenv ce;
+	int err = us_exec_plan(dirfd, path, flags, &p);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	us_childenv_prepare(&ce, envp, NULL);
+	size_t need = ce.size + us_exec_argv_size(&p, argv);
+	char *mem = need <= sizeof space ? space.c : malloc(need);
+	if (!mem)
+		return -1;
+	char **env = us_childenv_fill(&ce, mem);
+	char **av = us_exec_argv(&p, argv, mem + ce.size);
+	US_OUTSIDE_SHIM(US_REAL(execveat)(p.dirfd, p.real, av, env, p.flags));
+	if (mem != space.c) {
+		err = errno;
+		free(mem);
+		errno = err;
+	}
+	return -1;
+}
+
+US_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	US_SHIM_OR(US_REAL(execve)(path, argv, envp));
+	return exec_at(AT_FDCWD, path, argv, envp, 0);
+}
+
+US_EXPORT int execveat(int dirfd, const char *path, char *const argv[],
+		       char *const envp[], int flags)
+{
+	US_SHIM_OR(US_REAL(execveat)(dirfd, path, argv, envp, flags));
+	return exec_at(dirfd, path, argv, envp, flags);
+}
+
+/* glibc's check, then the public execveat (it acts, or passes through) */
+US_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	if (fd < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return execveat(fd, "", argv, envp, AT_EMPTY_PATH);
+}
+
+/* A name without '/' is the loader's search, which no wrapper sees. A
+ * failed lookup still goes to dlopen, so that dlerror() has a message. */
+US_EXPORT void *dlopen(const char *path, int flags)
+{
+	US_SHIM_OR(US_REAL(dlopen)(path, flags));
+	struct us_target t;
+	const char *p = path && strchr(path, '/') ? us_path(path, 0, &t) : path;
+	return US_REAL(dlopen)(p ? p : path, flags);
+}
