@@ -38,6 +38,8 @@ TRACE_LIB := $(B)/libunionshim-trace.so
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
+SHELL := /bin/bash
+
 .PHONY: all check unit bats probes install uninstall clean bench
 all: $(B)/libunionshim.so $(TRACE_LIB) $(TOOLS) $(PROBES)
 
@@ -82,8 +84,12 @@ $(B)/unit-tests: $(UNIT_SRC) $(B)/libuscore.a $(HDRS)
 unit: $(B)/unit-tests
 	$(B)/unit-tests
 
+# bats prints TAP; the last line sums it up ("N passed, N failed").
 bats: all
-	UNIONSHIM_BUILD=$(abspath $(B)) bats tests/bats
+	@set -o pipefail; UNIONSHIM_BUILD=$(abspath $(B)) bats tests/bats | \
+		awk '{ print } /^ok .*# skip/ { s++; next } /^ok / { p++ } /^not ok / { f++ } \
+		END { printf "bats: %d passed, %d failed, %d skipped\n", p, f, s }'
+
 
 check: all unit bats
 

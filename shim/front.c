@@ -15,6 +15,22 @@
 #include "trace.h"
 #include "unionshim/path.h"
 
+unsigned us_open_map_flags(int flags)
+{
+	unsigned f = 0;
+
+	if (flags & O_NOFOLLOW)
+		f |= US_MAP_NOFOLLOW;
+	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND)) ||
+	    (flags & O_TMPFILE) == O_TMPFILE)
+		f |= US_MAP_WRITE;
+	if ((flags & O_CREAT) && (flags & O_EXCL))
+		f |= US_MAP_CREATE | US_MAP_NOFOLLOW;
+	else if (flags & O_CREAT)
+		f |= US_MAP_OPENCREAT;
+	return f;
+}
+
 int us_write_errno(const struct us_mount *m)
 {
 	(void)m; /* copy-up does not exist yet: every union is read-only */

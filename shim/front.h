@@ -19,6 +19,9 @@
 #define US_MAP_OPENCREAT 0x08 /* O_CREAT without O_EXCL: may make it */
 #define US_MAP_EMPTY_OK 0x10 /* "" names DIRFD itself (AT_EMPTY_PATH) */
 
+/* The US_MAP_* flags of an open(2) with FLAGS. */
+US_HIDDEN unsigned us_open_map_flags(int flags);
+
 enum us_map_result { US_FAIL = -1, US_PASS = 0, US_MAPPED = 1 };
 
 struct us_target {

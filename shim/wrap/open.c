@@ -11,26 +11,10 @@
 #include "../guard.h"
 #include "glibc_protos.h"
 
-static unsigned open_map_flags(int flags)
-{
-	unsigned f = 0;
-
-	if (flags & O_NOFOLLOW)
-		f |= US_MAP_NOFOLLOW;
-	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND)) ||
-	    (flags & O_TMPFILE) == O_TMPFILE)
-		f |= US_MAP_WRITE;
-	if ((flags & O_CREAT) && (flags & O_EXCL))
-		f |= US_MAP_CREATE | US_MAP_NOFOLLOW;
-	else if (flags & O_CREAT)
-		f |= US_MAP_OPENCREAT;
-	return f;
-}
-
 static int open_at(int dirfd, const char *path, int flags, mode_t mode)
 {
 	struct us_target t;
-	const char *p = us_path_at(&dirfd, path, open_map_flags(flags), &t);
+	const char *p = us_path_at(&dirfd, path, us_open_map_flags(flags), &t);
 
 	return p ? US_REAL(openat)(dirfd, p, flags, mode) : -1;
 }

@@ -187,23 +187,6 @@ US_EXPORT int posix_spawnp(pid_t *pid, const char *file,
 	return err;
 }
 
-/* As open.c decides for open(2). */
-static unsigned open_map_flags(int flags)
-{
-	unsigned f = 0;
-
-	if (flags & O_NOFOLLOW)
-		f |= US_MAP_NOFOLLOW;
-	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND)) ||
-	    (flags & O_TMPFILE) == O_TMPFILE)
-		f |= US_MAP_WRITE;
-	if ((flags & O_CREAT) && (flags & O_EXCL))
-		f |= US_MAP_CREATE | US_MAP_NOFOLLOW;
-	else if (flags & O_CREAT)
-		f |= US_MAP_OPENCREAT;
-	return f;
-}
-
 US_EXPORT int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa,
 					       int fd, const char *path,
 					       int oflag, mode_t mode)
@@ -213,7 +196,7 @@ US_EXPORT int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa,
 	char abs[PATH_MAX];
 	struct us_target t;
 	const char *p = fa_path(fa, path, 0, abs, sizeof abs);
-	p = p ? us_path(p, open_map_flags(oflag), &t) : NULL;
+	p = p ? us_path(p, us_open_map_flags(oflag), &t) : NULL;
 	return p ? US_REAL(posix_spawn_file_actions_addopen)(fa, fd, p, oflag,
 							     mode)
 		 : errno;

@@ -18,23 +18,6 @@
 #include "../front.h"
 #include "../guard.h"
 
-static unsigned open_how_map_flags(const struct open_how *how)
-{
-	unsigned f = 0;
-	int flags = (int)how->flags;
-
-	if (flags & O_NOFOLLOW)
-		f |= US_MAP_NOFOLLOW;
-	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND)) ||
-	    (flags & O_TMPFILE) == O_TMPFILE)
-		f |= US_MAP_WRITE;
-	if ((flags & O_CREAT) && (flags & O_EXCL))
-		f |= US_MAP_CREATE | US_MAP_NOFOLLOW;
-	else if (flags & O_CREAT)
-		f |= US_MAP_OPENCREAT;
-	return f;
-}
-
 static long door_openat2(long dirfd, const char *path, struct open_how *how,
 			 long size)
 {
@@ -43,7 +26,7 @@ static long door_openat2(long dirfd, const char *path, struct open_how *how,
 
 	if (!us_begin())
 		return US_REAL(syscall)(SYS_openat2, dirfd, path, how, size);
-	const char *p = us_path_at(&dfd, path, open_how_map_flags(how), &t);
+	const char *p = us_path_at(&dfd, path, us_open_map_flags((int)how->flags), &t);
 	long rc = p ? US_REAL(syscall)(SYS_openat2, (long)dfd, p, how, size) : -1;
 	us_end_scope(NULL);
 	return rc;
