@@ -61,6 +61,9 @@ const struct us_mount *us_mount_of(const struct us_config *cfg,
 int us_layer_path(const struct us_mount *m, int layer, const char *upath,
 		  char *out, size_t outlen);
 
+/* The node of M's target root (the layers whose roots merge). */
+void us_root_node(const struct us_mount *m, struct us_node *n);
+
 /* Look NAME up in the union dir UPATH (node DIR). 0, or an errno value. */
 int us_lookup_child(const struct us_mount *m, const char *upath,
 		    const struct us_node *dir, const char *name,

@@ -187,13 +187,18 @@ static int append(struct walk *w, const char *name)
 	return 0;
 }
 
+void us_root_node(const struct us_mount *m, struct us_node *n)
+{
+	n->dirs = m->root_dirs;
+	n->layer = top_layer(m->root_dirs);
+	n->mode = S_IFDIR | 0755;
+}
+
 static void enter(struct walk *w, const struct us_mount *m)
 {
 	w->m = m;
 	w->depth = 0;
-	w->dir.dirs = m->root_dirs;
-	w->dir.layer = top_layer(m->root_dirs);
-	w->dir.mode = S_IFDIR | 0755;
+	us_root_node(m, &w->dir);
 }
 
 static void push(struct walk *w, const struct us_node *child)

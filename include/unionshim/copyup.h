@@ -1,0 +1,53 @@
+/* copyup.h: bringing union objects into the upper layer, and the upper
+ * layer's own bookkeeping (whiteouts, opaque dirs, the work dir).
+ *
+ * Every change is made so that no process ever sees a half-done state:
+ * data and metadata are written to a temp object in the work dir, which is
+ * then renamed into place; copy-ups of one object by several processes are
+ * serialized with a lock file in the work dir, so one copy wins, whole. */
+#ifndef UNIONSHIM_COPYUP_H
+#define UNIONSHIM_COPYUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "unionshim/lookup.h"
+
+/* Make the union dir UPATH exist in the upper layer, its ancestors first,
+ * each with the metadata of its topmost copy. 0, or -1 with errno. */
+int us_copyup_dir(const struct us_mount *m, const char *upath);
+
+/* Copy the object NODE at UPATH into the upper layer (a no-op when it is
+ * there already). DATA false copies a regular file's metadata only (the
+ * caller truncates it anyway). 0, or -1 with errno. */
+int us_copyup(const struct us_mount *m, const char *upath,
+	      const struct us_node *node, bool data);
+
+/* Is NAME in union dir UPATH (node DIR) present in some layer below the
+ * upper one (so removing it needs a whiteout)? */
+bool us_exists_below(const struct us_mount *m, const char *upath,
+		     const struct us_node *dir, const char *name);
+
+/* Write a whiteout for the last component of UPATH in the upper layer
+ * (its parent is already there). 0, or -1 with errno. */
+int us_whiteout_create(const struct us_mount *m, const char *upath);
+
+/* Remove a whiteout for the last component of UPATH, if the upper layer
+ * has one. */
+void us_whiteout_clear(const struct us_mount *m, const char *upath);
+
+/* Is the last component of UPATH whited out in the upper layer? */
+bool us_whiteout_present(const struct us_mount *m, const char *upath);
+
+/* Create the union dir UPATH (missing; parent in upper) with MODE: opaque
+ * when a whiteout in the upper layer stood for it. 0, or -1 with errno. */
+int us_mkdir_upper(const struct us_mount *m, const char *upath, mode_t mode);
+
+/* Empty the upper copy of a dir of its whiteouts and opaque marker (the
+ * names a union listing never shows) so it can be removed. */
+int us_upper_dir_clear(const struct us_mount *m, const char *upath);
+
+/* Remove leftovers of copy-ups whose process died (run at startup). */
+void us_workdir_clean(const struct us_mount *m);
+
+#endif

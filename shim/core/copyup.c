@@ -1,0 +1,320 @@
+/* copyup.c: copy a union object into the upper layer (see copyup.h).
+ *
+ * The object is built in the work dir under a temp name (#us.PID.N) with
+ * its data, mode, owner (where permitted), times and xattrs, then renamed
+ * into the upper layer: the name appears whole or not at all, even if the
+ * copier is killed. A lock file per object hash in the work dir makes
+ * concurrent copy-ups of one object wait for the first and reuse its copy.
+ * Data: FICLONE where the filesystem can, else copy_file_range, else a
+ * 1 MiB read/write loop; holes stay holes (SEEK_DATA/SEEK_HOLE). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "layer.h"
+#include "sys.h"
+#include "unionshim/copyup.h"
+#include "unionshim/path.h"
+
+#define TEMP_PREFIX "#us."
+#define LOCK_SLOTS 64
+#define COPY_CHUNK (1 << 20)
+
+static unsigned long temp_counter;
+
+static int upper_path(const struct us_mount *m, const char *upath, char *out,
+		      size_t len)
+{
+	return us_layer_path(m, 0, upath, out, len);
+}
+
+static int temp_path(const struct us_mount *m, char *out, size_t len)
+{
+	unsigned long n = __atomic_add_fetch(&temp_counter, 1, __ATOMIC_RELAXED);
+	int w = snprintf(out, len, "%s/" TEMP_PREFIX "%d.%lu", m->work,
+			 (int)getpid(), n);
+
+	if (w < 0 || (size_t)w >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+static void close_keep_errno(int fd)
+{
+	int saved = errno;
+
+	SYS(close)(fd);
+	errno = saved;
+}
+
+/* Serialize copy-ups of UPATH across processes; returns the lock fd. */
+static int lock_object(const struct us_mount *m, const char *upath)
+{
+	char p[PATH_MAX];
+	uint64_t h = 1469598103934665603ull;
+
+	for (const char *s = upath; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	snprintf(p, sizeof p, "%s/#lock.%02u", m->work,
+		 (unsigned)(h % LOCK_SLOTS));
+	int fd = SYS(open)(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			close_keep_errno(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+/* Copy the xattrs a copy-up keeps: everything the upper fs takes, except
+ * security.capability (a copy must not gain privileges) and overlayfs's
+ * own bookkeeping. Failures to set one are not fatal (EPERM, ENOTSUP). */
+static void copy_xattrs(const char *src, const char *dst)
+{
+	char names[8192], value[65536];
+	ssize_t n = SYS(llistxattr)(src, names, sizeof names);
+
+	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names + i) + 1) {
+		const char *name = names + i;
+		if (strcmp(name, "security.capability") == 0 ||
+		    strncmp(name, "trusted.overlay.", 16) == 0 ||
+		    strncmp(name, "user.overlay.", 13) == 0)
+			continue;
+		ssize_t vl = SYS(lgetxattr)(src, name, value, sizeof value);
+		if (vl >= 0)
+			SYS(lsetxattr)(dst, name, value, (size_t)vl, 0);
+	}
+}
+
+/* Owner (where permitted), mode and times of ST onto DST (by path). */
+static int copy_meta(const char *src, const char *dst, const struct stat *st)
+{
+	struct timespec ts[2] = {st->st_atim, st->st_mtim};
+
+	if (SYS(lchown)(dst, st->st_uid, st->st_gid) < 0 && errno != EPERM)
+		return -1;
+	copy_xattrs(src, dst);
+	if (!S_ISLNK(st->st_mode) && SYS(chmod)(dst, st->st_mode & 07777) < 0)
+		return -1;
+	return SYS(utimensat)(AT_FDCWD, dst, ts, AT_SYMLINK_NOFOLLOW);
+}
+
+static int copy_range(int in, int out, off_t off, off_t end)
+{
+	static __thread char *buf;
+
+	while (off < end) {
+		size_t want = (size_t)(end - off) > COPY_CHUNK ? COPY_CHUNK
+							     : (size_t)(end - off);
+		loff_t ioff = off, ooff = off;
+		ssize_t n = copy_file_range(in, &ioff, out, &ooff, want, 0);
+		if (n < 0 && (errno == EXDEV || errno == ENOSYS ||
+			      errno == EOPNOTSUPP || errno == EINVAL)) {
+			if (!buf && !(buf = malloc(COPY_CHUNK)))
+				return -1;
+			n = pread(in, buf, want, off);
+			if (n > 0 && pwrite(out, buf, (size_t)n, off) != n)
+				return -1;
+		}
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break; /* the source shrank under us */
+		off += n;
+	}
+	return 0;
+}
+
+/* Copy regular file data, keeping holes. */
+static int copy_data(int in, int out, off_t size)
+{
+	if (ioctl(out, FICLONE, in) == 0)
+		return 0;
+	off_t off = 0;
+	while (off < size) {
+		off_t data = lseek(in, off, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break; /* only a hole remains */
+		if (data < 0) /* no SEEK_DATA here: copy everything */
+			return copy_range(in, out, off, size);
+		off_t hole = lseek(in, data, SEEK_HOLE);
+		if (hole < 0)
+			hole = size;
+		if (copy_range(in, out, data, hole) < 0)
+			return -1;
+		off = hole;
+	}
+	return ftruncate(out, size);
+}
+
+static int make_file(const char *src, const char *tmp, const struct stat *st,
+		     bool data)
+{
+	int in = SYS(open)(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (in < 0)
+		return -1;
+	int out = SYS(open)(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) {
+		close_keep_errno(in);
+		return -1;
+	}
+	int rc = data ? copy_data(in, out, st->st_size) : 0;
+	close_keep_errno(in);
+	close_keep_errno(out);
+	return rc;
+}
+
+static int make_object(const char *src, const char *tmp, const struct stat *st,
+		       bool data)
+{
+	char link[PATH_MAX];
+	ssize_t n;
+
+	switch (st->st_mode & S_IFMT) {
+	case S_IFREG:
+		return make_file(src, tmp, st, data);
+	case S_IFDIR:
+		return SYS(mkdir)(tmp, 0700);
+	case S_IFLNK:
+		n = SYS(readlink)(src, link, sizeof link - 1);
+		if (n < 0)
+			return -1;
+		link[n] = '\0';
+		return SYS(symlink)(link, tmp);
+	default:
+		return SYS(mknod)(tmp, st->st_mode, st->st_rdev);
+	}
+}
+
+static void remove_temp(const char *tmp, bool dir)
+{
+	int saved = errno;
+
+	if (dir)
+		SYS(rmdir)(tmp);
+	else
+		SYS(unlink)(tmp);
+	errno = saved;
+}
+
+/* Copy real object SRC to upper path DST through a temp in the work dir.
+ * An object that appeared at DST meanwhile (a concurrent copy-up) wins. */
+static int copy_object(const struct us_mount *m, const char *src,
+		       const char *dst, bool data)
+{
+	char tmp[PATH_MAX];
+	struct stat st;
+
+	if (SYS(lstat)(src, &st) < 0 || temp_path(m, tmp, sizeof tmp) < 0)
+		return -1;
+	if (make_object(src, tmp, &st, data) < 0) {
+		remove_temp(tmp, false);
+		return -1;
+	}
+	bool dir = S_ISDIR(st.st_mode);
+	if (copy_meta(src, tmp, &st) < 0) {
+		remove_temp(tmp, dir);
+		return -1;
+	}
+	if (SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
+		return 0;
+	int err = errno;
+	remove_temp(tmp, dir);
+	if ((err == EEXIST || err == ENOTEMPTY) && SYS(lstat)(dst, &st) == 0)
+		return 0;
+	errno = err;
+	return -1;
+}
+
+int us_copyup_dir(const struct us_mount *m, const char *upath)
+{
+	char cur[PATH_MAX], up[PATH_MAX], src[PATH_MAX], name[NAME_MAX + 1];
+	struct us_node dir;
+	size_t len = m->target_len;
+	const char *rest = upath + m->target_len;
+
+	us_root_node(m, &dir);
+	memcpy(cur, upath, len);
+	cur[len] = '\0';
+	while (*rest == '/') {
+		const char *e = strchrnul(rest + 1, '/');
+		size_t nl = (size_t)(e - rest - 1);
+		struct us_node child;
+		memcpy(name, rest + 1, nl);
+		name[nl] = '\0';
+		int err = us_lookup_child(m, cur, &dir, name, &child);
+		if (err || !S_ISDIR(child.mode)) {
+			errno = err ? err : ENOTDIR;
+			return -1;
+		}
+		memcpy(cur + len, rest, nl + 1);
+		len += nl + 1;
+		cur[len] = '\0';
+		if (upper_path(m, cur, up, sizeof up) < 0)
+			return -1;
+		if (child.layer != 0) {
+			if (us_layer_path(m, child.layer, cur, src, sizeof src) < 0 ||
+			    copy_object(m, src, up, false) < 0)
+				return -1;
+			child.layer = 0;
+			child.dirs |= 1;
+		}
+		dir = child;
+		rest = e;
+	}
+	return 0;
+}
+
+static int parent_of(const char *upath, char *out, size_t len)
+{
+	size_t l = strlen(upath);
+
+	if (l + 1 > len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(out, upath, l + 1);
+	us_path_pop(out, &l);
+	return 0;
+}
+
+int us_copyup(const struct us_mount *m, const char *upath,
+	      const struct us_node *node, bool data)
+{
+	char parent[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
+	struct stat st;
+
+	if (node->layer == 0)
+		return 0;
+	if (S_ISDIR(node->mode))
+		return us_copyup_dir(m, upath);
+	if (parent_of(upath, parent, sizeof parent) < 0 ||
+	    us_copyup_dir(m, parent) < 0 ||
+	    us_layer_path(m, node->layer, upath, src, sizeof src) < 0 ||
+	    upper_path(m, upath, dst, sizeof dst) < 0)
+		return -1;
+	int lock = lock_object(m, upath);
+	if (lock < 0)
+		return -1;
+	int rc = 0;
+	if (SYS(lstat)(dst, &st) < 0) /* not copied by someone else meanwhile */
+		rc = copy_object(m, src, dst, data);
+	close_keep_errno(lock);
+	return rc;
+}

@@ -1,0 +1,238 @@
+/* whiteout.c: the upper layer's bookkeeping: whiteouts (written in OCI
+ * form, .wh.NAME), opaque new dirs, emptying an upper dir of its hidden
+ * entries before removal, and cleaning the work dir after crashes. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "layer.h"
+#include "sys.h"
+#include "unionshim/copyup.h"
+#include "unionshim/path.h"
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/* Upper path of the whiteout standing for UPATH's last component. */
+static int whiteout_path(const struct us_mount *m, const char *upath,
+			 char *out, size_t len)
+{
+	char up[PATH_MAX];
+
+	if (us_layer_path(m, 0, upath, up, sizeof up) < 0)
+		return -1;
+	const char *slash = strrchr(up, '/');
+	int n = snprintf(out, len, "%.*s/" US_WH_PREFIX "%s",
+			 (int)(slash - up), up, slash + 1);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+bool us_exists_below(const struct us_mount *m, const char *upath,
+		     const struct us_node *dir, const char *name)
+{
+	struct us_node below = *dir, child;
+
+	below.dirs &= ~(us_layermask)1;
+	return below.dirs && us_lookup_child(m, upath, &below, name, &child) == 0;
+}
+
+int us_whiteout_create(const struct us_mount *m, const char *upath)
+{
+	char wh[PATH_MAX];
+
+	if (whiteout_path(m, upath, wh, sizeof wh) < 0)
+		return -1;
+	int fd = SYS(open)(wh, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	SYS(close)(fd);
+	return 0;
+}
+
+bool us_whiteout_present(const struct us_mount *m, const char *upath)
+{
+	char wh[PATH_MAX];
+	struct stat st;
+
+	return whiteout_path(m, upath, wh, sizeof wh) == 0 &&
+	       SYS(lstat)(wh, &st) == 0;
+}
+
+void us_whiteout_clear(const struct us_mount *m, const char *upath)
+{
+	char wh[PATH_MAX];
+	int saved = errno;
+
+	if (whiteout_path(m, upath, wh, sizeof wh) == 0)
+		SYS(unlink)(wh);
+	errno = saved;
+}
+
+/* A new dir standing where a whiteout hid something below must be opaque
+ * from its first instant: build it in the work dir with its marker, then
+ * rename it into place; only then drop the whiteout. */
+int us_mkdir_upper(const struct us_mount *m, const char *upath, mode_t mode)
+{
+	char up[PATH_MAX], tmp[PATH_MAX], marker[PATH_MAX];
+	static unsigned long counter;
+
+	if (us_layer_path(m, 0, upath, up, sizeof up) < 0)
+		return -1;
+	if (!us_whiteout_present(m, upath))
+		return SYS(mkdir)(up, mode);
+	snprintf(tmp, sizeof tmp, "%s/#us.%d.d%lu", m->work, (int)getpid(),
+		 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+	if (SYS(mkdir)(tmp, mode) < 0)
+		return -1;
+	if (us_path_join(marker, sizeof marker, tmp, US_WH_OPAQUE) < 0)
+		goto fail;
+	int fd = SYS(open)(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto fail;
+	SYS(close)(fd);
+	if (SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, up, RENAME_NOREPLACE) < 0)
+		goto fail_marker;
+	us_whiteout_clear(m, upath);
+	return 0;
+fail_marker:;
+	int saved = errno;
+	SYS(unlink)(marker);
+	errno = saved;
+fail:
+	saved = errno;
+	SYS(rmdir)(tmp);
+	errno = saved;
+	return -1;
+}
+
+/* Call FN(dirpath, name, type, arg) for each entry of real dir DIRPATH
+ * except "." and "..". Stops at the first nonzero return. */
+static int each_entry(const char *dirpath,
+		      int (*fn)(const char *, const char *, unsigned char, void *),
+		      void *arg)
+{
+	char buf[16384];
+	int rc = 0, fd = SYS(open)(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		long n = SYS(syscall)(SYS_getdents64, fd, buf, sizeof buf);
+		if (n <= 0) {
+			if (n < 0)
+				rc = -1;
+			break;
+		}
+		for (long off = 0; off < n && rc == 0;) {
+			struct linux_dirent64 *d = (void *)(buf + off);
+			off += d->d_reclen;
+			if (strcmp(d->d_name, ".") && strcmp(d->d_name, ".."))
+				rc = fn(dirpath, d->d_name, d->d_type, arg);
+		}
+		if (rc)
+			break;
+	}
+	int saved = errno;
+	SYS(close)(fd);
+	errno = saved;
+	return rc;
+}
+
+static int drop_hidden(const char *dir, const char *name, unsigned char type,
+		       void *arg)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	(void)arg;
+	if (us_path_join(p, sizeof p, dir, name) < 0)
+		return -1;
+	bool hidden = us_is_reserved_name(name) ||
+		      ((type == DT_CHR || type == DT_UNKNOWN) &&
+		       SYS(lstat)(p, &st) == 0 && us_stat_is_whiteout(&st));
+	if (!hidden) {
+		errno = ENOTEMPTY;
+		return -1;
+	}
+	return SYS(unlink)(p) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int us_upper_dir_clear(const struct us_mount *m, const char *upath)
+{
+	char up[PATH_MAX];
+
+	if (us_layer_path(m, 0, upath, up, sizeof up) < 0)
+		return -1;
+	return each_entry(up, drop_hidden, NULL) ? -1 : 0;
+}
+
+/* Remove everything below real path P (a leftover temp). */
+static int remove_tree(const char *p);
+
+static int remove_entry(const char *dir, const char *name, unsigned char type,
+			void *arg)
+{
+	char p[PATH_MAX];
+
+	(void)type;
+	(void)arg;
+	if (us_path_join(p, sizeof p, dir, name) == 0)
+		remove_tree(p);
+	return 0;
+}
+
+static int remove_tree(const char *p)
+{
+	struct stat st;
+
+	if (SYS(lstat)(p, &st) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode))
+		return SYS(unlink)(p);
+	each_entry(p, remove_entry, NULL);
+	return SYS(rmdir)(p);
+}
+
+static int clean_leftover(const char *dir, const char *name,
+			  unsigned char type, void *arg)
+{
+	char p[PATH_MAX];
+
+	(void)type;
+	(void)arg;
+	if (strncmp(name, "#us.", 4) != 0)
+		return 0;
+	long pid = strtol(name + 4, NULL, 10);
+	if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH)) {
+		if (us_path_join(p, sizeof p, dir, name) == 0)
+			remove_tree(p);
+	}
+	return 0;
+}
+
+void us_workdir_clean(const struct us_mount *m)
+{
+	int saved = errno;
+
+	if (m->work)
+		each_entry(m->work, clean_leftover, NULL);
+	errno = saved;
+}
