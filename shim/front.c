@@ -12,7 +12,6 @@
 
 #include "front.h"
 #include "state.h"
-#include "trace.h"
 #include "unionshim/path.h"
 
 unsigned us_open_map_flags(int flags)
@@ -24,72 +23,13 @@ unsigned us_open_map_flags(int flags)
 	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND)) ||
 	    (flags & O_TMPFILE) == O_TMPFILE)
 		f |= US_MAP_WRITE;
+	if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY)
+		f |= US_MAP_NODATA; /* truncated at once: copy metadata only */
 	if ((flags & O_CREAT) && (flags & O_EXCL))
 		f |= US_MAP_CREATE | US_MAP_NOFOLLOW;
 	else if (flags & O_CREAT)
 		f |= US_MAP_OPENCREAT;
 	return f;
-}
-
-int us_write_errno(const struct us_mount *m)
-{
-	(void)m; /* copy-up does not exist yet: every union is read-only */
-	return EROFS;
-}
-
-int us_fd_path(int fd, char *out, size_t len)
-{
-	char proc[64], real[PATH_MAX];
-	ssize_t n;
-
-	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-	n = US_REAL(readlink)(proc, real, sizeof real - 1);
-	if (n <= 0 || real[0] != '/')
-		return -1;
-	real[n] = '\0';
-	int rc = us_revmap(&us_cfg, real, out, len, NULL);
-	if (rc != 0)
-		return rc;
-	if ((size_t)n + 1 > len)
-		return -1;
-	memcpy(out, real, (size_t)n + 1);
-	return 0;
-}
-
-int us_fd_write_check(int fd)
-{
-	char up[PATH_MAX];
-
-	if (us_fd_path(fd, up, sizeof up) != 1)
-		return 0;
-	errno = us_write_errno(us_mount_of(&us_cfg, up));
-	us_trace_denied("write through an fd", up);
-	return -1;
-}
-
-int us_magic_fd(const char *path, const char **rest)
-{
-	const char *p;
-	char own[32];
-
-	if (strncmp(path, "/dev/fd/", 8) == 0) {
-		p = path + 8;
-	} else if (strncmp(path, "/proc/self/fd/", 14) == 0) {
-		p = path + 14;
-	} else {
-		int n = snprintf(own, sizeof own, "/proc/%d/fd/", (int)getpid());
-		if (strncmp(path, own, (size_t)n) != 0)
-			return -1;
-		p = path + n;
-	}
-	if (*p < '0' || *p > '9')
-		return -1;
-	char *end;
-	long fd = strtol(p, &end, 10);
-	if ((*end != '\0' && *end != '/') || fd > INT_MAX)
-		return -1;
-	*rest = end;
-	return (int)fd;
 }
 
 int us_abs_path(int dirfd, const char *path, char *out, size_t len)
@@ -130,13 +70,6 @@ static int fail(int err)
 	return US_FAIL;
 }
 
-static int deny(const char *what, const struct us_resolved *r)
-{
-	errno = us_write_errno(r->m);
-	us_trace_denied(what, r->path);
-	return US_FAIL;
-}
-
 /* Decide for a union object found (or not) by the resolver. */
 static int inside(unsigned flags, struct us_target *t)
 {
@@ -144,13 +77,18 @@ static int inside(unsigned flags, struct us_target *t)
 
 	if (r->err) {
 		if (flags & (US_MAP_CREATE | US_MAP_OPENCREAT))
-			return deny("create", r);
+			return us_prepare_create(t) < 0 ? US_FAIL : US_MAPPED;
+		if (flags & US_MAP_MAYBE) {
+			t->real[0] = '\0';
+			return US_MAPPED;
+		}
 		return fail(r->err);
 	}
 	if (flags & US_MAP_CREATE)
 		return fail(EEXIST);
-	if (flags & US_MAP_WRITE)
-		return deny("write", r);
+	if ((flags & US_MAP_WRITE) &&
+	    us_prepare_write(t, !(flags & US_MAP_NODATA)) < 0)
+		return US_FAIL;
 	if (us_layer_path(r->m, r->node.layer, r->path, t->real,
 			  sizeof t->real) < 0)
 		return US_FAIL;
@@ -162,12 +100,15 @@ int us_map(int dirfd, const char *path, unsigned flags, struct us_target *t)
 	char abs[PATH_MAX];
 
 	t->r.where = US_OUTSIDE;
+	t->whiteout = false;
 	if (!path || !*path)
 		return US_PASS; /* EFAULT, ENOENT or AT_EMPTY_PATH: the kernel's */
 	if (us_abs_path(dirfd, path, abs, sizeof abs) < 0)
 		return errno == EBADF ? US_PASS : US_FAIL;
 	if (!us_touches_union(&us_cfg, abs))
-		return US_PASS;
+		return (flags & US_MAP_WRITES) && us_lower_guard(abs, flags) < 0
+			       ? US_FAIL
+			       : US_PASS;
 	unsigned rflags = (flags & US_MAP_NOFOLLOW) ? US_LOOKUP_NOFOLLOW : 0;
 	if (us_resolve(&us_cfg, abs, rflags, &t->r) < 0)
 		return US_FAIL;
@@ -176,6 +117,8 @@ int us_map(int dirfd, const char *path, unsigned flags, struct us_target *t)
 	if (strlen(t->r.path) + 1 > sizeof t->real)
 		return fail(ENAMETOOLONG);
 	strcpy(t->real, t->r.path);
+	if ((flags & US_MAP_WRITES) && us_lower_guard(t->real, flags) < 0)
+		return US_FAIL;
 	return US_MAPPED;
 }
 

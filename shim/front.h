@@ -8,6 +8,7 @@
 #define UNIONSHIM_FRONT_H
 
 #include <limits.h>
+#include <stdbool.h>
 
 #include "real.h"
 #include "unionshim/lookup.h"
@@ -18,6 +19,11 @@
 #define US_MAP_CREATE 0x04   /* makes a new name: EEXIST if it exists */
 #define US_MAP_OPENCREAT 0x08 /* O_CREAT without O_EXCL: may make it */
 #define US_MAP_EMPTY_OK 0x10 /* "" names DIRFD itself (AT_EMPTY_PATH) */
+#define US_MAP_NODATA 0x20   /* a copy-up may skip the data (O_TRUNC) */
+#define US_MAP_REMOVE 0x40   /* unlinks or renames the name (no copy-up) */
+#define US_MAP_MAYBE 0x80    /* the final name may be missing (rename) */
+#define US_MAP_WRITES                                                         \
+	(US_MAP_WRITE | US_MAP_CREATE | US_MAP_OPENCREAT | US_MAP_REMOVE)
 
 /* The US_MAP_* flags of an open(2) with FLAGS. */
 US_HIDDEN unsigned us_open_map_flags(int flags);
@@ -27,6 +33,7 @@ enum us_map_result { US_FAIL = -1, US_PASS = 0, US_MAPPED = 1 };
 struct us_target {
 	struct us_resolved r; /* r.where == US_INSIDE: the union object */
 	char real[PATH_MAX];  /* US_MAPPED: the path for the real call */
+	bool whiteout;        /* a create replaces a whiteout (us_created) */
 };
 
 US_HIDDEN int us_map(int dirfd, const char *path, unsigned flags,
@@ -47,12 +54,30 @@ US_HIDDEN int us_fd_path(int fd, char *out, size_t len);
  * the fd number, and *REST pointing at "/rest" or "". -1 if none. */
 US_HIDDEN int us_magic_fd(const char *path, const char **rest);
 
-/* A call that would change the object behind FD: 0 if allowed, else -1
- * with EROFS when FD lies in a union. */
+/* A write through FD itself (ftruncate): 0 if allowed, else -1 with
+ * EROFS when FD is open on a file of a lower layer. */
 US_HIDDEN int us_fd_write_check(int fd);
 
-/* The errno for a write into a union (no copy-up yet: EROFS). */
+/* A metadata change through FD (fchmod, fchown, futimens, fsetxattr):
+ * 0 to apply it to FD itself, 1 to apply it to the real path put in PATH
+ * (the upper copy of FD's lower file, copied up now), -1 with errno. */
+US_HIDDEN int us_fd_write(int fd, char *path, size_t len);
+
+/* The errno for a write into union M: 0 with an upper, else EROFS. */
 US_HIDDEN int us_write_errno(const struct us_mount *m);
+
+/* Write side of us_map (writeside.c): make ready a new name (parent
+ * copied up, T->real its upper path) or a change to an existing object
+ * (copied up, with or without its data). 0, or -1 with errno. */
+US_HIDDEN int us_prepare_create(struct us_target *t);
+US_HIDDEN int us_prepare_write(struct us_target *t, bool data);
+
+/* After a create through T succeeded: drop the whiteout it replaced. */
+US_HIDDEN void us_created(const struct us_target *t);
+
+/* A write to real path ABS outside every union: -1 with EROFS when it
+ * would land inside a lower dir. */
+US_HIDDEN int us_lower_guard(const char *abs, unsigned flags);
 
 /* Join BASE and the relative PATH into OUT; -1/ENAMETOOLONG. */
 US_HIDDEN int us_abs_path(int dirfd, const char *path, char *out, size_t len);

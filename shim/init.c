@@ -12,6 +12,7 @@
 
 #include "guard.h"
 #include "state.h"
+#include "unionshim/copyup.h"
 
 int us_state = US_UNINIT;
 __thread int us_inside __attribute__((tls_model("initial-exec")));
@@ -67,6 +68,8 @@ static void init_body(void)
 	const char *trace = getenv(US_ENV_TRACE);
 	us_trace = trace ? atoi(trace) : 0;
 	find_self();
+	for (int k = 0; k < us_cfg.nmounts; k++)
+		us_workdir_clean(&us_cfg.mounts[k]);
 	us_cwd_init();
 	__atomic_store_n(&us_state, US_ACTIVE, __ATOMIC_RELEASE);
 	us_inside--;

@@ -47,6 +47,10 @@ int us_mkdir_upper(const struct us_mount *m, const char *upath, mode_t mode);
  * names a union listing never shows) so it can be removed. */
 int us_upper_dir_clear(const struct us_mount *m, const char *upath);
 
+/* The same for a real dir (one moved into the work dir). ENOTEMPTY when
+ * it holds anything else. */
+int us_real_dir_clear(const char *dir);
+
 /* Remove leftovers of copy-ups whose process died (run at startup). */
 void us_workdir_clean(const struct us_mount *m);
 

@@ -232,8 +232,20 @@ static int copy_object(const struct us_mount *m, const char *src,
 		remove_temp(tmp, dir);
 		return -1;
 	}
-	if (SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
+	/* a copy-up is no change of the parent: keep its times, as overlayfs */
+	char parent[PATH_MAX];
+	size_t plen = strlen(dst);
+	struct stat pst;
+	memcpy(parent, dst, plen + 1);
+	us_path_pop(parent, &plen);
+	bool keep = SYS(stat)(parent, &pst) == 0;
+	if (SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) == 0) {
+		if (keep) {
+			struct timespec ts[2] = {pst.st_atim, pst.st_mtim};
+			SYS(utimensat)(AT_FDCWD, parent, ts, 0);
+		}
 		return 0;
+	}
 	int err = errno;
 	remove_temp(tmp, dir);
 	if ((err == EEXIST || err == ENOTEMPTY) && SYS(lstat)(dst, &st) == 0)

@@ -175,13 +175,18 @@ static int drop_hidden(const char *dir, const char *name, unsigned char type,
 	return SYS(unlink)(p) < 0 && errno != ENOENT ? -1 : 0;
 }
 
+int us_real_dir_clear(const char *dir)
+{
+	return each_entry(dir, drop_hidden, NULL) ? -1 : 0;
+}
+
 int us_upper_dir_clear(const struct us_mount *m, const char *upath)
 {
 	char up[PATH_MAX];
 
 	if (us_layer_path(m, 0, upath, up, sizeof up) < 0)
 		return -1;
-	return each_entry(up, drop_hidden, NULL) ? -1 : 0;
+	return us_real_dir_clear(up);
 }
 
 /* Remove everything below real path P (a leftover temp). */

@@ -3,6 +3,7 @@
  * change is refused when the fd's file lies in a union. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/xattr.h>
@@ -47,7 +48,9 @@ US_EXPORT int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 US_EXPORT int fchmod(int fd, mode_t mode)
 {
 	US_SHIM_OR(US_REAL(fchmod)(fd, mode));
-	return us_fd_write_check(fd) ? -1 : US_REAL(fchmod)(fd, mode);
+	char up[PATH_MAX];
+	int rc = us_fd_write(fd, up, sizeof up);
+	return rc < 0 ? -1 : rc ? US_REAL(chmod)(up, mode) : US_REAL(fchmod)(fd, mode);
 }
 
 US_EXPORT int chown(const char *path, uid_t uid, gid_t gid)
@@ -73,15 +76,21 @@ US_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid,
 	struct us_target t;
 	const char *p = us_path_at(&dirfd, path, at_write(flags) |
 				   ((flags & AT_EMPTY_PATH) ? US_MAP_EMPTY_OK : 0), &t);
-	if (p && !*p && (flags & AT_EMPTY_PATH) && us_fd_write_check(dirfd))
-		return -1;
+	if (p && !*p && (flags & AT_EMPTY_PATH)) {
+		char up[PATH_MAX];
+		int rc = us_fd_write(dirfd, up, sizeof up);
+		return rc < 0 ? -1 : rc ? US_REAL(lchown)(up, uid, gid)
+				    : US_REAL(fchownat)(dirfd, p, uid, gid, flags);
+	}
 	return p ? US_REAL(fchownat)(dirfd, p, uid, gid, flags) : -1;
 }
 
 US_EXPORT int fchown(int fd, uid_t uid, gid_t gid)
 {
 	US_SHIM_OR(US_REAL(fchown)(fd, uid, gid));
-	return us_fd_write_check(fd) ? -1 : US_REAL(fchown)(fd, uid, gid);
+	char up[PATH_MAX];
+	int rc = us_fd_write(fd, up, sizeof up);
+	return rc < 0 ? -1 : rc ? US_REAL(chown)(up, uid, gid) : US_REAL(fchown)(fd, uid, gid);
 }
 
 US_EXPORT int truncate(const char *path, off_t len)
@@ -125,12 +134,20 @@ US_EXPORT int lutimes(const char *path, const struct timeval tv[2])
 	return p ? US_REAL(lutimes)(p, tv) : -1;
 }
 
+/* futimes(FD), the change going to the upper copy of a lower file. */
+static int fd_utimes(int fd, const struct timeval tv[2])
+{
+	char up[PATH_MAX];
+	int rc = us_fd_write(fd, up, sizeof up);
+	return rc < 0 ? -1 : rc ? US_REAL(utimes)(up, tv) : US_REAL(futimes)(fd, tv);
+}
+
 /* glibc declares the path nonnull, yet futimesat(fd, NULL, tv) is futimes. */
 US_EXPORT int futimesat(int dirfd, const char *path, const struct timeval tv[2])
 {
 	US_SHIM_OR(US_REAL(futimesat)(dirfd, path, tv));
 	if (!us_unchecked(path))
-		return us_fd_write_check(dirfd) ? -1 : US_REAL(futimesat)(dirfd, path, tv);
+		return fd_utimes(dirfd, tv);
 	struct us_target t;
 	const char *p = us_path_at(&dirfd, path, W, &t);
 	return p ? US_REAL(futimesat)(dirfd, p, tv) : -1;
@@ -141,9 +158,12 @@ US_EXPORT int utimensat(int dirfd, const char *path, const struct timespec ts[2]
 			int flags)
 {
 	US_SHIM_OR(US_REAL(utimensat)(dirfd, path, ts, flags));
-	if (!us_unchecked(path) || (!*path && (flags & AT_EMPTY_PATH)))
-		return us_fd_write_check(dirfd) ? -1
-						: US_REAL(utimensat)(dirfd, path, ts, flags);
+	if (!us_unchecked(path) || (!*path && (flags & AT_EMPTY_PATH))) {
+		char up[PATH_MAX];
+		int rc = us_fd_write(dirfd, up, sizeof up);
+		return rc < 0 ? -1 : rc ? US_REAL(utimensat)(AT_FDCWD, up, ts, 0)
+				    : US_REAL(utimensat)(dirfd, path, ts, flags);
+	}
 	struct us_target t;
 	const char *p = us_path_at(&dirfd, path, at_write(flags), &t);
 	return p ? US_REAL(utimensat)(dirfd, p, ts, flags) : -1;
@@ -152,13 +172,15 @@ US_EXPORT int utimensat(int dirfd, const char *path, const struct timespec ts[2]
 US_EXPORT int futimens(int fd, const struct timespec ts[2])
 {
 	US_SHIM_OR(US_REAL(futimens)(fd, ts));
-	return us_fd_write_check(fd) ? -1 : US_REAL(futimens)(fd, ts);
+	char up[PATH_MAX];
+	int rc = us_fd_write(fd, up, sizeof up);
+	return rc < 0 ? -1 : rc ? US_REAL(utimensat)(AT_FDCWD, up, ts, 0) : US_REAL(futimens)(fd, ts);
 }
 
 US_EXPORT int futimes(int fd, const struct timeval tv[2])
 {
 	US_SHIM_OR(US_REAL(futimes)(fd, tv));
-	return us_fd_write_check(fd) ? -1 : US_REAL(futimes)(fd, tv);
+	return fd_utimes(fd, tv);
 }
 
 US_EXPORT ssize_t getxattr(const char *path, const char *name, void *v,
@@ -217,7 +239,10 @@ US_EXPORT int fsetxattr(int fd, const char *name, const void *v, size_t size,
 			int flags)
 {
 	US_SHIM_OR(US_REAL(fsetxattr)(fd, name, v, size, flags));
-	return us_fd_write_check(fd) ? -1 : US_REAL(fsetxattr)(fd, name, v, size, flags);
+	char up[PATH_MAX];
+	int rc = us_fd_write(fd, up, sizeof up);
+	return rc < 0 ? -1 : rc ? US_REAL(setxattr)(up, name, v, size, flags)
+			    : US_REAL(fsetxattr)(fd, name, v, size, flags);
 }
 
 US_EXPORT int removexattr(const char *path, const char *name)
@@ -239,5 +264,7 @@ US_EXPORT int lremovexattr(const char *path, const char *name)
 US_EXPORT int fremovexattr(int fd, const char *name)
 {
 	US_SHIM_OR(US_REAL(fremovexattr)(fd, name));
-	return us_fd_write_check(fd) ? -1 : US_REAL(fremovexattr)(fd, name);
+	char up[PATH_MAX];
+	int rc = us_fd_write(fd, up, sizeof up);
+	return rc < 0 ? -1 : rc ? US_REAL(removexattr)(up, name) : US_REAL(fremovexattr)(fd, name);
 }

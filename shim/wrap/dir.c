@@ -15,6 +15,8 @@
 #include "../front.h"
 #include "../guard.h"
 #include "../state.h"
+#include "unionshim/copyup.h"
+#include "unionshim/unionops.h"
 
 _Static_assert(sizeof(struct dirent) == sizeof(struct dirent64) &&
 		       offsetof(struct dirent, d_name) ==
@@ -135,6 +137,8 @@ US_EXPORT int mkdir(const char *path, mode_t mode)
 	US_SHIM_OR(US_REAL(mkdir)(path, mode));
 	struct us_target t;
 	const char *p = us_path(path, US_MAP_CREATE | US_MAP_NOFOLLOW, &t);
+	if (p && t.r.where == US_INSIDE)
+		return us_mkdir_upper(t.r.m, t.r.path, mode);
 	return p ? US_REAL(mkdir)(p, mode) : -1;
 }
 
@@ -143,6 +147,8 @@ US_EXPORT int mkdirat(int dirfd, const char *path, mode_t mode)
 	US_SHIM_OR(US_REAL(mkdirat)(dirfd, path, mode));
 	struct us_target t;
 	const char *p = us_path_at(&dirfd, path, US_MAP_CREATE | US_MAP_NOFOLLOW, &t);
+	if (p && t.r.where == US_INSIDE)
+		return us_mkdir_upper(t.r.m, t.r.path, mode);
 	return p ? US_REAL(mkdirat)(dirfd, p, mode) : -1;
 }
 
@@ -150,6 +156,8 @@ US_EXPORT int rmdir(const char *path)
 {
 	US_SHIM_OR(US_REAL(rmdir)(path));
 	struct us_target t;
-	const char *p = us_path(path, US_MAP_WRITE | US_MAP_NOFOLLOW, &t);
+	const char *p = us_path(path, US_MAP_REMOVE | US_MAP_NOFOLLOW, &t);
+	if (p && t.r.where == US_INSIDE)
+		return us_union_remove(&t.r, true);
 	return p ? US_REAL(rmdir)(p) : -1;
 }

@@ -13,10 +13,10 @@
 #include "../guard.h"
 #include "../state.h"
 #include "glibc_protos.h"
+#include "unionshim/unionops.h"
 
-#define WNF (US_MAP_WRITE | US_MAP_NOFOLLOW)
 #define NEWNAME (US_MAP_CREATE | US_MAP_NOFOLLOW)
-#define REPLACE (US_MAP_WRITE | US_MAP_OPENCREAT | US_MAP_NOFOLLOW)
+#define RM (US_MAP_REMOVE | US_MAP_NOFOLLOW)
 
 US_EXPORT int linkat(int olddirfd, const char *old, int newdirfd,
 		     const char *new, int flags)
@@ -32,7 +32,10 @@ US_EXPORT int linkat(int olddirfd, const char *old, int newdirfd,
 		o = us_path_at(&olddirfd, old, of | US_MAP_WRITE, &to);
 	else
 		olddirfd = odfd;
-	return n && o ? US_REAL(linkat)(olddirfd, o, newdirfd, n, flags) : -1;
+	if (!n || !o || US_REAL(linkat)(olddirfd, o, newdirfd, n, flags) < 0)
+		return -1;
+	us_created(&tn);
+	return 0;
 }
 
 US_EXPORT int link(const char *old, const char *new)
@@ -46,7 +49,10 @@ US_EXPORT int symlinkat(const char *text, int dirfd, const char *path)
 	US_SHIM_OR(US_REAL(symlinkat)(text, dirfd, path));
 	struct us_target t;
 	const char *p = us_path_at(&dirfd, path, NEWNAME, &t);
-	return p ? US_REAL(symlinkat)(text, dirfd, p) : -1;
+	if (!p || US_REAL(symlinkat)(text, dirfd, p) < 0)
+		return -1;
+	us_created(&t);
+	return 0;
 }
 
 US_EXPORT int symlink(const char *text, const char *path)
@@ -59,9 +65,18 @@ US_EXPORT int renameat2(int olddirfd, const char *old, int newdirfd,
 {
 	US_SHIM_OR(US_REAL(renameat2)(olddirfd, old, newdirfd, new, flags));
 	struct us_target to, tn;
-	const char *o = us_path_at(&olddirfd, old, WNF, &to);
-	const char *n = o ? us_path_at(&newdirfd, new, REPLACE, &tn) : NULL;
-	return n ? US_REAL(renameat2)(olddirfd, o, newdirfd, n, flags) : -1;
+	const char *o = us_path_at(&olddirfd, old, RM, &to);
+	const char *n = o ? us_path_at(&newdirfd, new, RM | US_MAP_MAYBE, &tn) : NULL;
+	if (!n)
+		return -1;
+	if (to.r.where == US_INSIDE || tn.r.where == US_INSIDE) {
+		if (to.r.where != tn.r.where || to.r.m != tn.r.m) {
+			errno = EXDEV; /* across mounts, as the kernel says */
+			return -1;
+		}
+		return us_union_rename(&to.r, &tn.r, flags);
+	}
+	return US_REAL(renameat2)(olddirfd, o, newdirfd, n, flags);
 }
 
 US_EXPORT int renameat(int olddirfd, const char *old, int newdirfd,
@@ -79,8 +94,12 @@ US_EXPORT int unlinkat(int dirfd, const char *path, int flags)
 {
 	US_SHIM_OR(US_REAL(unlinkat)(dirfd, path, flags));
 	struct us_target t;
-	const char *p = us_path_at(&dirfd, path, WNF, &t);
-	return p ? US_REAL(unlinkat)(dirfd, p, flags) : -1;
+	const char *p = us_path_at(&dirfd, path, RM, &t);
+	if (!p)
+		return -1;
+	if (t.r.where == US_INSIDE)
+		return us_union_remove(&t.r, flags & AT_REMOVEDIR);
+	return US_REAL(unlinkat)(dirfd, p, flags);
 }
 
 US_EXPORT int unlink(const char *path)

@@ -15,8 +15,11 @@ static int open_at(int dirfd, const char *path, int flags, mode_t mode)
 {
 	struct us_target t;
 	const char *p = us_path_at(&dirfd, path, us_open_map_flags(flags), &t);
+	int fd = p ? US_REAL(openat)(dirfd, p, flags, mode) : -1;
 
-	return p ? US_REAL(openat)(dirfd, p, flags, mode) : -1;
+	if (fd >= 0)
+		us_created(&t);
+	return fd;
 }
 
 /* The mode argument exists only with O_CREAT or O_TMPFILE. */
@@ -82,7 +85,10 @@ US_EXPORT FILE *fopen(const char *path, const char *mode)
 	US_SHIM_OR(US_REAL(fopen)(path, mode));
 	struct us_target t;
 	const char *p = us_path(path, fopen_map_flags(mode), &t);
-	return p ? US_REAL(fopen)(p, mode) : NULL;
+	FILE *f = p ? US_REAL(fopen)(p, mode) : NULL;
+	if (f)
+		us_created(&t);
+	return f;
 }
 
 US_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
@@ -90,12 +96,17 @@ US_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
 	US_SHIM_OR(US_REAL(freopen)(path, mode, stream));
 	struct us_target t;
 	if (!path) { /* reopens the stream's own file with a new mode */
-		if (fopen_map_flags(mode) && us_fd_write_check(fileno(stream)))
+		char up[PATH_MAX];
+		int rc = fopen_map_flags(mode) ? us_fd_write(fileno(stream), up, sizeof up) : 0;
+		if (rc < 0)
 			return NULL;
-		return US_REAL(freopen)(path, mode, stream);
+		return US_REAL(freopen)(rc ? up : NULL, mode, stream);
 	}
 	const char *p = us_path(path, fopen_map_flags(mode), &t);
-	return p ? US_REAL(freopen)(p, mode, stream) : NULL;
+	FILE *f = p ? US_REAL(freopen)(p, mode, stream) : NULL;
+	if (f)
+		us_created(&t);
+	return f;
 }
 
 US_EXPORT FILE *fopen64(const char *, const char *)

@@ -22,7 +22,10 @@ US_EXPORT int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev)
 	US_SHIM_OR(US_REAL(mknodat)(dirfd, path, mode, dev));
 	struct us_target t;
 	const char *p = us_path_at(&dirfd, path, NEWNAME, &t);
-	return p ? US_REAL(mknodat)(dirfd, p, mode, dev) : -1;
+	if (!p || US_REAL(mknodat)(dirfd, p, mode, dev) < 0)
+		return -1;
+	us_created(&t);
+	return 0;
 }
 
 US_EXPORT int mknod(const char *path, mode_t mode, dev_t dev)

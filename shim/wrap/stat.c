@@ -1,6 +1,8 @@
 /* stat.c: the stat family, old __xstat ABI included, statx, access,
  * statfs/statvfs and pathconf. Read-only: nothing here copies up. */
 #include <errno.h>
+#include <grp.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -85,20 +87,47 @@ US_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 	return p ? US_REAL(statx)(dirfd, p, flags, mask, stx) : -1;
 }
 
-/* W_OK on a file, dir or symlink of a read-only union is EROFS, as the
- * kernel answers for a read-only mount. */
+/* W_OK answers for the object as it would be after a copy-up: a lower
+ * file is writable when its mode lets us write, whatever the lower's own
+ * filesystem says (it may be read-only); in a union without an upper, a
+ * file, dir or symlink is EROFS, as on a read-only mount. */
+static int lower_write_ok(const struct us_target *t, int flags)
+{
+	struct stat st;
+	bool eff = flags & AT_EACCESS;
+	uid_t uid = eff ? geteuid() : getuid();
+	gid_t gid = eff ? getegid() : getgid();
+
+	if (US_REAL(lstat)(t->real, &st) < 0)
+		return -1;
+	if (uid == 0)
+		return 0;
+	mode_t bit = st.st_uid == uid ? S_IWUSR
+		     : (st.st_gid == gid || group_member(st.st_gid)) ? S_IWGRP
+								     : S_IWOTH;
+	if (st.st_mode & bit)
+		return 0;
+	errno = EACCES;
+	return -1;
+}
+
 static int access_at(int dirfd, const char *path, int mode, int flags,
 		     int (*real)(int, const char *, int, int))
 {
 	struct us_target t;
 	const char *p = us_path_at(&dirfd, path, at_flags(flags), &t);
+	bool inside = p && t.r.where == US_INSIDE;
+	bool below = inside && t.r.node.layer != 0 && !us_write_errno(t.r.m);
 
 	if (!p)
 		return -1;
-	if (real(dirfd, p, mode, flags) < 0)
+	if (real(dirfd, p, below ? mode & ~W_OK : mode, flags) < 0)
 		return -1;
-	if ((mode & W_OK) && t.r.where == US_INSIDE &&
-	    (S_ISREG(t.r.node.mode) || S_ISDIR(t.r.node.mode) ||
+	if (!(mode & W_OK) || !inside)
+		return 0;
+	if (below)
+		return lower_write_ok(&t, flags);
+	if ((S_ISREG(t.r.node.mode) || S_ISDIR(t.r.node.mode) ||
 	     S_ISLNK(t.r.node.mode)) &&
 	    us_write_errno(t.r.m)) {
 		errno = us_write_errno(t.r.m);

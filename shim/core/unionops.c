@@ -1,0 +1,232 @@
+/* unionops.c: unlink, rmdir and rename in a union (see unionops.h).
+ *
+ * Removing a name that exists below leaves a whiteout, written before the
+ * upper object goes so the lower one never shows through; a removed upper
+ * dir is first renamed into the work dir (it vanishes at once) and emptied
+ * there. Rename follows overlayfs without redirect_dir: a dir that exists
+ * below answers EXDEV (mv then copies); a dir moved onto a name that hides
+ * something below becomes opaque first. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "layer.h"
+#include "sys.h"
+#include "unionshim/copyup.h"
+#include "unionshim/dirmerge.h"
+#include "unionshim/path.h"
+#include "unionshim/unionops.h"
+
+static const char *last_name(const char *upath)
+{
+	return strrchr(upath, '/') + 1;
+}
+
+static void parent_of(const char *upath, char *out)
+{
+	size_t len = strlen(upath);
+
+	memcpy(out, upath, len + 1);
+	us_path_pop(out, &len);
+}
+
+static int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+/* The union dir UPATH (node N) lists nothing but "." and "..". */
+static int union_dir_empty(const struct us_mount *m, const char *upath,
+			   const struct us_node *n)
+{
+	struct us_dirlist l;
+	size_t names = 0;
+
+	if (us_dir_merge(m, upath, n->dirs, &l) < 0)
+		return -1;
+	for (size_t i = 0; i < l.n; i++) {
+		const char *name = us_dirlist_at(&l, i)->d_name;
+		if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0)
+			names++;
+	}
+	us_dirlist_free(&l);
+	return names ? fail(ENOTEMPTY) : 0;
+}
+
+static bool name_below(const struct us_resolved *r)
+{
+	char parent[PATH_MAX];
+
+	parent_of(r->path, parent);
+	return us_exists_below(r->m, parent, &r->parent, last_name(r->path));
+}
+
+/* Take the upper dir of UPATH out of sight (into the work dir), then
+ * remove it with its whiteouts. */
+static int remove_upper_dir(const struct us_mount *m, const char *upath)
+{
+	char up[PATH_MAX], tmp[PATH_MAX];
+	static unsigned long counter;
+
+	if (us_layer_path(m, 0, upath, up, sizeof up) < 0)
+		return -1;
+	snprintf(tmp, sizeof tmp, "%s/#us.%d.r%lu", m->work, (int)getpid(),
+		 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+	if (SYS(rename)(up, tmp) < 0)
+		return -1;
+	if (us_real_dir_clear(tmp) < 0 || SYS(rmdir)(tmp) < 0) {
+		int saved = errno;
+		SYS(rename)(tmp, up); /* put it back: something real was in it */
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+int us_union_remove(const struct us_resolved *r, bool isdir)
+{
+	const struct us_mount *m = r->m;
+	char up[PATH_MAX];
+	bool dir = S_ISDIR(r->node.mode);
+
+	if (!m->has_upper)
+		return fail(EROFS);
+	if (!r->parent_ok)
+		return fail(strcmp(r->path, m->target) == 0 ? EBUSY : EINVAL);
+	if (isdir && !dir)
+		return fail(ENOTDIR);
+	if (!isdir && dir)
+		return fail(EISDIR);
+	if (isdir && union_dir_empty(m, r->path, &r->node) < 0)
+		return -1;
+	bool below = name_below(r), made = false;
+	if (below) {
+		char parent[PATH_MAX];
+		parent_of(r->path, parent);
+		if (us_copyup_dir(m, parent) < 0 ||
+		    us_whiteout_create(m, r->path) < 0)
+			return -1;
+		made = true;
+	}
+	if (r->node.layer != 0)
+		return 0; /* only below: the whiteout did it */
+	int rc;
+	if (isdir)
+		rc = remove_upper_dir(m, r->path);
+	else
+		rc = us_layer_path(m, 0, r->path, up, sizeof up) < 0
+			     ? -1
+			     : SYS(unlink)(up);
+	if (rc < 0 && made) {
+		int saved = errno;
+		us_whiteout_clear(m, r->path);
+		errno = saved;
+	}
+	return rc;
+}
+
+static bool dir_has_lower(const struct us_node *n)
+{
+	return S_ISDIR(n->mode) && (n->layer != 0 || (n->dirs & ~(us_layermask)1));
+}
+
+/* Checks of rename(2) and ovl_rename before anything is changed. */
+static int rename_checks(const struct us_resolved *o,
+			 const struct us_resolved *n, unsigned flags)
+{
+	bool odir = S_ISDIR(o->node.mode), nexists = n->err == 0;
+
+	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE))
+		return fail(EINVAL);
+	if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE))
+		return fail(EINVAL);
+	if (!o->m->has_upper)
+		return fail(EROFS);
+	if (!o->parent_ok || (nexists && !n->parent_ok))
+		return fail(EBUSY);
+	if (us_is_reserved_name(last_name(n->path)))
+		return fail(EINVAL);
+	if ((flags & RENAME_EXCHANGE) && !nexists)
+		return fail(ENOENT);
+	if ((flags & RENAME_NOREPLACE) && nexists)
+		return fail(EEXIST);
+	if (odir && strcmp(o->path, n->path) != 0 &&
+	    us_path_under(n->path, o->path, strlen(o->path)))
+		return fail(EINVAL);
+	if (nexists && !(flags & RENAME_EXCHANGE)) {
+		bool ndir = S_ISDIR(n->node.mode);
+		if (odir && !ndir)
+			return fail(ENOTDIR);
+		if (!odir && ndir)
+			return fail(EISDIR);
+		if (ndir && union_dir_empty(o->m, n->path, &n->node) < 0)
+			return -1;
+	}
+	if (dir_has_lower(&o->node) ||
+	    ((flags & RENAME_EXCHANGE) && dir_has_lower(&n->node)))
+		return fail(EXDEV);
+	return 0;
+}
+
+/* Make the upper dir of UPATH opaque (it is about to stand where
+ * something lies below). */
+static int make_opaque(const struct us_mount *m, const char *upath)
+{
+	char up[PATH_MAX], marker[PATH_MAX];
+
+	if (us_layer_path(m, 0, upath, up, sizeof up) < 0 ||
+	    us_path_join(marker, sizeof marker, up, US_WH_OPAQUE) < 0)
+		return -1;
+	int fd = SYS(open)(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	SYS(close)(fd);
+	return 0;
+}
+
+int us_union_rename(const struct us_resolved *o, const struct us_resolved *n,
+		    unsigned flags)
+{
+	const struct us_mount *m = o->m;
+	char oup[PATH_MAX], nup[PATH_MAX], nparent[PATH_MAX];
+	bool exchange = flags & RENAME_EXCHANGE;
+
+	if (rename_checks(o, n, flags) < 0)
+		return -1;
+	if (strcmp(o->path, n->path) == 0)
+		return 0;
+	parent_of(n->path, nparent);
+	if (us_copyup(m, o->path, &o->node, true) < 0 ||
+	    (exchange && us_copyup(m, n->path, &n->node, true) < 0) ||
+	    us_copyup_dir(m, nparent) < 0)
+		return -1;
+	bool o_below = !exchange && name_below(o);
+	bool n_below = us_exists_below(m, nparent, &n->parent, last_name(n->path));
+	bool n_whiteout = us_whiteout_present(m, n->path);
+	if (!exchange && S_ISDIR(o->node.mode) && n_below &&
+	    make_opaque(m, o->path) < 0)
+		return -1;
+	if (!exchange && n->err == 0 && S_ISDIR(n->node.mode) &&
+	    n->node.layer == 0 && us_upper_dir_clear(m, n->path) < 0)
+		return -1;
+	if (o_below && us_whiteout_create(m, o->path) < 0)
+		return -1;
+	if (us_layer_path(m, 0, o->path, oup, sizeof oup) < 0 ||
+	    us_layer_path(m, 0, n->path, nup, sizeof nup) < 0 ||
+	    SYS(renameat2)(AT_FDCWD, oup, AT_FDCWD, nup, flags) < 0) {
+		if (o_below) {
+			int saved = errno;
+			us_whiteout_clear(m, o->path);
+			errno = saved;
+		}
+		return -1;
+	}
+	if (n_whiteout)
+		us_whiteout_clear(m, n->path);
+	return 0;
+}

@@ -1,0 +1,110 @@
+/* fdpath.c: what an fd refers to, in union terms. The kernel's own link
+ * /proc/self/fd/N gives the real path; a real path inside a layer is read
+ * back as the union path it belongs to. Writes through an fd on a lower
+ * file are redirected to its upper copy (or refused in a read-only union). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "front.h"
+#include "state.h"
+#include "trace.h"
+#include "unionshim/copyup.h"
+#include "unionshim/path.h"
+
+/* The real path behind FD into OUT; -1 when FD names no path. */
+static int fd_real(int fd, char *out, size_t len)
+{
+	char proc[64];
+	ssize_t n;
+
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	n = US_REAL(readlink)(proc, out, len - 1);
+	if (n <= 0 || out[0] != '/')
+		return -1;
+	out[n] = '\0';
+	return 0;
+}
+
+int us_fd_path(int fd, char *out, size_t len)
+{
+	char real[PATH_MAX];
+
+	if (fd_real(fd, real, sizeof real) < 0)
+		return -1;
+	int rc = us_revmap(&us_cfg, real, out, len, NULL);
+	if (rc != 0)
+		return rc;
+	if (strlen(real) + 1 > len)
+		return -1;
+	strcpy(out, real);
+	return 0;
+}
+
+/* Does real path REAL lie in the upper layer of M? */
+static bool in_upper(const struct us_mount *m, const char *real)
+{
+	return m->has_upper &&
+	       us_path_under(real, m->layers[0].path, m->layers[0].len);
+}
+
+int us_fd_write(int fd, char *path, size_t len)
+{
+	char real[PATH_MAX], up[PATH_MAX];
+	const struct us_mount *m;
+	struct us_target t;
+
+	if (fd_real(fd, real, sizeof real) < 0 ||
+	    us_revmap(&us_cfg, real, up, sizeof up, &m) != 1 || in_upper(m, real))
+		return 0; /* not a union file, or already the upper copy */
+	if (us_map(AT_FDCWD, up, US_MAP_WRITE | US_MAP_NOFOLLOW, &t) != US_MAPPED)
+		return -1;
+	if (strlen(t.real) + 1 > len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(path, t.real);
+	return 1;
+}
+
+int us_fd_write_check(int fd)
+{
+	char real[PATH_MAX], up[PATH_MAX];
+	const struct us_mount *m;
+
+	if (fd_real(fd, real, sizeof real) < 0 ||
+	    us_revmap(&us_cfg, real, up, sizeof up, &m) != 1 || in_upper(m, real))
+		return 0;
+	errno = EROFS; /* an fd on a lower file never writes it */
+	us_trace_denied("write through an fd", up);
+	return -1;
+}
+
+int us_magic_fd(const char *path, const char **rest)
+{
+	const char *p;
+	char own[32];
+
+	if (strncmp(path, "/dev/fd/", 8) == 0) {
+		p = path + 8;
+	} else if (strncmp(path, "/proc/self/fd/", 14) == 0) {
+		p = path + 14;
+	} else {
+		int n = snprintf(own, sizeof own, "/proc/%d/fd/", (int)getpid());
+		if (strncmp(path, own, (size_t)n) != 0)
+			return -1;
+		p = path + n;
+	}
+	if (*p < '0' || *p > '9')
+		return -1;
+	char *end;
+	long fd = strtol(p, &end, 10);
+	if ((*end != '\0' && *end != '/') || fd > INT_MAX)
+		return -1;
+	*rest = end;
+	return (int)fd;
+}

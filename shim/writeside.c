@@ -1,0 +1,106 @@
+/* writeside.c: what a write through the union does before the real call.
+ *
+ * A change to an object found below copies it up first (parents first);
+ * a new name gets its parent dir copied up and lands in the upper layer;
+ * a union without an upper refuses both with EROFS. A write that would
+ * reach a real path inside a lower dir by another route (the lower's own
+ * path, a symlink, "..") is refused with EROFS: lower dirs are never
+ * written. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "front.h"
+#include "state.h"
+#include "trace.h"
+#include "unionshim/copyup.h"
+#include "unionshim/path.h"
+#include "core/layer.h"
+
+int us_write_errno(const struct us_mount *m)
+{
+	return m && m->has_upper ? 0 : EROFS;
+}
+
+static int deny(const char *what, const struct us_resolved *r, int err)
+{
+	errno = err;
+	us_trace_denied(what, r->path);
+	return -1;
+}
+
+int us_prepare_create(struct us_target *t)
+{
+	struct us_resolved *r = &t->r;
+	char parent[PATH_MAX];
+	size_t len = strlen(r->path);
+	int err = us_write_errno(r->m);
+
+	if (err)
+		return deny("create", r, err);
+	if (us_is_reserved_name(strrchr(r->path, '/') + 1))
+		return deny("create of a reserved name", r, EINVAL);
+	memcpy(parent, r->path, len + 1);
+	us_path_pop(parent, &len);
+	if (us_copyup_dir(r->m, parent) < 0 ||
+	    us_layer_path(r->m, 0, r->path, t->real, sizeof t->real) < 0)
+		return -1;
+	t->whiteout = us_whiteout_present(r->m, r->path);
+	return 0;
+}
+
+int us_prepare_write(struct us_target *t, bool data)
+{
+	struct us_resolved *r = &t->r;
+	int err = us_write_errno(r->m);
+
+	if (err)
+		return deny("write", r, err);
+	if (us_copyup(r->m, r->path, &r->node, data) < 0)
+		return -1;
+	r->node.layer = 0;
+	r->node.dirs |= 1;
+	return 0;
+}
+
+void us_created(const struct us_target *t)
+{
+	if (t->whiteout)
+		us_whiteout_clear(t->r.m, t->r.path);
+}
+
+/* Is canonical real path P inside a lower dir of some mount? */
+static const char *lower_of(const char *p)
+{
+	for (int k = 0; k < us_cfg.nmounts; k++) {
+		const struct us_mount *m = &us_cfg.mounts[k];
+		for (int i = m->has_upper; i < m->nlayers; i++)
+			if (us_path_under(p, m->layers[i].path, m->layers[i].len))
+				return m->layers[i].path;
+	}
+	return NULL;
+}
+
+int us_lower_guard(const char *abs, unsigned flags)
+{
+	char canon[PATH_MAX], parent[PATH_MAX];
+	size_t len = strlen(abs);
+
+	/* the object itself when it is followed and exists, else its dir */
+	if ((flags & US_MAP_NOFOLLOW) || !US_REAL(realpath)(abs, canon)) {
+		if (len + 1 > sizeof parent)
+			return 0;
+		memcpy(parent, abs, len + 1);
+		us_path_pop(parent, &len);
+		if (!US_REAL(realpath)(len ? parent : "/", canon))
+			return 0; /* the real call will report it */
+	}
+	const char *low = lower_of(canon);
+	if (!low)
+		return 0;
+	errno = EROFS;
+	us_trace_denied("write into lower dir", low);
+	return -1;
+}
