@@ -82,7 +82,7 @@ expect_refused() {
 }
 
 @test "trace mode reports a refused write, with a backtrace at level 2" {
-	run env LD_PRELOAD="$SHIM_LIB" UNIONSHIM_MOUNTS="$(mounts_spec)" UNIONSHIM_TRACE=2 \
+	run env LD_PRELOAD="$SHIM_LIB" UNIONSHIM_MOUNTS="target=$TARGET,lowerdir=$LOWER" UNIONSHIM_TRACE=2 \
 		sh -c "echo x > '$TARGET/new'"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"unionshim: ["*"] refused create of $TARGET/new: Read-only file system"* ]]
