@@ -261,6 +261,11 @@ int us_copyup_dir(const struct us_mount *m, const char *upath)
 	size_t len = m->target_len;
 	const char *rest = upath + m->target_len;
 
+	/* an upper dir at UPATH implies its ancestors and wins the lookup */
+	struct stat st;
+	if (upper_path(m, upath, up, sizeof up) == 0 && SYS(lstat)(up, &st) == 0 &&
+	    S_ISDIR(st.st_mode))
+		return 0;
 	us_root_node(m, &dir);
 	memcpy(cur, upath, len);
 	cur[len] = '\0';
