@@ -102,20 +102,25 @@ setup() {
 	[ "$output" = lower ]
 }
 
-@test "quick start: a real build reads its tree through a read-only union, the tree stays pristine" {
+@test "quick start: a real build isolated in a union; the tree stays pristine" {
 	src=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 	tree=$BATS_TEST_TMPDIR/tree
 	mkdir -p "$tree"
 	(cd "$src" && git ls-files -z 2>/dev/null | xargs -0 -r cp --parents -t "$tree") ||
 		cp -r "$src/Makefile" "$src/include" "$src/shim" "$src/tools" "$tree"
 	before=$(snapshot "$tree")
-	out=$BATS_TEST_TMPDIR/out
-	run "$UNIONRUN" --lower "$tree" -C "$tree" -- make -s B="$out" "$out/unionrun"
+	up=$BATS_TEST_TMPDIR/us-up
+	work=$BATS_TEST_TMPDIR/us-work
+	run "$UNIONRUN" --lower "$tree" --upper "$up" --work "$work" -C "$tree" -- \
+		make -s B=build-isolated build-isolated/unionrun
 	[ "$status" -eq 0 ]
-	[ -x "$out/unionrun" ]
+	[ -x "$up/build-isolated/unionrun" ]
 	[ "$(snapshot "$tree")" = "$before" ]
-	# a write into the tree from that build is refused
-	run "$UNIONRUN" --lower "$tree" -C "$tree" -- make -s B=build-in-tree "build-in-tree/unionrun"
+	# the build's output is seen in place through the union
+	run "$UNIONRUN" --lower "$tree" --upper "$up" --work "$work" -- "$tree/build-isolated/unionrun" --help
+	[ "$status" -eq 0 ]
+	# without an upper, a write into the tree is refused
+	run "$UNIONRUN" --lower "$tree" -C "$tree" -- make -s B=build-ro build-ro/unionrun
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"Read-only file system"* ]]
 	[ "$(snapshot "$tree")" = "$before" ]
