@@ -51,7 +51,9 @@ void us_cwd_set(const char *path)
 	pthread_mutex_unlock(&cwd_lock);
 }
 
-/* Does union path UPATH resolve to a dir whose real dir is the real cwd? */
+/* Does union path UPATH resolve to a dir one of whose layers' copies is
+ * the real cwd? (A copy-up may have put a newer copy above the one the
+ * parent sat in when it started us.) */
 static int is_real_cwd(const char *upath)
 {
 	struct us_resolved r;
@@ -60,10 +62,17 @@ static int is_real_cwd(const char *upath)
 
 	if (us_resolve(&us_cfg, upath, 0, &r) < 0 || r.err ||
 	    r.where != US_INSIDE || !S_ISDIR(r.node.mode) ||
-	    us_layer_path(r.m, r.node.layer, r.path, real, sizeof real) < 0)
+	    US_REAL(stat)(".", &b) < 0)
 		return 0;
-	return US_REAL(stat)(real, &a) == 0 && US_REAL(stat)(".", &b) == 0 &&
-	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	for (int i = 0; i < r.m->nlayers; i++) {
+		if (!(r.node.dirs & ((us_layermask)1 << i)) ||
+		    us_layer_path(r.m, i, r.path, real, sizeof real) < 0)
+			continue;
+		if (US_REAL(stat)(real, &a) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			return 1;
+	}
+	return 0;
 }
 
 void us_cwd_init(void)
