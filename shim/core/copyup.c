@@ -120,7 +120,9 @@ static int copy_range(int in, int out, off_t off, off_t end)
 	static __thread char *buf;
 
 	while (off < end) {
-		size_t want = (size_t)(end - off) > COPY_CHUNK ? COPY_CHUNK
+		/* the kernel copies a big range in one call; the fallback
+		 * loop goes by 1 MiB */
+		size_t want = (size_t)(end - off) > (1u << 30) ? (1u << 30)
 							     : (size_t)(end - off);
 		loff_t ioff = off, ooff = off;
 		ssize_t n = copy_file_range(in, &ioff, out, &ooff, want, 0);
@@ -128,6 +130,8 @@ static int copy_range(int in, int out, off_t off, off_t end)
 			      errno == EOPNOTSUPP || errno == EINVAL)) {
 			if (!buf && !(buf = malloc(COPY_CHUNK)))
 				return -1;
+			if (want > COPY_CHUNK)
+				want = COPY_CHUNK;
 			n = pread(in, buf, want, off);
 			if (n > 0 && pwrite(out, buf, (size_t)n, off) != n)
 				return -1;
