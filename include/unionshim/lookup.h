@@ -64,6 +64,14 @@ int us_layer_path(const struct us_mount *m, int layer, const char *upath,
 /* The node of M's target root (the layers whose roots merge). */
 void us_root_node(const struct us_mount *m, struct us_node *n);
 
+/* Walk the canonical union dir path UPATH of M down from its root; VISIT
+ * (if any) sees each dir below the root, in order, and may change the node
+ * it is given (a copy-up). *LAST gets UPATH's node. 0, or -1 with errno
+ * (ENOENT, ENOTDIR, or VISIT's). */
+int us_walk_dirs(const struct us_mount *m, const char *upath,
+		 int (*visit)(const char *path, struct us_node *dir, void *arg),
+		 void *arg, struct us_node *last);
+
 /* Look NAME up in the union dir UPATH (node DIR). 0, or an errno value. */
 int us_lookup_child(const struct us_mount *m, const char *upath,
 		    const struct us_node *dir, const char *name,

@@ -258,48 +258,34 @@ static int copy_object(const struct us_mount *m, const char *src,
 	return -1;
 }
 
+/* us_walk_dirs visitor: bring the dir at union path PATH up. */
+static int copy_dir_up(const char *path, struct us_node *dir, void *arg)
+{
+	const struct us_mount *m = arg;
+	char up[PATH_MAX], src[PATH_MAX];
+
+	if (dir->layer == 0)
+		return 0;
+	if (upper_path(m, path, up, sizeof up) < 0 ||
+	    us_layer_path(m, dir->layer, path, src, sizeof src) < 0 ||
+	    copy_object(m, src, up, false) < 0)
+		return -1;
+	dir->layer = 0;
+	dir->dirs |= 1;
+	return 0;
+}
+
 int us_copyup_dir(const struct us_mount *m, const char *upath)
 {
-	char cur[PATH_MAX], up[PATH_MAX], src[PATH_MAX], name[NAME_MAX + 1];
-	struct us_node dir;
-	size_t len = m->target_len;
-	const char *rest = upath + m->target_len;
+	char up[PATH_MAX];
+	struct us_node last;
+	struct stat st;
 
 	/* an upper dir at UPATH implies its ancestors and wins the lookup */
-	struct stat st;
 	if (upper_path(m, upath, up, sizeof up) == 0 && SYS(lstat)(up, &st) == 0 &&
 	    S_ISDIR(st.st_mode))
 		return 0;
-	us_root_node(m, &dir);
-	memcpy(cur, upath, len);
-	cur[len] = '\0';
-	while (*rest == '/') {
-		const char *e = strchrnul(rest + 1, '/');
-		size_t nl = (size_t)(e - rest - 1);
-		struct us_node child;
-		memcpy(name, rest + 1, nl);
-		name[nl] = '\0';
-		int err = us_lookup_child(m, cur, &dir, name, &child);
-		if (err || !S_ISDIR(child.mode)) {
-			errno = err ? err : ENOTDIR;
-			return -1;
-		}
-		memcpy(cur + len, rest, nl + 1);
-		len += nl + 1;
-		cur[len] = '\0';
-		if (upper_path(m, cur, up, sizeof up) < 0)
-			return -1;
-		if (child.layer != 0) {
-			if (us_layer_path(m, child.layer, cur, src, sizeof src) < 0 ||
-			    copy_object(m, src, up, false) < 0)
-				return -1;
-			child.layer = 0;
-			child.dirs |= 1;
-		}
-		dir = child;
-		rest = e;
-	}
-	return 0;
+	return us_walk_dirs(m, upath, copy_dir_up, (void *)m, &last);
 }
 
 static int parent_of(const char *upath, char *out, size_t len)

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "kdirent.h"
 #include "layer.h"
 #include "sys.h"
 #include "unionshim/dirmerge.h"
@@ -125,14 +126,6 @@ static int list_push(struct us_dirlist *l, uint64_t ino, unsigned char type,
 	l->used += reclen;
 	return 0;
 }
-
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
 
 /* Is entry NAME of real dir DIRREAL (type TYPE) an overlayfs whiteout? */
 static bool entry_is_whiteout(const char *dirreal, const char *name,

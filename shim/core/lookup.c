@@ -209,24 +209,27 @@ static void push(struct walk *w, const struct us_node *child)
 	w->dir = *child;
 }
 
-/* Find the node of the canonical union dir CUR again, from the root (when
- * the ancestor stack was too shallow to remember it). */
-static int relookup(struct walk *w)
+int us_walk_dirs(const struct us_mount *m, const char *upath,
+		 int (*visit)(const char *path, struct us_node *dir, void *arg),
+		 void *arg, struct us_node *last)
 {
 	char path[PATH_MAX], name[NAME_MAX + 1];
-	const char *rest = w->cur + w->m->target_len;
-	size_t len = w->m->target_len;
+	const char *rest = upath + m->target_len;
+	size_t len = m->target_len;
+	struct us_node dir;
 
-	memcpy(path, w->cur, len);
+	us_root_node(m, &dir);
+	memcpy(path, upath, len);
 	path[len] = '\0';
-	enter(w, w->m);
 	while (*rest == '/') {
 		const char *e = strchrnul(rest + 1, '/');
 		size_t nl = (size_t)(e - rest - 1);
 		struct us_node child;
 		memcpy(name, rest + 1, nl);
 		name[nl] = '\0';
-		int err = us_lookup_child(w->m, path, &w->dir, name, &child);
+		int err = us_lookup_child(m, path, &dir, name, &child);
+		if (!err && !S_ISDIR(child.mode))
+			err = ENOTDIR;
 		if (err) {
 			errno = err;
 			return -1;
@@ -234,10 +237,32 @@ static int relookup(struct walk *w)
 		memcpy(path + len, rest, nl + 1);
 		len += nl + 1;
 		path[len] = '\0';
-		w->dir = child;
-		w->depth++;
+		if (visit && visit(path, &child, arg) < 0)
+			return -1;
+		dir = child;
 		rest = e;
 	}
+	*last = dir;
+	return 0;
+}
+
+/* Find the node of the canonical union dir CUR again, from the root (when
+ * the ancestor stack was too shallow to remember it). */
+static int count_depth(const char *path, struct us_node *dir, void *arg)
+{
+	(void)path;
+	(void)dir;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int relookup(struct walk *w)
+{
+	int depth = 0;
+
+	if (us_walk_dirs(w->m, w->cur, count_depth, &depth, &w->dir) < 0)
+		return -1;
+	w->depth = depth;
 	return 0;
 }
 

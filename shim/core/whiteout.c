@@ -14,18 +14,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "kdirent.h"
 #include "layer.h"
 #include "sys.h"
 #include "unionshim/copyup.h"
 #include "unionshim/path.h"
-
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
 
 /* Upper path of the whiteout standing for UPATH's last component. */
 static int whiteout_path(const struct us_mount *m, const char *upath,

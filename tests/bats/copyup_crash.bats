@@ -1,0 +1,95 @@
+#!/usr/bin/env bats
+# Promise (semantics.md "Copy-up": atomic; "Lower layers stay untouched"):
+# a copier killed with SIGKILL at any instant of a copy-up leaves the union
+# showing either the lower file or a whole copy, never a partial one; the
+# lower stays bit-for-bit the same; the next process under the shim starts
+# and clears the dead copier's temps (#us.PID.N) from the work dir.
+
+bats_require_minimum_version 1.5.0
+
+load ../lib/common
+load ../lib/itest
+load ../lib/copyup
+
+KILLS=30     # copiers killed in mid-flight, at least
+MAX_RUNS=60  # attempts (a copier that finished before its kill does not count)
+
+setup() {
+	make_layers
+	head -c 64M /dev/urandom >"$LOWER/big"
+	chmod 644 "$LOWER/big"
+	SUM=$(sha256sum <"$LOWER/big")
+	LSTAT=$(stat -c '%s %i %Y %Z %a' "$LOWER/big")
+	SPEC=$(mounts_spec)
+}
+
+# Run copier number I (chmod when odd, else an O_RDWR open) and SIGKILL it
+# after DELAY microseconds (none: let it finish); print its exit status and
+# its run time in microseconds. A plain bash runs the timing: bats traps
+# every command of a test body, which would blur the delays.
+copier() {
+	local cmd=(chmod 600 "$TARGET/big")
+	(($1 % 2)) || cmd=("$(probe copyup_open)" "$TARGET/big" rdwr)
+	bash -c '
+		delay=$1; shift
+		t0=$EPOCHREALTIME
+		"$@" & pid=$!
+		if [ -n "$delay" ]; then
+			sleep "$(printf "%d.%06d" $((delay / 1000000)) $((delay % 1000000)))"
+			kill -KILL $pid 2>/dev/null
+		fi
+		wait $pid 2>/dev/null
+		st=$?
+		t1=$EPOCHREALTIME
+		echo "$st $((${t1/./} - ${t0/./}))"
+	' _ "${2:-}" env LD_PRELOAD="$SHIM_LIB" UNIONSHIM_MOUNTS="$SPEC" "${cmd[@]}"
+}
+
+# The union shows the lower file or a whole copy: the object the union
+# finds is the lower file itself, or an upper file of the same size and
+# bytes. (cmp of one file with itself would prove nothing, so the union's
+# answer is pinned by inode first, then the upper copy is compared.)
+whole() {
+	local seen
+	seen=$(in_union stat -c '%s %i' "$TARGET/big")
+	if [ -e "$UPPER/big" ]; then
+		same "67108864 $(stat -c %i "$UPPER/big")" "$seen" || { echo "run $1: the union does not show the upper copy"; return 1; }
+		cmp "$UPPER/big" "$LOWER/big" || { echo "run $1: the upper copy differs"; return 1; }
+	else
+		same "$(stat -c '%s %i' "$LOWER/big")" "$seen" || { echo "run $1: the union shows neither"; return 1; }
+	fi
+}
+
+@test "SIGKILL at random moments of a 64 MiB copy-up never shows a partial file" {
+	# how long one copy-up takes, start to exit: the fastest of three
+	local i out span=999999999
+	for i in 1 2 3; do
+		rm -f "$UPPER/big"
+		out=$(copier "$i")
+		[ "${out% *}" = 0 ]
+		cmp "$UPPER/big" "$LOWER/big"
+		((${out#* } < span)) && span=${out#* }
+	done
+	echo "one copy-up: $span us"
+
+	local run=0 kills=0 done_=0 delay st
+	while ((kills < KILLS && run < MAX_RUNS)); do
+		run=$((run + 1))
+		rm -f "$UPPER/big" # a fresh copy-up each time
+		delay=$((RANDOM * RANDOM % (span * 11 / 10)))
+		out=$(copier "$run" "$delay")
+		st=${out% *}
+		echo "run $run: killed after $delay us: status $st, upper: $(ls "$UPPER"), work: $(ls "$WORK" | tr '\n' ' ')"
+		if ((st == 137)); then kills=$((kills + 1)); else done_=$((done_ + 1)); fi
+		whole "$run"
+		[ "$(stat -c '%s %i %Y %Z %a' "$LOWER/big")" = "$LSTAT" ]
+		# that check started fresh processes: no dead copier's temps remain
+		same "" "$(leftovers)"
+	done
+	echo "runs $run, killed $kills, finished $done_"
+	((kills >= KILLS))
+	same "$SUM" "$(sha256sum <"$LOWER/big")"
+	run in_union true
+	[ "$status" -eq 0 ]
+	same "" "$(leftovers)"
+}
