@@ -47,6 +47,8 @@ int us_prepare_create(struct us_target *t)
 	if (us_copyup_dir(r->m, parent) < 0 ||
 	    us_layer_path(r->m, 0, r->path, t->real, sizeof t->real) < 0)
 		return -1;
+	if (us_whiteout_normalize(r->m, r->path) < 0)
+		return -1;
 	t->whiteout = us_whiteout_present(r->m, r->path);
 	return 0;
 }

@@ -36,7 +36,13 @@ int us_whiteout_create(const struct us_mount *m, const char *upath);
  * has one. */
 void us_whiteout_clear(const struct us_mount *m, const char *upath);
 
-/* Is the last component of UPATH whited out in the upper layer? */
+/* An overlayfs-form whiteout (char device 0/0) at UPATH in the upper
+ * layer is replaced by an OCI one, freeing the name for a new object.
+ * 0, or -1 with errno. */
+int us_whiteout_normalize(const struct us_mount *m, const char *upath);
+
+/* Is the last component of UPATH whited out in the upper layer (OCI
+ * form)? */
 bool us_whiteout_present(const struct us_mount *m, const char *upath);
 
 /* Create the union dir UPATH (missing; parent in upper) with MODE: opaque

@@ -205,11 +205,17 @@ int us_union_rename(const struct us_resolved *o, const struct us_resolved *n,
 	    (exchange && us_copyup(m, n->path, &n->node, true) < 0) ||
 	    us_copyup_dir(m, nparent) < 0)
 		return -1;
-	bool o_below = !exchange && name_below(o);
+	bool o_name_below = name_below(o), o_below = !exchange && o_name_below;
 	bool n_below = us_exists_below(m, nparent, &n->parent, last_name(n->path));
+	if (n->err && us_whiteout_normalize(m, n->path) < 0)
+		return -1;
 	bool n_whiteout = us_whiteout_present(m, n->path);
-	if (!exchange && S_ISDIR(o->node.mode) && n_below &&
-	    make_opaque(m, o->path) < 0)
+	/* a dir landing on a name that has something below must not merge
+	 * with it; with EXCHANGE the dir at NEW lands on OLD's name too */
+	if (S_ISDIR(o->node.mode) && n_below && make_opaque(m, o->path) < 0)
+		return -1;
+	if (exchange && S_ISDIR(n->node.mode) && o_name_below &&
+	    make_opaque(m, n->path) < 0)
 		return -1;
 	if (!exchange && n->err == 0 && S_ISDIR(n->node.mode) &&
 	    n->node.layer == 0 && us_upper_dir_clear(m, n->path) < 0)

@@ -60,6 +60,20 @@ int us_whiteout_create(const struct us_mount *m, const char *upath)
 	return 0;
 }
 
+int us_whiteout_normalize(const struct us_mount *m, const char *upath)
+{
+	char up[PATH_MAX];
+	struct stat st;
+
+	if (us_layer_path(m, 0, upath, up, sizeof up) < 0 ||
+	    SYS(lstat)(up, &st) < 0 || !us_stat_is_whiteout(&st))
+		return 0;
+	/* the OCI whiteout first, so nothing below shows in between */
+	if (us_whiteout_create(m, upath) < 0 || SYS(unlink)(up) < 0)
+		return -1;
+	return 0;
+}
+
 bool us_whiteout_present(const struct us_mount *m, const char *upath)
 {
 	char wh[PATH_MAX];
@@ -87,7 +101,8 @@ int us_mkdir_upper(const struct us_mount *m, const char *upath, mode_t mode)
 	char up[PATH_MAX], tmp[PATH_MAX], marker[PATH_MAX];
 	static unsigned long counter;
 
-	if (us_layer_path(m, 0, upath, up, sizeof up) < 0)
+	if (us_layer_path(m, 0, upath, up, sizeof up) < 0 ||
+	    us_whiteout_normalize(m, upath) < 0)
 		return -1;
 	if (!us_whiteout_present(m, upath))
 		return SYS(mkdir)(up, mode);

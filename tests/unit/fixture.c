@@ -2,6 +2,7 @@
  *
  * Everything here uses plain libc: the unit binary links the core without
  * the preload glue, so nothing is intercepted. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -14,6 +15,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "unionshim/dirmerge.h"
+#include "unionshim/lookup.h"
 #include "unit.h"
 
 struct ut_tree ut;
@@ -205,4 +208,150 @@ void ut_load(void)
 {
 	ut_load_spec("target=%s,lowerdir=%s:%s,upperdir=%s,workdir=%s",
 		     ut.target, ut.low1, ut.low2, ut.upper, ut.work);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+const char *ut_union_names(const char *rel)
+{
+	static char out[8192];
+	static struct us_resolved r;
+	struct us_dirlist l = {0};
+	const char *names[512];
+	size_t n = 0, len = 0;
+
+	ck_assert_msg(us_resolve(&ut.cfg, ut_u(rel), US_LOOKUP_NOFOLLOW, &r) ==
+				      0 && r.err == 0 && S_ISDIR(r.node.mode),
+		      "union dir %s not found", rel);
+	ck_assert_msg(us_dir_merge(r.m, r.path, r.node.dirs, &l) == 0,
+		      "merge %s: %s", rel, strerror(errno));
+	for (size_t i = 0; i < l.n; i++) {
+		const char *d = us_dirlist_at(&l, i)->d_name;
+		if (strcmp(d, ".") && strcmp(d, "..")) {
+			ck_assert(n < 512);
+			names[n++] = d;
+		}
+	}
+	qsort(names, n, sizeof *names, cmp_str);
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(out + len, sizeof out - len, "%s%s",
+				 i ? " " : "", names[i]);
+		ck_assert(w > 0 && (size_t)w < sizeof out - len);
+		len += (size_t)w;
+	}
+	us_dirlist_free(&l);
+	return out;
+}
+
+void ut_work_clean(void)
+{
+	DIR *d = opendir(ut.work);
+	struct dirent *e;
+
+	ck_assert(d);
+	while ((e = readdir(d)))
+		ck_assert_msg(strncmp(e->d_name, "#us.", 4) != 0,
+			      "work dir holds %s", e->d_name);
+	closedir(d);
+}
+
+/* One line per entry below the layer being walked, gathered for sorting. */
+static struct {
+	char **lines;
+	size_t n, cap;
+	size_t base_len;
+} sig;
+
+static int sig_one(const char *path, const struct stat *st, int type,
+		   struct FTW *ftw)
+{
+	char *line = NULL, extra[4096] = "", names[4096], value[256];
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
+
+	(void)type;
+	(void)ftw;
+	ck_assert(f);
+	fprintf(f, "%s %o %u:%u %lld m%lld.%09ld c%lld.%09ld r%llx",
+		path + sig.base_len, (unsigned)st->st_mode,
+		(unsigned)st->st_uid, (unsigned)st->st_gid,
+		(long long)st->st_size, (long long)st->st_mtim.tv_sec,
+		st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec,
+		st->st_ctim.tv_nsec, (unsigned long long)st->st_rdev);
+	if (S_ISREG(st->st_mode)) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
+		if (fd < 0)
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		ck_assert(fd >= 0);
+		ssize_t n = read(fd, extra, sizeof extra - 1);
+		ck_assert(n >= 0);
+		extra[n] = '\0';
+		close(fd);
+		fprintf(f, " data=%s", extra);
+	} else if (S_ISLNK(st->st_mode)) {
+		ssize_t n = readlink(path, extra, sizeof extra - 1);
+		ck_assert(n >= 0);
+		extra[n] = '\0';
+		fprintf(f, " ->%s", extra);
+	}
+	ssize_t nl = llistxattr(path, names, sizeof names);
+	for (ssize_t i = 0; i < nl; i += (ssize_t)strlen(names + i) + 1) {
+		ssize_t vl = lgetxattr(path, names + i, value, sizeof value - 1);
+		value[vl > 0 ? vl : 0] = '\0';
+		fprintf(f, " x:%s=%s", names + i, value);
+	}
+	fclose(f);
+	if (sig.n == sig.cap) {
+		sig.cap = sig.cap ? 2 * sig.cap : 64;
+		sig.lines = realloc(sig.lines, sig.cap * sizeof *sig.lines);
+		ck_assert(sig.lines);
+	}
+	sig.lines[sig.n++] = line;
+	return 0;
+}
+
+/* The signature of layer BASE: its sorted entry lines, joined. */
+static char *tree_sig(const char *base)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	ck_assert(f);
+	sig.base_len = strlen(base);
+	ck_assert(nftw(base, sig_one, 16, FTW_PHYS) == 0);
+	qsort(sig.lines, sig.n, sizeof *sig.lines, cmp_str);
+	for (size_t i = 0; i < sig.n; i++) {
+		fprintf(f, "%s\n", sig.lines[i]);
+		free(sig.lines[i]);
+	}
+	free(sig.lines);
+	memset(&sig, 0, sizeof sig);
+	fclose(f);
+	return out;
+}
+
+static char *lower_sig[2];
+
+void ut_lowers_snap(void)
+{
+	free(lower_sig[0]);
+	free(lower_sig[1]);
+	lower_sig[0] = tree_sig(ut.low1);
+	lower_sig[1] = tree_sig(ut.low2);
+}
+
+void ut_lowers_same(void)
+{
+	char *now[2] = {tree_sig(ut.low1), tree_sig(ut.low2)};
+
+	ck_assert_msg(lower_sig[0], "ut_lowers_snap() not called");
+	ck_assert_str_eq(now[0], lower_sig[0]);
+	ck_assert_str_eq(now[1], lower_sig[1]);
+	free(now[0]);
+	free(now[1]);
 }

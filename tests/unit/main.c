@@ -16,6 +16,9 @@ int main(void)
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, lookup_suite());
 	srunner_add_suite(sr, dirmerge_suite());
+	srunner_add_suite(sr, whiteout_suite());
+	srunner_add_suite(sr, copyup_suite());
+	srunner_add_suite(sr, unionops_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

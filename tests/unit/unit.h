@@ -17,6 +17,9 @@ Suite *path_suite(void);
 Suite *config_suite(void);
 Suite *lookup_suite(void);
 Suite *dirmerge_suite(void);
+Suite *whiteout_suite(void);
+Suite *copyup_suite(void);
+Suite *unionops_suite(void);
 
 /* A scratch dir (canonical path) holding upper/, low1/, low2/, work/ and
  * target/, and the config for "target=T,lowerdir=low1:low2,upperdir=upper,
@@ -70,5 +73,17 @@ int ut_xattr(const char *base, const char *rel, const char *name,
 	} while (0)
 
 void ut_rmtree(const char *path);
+
+/* The union view and the layers after a write (loaded mount 0):
+ * ut_union_names: the names union dir REL lists, sorted, joined by one
+ * space, "." and ".." left out (a static buffer, valid until the next call);
+ * ut_work_clean: fail if a "#us." temp is left in the work dir;
+ * ut_lowers_snap / ut_lowers_same: record every entry of low1 and low2
+ * (type, mode, owner, size, mtime, ctime, data, link target, xattrs), then
+ * fail if any differs. */
+const char *ut_union_names(const char *rel);
+void ut_work_clean(void);
+void ut_lowers_snap(void);
+void ut_lowers_same(void);
 
 #endif

@@ -1,0 +1,196 @@
+#!/usr/bin/env bats
+# Promise (semantics.md "Copy-up", "Removing and renaming", and "Where this
+# page is silent, do what kernel overlayfs does"; "Lower layers stay
+# untouched"): a sequence of ordinary shell writes run in a union under the
+# shim behaves as the same sequence run on a kernel overlayfs mount
+# (index=on) over the same lower layers: every step exits with the same
+# status and prints the same stdout (read steps: cat, ls, readlink), the
+# final view has the same names, types, modes, link texts and file
+# contents, and the shim's lower copy is bit for bit unchanged (mtimes and
+# ctimes too); links that leave the root reach alike dirs on both sides.
+# Sequences and lowers come from tests/lib/gen_ops.py, one per seed; each
+# sequence runs as one `sh`, then `find` prints the view from inside the
+# root; stderr is not compared (tools and overlayfs word errors
+# differently). Dir sizes, times, inode numbers and link counts are left
+# out of the view.
+#
+# One seed alone:  OPS_SEED=123 bats tests/bats/ops_differential.bats
+# (or a range: OPS_SEED=1-40). By hand: python3 tests/lib/gen_ops.py
+# --seeds 123 --out DIR, then run `sh DIR/s123/ops.sh ROOT` on an overlayfs
+# mount of DIR/s123/c1/{l1[:l2]} and under the shim over c2.
+# OPS_SELFCHECK=1 runs overlayfs in place of the shim too: every seed must
+# pass then, or the generator has an op whose outcome is not determined.
+
+bats_require_minimum_version 1.5.0
+
+load ../lib/common
+load ../lib/itest
+
+BATCH=10        # seeds per test; tests 1..20 run seeds 1..200
+GEN=$BATS_TEST_DIRNAME/../lib/gen_ops.py
+
+# Each root sits under PAD: the same empty dirs for overlayfs and shim, so
+# a symlink carried to a shallower dir that leaves the root (`..` at the
+# root leaves the union) reaches alike dirs on both sides (gen_ops.py
+# keeps link texts within MAX_UP=6 levels).
+PAD=pad/pad/pad/pad/pad/pad/pad/pad
+
+teardown() {
+	local _dev m _rest
+	while read -r _dev m _rest; do
+		[[ $m != "$BATS_TEST_TMPDIR"/* ]] || umount "$m" || umount -l "$m"
+	done < <(tac /proc/self/mounts)
+}
+
+# Run as `sh -c "$RUN" sh ROOT OPS`: the ops, then the view from inside the
+# root: names, types, modes, link texts, one sha256 per file, sorted
+# (readdir order is the filesystem's business).
+RUN='. "$2"; echo "=== view"
+find . -printf "%p %y %m %l\n" -type f -exec sha256sum {} + | LC_ALL=C sort'
+
+# Everything a write could change in the lower copies (ctime covers modes,
+# owners and xattrs; mtime and sums the data).
+lower_state() {
+	(cd "$BATS_TEST_TMPDIR" && find s*/c2 -printf '%p %y %m %s %l %T@ %C@ %U:%G %n\n' \
+		-type f -exec sha256sum {} + | LC_ALL=C sort)
+}
+
+# What links leaving the roots made outside them: sK/k/pad... and sK/s/pad...
+# listed as sK/pad... for each side.
+outside() {
+	(cd "$BATS_TEST_TMPDIR" && find s*/"$1"/pad -path "*/root" -prune -o \
+		-printf '%p %y %m %l\n' | sed "s#^\(s[0-9]*\)/$1/#\1/#" | LC_ALL=C sort)
+}
+
+# Run seed S (generated under $BATS_TEST_TMPDIR/sS) on overlayfs and under
+# the shim, the two at once; print what differs and return 1 when
+# anything does. Few processes: this runs 200 times in make check.
+run_seed() {
+	local s=$1 d=$BATS_TEST_TMPDIR/s$1 lw kall sall kout sout bad= spec
+	read -r lw <"$d/lowerdirs"
+	mount -t overlay overlay -o "lowerdir=$d/c1/${lw/:/:$d/c1/},upperdir=$d/k/u,workdir=$d/k/w,index=on" "$d/k/$PAD/root"
+	(
+		cd / && timeout -k 5 60 sh -c "$RUN" sh "$d/k/$PAD/root" "$d/ops.sh" >"$d/k/out" 2>/dev/null
+		umount "$d/k/$PAD/root"
+	) &
+	spec="target=$d/s/$PAD/root,lowerdir=$d/c2/${lw/:/:$d/c2/},upperdir=$d/s/u,workdir=$d/s/w"
+	if [ "${OPS_SELFCHECK:-}" = 1 ]; then
+		# the oracle against itself: a seed that fails here is the
+		# generator's fault (an op whose outcome is not determined)
+		mount -t overlay overlay -o "lowerdir=$d/c2/${lw/:/:$d/c2/},upperdir=$d/s/u,workdir=$d/s/w,index=on" "$d/s/$PAD/root"
+		(cd / && timeout -k 5 60 sh -c "$RUN" sh "$d/s/$PAD/root" "$d/ops.sh" >"$d/s/out" 2>/dev/null)
+		umount "$d/s/$PAD/root"
+	else
+		(cd / && LD_PRELOAD="$SHIM_LIB" UNIONSHIM_MOUNTS="$spec" \
+			exec timeout -k 5 60 sh -c "$RUN" sh "$d/s/$PAD/root" "$d/ops.sh" >"$d/s/out" 2>/dev/null)
+	fi
+	wait $!
+	IFS= read -r -d '' kall <"$d/k/out" || true
+	IFS= read -r -d '' sall <"$d/s/out" || true
+	[ "$kall" != "$sall" ] || return 0
+
+	kout=${kall%%=== view*} sout=${sall%%=== view*}
+	[ "$kout" = "$sout" ] || bad="$bad steps"
+	[ "${kall#*=== view}" = "${sall#*=== view}" ] || bad="$bad final-view"
+	echo "=== seed $s: mismatch in:$bad"
+	[ "${QUIET:-}" = 1 ] && return 1
+
+	echo "reproduce: OPS_SEED=$s UNIONSHIM_BUILD=$UNIONSHIM_BUILD bats $BATS_TEST_FILENAME"
+	echo "--- ops.sh (lowerdir=$lw):"
+	cat "$d/ops.sh"
+	echo "--- lower layers:"
+	(cd "$d/c2" && find . -mindepth 1 -printf '%p %y %m %l\n' | LC_ALL=C sort)
+	echo "--- stdout, then the final view: kernel overlayfs (<) / shim (>):"
+	diff "$d/k/out" "$d/s/out" || true
+	return 1
+}
+
+# Run seeds given as gen_ops.py takes them ("7", "1-10"); report them all,
+# print the first two failures in full; then check that no lower copy
+# changed and that what links made outside the roots is alike.
+run_seeds() {
+	local spec=$1 s d failed=() shown=0 before after outk outs
+	need_overlay
+	python3 "$GEN" --seeds "$spec" --out "$BATS_TEST_TMPDIR"
+	local dirs=()
+	for d in "$BATS_TEST_TMPDIR"/s*; do
+		dirs+=("$d"/{k,s}/{u,w,$PAD/root})
+	done
+	mkdir -p "${dirs[@]}"
+	before=$(lower_state)
+	for d in "$BATS_TEST_TMPDIR"/s*; do
+		s=${d##*/s}
+		if [ "$shown" -lt 2 ]; then
+			run_seed "$s" || { failed+=("$s"); shown=$((shown + 1)); }
+		else
+			QUIET=1 run_seed "$s" || failed+=("$s")
+		fi
+	done
+	after=$(lower_state)
+	if [ "$before" != "$after" ]; then
+		echo "=== lower copies used by the shim changed (sN/c2 is seed N's):"
+		diff <(echo "$before") <(echo "$after") || true
+		failed+=(lower)
+	fi
+	outk=$(outside k) outs=$(outside s)
+	if [ "$outk" != "$outs" ]; then
+		echo "=== outside the roots: kernel overlayfs (<) / shim (>):"
+		diff <(echo "$outk") <(echo "$outs") || true
+		failed+=(outside)
+	fi
+	if [ "${#failed[@]}" -gt 0 ]; then
+		echo "=== failing: ${failed[*]}"
+		return 1
+	fi
+}
+
+batch() {
+	[ -z "${OPS_SEED:-}" ] || skip "OPS_SEED=$OPS_SEED runs alone"
+	run_seeds "$((($1 - 1) * BATCH + 1))-$(($1 * BATCH))"
+}
+
+@test "OPS_SEED: the seeds asked for, alone" {
+	[ -n "${OPS_SEED:-}" ] || skip "set OPS_SEED=N (or N-M) to run seeds alone"
+	run_seeds "$OPS_SEED"
+}
+
+@test "gen_ops.py: same seed, same script and lowers; sequences reach the cases" {
+	local a=$BATS_TEST_TMPDIR/a b=$BATS_TEST_TMPDIR/b
+	python3 "$GEN" --seeds 5 --out "$a"
+	python3 "$GEN" --seeds 5 --out "$b"
+	same "$(cat "$a/s5/ops.sh")" "$(cat "$b/s5/ops.sh")"
+	same "$(snapshot "$a/s5/c1")" "$(snapshot "$b/s5/c2")"
+	# the seeds of make check, taken together, use every op kind, and
+	# each sequence is long enough
+	python3 "$GEN" --seeds 1-200 --script >"$BATS_TEST_TMPDIR/all.sh"
+	local op
+	for op in "> " ">> " "truncate -s" "touch " "mkdir " "mkdir -p" "rmdir " \
+		"rm " "rm -f " "rm -rf " "mv " "mv -T" "cp -a" "ln " "ln -s" \
+		"chmod " "cat " "ls -A" "readlink " "/\*;"; do
+		grep -q -- "$op" "$BATS_TEST_TMPDIR/all.sh" || { echo "no op: $op"; false; }
+	done
+	for s in 1 50 199; do
+		[ "$(python3 "$GEN" --seeds "$s" --script | grep -c 'rc=\$?')" -ge 25 ]
+	done
+}
+
+@test "seeds 1-10: shim == kernel overlayfs, step by step" { batch 1; }
+@test "seeds 11-20: shim == kernel overlayfs, step by step" { batch 2; }
+@test "seeds 21-30: shim == kernel overlayfs, step by step" { batch 3; }
+@test "seeds 31-40: shim == kernel overlayfs, step by step" { batch 4; }
+@test "seeds 41-50: shim == kernel overlayfs, step by step" { batch 5; }
+@test "seeds 51-60: shim == kernel overlayfs, step by step" { batch 6; }
+@test "seeds 61-70: shim == kernel overlayfs, step by step" { batch 7; }
+@test "seeds 71-80: shim == kernel overlayfs, step by step" { batch 8; }
+@test "seeds 81-90: shim == kernel overlayfs, step by step" { batch 9; }
+@test "seeds 91-100: shim == kernel overlayfs, step by step" { batch 10; }
+@test "seeds 101-110: shim == kernel overlayfs, step by step" { batch 11; }
+@test "seeds 111-120: shim == kernel overlayfs, step by step" { batch 12; }
+@test "seeds 121-130: shim == kernel overlayfs, step by step" { batch 13; }
+@test "seeds 131-140: shim == kernel overlayfs, step by step" { batch 14; }
+@test "seeds 141-150: shim == kernel overlayfs, step by step" { batch 15; }
+@test "seeds 151-160: shim == kernel overlayfs, step by step" { batch 16; }
+@test "seeds 161-170: shim == kernel overlayfs, step by step" { batch 17; }
+@test "seeds 171-180: shim == kernel overlayfs, step by step" { batch 18; }
+@test "seeds 181-190: shim == kernel overlayfs, step by step" { batch 19; }
+@test "seeds 191-200: shim == kernel overlayfs, step by step" { batch 20; }
