@@ -69,19 +69,19 @@ US_EXPORT int name_to_handle_at(int dirfd, const char *path,
 /* The real address for an AF_UNIX path in the union; *ADDR is left alone
  * for abstract and unnamed sockets. Returns 0, or -1 with errno. */
 static int map_sun(const struct sockaddr **addr, socklen_t *len,
-		   struct sockaddr_un *out, unsigned flags)
+		   struct sockaddr_un *out, unsigned flags, struct us_target *t)
 {
 	const struct sockaddr_un *in = (const struct sockaddr_un *)(const void *)*addr;
 	char path[sizeof in->sun_path + 1];
-	struct us_target t;
 	size_t off = offsetof(struct sockaddr_un, sun_path);
 
+	t->whiteout = false;
 	if (!in || *len <= off || in->sun_family != AF_UNIX || !in->sun_path[0])
 		return 0;
 	size_t pl = *len - off > sizeof in->sun_path ? sizeof in->sun_path : *len - off;
 	memcpy(path, in->sun_path, pl);
 	path[pl] = '\0';
-	const char *p = us_path(path, flags, &t);
+	const char *p = us_path(path, flags, t);
 	if (!p)
 		return -1;
 	if (p == path)
@@ -102,16 +102,20 @@ US_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	US_SHIM_OR(US_REAL(bind)(fd, addr, len));
 	struct sockaddr_un sun;
-	if (map_sun(&addr, &len, &sun, NEWNAME) < 0)
+	struct us_target t;
+	if (map_sun(&addr, &len, &sun, NEWNAME, &t) < 0 ||
+	    US_REAL(bind)(fd, addr, len) < 0)
 		return -1;
-	return US_REAL(bind)(fd, addr, len);
+	us_created(&t);
+	return 0;
 }
 
 US_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	US_SHIM_OR(US_REAL(connect)(fd, addr, len));
 	struct sockaddr_un sun;
-	if (map_sun(&addr, &len, &sun, 0) < 0)
+	struct us_target t;
+	if (map_sun(&addr, &len, &sun, 0, &t) < 0)
 		return -1;
 	return US_REAL(connect)(fd, addr, len);
 }
