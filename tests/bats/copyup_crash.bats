@@ -12,7 +12,7 @@ load ../lib/itest
 load ../lib/copyup
 
 KILLS=30     # copiers killed in mid-flight, at least
-MAX_RUNS=60  # attempts (a copier that finished before its kill does not count)
+MAX_RUNS=150 # attempts (a copier that finished before its kill does not count)
 
 setup() {
 	make_layers
@@ -76,7 +76,8 @@ whole() {
 	while ((kills < KILLS && run < MAX_RUNS)); do
 		run=$((run + 1))
 		rm -f "$UPPER/big" # a fresh copy-up each time
-		delay=$((RANDOM * RANDOM % (span * 11 / 10)))
+		# within the fastest copy-up seen, so most copiers die mid-flight
+		delay=$((RANDOM * RANDOM % (span * 8 / 10 + 1)))
 		out=$(copier "$run" "$delay")
 		st=${out% *}
 		echo "run $run: killed after $delay us: status $st, upper: $(ls "$UPPER"), work: $(ls "$WORK" | tr '\n' ' ')"
