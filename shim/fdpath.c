@@ -14,6 +14,7 @@
 #include "state.h"
 #include "trace.h"
 #include "unionshim/copyup.h"
+#include "unionshim/identity.h"
 #include "unionshim/path.h"
 
 /* The real path behind FD into OUT; -1 when FD names no path. */
@@ -43,6 +44,21 @@ int us_fd_path(int fd, char *out, size_t len)
 		return -1;
 	strcpy(out, real);
 	return 0;
+}
+
+int us_fd_ident(int fd, struct stat *st)
+{
+	char real[PATH_MAX], up[PATH_MAX];
+	const struct us_mount *m;
+
+	if (fd_real(fd, real, sizeof real) < 0 ||
+	    us_revmap(&us_cfg, real, up, sizeof up, &m) != 1)
+		return 0;
+	int layer = us_layer_of(m, real);
+	if (layer < 0)
+		return 0;
+	us_ident_stat(m, layer, real, fd, st);
+	return 1;
 }
 
 /* Does real path REAL lie in the upper layer of M? */

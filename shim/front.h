@@ -9,6 +9,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 
 #include "real.h"
 #include "unionshim/lookup.h"
@@ -49,6 +50,10 @@ US_HIDDEN const char *us_path_at(int *dirfd, const char *path,
 /* The union path of what FD refers to (1), its real path when it is in
  * no union (0), or -1 when FD names no path (pipe, socket, bad fd). */
 US_HIDDEN int us_fd_path(int fd, char *out, size_t len);
+
+/* When FD is open on a union object, turn ST (its real fstat) into the
+ * union's identity and return 1; else 0. */
+US_HIDDEN int us_fd_ident(int fd, struct stat *st);
 
 /* "/proc/self/fd/N/rest", "/proc/<our pid>/fd/N/rest" or "/dev/fd/N/rest":
  * the fd number, and *REST pointing at "/rest" or "". -1 if none. */

@@ -82,4 +82,7 @@ int us_lookup_child(const struct us_mount *m, const char *upath,
 int us_revmap(const struct us_config *cfg, const char *real, char *out,
 	      size_t outlen, const struct us_mount **m);
 
+/* The layer of M whose dir holds real path REAL, or -1. */
+int us_layer_of(const struct us_mount *m, const char *real);
+
 #endif

@@ -25,6 +25,7 @@
 #include "layer.h"
 #include "sys.h"
 #include "unionshim/copyup.h"
+#include "unionshim/identity.h"
 #include "unionshim/path.h"
 
 #define TEMP_PREFIX "#us."
@@ -94,7 +95,8 @@ static void copy_xattrs(const char *src, const char *dst)
 		const char *name = names + i;
 		if (strcmp(name, "security.capability") == 0 ||
 		    strncmp(name, "trusted.overlay.", 16) == 0 ||
-		    strncmp(name, "user.overlay.", 13) == 0)
+		    strncmp(name, "user.overlay.", 13) == 0 ||
+		    us_is_own_xattr(name))
 			continue;
 		ssize_t vl = SYS(lgetxattr)(src, name, value, sizeof value);
 		if (vl >= 0)
@@ -217,9 +219,25 @@ static void remove_temp(const char *tmp, bool dir)
 	errno = saved;
 }
 
-/* Copy real object SRC to upper path DST through a temp in the work dir.
- * An object that appeared at DST meanwhile (a concurrent copy-up) wins. */
-static int copy_object(const struct us_mount *m, const char *src,
+/* Record on TMP where the copy came from, so its inode number stays.
+ * User xattrs exist on files and dirs only; other kinds (and upper
+ * filesystems without user xattrs) lose the record (README: Known
+ * limits). */
+static void keep_origin(int layer, const char *src, const char *tmp,
+			const struct stat *st)
+{
+	struct us_origin o;
+
+	if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
+		return;
+	us_origin_of(NULL, layer, src, -1, st, &o);
+	us_origin_write(tmp, &o);
+}
+
+/* Copy real object SRC of layer LAYER to upper path DST through a temp in
+ * the work dir. An object that appeared at DST meanwhile (a concurrent
+ * copy-up) wins. */
+static int copy_object(const struct us_mount *m, int layer, const char *src,
 		       const char *dst, bool data)
 {
 	char tmp[PATH_MAX];
@@ -236,6 +254,7 @@ static int copy_object(const struct us_mount *m, const char *src,
 		remove_temp(tmp, dir);
 		return -1;
 	}
+	keep_origin(layer, src, tmp, &st);
 	/* a copy-up is no change of the parent: keep its times, as overlayfs */
 	char parent[PATH_MAX];
 	size_t plen = strlen(dst);
@@ -268,7 +287,7 @@ static int copy_dir_up(const char *path, struct us_node *dir, void *arg)
 		return 0;
 	if (upper_path(m, path, up, sizeof up) < 0 ||
 	    us_layer_path(m, dir->layer, path, src, sizeof src) < 0 ||
-	    copy_object(m, src, up, false) < 0)
+	    copy_object(m, dir->layer, src, up, false) < 0)
 		return -1;
 	dir->layer = 0;
 	dir->dirs |= 1;
@@ -321,7 +340,7 @@ int us_copyup(const struct us_mount *m, const char *upath,
 		return -1;
 	int rc = 0;
 	if (SYS(lstat)(dst, &st) < 0) /* not copied by someone else meanwhile */
-		rc = copy_object(m, src, dst, data);
+		rc = copy_object(m, node->layer, src, dst, data);
 	close_keep_errno(lock);
 	return rc;
 }

@@ -18,6 +18,7 @@
 #include "layer.h"
 #include "sys.h"
 #include "unionshim/dirmerge.h"
+#include "unionshim/identity.h"
 #include "unionshim/path.h"
 
 /* A set of names, open addressing; the names live in ARENA. */
@@ -140,9 +141,27 @@ static bool entry_is_whiteout(const char *dirreal, const char *name,
 	       SYS(lstat)(p, &st) == 0 && us_stat_is_whiteout(&st);
 }
 
+/* The union inode number of entry D of real dir DIRREAL in layer LAYER
+ * (identity.h): a copy-up in the upper layer has its origin's. */
+static uint64_t entry_ino(const struct us_mount *m, int layer,
+			  const char *dirreal, const struct linux_dirent64 *d)
+{
+	char p[PATH_MAX];
+	struct us_origin o;
+
+	if (layer == 0 && m->has_upper &&
+	    (d->d_type == DT_REG || d->d_type == DT_DIR ||
+	     d->d_type == DT_UNKNOWN) &&
+	    us_path_join(p, sizeof p, dirreal, d->d_name) == 0 &&
+	    us_origin_read(p, -1, &o))
+		return us_ino_make(o.layer, o.ino);
+	return us_ino_make(layer, d->d_ino);
+}
+
 /* Read one layer's dir: list what is new, then hide its whiteouts' names
  * from the layers below (a layer's whiteouts never hide its own names). */
-static int merge_layer(const char *dirreal, bool top, struct nameset *seen,
+static int merge_layer(const struct us_mount *m, int layer,
+		       const char *dirreal, bool top, struct nameset *seen,
 		       struct us_dirlist *out)
 {
 	char buf[32768];
@@ -180,8 +199,9 @@ static int merge_layer(const char *dirreal, bool top, struct nameset *seen,
 			}
 			int isnew = nameset_add(seen, name);
 			if (isnew < 0 ||
-			    (isnew && list_push(out, d->d_ino, d->d_type,
-						name) < 0))
+			    (isnew && list_push(out,
+						entry_ino(m, layer, dirreal, d),
+						d->d_type, name) < 0))
 				rc = -1;
 		}
 		if (rc < 0)
@@ -211,7 +231,7 @@ int us_dir_merge(const struct us_mount *m, const char *upath,
 		if (!(dirs & ((us_layermask)1 << i)))
 			continue;
 		if (us_layer_path(m, i, upath, real, sizeof real) < 0 ||
-		    merge_layer(real, top, &seen, out) < 0) {
+		    merge_layer(m, i, real, top, &seen, out) < 0) {
 			int saved = errno;
 			nameset_free(&seen);
 			us_dirlist_free(out);

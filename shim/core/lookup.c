@@ -531,3 +531,18 @@ int us_revmap(const struct us_config *cfg, const char *real, char *out,
 		*mp = best;
 	return 1;
 }
+
+int us_layer_of(const struct us_mount *m, const char *real)
+{
+	int best = -1;
+	size_t best_len = 0;
+
+	for (int i = 0; i < m->nlayers; i++) {
+		const struct us_layer *l = &m->layers[i];
+		if (l->len >= best_len && us_path_under(real, l->path, l->len)) {
+			best = i;
+			best_len = l->len;
+		}
+	}
+	return best;
+}

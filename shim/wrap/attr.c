@@ -1,12 +1,10 @@
-/* attr.c: metadata changes (chmod, chown, utimes, truncate, set/remove
- * xattr: all copy-up triggers, so all writes) and xattr reads. An fd-based
- * change is refused when the fd's file lies in a union. */
+/* attr.c: metadata changes (chmod, chown, utimes, truncate: all copy-up
+ * triggers). An fd-based change on a lower file goes to its upper copy. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 #include <utime.h>
 
@@ -181,90 +179,4 @@ US_EXPORT int futimes(int fd, const struct timeval tv[2])
 {
 	US_SHIM_OR(US_REAL(futimes)(fd, tv));
 	return fd_utimes(fd, tv);
-}
-
-US_EXPORT ssize_t getxattr(const char *path, const char *name, void *v,
-			   size_t size)
-{
-	US_SHIM_OR(US_REAL(getxattr)(path, name, v, size));
-	struct us_target t;
-	const char *p = us_path(path, 0, &t);
-	return p ? US_REAL(getxattr)(p, name, v, size) : -1;
-}
-
-US_EXPORT ssize_t lgetxattr(const char *path, const char *name, void *v,
-			    size_t size)
-{
-	US_SHIM_OR(US_REAL(lgetxattr)(path, name, v, size));
-	struct us_target t;
-	const char *p = us_path(path, US_MAP_NOFOLLOW, &t);
-	return p ? US_REAL(lgetxattr)(p, name, v, size) : -1;
-}
-
-US_EXPORT ssize_t listxattr(const char *path, char *list, size_t size)
-{
-	US_SHIM_OR(US_REAL(listxattr)(path, list, size));
-	struct us_target t;
-	const char *p = us_path(path, 0, &t);
-	return p ? US_REAL(listxattr)(p, list, size) : -1;
-}
-
-US_EXPORT ssize_t llistxattr(const char *path, char *list, size_t size)
-{
-	US_SHIM_OR(US_REAL(llistxattr)(path, list, size));
-	struct us_target t;
-	const char *p = us_path(path, US_MAP_NOFOLLOW, &t);
-	return p ? US_REAL(llistxattr)(p, list, size) : -1;
-}
-
-US_EXPORT int setxattr(const char *path, const char *name, const void *v,
-		       size_t size, int flags)
-{
-	US_SHIM_OR(US_REAL(setxattr)(path, name, v, size, flags));
-	struct us_target t;
-	const char *p = us_path(path, W, &t);
-	return p ? US_REAL(setxattr)(p, name, v, size, flags) : -1;
-}
-
-US_EXPORT int lsetxattr(const char *path, const char *name, const void *v,
-			size_t size, int flags)
-{
-	US_SHIM_OR(US_REAL(lsetxattr)(path, name, v, size, flags));
-	struct us_target t;
-	const char *p = us_path(path, WNF, &t);
-	return p ? US_REAL(lsetxattr)(p, name, v, size, flags) : -1;
-}
-
-US_EXPORT int fsetxattr(int fd, const char *name, const void *v, size_t size,
-			int flags)
-{
-	US_SHIM_OR(US_REAL(fsetxattr)(fd, name, v, size, flags));
-	char up[PATH_MAX];
-	int rc = us_fd_write(fd, up, sizeof up);
-	return rc < 0 ? -1 : rc ? US_REAL(setxattr)(up, name, v, size, flags)
-			    : US_REAL(fsetxattr)(fd, name, v, size, flags);
-}
-
-US_EXPORT int removexattr(const char *path, const char *name)
-{
-	US_SHIM_OR(US_REAL(removexattr)(path, name));
-	struct us_target t;
-	const char *p = us_path(path, W, &t);
-	return p ? US_REAL(removexattr)(p, name) : -1;
-}
-
-US_EXPORT int lremovexattr(const char *path, const char *name)
-{
-	US_SHIM_OR(US_REAL(lremovexattr)(path, name));
-	struct us_target t;
-	const char *p = us_path(path, WNF, &t);
-	return p ? US_REAL(lremovexattr)(p, name) : -1;
-}
-
-US_EXPORT int fremovexattr(int fd, const char *name)
-{
-	US_SHIM_OR(US_REAL(fremovexattr)(fd, name));
-	char up[PATH_MAX];
-	int rc = us_fd_write(fd, up, sizeof up);
-	return rc < 0 ? -1 : rc ? US_REAL(removexattr)(up, name) : US_REAL(fremovexattr)(fd, name);
 }

@@ -1,10 +1,13 @@
 /* stat.c: the stat family, old __xstat ABI included, statx, access,
- * statfs/statvfs and pathconf. Read-only: nothing here copies up. */
+ * statfs/statvfs and pathconf. Read-only: nothing here copies up. A union
+ * object reports the union's identity (identity.h): the mount's st_dev,
+ * its origin's st_ino, its union link count. */
 #include <errno.h>
 #include <grp.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -12,6 +15,7 @@
 #include "../front.h"
 #include "../guard.h"
 #include "glibc_protos.h"
+#include "unionshim/identity.h"
 
 _Static_assert(sizeof(struct stat) == sizeof(struct stat64),
 	       "x86-64: stat64 is stat");
@@ -21,12 +25,20 @@ static unsigned at_flags(int flags)
 	return (flags & AT_SYMLINK_NOFOLLOW) ? US_MAP_NOFOLLOW : 0;
 }
 
+/* RC of a real stat through T: the union's identity into ST. */
+static int fixed(int rc, const struct us_target *t, struct stat *st)
+{
+	if (rc == 0 && t->r.where == US_INSIDE)
+		us_ident_stat(t->r.m, t->r.node.layer, t->real, -1, st);
+	return rc;
+}
+
 US_EXPORT int stat(const char *path, struct stat *st)
 {
 	US_SHIM_OR(US_REAL(stat)(path, st));
 	struct us_target t;
 	const char *p = us_path(path, 0, &t);
-	return p ? US_REAL(stat)(p, st) : -1;
+	return p ? fixed(US_REAL(stat)(p, st), &t, st) : -1;
 }
 
 US_EXPORT int lstat(const char *path, struct stat *st)
@@ -34,20 +46,37 @@ US_EXPORT int lstat(const char *path, struct stat *st)
 	US_SHIM_OR(US_REAL(lstat)(path, st));
 	struct us_target t;
 	const char *p = us_path(path, US_MAP_NOFOLLOW, &t);
-	return p ? US_REAL(lstat)(p, st) : -1;
+	return p ? fixed(US_REAL(lstat)(p, st), &t, st) : -1;
+}
+
+US_EXPORT int fstat(int fd, struct stat *st)
+{
+	US_SHIM_OR(US_REAL(fstat)(fd, st));
+	if (US_REAL(fstat)(fd, st) < 0)
+		return -1;
+	us_fd_ident(fd, st);
+	return 0;
 }
 
 US_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
 	US_SHIM_OR(US_REAL(fstatat)(dirfd, path, st, flags));
+	if ((flags & AT_EMPTY_PATH) && us_unchecked(path) && !*path &&
+	    dirfd != AT_FDCWD) {
+		if (US_REAL(fstatat)(dirfd, path, st, flags) < 0)
+			return -1;
+		us_fd_ident(dirfd, st);
+		return 0;
+	}
 	struct us_target t;
 	const char *p = us_path_at(&dirfd, path, at_flags(flags), &t);
-	return p ? US_REAL(fstatat)(dirfd, p, st, flags) : -1;
+	return p ? fixed(US_REAL(fstatat)(dirfd, p, st, flags), &t, st) : -1;
 }
 
 US_EXPORT int stat64(const char *, struct stat64 *) __attribute__((alias("stat")));
 US_EXPORT int lstat64(const char *, struct stat64 *)
 	__attribute__((alias("lstat")));
+US_EXPORT int fstat64(int, struct stat64 *) __attribute__((alias("fstat")));
 US_EXPORT int fstatat64(int, const char *, struct stat64 *, int)
 	__attribute__((alias("fstatat")));
 
@@ -64,6 +93,12 @@ US_EXPORT int __lxstat(int ver, const char *path, struct stat *st)
 	return lstat(path, st);
 }
 
+US_EXPORT int __fxstat(int ver, int fd, struct stat *st)
+{
+	(void)ver;
+	return fstat(fd, st);
+}
+
 US_EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st,
 			 int flags)
 {
@@ -75,16 +110,52 @@ US_EXPORT int __xstat64(int, const char *, struct stat *)
 	__attribute__((alias("__xstat")));
 US_EXPORT int __lxstat64(int, const char *, struct stat *)
 	__attribute__((alias("__lxstat")));
+US_EXPORT int __fxstat64(int, int, struct stat *) __attribute__((alias("__fxstat")));
 US_EXPORT int __fxstatat64(int, int, const char *, struct stat *, int)
 	__attribute__((alias("__fxstatat")));
+
+/* The union's identity into a statx result. */
+static void statx_fix(struct statx *stx, const struct stat *st)
+{
+	stx->stx_ino = st->st_ino;
+	stx->stx_dev_major = major(st->st_dev);
+	stx->stx_dev_minor = minor(st->st_dev);
+	stx->stx_nlink = (__u32)st->st_nlink;
+}
+
+/* Fill ST with STX's fields that identity looks at. */
+static void statx_base(const struct statx *stx, struct stat *st)
+{
+	st->st_ino = stx->stx_ino;
+	st->st_dev = makedev(stx->stx_dev_major, stx->stx_dev_minor);
+	st->st_nlink = stx->stx_nlink;
+	st->st_mode = stx->stx_mode;
+}
 
 US_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 		    struct statx *stx)
 {
 	US_SHIM_OR(US_REAL(statx)(dirfd, path, flags, mask, stx));
+	struct stat st;
+	if ((flags & AT_EMPTY_PATH) && us_unchecked(path) && !*path &&
+	    dirfd != AT_FDCWD) {
+		if (US_REAL(statx)(dirfd, path, flags, mask, stx) < 0)
+			return -1;
+		statx_base(stx, &st);
+		if (us_fd_ident(dirfd, &st))
+			statx_fix(stx, &st);
+		return 0;
+	}
 	struct us_target t;
 	const char *p = us_path_at(&dirfd, path, at_flags(flags), &t);
-	return p ? US_REAL(statx)(dirfd, p, flags, mask, stx) : -1;
+	if (!p || US_REAL(statx)(dirfd, p, flags, mask, stx) < 0)
+		return -1;
+	if (t.r.where == US_INSIDE) {
+		statx_base(stx, &st);
+		fixed(0, &t, &st);
+		statx_fix(stx, &st);
+	}
+	return 0;
 }
 
 /* W_OK answers for the object as it would be after a copy-up: a lower

@@ -39,7 +39,8 @@ times() {
 }
 
 user_xattrs() {
-	getfattr -h -d -m - --absolute-names "$1" 2>/dev/null | grep -v '^# file:' | grep -v '^$' | LC_ALL=C sort
+	getfattr -h -d -m - --absolute-names "$1" 2>/dev/null | grep -v '^# file:' | grep -v '^$' |
+		grep -v '^user\.unionshim\.' | LC_ALL=C sort
 }
 
 # Temps (#us.PID...) left in the work dir by processes that are gone.

@@ -1,0 +1,72 @@
+/* identity.h: the union's device and inode numbers.
+ *
+ * The scheme (see README "Inode numbers"):
+ *   st_dev  one per mount, derived from its target path: major 2048-3071,
+ *           a range no Linux driver hands out, so it never equals a real
+ *           filesystem's device.
+ *   st_ino  an object's *origin* decides it: the layer it came from and
+ *           its inode number there. An object never copied up has its own
+ *           layer as origin; a copy-up carries the origin of its source in
+ *           the xattr user.unionshim.origin, written on the temp copy before
+ *           it is renamed into place, so the number survives copy-up,
+ *           processes and runs. The number is (layer << 56) | ino: layer 0
+ *           is the upper (or the top lower of a read-only union), so the
+ *           upper's own numbers pass unchanged and no two layers collide.
+ *           A real inode number that needs the top 8 bits cannot be tagged:
+ *           it becomes bit 63 plus a 63-bit hash of (layer, ino), unique
+ *           in practice but not by construction (documented limit). */
+#ifndef UNIONSHIM_IDENTITY_H
+#define UNIONSHIM_IDENTITY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "unionshim/config.h"
+
+#define US_ORIGIN_XATTR "user.unionshim.origin"
+#define US_XATTR_PREFIX "user.unionshim."
+#define US_XATTR_PREFIX_LEN 15
+
+/* Where an object came from: its first layer and inode number there, and
+ * that inode's link count (lower names of one file share an origin). */
+struct us_origin {
+	int layer;
+	uint64_t ino;
+	uint64_t nlink;
+};
+
+/* The st_dev every object of M reports. */
+dev_t us_mount_dev(const struct us_mount *m);
+
+/* The union inode number of an object whose origin is (LAYER, INO). */
+uint64_t us_ino_make(int layer, uint64_t ino);
+
+/* Read the origin record of the upper object at REAL (or of open file FD
+ * when FD >= 0). 1 when there is one, 0 when not. */
+int us_origin_read(const char *real, int fd, struct us_origin *o);
+
+/* Record O on the (temp) object at REAL. 0, or -1 with errno. */
+int us_origin_write(const char *real, const struct us_origin *o);
+
+/* The origin of the object at REAL in layer LAYER of M, whose real stat
+ * is ST: its record when it has one, else (LAYER, ST). */
+void us_origin_of(const struct us_mount *m, int layer, const char *real,
+		  int fd, const struct stat *st, struct us_origin *o);
+
+/* Turn ST, the real stat of the object at REAL (FD, when >= 0) of layer
+ * LAYER of M, into what the union reports: st_dev, st_ino, st_nlink. */
+void us_ident_stat(const struct us_mount *m, int layer, const char *real,
+		   int fd, struct stat *st);
+
+/* Is NAME one of the shim's own xattrs (hidden from programs)? */
+static inline bool us_is_own_xattr(const char *name)
+{
+	for (int i = 0; i < US_XATTR_PREFIX_LEN; i++)
+		if (name[i] != US_XATTR_PREFIX[i])
+			return false;
+	return true;
+}
+
+#endif

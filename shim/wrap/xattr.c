@@ -1,0 +1,169 @@
+/* xattr.c: extended attributes. Reads map the path; set/remove are
+ * copy-up triggers. The shim's own bookkeeping (user.unionshim.*, the
+ * origin of a copy-up) is invisible: get says ENODATA, list leaves it out,
+ * set and remove say ENOTSUP, as overlayfs treats its own xattrs. */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/xattr.h>
+
+#include "../front.h"
+#include "../guard.h"
+#include "unionshim/identity.h"
+
+#define W US_MAP_WRITE
+#define WNF (US_MAP_WRITE | US_MAP_NOFOLLOW)
+
+/* A get of one of our names: -1/ENODATA, else 0 to go on. */
+static int own_get(const char *name)
+{
+	if (!name || !us_is_own_xattr(us_unchecked(name)))
+		return 0;
+	errno = ENODATA;
+	return -1;
+}
+
+static int own_set(const char *name)
+{
+	if (!name || !us_is_own_xattr(us_unchecked(name)))
+		return 0;
+	errno = ENOTSUP;
+	return -1;
+}
+
+/* Drop our names from a list of N bytes the kernel returned. With SIZE 0
+ * the kernel only told the length: that can only over-estimate. */
+static ssize_t filter_list(char *list, size_t size, ssize_t n)
+{
+	if (n <= 0 || size == 0 || !list)
+		return n;
+	size_t out = 0;
+	for (size_t i = 0; i < (size_t)n;) {
+		size_t l = strlen(list + i) + 1;
+		if (!us_is_own_xattr(list + i)) {
+			memmove(list + out, list + i, l);
+			out += l;
+		}
+		i += l;
+	}
+	return (ssize_t)out;
+}
+
+US_EXPORT ssize_t getxattr(const char *path, const char *name, void *v,
+			   size_t size)
+{
+	US_SHIM_OR(US_REAL(getxattr)(path, name, v, size));
+	struct us_target t;
+	if (own_get(name) < 0)
+		return -1;
+	const char *p = us_path(path, 0, &t);
+	return p ? US_REAL(getxattr)(p, name, v, size) : -1;
+}
+
+US_EXPORT ssize_t lgetxattr(const char *path, const char *name, void *v,
+			    size_t size)
+{
+	US_SHIM_OR(US_REAL(lgetxattr)(path, name, v, size));
+	struct us_target t;
+	if (own_get(name) < 0)
+		return -1;
+	const char *p = us_path(path, US_MAP_NOFOLLOW, &t);
+	return p ? US_REAL(lgetxattr)(p, name, v, size) : -1;
+}
+
+US_EXPORT ssize_t fgetxattr(int fd, const char *name, void *v, size_t size)
+{
+	US_SHIM_OR(US_REAL(fgetxattr)(fd, name, v, size));
+	if (own_get(name) < 0)
+		return -1;
+	return US_REAL(fgetxattr)(fd, name, v, size);
+}
+
+US_EXPORT ssize_t listxattr(const char *path, char *list, size_t size)
+{
+	US_SHIM_OR(US_REAL(listxattr)(path, list, size));
+	struct us_target t;
+	const char *p = us_path(path, 0, &t);
+	return p ? filter_list(list, size, US_REAL(listxattr)(p, list, size))
+		 : -1;
+}
+
+US_EXPORT ssize_t llistxattr(const char *path, char *list, size_t size)
+{
+	US_SHIM_OR(US_REAL(llistxattr)(path, list, size));
+	struct us_target t;
+	const char *p = us_path(path, US_MAP_NOFOLLOW, &t);
+	return p ? filter_list(list, size, US_REAL(llistxattr)(p, list, size))
+		 : -1;
+}
+
+US_EXPORT ssize_t flistxattr(int fd, char *list, size_t size)
+{
+	US_SHIM_OR(US_REAL(flistxattr)(fd, list, size));
+	return filter_list(list, size, US_REAL(flistxattr)(fd, list, size));
+}
+
+US_EXPORT int setxattr(const char *path, const char *name, const void *v,
+		       size_t size, int flags)
+{
+	US_SHIM_OR(US_REAL(setxattr)(path, name, v, size, flags));
+	struct us_target t;
+	if (own_set(name) < 0)
+		return -1;
+	const char *p = us_path(path, W, &t);
+	return p ? US_REAL(setxattr)(p, name, v, size, flags) : -1;
+}
+
+US_EXPORT int lsetxattr(const char *path, const char *name, const void *v,
+			size_t size, int flags)
+{
+	US_SHIM_OR(US_REAL(lsetxattr)(path, name, v, size, flags));
+	struct us_target t;
+	if (own_set(name) < 0)
+		return -1;
+	const char *p = us_path(path, WNF, &t);
+	return p ? US_REAL(lsetxattr)(p, name, v, size, flags) : -1;
+}
+
+US_EXPORT int fsetxattr(int fd, const char *name, const void *v, size_t size,
+			int flags)
+{
+	US_SHIM_OR(US_REAL(fsetxattr)(fd, name, v, size, flags));
+	char up[PATH_MAX];
+	if (own_set(name) < 0)
+		return -1;
+	int rc = us_fd_write(fd, up, sizeof up);
+	return rc < 0 ? -1 : rc ? US_REAL(setxattr)(up, name, v, size, flags)
+			    : US_REAL(fsetxattr)(fd, name, v, size, flags);
+}
+
+US_EXPORT int removexattr(const char *path, const char *name)
+{
+	US_SHIM_OR(US_REAL(removexattr)(path, name));
+	struct us_target t;
+	if (own_set(name) < 0)
+		return -1;
+	const char *p = us_path(path, W, &t);
+	return p ? US_REAL(removexattr)(p, name) : -1;
+}
+
+US_EXPORT int lremovexattr(const char *path, const char *name)
+{
+	US_SHIM_OR(US_REAL(lremovexattr)(path, name));
+	struct us_target t;
+	if (own_set(name) < 0)
+		return -1;
+	const char *p = us_path(path, WNF, &t);
+	return p ? US_REAL(lremovexattr)(p, name) : -1;
+}
+
+US_EXPORT int fremovexattr(int fd, const char *name)
+{
+	US_SHIM_OR(US_REAL(fremovexattr)(fd, name));
+	char up[PATH_MAX];
+	if (own_set(name) < 0)
+		return -1;
+	int rc = us_fd_write(fd, up, sizeof up);
+	return rc < 0 ? -1 : rc ? US_REAL(removexattr)(up, name)
+			    : US_REAL(fremovexattr)(fd, name);
+}
