@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "childenv.h"
+#include "fdmap.h"
 #include "state.h"
 #include "unionshim/lookup.h"
 
@@ -75,6 +76,7 @@ void us_childenv_prepare(struct us_childenv *ce, char *const envp[],
 	}
 	ce->cwd = us_mount_of(&us_cfg, cwd) ? cwd : NULL;
 	snprintf(ce->trace, sizeof ce->trace, "%d", us_trace);
+	us_fdmap_export(ce->fdmap, sizeof ce->fdmap);
 	for (ce->n = 0; envp && envp[ce->n]; ce->n++)
 		;
 
@@ -84,7 +86,8 @@ void us_childenv_prepare(struct us_childenv *ce, char *const envp[],
 	if (ce->cwd)
 		strs += sizeof US_ENV_CWD + strlen(ce->cwd) + 1;
 	strs += sizeof US_ENV_ALLOW + 2 + sizeof US_ENV_TRACE + sizeof ce->trace;
-	ce->size = (ce->n + 6) * sizeof(char *) + strs;
+	strs += sizeof US_ENV_FDMAP + strlen(ce->fdmap) + 1;
+	ce->size = (ce->n + 7) * sizeof(char *) + strs;
 	ce->size = (ce->size + 15) & ~(size_t)15;
 }
 
@@ -100,13 +103,14 @@ static char *put(char **cur, const char *name, const char *a, const char *b,
 
 char **us_childenv_fill(const struct us_childenv *ce, void *mem)
 {
-	char **env = mem, *cur = (char *)(env + ce->n + 6);
+	char **env = mem, *cur = (char *)(env + ce->n + 7);
 	size_t k = 0;
 
 	for (size_t i = 0; i < ce->n; i++)
 		if (!named(ce->envp[i], LD_PRELOAD) &&
 		    !named(ce->envp[i], US_ENV_MOUNTS) &&
-		    !named(ce->envp[i], US_ENV_CWD))
+		    !named(ce->envp[i], US_ENV_CWD) &&
+		    !named(ce->envp[i], US_ENV_FDMAP))
 			env[k++] = ce->envp[i];
 	if (ce->self)
 		env[k++] = put(&cur, LD_PRELOAD, ce->pre, "", "");
@@ -120,6 +124,8 @@ char **us_childenv_fill(const struct us_childenv *ce, void *mem)
 		env[k++] = put(&cur, US_ENV_ALLOW, "1", "", "");
 	if (add_trace(ce))
 		env[k++] = put(&cur, US_ENV_TRACE, ce->trace, "", "");
+	if (ce->fdmap[0])
+		env[k++] = put(&cur, US_ENV_FDMAP, ce->fdmap, "", "");
 	env[k] = NULL;
 	return env;
 }

@@ -16,12 +16,15 @@ struct us_childenv {
 	size_t size;                    /* bytes us_childenv_fill writes */
 	char vcwd[PATH_MAX];
 	char trace[24];
+	char fdmap[2048]; /* UNIONSHIM_FDMAP for the child, or "" */
 };
 
 /* Work out the environment for ENVP (NULL: empty) and the child's
  * virtual cwd CWD (NULL: ours): LD_PRELOAD names this library, the mounts
- * are named, UNIONSHIM_CWD is there when the cwd lies in a union, and the
- * switches this process started with are kept. */
+ * are named, UNIONSHIM_CWD is there when the cwd lies in a union, the fd
+ * map's entries that cross an exec are in UNIONSHIM_FDMAP, and the
+ * switches this process started with are kept. Call us_fdmap_exec_failed
+ * when no exec followed (or, after a spawn, in the parent). */
 US_HIDDEN void us_childenv_prepare(struct us_childenv *ce,
 				   char *const envp[], const char *cwd);
 

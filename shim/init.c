@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdmap.h"
 #include "guard.h"
 #include "state.h"
 #include "unionshim/copyup.h"
@@ -71,6 +72,7 @@ static void init_body(void)
 	for (int k = 0; k < us_cfg.nmounts; k++)
 		us_workdir_clean(&us_cfg.mounts[k]);
 	us_cwd_init();
+	us_fdmap_import();
 	__atomic_store_n(&us_state, US_ACTIVE, __ATOMIC_RELEASE);
 	us_inside--;
 }

@@ -17,6 +17,7 @@
 #include <sys/statvfs.h>
 #include <sys/time.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <utime.h>
 
 #define US_HIDDEN __attribute__((visibility("hidden")))

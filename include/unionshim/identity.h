@@ -43,8 +43,9 @@ dev_t us_mount_dev(const struct us_mount *m);
 /* The union inode number of an object whose origin is (LAYER, INO). */
 uint64_t us_ino_make(int layer, uint64_t ino);
 
-/* Read the origin record of the upper object at REAL (or of open file FD
- * when FD >= 0). 1 when there is one, 0 when not. */
+/* Read the origin record of the upper object open as FD (when >= 0) at
+ * real path REAL (when not NULL; used when FD cannot answer: O_PATH).
+ * 1 when there is one, 0 when not. */
 int us_origin_read(const char *real, int fd, struct us_origin *o);
 
 /* Record O on the (temp) object at REAL. 0, or -1 with errno. */

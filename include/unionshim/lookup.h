@@ -22,6 +22,9 @@ struct us_node {
 	int layer;         /* index into mount->layers of the winning entry */
 	mode_t mode;       /* its st_mode (type and permission bits) */
 	us_layermask dirs; /* for a dir: the layers that merge into it */
+	dev_t dev;         /* the winning entry's real st_dev, st_ino and */
+	uint64_t ino;      /* st_nlink (0 for a mount's root) */
+	uint64_t nlink;
 };
 
 enum us_where {

@@ -26,6 +26,7 @@
 #include "sys.h"
 #include "unionshim/copyup.h"
 #include "unionshim/identity.h"
+#include "unionshim/shared.h"
 #include "unionshim/path.h"
 
 #define TEMP_PREFIX "#us."
@@ -166,7 +167,7 @@ static int copy_data(int in, int out, off_t size)
 			return -1;
 		off = hole;
 	}
-	return ftruncate(out, size);
+	return SYS(ftruncate)(out, size);
 }
 
 static int make_file(const char *src, const char *tmp, const struct stat *st,
@@ -267,6 +268,8 @@ static int copy_object(const struct us_mount *m, int layer, const char *src,
 			struct timespec ts[2] = {pst.st_atim, pst.st_mtim};
 			SYS(utimensat)(AT_FDCWD, parent, ts, 0);
 		}
+		if (S_ISREG(st.st_mode)) /* fds open on the old copy move */
+			us_shared_bump(m, us_ino_make(layer, st.st_ino));
 		return 0;
 	}
 	int err = errno;

@@ -42,7 +42,10 @@ int us_origin_read(const char *real, int fd, struct us_origin *o)
 {
 	char v[96];
 	ssize_t n = fd >= 0 ? SYS(fgetxattr)(fd, US_ORIGIN_XATTR, v, sizeof v - 1)
-			    : SYS(lgetxattr)(real, US_ORIGIN_XATTR, v, sizeof v - 1);
+			    : -1;
+	/* an O_PATH fd has no xattr calls: go by the path */
+	if (real && (fd < 0 || (n < 0 && errno == EBADF)))
+		n = SYS(lgetxattr)(real, US_ORIGIN_XATTR, v, sizeof v - 1);
 	int layer;
 	uint64_t ino, nlink;
 

@@ -70,6 +70,9 @@ int us_lookup_child(const struct us_mount *m, const char *upath,
 				child->layer = i;
 				child->mode = st.st_mode;
 				child->dirs = 0;
+				child->dev = st.st_dev;
+				child->ino = st.st_ino;
+				child->nlink = st.st_nlink;
 				if (!S_ISDIR(st.st_mode))
 					return 0;
 			} else if (!S_ISDIR(st.st_mode)) {
@@ -192,6 +195,9 @@ void us_root_node(const struct us_mount *m, struct us_node *n)
 	n->dirs = m->root_dirs;
 	n->layer = top_layer(m->root_dirs);
 	n->mode = S_IFDIR | 0755;
+	n->dev = 0;
+	n->ino = 0;
+	n->nlink = 0;
 }
 
 static void enter(struct walk *w, const struct us_mount *m)

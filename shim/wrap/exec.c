@@ -11,6 +11,7 @@
 
 #include "../childenv.h"
 #include "../execplan.h"
+#include "../fdmap.h"
 #include "../front.h"
 #include "../guard.h"
 
@@ -40,6 +41,7 @@ static int exec_at(int dirfd, const char *path, char *const argv[],
 	char **env = us_childenv_fill(&ce, mem);
 	char **av = us_exec_argv(&p, argv, mem + ce.size);
 	US_OUTSIDE_SHIM(US_REAL(execveat)(p.dirfd, p.real, av, env, p.flags));
+	us_fdmap_exec_failed();
 	if (mem != space.c) {
 		err = errno;
 		free(mem);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../fdmap.h"
 #include "../front.h"
 #include "../guard.h"
 #include "glibc_protos.h"
@@ -17,8 +18,10 @@ static int open_at(int dirfd, const char *path, int flags, mode_t mode)
 	const char *p = us_path_at(&dirfd, path, us_open_map_flags(flags), &t);
 	int fd = p ? US_REAL(openat)(dirfd, p, flags, mode) : -1;
 
-	if (fd >= 0)
+	if (fd >= 0) {
 		us_created(&t);
+		us_fd_opened(fd, flags, &t);
+	}
 	return fd;
 }
 
@@ -80,21 +83,36 @@ static unsigned fopen_map_flags(const char *mode)
 				  : US_MAP_OPENCREAT);
 }
 
+/* The access mode an fopen MODE opens with. */
+static int fopen_access(const char *mode)
+{
+	if (strchr(mode, '+'))
+		return O_RDWR;
+	return mode[0] == 'r' ? O_RDONLY : O_WRONLY;
+}
+
+static FILE *opened_stream(FILE *f, const char *mode, const struct us_target *t)
+{
+	if (f) {
+		us_created(t);
+		us_fd_opened(fileno(f), fopen_access(mode), t);
+	}
+	return f;
+}
+
 US_EXPORT FILE *fopen(const char *path, const char *mode)
 {
 	US_SHIM_OR(US_REAL(fopen)(path, mode));
 	struct us_target t;
 	const char *p = us_path(path, fopen_map_flags(mode), &t);
-	FILE *f = p ? US_REAL(fopen)(p, mode) : NULL;
-	if (f)
-		us_created(&t);
-	return f;
+	return opened_stream(p ? US_REAL(fopen)(p, mode) : NULL, mode, &t);
 }
 
 US_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
 {
 	US_SHIM_OR(US_REAL(freopen)(path, mode, stream));
 	struct us_target t;
+	us_fd_closing(fileno(stream)); /* freopen closes it (internally) */
 	if (!path) { /* reopens the stream's own file with a new mode */
 		char up[PATH_MAX];
 		int rc = fopen_map_flags(mode) ? us_fd_write(fileno(stream), up, sizeof up) : 0;
@@ -103,10 +121,8 @@ US_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
 		return US_REAL(freopen)(rc ? up : NULL, mode, stream);
 	}
 	const char *p = us_path(path, fopen_map_flags(mode), &t);
-	FILE *f = p ? US_REAL(freopen)(p, mode, stream) : NULL;
-	if (f)
-		us_created(&t);
-	return f;
+	return opened_stream(p ? US_REAL(freopen)(p, mode, stream) : NULL, mode,
+			     &t);
 }
 
 US_EXPORT FILE *fopen64(const char *, const char *)

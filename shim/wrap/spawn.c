@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../childenv.h"
+#include "../fdmap.h"
 #include "../execplan.h"
 #include "../front.h"
 #include "../guard.h"
@@ -114,11 +115,14 @@ static int spawn_one(pid_t *pid, const char *path,
 	struct us_childenv ce;
 	us_childenv_prepare(&ce, envp, has_cwd ? cwd : NULL);
 	char *mem = malloc(ce.size + us_exec_argv_size(&p, argv));
-	if (!mem)
+	if (!mem) {
+		us_fdmap_exec_failed();
 		return ENOMEM;
+	}
 	char **env = us_childenv_fill(&ce, mem);
 	char **av = us_exec_argv(&p, argv, mem + ce.size);
 	err = US_REAL(posix_spawn)(pid, p.real, fa, attr, av, env);
+	us_fdmap_exec_failed(); /* the parent's proxies close on exec again */
 	free(mem);
 	return err;
 }

@@ -12,6 +12,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "../fdmap.h"
 #include "../front.h"
 #include "../guard.h"
 #include "glibc_protos.h"
@@ -51,6 +52,7 @@ US_EXPORT int lstat(const char *path, struct stat *st)
 
 US_EXPORT int fstat(int fd, struct stat *st)
 {
+	us_fd_fresh(fd);
 	US_SHIM_OR(US_REAL(fstat)(fd, st));
 	if (US_REAL(fstat)(fd, st) < 0)
 		return -1;

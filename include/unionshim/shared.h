@@ -1,0 +1,27 @@
+/* shared.h: state every process of a mount sees: a small file in the work
+ * dir (#state), mapped shared. It holds generation counters, one per slot
+ * of the union inode number's hash: a copy-up bumps its object's slot, and
+ * an fd or cache that remembers the value it saw learns, by one memory
+ * load and no system call, that the object may have moved. */
+#ifndef UNIONSHIM_SHARED_H
+#define UNIONSHIM_SHARED_H
+
+#include <stdint.h>
+
+#include "unionshim/config.h"
+
+#define US_SHARED_SLOTS 4096
+
+/* The generation slot of union inode INO in M, or NULL when M has no work
+ * dir or its state cannot be mapped (then nothing is ever bumped). */
+const uint32_t *us_shared_slot(const struct us_mount *m, uint64_t ino);
+
+/* Tell every process that the object with union inode INO changed
+ * layer. */
+void us_shared_bump(const struct us_mount *m, uint64_t ino);
+
+/* Called after a copy-up in this process (set by the preload library to
+ * switch its own fds at once); may be NULL. */
+extern void (*us_copied_hook)(const struct us_mount *m, uint64_t ino);
+
+#endif

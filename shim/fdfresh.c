@@ -1,0 +1,120 @@
+/* fdfresh.c: fresh reads across copy-up. An fd open on a lower file
+ * watches its object's generation slot (shared.h); when the slot moved,
+ * the next read-family call finds the upper copy and puts it under the fd
+ * and its dups, keeping offset, status flags and close-on-exec. In the
+ * process that copied up, the hook moves them at once. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "fdmap.h"
+#include "state.h"
+#include "unionshim/identity.h"
+#include "unionshim/shared.h"
+
+/* FD (entry E, on a lower file) may have a copy in the upper layer now:
+ * open it, and put it under FD and every fd sharing FD's open file
+ * description, with the same offset, status flags and close-on-exec flag
+ * (map locked). */
+static void move_to_copy(int fd, struct us_fdent *e)
+{
+	char real[PATH_MAX], proc[40], upath[PATH_MAX];
+	const struct us_mount *m;
+	struct us_target t;
+	struct stat st;
+
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	ssize_t n = US_REAL(readlink)(proc, real, sizeof real - 1);
+	if (n <= 0)
+		return;
+	real[n] = '\0';
+	if (us_revmap(&us_cfg, real, upath, sizeof upath, &m) != 1 ||
+	    us_map(AT_FDCWD, upath, US_MAP_NOFOLLOW, &t) != US_MAPPED ||
+	    t.r.where != US_INSIDE || !S_ISREG(t.r.node.mode) ||
+	    (t.r.node.layer == e->layer && t.r.node.ino == e->rino) ||
+	    US_REAL(lstat)(t.real, &st) < 0)
+		return;
+	dev_t ndev = st.st_dev;
+	uint64_t nino = st.st_ino;
+	us_ident_stat(m, t.r.node.layer, t.real, -1, &st);
+	if (st.st_ino != us_ino_make(e->layer, e->rino))
+		return; /* another object took the name: not ours */
+	int fl = US_REAL(fcntl)(fd, F_GETFL);
+	off_t off = US_REAL(lseek)(fd, 0, SEEK_CUR);
+	int nfd = fl < 0 ? -1
+			 : US_REAL(open)(t.real,
+					 (fl & ~(O_CREAT | O_EXCL | O_TRUNC)) |
+						 O_CLOEXEC);
+	if (nfd < 0)
+		return;
+	if (off > 0)
+		US_REAL(lseek)(nfd, off, SEEK_SET);
+	for (int f = 0; f <= us_fdmap_top; f++) {
+		struct us_fdent *o = us_fdent_peek(f);
+		if (!o || o->kind != US_FD_UNION ||
+		    (f != fd && (!e->ofd || o->ofd != e->ofd)))
+			continue;
+		int cl = US_REAL(fcntl)(f, F_GETFD);
+		if (cl < 0 || US_REAL(dup3)(nfd, f, (cl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+			continue;
+		o->layer = t.r.node.layer;
+		o->rdev = ndev;
+		o->rino = nino;
+		o->watch = NULL;
+	}
+	US_REAL(close)(nfd);
+}
+
+/* Look at FD's entry (map locked, inside the shim). */
+static void refresh_locked(int fd)
+{
+	struct us_fdent *e = us_fdent_peek(fd);
+	struct stat st;
+
+	if (!e || !e->watch)
+		return;
+	uint32_t now = __atomic_load_n(e->watch, __ATOMIC_ACQUIRE);
+	if (now == e->gen)
+		return;
+	e->gen = now;
+	if (US_REAL(fstat)(fd, &st) < 0 || st.st_dev != e->rdev ||
+	    (uint64_t)st.st_ino != e->rino) {
+		e->watch = NULL; /* closed behind our back, number reused */
+		return;
+	}
+	move_to_copy(fd, e);
+}
+
+void us_fd_refresh(int fd)
+{
+	int saved = errno;
+
+	us_inside = 1;
+	us_fdmap_lock();
+	refresh_locked(fd);
+	us_fdmap_unlock();
+	us_inside = 0;
+	errno = saved;
+}
+
+/* A copy-up in this process: its fds on that object move now. */
+static void copied_here(const struct us_mount *m, uint64_t ino)
+{
+	int mount = (int)(m - us_cfg.mounts);
+
+	us_fdmap_lock();
+	for (int f = 0; f <= us_fdmap_top; f++) {
+		struct us_fdent *e = us_fdent_peek(f);
+		if (e && e->watch && e->mount == mount &&
+		    us_ino_make(e->layer, e->rino) == ino)
+			refresh_locked(f);
+	}
+	us_fdmap_unlock();
+}
+
+__attribute__((constructor(200))) static void fdmap_hook(void)
+{
+	us_copied_hook = copied_here;
+}

@@ -1,0 +1,294 @@
+/* fdmap.c: the per-process fd map's table, dup and close bookkeeping,
+ * and the shim's own fds (lock proxies) kept out of the program's way.
+ *
+ * Storage is a two-level table indexed by fd number (chunks of 1024 entries
+ * allocated on first use and never freed, so a lock-free reader never sees
+ * freed memory). Changes take one mutex, held across fork by an atfork
+ * handler so a child never inherits it locked. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "fdmap.h"
+#include "state.h"
+#include "unionshim/identity.h"
+#include "unionshim/shared.h"
+
+#define CHUNK 1024
+#define NCHUNKS 1024 /* fds up to 1M are tracked */
+
+static struct us_fdent *chunks[NCHUNKS];
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+int us_fdmap_top = -1;  /* highest fd with an entry, ever */
+int us_fdmap_proxies;   /* shim fds open in this process */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+void us_fdmap_lock(void) { pthread_mutex_lock(&lock); }
+void us_fdmap_unlock(void) { pthread_mutex_unlock(&lock); }
+static void child_reset(void) { pthread_mutex_init(&lock, NULL); }
+
+static void install_atfork(void)
+{
+	pthread_atfork(us_fdmap_lock, us_fdmap_unlock, child_reset);
+}
+
+struct us_fdent *us_fdent_peek(int fd)
+{
+	if (fd < 0 || fd >= CHUNK * NCHUNKS)
+		return NULL;
+	struct us_fdent *c = __atomic_load_n(&chunks[fd / CHUNK], __ATOMIC_ACQUIRE);
+	if (!c || c[fd % CHUNK].kind == US_FD_NONE)
+		return NULL;
+	return &c[fd % CHUNK];
+}
+
+struct us_fdent *us_fdmap_slot(int fd)
+{
+	if (fd < 0 || fd >= CHUNK * NCHUNKS)
+		return NULL;
+	struct us_fdent *c = chunks[fd / CHUNK];
+	if (!c) {
+		c = calloc(CHUNK, sizeof *c);
+		if (!c)
+			return NULL;
+		__atomic_store_n(&chunks[fd / CHUNK], c, __ATOMIC_RELEASE);
+	}
+	if (fd > us_fdmap_top)
+		us_fdmap_top = fd;
+	return &c[fd % CHUNK];
+}
+
+struct us_ofd *us_fdmap_ofd(struct us_fdent *e)
+{
+	if (!e->ofd && (e->ofd = malloc(sizeof *e->ofd))) {
+		e->ofd->refs = 1;
+		e->ofd->proxy = -1;
+	}
+	return e->ofd;
+}
+
+void us_fdmap_clear(struct us_fdent *e)
+{
+	e->watch = NULL;
+	e->ofd = NULL;
+	__atomic_store_n(&e->kind, US_FD_NONE, __ATOMIC_RELEASE);
+}
+
+uint64_t us_fdmap_ino(int fd, struct us_fdent *e)
+{
+	struct stat st;
+
+	if (e->layer != 0 || !us_cfg.mounts[e->mount].has_upper)
+		return us_ino_make(e->layer, e->rino);
+	if (US_REAL(fstat)(fd, &st) < 0)
+		return 0;
+	us_ident_stat(&us_cfg.mounts[e->mount], 0, NULL, fd, &st);
+	return st.st_ino;
+}
+
+void us_fdmap_fill(struct us_fdent *e, const struct us_mount *m, int layer,
+		   int acc, dev_t rdev, uint64_t rino)
+{
+	e->mount = (int)(m - us_cfg.mounts);
+	e->layer = layer;
+	e->acc = acc;
+	e->rdev = rdev;
+	e->rino = rino;
+	e->watch = NULL;
+	if (layer != 0 && m->has_upper) {
+		e->watch = us_shared_slot(m, us_ino_make(layer, rino));
+		if (e->watch)
+			e->gen = __atomic_load_n(e->watch, __ATOMIC_ACQUIRE);
+	}
+	__atomic_store_n(&e->kind, US_FD_UNION, __ATOMIC_RELEASE);
+}
+
+void us_fd_opened(int fd, int flags, const struct us_target *t)
+{
+	pthread_once(&atfork_once, install_atfork);
+	us_fdmap_lock();
+	struct us_fdent *e = us_fdmap_slot(fd);
+	if (!e)
+		goto out;
+	us_fdmap_clear(e); /* a number the kernel reused after a close we missed */
+	if (t->r.where != US_INSIDE || t->r.err || !S_ISREG(t->r.node.mode))
+		goto out;
+	us_fdmap_fill(e, t->r.m, t->r.node.layer, flags & O_ACCMODE,
+		      t->r.node.dev, t->r.node.ino);
+out:
+	us_fdmap_unlock();
+}
+
+/* Release this process's record locks on the identity of entry E (fd
+ * FD), as closing any fd of a file does: on any proxy of that identity. */
+static void drop_record_locks(int fd, struct us_fdent *e)
+{
+	struct flock all = {.l_type = F_UNLCK, .l_whence = SEEK_SET};
+	uint64_t ino = us_fdmap_ino(fd, e);
+
+	for (int f = 0; f <= us_fdmap_top && us_fdmap_proxies; f++) {
+		struct us_fdent *o = us_fdent_peek(f);
+		if (o && o->kind == US_FD_UNION && o->ofd && o->ofd->proxy >= 0 &&
+		    o->mount == e->mount && us_fdmap_ino(f, o) == ino) {
+			US_REAL(fcntl)(o->ofd->proxy, F_SETLK, &all);
+			return;
+		}
+	}
+}
+
+static void close_proxy(struct us_ofd *ofd)
+{
+	struct us_fdent *p = us_fdent_peek(ofd->proxy);
+
+	if (p)
+		us_fdmap_clear(p);
+	US_REAL(close)(ofd->proxy);
+	ofd->proxy = -1;
+	us_fdmap_proxies--;
+}
+
+void us_fdmap_forget(int fd, struct us_fdent *e)
+{
+	if (e->kind != US_FD_UNION)
+		return;
+	struct us_ofd *ofd = e->ofd;
+	if (ofd && --ofd->refs == 0) {
+		if (ofd->proxy >= 0)
+			close_proxy(ofd); /* its record locks go with it */
+		free(ofd);
+		e->ofd = NULL;
+	} else if (us_fdmap_proxies) {
+		drop_record_locks(fd, e);
+	}
+	us_fdmap_clear(e);
+}
+
+void us_fd_closing(int fd)
+{
+	struct us_fdent *e = us_fdent_peek(fd);
+
+	if (!e)
+		return;
+	us_fdmap_lock();
+	us_fdmap_forget(fd, e);
+	us_fdmap_unlock();
+}
+
+void us_fd_duped(int oldfd, int newfd)
+{
+	if (oldfd == newfd)
+		return;
+	us_fdmap_lock();
+	struct us_fdent *n = us_fdent_peek(newfd);
+	if (n)
+		us_fdmap_forget(newfd, n); /* dup2 closed what NEWFD was */
+	struct us_fdent *o = us_fdent_peek(oldfd);
+	if (o && o->kind == US_FD_UNION && us_fdmap_ofd(o) && (n = us_fdmap_slot(newfd))) {
+		*n = *o;
+		n->ofd->refs++;
+	}
+	us_fdmap_unlock();
+}
+
+bool us_fd_is_shim(int fd)
+{
+	struct us_fdent *e = us_fdent_peek(fd);
+
+	return e && e->kind == US_FD_SHIM;
+}
+
+/* Where shim fds go: near the top of a table of at most 1024 slots, so
+ * that the lowest-free rule keeps the program's fds below them and the
+ * kernel's fd table stays small. */
+int us_fdmap_shim_base(void)
+{
+	struct rlimit rl;
+	rlim_t cap = 1024;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < cap)
+		cap = rl.rlim_cur;
+	return cap > 128 ? (int)cap - 64 : (int)cap / 2;
+}
+
+int us_fdmap_move_shim(int fd, int base)
+{
+	struct us_fdent *e = us_fdent_peek(fd);
+	int nfd = US_REAL(fcntl)(fd, F_DUPFD_CLOEXEC, base);
+
+	if (nfd < 0)
+		nfd = US_REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 3);
+	if (nfd < 0)
+		return -1;
+	struct us_fdent *n = us_fdmap_slot(nfd);
+	if (!n) {
+		US_REAL(close)(nfd);
+		errno = EMFILE;
+		return -1;
+	}
+	*n = *e;
+	if (n->ofd)
+		n->ofd->proxy = nfd;
+	us_fdmap_clear(e);
+	US_REAL(close)(fd);
+	return nfd;
+}
+
+int us_fd_make_room(int fd)
+{
+	if (!us_fd_is_shim(fd))
+		return 0;
+	us_fdmap_lock();
+	int rc = us_fdmap_move_shim(fd, fd + 1 < us_fdmap_shim_base() ? us_fdmap_shim_base() : 3) < 0 ? -1 : 0;
+	us_fdmap_unlock();
+	return rc;
+}
+
+int us_fd_proxy(int fd)
+{
+	char p[PATH_MAX];
+	struct us_fdent *e = us_fdent_peek(fd);
+	int rc = -1;
+
+	if (!e || e->kind != US_FD_UNION) {
+		errno = EBADF;
+		return -1;
+	}
+	us_fdmap_lock();
+	const struct us_mount *m = &us_cfg.mounts[e->mount];
+	if (!us_fdmap_ofd(e))
+		goto out;
+	if (e->ofd->proxy >= 0) {
+		rc = e->ofd->proxy;
+		goto out;
+	}
+	uint64_t ino = us_fdmap_ino(fd, e);
+	if (!m->work || !ino) {
+		errno = EBADF; /* a read-only union: lock the file itself */
+		goto out;
+	}
+	snprintf(p, sizeof p, "%s/#lk.%016llx", m->work, (unsigned long long)ino);
+	int pfd = US_REAL(open)(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (pfd < 0)
+		goto out;
+	struct us_fdent *s = us_fdmap_slot(pfd);
+	if (!s) {
+		US_REAL(close)(pfd);
+		goto out;
+	}
+	s->kind = US_FD_SHIM;
+	s->ofd = e->ofd;
+	e->ofd->proxy = pfd;
+	us_fdmap_proxies++;
+	int high = us_fdmap_move_shim(pfd, us_fdmap_shim_base());
+	rc = high < 0 ? pfd : high;
+out:
+	us_fdmap_unlock();
+	return rc;
+}
+

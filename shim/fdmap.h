@@ -1,0 +1,118 @@
+/* fdmap.h: what the shim knows about each of the process's fds.
+ *
+ * An entry is made when an fd is opened on a union object (open, openat,
+ * fopen, opendir, ...), copied by dup/dup2/dup3/F_DUPFD*, dropped by close,
+ * close_range, closefrom and fclose; fork copies the map with the memory,
+ * and exec hands the entries that matter (fds on a lower file, lock
+ * proxies) to the new image through UNIONSHIM_FDMAP. Fds that share an
+ * open file description share one us_ofd record: its lock proxy.
+ *
+ * The read side's freshness check reads the entry without a lock: one
+ * load of a shared generation slot and a compare, no system call. */
+#ifndef UNIONSHIM_FDMAP_H
+#define UNIONSHIM_FDMAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "front.h"
+#include "guard.h"
+
+#define US_ENV_FDMAP "UNIONSHIM_FDMAP"
+
+/* One open file description, as far as this process holds it. */
+struct us_ofd {
+	int refs;  /* fds of this process that refer to it */
+	int proxy; /* its lock proxy (a shim fd), or -1 */
+};
+
+enum us_fdkind { US_FD_NONE = 0, US_FD_UNION, US_FD_SHIM };
+
+struct us_fdent {
+	int kind;
+	int mount;  /* index into us_cfg.mounts */
+	int layer;  /* the layer the fd reads from (0: upper) */
+	int acc;    /* its O_ACCMODE */
+	dev_t rdev; /* the real object it is open on (a lower file's) */
+	uint64_t rino;
+	const uint32_t *watch; /* generation slot, for a lower file */
+	uint32_t gen;          /* the slot's value when last looked at */
+	struct us_ofd *ofd;    /* NULL until needed (dup, lock) */
+};
+
+/* The entry of FD, or NULL (no lock; for the hot path). */
+US_HIDDEN struct us_fdent *us_fdent_peek(int fd);
+
+/* Slow half of us_fd_fresh. */
+US_HIDDEN void us_fd_refresh(int fd);
+
+/* Before a read-family call, lseek, fstat or mmap on FD: if FD is open on
+ * a lower file that another fd or process has copied up since, move FD
+ * (and its dups) to the upper copy, keeping offset and flags. */
+static inline void us_fd_fresh(int fd)
+{
+	struct us_fdent *e = us_fdent_peek(fd);
+
+	if (__builtin_expect(e != NULL, 0) && e->watch &&
+	    __atomic_load_n(e->watch, __ATOMIC_ACQUIRE) != e->gen && !us_inside &&
+	    us_state == US_ACTIVE)
+		us_fd_refresh(fd);
+}
+
+/* FD was just opened on the union object T resolved to, with FLAGS. */
+US_HIDDEN void us_fd_opened(int fd, int flags, const struct us_target *t);
+
+/* FD is about to be closed by the program (its record locks go, and its
+ * open file description's proxy when it was the last fd). */
+US_HIDDEN void us_fd_closing(int fd);
+
+/* NEWFD is now a copy of OLDFD. */
+US_HIDDEN void us_fd_duped(int oldfd, int newfd);
+
+/* Is FD one of the shim's own (hidden from the program)? */
+US_HIDDEN bool us_fd_is_shim(int fd);
+
+/* The program wants to use number FD (dup2, dup3): move a shim fd out of
+ * the way. 0, or -1 with errno. */
+US_HIDDEN int us_fd_make_room(int fd);
+
+/* The lock proxy fd for FD's open file description, opened on first use
+ * (a file in the work dir named by FD's union inode number); -1 with
+ * errno EBADF when FD is no union file (lock the fd itself then). */
+US_HIDDEN int us_fd_proxy(int fd);
+
+/* Before an exec: the value of UNIONSHIM_FDMAP for the new image into BUF
+ * ("" when nothing needs to cross), and proxies whose open file description
+ * survives the exec made inheritable. After a failed exec: undo that. */
+US_HIDDEN void us_fdmap_export(char *buf, size_t len);
+US_HIDDEN void us_fdmap_exec_failed(void);
+
+/* At startup: take over the entries an exec handed over. */
+US_HIDDEN void us_fdmap_import(void);
+
+/* Inside the fd map (fdmap.c, fdfresh.c, fdexec.c); "locked" means
+ * between us_fdmap_lock and us_fdmap_unlock. */
+extern US_HIDDEN int us_fdmap_top;     /* highest fd that had an entry */
+extern US_HIDDEN int us_fdmap_proxies; /* shim fds open */
+US_HIDDEN void us_fdmap_lock(void);
+US_HIDDEN void us_fdmap_unlock(void);
+/* FD's entry, made on demand (locked); NULL when FD is out of range. */
+US_HIDDEN struct us_fdent *us_fdmap_slot(int fd);
+/* E's open file description record, made on demand; NULL: no memory. */
+US_HIDDEN struct us_ofd *us_fdmap_ofd(struct us_fdent *e);
+US_HIDDEN void us_fdmap_clear(struct us_fdent *e);
+/* Entry E of FD goes, with POSIX close semantics for locks (locked). */
+US_HIDDEN void us_fdmap_forget(int fd, struct us_fdent *e);
+/* The union inode number of the object under entry E of FD. */
+US_HIDDEN uint64_t us_fdmap_ino(int fd, struct us_fdent *e);
+/* The lowest number shim fds are put at. */
+US_HIDDEN int us_fdmap_shim_base(void);
+/* Move shim fd FD to a free number >= BASE (locked); the new fd or -1. */
+US_HIDDEN int us_fdmap_move_shim(int fd, int base);
+/* Fill entry E for FD: the union file of mount M, layer LAYER, open with
+ * access mode ACC on the real object (RDEV, RINO) (locked). */
+US_HIDDEN void us_fdmap_fill(struct us_fdent *e, const struct us_mount *m,
+			     int layer, int acc, dev_t rdev, uint64_t rino);
+
+#endif
