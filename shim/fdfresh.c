@@ -33,12 +33,13 @@ static void move_to_copy(int fd, struct us_fdent *e)
 	if (us_revmap(&us_cfg, real, upath, sizeof upath, &m) != 1 ||
 	    us_map(AT_FDCWD, upath, US_MAP_NOFOLLOW, &t) != US_MAPPED ||
 	    t.r.where != US_INSIDE || !S_ISREG(t.r.node.mode) ||
-	    (t.r.node.layer == e->layer && t.r.node.ino == e->rino) ||
+	    (!t.indexed && t.r.node.layer == e->layer &&
+	     t.r.node.ino == e->rino) ||
 	    US_REAL(lstat)(t.real, &st) < 0)
 		return;
 	dev_t ndev = st.st_dev;
 	uint64_t nino = st.st_ino;
-	us_ident_stat(m, t.r.node.layer, t.real, -1, &st);
+	us_ident_stat(m, us_target_layer(&t), t.real, -1, &st);
 	if (st.st_ino != us_ino_make(e->layer, e->rino))
 		return; /* another object took the name: not ours */
 	int fl = US_REAL(fcntl)(fd, F_GETFL);
@@ -59,7 +60,7 @@ static void move_to_copy(int fd, struct us_fdent *e)
 		int cl = US_REAL(fcntl)(f, F_GETFD);
 		if (cl < 0 || US_REAL(dup3)(nfd, f, (cl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
 			continue;
-		o->layer = t.r.node.layer;
+		o->layer = us_target_layer(&t);
 		o->rdev = ndev;
 		o->rino = nino;
 		o->watch = NULL;

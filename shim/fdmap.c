@@ -119,7 +119,7 @@ void us_fd_opened(int fd, int flags, const struct us_target *t)
 	us_fdmap_clear(e); /* a number the kernel reused after a close we missed */
 	if (t->r.where != US_INSIDE || t->r.err || !S_ISREG(t->r.node.mode))
 		goto out;
-	us_fdmap_fill(e, t->r.m, t->r.node.layer, flags & O_ACCMODE,
+	us_fdmap_fill(e, t->r.m, us_target_layer(t), flags & O_ACCMODE,
 		      t->r.node.dev, t->r.node.ino);
 out:
 	us_fdmap_unlock();

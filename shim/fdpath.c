@@ -15,6 +15,7 @@
 #include "trace.h"
 #include "unionshim/copyup.h"
 #include "unionshim/identity.h"
+#include "unionshim/linkindex.h"
 #include "unionshim/path.h"
 
 /* The real path behind FD into OUT; -1 when FD names no path. */
@@ -51,10 +52,14 @@ int us_fd_ident(int fd, struct stat *st)
 	char real[PATH_MAX], up[PATH_MAX];
 	const struct us_mount *m;
 
-	if (fd_real(fd, real, sizeof real) < 0 ||
-	    us_revmap(&us_cfg, real, up, sizeof up, &m) != 1)
+	if (fd_real(fd, real, sizeof real) < 0)
 		return 0;
-	int layer = us_layer_of(m, real);
+	int layer = 0; /* an index entry (a lower hard link) is upper */
+	if (!(m = us_index_owner(&us_cfg, real))) {
+		if (us_revmap(&us_cfg, real, up, sizeof up, &m) != 1)
+			return 0;
+		layer = us_layer_of(m, real);
+	}
 	if (layer < 0)
 		return 0;
 	us_ident_stat(m, layer, real, fd, st);

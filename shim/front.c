@@ -12,6 +12,7 @@
 
 #include "front.h"
 #include "state.h"
+#include "unionshim/linkindex.h"
 #include "unionshim/path.h"
 
 unsigned us_open_map_flags(int flags)
@@ -89,6 +90,11 @@ static int inside(unsigned flags, struct us_target *t)
 	if ((flags & US_MAP_WRITE) &&
 	    us_prepare_write(t, !(flags & US_MAP_NODATA)) < 0)
 		return US_FAIL;
+	if (!(flags & US_MAP_WRITES) &&
+	    us_index_find(r->m, &r->node, t->real, sizeof t->real) == 1) {
+		t->indexed = true; /* a hard link copied up by another name */
+		return US_MAPPED;
+	}
 	if (us_layer_path(r->m, r->node.layer, r->path, t->real,
 			  sizeof t->real) < 0)
 		return US_FAIL;
@@ -101,6 +107,7 @@ int us_map(int dirfd, const char *path, unsigned flags, struct us_target *t)
 
 	t->r.where = US_OUTSIDE;
 	t->whiteout = false;
+	t->indexed = false;
 	if (!path || !*path)
 		return US_PASS; /* EFAULT, ENOENT or AT_EMPTY_PATH: the kernel's */
 	if (us_abs_path(dirfd, path, abs, sizeof abs) < 0)

@@ -35,7 +35,16 @@ struct us_target {
 	struct us_resolved r; /* r.where == US_INSIDE: the union object */
 	char real[PATH_MAX];  /* US_MAPPED: the path for the real call */
 	bool whiteout;        /* a create replaces a whiteout (us_created) */
+	bool indexed;         /* real is the hard-link index entry of the
+				 lower file found (linkindex.h) */
 };
+
+/* The layer whose rules T's real object follows: the index entry of a
+ * lower hard link is an upper object. */
+static inline int us_target_layer(const struct us_target *t)
+{
+	return t->indexed ? 0 : t->r.node.layer;
+}
 
 US_HIDDEN int us_map(int dirfd, const char *path, unsigned flags,
 		     struct us_target *t);

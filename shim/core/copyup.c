@@ -22,10 +22,12 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "copyup_parts.h"
 #include "layer.h"
 #include "sys.h"
 #include "unionshim/copyup.h"
 #include "unionshim/identity.h"
+#include "unionshim/linkindex.h"
 #include "unionshim/shared.h"
 #include "unionshim/path.h"
 
@@ -62,13 +64,12 @@ static void close_keep_errno(int fd)
 	errno = saved;
 }
 
-/* Serialize copy-ups of UPATH across processes; returns the lock fd. */
-static int lock_object(const struct us_mount *m, const char *upath)
+int us_lock_key(const struct us_mount *m, const char *key)
 {
 	char p[PATH_MAX];
 	uint64_t h = 1469598103934665603ull;
 
-	for (const char *s = upath; *s; s++)
+	for (const char *s = key; *s; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ull;
 	snprintf(p, sizeof p, "%s/#lock.%02u", m->work,
 		 (unsigned)(h % LOCK_SLOTS));
@@ -235,6 +236,47 @@ static void keep_origin(int layer, const char *src, const char *tmp,
 	us_origin_write(tmp, &o);
 }
 
+int us_copy_temp(const struct us_mount *m, int layer, const char *src,
+		 struct stat *st, char *tmp, size_t len, bool data)
+{
+	if (SYS(lstat)(src, st) < 0 || temp_path(m, tmp, len) < 0)
+		return -1;
+	if (make_object(src, tmp, st, data) < 0) {
+		remove_temp(tmp, false);
+		return -1;
+	}
+	if (copy_meta(src, tmp, st) < 0) {
+		remove_temp(tmp, S_ISDIR(st->st_mode));
+		return -1;
+	}
+	keep_origin(layer, src, tmp, st);
+	return 0;
+}
+
+int us_place_temp(const char *tmp, const char *dst, bool dir)
+{
+	/* a copy-up is no change of the parent: keep its times, as overlayfs */
+	char parent[PATH_MAX];
+	size_t plen = strlen(dst);
+	struct stat pst, st;
+	memcpy(parent, dst, plen + 1);
+	us_path_pop(parent, &plen);
+	bool keep = SYS(stat)(parent, &pst) == 0;
+	if (SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) == 0) {
+		if (keep) {
+			struct timespec ts[2] = {pst.st_atim, pst.st_mtim};
+			SYS(utimensat)(AT_FDCWD, parent, ts, 0);
+		}
+		return 0;
+	}
+	int err = errno;
+	remove_temp(tmp, dir);
+	if ((err == EEXIST || err == ENOTEMPTY) && SYS(lstat)(dst, &st) == 0)
+		return 0;
+	errno = err;
+	return -1;
+}
+
 /* Copy real object SRC of layer LAYER to upper path DST through a temp in
  * the work dir. An object that appeared at DST meanwhile (a concurrent
  * copy-up) wins. */
@@ -244,40 +286,12 @@ static int copy_object(const struct us_mount *m, int layer, const char *src,
 	char tmp[PATH_MAX];
 	struct stat st;
 
-	if (SYS(lstat)(src, &st) < 0 || temp_path(m, tmp, sizeof tmp) < 0)
+	if (us_copy_temp(m, layer, src, &st, tmp, sizeof tmp, data) < 0 ||
+	    us_place_temp(tmp, dst, S_ISDIR(st.st_mode)) < 0)
 		return -1;
-	if (make_object(src, tmp, &st, data) < 0) {
-		remove_temp(tmp, false);
-		return -1;
-	}
-	bool dir = S_ISDIR(st.st_mode);
-	if (copy_meta(src, tmp, &st) < 0) {
-		remove_temp(tmp, dir);
-		return -1;
-	}
-	keep_origin(layer, src, tmp, &st);
-	/* a copy-up is no change of the parent: keep its times, as overlayfs */
-	char parent[PATH_MAX];
-	size_t plen = strlen(dst);
-	struct stat pst;
-	memcpy(parent, dst, plen + 1);
-	us_path_pop(parent, &plen);
-	bool keep = SYS(stat)(parent, &pst) == 0;
-	if (SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) == 0) {
-		if (keep) {
-			struct timespec ts[2] = {pst.st_atim, pst.st_mtim};
-			SYS(utimensat)(AT_FDCWD, parent, ts, 0);
-		}
-		if (S_ISREG(st.st_mode)) /* fds open on the old copy move */
-			us_shared_bump(m, us_ino_make(layer, st.st_ino));
-		return 0;
-	}
-	int err = errno;
-	remove_temp(tmp, dir);
-	if ((err == EEXIST || err == ENOTEMPTY) && SYS(lstat)(dst, &st) == 0)
-		return 0;
-	errno = err;
-	return -1;
+	if (S_ISREG(st.st_mode)) /* fds open on the old copy move */
+		us_shared_bump(m, us_ino_make(layer, st.st_ino));
+	return 0;
 }
 
 /* us_walk_dirs visitor: bring the dir at union path PATH up. */
@@ -338,7 +352,9 @@ int us_copyup(const struct us_mount *m, const char *upath,
 	    us_layer_path(m, node->layer, upath, src, sizeof src) < 0 ||
 	    upper_path(m, upath, dst, sizeof dst) < 0)
 		return -1;
-	int lock = lock_object(m, upath);
+	if (us_index_wanted(m, node))
+		return us_index_copyup(m, upath, node, dst, data);
+	int lock = us_lock_key(m, upath);
 	if (lock < 0)
 		return -1;
 	int rc = 0;

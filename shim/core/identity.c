@@ -8,6 +8,7 @@
 
 #include "sys.h"
 #include "unionshim/identity.h"
+#include "unionshim/linkindex.h"
 
 #define LAYER_SHIFT 56
 #define INO_MASK ((UINT64_C(1) << LAYER_SHIFT) - 1)
@@ -88,4 +89,6 @@ void us_ident_stat(const struct us_mount *m, int layer, const char *real,
 	us_origin_of(m, layer, real, fd, st, &o);
 	st->st_dev = us_mount_dev(m);
 	st->st_ino = us_ino_make(o.layer, o.ino);
+	if (o.layer != layer && o.nlink > 1 && S_ISREG(st->st_mode))
+		st->st_nlink = us_index_nlink(real, fd, st, o.nlink);
 }

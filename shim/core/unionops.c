@@ -17,6 +17,7 @@
 #include "layer.h"
 #include "sys.h"
 #include "unionshim/copyup.h"
+#include "unionshim/linkindex.h"
 #include "unionshim/dirmerge.h"
 #include "unionshim/path.h"
 #include "unionshim/unionops.h"
@@ -105,6 +106,8 @@ int us_union_remove(const struct us_resolved *r, bool isdir)
 	if (isdir && union_dir_empty(m, r->path, &r->node) < 0)
 		return -1;
 	bool below = name_below(r), made = false;
+	if (r->node.layer != 0 && us_index_drop_name(m, r->path, &r->node) < 0)
+		return -1;
 	if (below) {
 		char parent[PATH_MAX];
 		parent_of(r->path, parent);

@@ -30,7 +30,7 @@ static unsigned at_flags(int flags)
 static int fixed(int rc, const struct us_target *t, struct stat *st)
 {
 	if (rc == 0 && t->r.where == US_INSIDE)
-		us_ident_stat(t->r.m, t->r.node.layer, t->real, -1, st);
+		us_ident_stat(t->r.m, us_target_layer(t), t->real, -1, st);
 	return rc;
 }
 

@@ -1,0 +1,62 @@
+/* linkindex.h: the hard-link index (like overlayfs index=on).
+ *
+ * Lower names that are hard links of one inode must stay one file when any
+ * of them is copied up. The first copy-up of such a file puts the copy in
+ * the work dir as #index/<layer>-<ino> (its origin) and links the name to
+ * it; every later copy-up of another name of that inode is a link() to the
+ * index entry, and a lookup of a name still only below is answered by the
+ * index entry, so a write through one name is read through all of them.
+ *
+ * Link count: the union count of such a file is its upper names (the
+ * index inode's count minus the index entry) plus the lower names not yet
+ * shadowed, that is the lower count minus the names copied up or removed
+ * since, kept on the index inode as the xattr user.unionshim.gone. */
+#ifndef UNIONSHIM_LINKINDEX_H
+#define UNIONSHIM_LINKINDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "unionshim/lookup.h"
+
+#define US_GONE_XATTR "user.unionshim.gone"
+
+/* Does NODE (found below) need the index: a regular file with other
+ * names? */
+static inline bool us_index_wanted(const struct us_mount *m,
+				   const struct us_node *node)
+{
+	return m->has_upper && node->layer != 0 && S_ISREG(node->mode) &&
+	       node->nlink > 1;
+}
+
+/* The real path of NODE's index entry into OUT when there is one: 1; 0
+ * when not (or NODE needs none). */
+int us_index_find(const struct us_mount *m, const struct us_node *node,
+		  char *out, size_t len);
+
+/* Copy-up of the lower hard link NODE at union path UPATH: link its index
+ * entry (made now when missing, with the data unless !DATA) to the upper
+ * path DST. 0, or -1 with errno. */
+int us_index_copyup(const struct us_mount *m, const char *upath,
+		    const struct us_node *node, const char *dst, bool data);
+
+/* The lower hard link NODE at union path UPATH is removed from the union
+ * while only below: count the name gone, making the index entry (from
+ * UPATH's lower file) when missing. 0, or -1 with errno. */
+int us_index_drop_name(const struct us_mount *m, const char *upath,
+		       const struct us_node *node);
+
+/* The union link count of an upper object whose real stat is ST and
+ * whose origin had LOWER_NLINK names (> 1: it is indexed); FD or REAL
+ * reads the count of names gone. */
+uint64_t us_index_nlink(const char *real, int fd, const struct stat *st,
+			uint64_t lower_nlink);
+
+/* The mount whose index holds real path REAL, or NULL. */
+const struct us_mount *us_index_owner(const struct us_config *cfg,
+				      const char *real);
+
+#endif

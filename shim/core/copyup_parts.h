@@ -1,0 +1,26 @@
+/* copyup_parts.h: the steps of a copy-up, for the core modules that copy
+ * in other shapes (the hard-link index). */
+#ifndef UNIONSHIM_COPYUP_PARTS_H
+#define UNIONSHIM_COPYUP_PARTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "unionshim/config.h"
+
+/* Serialize copy-ups of the object named KEY across processes: the fd of
+ * a lock file in M's work dir, held (flock) until closed; -1 with errno. */
+int us_lock_key(const struct us_mount *m, const char *key);
+
+/* Copy real object SRC of layer LAYER whole (its data only when DATA)
+ * with metadata and origin record to a new temp in M's work dir, named in
+ * TMP; ST gets SRC's stat. 0, or -1 with errno (no temp left). */
+int us_copy_temp(const struct us_mount *m, int layer, const char *src,
+		 struct stat *st, char *tmp, size_t len, bool data);
+
+/* Rename temp TMP to DST unless something is there (then TMP goes and that
+ * object wins), keeping the times of DST's dir. 0, or -1 with errno. */
+int us_place_temp(const char *tmp, const char *dst, bool dir);
+
+#endif

@@ -1,0 +1,173 @@
+/* linkindex.c: the hard-link index in the work dir (see linkindex.h).
+ * Every change happens under the object's lock (keyed by its index name),
+ * so two processes copying up two names of one file make one copy. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "copyup_parts.h"
+#include "sys.h"
+#include "unionshim/identity.h"
+#include "unionshim/linkindex.h"
+#include "unionshim/shared.h"
+
+#define INDEX_DIR "#index"
+
+static int entry_path(const struct us_mount *m, const struct us_node *node,
+		      char *out, size_t len)
+{
+	int n = snprintf(out, len, "%s/" INDEX_DIR "/%d-%" PRIu64, m->work,
+			 node->layer, node->ino);
+
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int us_index_find(const struct us_mount *m, const struct us_node *node,
+		  char *out, size_t len)
+{
+	struct stat st;
+
+	return us_index_wanted(m, node) && entry_path(m, node, out, len) == 0 &&
+	       SYS(lstat)(out, &st) == 0;
+}
+
+static uint64_t gone_of(const char *real, int fd)
+{
+	char v[32];
+	ssize_t n = fd >= 0 ? SYS(fgetxattr)(fd, US_GONE_XATTR, v, sizeof v - 1)
+			    : -1;
+
+	if (real && (fd < 0 || (n < 0 && errno == EBADF)))
+		n = SYS(lgetxattr)(real, US_GONE_XATTR, v, sizeof v - 1);
+	if (n <= 0)
+		return 0;
+	v[n] = '\0';
+	return strtoull(v, NULL, 10);
+}
+
+/* One more lower name of the indexed file at ENTRY is shadowed. */
+static void count_gone(const char *entry)
+{
+	char v[32];
+	int n = snprintf(v, sizeof v, "%" PRIu64, gone_of(entry, -1) + 1);
+
+	SYS(lsetxattr)(entry, US_GONE_XATTR, v, (size_t)n, 0);
+}
+
+/* Make the index entry of NODE when missing (locked). 0, or -1. */
+static int ensure_entry(const struct us_mount *m, const struct us_node *node,
+			const char *src, const char *entry, bool data)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	struct stat st;
+
+	if (SYS(lstat)(entry, &st) == 0)
+		return 0;
+	snprintf(dir, sizeof dir, "%s/" INDEX_DIR, m->work);
+	if (SYS(mkdir)(dir, 0700) < 0 && errno != EEXIST)
+		return -1;
+	if (us_copy_temp(m, node->layer, src, &st, tmp, sizeof tmp, data) < 0)
+		return -1;
+	/* the entry appears whole: a crash leaves a temp, cleaned later */
+	int rc = SYS(rename)(tmp, entry);
+	if (rc < 0) {
+		int saved = errno;
+		SYS(unlink)(tmp);
+		errno = saved;
+	}
+	return rc;
+}
+
+static int lock_entry(const struct us_mount *m, const char *entry)
+{
+	return us_lock_key(m, entry + strlen(m->work));
+}
+
+static void unlock_entry(int lock)
+{
+	int saved = errno;
+
+	SYS(close)(lock);
+	errno = saved;
+}
+
+int us_index_copyup(const struct us_mount *m, const char *upath,
+		    const struct us_node *node, const char *dst, bool data)
+{
+	char entry[PATH_MAX], src[PATH_MAX];
+	struct stat st;
+
+	if (entry_path(m, node, entry, sizeof entry) < 0 ||
+	    us_layer_path(m, node->layer, upath, src, sizeof src) < 0)
+		return -1;
+	int lock = lock_entry(m, entry);
+	if (lock < 0)
+		return -1;
+	int rc = 0;
+	if (SYS(lstat)(dst, &st) < 0) { /* not linked by someone else */
+		rc = ensure_entry(m, node, src, entry, data);
+		if (rc == 0 && (rc = SYS(link)(entry, dst)) == 0)
+			count_gone(entry);
+		else if (rc < 0 && errno == EEXIST)
+			rc = 0;
+	}
+	unlock_entry(lock);
+	if (rc == 0) /* fds on any name of it move to the copy */
+		us_shared_bump(m, us_ino_make(node->layer, node->ino));
+	return rc;
+}
+
+int us_index_drop_name(const struct us_mount *m, const char *upath,
+		       const struct us_node *node)
+{
+	char entry[PATH_MAX], src[PATH_MAX];
+
+	if (!us_index_wanted(m, node))
+		return 0;
+	if (entry_path(m, node, entry, sizeof entry) < 0 ||
+	    us_layer_path(m, node->layer, upath, src, sizeof src) < 0)
+		return -1;
+	int lock = lock_entry(m, entry);
+	if (lock < 0)
+		return -1;
+	/* the names left below are answered by the entry from now on */
+	int rc = ensure_entry(m, node, src, entry, true);
+	if (rc == 0)
+		count_gone(entry);
+	unlock_entry(lock);
+	return rc;
+}
+
+uint64_t us_index_nlink(const char *real, int fd, const struct stat *st,
+			uint64_t lower_nlink)
+{
+	uint64_t upper = st->st_nlink > 0 ? st->st_nlink - 1 : 0;
+	uint64_t gone = gone_of(real, fd);
+	uint64_t below = lower_nlink > gone ? lower_nlink - gone : 0;
+
+	return upper + below;
+}
+
+const struct us_mount *us_index_owner(const struct us_config *cfg,
+				      const char *real)
+{
+	for (int k = 0; k < cfg->nmounts; k++) {
+		const struct us_mount *m = &cfg->mounts[k];
+		size_t wl = m->work ? strlen(m->work) : 0;
+		if (wl && strncmp(real, m->work, wl) == 0 &&
+		    strncmp(real + wl, "/" INDEX_DIR "/", sizeof INDEX_DIR + 1) == 0)
+			return m;
+	}
+	return NULL;
+}
