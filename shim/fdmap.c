@@ -100,6 +100,7 @@ void us_fdmap_fill(struct us_fdent *e, const struct us_mount *m, int layer,
 	e->acc = acc;
 	e->rdev = rdev;
 	e->rino = rino;
+	e->opath = false;
 	e->watch = NULL;
 	if (layer != 0 && m->has_upper) {
 		e->watch = us_shared_slot(m, us_ino_make(layer, rino));
@@ -116,11 +117,18 @@ void us_fd_opened(int fd, int flags, const struct us_target *t)
 	struct us_fdent *e = us_fdmap_slot(fd);
 	if (!e)
 		goto out;
-	us_fdmap_clear(e); /* a number the kernel reused after a close we missed */
-	if (t->r.where != US_INSIDE || t->r.err || !S_ISREG(t->r.node.mode))
+	us_fdmap_clear(e); /* a number reused after a close we missed */
+	if (!t)
+		goto out;
+	if (t->r.where != US_INSIDE) {
+		__atomic_store_n(&e->kind, US_FD_OUTSIDE, __ATOMIC_RELEASE);
+		goto out;
+	}
+	if (t->r.err || !S_ISREG(t->r.node.mode))
 		goto out;
 	us_fdmap_fill(e, t->r.m, us_target_layer(t), flags & O_ACCMODE,
 		      t->r.node.dev, t->r.node.ino);
+	e->opath = flags & O_PATH;
 out:
 	us_fdmap_unlock();
 }
@@ -292,3 +300,26 @@ out:
 	return rc;
 }
 
+
+int us_fd_stat(int fd, struct stat *st)
+{
+	struct us_fdent *e = us_fdent_peek(fd);
+
+	if (e && e->kind == US_FD_OUTSIDE)
+		return 0;
+	if (e && e->kind == US_FD_UNION && !e->opath && st->st_dev == e->rdev &&
+	    (uint64_t)st->st_ino == e->rino) {
+		us_ident_stat(&us_cfg.mounts[e->mount], e->layer, NULL, fd, st);
+		return 1;
+	}
+	dev_t rdev = st->st_dev;
+	uint64_t rino = st->st_ino;
+	int rc = us_fd_ident(fd, st);
+	if (rc && e && e->kind == US_FD_UNION && !e->opath) {
+		us_fdmap_lock(); /* the real object now known: fast next time */
+		e->rdev = rdev;
+		e->rino = rino;
+		us_fdmap_unlock();
+	}
+	return rc;
+}

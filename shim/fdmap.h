@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "front.h"
@@ -27,13 +28,16 @@ struct us_ofd {
 	int proxy; /* its lock proxy (a shim fd), or -1 */
 };
 
-enum us_fdkind { US_FD_NONE = 0, US_FD_UNION, US_FD_SHIM };
+/* US_FD_OUTSIDE: an fd the shim has seen to be no union file (fstat then
+ * passes it through without asking the kernel for its path). */
+enum us_fdkind { US_FD_NONE = 0, US_FD_UNION, US_FD_SHIM, US_FD_OUTSIDE };
 
 struct us_fdent {
 	int kind;
 	int mount;  /* index into us_cfg.mounts */
 	int layer;  /* the layer the fd reads from (0: upper) */
 	int acc;    /* its O_ACCMODE */
+	bool opath; /* opened O_PATH */
 	dev_t rdev; /* the real object it is open on (a lower file's) */
 	uint64_t rino;
 	const uint32_t *watch; /* generation slot, for a lower file */
@@ -60,8 +64,13 @@ static inline void us_fd_fresh(int fd)
 		us_fd_refresh(fd);
 }
 
-/* FD was just opened on the union object T resolved to, with FLAGS. */
+/* FD was just opened on what T resolved (NULL: unknown), with FLAGS. */
 US_HIDDEN void us_fd_opened(int fd, int flags, const struct us_target *t);
+
+/* ST is FD's real fstat: turn it into the union's identity when FD is a
+ * union file (1), or leave it (0). Uses the map when it can, else the
+ * kernel's link /proc/self/fd/FD. */
+US_HIDDEN int us_fd_stat(int fd, struct stat *st);
 
 /* FD is about to be closed by the program (its record locks go, and its
  * open file description's proxy when it was the last fd). */

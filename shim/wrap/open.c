@@ -12,6 +12,16 @@
 #include "../guard.h"
 #include "glibc_protos.h"
 
+/* A reopen of an fd through /proc/self/fd/N or /dev/fd/N: the new fd's
+ * union path is not known here (the map learns it when asked). */
+static bool reopened(const char *path)
+{
+	const char *rest;
+
+	return path[0] == '/' && (path[1] == 'p' || path[1] == 'd') &&
+	       us_magic_fd(path, &rest) >= 0;
+}
+
 static int open_at(int dirfd, const char *path, int flags, mode_t mode)
 {
 	struct us_target t;
@@ -20,7 +30,7 @@ static int open_at(int dirfd, const char *path, int flags, mode_t mode)
 
 	if (fd >= 0) {
 		us_created(&t);
-		us_fd_opened(fd, flags, &t);
+		us_fd_opened(fd, flags, reopened(path) ? NULL : &t);
 	}
 	return fd;
 }
@@ -91,11 +101,13 @@ static int fopen_access(const char *mode)
 	return mode[0] == 'r' ? O_RDONLY : O_WRONLY;
 }
 
-static FILE *opened_stream(FILE *f, const char *mode, const struct us_target *t)
+static FILE *opened_stream(FILE *f, const char *path, const char *mode,
+			   const struct us_target *t)
 {
 	if (f) {
 		us_created(t);
-		us_fd_opened(fileno(f), fopen_access(mode), t);
+		us_fd_opened(fileno(f), fopen_access(mode),
+			     reopened(path) ? NULL : t);
 	}
 	return f;
 }
@@ -105,7 +117,7 @@ US_EXPORT FILE *fopen(const char *path, const char *mode)
 	US_SHIM_OR(US_REAL(fopen)(path, mode));
 	struct us_target t;
 	const char *p = us_path(path, fopen_map_flags(mode), &t);
-	return opened_stream(p ? US_REAL(fopen)(p, mode) : NULL, mode, &t);
+	return opened_stream(p ? US_REAL(fopen)(p, mode) : NULL, path, mode, &t);
 }
 
 US_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
@@ -121,8 +133,8 @@ US_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
 		return US_REAL(freopen)(rc ? up : NULL, mode, stream);
 	}
 	const char *p = us_path(path, fopen_map_flags(mode), &t);
-	return opened_stream(p ? US_REAL(freopen)(p, mode, stream) : NULL, mode,
-			     &t);
+	return opened_stream(p ? US_REAL(freopen)(p, mode, stream) : NULL, path,
+			     mode, &t);
 }
 
 US_EXPORT FILE *fopen64(const char *, const char *)

@@ -56,7 +56,7 @@ US_EXPORT int fstat(int fd, struct stat *st)
 	US_SHIM_OR(US_REAL(fstat)(fd, st));
 	if (US_REAL(fstat)(fd, st) < 0)
 		return -1;
-	us_fd_ident(fd, st);
+	us_fd_stat(fd, st);
 	return 0;
 }
 
@@ -67,7 +67,7 @@ US_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 	    dirfd != AT_FDCWD) {
 		if (US_REAL(fstatat)(dirfd, path, st, flags) < 0)
 			return -1;
-		us_fd_ident(dirfd, st);
+		us_fd_stat(dirfd, st);
 		return 0;
 	}
 	struct us_target t;
@@ -144,7 +144,7 @@ US_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 		if (US_REAL(statx)(dirfd, path, flags, mask, stx) < 0)
 			return -1;
 		statx_base(stx, &st);
-		if (us_fd_ident(dirfd, &st))
+		if (us_fd_stat(dirfd, &st))
 			statx_fix(stx, &st);
 		return 0;
 	}

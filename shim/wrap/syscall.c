@@ -1,5 +1,6 @@
-/* syscall.c: the syscall() door. Path-taking system calls made through
- * glibc's syscall() go through the same wrappers as their libc names;
+/* syscall.c: the syscall() door. Path-taking system calls, and the fd
+ * calls the fd map follows, made through glibc's syscall() go through the
+ * same wrappers as their libc names;
  * everything else reaches the kernel unchanged. (Raw syscall instructions,
  * as Go emits, are out of reach: see the README's known limits.) */
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <dirent.h>
+#include <sys/file.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -95,6 +97,17 @@ static int route(long nr, const long a[6], long *rc)
 	case SYS_lsetxattr: *rc = lsetxattr(P(0), P(1), (const void *)a[2], (size_t)a[3], I(4)); break;
 	case SYS_removexattr: *rc = removexattr(P(0), P(1)); break;
 	case SYS_lremovexattr: *rc = lremovexattr(P(0), P(1)); break;
+	case SYS_fstat: *rc = fstat(I(0), (struct stat *)a[1]); break;
+	case SYS_close: *rc = close(I(0)); break;
+	case SYS_close_range: *rc = close_range((unsigned)a[0], (unsigned)a[1], I(2)); break;
+	case SYS_dup: *rc = dup(I(0)); break;
+	case SYS_dup2: *rc = dup2(I(0), I(1)); break;
+	case SYS_dup3: *rc = dup3(I(0), I(1), I(2)); break;
+	case SYS_fcntl: *rc = fcntl(I(0), I(1), (void *)a[2]); break;
+	case SYS_flock: *rc = flock(I(0), I(1)); break;
+	case SYS_read: *rc = read(I(0), (void *)a[1], (size_t)a[2]); break;
+	case SYS_pread64: *rc = pread(I(0), (void *)a[1], (size_t)a[2], (off_t)a[3]); break;
+	case SYS_lseek: *rc = lseek(I(0), (off_t)a[1], I(2)); break;
 	default: return 0;
 	}
 	return 1;
