@@ -92,6 +92,8 @@ void us_fd_refresh(int fd)
 {
 	int saved = errno;
 
+	if (us_fdmap_in_vfork_child())
+		return;
 	us_inside = 1;
 	us_fdmap_lock();
 	refresh_locked(fd);

@@ -27,15 +27,30 @@ static struct us_fdent *chunks[NCHUNKS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 int us_fdmap_top = -1;  /* highest fd with an entry, ever */
 int us_fdmap_proxies;   /* shim fds open in this process */
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static pid_t owner; /* the process the map describes */
 
 void us_fdmap_lock(void) { pthread_mutex_lock(&lock); }
 void us_fdmap_unlock(void) { pthread_mutex_unlock(&lock); }
-static void child_reset(void) { pthread_mutex_init(&lock, NULL); }
 
-static void install_atfork(void)
+static void child_reset(void)
 {
+	pthread_mutex_init(&lock, NULL);
+	owner = getpid();
+}
+
+void us_fdmap_init(void)
+{
+	owner = getpid();
 	pthread_atfork(us_fdmap_lock, us_fdmap_unlock, child_reset);
+}
+
+/* A vfork child shares the parent's memory but has its own fds: its
+ * opens, dups and closes must not rewrite the parent's map (it keeps
+ * none; an exec hands over the parent's entries, each checked by the new
+ * image). */
+bool us_fdmap_in_vfork_child(void)
+{
+	return getpid() != owner;
 }
 
 struct us_fdent *us_fdent_peek(int fd)
@@ -112,7 +127,8 @@ void us_fdmap_fill(struct us_fdent *e, const struct us_mount *m, int layer,
 
 void us_fd_opened(int fd, int flags, const struct us_target *t)
 {
-	pthread_once(&atfork_once, install_atfork);
+	if (us_fdmap_in_vfork_child())
+		return;
 	us_fdmap_lock();
 	struct us_fdent *e = us_fdmap_slot(fd);
 	if (!e)
@@ -181,7 +197,7 @@ void us_fd_closing(int fd)
 {
 	struct us_fdent *e = us_fdent_peek(fd);
 
-	if (!e)
+	if (!e || us_fdmap_in_vfork_child())
 		return;
 	us_fdmap_lock();
 	us_fdmap_forget(fd, e);
@@ -190,7 +206,7 @@ void us_fd_closing(int fd)
 
 void us_fd_duped(int oldfd, int newfd)
 {
-	if (oldfd == newfd)
+	if (oldfd == newfd || us_fdmap_in_vfork_child())
 		return;
 	us_fdmap_lock();
 	struct us_fdent *n = us_fdent_peek(newfd);
@@ -249,7 +265,7 @@ int us_fdmap_move_shim(int fd, int base)
 
 int us_fd_make_room(int fd)
 {
-	if (!us_fd_is_shim(fd))
+	if (!us_fd_is_shim(fd) || us_fdmap_in_vfork_child())
 		return 0;
 	us_fdmap_lock();
 	int rc = us_fdmap_move_shim(fd, fd + 1 < us_fdmap_shim_base() ? us_fdmap_shim_base() : 3) < 0 ? -1 : 0;
@@ -263,7 +279,7 @@ int us_fd_proxy(int fd)
 	struct us_fdent *e = us_fdent_peek(fd);
 	int rc = -1;
 
-	if (!e || e->kind != US_FD_UNION) {
+	if (!e || e->kind != US_FD_UNION || us_fdmap_in_vfork_child()) {
 		errno = EBADF;
 		return -1;
 	}

@@ -97,7 +97,11 @@ US_HIDDEN int us_fd_proxy(int fd);
 US_HIDDEN void us_fdmap_export(char *buf, size_t len);
 US_HIDDEN void us_fdmap_exec_failed(void);
 
-/* At startup: take over the entries an exec handed over. */
+/* At startup: note the map's owner and follow forks; then take over the
+ * entries an exec handed over. */
+US_HIDDEN void us_fdmap_init(void);
+/* A vfork child shares the map's memory: it must leave it alone. */
+US_HIDDEN bool us_fdmap_in_vfork_child(void);
 US_HIDDEN void us_fdmap_import(void);
 
 /* Inside the fd map (fdmap.c, fdfresh.c, fdexec.c); "locked" means

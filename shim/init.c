@@ -72,6 +72,7 @@ static void init_body(void)
 	for (int k = 0; k < us_cfg.nmounts; k++)
 		us_workdir_clean(&us_cfg.mounts[k]);
 	us_cwd_init();
+	us_fdmap_init();
 	us_fdmap_import();
 	__atomic_store_n(&us_state, US_ACTIVE, __ATOMIC_RELEASE);
 	us_inside--;

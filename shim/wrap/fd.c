@@ -1,9 +1,8 @@
 /* fd.c: calls that make, copy or end fds, kept in step with the fd map
  * (fdmap.h): close, close_range, closefrom, dup, dup2, dup3, the F_DUPFD
- * forms of fcntl, fclose; and vfork, which becomes fork: a vfork child
- * shares the parent's memory, so its closes and dups would rewrite the
- * parent's map. The shim's own fds are invisible: closing one is EBADF,
- * a range close steps around them, and a dup2 onto one moves it first. */
+ * forms of fcntl, fclose. The shim's own fds are invisible: closing one is
+ * EBADF, a range close steps around them, and a dup2 onto one moves it
+ * first. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -146,9 +145,4 @@ US_EXPORT int fclose(FILE *f)
 	if (fd >= 0)
 		us_fd_closing(fd);
 	return US_REAL(fclose)(f);
-}
-
-US_EXPORT pid_t vfork(void)
-{
-	return fork();
 }
