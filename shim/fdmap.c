@@ -20,6 +20,7 @@
 #include "unionshim/identity.h"
 #include "unionshim/shared.h"
 
+#define LOCKS_DIR "#locks" /* lock proxies, named by union inode number */
 #define CHUNK 1024
 #define NCHUNKS 1024 /* fds up to 1M are tracked */
 
@@ -296,8 +297,16 @@ int us_fd_proxy(int fd)
 		errno = EBADF; /* a read-only union: lock the file itself */
 		goto out;
 	}
-	snprintf(p, sizeof p, "%s/#lk.%016llx", m->work, (unsigned long long)ino);
+	snprintf(p, sizeof p, "%s/" LOCKS_DIR "/%016llx", m->work,
+		 (unsigned long long)ino);
 	int pfd = US_REAL(open)(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (pfd < 0 && errno == ENOENT) { /* the first lock of this mount */
+		snprintf(p, sizeof p, "%s/" LOCKS_DIR, m->work);
+		US_REAL(mkdir)(p, 0700);
+		snprintf(p, sizeof p, "%s/" LOCKS_DIR "/%016llx", m->work,
+			 (unsigned long long)ino);
+		pfd = US_REAL(open)(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	}
 	if (pfd < 0)
 		goto out;
 	struct us_fdent *s = us_fdmap_slot(pfd);

@@ -2,7 +2,7 @@
  *
  * A copy-up replaces the file a lock was taken on, so locks are never put
  * on layer files: each union object has a lock proxy in the work dir
- * (#lk.<union inode number>), opened once per open file description of
+ * (#locks/<union inode number>), opened once per open file description of
  * the program (fdmap.h). Record locks are per process and inode, so every
  * proxy fd of the object shares them, and closing any fd of the object
  * drops them; OFD and flock locks belong to the proxy's own open file
