@@ -99,7 +99,7 @@ static struct us_fdent *rebuild(int fd)
 	struct us_fdent *e = us_fdmap_slot(fd);
 	if (layer < 0 || fl < 0 || !e)
 		return NULL;
-	us_fdmap_fill(e, m, layer, fl & O_ACCMODE, st.st_dev, st.st_ino);
+	us_fdmap_fill(e, m, layer, fl & O_ACCMODE, st.st_dev, st.st_ino, false);
 	return e;
 }
 

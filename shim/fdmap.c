@@ -109,7 +109,7 @@ uint64_t us_fdmap_ino(int fd, struct us_fdent *e)
 }
 
 void us_fdmap_fill(struct us_fdent *e, const struct us_mount *m, int layer,
-		   int acc, dev_t rdev, uint64_t rino)
+		   int acc, dev_t rdev, uint64_t rino, bool dir)
 {
 	e->mount = (int)(m - us_cfg.mounts);
 	e->layer = layer;
@@ -118,7 +118,7 @@ void us_fdmap_fill(struct us_fdent *e, const struct us_mount *m, int layer,
 	e->rino = rino;
 	e->opath = false;
 	e->watch = NULL;
-	if (layer != 0 && m->has_upper) {
+	if (layer != 0 && m->has_upper && !dir) {
 		e->watch = us_shared_slot(m, us_ino_make(layer, rino));
 		if (e->watch)
 			e->gen = __atomic_load_n(e->watch, __ATOMIC_ACQUIRE);
@@ -141,10 +141,10 @@ void us_fd_opened(int fd, int flags, const struct us_target *t)
 		__atomic_store_n(&e->kind, US_FD_OUTSIDE, __ATOMIC_RELEASE);
 		goto out;
 	}
-	if (t->r.err || !S_ISREG(t->r.node.mode))
+	if (t->r.err || (!S_ISREG(t->r.node.mode) && !S_ISDIR(t->r.node.mode)))
 		goto out;
 	us_fdmap_fill(e, t->r.m, us_target_layer(t), flags & O_ACCMODE,
-		      t->r.node.dev, t->r.node.ino);
+		      t->r.node.dev, t->r.node.ino, S_ISDIR(t->r.node.mode));
 	e->opath = flags & O_PATH;
 out:
 	us_fdmap_unlock();

@@ -123,9 +123,10 @@ US_HIDDEN uint64_t us_fdmap_ino(int fd, struct us_fdent *e);
 US_HIDDEN int us_fdmap_shim_base(void);
 /* Move shim fd FD to a free number >= BASE (locked); the new fd or -1. */
 US_HIDDEN int us_fdmap_move_shim(int fd, int base);
-/* Fill entry E for FD: the union file of mount M, layer LAYER, open with
- * access mode ACC on the real object (RDEV, RINO) (locked). */
+/* Fill entry E for FD: the union file (or DIR) of mount M, layer LAYER,
+ * open with access mode ACC on the real object (RDEV, RINO) (locked). */
 US_HIDDEN void us_fdmap_fill(struct us_fdent *e, const struct us_mount *m,
-			     int layer, int acc, dev_t rdev, uint64_t rino);
+			     int layer, int acc, dev_t rdev, uint64_t rino,
+			     bool dir);
 
 #endif

@@ -2,10 +2,12 @@
  * dir (#state), mapped shared. It holds generation counters, one per slot
  * of the union inode number's hash: a copy-up bumps its object's slot, and
  * an fd or cache that remembers the value it saw learns, by one memory
- * load and no system call, that the object may have moved. */
+ * load and no system call, that the object may have moved. After them, one
+ * word says whether any copy-up ever recorded an origin. */
 #ifndef UNIONSHIM_SHARED_H
 #define UNIONSHIM_SHARED_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "unionshim/config.h"
@@ -19,6 +21,14 @@ const uint32_t *us_shared_slot(const struct us_mount *m, uint64_t ino);
 /* Tell every process that the object with union inode INO changed
  * layer. */
 void us_shared_bump(const struct us_mount *m, uint64_t ino);
+
+/* May the upper layer of M hold origin records (identity.h)? False only
+ * while no copy-up of this work dir ever wrote one and the upper was
+ * empty when the state was made: then reading them can be skipped. */
+bool us_shared_origins_maybe(const struct us_mount *m);
+
+/* A copy-up is about to write an origin record. */
+void us_shared_origins_set(const struct us_mount *m);
 
 /* Called after a copy-up in this process (set by the preload library to
  * switch its own fds at once); may be NULL. */

@@ -249,6 +249,8 @@ int us_copy_temp(const struct us_mount *m, int layer, const char *src,
 		remove_temp(tmp, S_ISDIR(st->st_mode));
 		return -1;
 	}
+	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode))
+		us_shared_origins_set(m);
 	keep_origin(layer, src, tmp, st);
 	return 0;
 }

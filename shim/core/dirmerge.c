@@ -20,6 +20,7 @@
 #include "unionshim/dirmerge.h"
 #include "unionshim/identity.h"
 #include "unionshim/path.h"
+#include "unionshim/shared.h"
 
 /* A set of names, open addressing; the names live in ARENA. */
 struct nameset {
@@ -149,7 +150,7 @@ static uint64_t entry_ino(const struct us_mount *m, int layer,
 	char p[PATH_MAX];
 	struct us_origin o;
 
-	if (layer == 0 && m->has_upper &&
+	if (layer == 0 && m->has_upper && us_shared_origins_maybe(m) &&
 	    (d->d_type == DT_REG || d->d_type == DT_DIR ||
 	     d->d_type == DT_UNKNOWN) &&
 	    us_path_join(p, sizeof p, dirreal, d->d_name) == 0 &&

@@ -9,6 +9,7 @@
 #include "sys.h"
 #include "unionshim/identity.h"
 #include "unionshim/linkindex.h"
+#include "unionshim/shared.h"
 
 #define LAYER_SHIFT 56
 #define INO_MASK ((UINT64_C(1) << LAYER_SHIFT) - 1)
@@ -74,7 +75,8 @@ int us_origin_write(const char *real, const struct us_origin *o)
 void us_origin_of(const struct us_mount *m, int layer, const char *real,
 		  int fd, const struct stat *st, struct us_origin *o)
 {
-	if (m && layer == 0 && m->has_upper && us_origin_read(real, fd, o))
+	if (m && layer == 0 && m->has_upper && us_shared_origins_maybe(m) &&
+	    us_origin_read(real, fd, o))
 		return;
 	o->layer = layer;
 	o->ino = st->st_ino;

@@ -6,16 +6,22 @@
 #include <limits.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "kdirent.h"
 #include "sys.h"
 #include "unionshim/shared.h"
 
 #define STATE_NAME "#state"
-#define STATE_SIZE (US_SHARED_SLOTS * sizeof(uint32_t))
+#define ORIGINS_WORD US_SHARED_SLOTS /* after the slots: 1 once any copy-up
+					     recorded an origin in the upper */
+#define STATE_SIZE ((US_SHARED_SLOTS + 1) * sizeof(uint32_t))
 
 void (*us_copied_hook)(const struct us_mount *m, uint64_t ino);
 
@@ -25,11 +31,33 @@ static struct {
 } maps[US_MAX_MOUNTS];
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Does real dir DIR hold anything? (true when unsure) */
+static bool dir_has_entries(const char *dir)
+{
+	char buf[4096];
+	int fd = SYS(open)(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool any = true;
+
+	if (fd < 0)
+		return true;
+	long n = SYS(syscall)(SYS_getdents64, fd, buf, sizeof buf);
+	if (n >= 0) {
+		any = false;
+		for (long off = 0; off < n && !any;) {
+			struct linux_dirent64 *d = (void *)(buf + off);
+			any = strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
+			off += d->d_reclen;
+		}
+	}
+	SYS(close)(fd);
+	return any;
+}
+
 static uint32_t *map_state(const struct us_mount *m)
 {
 	char p[PATH_MAX];
 	struct stat st;
-	void *mem = MAP_FAILED;
+	uint32_t *mem = MAP_FAILED;
 
 	if (snprintf(p, sizeof p, "%s/" STATE_NAME, m->work) >= (int)sizeof p)
 		return MAP_FAILED;
@@ -37,22 +65,36 @@ static uint32_t *map_state(const struct us_mount *m)
 	if (fd < 0)
 		return MAP_FAILED;
 	/* two processes may both grow it: to the same size, harmlessly */
+	bool grown = false;
 	if (SYS(fstat)(fd, &st) == 0 &&
-	    (st.st_size >= (off_t)STATE_SIZE || SYS(ftruncate)(fd, STATE_SIZE) == 0))
-		mem = SYS(mmap)(NULL, STATE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-			   fd, 0);
+	    (st.st_size >= (off_t)STATE_SIZE ||
+	     (grown = SYS(ftruncate)(fd, STATE_SIZE) == 0)))
+		mem = SYS(mmap)(NULL, STATE_SIZE, PROT_READ | PROT_WRITE,
+				MAP_SHARED, fd, 0);
 	int saved = errno;
 	SYS(close)(fd);
+	/* a new state knows of no origin record; an upper that is not empty
+	 * may hold some from an earlier work dir: assume it does */
+	if (mem != MAP_FAILED && grown && dir_has_entries(m->layers[0].path))
+		__atomic_store_n(&mem[ORIGINS_WORD], 1, __ATOMIC_RELEASE);
 	errno = saved;
 	return mem;
 }
 
 static uint32_t *slots_of(const struct us_mount *m)
 {
-	uint32_t *s = NULL;
+	uint32_t *s = MAP_FAILED;
 
 	if (!m->work)
 		return NULL;
+	for (int i = 0; i < US_MAX_MOUNTS; i++) {
+		const struct us_mount *mm =
+			__atomic_load_n(&maps[i].m, __ATOMIC_ACQUIRE);
+		if (mm == m)
+			return maps[i].slots == MAP_FAILED ? NULL : maps[i].slots;
+		if (!mm)
+			break;
+	}
 	pthread_mutex_lock(&map_lock);
 	for (int i = 0; i < US_MAX_MOUNTS; i++) {
 		if (maps[i].m == m) {
@@ -60,13 +102,28 @@ static uint32_t *slots_of(const struct us_mount *m)
 			break;
 		}
 		if (!maps[i].m) {
-			maps[i].m = m;
 			s = maps[i].slots = map_state(m);
+			__atomic_store_n(&maps[i].m, m, __ATOMIC_RELEASE);
 			break;
 		}
 	}
 	pthread_mutex_unlock(&map_lock);
 	return s == MAP_FAILED ? NULL : s;
+}
+
+bool us_shared_origins_maybe(const struct us_mount *m)
+{
+	uint32_t *s = slots_of(m);
+
+	return !s || __atomic_load_n(&s[ORIGINS_WORD], __ATOMIC_ACQUIRE);
+}
+
+void us_shared_origins_set(const struct us_mount *m)
+{
+	uint32_t *s = slots_of(m);
+
+	if (s && !__atomic_load_n(&s[ORIGINS_WORD], __ATOMIC_RELAXED))
+		__atomic_store_n(&s[ORIGINS_WORD], 1, __ATOMIC_RELEASE);
 }
 
 static unsigned slot_index(uint64_t ino)
