@@ -61,6 +61,13 @@ static int add_trace(const struct us_childenv *ce)
 void us_childenv_prepare(struct us_childenv *ce, char *const envp[],
 			 const char *cwd)
 {
+	us_childenv_prepare_ops(ce, envp, cwd, NULL, 0);
+}
+
+void us_childenv_prepare_ops(struct us_childenv *ce, char *const envp[],
+			     const char *cwd, const struct us_fdop *ops,
+			     int nops)
+{
 	ce->envp = envp;
 	ce->pre = value_of(envp, LD_PRELOAD);
 	if (ce->pre && !*ce->pre)
@@ -76,7 +83,7 @@ void us_childenv_prepare(struct us_childenv *ce, char *const envp[],
 	}
 	ce->cwd = us_mount_of(&us_cfg, cwd) ? cwd : NULL;
 	snprintf(ce->trace, sizeof ce->trace, "%d", us_trace);
-	us_fdmap_export(ce->fdmap, sizeof ce->fdmap);
+	us_fdmap_export(ce->fdmap, sizeof ce->fdmap, ops, nops);
 	for (ce->n = 0; envp && envp[ce->n]; ce->n++)
 		;
 

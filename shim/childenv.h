@@ -16,7 +16,7 @@ struct us_childenv {
 	size_t size;                    /* bytes us_childenv_fill writes */
 	char vcwd[PATH_MAX];
 	char trace[24];
-	char fdmap[2048]; /* UNIONSHIM_FDMAP for the child, or "" */
+	char fdmap[16384]; /* UNIONSHIM_FDMAP for the child, or "" */
 };
 
 /* Work out the environment for ENVP (NULL: empty) and the child's
@@ -27,6 +27,13 @@ struct us_childenv {
  * when no exec followed (or, after a spawn, in the parent). */
 US_HIDDEN void us_childenv_prepare(struct us_childenv *ce,
 				   char *const envp[], const char *cwd);
+
+/* The same for a child that will first apply the fd changes OPS[0..NOPS)
+ * (posix_spawn file actions). */
+struct us_fdop;
+US_HIDDEN void us_childenv_prepare_ops(struct us_childenv *ce,
+				       char *const envp[], const char *cwd,
+				       const struct us_fdop *ops, int nops);
 
 /* Write it into MEM (CE->size bytes, pointer-aligned): the array, then
  * the strings added. No allocation: an exec in a vfork child must not

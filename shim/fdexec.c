@@ -1,11 +1,17 @@
 /* fdexec.c: the fd map across exec. Before an exec the entries the new
  * image cannot rebuild by itself (fds on a lower file, which must keep
- * watching for a copy-up, and fds with a lock proxy) are written into
- * UNIONSHIM_FDMAP as "fd:group:proxy:gen;" (fds of one group share an open
- * file description); fds that close on exec are left out, and a proxy
- * whose open file description survives is made inheritable so the locks
- * on it survive like real ones. The new image reads the list back at
- * startup, checking each fd against the kernel's view. */
+ * watching for a copy-up, with the generation they saw, and fds with a lock
+ * proxy) are written into UNIONSHIM_FDMAP as "fd:group:proxy:gen;" (fds of
+ * one group share an open file description); fds that close on exec are
+ * left out, and a proxy whose open file description survives is made
+ * inheritable so the locks on it survive like real ones. The new image
+ * reads the list back at startup, checking each fd against the kernel's
+ * view. What a child did to its fds where the map cannot follow (a vfork
+ * child's dups, opens and closes; posix_spawn file actions) is replayed
+ * on the map when the list is made; an fd opened there is listed with
+ * generation 0, and the new image moves it to an upper copy at once if
+ * one exists. Fds the program never opened through the shim are left
+ * alone. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,7 +23,7 @@
 #include "fdmap.h"
 #include "state.h"
 
-#define MAX_HANDED 64
+#define MAX_HANDED 2048 /* more than a full UNIONSHIM_FDMAP can name */
 
 static int handed[MAX_HANDED]; /* proxies made inheritable for an exec */
 static int nhanded;
@@ -43,30 +49,130 @@ static void hand_over(int proxy)
 		handed[nhanded++] = proxy;
 }
 
-void us_fdmap_export(char *buf, size_t len)
+/* The fd ops of the vfork child running now (it shares our memory; its
+ * parent waits until it has exec'd or exited). */
+static struct {
+	pid_t pid;
+	int n; /* -1: overflowed, the ops are lost */
+	struct us_fdop ops[256];
+} vlog;
+
+bool us_fdmap_vfork_logging(void)
+{
+	return __atomic_load_n(&vlog.n, __ATOMIC_RELAXED) != 0;
+}
+
+void us_fdmap_vfork_forget(void)
+{
+	vlog.n = 0;
+}
+
+void us_fdmap_vfork_op(enum us_fdop_kind kind, int fd, int src)
+{
+	pid_t self = getpid();
+
+	if (vlog.pid != self) {
+		vlog.pid = self;
+		vlog.n = 0;
+	}
+	if (vlog.n < 0)
+		return;
+	if (vlog.n == (int)(sizeof vlog.ops / sizeof vlog.ops[0])) {
+		vlog.n = -1;
+		return;
+	}
+	vlog.ops[vlog.n++] = (struct us_fdop){kind, fd, src};
+}
+
+/* Where the fd FD of the child gets its entry after OPS[0..UPTO): from the
+ * map's fd (returned), from an open (-2), or none (-1). */
+static int origin_of(int fd, const struct us_fdop *ops, int upto)
+{
+	for (int i = upto - 1; i >= 0; i--) {
+		const struct us_fdop *op = &ops[i];
+		switch (op->kind) {
+		case US_FDOP_DUP:
+			if (op->fd == fd)
+				return op->src == fd ? fd
+						     : origin_of(op->src, ops, i);
+			break;
+		case US_FDOP_OPEN:
+			if (op->fd == fd)
+				return -2;
+			break;
+		case US_FDOP_CLOSE:
+			if (fd >= op->fd && fd <= op->src)
+				return -1;
+			break;
+		}
+	}
+	return fd;
+}
+
+/* Did OPS put something at FD (then it does not close on exec)? */
+static bool placed(int fd, const struct us_fdop *ops, int nops)
+{
+	for (int i = 0; i < nops; i++)
+		if (ops[i].kind != US_FDOP_CLOSE && ops[i].fd == fd)
+			return true;
+	return false;
+}
+
+/* One "fd:group:proxy:gen;" into BUF at *USED; false when it is full. */
+static bool put(char *buf, size_t len, size_t *used, int fd, int group,
+		int proxy, unsigned gen)
+{
+	int n = snprintf(buf + *used, len - *used, "%d:%d:%d:%u;", fd, group,
+			 proxy, gen);
+
+	if (n < 0 || (size_t)n >= len - *used) {
+		buf[*used] = '\0'; /* full: the rest keep what they read */
+		return false;
+	}
+	*used += (size_t)n;
+	return true;
+}
+
+void us_fdmap_export(char *buf, size_t len, const struct us_fdop *ops,
+		     int nops)
 {
 	size_t used = 0;
+	bool child = false;
 
 	buf[0] = '\0';
 	nhanded = 0;
+	if (!ops && us_fdmap_vfork_logging() && us_fdmap_in_vfork_child() &&
+	    vlog.pid == getpid() && vlog.n > 0) {
+		ops = vlog.ops; /* what this vfork child did since */
+		nops = vlog.n;
+		child = true;
+	}
+	int top = us_fdmap_top;
+	for (int i = 0; i < nops; i++)
+		if (ops[i].kind != US_FDOP_CLOSE && ops[i].fd > top)
+			top = ops[i].fd;
 	us_fdmap_lock();
-	for (int f = 0; f <= us_fdmap_top; f++) {
-		struct us_fdent *e = us_fdent_peek(f);
+	for (int f = 0; f <= top; f++) {
+		int o = origin_of(f, ops, nops);
+		if (o == -2) { /* the new image finds out what it is */
+			if (!put(buf, len, &used, f, f, -1, 0))
+				break;
+			continue;
+		}
+		struct us_fdent *e = o >= 0 ? us_fdent_peek(o) : NULL;
 		if (!e || e->kind != US_FD_UNION)
 			continue;
 		int proxy = e->ofd ? e->ofd->proxy : -1;
 		if (!e->watch && proxy < 0)
 			continue;
-		int cl = US_REAL(fcntl)(f, F_GETFD);
-		if (cl < 0 || (cl & FD_CLOEXEC))
-			continue;
-		int n = snprintf(buf + used, len - used, "%d:%d:%d:%u;", f,
-				 group_of(f, e), proxy, e->watch ? e->gen : 0);
-		if (n < 0 || (size_t)n >= len - used) {
-			buf[used] = '\0'; /* full: the rest is rebuilt lazily */
-			break;
+		if (!placed(f, ops, nops) || child) {
+			int cl = US_REAL(fcntl)(f, F_GETFD);
+			if (cl < 0 || (cl & FD_CLOEXEC))
+				continue;
 		}
-		used += (size_t)n;
+		if (!put(buf, len, &used, f, group_of(o, e), proxy,
+			 e->watch ? e->gen : 0))
+			break;
 		if (proxy >= 0)
 			hand_over(proxy);
 	}
@@ -80,7 +186,8 @@ void us_fdmap_exec_failed(void)
 	nhanded = 0;
 }
 
-/* Make the entry of inherited FD from the kernel's view of it. */
+/* Make the entry of inherited FD (locked) from the kernel's view of it:
+ * an fd on a regular file of a union layer; NULL for anything else. */
 static struct us_fdent *rebuild(int fd)
 {
 	char proc[40], real[PATH_MAX], upath[PATH_MAX];
@@ -89,10 +196,11 @@ static struct us_fdent *rebuild(int fd)
 
 	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
 	ssize_t n = US_REAL(readlink)(proc, real, sizeof real - 1);
-	if (n <= 0 || US_REAL(fstat)(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (n <= 0 || real[0] != '/')
 		return NULL;
 	real[n] = '\0';
-	if (us_revmap(&us_cfg, real, upath, sizeof upath, &m) != 1)
+	if (us_revmap(&us_cfg, real, upath, sizeof upath, &m) != 1 ||
+	    US_REAL(fstat)(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return NULL;
 	int layer = us_layer_of(m, real);
 	int fl = US_REAL(fcntl)(fd, F_GETFL);
@@ -105,17 +213,15 @@ static struct us_fdent *rebuild(int fd)
 
 void us_fdmap_import(void)
 {
-	const char *s = getenv(US_ENV_FDMAP);
-	struct {
+	static struct {
 		int group;
 		struct us_ofd *ofd;
 	} groups[MAX_HANDED];
 	int ngroups = 0;
+	const char *s = getenv(US_ENV_FDMAP);
 
-	if (!s || !*s)
-		return;
 	us_fdmap_lock();
-	for (; *s; s = strchr(s, ';') ? strchr(s, ';') + 1 : s + strlen(s)) {
+	for (; s && *s; s = strchr(s, ';') ? strchr(s, ';') + 1 : s + strlen(s)) {
 		int fd, group, proxy;
 		unsigned gen;
 		if (sscanf(s, "%d:%d:%d:%u", &fd, &group, &proxy, &gen) != 4)
@@ -123,7 +229,7 @@ void us_fdmap_import(void)
 		struct us_fdent *e = rebuild(fd);
 		if (!e)
 			continue;
-		if (e->watch)
+		if (e->watch && gen != 0)
 			e->gen = gen; /* a copy-up since then is seen */
 		int g = 0;
 		while (g < ngroups && groups[g].group != group)
@@ -135,6 +241,8 @@ void us_fdmap_import(void)
 			groups[ngroups].group = group;
 			groups[ngroups++].ofd = e->ofd;
 		}
+		if (e->watch && gen == 0) /* opened by the child: copied up? */
+			us_fdmap_move_to_copy(fd, e);
 		struct us_fdent *p = proxy >= 0 ? us_fdmap_slot(proxy) : NULL;
 		if (p && e->ofd && e->ofd->proxy < 0 &&
 		    US_REAL(fcntl)(proxy, F_SETFD, FD_CLOEXEC) == 0) {

@@ -18,7 +18,7 @@
  * open it, and put it under FD and every fd sharing FD's open file
  * description, with the same offset, status flags and close-on-exec flag
  * (map locked). */
-static void move_to_copy(int fd, struct us_fdent *e)
+void us_fdmap_move_to_copy(int fd, struct us_fdent *e)
 {
 	char real[PATH_MAX], proc[40], upath[PATH_MAX];
 	const struct us_mount *m;
@@ -85,7 +85,7 @@ static void refresh_locked(int fd)
 		e->watch = NULL; /* closed behind our back, number reused */
 		return;
 	}
-	move_to_copy(fd, e);
+	us_fdmap_move_to_copy(fd, e);
 }
 
 void us_fd_refresh(int fd)

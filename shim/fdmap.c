@@ -128,8 +128,12 @@ void us_fdmap_fill(struct us_fdent *e, const struct us_mount *m, int layer,
 
 void us_fd_opened(int fd, int flags, const struct us_target *t)
 {
-	if (us_fdmap_in_vfork_child())
+	if (us_fdmap_in_vfork_child()) {
+		bool u = t && t->r.where == US_INSIDE && !t->r.err &&
+			 S_ISREG(t->r.node.mode);
+		us_fdmap_vfork_op(u ? US_FDOP_OPEN : US_FDOP_CLOSE, fd, fd);
 		return;
+	}
 	us_fdmap_lock();
 	struct us_fdent *e = us_fdmap_slot(fd);
 	if (!e)
@@ -198,7 +202,15 @@ void us_fd_closing(int fd)
 {
 	struct us_fdent *e = us_fdent_peek(fd);
 
-	if (!e || us_fdmap_in_vfork_child())
+	/* most closes are of fds the shim knows nothing of: no getpid then */
+	if (e || us_fdmap_vfork_logging()) {
+		if (us_fdmap_in_vfork_child()) {
+			us_fdmap_vfork_op(US_FDOP_CLOSE, fd, fd);
+			return;
+		}
+		us_fdmap_vfork_forget(); /* a vfork child's, long exec'd */
+	}
+	if (!e)
 		return;
 	us_fdmap_lock();
 	us_fdmap_forget(fd, e);
@@ -207,8 +219,12 @@ void us_fd_closing(int fd)
 
 void us_fd_duped(int oldfd, int newfd)
 {
-	if (oldfd == newfd || us_fdmap_in_vfork_child())
+	if (oldfd == newfd)
 		return;
+	if (us_fdmap_in_vfork_child()) {
+		us_fdmap_vfork_op(US_FDOP_DUP, newfd, oldfd);
+		return;
+	}
 	us_fdmap_lock();
 	struct us_fdent *n = us_fdent_peek(newfd);
 	if (n)

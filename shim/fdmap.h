@@ -91,10 +91,32 @@ US_HIDDEN int us_fd_make_room(int fd);
  * errno EBADF when FD is no union file (lock the fd itself then). */
 US_HIDDEN int us_fd_proxy(int fd);
 
+/* What a child does to its fds between fork and exec where the map does
+ * not follow (a vfork child, posix_spawn file actions), in order. */
+enum us_fdop_kind {
+	US_FDOP_DUP,   /* FD becomes a copy of SRC */
+	US_FDOP_OPEN,  /* FD is opened on a union file */
+	US_FDOP_CLOSE, /* FD..SRC are closed (or opened on no union file) */
+};
+struct us_fdop {
+	enum us_fdop_kind kind;
+	int fd, src;
+};
+
 /* Before an exec: the value of UNIONSHIM_FDMAP for the new image into BUF
- * ("" when nothing needs to cross), and proxies whose open file description
- * survives the exec made inheritable. After a failed exec: undo that. */
-US_HIDDEN void us_fdmap_export(char *buf, size_t len);
+ * ("" when nothing needs to cross), the map as changed by OPS[0..NOPS)
+ * (NULL: by what this vfork child did, if it is one), and proxies whose
+ * open file description survives the exec made inheritable. After a
+ * failed exec (or a spawn, in the parent): undo that. */
+US_HIDDEN void us_fdmap_export(char *buf, size_t len, const struct us_fdop *ops,
+			       int nops);
+
+/* A vfork child changed its fds: remember it for its exec. */
+US_HIDDEN void us_fdmap_vfork_op(enum us_fdop_kind kind, int fd, int src);
+/* Has some vfork child logged changes (no system call)? Then the owner
+ * forgets them: that child has exec'd or exited. */
+US_HIDDEN bool us_fdmap_vfork_logging(void);
+US_HIDDEN void us_fdmap_vfork_forget(void);
 US_HIDDEN void us_fdmap_exec_failed(void);
 
 /* At startup: note the map's owner and follow forks; then take over the
@@ -123,6 +145,9 @@ US_HIDDEN uint64_t us_fdmap_ino(int fd, struct us_fdent *e);
 US_HIDDEN int us_fdmap_shim_base(void);
 /* Move shim fd FD to a free number >= BASE (locked); the new fd or -1. */
 US_HIDDEN int us_fdmap_move_shim(int fd, int base);
+/* If FD (entry E, on a lower file) has an upper copy now, put it under FD
+ * and FD's dups, keeping offset and flags (locked). */
+US_HIDDEN void us_fdmap_move_to_copy(int fd, struct us_fdent *e);
 /* Fill entry E for FD: the union file (or DIR) of mount M, layer LAYER,
  * open with access mode ACC on the real object (RDEV, RINO) (locked). */
 US_HIDDEN void us_fdmap_fill(struct us_fdent *e, const struct us_mount *m,

@@ -5,6 +5,7 @@
  * first. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -32,6 +33,10 @@ static int range_around_shim(unsigned first, unsigned last, int flags)
 	bool cloexec = flags & CLOSE_RANGE_CLOEXEC;
 	unsigned top = (unsigned)us_fdmap_top;
 	unsigned from = first;
+
+	if (!cloexec && us_fdmap_in_vfork_child())
+		us_fdmap_vfork_op(US_FDOP_CLOSE, (int)(first > INT_MAX ? INT_MAX : first),
+				  (int)(last > INT_MAX ? INT_MAX : last));
 
 	for (unsigned f = first; f <= last && f <= top; f++) {
 		if (us_fd_is_shim((int)f)) {

@@ -6,7 +6,7 @@
  * paths are mapped when they are added; a chdir action is remembered per
  * file-actions object (a small side table, since libc gives no place to
  * hang it) so that later relative paths and the child's UNIONSHIM_CWD
- * follow it. */
+ * follow it. The fd changes of file actions are kept by spawnfds.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,6 +20,7 @@
 #include "../execplan.h"
 #include "../front.h"
 #include "../guard.h"
+#include "spawnfds.h"
 #include "unionshim/path.h"
 
 /* The union path a chdir action leaves the child in. An entry whose
@@ -113,7 +114,10 @@ static int spawn_one(pid_t *pid, const char *path,
 	if (p.nscripts && where != path)
 		snprintf(p.script, sizeof p.script, "%s", path);
 	struct us_childenv ce;
-	us_childenv_prepare(&ce, envp, has_cwd ? cwd : NULL);
+	int nops;
+	struct us_fdop *ops = us_spawnfds_get(fa, &nops);
+	us_childenv_prepare_ops(&ce, envp, has_cwd ? cwd : NULL, ops, nops);
+	free(ops);
 	char *mem = malloc(ce.size + us_exec_argv_size(&p, argv));
 	if (!mem) {
 		us_fdmap_exec_failed();
@@ -201,9 +205,14 @@ US_EXPORT int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa,
 	struct us_target t;
 	const char *p = fa_path(fa, path, 0, abs, sizeof abs);
 	p = p ? us_path(p, us_open_map_flags(oflag), &t) : NULL;
-	return p ? US_REAL(posix_spawn_file_actions_addopen)(fa, fd, p, oflag,
-							     mode)
-		 : errno;
+	if (!p)
+		return errno;
+	int err = US_REAL(posix_spawn_file_actions_addopen)(fa, fd, p, oflag, mode);
+	if (!err)
+		us_spawnfds_add(fa, t.r.where == US_INSIDE ? US_FDOP_OPEN
+							   : US_FDOP_CLOSE,
+				fd, fd);
+	return err;
 }
 
 US_EXPORT int
