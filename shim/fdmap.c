@@ -126,8 +126,21 @@ void us_fdmap_fill(struct us_fdent *e, const struct us_mount *m, int layer,
 	__atomic_store_n(&e->kind, US_FD_UNION, __ATOMIC_RELEASE);
 }
 
-void us_fd_opened(int fd, int flags, const struct us_target *t)
+/* A reopen of an fd through its magic link: what it opened is not known
+ * from the path (the map learns it when asked). */
+static bool reopened(const char *path)
 {
+	const char *rest;
+
+	return path && path[0] == '/' && (path[1] == 'p' || path[1] == 'd') &&
+	       us_magic_fd(path, &rest) >= 0;
+}
+
+void us_fd_opened(int fd, int flags, const char *path,
+		  const struct us_target *t)
+{
+	if (reopened(path))
+		t = NULL;
 	if (us_fdmap_in_vfork_child()) {
 		bool u = t && t->r.where == US_INSIDE && !t->r.err &&
 			 S_ISREG(t->r.node.mode);

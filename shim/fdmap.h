@@ -64,8 +64,10 @@ static inline void us_fd_fresh(int fd)
 		us_fd_refresh(fd);
 }
 
-/* FD was just opened on what T resolved (NULL: unknown), with FLAGS. */
-US_HIDDEN void us_fd_opened(int fd, int flags, const struct us_target *t);
+/* FD was just opened by PATH, which T resolved, with FLAGS. (A reopen
+ * through /proc/self/fd/N or /dev/fd/N is left for fstat to look up.) */
+US_HIDDEN void us_fd_opened(int fd, int flags, const char *path,
+			    const struct us_target *t);
 
 /* ST is FD's real fstat: turn it into the union's identity when FD is a
  * union file (1), or leave it (0). Uses the map when it can, else the

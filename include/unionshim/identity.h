@@ -9,7 +9,9 @@
  *           layer as origin; a copy-up carries the origin of its source in
  *           the xattr user.unionshim.origin, written on the temp copy before
  *           it is renamed into place, so the number survives copy-up,
- *           processes and runs. The number is (layer << 56) | ino: layer 0
+ *           processes and runs (symlinks and other objects without
+ *           xattrs: a record in the work dir). The number is
+ *           (layer << 56) | ino: layer 0
  *           is the upper (or the top lower of a read-only union), so the
  *           upper's own numbers pass unchanged and no two layers collide.
  *           A real inode number that needs the top 8 bits cannot be tagged:
@@ -50,6 +52,18 @@ int us_origin_read(const char *real, int fd, struct us_origin *o);
 
 /* Record O on the (temp) object at REAL. 0, or -1 with errno. */
 int us_origin_write(const char *real, const struct us_origin *o);
+
+/* Symlinks, device nodes, fifos and sockets cannot carry user xattrs: their
+ * record lies in M's work dir as #origin/<upper inode number>, a symlink
+ * holding the origin and the object's birth time, so a record left by a
+ * removed object is not taken for that of a new one with its number. */
+int us_origin_write_aside(const struct us_mount *m, const char *real,
+			  const struct us_origin *o);
+int us_origin_read_aside(const struct us_mount *m, const char *real,
+			 uint64_t ino, struct us_origin *o);
+/* The upper object at REAL is about to go: drop its record, if any (its
+ * number may be given to a new object within the birth time's tick). */
+void us_origin_forget_aside(const struct us_mount *m, const char *real);
 
 /* The origin of the object at REAL in layer LAYER of M, whose real stat
  * is ST: its record when it has one, else (LAYER, ST). */

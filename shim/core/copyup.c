@@ -221,19 +221,21 @@ static void remove_temp(const char *tmp, bool dir)
 	errno = saved;
 }
 
-/* Record on TMP where the copy came from, so its inode number stays.
- * User xattrs exist on files and dirs only; other kinds (and upper
- * filesystems without user xattrs) lose the record (README: Known
- * limits). */
-static void keep_origin(int layer, const char *src, const char *tmp,
-			const struct stat *st)
+/* Record where the copy TMP came from, so its inode number stays: in an
+ * xattr for files and dirs, aside in the work dir for other kinds (user
+ * xattrs exist on files and dirs only). An upper filesystem without user
+ * xattrs loses the record (README: Known limits). */
+static void keep_origin(const struct us_mount *m, int layer, const char *src,
+			const char *tmp, const struct stat *st)
 {
 	struct us_origin o;
 
-	if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
-		return;
 	us_origin_of(NULL, layer, src, -1, st, &o);
-	us_origin_write(tmp, &o);
+	us_shared_origins_set(m);
+	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode))
+		us_origin_write(tmp, &o);
+	else
+		us_origin_write_aside(m, tmp, &o);
 }
 
 int us_copy_temp(const struct us_mount *m, int layer, const char *src,
@@ -249,9 +251,7 @@ int us_copy_temp(const struct us_mount *m, int layer, const char *src,
 		remove_temp(tmp, S_ISDIR(st->st_mode));
 		return -1;
 	}
-	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode))
-		us_shared_origins_set(m);
-	keep_origin(layer, src, tmp, st);
+	keep_origin(m, layer, src, tmp, st);
 	return 0;
 }
 

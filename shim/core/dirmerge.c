@@ -150,11 +150,13 @@ static uint64_t entry_ino(const struct us_mount *m, int layer,
 	char p[PATH_MAX];
 	struct us_origin o;
 
-	if (layer == 0 && m->has_upper && us_shared_origins_maybe(m) &&
-	    (d->d_type == DT_REG || d->d_type == DT_DIR ||
-	     d->d_type == DT_UNKNOWN) &&
-	    us_path_join(p, sizeof p, dirreal, d->d_name) == 0 &&
-	    us_origin_read(p, -1, &o))
+	if (layer != 0 || !m->has_upper || !us_shared_origins_maybe(m) ||
+	    us_path_join(p, sizeof p, dirreal, d->d_name) < 0)
+		return us_ino_make(layer, d->d_ino);
+	bool xattrs = d->d_type == DT_REG || d->d_type == DT_DIR ||
+		      d->d_type == DT_UNKNOWN;
+	if (xattrs ? us_origin_read(p, -1, &o)
+		   : us_origin_read_aside(m, p, d->d_ino, &o))
 		return us_ino_make(o.layer, o.ino);
 	return us_ino_make(layer, d->d_ino);
 }

@@ -1,5 +1,10 @@
 /* identity.c: union st_dev and st_ino (the scheme is in identity.h). */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +17,7 @@
 #include "unionshim/shared.h"
 
 #define LAYER_SHIFT 56
+#define ORIGINS_DIR "#origin" /* records of objects without xattrs */
 #define INO_MASK ((UINT64_C(1) << LAYER_SHIFT) - 1)
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
@@ -72,12 +78,100 @@ int us_origin_write(const char *real, const struct us_origin *o)
 	return SYS(lsetxattr)(real, US_ORIGIN_XATTR, v, (size_t)n, 0);
 }
 
+/* The birth time of real object REAL ({0, 0} where not kept). */
+static struct timespec birth_of(const char *real)
+{
+	struct statx sx;
+	struct timespec t = {0, 0};
+
+	if (SYS(statx)(AT_FDCWD, real, AT_SYMLINK_NOFOLLOW, STATX_BTIME, &sx) == 0 &&
+	    (sx.stx_mask & STATX_BTIME)) {
+		t.tv_sec = sx.stx_btime.tv_sec;
+		t.tv_nsec = sx.stx_btime.tv_nsec;
+	}
+	return t;
+}
+
+static int aside_path(const struct us_mount *m, uint64_t ino, char *out,
+		      size_t len)
+{
+	int n = snprintf(out, len, "%s/" ORIGINS_DIR "/%" PRIu64, m->work, ino);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int us_origin_write_aside(const struct us_mount *m, const char *real,
+			  const struct us_origin *o)
+{
+	char p[PATH_MAX], v[128];
+	struct stat st;
+
+	if (!m->work || SYS(lstat)(real, &st) < 0 ||
+	    aside_path(m, st.st_ino, p, sizeof p) < 0)
+		return -1;
+	struct timespec b = birth_of(real);
+	snprintf(v, sizeof v, "%d:%" PRIu64 ":%" PRIu64 ":%lld.%ld", o->layer,
+		 o->ino, o->nlink, (long long)b.tv_sec, (long)b.tv_nsec);
+	SYS(unlink)(p); /* a record of a removed object that had this number */
+	if (SYS(symlink)(v, p) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	snprintf(p, sizeof p, "%s/" ORIGINS_DIR, m->work);
+	SYS(mkdir)(p, 0700);
+	aside_path(m, st.st_ino, p, sizeof p);
+	return SYS(symlink)(v, p);
+}
+
+int us_origin_read_aside(const struct us_mount *m, const char *real,
+			 uint64_t ino, struct us_origin *o)
+{
+	char p[PATH_MAX], v[128];
+	long long sec;
+	long nsec;
+	int layer;
+	uint64_t oino, nlink;
+
+	if (!m->work || aside_path(m, ino, p, sizeof p) < 0)
+		return 0;
+	ssize_t n = SYS(readlink)(p, v, sizeof v - 1);
+	if (n <= 0)
+		return 0;
+	v[n] = '\0';
+	if (sscanf(v, "%d:%" SCNu64 ":%" SCNu64 ":%lld.%ld", &layer, &oino,
+		   &nlink, &sec, &nsec) != 5 ||
+	    layer < 0 || layer >= US_MAX_LAYERS)
+		return 0;
+	struct timespec b = birth_of(real);
+	if (b.tv_sec != sec || b.tv_nsec != nsec)
+		return 0; /* another object got the number since */
+	o->layer = layer;
+	o->ino = oino;
+	o->nlink = nlink;
+	return 1;
+}
+
+void us_origin_forget_aside(const struct us_mount *m, const char *real)
+{
+	char p[PATH_MAX];
+	struct stat st;
+	int saved = errno;
+
+	if (m->work && SYS(lstat)(real, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISDIR(st.st_mode) && aside_path(m, st.st_ino, p, sizeof p) == 0)
+		SYS(unlink)(p);
+	errno = saved;
+}
+
 void us_origin_of(const struct us_mount *m, int layer, const char *real,
 		  int fd, const struct stat *st, struct us_origin *o)
 {
-	if (m && layer == 0 && m->has_upper && us_shared_origins_maybe(m) &&
-	    us_origin_read(real, fd, o))
-		return;
+	if (m && layer == 0 && m->has_upper && us_shared_origins_maybe(m)) {
+		bool xattrs = S_ISREG(st->st_mode) || S_ISDIR(st->st_mode);
+		if (xattrs ? us_origin_read(real, fd, o)
+			   : real && us_origin_read_aside(m, real, st->st_ino, o))
+			return;
+	}
 	o->layer = layer;
 	o->ino = st->st_ino;
 	o->nlink = st->st_nlink;

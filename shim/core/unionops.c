@@ -17,6 +17,7 @@
 #include "layer.h"
 #include "sys.h"
 #include "unionshim/copyup.h"
+#include "unionshim/identity.h"
 #include "unionshim/linkindex.h"
 #include "unionshim/dirmerge.h"
 #include "unionshim/path.h"
@@ -124,7 +125,7 @@ int us_union_remove(const struct us_resolved *r, bool isdir)
 	else
 		rc = us_layer_path(m, 0, r->path, up, sizeof up) < 0
 			     ? -1
-			     : SYS(unlink)(up);
+			     : (us_origin_forget_aside(m, up), SYS(unlink)(up));
 	if (rc < 0 && made) {
 		int saved = errno;
 		us_whiteout_clear(m, r->path);

@@ -12,16 +12,6 @@
 #include "../guard.h"
 #include "glibc_protos.h"
 
-/* A reopen of an fd through /proc/self/fd/N or /dev/fd/N: the new fd's
- * union path is not known here (the map learns it when asked). */
-static bool reopened(const char *path)
-{
-	const char *rest;
-
-	return path[0] == '/' && (path[1] == 'p' || path[1] == 'd') &&
-	       us_magic_fd(path, &rest) >= 0;
-}
-
 static int open_at(int dirfd, const char *path, int flags, mode_t mode)
 {
 	struct us_target t;
@@ -30,7 +20,7 @@ static int open_at(int dirfd, const char *path, int flags, mode_t mode)
 
 	if (fd >= 0) {
 		us_created(&t);
-		us_fd_opened(fd, flags, reopened(path) ? NULL : &t);
+		us_fd_opened(fd, flags, path, &t);
 	}
 	return fd;
 }
@@ -106,8 +96,7 @@ static FILE *opened_stream(FILE *f, const char *path, const char *mode,
 {
 	if (f) {
 		us_created(t);
-		us_fd_opened(fileno(f), fopen_access(mode),
-			     reopened(path) ? NULL : t);
+		us_fd_opened(fileno(f), fopen_access(mode), path, t);
 	}
 	return f;
 }

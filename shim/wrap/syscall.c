@@ -17,6 +17,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "../fdmap.h"
 #include "../front.h"
 #include "../guard.h"
 
@@ -30,6 +31,8 @@ static long door_openat2(long dirfd, const char *path, struct open_how *how,
 		return US_REAL(syscall)(SYS_openat2, dirfd, path, how, size);
 	const char *p = us_path_at(&dfd, path, us_open_map_flags((int)how->flags), &t);
 	long rc = p ? US_REAL(syscall)(SYS_openat2, (long)dfd, p, how, size) : -1;
+	if (rc >= 0)
+		us_fd_opened((int)rc, (int)how->flags, path, &t);
 	us_end_scope(NULL);
 	return rc;
 }

@@ -312,6 +312,35 @@ sc_keep_in_process() {
 	lower_unchanged
 }
 
+# 2c. st_ino kept by copy-up of objects that cannot carry user xattrs: a
+# symlink (chown -h), a fifo (chmod), a symlink renamed (copy-up, then
+# rename); a symlink made after one was removed gets a number of its own.
+sc_keep_special() {
+	local t=$1 x=$2 before after
+	mkdir -p "$LOWER/s"
+	ln -s target "$LOWER/s/ln"
+	ln -s other "$LOWER/s/mv"
+	mkfifo "$LOWER/s/fifo"
+	begin "$x"
+	before=$(inos "$x" "$t" s/ln s/mv s/fifo) || return 1
+	ok $x chown -h 1:1 "$t/s/ln" || return 1
+	ok $x chmod 600 "$t/s/fifo" || return 1
+	ok $x mv "$t/s/mv" "$t/s/moved" || return 1
+	after=$(inos "$x" "$t" s/ln s/moved s/fifo) || return 1
+	keeps "st_ino never changes: a symlink (chown -h), a renamed symlink and a fifo (chmod) keep theirs through copy-up" \
+		"$(echo "$before" | sed 's| s/mv$| s/moved|')" "$after" || return 1
+	"$x" --restart
+	keeps "st_ino never changes: the copied-up symlink and fifo keep theirs in a later run" \
+		"$after" "$(inos "$x" "$t" s/ln s/moved s/fifo)" || return 1
+	ok $x rm "$t/s/ln" || return 1
+	ok $x ln -s new "$t/s/ln2" || return 1
+	local old new
+	old=$(echo "$after" | awk '$2 == "s/ln" {print $1}')
+	new=$(inos "$x" "$t" s/ln2 | awk '{print $1}')
+	[ "$old" != "$new" ] || broken "no two objects share st_ino: a new symlink took the number of a removed one" || return 1
+	lower_unchanged
+}
+
 # 2b. st_ino kept across processes and runs, copy-ups in between.
 sc_keep_across() {
 	local t=$1 x=$2 f n names i0 isep i1 n1 i2 n2 i3
@@ -608,6 +637,15 @@ $i0 2" "$($x stat -c '%i %h' "$t/r/A" "$t/r/B")"
 @test "st_ino is kept by copy-up (append, chmod, touch, create inside a dir, link), in the process that copies up, by lstat and fstat (overlayfs oracle)" {
 	need_overlay
 	sc_keep_in_process "$TARGET" in_ovl
+}
+
+@test "st_ino of symlinks and fifos is kept by copy-up and rename, and not passed on to a new symlink (shim)" {
+	sc_keep_special "$TARGET" in_shim
+}
+
+@test "st_ino of symlinks and fifos is kept by copy-up and rename, and not passed on to a new symlink (overlayfs oracle)" {
+	need_overlay
+	sc_keep_special "$TARGET" in_ovl
 }
 
 @test "st_ino is kept across processes and runs, before and after copy-ups (shim)" {

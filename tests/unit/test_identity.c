@@ -1,6 +1,7 @@
 /* test_identity.c: the inode-number scheme and device of identity.h, and
  * the origin record a copy-up leaves. */
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -59,6 +60,36 @@ START_TEST(origin_round_trips_through_xattr)
 }
 END_TEST
 
+START_TEST(aside_record_belongs_to_one_object)
+{
+	struct us_origin in = {.layer = 1, .ino = 4242, .nlink = 1}, out;
+	struct stat st;
+
+	ut_link(ut.upper, "ln", "target");
+	ut_load();
+	const struct us_mount *m = &ut.cfg.mounts[0];
+	const char *ln = ut_p(ut.upper, "ln");
+	ck_assert_int_eq(lstat(ln, &st), 0);
+	ck_assert_int_eq(us_origin_read_aside(m, ln, st.st_ino, &out), 0);
+	ck_assert_int_eq(us_origin_write_aside(m, ln, &in), 0);
+	ck_assert_int_eq(us_origin_read_aside(m, ln, st.st_ino, &out), 1);
+	ck_assert_int_eq(out.layer, 1);
+	ck_assert_uint_eq(out.ino, 4242);
+	/* a record left by another object that had the number (another
+	 * birth time) is not taken */
+	char rec[PATH_MAX];
+	snprintf(rec, sizeof rec, "%s/#origin/%llu", ut.work,
+		 (unsigned long long)st.st_ino);
+	ck_assert_int_eq(unlink(rec), 0);
+	ck_assert_int_eq(symlink("1:4242:1:1.0", rec), 0);
+	ck_assert_int_eq(us_origin_read_aside(m, ln, st.st_ino, &out), 0);
+	/* and removing the object through the union drops its record */
+	ck_assert_int_eq(us_origin_write_aside(m, ln, &in), 0);
+	us_origin_forget_aside(m, ln);
+	ck_assert_int_eq(access(rec, F_OK), -1);
+}
+END_TEST
+
 Suite *identity_suite(void)
 {
 	Suite *s = suite_create("identity");
@@ -69,6 +100,7 @@ Suite *identity_suite(void)
 	tcase_add_test(tc, ino_with_high_bits_is_hashed_apart);
 	tcase_add_test(tc, dev_is_per_mount_and_no_real_major);
 	tcase_add_test(tc, origin_round_trips_through_xattr);
+	tcase_add_test(tc, aside_record_belongs_to_one_object);
 	suite_add_tcase(s, tc);
 	return s;
 }
