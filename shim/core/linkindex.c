@@ -89,8 +89,14 @@ static int ensure_entry(const struct us_mount *m, const struct us_node *node,
 	return rc;
 }
 
-static int lock_entry(const struct us_mount *m, const char *entry)
+/* The index entry and the lower file of NODE at UPATH into ENTRY and SRC
+ * (PATH_MAX each), with the entry's lock taken: its fd, or -1. */
+static int lock_entry(const struct us_mount *m, const char *upath,
+		      const struct us_node *node, char *entry, char *src)
 {
+	if (entry_path(m, node, entry, PATH_MAX) < 0 ||
+	    us_layer_path(m, node->layer, upath, src, PATH_MAX) < 0)
+		return -1;
 	return us_lock_key(m, entry + strlen(m->work));
 }
 
@@ -107,11 +113,8 @@ int us_index_copyup(const struct us_mount *m, const char *upath,
 {
 	char entry[PATH_MAX], src[PATH_MAX];
 	struct stat st;
+	int lock = lock_entry(m, upath, node, entry, src);
 
-	if (entry_path(m, node, entry, sizeof entry) < 0 ||
-	    us_layer_path(m, node->layer, upath, src, sizeof src) < 0)
-		return -1;
-	int lock = lock_entry(m, entry);
 	if (lock < 0)
 		return -1;
 	int rc = 0;
@@ -135,10 +138,7 @@ int us_index_drop_name(const struct us_mount *m, const char *upath,
 
 	if (!us_index_wanted(m, node))
 		return 0;
-	if (entry_path(m, node, entry, sizeof entry) < 0 ||
-	    us_layer_path(m, node->layer, upath, src, sizeof src) < 0)
-		return -1;
-	int lock = lock_entry(m, entry);
+	int lock = lock_entry(m, upath, node, entry, src);
 	if (lock < 0)
 		return -1;
 	/* the names left below are answered by the entry from now on */

@@ -77,7 +77,7 @@ START_TEST(aside_record_belongs_to_one_object)
 	ck_assert_uint_eq(out.ino, 4242);
 	/* a record left by another object that had the number (another
 	 * birth time) is not taken */
-	char rec[PATH_MAX];
+	char rec[PATH_MAX + 64];
 	snprintf(rec, sizeof rec, "%s/#origin/%llu", ut.work,
 		 (unsigned long long)st.st_ino);
 	ck_assert_int_eq(unlink(rec), 0);
