@@ -42,6 +42,8 @@ void us_fdmap_move_to_copy(int fd, struct us_fdent *e)
 	us_ident_stat(m, us_target_layer(&t), t.real, -1, &st);
 	if (st.st_ino != us_ino_make(e->layer, e->rino))
 		return; /* another object took the name: not ours */
+	if (e->stream) /* its buffer holds old data; its offset is ahead */
+		fflush(e->stream);
 	int fl = US_REAL(fcntl)(fd, F_GETFL);
 	off_t off = US_REAL(lseek)(fd, 0, SEEK_CUR);
 	int nfd = fl < 0 ? -1

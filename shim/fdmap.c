@@ -93,6 +93,7 @@ void us_fdmap_clear(struct us_fdent *e)
 {
 	e->watch = NULL;
 	e->ofd = NULL;
+	e->stream = NULL;
 	__atomic_store_n(&e->kind, US_FD_NONE, __ATOMIC_RELEASE);
 }
 
@@ -354,6 +355,14 @@ out:
 	return rc;
 }
 
+
+void us_fd_stream(int fd, FILE *f)
+{
+	struct us_fdent *e = us_fdent_peek(fd);
+
+	if (e && e->kind == US_FD_UNION)
+		e->stream = f;
+}
 
 int us_fd_stat(int fd, struct stat *st)
 {

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -43,6 +44,7 @@ struct us_fdent {
 	const uint32_t *watch; /* generation slot, for a lower file */
 	uint32_t gen;          /* the slot's value when last looked at */
 	struct us_ofd *ofd;    /* NULL until needed (dup, lock) */
+	FILE *stream;          /* the stdio stream fopen made on it, or NULL */
 };
 
 /* The entry of FD, or NULL (no lock; for the hot path). */
@@ -54,13 +56,18 @@ US_HIDDEN void us_fd_refresh(int fd);
 /* Before a read-family call, lseek, fstat or mmap on FD: if FD is open on
  * a lower file that another fd or process has copied up since, move FD
  * (and its dups) to the upper copy, keeping offset and flags. */
-static inline void us_fd_fresh(int fd)
+static inline bool us_fd_stale(int fd)
 {
 	struct us_fdent *e = us_fdent_peek(fd);
 
-	if (__builtin_expect(e != NULL, 0) && e->watch &&
-	    __atomic_load_n(e->watch, __ATOMIC_ACQUIRE) != e->gen && !us_inside &&
-	    us_state == US_ACTIVE)
+	return __builtin_expect(e != NULL, 0) && e->watch &&
+	       __atomic_load_n(e->watch, __ATOMIC_ACQUIRE) != e->gen &&
+	       !us_inside && us_state == US_ACTIVE;
+}
+
+static inline void us_fd_fresh(int fd)
+{
+	if (us_fd_stale(fd))
 		us_fd_refresh(fd);
 }
 
@@ -68,6 +75,10 @@ static inline void us_fd_fresh(int fd)
  * through /proc/self/fd/N or /dev/fd/N is left for fstat to look up.) */
 US_HIDDEN void us_fd_opened(int fd, int flags, const char *path,
 			    const struct us_target *t);
+
+/* Stream F was opened on FD (fopen, freopen): a move of FD to an upper
+ * copy drops F's read buffer first. */
+US_HIDDEN void us_fd_stream(int fd, FILE *f);
 
 /* ST is FD's real fstat: turn it into the union's identity when FD is a
  * union file (1), or leave it (0). Uses the map when it can, else the

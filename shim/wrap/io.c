@@ -86,11 +86,16 @@ US_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
 US_EXPORT void *mmap64(void *, size_t, int, int, int, off_t)
 	__attribute__((alias("mmap")));
 
-/* stdio reads through glibc-internal calls: look at the stream's fd. */
+/* stdio reads through glibc-internal calls: look at the stream's fd.
+ * Before its fd moves to the copy, the stream drops what it buffered from
+ * the old file (fflush of an input stream puts the fd's offset back where
+ * the program's reading is). */
 static void fresh_stream(FILE *f)
 {
-	if (f)
-		us_fd_fresh(fileno_unlocked(f));
+	if (f && us_fd_stale(fileno_unlocked(f))) {
+		fflush(f);
+		us_fd_refresh(fileno_unlocked(f));
+	}
 }
 
 US_EXPORT size_t fread(void *buf, size_t size, size_t n, FILE *f)

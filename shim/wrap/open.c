@@ -97,6 +97,7 @@ static FILE *opened_stream(FILE *f, const char *path, const char *mode,
 	if (f) {
 		us_created(t);
 		us_fd_opened(fileno(f), fopen_access(mode), path, t);
+		us_fd_stream(fileno(f), f);
 	}
 	return f;
 }
