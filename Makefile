@@ -74,7 +74,7 @@ $(B)/libuscore.a: $(CORE_OBJ)
 $(B)/unionrun: tools/unionrun.c $(B)/libuscore.a $(HDRS)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ tools/unionrun.c $(B)/libuscore.a
 
-$(B)/probes/%: tests/probes/%.c
+$(B)/probes/%: tests/probes/%.c $(wildcard tests/probes/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $<
 

@@ -24,6 +24,7 @@
 bats_require_minimum_version 1.5.0
 
 load ../lib/common
+load ../lib/oracle
 
 OLD='old data\n'               # a lower file, escaped as the probe prints it
 NEW_RAW=$'NEW DATA\nappended\n' # the file after copyup
@@ -32,7 +33,6 @@ NEW='NEW DATA\nappended\n'      # the same, escaped
 setup() {
 	make_layers
 	BROKEN=()
-	MOUNTED=
 	DPID=
 	NDRIVE=0
 	trap '' PIPE # a dead probe fails the test, it does not kill bats
@@ -40,26 +40,7 @@ setup() {
 
 teardown() {
 	stop_probe
-	if [ -n "$MOUNTED" ] && mountpoint -q "$MOUNTED"; then
-		umount "$MOUNTED" || umount -l "$MOUNTED"
-	fi
-}
-
-# use_union shim|overlayfs: set U (the union dir) and RUN (the prefix that
-# runs a command in it). Fill the lower dirs first: overlayfs must not see
-# its layers change under it.
-use_union() {
-	U=$TARGET
-	if [ "$1" = shim ]; then
-		RUN=(in_union)
-		return
-	fi
-	need_overlay
-	mount -t overlay overlay \
-		-o "lowerdir=$LOWER:$LOWER2,upperdir=$UPPER,workdir=$WORK,index=on,xino=on" "$TARGET" ||
-		skip "kernel overlayfs cannot be mounted with index=on,xino=on here"
-	MOUNTED=$TARGET
-	RUN=(env)
+	unmount_union
 }
 
 # lowers NAME...: lower files holding "old data\n".

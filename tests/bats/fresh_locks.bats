@@ -24,6 +24,7 @@
 bats_require_minimum_version 1.5.0
 
 load ../lib/common
+load ../lib/oracle
 
 setup() {
 	make_layers
@@ -32,32 +33,12 @@ setup() {
 	HFDS=()
 	HPIDS=()
 	BROKEN=()
-	MOUNTED=
 	trap '' PIPE # a dead holder fails the test, it does not kill bats
 }
 
 teardown() {
 	stop_holders
-	if [ -n "$MOUNTED" ] && mountpoint -q "$MOUNTED"; then
-		umount "$MOUNTED" || umount -l "$MOUNTED"
-	fi
-}
-
-# use_union shim|overlayfs: set U (the union dir) and RUN (the prefix that
-# runs a command in it). Fill the lower dirs first: overlayfs must not see
-# its layers change under it.
-use_union() {
-	U=$TARGET
-	if [ "$1" = shim ]; then
-		RUN=(in_union)
-		return
-	fi
-	need_overlay
-	mount -t overlay overlay \
-		-o "lowerdir=$LOWER:$LOWER2,upperdir=$UPPER,workdir=$WORK,index=on,xino=on" "$TARGET" ||
-		skip "kernel overlayfs cannot be mounted with index=on,xino=on here"
-	MOUNTED=$TARGET
-	RUN=(env)
+	unmount_union
 }
 
 # hold NAME CMD...: start CMD with stdin and stdout on two fifos (not

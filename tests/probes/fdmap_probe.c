@@ -13,7 +13,7 @@
  * WHAT (a copy-up by another process, a lock attempt). Only one process
  * waits at a time, and stdin is read a byte at a time, so parent, children
  * and exec'd images share stdin and stdout without losing a line. Data is
- * printed escaped (\n, \xHH).
+ * printed escaped (\n, \0, \xHH: tests/probes/probe_io.h).
  *
  * Usage (FILE arguments name union files holding "old data\n"; the test
  * rewrites a copy to "NEW DATA\nappended\n"):
@@ -77,31 +77,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "probe_io.h"
+
 static const char *self;
-
-static const char *ename(int e)
-{
-	const char *n = strerrorname_np(e);
-
-	return n ? n : "?";
-}
-
-static void say(const char *fmt, ...)
-{
-	char buf[16384];
-	va_list ap;
-
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n > sizeof buf - 2)
-		n = sizeof buf - 2;
-	buf[n++] = '\n';
-	if (write(1, buf, (size_t)n) != n)
-		_exit(3);
-}
 
 __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...)
 {
@@ -116,36 +94,6 @@ __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt,
 	_exit(1);
 }
 
-/* Results are formatted into a ring of static buffers, so that one say()
- * may print several. */
-static char *ring(void)
-{
-	static char bufs[8][4 * 4096 + 64];
-	static int k;
-
-	return bufs[k++ % 8];
-}
-
-static const char *esc(const char *data, size_t len)
-{
-	char *out = ring();
-	size_t o = 0;
-
-	for (size_t i = 0; i < len && o + 5 < 4 * 4096; i++) {
-		unsigned char c = (unsigned char)data[i];
-		if (c == '\n')
-			o += (size_t)sprintf(out + o, "\\n");
-		else if (c == '\\')
-			o += (size_t)sprintf(out + o, "\\\\");
-		else if (c < 32 || c > 126)
-			o += (size_t)sprintf(out + o, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = 0;
-	return out;
-}
-
 static const char *err_str(void)
 {
 	char *out = ring();
@@ -154,44 +102,25 @@ static const char *err_str(void)
 	return out;
 }
 
-/* Up to N bytes read from FD's offset (short only at EOF), escaped. */
-static const char *rd(int fd, size_t n)
+/* Up to N bytes (at most 4096) read from FD by HOW (short only at EOF),
+ * escaped, or the error's name. */
+static const char *rd_by(int fd, size_t n, enum how how)
 {
 	char buf[4096];
-	size_t got = 0;
+	ssize_t got = slurp(fd, buf, n < sizeof buf ? n : sizeof buf, how);
 
-	if (n > sizeof buf)
-		n = sizeof buf;
-	while (got < n) {
-		ssize_t r = read(fd, buf + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return err_str();
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return esc(buf, got);
+	return got < 0 ? err_str() : esc(buf, (size_t)got);
 }
 
-/* pread from 0 to EOF, escaped. */
+/* rd: N bytes from FD's offset. prd: pread from 0 to EOF. */
+static const char *rd(int fd, size_t n)
+{
+	return rd_by(fd, n, BY_READ);
+}
+
 static const char *prd(int fd)
 {
-	char buf[4096];
-	size_t got = 0;
-
-	while (got < sizeof buf) {
-		ssize_t r = pread(fd, buf + got, sizeof buf - got, (off_t)got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return err_str();
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return esc(buf, got);
+	return rd_by(fd, 4096, BY_PREAD);
 }
 
 static const char *num(long long v)
@@ -241,29 +170,6 @@ static const char *type_of(int fd)
 				      : "other";
 }
 
-/* One line from FD, read a byte at a time: nothing past the line is
- * consumed, so the next reader (another process, an exec'd image) gets
- * the rest. 0 at EOF. */
-static int read_line(int fd, char *buf, size_t len)
-{
-	size_t n = 0;
-	char c;
-
-	for (;;) {
-		ssize_t r = read(fd, &c, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return n > 0;
-		if (c == '\n')
-			break;
-		if (n + 1 < len)
-			buf[n++] = c;
-	}
-	buf[n] = 0;
-	return 1;
-}
-
 /* "ready WHAT", then wait for the test's line on stdin. */
 static void ready(const char *fmt, ...)
 {
@@ -274,7 +180,7 @@ static void ready(const char *fmt, ...)
 	vsnprintf(what, sizeof what, fmt, ap);
 	va_end(ap);
 	say("ready %s", what);
-	if (!read_line(0, line, sizeof line)) {
+	if (!read_line(line, sizeof line)) {
 		errno = EPIPE;
 		die("no go after 'ready %s'", what);
 	}

@@ -35,99 +35,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "probe_io.h"
+
 static const char *self;
-
-static const char *ename(int e)
-{
-	const char *n = strerrorname_np(e);
-
-	return n ? n : "?";
-}
-
-static void say(const char *fmt, ...)
-{
-	char buf[16384];
-	va_list ap;
-
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n > sizeof buf - 2)
-		n = sizeof buf - 2;
-	buf[n++] = '\n';
-	if (write(1, buf, (size_t)n) != n)
-		exit(3);
-}
-
-/* LEN bytes of DATA, escaped, in a static buffer. */
-static const char *esc(const char *data, size_t len)
-{
-	static char out[4 * 4096 + 1];
-	size_t o = 0;
-
-	for (size_t i = 0; i < len && o + 5 < sizeof out; i++) {
-		unsigned char c = (unsigned char)data[i];
-		if (c == '\n')
-			o += (size_t)sprintf(out + o, "\\n");
-		else if (c == 0)
-			o += (size_t)sprintf(out + o, "\\0");
-		else if (c == '\\')
-			o += (size_t)sprintf(out + o, "\\\\");
-		else if (c < 32 || c > 126)
-			o += (size_t)sprintf(out + o, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = 0;
-	return out;
-}
-
-/* Read FD to EOF (at most 4096 bytes) with read, readv or pread (from 0). */
-enum how { BY_READ, BY_READV, BY_PREAD };
-
-static ssize_t slurp(int fd, char *buf, enum how how)
-{
-	size_t n = 0;
-
-	while (n < 4096) {
-		ssize_t r;
-		if (how == BY_PREAD) {
-			r = pread(fd, buf + n, 4096 - n, (off_t)n);
-		} else if (how == BY_READV) {
-			size_t first = (4096 - n) > 5 ? 5 : 4096 - n;
-			struct iovec iov[2] = {{buf + n, first}, {buf + n + first, 4096 - n - first}};
-			r = readv(fd, iov, 2);
-		} else {
-			r = read(fd, buf + n, 4096 - n);
-		}
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	return (ssize_t)n;
-}
 
 static void say_data(const char *prefix, int fd, enum how how)
 {
 	char buf[4096];
-	ssize_t n = slurp(fd, buf, how);
+	ssize_t n = slurp(fd, buf, sizeof buf, how);
 
 	if (n < 0)
 		say("%s%s", prefix, ename(errno));
@@ -360,26 +284,6 @@ static int cmd_readonly(void)
 	if (cwd >= 0 && fchdir(cwd) == 0)
 		close(cwd);
 	return 0;
-}
-
-static int read_line(char *buf, size_t len)
-{
-	size_t n = 0;
-	char c;
-
-	for (;;) {
-		ssize_t r = read(0, &c, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return n > 0;
-		if (c == '\n')
-			break;
-		if (n + 1 < len)
-			buf[n++] = c;
-	}
-	buf[n] = 0;
-	return 1;
 }
 
 static int serve(void)

@@ -35,39 +35,15 @@
  * conflicting lock's type and l_pid); "error ENAME" for any other failure. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "probe_io.h"
+
 static const char *self;
-
-static const char *ename(int e)
-{
-	const char *n = strerrorname_np(e);
-
-	return n ? n : "?";
-}
-
-/* One answer line, written at once (the test waits for it). */
-static void say(const char *fmt, ...)
-{
-	char buf[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n > sizeof buf - 2)
-		n = sizeof buf - 2;
-	buf[n++] = '\n';
-	if (write(1, buf, (size_t)n) != n)
-		exit(3);
-}
 
 static const char *type_name(short t)
 {
@@ -207,28 +183,6 @@ static int cmd_try(int argc, char **argv)
 	for (int i = 4; i < argc; i++)
 		try_lock(fd, argv[i], argv[i]);
 	return 0;
-}
-
-/* One line from stdin, read a byte at a time: nothing past the line is
- * consumed, so nothing is lost across exec. 0 at EOF. */
-static int read_line(char *buf, size_t len)
-{
-	size_t n = 0;
-	char c;
-
-	for (;;) {
-		ssize_t r = read(0, &c, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return n > 0;
-		if (c == '\n')
-			break;
-		if (n + 1 < len)
-			buf[n++] = c;
-	}
-	buf[n] = 0;
-	return 1;
 }
 
 static void dup2many(int fd, int lo, int hi)

@@ -1,0 +1,33 @@
+# oracle.bash: the kernel overlayfs oracle for bats files whose scenarios
+# are written once, as functions of a union dir $U and a command prefix
+# RUN, and run twice: under the shim and on a kernel overlayfs mount of the
+# same layers. Load it after common (`load ../lib/common`, then
+# `load ../lib/oracle`); it owns MOUNTED, the overlayfs mount to undo.
+#   use_union shim|overlayfs -> U and RUN for that half; overlayfs mounts
+#                               the layers at $TARGET (index=on,xino=on),
+#                               or skips the test where it cannot
+#   unmount_union            -> for teardown: undo what use_union mounted
+
+MOUNTED=
+
+# Fill the lower dirs before use_union: overlayfs must not see its layers
+# change under it.
+use_union() {
+	U=$TARGET
+	if [ "$1" = shim ]; then
+		RUN=(in_union)
+		return
+	fi
+	need_overlay
+	mount -t overlay overlay \
+		-o "lowerdir=$LOWER:$LOWER2,upperdir=$UPPER,workdir=$WORK,index=on,xino=on" "$TARGET" ||
+		skip "kernel overlayfs cannot be mounted with index=on,xino=on here"
+	MOUNTED=$TARGET
+	RUN=(env)
+}
+
+unmount_union() {
+	if [ -n "${MOUNTED:-}" ] && mountpoint -q "$MOUNTED"; then
+		umount "$MOUNTED" || umount -l "$MOUNTED"
+	fi
+}
