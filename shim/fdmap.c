@@ -215,9 +215,10 @@ void us_fdmap_forget(int fd, struct us_fdent *e)
 void us_fd_closing(int fd)
 {
 	struct us_fdent *e = us_fdent_peek(fd);
+	bool known = e && e->kind == US_FD_UNION;
 
-	/* most closes are of fds the shim knows nothing of: no getpid then */
-	if (e || us_fdmap_vfork_logging()) {
+	/* most closes are of fds on no union file: no getpid then */
+	if (known || us_fdmap_vfork_logging()) {
 		if (us_fdmap_in_vfork_child()) {
 			us_fdmap_vfork_op(US_FDOP_CLOSE, fd, fd);
 			return;
@@ -226,6 +227,10 @@ void us_fd_closing(int fd)
 	}
 	if (!e)
 		return;
+	if (!known) { /* in a vfork child too: the parent only loses a hint */
+		__atomic_store_n(&e->kind, US_FD_NONE, __ATOMIC_RELEASE);
+		return;
+	}
 	us_fdmap_lock();
 	us_fdmap_forget(fd, e);
 	us_fdmap_unlock();
