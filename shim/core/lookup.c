@@ -49,12 +49,15 @@ int us_lookup_child(const struct us_mount *m, const char *upath,
 		    const struct us_node *dir, const char *name,
 		    struct us_node *child)
 {
-	char dirreal[PATH_MAX], p[PATH_MAX];
+	char dirreal[PATH_MAX], p[PATH_MAX], above[PATH_MAX];
 	struct stat st;
-	bool found = false;
+	bool found = false, pending = false;
 
 	if (us_is_reserved_name(name))
 		return ENOENT;
+	/* Whether a dir found in one layer is opaque matters only when a layer
+	 * below has a dir of that name too: the test (a stat and an xattr
+	 * list) waits for one. An upper-only dir costs no opacity test. */
 	for (int i = 0; i < m->nlayers; i++) {
 		if (!(dir->dirs & ((us_layermask)1 << i)))
 			continue;
@@ -75,12 +78,14 @@ int us_lookup_child(const struct us_mount *m, const char *upath,
 				child->nlink = st.st_nlink;
 				if (!S_ISDIR(st.st_mode))
 					return 0;
-			} else if (!S_ISDIR(st.st_mode)) {
+			} else if (!S_ISDIR(st.st_mode) ||
+				   (pending && us_layer_is_opaque(above))) {
 				break;
 			}
 			child->dirs |= (us_layermask)1 << i;
-			if (more && us_layer_is_opaque(p))
-				break;
+			pending = more;
+			if (more)
+				memcpy(above, p, strlen(p) + 1);
 		} else if (errno == ENOENT || errno == ENOTDIR) {
 			if (more && us_layer_has_whiteout(dirreal, name))
 				break;
