@@ -129,7 +129,7 @@ static int copy_range(int in, int out, off_t off, off_t end)
 		size_t want = (size_t)(end - off) > (1u << 30) ? (1u << 30)
 							     : (size_t)(end - off);
 		loff_t ioff = off, ooff = off;
-		ssize_t n = copy_file_range(in, &ioff, out, &ooff, want, 0);
+		ssize_t n = SYS(copy_file_range)(in, &ioff, out, &ooff, want, 0);
 		if (n < 0 && (errno == EXDEV || errno == ENOSYS ||
 			      errno == EOPNOTSUPP || errno == EINVAL)) {
 			if (!buf && !(buf = malloc(COPY_CHUNK)))

@@ -1,10 +1,13 @@
-/* io.c: the read family, lseek, mmap and stdio's reading calls, each
- * first asking the fd map whether the fd's lower file was copied up
- * since (us_fd_fresh: a memory compare, no system call), so that an fd
- * opened before a copy-up reads the copy. Nothing here copies up: a
- * private writable mapping of a lower file stays a mapping of it. */
+/* io.c: the read family, lseek, mmap, sendfile/copy_file_range/splice
+ * and stdio's reading calls, each first asking the fd map whether the
+ * fd's lower file was copied up since (us_fd_fresh: a memory compare, no
+ * system call), so that an fd opened before a copy-up reads the copy.
+ * Nothing here copies up: a private writable mapping of a lower file
+ * stays a mapping of it. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -85,6 +88,30 @@ US_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
 
 US_EXPORT void *mmap64(void *, size_t, int, int, int, off_t)
 	__attribute__((alias("mmap")));
+
+/* Calls that read an fd into another without passing through memory. */
+US_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n)
+{
+	us_fd_fresh(in);
+	return US_REAL(sendfile)(out, in, off, n);
+}
+
+US_EXPORT ssize_t sendfile64(int, int, off_t *, size_t)
+	__attribute__((alias("sendfile")));
+
+US_EXPORT ssize_t copy_file_range(int in, off_t *inoff, int out, off_t *outoff,
+				  size_t n, unsigned int flags)
+{
+	us_fd_fresh(in);
+	return US_REAL(copy_file_range)(in, inoff, out, outoff, n, flags);
+}
+
+US_EXPORT ssize_t splice(int in, off_t *inoff, int out, off_t *outoff,
+			 size_t n, unsigned int flags)
+{
+	us_fd_fresh(in);
+	return US_REAL(splice)(in, inoff, out, outoff, n, flags);
+}
 
 /* stdio reads through glibc-internal calls: look at the stream's fd.
  * Before its fd moves to the copy, the stream drops what it buffered from

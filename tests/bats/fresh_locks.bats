@@ -162,6 +162,7 @@ FRESH_ROWS=(
 	"lseek 0 then read|plain|read FD|data old data\\n|seekread FD|data $NEW"
 	"lseek SEEK_END|plain|seekend FD|size 9|seekend FD|size 18"
 	"fstat|plain|fstat FD|size 9|fstat FD|size 18"
+	"sendfile|plain|-|-|sendfile FD|data $NEW"
 )
 EXEC_ROWS=("${FRESH_ROWS[@]/|plain|/|exec|}")
 MMAP_ROWS=(
@@ -208,19 +209,19 @@ fresh_other() {
 	verdict
 }
 
-@test "fresh reads in another process: read, readv, pread, lseek, fstat see the copy (shim)" {
+@test "fresh reads in another process: read, readv, pread, lseek, fstat, sendfile see the copy (shim)" {
 	fresh_other shim "${FRESH_ROWS[@]}"
 }
 
-@test "fresh reads in another process: read, readv, pread, lseek, fstat see the copy (overlayfs oracle)" {
+@test "fresh reads in another process: read, readv, pread, lseek, fstat, sendfile see the copy (overlayfs oracle)" {
 	fresh_other overlayfs "${FRESH_ROWS[@]}"
 }
 
-@test "fresh reads through an fd opened before an exec: read, readv, pread, lseek, fstat see the copy (shim)" {
+@test "fresh reads through an fd opened before an exec: read, readv, pread, lseek, fstat, sendfile see the copy (shim)" {
 	fresh_other shim "${EXEC_ROWS[@]}"
 }
 
-@test "fresh reads through an fd opened before an exec: read, readv, pread, lseek, fstat see the copy (overlayfs oracle)" {
+@test "fresh reads through an fd opened before an exec: read, readv, pread, lseek, fstat, sendfile see the copy (overlayfs oracle)" {
 	fresh_other overlayfs "${EXEC_ROWS[@]}"
 }
 

@@ -24,6 +24,7 @@
  *         readv FD              the same through readv (two iovecs)
  *         pread FD              "data D": pread from 0 to EOF
  *         seekread FD           lseek(FD, 0, SEEK_SET), then as read
+ *         sendfile FD           "data D": sendfile from 0 into a pipe
  *         seekend FD            "size N": lseek(FD, 0, SEEK_END)
  *         fstat FD              "size N": fstat's st_size
  *         mmap FD shared|private LEN   "data D": LEN bytes of a new
@@ -40,6 +41,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -55,6 +57,29 @@ static void say_data(const char *prefix, int fd, enum how how)
 
 	if (n < 0)
 		say("%s%s", prefix, ename(errno));
+	else
+		say("%s%s", prefix, esc(buf, (size_t)n));
+}
+
+/* What sendfile from offset 0 of FD into a pipe carries. */
+static void say_sent(const char *prefix, int fd)
+{
+	char buf[4096];
+	int p[2];
+	off_t off = 0;
+
+	if (pipe(p) < 0) {
+		say("%s%s", prefix, ename(errno));
+		return;
+	}
+	ssize_t n = sendfile(p[1], fd, &off, sizeof buf);
+	int err = errno;
+	close(p[1]);
+	if (n >= 0)
+		n = read(p[0], buf, (size_t)n);
+	close(p[0]);
+	if (n < 0)
+		say("%s%s", prefix, ename(err));
 	else
 		say("%s%s", prefix, esc(buf, (size_t)n));
 }
@@ -317,6 +342,8 @@ static int serve(void)
 				say("error lseek %s", ename(errno));
 			else
 				say_data("data ", fd, BY_READ);
+		} else if (!strcmp(c, "sendfile") && n == 2) {
+			say_sent("data ", fd);
 		} else if (!strcmp(c, "seekend") && n == 2) {
 			say_size("size ", (long long)lseek(fd, 0, SEEK_END));
 		} else if (!strcmp(c, "fstat") && n == 2) {
