@@ -61,8 +61,9 @@ int us_origin_write_aside(const struct us_mount *m, const char *real,
 			  const struct us_origin *o);
 int us_origin_read_aside(const struct us_mount *m, const char *real,
 			 uint64_t ino, struct us_origin *o);
-/* The upper object at REAL is about to go: drop its record, if any (its
- * number may be given to a new object within the birth time's tick). */
+/* The upper object at REAL is about to lose a name: when it is its last,
+ * drop its record, if any (its number may be given to a new object within
+ * the birth time's tick). */
 void us_origin_forget_aside(const struct us_mount *m, const char *real);
 
 /* The origin of the object at REAL in layer LAYER of M, whose real stat

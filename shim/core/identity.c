@@ -158,7 +158,8 @@ void us_origin_forget_aside(const struct us_mount *m, const char *real)
 	int saved = errno;
 
 	if (m->work && SYS(lstat)(real, &st) == 0 && !S_ISREG(st.st_mode) &&
-	    !S_ISDIR(st.st_mode) && aside_path(m, st.st_ino, p, sizeof p) == 0)
+	    !S_ISDIR(st.st_mode) && st.st_nlink <= 1 && /* its last name */
+	    aside_path(m, st.st_ino, p, sizeof p) == 0)
 		SYS(unlink)(p);
 	errno = saved;
 }

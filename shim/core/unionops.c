@@ -238,5 +238,8 @@ int us_union_rename(const struct us_resolved *o, const struct us_resolved *n,
 	}
 	if (n_whiteout)
 		us_whiteout_clear(m, n->path);
+	/* a lower hard link replaced by the rename is a name gone */
+	if (!exchange && n->err == 0 && n->node.layer != 0)
+		us_index_drop_name(m, n->path, &n->node);
 	return 0;
 }
