@@ -10,19 +10,31 @@ For each seed it writes, under OUT/sSEED/:
   ops.sh     the operations, run as `sh ops.sh ROOT` (cd into ROOT first);
              each op is followed by `echo "step N rc=$?"`; read ops
              (cat, ls, readlink, test) print to stdout too; stderr is noise
-             (tools and overlayfs word their errors differently)
+             (tools and overlayfs word their errors differently); an op
+             that names a name of a family (below) or a dir above one is
+             followed by a `find NAME... -maxdepth 0 -printf '@\t%i...'`
+             of the family names (st_ino, st_nlink, type)
+  stable     the union's names ("./PATH") that no op can remove or
+             replace (see Ops.stable): their st_ino must stay
 
 The lower layers are small (about 20-40 entries): nested dirs, files of
 several sizes and modes, relative symlinks (some dangling), and with two
 lowers: merged dirs, files shadowed by the top lower, a dir over a file,
 a char-device 0/0 whiteout and a trusted.overlay.opaque dir in the top
 lower (both forms the shim reads; the kernel reads them too). Those two
-need root, as does mounting overlayfs, the oracle.
+need root, as does mounting overlayfs, the oracle. Lower hard links: in
+the bottom lower 1-3 files, in the top lower 0-1, get one or two more
+names, in the same dir or another dir of that layer; the bottom's are
+made before the top lower, so the top may shadow or white out some of
+those names (a hidden name still counts in st_nlink, on overlayfs and
+under the shim).
 
 The op sequence keeps a rough model of the union (kinds only) so that its
 paths hit lower-only files, names created earlier in the sequence, merged
 dirs, names removed earlier (whiteouts), names created again over them
-(opaque dirs), and names that do not exist (ops that fail); short chains
+(opaque dirs), names of hard-link families (lower hard links, ln, cp -a
+of several names of one; a choice that can take one does so a quarter
+of the time), and names that do not exist (ops that fail); short chains
 (remove a lower dir, make it again, list it; empty a merged dir by a glob,
 rmdir it; remove a lower file, write it, read it) make sure each sequence
 has whiteouts with something below them. The model is only for choosing
@@ -33,8 +45,9 @@ carry one to a shallower dir, where it leaves the root: the test puts
 each root under MAX_UP+2 empty dirs, built alike for overlayfs and shim.
 
 Left out on purpose (the outcome could differ for reasons that are not
-the union's semantics): anything printing inode numbers, dir sizes, link
-counts or times; absolute symlinks (they would reach different real dirs);
+the union's semantics): dir sizes and times; inode numbers as such (the
+test compares which names share one) and dirs' link counts; absolute
+symlinks (they would reach different real dirs);
 `mv`/`cp` with `-i`/`-u` (time-based); `cp -a` of a dir into itself (what
 it copies before it notices depends on readdir order, which differs
 between filesystems).
@@ -48,6 +61,7 @@ import stat
 import sys
 
 FILE, DIR, LINK, WHITEOUT = "f", "d", "l", "w"
+HARD = "h"      # payload tag of a lower file's second name: (HARD, first)
 NAMES = ["a", "b", "c", "src", "lib", "doc", "x", "y", "main.c", "util.h",
          "README", "sp ace", "n1", "n2", "data"]
 FMODES = [0o644, 0o644, 0o644, 0o755, 0o600, 0o444, 0o640]
@@ -88,9 +102,13 @@ class Lowers:
         self.rnd = rnd
         self.layers = [{}]
         self.bottom(self.layers[0], rnd.randrange(20, 34))
+        # before the top lower is made, so that it may shadow or white
+        # out some of these names (they still count in st_nlink)
+        self.hardlinks(self.layers[0], {}, rnd.randrange(1, 4))
         if nlower == 2:
             self.layers.insert(0, {})
             self.top(self.layers[0], rnd.randrange(6, 12))
+            self.hardlinks(self.layers[0], self.layers[1], rnd.randrange(0, 2))
 
     def content(self):
         r = self.rnd
@@ -179,6 +197,40 @@ class Lowers:
         if r.random() < 0.5:
             L[join("", self.free("", L))] = (LINK, self.link_target(L, ""), 0)
 
+    def hardlinks(self, L, below, n):
+        """Give N files of layer L one or two more names in L: in the
+        same dir or another dir of L. A name's entry is (FILE, (HARD,
+        first name), mode); render() links it to the first name."""
+        r = self.rnd
+        files = sorted(p for p, e in L.items()
+                       if e[0] == FILE and not isinstance(e[1], tuple))
+        dirs = [""] + sorted(p for p, e in L.items() if e[0] == DIR)
+        for _ in range(n):
+            if not files:
+                return
+            src = r.choice(files)
+            files.remove(src)
+            for _ in range(r.choice([1, 1, 2])):
+                d = parent(src) if r.random() < 0.5 else r.choice(dirs)
+                p = join(d, self.free(d, L, below))
+                if p not in L:
+                    L[p] = (FILE, (HARD, src), L[src][2])
+
+    def families(self, view):
+        """Lists of names in the union that are one lower file (the
+        names of a lower file that the union still shows)."""
+        out = []
+        for i, L in enumerate(self.layers):
+            fam = {}
+            for p, (k, pay, _m) in L.items():
+                if k == FILE and isinstance(pay, tuple):
+                    fam.setdefault(pay[1], [pay[1]]).append(p)
+            for names in fam.values():
+                vis = sorted(p for p in names if view.get(p) == (FILE, i))
+                if vis:
+                    out.append(vis)
+        return sorted(out)
+
     def link_target(self, L, d):
         """A relative target inside the root: a sibling, something one
         level up, or a name that does not exist."""
@@ -226,11 +278,13 @@ class Lowers:
             root = os.path.join(out, name)
             os.makedirs(root, exist_ok=True)
             os.chmod(root, 0o755)
-            dirs = []
+            dirs, hard = [], []
             for path in sorted(L, key=lambda p: (p.count("/"), p)):
                 kind, pay, mode = L[path]
                 full = os.path.join(root, path)
-                if kind == DIR:
+                if kind == FILE and isinstance(pay, tuple):
+                    hard.append((os.path.join(root, pay[1]), full))
+                elif kind == DIR:
                     os.makedirs(full, exist_ok=True)
                     dirs.append((full, mode))
                     if pay:
@@ -244,6 +298,8 @@ class Lowers:
                     os.symlink(pay, full)
                 else:
                     os.mknod(full, stat.S_IFCHR | 0o000, os.makedev(0, 0))
+            for first, full in hard:
+                os.link(first, full)
             for full, mode in dirs:
                 os.chmod(full, mode)
         return ":".join(names)
@@ -254,7 +310,7 @@ class Model:
     """What the union should roughly show: path -> kind, plus where each
     name came from. Only steers the choice of paths."""
 
-    def __init__(self, rnd, view, hidden, links):
+    def __init__(self, rnd, view, hidden, links, families=()):
         self.rnd = rnd
         self.links = dict(links)  # path -> link text, where known
         self.kind = {"": DIR}
@@ -266,6 +322,14 @@ class Model:
         self.gone = set(hidden)  # lower names removed (whiteouts)
         self.created = set()    # names made by the sequence
         self.recent = []        # paths touched lately, for chains of ops
+        # names that should be one file (lower hard links, ln, cp -a of
+        # several of them): path -> family number
+        self.fam = {}
+        self.nfam = 0
+        for names in families:
+            self.nfam += 1
+            for p in names:
+                self.fam[p] = self.nfam
 
     def exists(self, p):
         return p in self.kind
@@ -284,19 +348,53 @@ class Model:
 
     def add(self, p, k):
         self.kind[p] = k
+        self.fam.pop(p, None)
         self.created.add(p)
         self.touch(p)
 
     def remove(self, p):
         for x in self.subtree(p):
             del self.kind[x]
+            self.fam.pop(x, None)
             if x in self.lower:
                 self.gone.add(x)
         self.touch(p)
 
-    def copy(self, src, dst):
+    def copy(self, src, dst, same=False):
+        """SRC's subtree again at DST. SAME (mv): the names are the same
+        files, in their families; else (cp -a) copies of names of one
+        family make a new family of their own."""
+        new = {}
         for x in sorted(self.subtree(src)):
-            self.add(dst + x[len(src):], self.kind[x])
+            y = dst + x[len(src):]
+            self.add(y, self.kind[x])
+            f = self.fam.get(x)
+            if f is None:
+                continue
+            if not same:
+                if f not in new:
+                    self.nfam += 1
+                    new[f] = self.nfam
+                f = new[f]
+            self.fam[y] = f
+        if not same:            # a copy alone in its family is no family
+            for f in new.values():
+                ys = [y for y, g in self.fam.items() if g == f]
+                if len(ys) == 1:
+                    del self.fam[ys[0]]
+
+    def join_family(self, src, dst):
+        if src not in self.fam:
+            self.nfam += 1
+            self.fam[src] = self.nfam
+        self.fam[dst] = self.fam[src]
+
+    def same_file(self, a, b):
+        return a in self.fam and self.fam[a] == self.fam.get(b)
+
+    def tracked(self, most=8):
+        """Names of families, for the checks after each step."""
+        return sorted(self.fam, key=lambda p: (self.fam[p], p))[:most]
 
     # -- choosing paths --------------------------------------------------
     def pick(self, cands):
@@ -307,6 +405,9 @@ class Model:
         rec = [p for p in self.recent if p in cands]
         if rec and r.random() < 0.35:
             return r.choice(rec)
+        fam = [p for p in cands if p in self.fam]
+        if fam and r.random() < 0.25:
+            return r.choice(fam)
         low = [p for p in cands if p in self.lower]
         new = [p for p in cands if p not in self.lower]
         x = r.random()
@@ -396,11 +497,61 @@ class Ops:
         self.lines = []
         self.n = 0
         self.mutating = 0
+        self.ops = []           # the mutating commands of the op running
+        self.hit = set()        # paths an op may have removed or replaced
+        self.hitbase = set()    # base names of mv/cp sources
 
     def emit(self, cmd, mutating=True):
         self.n += 1
         self.mutating += mutating
         self.lines.append('%s; echo "step %d rc=$?"' % (cmd, self.n))
+        if not mutating:
+            return
+        self.ops.append(cmd)
+        prog, paths = operands(cmd)
+        if prog in ("rm", "rmdir", "mv"):
+            self.hit.update(paths)
+        elif prog == "cp":
+            self.hit.update(paths[1:])
+        if prog in ("mv", "cp"):
+            self.hitbase.add(base(paths[0]))
+
+    def stable(self, names):
+        """Of NAMES (there before the sequence), those that no op could
+        have removed or replaced: no path that rm, rmdir or mv name, nor
+        the destination of cp, is one of them or a dir above, and no
+        mv/cp source has the base name of one of them or of a dir above
+        (it could have landed there, through a dir or a link to one).
+        ln, ln -s, mkdir and writes never replace an existing name."""
+        out = []
+        for p in names:
+            if any(p == t or p.startswith(t + "/") for t in self.hit if t):
+                continue
+            if any(c in self.hitbase for c in p.split("/")):
+                continue
+            out.append(p)
+        return out
+
+    def checks(self, before):
+        """After a mutating op that named a name of a family (before or
+        after it) or a dir above one: st_ino, st_nlink and type of each
+        such name that exists (one find; ops_ids.awk in the test turns
+        the numbers into which of them are one file)."""
+        m = self.m
+        now = m.tracked()
+        names = now + [p for p in before if p not in now]
+        if not names:
+            return
+        toks = set()
+        for cmd in self.ops:
+            for t in operands(cmd)[1]:
+                toks.add(t)
+                r = m.resolve(t)
+                if r:
+                    toks.add(r)
+        if any(p == t or p.startswith(t + "/") for p in names for t in toks if t):
+            self.lines.append("find %s -maxdepth 0 -printf '@\\t%%i\\t%%n\\t%%y\\t%%p\\n'" %
+                              " ".join(q(p) for p in names))
 
     def text(self):
         r = self.r
@@ -537,6 +688,8 @@ class Ops:
         fin = self.final_dest(src, dst, tdir)
         if fin == src or fin.startswith(src + "/") or not m.is_dir(parent(fin)):
             return
+        if m.same_file(src, fin):
+            return              # mv: 'src' and 'fin' are the same file
         sk, dk = m.kind[src], m.kind.get(fin)
         if dk is not None:
             if (sk == DIR) != (dk == DIR):
@@ -544,7 +697,7 @@ class Ops:
             if dk == DIR and m.children(fin):
                 return
             m.remove(fin)
-        m.copy(src, fin)
+        m.copy(src, fin, same=True)
         m.remove(src)
 
     def op_cp(self):
@@ -567,7 +720,7 @@ class Ops:
         if fin == src or fin.startswith(src + "/") or not m.is_dir(parent(fin)):
             return
         sk, dk = m.kind[src], m.kind.get(fin)
-        if dk is not None and (sk == DIR) != (dk == DIR):
+        if dk is not None and (sk == DIR) != (dk == DIR) or m.same_file(src, fin):
             return
         m.copy(src, fin)
 
@@ -582,6 +735,7 @@ class Ops:
         if not m.exists(fin) and m.is_dir(parent(fin)):
             m.add(fin, m.kind[src])
             m.links[fin] = m.links.get(src)
+            m.join_family(src, fin)
             m.touch(src)
 
     def op_symlink(self):
@@ -682,13 +836,33 @@ class Ops:
         names = [n for n, _w in self.OPS]
         weights = [w for _n, w in self.OPS]
         while self.mutating < nmut:
+            before = self.m.tracked()
+            self.ops = []
             getattr(self, self.r.choices(names, weights)[0])()
+            if self.ops:
+                self.checks(before)
         # end with a look at what the sequence touched last
         for p in self.m.recent[:2]:
             if self.m.is_dir(p):
                 self.emit("ls -A %s" % q(p), False)
             elif self.m.kind.get(p) == FILE:
                 self.emit("cat %s" % q(p), False)
+
+
+def operands(cmd):
+    """The program of an op's command and the union paths it names: for
+    `printf ... >F`, F; for `ln -s TEXT DST`, DST; a glob `D/*` as D."""
+    t = shlex.split(cmd)
+    prog, args = t[0], t[1:]
+    if prog in ("printf", "truncate", "chmod") or prog == "ln" and "-s" in args:
+        args = args[-1:]
+    paths = []
+    for a in args:
+        if a.startswith("-") or a in (">", ">>"):
+            continue
+        a = a[:-2] if a.endswith("/*") else a
+        paths.append("" if a == "." else a)
+    return prog, paths
 
 
 def lower_links(lowers):
@@ -706,13 +880,16 @@ def generate(seed, nmut=None):
     view = lowers.union()
     hidden = {p for L in lowers.layers for p in L
               if p not in view and parent(p) in view}
-    model = Model(rnd, view, hidden, lower_links(lowers))
+    fams = lowers.families(view)
+    model = Model(rnd, view, hidden, lower_links(lowers), fams)
     ops = Ops(rnd, model)
     ops.run(nmut or rnd.randrange(25, 31))
     script = ["# gen_ops.py --seed %d: run as `sh ops.sh ROOT`" % seed,
+              "# lower hard links seen in the union: %s" %
+              (" | ".join(" ".join(q(p) for p in f) for f in fams) or "none"),
               "cd \"$1\" || exit 99",
               "export LC_ALL=C"] + ops.lines
-    return lowers, "\n".join(script) + "\n"
+    return lowers, "\n".join(script) + "\n", ops.stable(sorted(view))
 
 
 def parse_seeds(spec):
@@ -729,13 +906,13 @@ def parse_seeds(spec):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", required=True, help="e.g. 7 or 1-10 or 1,5,9")
-    ap.add_argument("--out", help="write OUT/sSEED/{c1,c2,lowerdirs,ops.sh}")
+    ap.add_argument("--out", help="write OUT/sSEED/{c1,c2,lowerdirs,ops.sh,stable}")
     ap.add_argument("--script", action="store_true",
                     help="print the op script of one seed to stdout")
     a = ap.parse_args()
     os.umask(0o022)
     for seed in parse_seeds(a.seeds):
-        lowers, script = generate(seed)
+        lowers, script, stable = generate(seed)
         if a.script:
             sys.stdout.write(script)
         if a.out:
@@ -746,6 +923,8 @@ def main():
                 f.write(spec + "\n")
             with open(os.path.join(d, "ops.sh"), "w") as f:
                 f.write(script)
+            with open(os.path.join(d, "stable"), "w") as f:
+                f.write("".join("./%s\n" % p for p in stable))
 
 
 if __name__ == "__main__":
