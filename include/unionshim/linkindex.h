@@ -7,10 +7,11 @@
  * index entry, and a lookup of a name still only below is answered by the
  * index entry, so a write through one name is read through all of them.
  *
- * Link count: the union count of such a file is its upper names (the
+ * Link count: the union count of such an object is its upper names (the
  * index inode's count minus the index entry) plus the lower names not yet
  * shadowed, that is the lower count minus the names copied up or removed
- * since, kept on the index inode as the xattr user.unionshim.gone. */
+ * since, kept beside the entry as a symlink #index/<layer>-<ino>.gone
+ * holding the number. */
 #ifndef UNIONSHIM_LINKINDEX_H
 #define UNIONSHIM_LINKINDEX_H
 
@@ -19,16 +20,15 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "unionshim/identity.h"
 #include "unionshim/lookup.h"
 
-#define US_GONE_XATTR "user.unionshim.gone"
-
-/* Does NODE (found below) need the index: a regular file with other
+/* Does NODE (found below) need the index: a non-directory with other
  * names? */
 static inline bool us_index_wanted(const struct us_mount *m,
 				   const struct us_node *node)
 {
-	return m->has_upper && node->layer != 0 && S_ISREG(node->mode) &&
+	return m->has_upper && node->layer != 0 && !S_ISDIR(node->mode) &&
 	       node->nlink > 1;
 }
 
@@ -49,11 +49,10 @@ int us_index_copyup(const struct us_mount *m, const char *upath,
 int us_index_drop_name(const struct us_mount *m, const char *upath,
 		       const struct us_node *node);
 
-/* The union link count of an upper object whose real stat is ST and
- * whose origin had LOWER_NLINK names (> 1: it is indexed); FD or REAL
- * reads the count of names gone. */
-uint64_t us_index_nlink(const char *real, int fd, const struct stat *st,
-			uint64_t lower_nlink);
+/* The union link count of an upper object of M whose real stat is ST and
+ * whose origin O had more than one name (it is indexed). */
+uint64_t us_index_nlink(const struct us_mount *m, const struct us_origin *o,
+			const struct stat *st);
 
 /* The mount whose index holds real path REAL, or NULL. */
 const struct us_mount *us_index_owner(const struct us_config *cfg,

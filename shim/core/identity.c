@@ -186,6 +186,6 @@ void us_ident_stat(const struct us_mount *m, int layer, const char *real,
 	us_origin_of(m, layer, real, fd, st, &o);
 	st->st_dev = us_mount_dev(m);
 	st->st_ino = us_ino_make(o.layer, o.ino);
-	if (o.layer != layer && o.nlink > 1 && S_ISREG(st->st_mode))
-		st->st_nlink = us_index_nlink(real, fd, st, o.nlink);
+	if (o.layer != layer && o.nlink > 1 && !S_ISDIR(st->st_mode))
+		st->st_nlink = us_index_nlink(m, &o, st);
 }

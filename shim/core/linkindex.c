@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "copyup_parts.h"
@@ -42,27 +41,36 @@ int us_index_find(const struct us_mount *m, const struct us_node *node,
 	       SYS(lstat)(out, &st) == 0;
 }
 
-static uint64_t gone_of(const char *real, int fd)
+/* The count of lower names gone of the entry at ENTRY: a symlink beside
+ * it, ENTRY ".gone", holding the number (no xattrs: symlinks and device
+ * nodes are indexed too). */
+static uint64_t gone_at(const char *entry)
 {
-	char v[32];
-	ssize_t n = fd >= 0 ? SYS(fgetxattr)(fd, US_GONE_XATTR, v, sizeof v - 1)
-			    : -1;
+	char p[PATH_MAX], v[32];
 
-	if (real && (fd < 0 || (n < 0 && errno == EBADF)))
-		n = SYS(lgetxattr)(real, US_GONE_XATTR, v, sizeof v - 1);
+	if (snprintf(p, sizeof p, "%s.gone", entry) >= (int)sizeof p)
+		return 0;
+	ssize_t n = SYS(readlink)(p, v, sizeof v - 1);
 	if (n <= 0)
 		return 0;
 	v[n] = '\0';
 	return strtoull(v, NULL, 10);
 }
 
-/* One more lower name of the indexed file at ENTRY is shadowed. */
+/* One more lower name of the indexed object at ENTRY is shadowed
+ * (locked): the new count is written beside and renamed over the old. */
 static void count_gone(const char *entry)
 {
-	char v[32];
-	int n = snprintf(v, sizeof v, "%" PRIu64, gone_of(entry, -1) + 1);
+	char p[PATH_MAX], tmp[PATH_MAX], v[32];
 
-	SYS(lsetxattr)(entry, US_GONE_XATTR, v, (size_t)n, 0);
+	snprintf(v, sizeof v, "%" PRIu64, gone_at(entry) + 1);
+	if (snprintf(p, sizeof p, "%s.gone", entry) >= (int)sizeof p ||
+	    snprintf(tmp, sizeof tmp, "%s.gone.%d", entry, (int)getpid()) >=
+		    (int)sizeof tmp)
+		return;
+	SYS(unlink)(tmp);
+	if (SYS(symlink)(v, tmp) == 0 && SYS(rename)(tmp, p) < 0)
+		SYS(unlink)(tmp);
 }
 
 /* Make the index entry of NODE when missing (locked). 0, or -1. */
@@ -149,12 +157,16 @@ int us_index_drop_name(const struct us_mount *m, const char *upath,
 	return rc;
 }
 
-uint64_t us_index_nlink(const char *real, int fd, const struct stat *st,
-			uint64_t lower_nlink)
+uint64_t us_index_nlink(const struct us_mount *m, const struct us_origin *o,
+			const struct stat *st)
 {
+	char entry[PATH_MAX];
+	struct us_node node = {.layer = o->layer, .ino = o->ino};
 	uint64_t upper = st->st_nlink > 0 ? st->st_nlink - 1 : 0;
-	uint64_t gone = gone_of(real, fd);
-	uint64_t below = lower_nlink > gone ? lower_nlink - gone : 0;
+	uint64_t gone = entry_path(m, &node, entry, sizeof entry) == 0
+				? gone_at(entry)
+				: 0;
+	uint64_t below = o->nlink > gone ? o->nlink - gone : 0;
 
 	return upper + below;
 }

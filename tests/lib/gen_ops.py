@@ -203,7 +203,7 @@ class Lowers:
         first name), mode); render() links it to the first name."""
         r = self.rnd
         files = sorted(p for p, e in L.items()
-                       if e[0] == FILE and not isinstance(e[1], tuple))
+                       if e[0] in (FILE, LINK) and not isinstance(e[1], tuple))
         dirs = [""] + sorted(p for p, e in L.items() if e[0] == DIR)
         for _ in range(n):
             if not files:
@@ -214,7 +214,7 @@ class Lowers:
                 d = parent(src) if r.random() < 0.5 else r.choice(dirs)
                 p = join(d, self.free(d, L, below))
                 if p not in L:
-                    L[p] = (FILE, (HARD, src), L[src][2])
+                    L[p] = (L[src][0], (HARD, src), L[src][2])
 
     def families(self, view):
         """Lists of names in the union that are one lower file (the
@@ -223,10 +223,10 @@ class Lowers:
         for i, L in enumerate(self.layers):
             fam = {}
             for p, (k, pay, _m) in L.items():
-                if k == FILE and isinstance(pay, tuple):
+                if isinstance(pay, tuple):
                     fam.setdefault(pay[1], [pay[1]]).append(p)
             for names in fam.values():
-                vis = sorted(p for p in names if view.get(p) == (FILE, i))
+                vis = sorted(p for p in names if view.get(p) == (L[names[0]][0], i))
                 if vis:
                     out.append(vis)
         return sorted(out)
@@ -282,7 +282,7 @@ class Lowers:
             for path in sorted(L, key=lambda p: (p.count("/"), p)):
                 kind, pay, mode = L[path]
                 full = os.path.join(root, path)
-                if kind == FILE and isinstance(pay, tuple):
+                if isinstance(pay, tuple):
                     hard.append((os.path.join(root, pay[1]), full))
                 elif kind == DIR:
                     os.makedirs(full, exist_ok=True)
@@ -299,7 +299,7 @@ class Lowers:
                 else:
                     os.mknod(full, stat.S_IFCHR | 0o000, os.makedev(0, 0))
             for first, full in hard:
-                os.link(first, full)
+                os.link(first, full, follow_symlinks=False)
             for full, mode in dirs:
                 os.chmod(full, mode)
         return ":".join(names)
@@ -870,7 +870,7 @@ def lower_links(lowers):
     for L in reversed(lowers.layers):
         for p, (k, pay, _m) in L.items():
             if k == LINK:
-                links[p] = pay
+                links[p] = L[pay[1]][1] if isinstance(pay, tuple) else pay
     return links
 
 

@@ -85,7 +85,7 @@ function flush(k, j, f, g, same) {
 			if (g[2] "" == f[2] "")
 				same = g[5]
 		}
-		print "id " f[5] " " f[4] " " (f[4] == "f" ? f[3] : "*") " " same
+		print "id " f[5] " " f[4] " " (f[4] != "d" ? f[3] : "*") " " same
 	}
 	nrun = 0
 }
@@ -96,7 +96,7 @@ END {
 	for (k = 1; k <= n; k++) {
 		i = ino[k]
 		p = path[k]
-		print p " " ty[k] " " (ty[k] == "f" ? nl[k] : "*") " " \
+		print p " " ty[k] " " (ty[k] != "d" ? nl[k] : "*") " " \
 		    (cnt[i] > 1 ? lab[i] : "-") " " \
 		    (p in pre ? (pre[p] == i ? "kept" : "new") : "-")
 	}
