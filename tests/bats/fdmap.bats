@@ -149,19 +149,6 @@ stop_probe() {
 	DPID=
 }
 
-# expect PROMISE WANT GOT: note a broken promise; verdict fails the test
-# with all of them.
-expect() {
-	[ "$2" = "$3" ] && return 0
-	BROKEN+=("$1"$'\n'"  want: ${2//$'\n'/$'\n'        }"$'\n'"  got:  ${3//$'\n'/$'\n'        }")
-}
-
-verdict() {
-	[ ${#BROKEN[@]} -eq 0 ] && return 0
-	printf 'BROKEN PROMISE: %s\n' "${BROKEN[@]}"
-	return 1
-}
-
 expect_status() {
 	expect "setup: the probe ($1) exits 0" 0 "$STATUS"
 }

@@ -96,19 +96,6 @@ stop_holders() {
 	HPIDS=()
 }
 
-# expect PROMISE WANT GOT: note a broken promise; verdict fails the test
-# with all of them.
-expect() {
-	[ "$2" = "$3" ] && return 0
-	BROKEN+=("$1"$'\n'"  want: ${2//$'\n'/$'\n'        }"$'\n'"  got:  ${3//$'\n'/$'\n'        }")
-}
-
-verdict() {
-	[ ${#BROKEN[@]} -eq 0 ] && return 0
-	printf 'BROKEN PROMISE: %s\n' "${BROKEN[@]}"
-	return 1
-}
-
 in_upper() {
 	if [ -f "$UPPER/$1" ]; then echo "in the upper"; else echo "not in the upper"; fi
 }

@@ -7,6 +7,8 @@
 #                               the layers at $TARGET (index=on,xino=on),
 #                               or skips the test where it cannot
 #   unmount_union            -> for teardown: undo what use_union mounted
+#   expect PROMISE WANT GOT  -> note PROMISE broken when GOT is not WANT
+#   verdict                  -> fail the test naming every broken promise
 
 MOUNTED=
 
@@ -30,4 +32,17 @@ unmount_union() {
 	if [ -n "${MOUNTED:-}" ] && mountpoint -q "$MOUNTED"; then
 		umount "$MOUNTED" || umount -l "$MOUNTED"
 	fi
+}
+
+# expect PROMISE WANT GOT: note a broken promise; verdict fails the test
+# with all of them.
+expect() {
+	[ "$2" = "$3" ] && return 0
+	BROKEN+=("$1"$'\n'"  want: ${2//$'\n'/$'\n'        }"$'\n'"  got:  ${3//$'\n'/$'\n'        }")
+}
+
+verdict() {
+	[ ${#BROKEN[@]} -eq 0 ] && return 0
+	printf 'BROKEN PROMISE: %s\n' "${BROKEN[@]}"
+	return 1
 }
