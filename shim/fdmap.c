@@ -388,6 +388,14 @@ int us_fd_stat(int fd, struct stat *st)
 		e->rdev = rdev;
 		e->rino = rino;
 		us_fdmap_unlock();
+	} else if (!rc && !e && !us_fdmap_in_vfork_child()) {
+		/* an fd the shim did not open (stdin, a pipe) on no union
+		 * file: its next fstat asks the kernel nothing more */
+		us_fdmap_lock();
+		struct us_fdent *n = us_fdmap_slot(fd);
+		if (n && n->kind == US_FD_NONE)
+			__atomic_store_n(&n->kind, US_FD_OUTSIDE, __ATOMIC_RELEASE);
+		us_fdmap_unlock();
 	}
 	return rc;
 }
