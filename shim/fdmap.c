@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "fdmap.h"
+#include "guard.h"
 #include "state.h"
 #include "unionshim/identity.h"
 #include "unionshim/shared.h"
@@ -140,6 +141,8 @@ static bool reopened(const char *path)
 void us_fd_opened(int fd, int flags, const char *path,
 		  const struct us_target *t)
 {
+	US_KEEP_ERRNO;
+
 	if (reopened(path))
 		t = NULL;
 	if (us_fdmap_in_vfork_child()) {
@@ -214,6 +217,7 @@ void us_fdmap_forget(int fd, struct us_fdent *e)
 
 void us_fd_closing(int fd)
 {
+	US_KEEP_ERRNO;
 	struct us_fdent *e = us_fdent_peek(fd);
 	bool known = e && e->kind == US_FD_UNION;
 
@@ -238,6 +242,8 @@ void us_fd_closing(int fd)
 
 void us_fd_duped(int oldfd, int newfd)
 {
+	US_KEEP_ERRNO;
+
 	if (oldfd == newfd)
 		return;
 	if (us_fdmap_in_vfork_child()) {
@@ -363,6 +369,7 @@ out:
 
 void us_fd_stream(int fd, FILE *f)
 {
+	US_KEEP_ERRNO;
 	struct us_fdent *e = us_fdent_peek(fd);
 
 	if (e && e->kind == US_FD_UNION)

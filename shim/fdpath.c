@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "front.h"
+#include "guard.h"
 #include "state.h"
 #include "trace.h"
 #include "unionshim/copyup.h"
@@ -80,8 +81,10 @@ int us_fd_write(int fd, char *path, size_t len)
 	struct us_target t;
 
 	if (fd_real(fd, real, sizeof real) < 0 ||
-	    us_revmap(&us_cfg, real, up, sizeof up, &m) != 1 || in_upper(m, real))
-		return 0; /* not a union file, or already the upper copy */
+	    us_revmap(&us_cfg, real, up, sizeof up, &m) != 1 || in_upper(m, real)) {
+		us_errno_back(); /* not a union file, or already the upper copy */
+		return 0;
+	}
 	if (us_map(AT_FDCWD, up, US_MAP_WRITE | US_MAP_NOFOLLOW, &t) != US_MAPPED)
 		return -1;
 	if (strlen(t.real) + 1 > len) {
@@ -98,8 +101,10 @@ int us_fd_write_check(int fd)
 	const struct us_mount *m;
 
 	if (fd_real(fd, real, sizeof real) < 0 ||
-	    us_revmap(&us_cfg, real, up, sizeof up, &m) != 1 || in_upper(m, real))
+	    us_revmap(&us_cfg, real, up, sizeof up, &m) != 1 || in_upper(m, real)) {
+		us_errno_back();
 		return 0;
+	}
 	errno = EROFS; /* an fd on a lower file never writes it */
 	us_trace_denied("write through an fd", up);
 	return -1;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "front.h"
+#include "guard.h"
 #include "state.h"
 #include "unionshim/linkindex.h"
 #include "unionshim/path.h"
@@ -101,7 +102,8 @@ static int inside(unsigned flags, struct us_target *t)
 	return US_MAPPED;
 }
 
-int us_map(int dirfd, const char *path, unsigned flags, struct us_target *t)
+static int map(int dirfd, const char *path, unsigned flags,
+	       struct us_target *t)
 {
 	char abs[PATH_MAX];
 
@@ -148,4 +150,15 @@ const char *us_path(const char *path, unsigned flags, struct us_target *t)
 	int dirfd = AT_FDCWD;
 
 	return us_path_at(&dirfd, path, flags, t);
+}
+
+/* The caller's errno goes to the real call: what the lookup, a copy-up
+ * or the lower guard left in it on their way to success is theirs. */
+int us_map(int dirfd, const char *path, unsigned flags, struct us_target *t)
+{
+	int rc = map(dirfd, path, flags, t);
+
+	if (rc != US_FAIL)
+		us_errno_back();
+	return rc;
 }

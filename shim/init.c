@@ -3,6 +3,7 @@
  * line on stderr and status 125 before main runs: running a program on a
  * half-understood union could write into a lower dir. */
 #include <dlfcn.h>
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 int us_state = US_UNINIT;
 __thread int us_inside __attribute__((tls_model("initial-exec")));
+__thread int us_errno0 __attribute__((tls_model("initial-exec")));
 struct us_config us_cfg;
 char us_self_path[PATH_MAX];
 char *us_cfg_spec;
@@ -78,9 +80,14 @@ static void init_body(void)
 	us_inside--;
 }
 
+/* The constructor, or the first call that arrives before it: a program's
+ * main starts with the errno it would have without the shim. */
 void us_init(void)
 {
+	int saved = errno;
+
 	pthread_once(&init_once, init_body);
+	errno = saved;
 }
 
 bool us_begin_slow(void)
@@ -92,6 +99,7 @@ bool us_begin_slow(void)
 	if (us_state != US_ACTIVE)
 		return false;
 	us_inside = 1;
+	us_errno0 = errno;
 	return true;
 }
 

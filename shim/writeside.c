@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "front.h"
+#include "guard.h"
 #include "state.h"
 #include "trace.h"
 #include "unionshim/copyup.h"
@@ -69,6 +70,8 @@ int us_prepare_write(struct us_target *t, bool data)
 
 void us_created(const struct us_target *t)
 {
+	US_KEEP_ERRNO;
+
 	if (t->whiteout)
 		us_whiteout_clear(t->r.m, t->r.path);
 }

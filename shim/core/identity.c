@@ -178,14 +178,18 @@ void us_origin_of(const struct us_mount *m, int layer, const char *real,
 	o->nlink = st->st_nlink;
 }
 
+/* Runs after a successful stat: whatever the origin reads leave in errno
+ * (ENODATA from a file without an origin xattr) is not the caller's. */
 void us_ident_stat(const struct us_mount *m, int layer, const char *real,
 		   int fd, struct stat *st)
 {
 	struct us_origin o;
+	int saved = errno;
 
 	us_origin_of(m, layer, real, fd, st, &o);
 	st->st_dev = us_mount_dev(m);
 	st->st_ino = us_ino_make(o.layer, o.ino);
 	if (o.layer != layer && o.nlink > 1 && !S_ISDIR(st->st_mode))
 		st->st_nlink = us_index_nlink(m, &o, st);
+	errno = saved;
 }

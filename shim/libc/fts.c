@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../guard.h"
 #include "../real.h"
 
 typedef int (*fts_compar_fn)(const FTSENT **, const FTSENT **);
@@ -230,7 +231,7 @@ static FTSENT *fts_build(FTS *sp, enum build type)
 	return head;
 }
 
-US_EXPORT FTS *fts_open(char *const *argv, int options, fts_compar_fn compar)
+static FTS *open_walk(char *const *argv, int options, fts_compar_fn compar)
 {
 	FTSENT *root = NULL, *tail = NULL, *parent, *p;
 	size_t n = 0;
@@ -289,6 +290,13 @@ fail:;
 	return NULL;
 }
 
+US_EXPORT FTS *fts_open(char *const *argv, int options, fts_compar_fn compar)
+{
+	int caller = errno;
+
+	return us_kept_ptr(open_walk(argv, options, compar), caller);
+}
+
 /* A root becomes current: its name is now its last component. */
 static FTSENT *load_root(FTS *sp, FTSENT *p)
 {
@@ -310,7 +318,7 @@ static FTSENT *current(FTS *sp, FTSENT *p)
 	return p;
 }
 
-US_EXPORT FTSENT *fts_read(FTS *sp)
+static FTSENT *next_entry(FTS *sp)
 {
 	FTSENT *p, *prev;
 
@@ -384,6 +392,15 @@ US_EXPORT FTSENT *fts_read(FTS *sp)
 	}
 	p->fts_info = p->fts_errno ? FTS_ERR : FTS_DP;
 	return current(sp, p);
+}
+
+/* An entry keeps the caller's errno (its own is fts_errno); NULL says the
+ * end with errno 0, as glibc's, or an error. */
+US_EXPORT FTSENT *fts_read(FTS *sp)
+{
+	int caller = errno;
+
+	return us_kept_ptr(next_entry(sp), caller);
 }
 
 US_EXPORT FTSENT *fts_children(FTS *sp, int instr)

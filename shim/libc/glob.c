@@ -54,6 +54,9 @@ US_EXPORT int glob(const char *pattern, int flags, glob_errfunc errfunc,
 	int rc = real_glob(pattern, flags | GLOB_ALTDIRFUNC, errfunc, pglob);
 	/* the caller asked for no hooks: do not report them as its flags */
 	pglob->gl_flags &= ~GLOB_ALTDIRFUNC;
+	if (rc == 0 || rc == GLOB_NOMATCH)
+		us_errno_back(); /* glibc's own glob leaves the ENOENT of its
+				    probes; a glob that worked keeps errno */
 	return rc;
 }
 

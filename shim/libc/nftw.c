@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../guard.h"
 #include "../real.h"
 
 typedef int (*nftw_fn)(const char *, const struct stat *, int, struct FTW *);
@@ -314,7 +315,7 @@ static int walk(const char *dir, nftw_fn nfn, ftw_fn fn, int flags)
 {
 	struct walk w = { .nfn = nfn, .fn = fn, .flags = flags, .cwdfd = -1 };
 	size_t len = strlen(dir);
-	int rc = 0;
+	int rc = 0, caller = errno;
 
 	if (len == 0) {
 		errno = ENOENT;
@@ -349,7 +350,7 @@ static int walk(const char *dir, nftw_fn nfn, ftw_fn fn, int flags)
 	tdestroy(w.seen, free);
 	free(w.path);
 	errno = saved;
-	return rc;
+	return us_kept(rc, caller); /* a walk done (or stopped) keeps errno */
 }
 
 US_EXPORT int nftw(const char *dir, nftw_fn fn, int nopenfd, int flags)

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../guard.h"
 #include "../real.h"
 
 typedef int (*scan_filter)(const struct dirent *);
@@ -103,6 +104,7 @@ US_EXPORT int scandirat(int dirfd, const char *path, struct dirent ***namelist,
 			scan_filter filter, scan_compar compar)
 {
 	DIR *dir;
+	int caller = errno;
 
 	if (dirfd == AT_FDCWD || path[0] == '/') {
 		dir = opendir(path);
@@ -120,7 +122,7 @@ US_EXPORT int scandirat(int dirfd, const char *path, struct dirent ***namelist,
 	}
 	if (!dir)
 		return -1;
-	return scan_stream(dir, namelist, filter, compar);
+	return us_kept(scan_stream(dir, namelist, filter, compar), caller);
 }
 
 US_EXPORT int scandir(const char *path, struct dirent ***namelist,

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../guard.h"
 #include "../real.h"
 
 #define SHELL "/bin/sh"
@@ -75,7 +76,7 @@ static void restore_interrupts(void)
 	pthread_mutex_unlock(&sys_lock);
 }
 
-US_EXPORT int system(const char *cmd)
+static int run_system(const char *cmd)
 {
 	sigset_t chld, omask, dfl;
 	posix_spawnattr_t attr;
@@ -160,7 +161,7 @@ static pid_t popen_start(const char *cmd, int child_end, int std_fd)
 	return pid;
 }
 
-US_EXPORT FILE *popen(const char *cmd, const char *mode)
+static FILE *open_pipe(const char *cmd, const char *mode)
 {
 	int reading, cloexec, fds[2];
 
@@ -203,7 +204,7 @@ US_EXPORT FILE *popen(const char *cmd, const char *mode)
 	return NULL;
 }
 
-US_EXPORT int pclose(FILE *stream)
+static int close_pipe(FILE *stream)
 {
 	struct popen_ent *e = NULL;
 	int status;
@@ -222,4 +223,27 @@ US_EXPORT int pclose(FILE *stream)
 	free(e);
 	fclose(stream);
 	return wait_for(pid, &status) < 0 ? -1 : status;
+}
+
+/* What the shell's start and the wait leave in errno on the way to a
+ * result is not the caller's. */
+US_EXPORT int system(const char *cmd)
+{
+	int caller = errno;
+
+	return us_kept(run_system(cmd), caller);
+}
+
+US_EXPORT FILE *popen(const char *cmd, const char *mode)
+{
+	int caller = errno;
+
+	return us_kept_ptr(open_pipe(cmd, mode), caller);
+}
+
+US_EXPORT int pclose(FILE *stream)
+{
+	int caller = errno;
+
+	return us_kept(close_pipe(stream), caller);
 }

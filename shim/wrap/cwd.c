@@ -122,19 +122,19 @@ US_EXPORT char *realpath(const char *path, char *resolved)
 	else if (us_abs_path(AT_FDCWD, path, abs, sizeof abs) < 0)
 		return NULL;
 	if (!us_touches_union(&us_cfg, abs))
-		return US_REAL(realpath)(path, resolved);
+		return us_errno_back(), US_REAL(realpath)(path, resolved);
 	if (us_resolve(&us_cfg, abs, 0, &r) < 0)
 		return NULL;
 	if (r.where == US_OUTSIDE)
-		return US_REAL(realpath)(r.path, resolved);
+		return us_errno_back(), US_REAL(realpath)(r.path, resolved);
 	if (r.err) {
 		errno = r.err;
 		return NULL;
 	}
 	if (!resolved)
-		return strdup(r.path);
+		return us_ok_ptr(strdup(r.path));
 	memcpy(resolved, r.path, strlen(r.path) + 1);
-	return resolved;
+	return us_ok_ptr(resolved);
 }
 
 US_EXPORT char *__realpath_chk(const char *path, char *resolved,

@@ -42,7 +42,7 @@ US_EXPORT DIR *opendir(const char *path)
 	US_SHIM_OR(US_REAL(opendir)(path));
 	struct us_target t;
 	const char *p = us_path(path, 0, &t);
-	return p ? attach(US_REAL(opendir)(p), &t.r) : NULL;
+	return p ? us_ok_ptr(attach(US_REAL(opendir)(p), &t.r)) : NULL;
 }
 
 US_EXPORT DIR *fdopendir(int fd)
@@ -51,10 +51,10 @@ US_EXPORT DIR *fdopendir(int fd)
 	char upath[PATH_MAX];
 	struct us_resolved r;
 	DIR *dir = US_REAL(fdopendir)(fd);
-	if (!dir || us_fd_path(fd, upath, sizeof upath) != 1 ||
-	    us_resolve(&us_cfg, upath, US_LOOKUP_NOFOLLOW, &r) < 0)
-		return dir;
-	return attach(dir, &r);
+	if (dir && us_fd_path(fd, upath, sizeof upath) == 1 &&
+	    us_resolve(&us_cfg, upath, US_LOOKUP_NOFOLLOW, &r) == 0)
+		dir = attach(dir, &r);
+	return us_ok_ptr(dir);
 }
 
 US_EXPORT int closedir(DIR *dir)
@@ -104,6 +104,7 @@ US_EXPORT void rewinddir(DIR *dir)
 	US_REAL(rewinddir)(dir);
 	if (s)
 		us_dirstream_reload(s);
+	us_errno_back(); /* rewinddir has no way to fail */
 	us_end_scope(NULL);
 }
 
@@ -138,7 +139,7 @@ US_EXPORT int mkdir(const char *path, mode_t mode)
 	struct us_target t;
 	const char *p = us_path(path, US_MAP_CREATE | US_MAP_NOFOLLOW, &t);
 	if (p && t.r.where == US_INSIDE)
-		return us_mkdir_upper(t.r.m, t.r.path, mode);
+		return us_ok(us_mkdir_upper(t.r.m, t.r.path, mode));
 	return p ? US_REAL(mkdir)(p, mode) : -1;
 }
 
@@ -148,7 +149,7 @@ US_EXPORT int mkdirat(int dirfd, const char *path, mode_t mode)
 	struct us_target t;
 	const char *p = us_path_at(&dirfd, path, US_MAP_CREATE | US_MAP_NOFOLLOW, &t);
 	if (p && t.r.where == US_INSIDE)
-		return us_mkdir_upper(t.r.m, t.r.path, mode);
+		return us_ok(us_mkdir_upper(t.r.m, t.r.path, mode));
 	return p ? US_REAL(mkdirat)(dirfd, p, mode) : -1;
 }
 
@@ -158,6 +159,6 @@ US_EXPORT int rmdir(const char *path)
 	struct us_target t;
 	const char *p = us_path(path, US_MAP_REMOVE | US_MAP_NOFOLLOW, &t);
 	if (p && t.r.where == US_INSIDE)
-		return us_union_remove(&t.r, true);
+		return us_ok(us_union_remove(&t.r, true));
 	return p ? US_REAL(rmdir)(p) : -1;
 }

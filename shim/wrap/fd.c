@@ -91,6 +91,7 @@ static int dup_onto(int oldfd, int newfd, int flags, bool three)
 	}
 	if (oldfd != newfd && us_fd_make_room(newfd) < 0)
 		return -1;
+	us_errno_back(); /* a proxy moved out of the way is our business */
 	int rc = three ? US_REAL(dup3)(oldfd, newfd, flags)
 		       : US_REAL(dup2)(oldfd, newfd);
 	if (rc >= 0)

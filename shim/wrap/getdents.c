@@ -81,5 +81,5 @@ static ssize_t merged_getdents64(int fd, void *buf, size_t n)
 US_EXPORT ssize_t getdents64(int fd, void *buf, size_t n)
 {
 	US_SHIM_OR(US_REAL(getdents64)(fd, buf, n));
-	return merged_getdents64(fd, buf, n);
+	return us_ok(merged_getdents64(fd, buf, n));
 }

@@ -81,6 +81,7 @@ int us_lock_fcntl(int fd, int cmd, void *arg)
 	if (absolute(fd, &abs) < 0)
 		return -1;
 	int rc;
+	us_errno_back();
 	US_OUTSIDE_SHIM(rc = US_REAL(fcntl)(proxy, cmd, &abs));
 	if (rc == 0 && !set)
 		*fl = abs;
@@ -96,6 +97,7 @@ US_EXPORT int flock(int fd, int op)
 	}
 	int proxy = us_fd_proxy(fd);
 	int rc;
+	us_errno_back();
 	US_OUTSIDE_SHIM(rc = US_REAL(flock)(proxy < 0 ? fd : proxy, op));
 	return rc;
 }

@@ -74,7 +74,7 @@ US_EXPORT int renameat2(int olddirfd, const char *old, int newdirfd,
 			errno = EXDEV; /* across mounts, as the kernel says */
 			return -1;
 		}
-		return us_union_rename(&to.r, &tn.r, flags);
+		return us_ok(us_union_rename(&to.r, &tn.r, flags));
 	}
 	return US_REAL(renameat2)(olddirfd, o, newdirfd, n, flags);
 }
@@ -98,7 +98,7 @@ US_EXPORT int unlinkat(int dirfd, const char *path, int flags)
 	if (!p)
 		return -1;
 	if (t.r.where == US_INSIDE)
-		return us_union_remove(&t.r, flags & AT_REMOVEDIR);
+		return us_ok(us_union_remove(&t.r, flags & AT_REMOVEDIR));
 	return US_REAL(unlinkat)(dirfd, p, flags);
 }
 
@@ -107,14 +107,18 @@ US_EXPORT int unlink(const char *path)
 	return unlinkat(AT_FDCWD, path, 0);
 }
 
-/* glibc's remove() calls its internal unlink and rmdir. */
+/* glibc's remove() calls its internal unlink and rmdir. A dir removed
+ * leaves errno as it was (glibc leaves the EISDIR of its first try). */
 US_EXPORT int remove(const char *path)
 {
+	int saved = errno;
+
 	if (unlinkat(AT_FDCWD, path, 0) == 0)
 		return 0;
-	if (errno != EISDIR)
+	if (errno != EISDIR || unlinkat(AT_FDCWD, path, AT_REMOVEDIR) < 0)
 		return -1;
-	return unlinkat(AT_FDCWD, path, AT_REMOVEDIR);
+	errno = saved;
+	return 0;
 }
 
 /* "fd/N", "cwd" or "exe" after "/proc/self/", "/proc/thread-self/" or
