@@ -97,6 +97,7 @@ void us_fd_refresh(int fd)
 	if (us_fdmap_in_vfork_child())
 		return;
 	us_inside = 1;
+	us_errno0 = saved; /* for us_map, as a wrapper's guard would */
 	us_fdmap_lock();
 	refresh_locked(fd);
 	us_fdmap_unlock();
