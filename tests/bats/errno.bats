@@ -2,7 +2,8 @@
 # Promise (style.md "errno is part of the interface"): a successful call
 # leaves errno as it found it, as natively: no ENOENT from probing another
 # layer, no ENODATA from reading the shim's xattrs, none from readdir at
-# the end of a merged dir (CMake: `errno = 0; readdir...; if (errno)`).
+# the end of a merged dir (CMake: `errno = 0; opendir; readdir...; if
+# (errno)`), none in a program exec'd in the union before its main.
 # tests/probes/errno_probe.c calls every function of shim/wrapfuncs.def
 # (WRAP and OWN) on union objects that take the shim's work paths; the
 # same probe runs on kernel overlayfs, where libc alone answers.
