@@ -82,7 +82,7 @@ $(B)/unit-tests: $(UNIT_SRC) $(B)/libuscore.a $(HDRS)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -Ishim/core -o $@ $(UNIT_SRC) $(B)/libuscore.a $(CHECK_LIBS)
 
 unit: $(B)/unit-tests
-	$(B)/unit-tests
+	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-60} $(B)/unit-tests
 
 # bats prints TAP; the last line sums it up ("N passed, N failed").
 bats: all
