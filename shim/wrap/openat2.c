@@ -7,9 +7,11 @@
  * CACHED, a call that can reach a union is resolved by
  * us_resolve_at from the dirfd's path with the rules the kernel applies
  * on a mount of that union, and the kernel opens the real object found,
- * with no resolve flags left; a call that cannot reach one goes to the
- * kernel unchanged. A magic link (/proc/self/fd/N/...) is one every such
- * flag refuses: the kernel answers it itself. */
+ * with no resolve flags left. A call that stays outside every union (the
+ * same walk tells, a symlink into a union included) goes to the kernel
+ * unchanged, with its flags, once the walk has checked that a write does
+ * not land in a lower dir. A magic link (/proc/self/fd/N/...) is one
+ * every such flag refuses: the kernel answers it itself. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -88,13 +90,19 @@ static const char *scoped_path(struct call *c, int *dirfd, const char *path,
 		if (rc < 0)
 			return path; /* no dir: EBADF, ENOTDIR are the kernel's */
 	}
-	if (!reaches_union(c, path, res))
-		return path;
+	bool reaches = reaches_union(c, path, res);
 	unsigned rflags = (mf & US_MAP_NOFOLLOW) ? US_LOOKUP_NOFOLLOW : 0;
 	if (us_resolve_at(&us_cfg, c->base, path, rflags, res & SCOPE_FLAGS,
-			  &c->t.r) < 0 ||
-	    us_map_resolved(mf, &c->t) != US_MAPPED)
-		return NULL;
+			  &c->t.r) < 0) {
+		if (reaches)
+			return NULL;
+		c->t.r.where = US_OUTSIDE;
+		return path; /* the kernel's own answer */
+	}
+	if (us_map_resolved(mf, &c->t) != US_MAPPED)
+		return NULL; /* a refusal: EROFS for a lower's own path */
+	if (c->t.r.where != US_INSIDE && !reaches)
+		return path; /* the kernel's, with its flags, atomically */
 	*dirfd = AT_FDCWD;
 	return c->t.real;
 }

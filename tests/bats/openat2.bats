@@ -111,6 +111,12 @@ o2_run() {
 		done
 	done
 	for flag in none BENEATH IN_ROOT NO_SYMLINKS NO_XDEV NO_MAGICLINKS; do
+		expect "openat2 $flag: a create in a lower's own dir, by a path from a dirfd outside the union, is EROFS" "EROFS" \
+			"$(in_union "$(probe openat2_probe)" one "$ROOT" "lower/d/new.$flag" "$flag" create)"
+		expect "openat2 $flag: a write open of a lower file by its own path from a dirfd outside the union is EROFS" "EROFS" \
+			"$(in_union "$(probe openat2_probe)" one "$ROOT" lower/d/g "$flag" create)"
+	done
+	for flag in none BENEATH IN_ROOT NO_SYMLINKS NO_XDEV NO_MAGICLINKS; do
 		expect "create in a read-only union by openat2 $flag" "EROFS" \
 			"$(in_union_ro "$(probe openat2_probe)" one "$TARGET" d/new "$flag" create)"
 		expect "write open of a lower file in a read-only union by openat2 $flag" "EROFS" \
