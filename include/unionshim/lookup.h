@@ -58,7 +58,9 @@ int us_resolve(const struct us_config *cfg, const char *abspath,
  * a mount of the union: the union's target is a mount of its own. Every component
  * is looked at, outside the mounts too, so an R outside is the canonical
  * real path (a missing last name kept as given). As us_resolve, plus
- * EXDEV, ELOOP and EAGAIN for what the flags refuse. */
+ * EXDEV, ELOOP and EAGAIN for what the flags refuse; on an error
+ * R->where tells whether the walk had been in a union (US_INSIDE) or
+ * only ever outside (then the kernel's own answer may be the better). */
 int us_resolve_at(const struct us_config *cfg, const char *base,
 		  const char *path, unsigned flags, unsigned resolve,
 		  struct us_resolved *r);

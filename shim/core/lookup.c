@@ -197,6 +197,7 @@ struct walk {
 	int root_depth;
 	dev_t dev;      /* CUR's st_dev outside a mount, for NO_XDEV */
 	dev_t root_dev; /* that of where an absolute symlink jumps to */
+	bool entered;   /* the walk has been in a mount */
 	char rest[PATH_MAX]; /* what is left to walk (symlinks rewrite it) */
 	char link[PATH_MAX];
 	char real[PATH_MAX];
@@ -228,6 +229,7 @@ void us_root_node(const struct us_mount *m, struct us_node *n)
 
 static void enter(struct walk *w, const struct us_mount *m)
 {
+	w->entered = true;
 	w->m = m;
 	w->depth = 0;
 	us_root_node(m, &w->dir);
@@ -481,6 +483,7 @@ static int step_outside(struct walk *w, const char *name, bool follow,
 		return -1;
 	mm = mount_exact(w->cfg, w->cur, w->len);
 	if (mm) {
+		w->entered = true;
 		if (w->res & RESOLVE_NO_XDEV)
 			return fail(EXDEV); /* into the union's mount */
 		enter(w, mm);
@@ -537,6 +540,7 @@ static int walk_init(struct walk *w, const struct us_config *cfg,
 	w->links = 0;
 	w->depth = 0;
 	w->full = false;
+	w->entered = false;
 	w->res = 0;
 	w->root_len = 0;
 	w->root_m = NULL;
@@ -701,6 +705,8 @@ int us_resolve_at(const struct us_config *cfg, const char *base,
 		return fail(ENOMEM);
 	int rc = resolve_at(w, cfg, base, path, flags, resolve, r);
 	int saved = errno;
+	if (rc < 0)
+		r->where = w->entered ? US_INSIDE : US_OUTSIDE;
 	free(w);
 	errno = saved;
 	return rc;

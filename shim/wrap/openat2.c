@@ -94,10 +94,9 @@ static const char *scoped_path(struct call *c, int *dirfd, const char *path,
 	unsigned rflags = (mf & US_MAP_NOFOLLOW) ? US_LOOKUP_NOFOLLOW : 0;
 	if (us_resolve_at(&us_cfg, c->base, path, rflags, res & SCOPE_FLAGS,
 			  &c->t.r) < 0) {
-		if (reaches)
+		if (reaches || c->t.r.where == US_INSIDE)
 			return NULL;
-		c->t.r.where = US_OUTSIDE;
-		return path; /* the kernel's own answer */
+		return path; /* never in a union: the kernel's own answer */
 	}
 	if (us_map_resolved(mf, &c->t) != US_MAPPED)
 		return NULL; /* a refusal: EROFS for a lower's own path */

@@ -46,6 +46,7 @@ o2_layers() {
 	echo "lower2 g, hidden" >"$LOWER2/d/g"
 	mknod "$UPPER/gone" c 0 0 # an overlayfs-form whiteout: both read it
 	echo "outside x" >"$ROOT/x"
+	ln -s target "$ROOT/tl"
 }
 
 lowers() {
