@@ -145,9 +145,10 @@ US_EXPORT int posix_spawnp(pid_t *pid, const char *file,
 	return err;
 }
 
-/* An action whose path the union refused: libc still checks the action
- * (with the path as given), and posix_spawn will fail with ERR. */
-static int refuse(posix_spawn_file_actions_t *fa, int err, int rc)
+/* An action whose path the union refused with ERR, once libc has added
+ * it with the path as given (RC, its own checks): posix_spawn fails with
+ * ERR. */
+static int refused(posix_spawn_file_actions_t *fa, int err, int rc)
 {
 	if (!rc)
 		us_spawnfds_refused(fa, err);
@@ -164,9 +165,11 @@ US_EXPORT int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa,
 	struct us_target t;
 	const char *a = fa_path(fa, path, 1, abs, sizeof abs);
 	const char *p = a ? us_path(a, us_open_map_flags(oflag), &t) : NULL;
-	if (!p)
-		return refuse(fa, errno, US_REAL(posix_spawn_file_actions_addopen)(
-						 fa, fd, path, oflag, mode));
+	if (!p) {
+		int err = errno;
+		return refused(fa, err, US_REAL(posix_spawn_file_actions_addopen)(
+						fa, fd, path, oflag, mode));
+	}
 	int err = US_REAL(posix_spawn_file_actions_addopen)(fa, fd, p, oflag, mode);
 	if (!err)
 		us_spawnfds_add(fa, t.r.where == US_INSIDE ? US_FDOP_OPEN
@@ -184,9 +187,11 @@ posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *fa,
 	struct us_target t;
 	const char *a = fa_path(fa, path, 1, abs, sizeof abs);
 	const char *p = a ? us_path(a, 0, &t) : NULL;
-	if (!p)
-		return refuse(fa, errno,
-			      US_REAL(posix_spawn_file_actions_addchdir_np)(fa, path));
+	if (!p) {
+		int err = errno;
+		return refused(fa, err,
+			       US_REAL(posix_spawn_file_actions_addchdir_np)(fa, path));
+	}
 	int err = US_REAL(posix_spawn_file_actions_addchdir_np)(fa, p);
 	if (!err)
 		us_spawnfds_set_cwd(fa, t.r.where == US_INSIDE ? t.r.path : a);
@@ -201,6 +206,7 @@ posix_spawn_file_actions_addfchdir_np(posix_spawn_file_actions_t *fa, int fd)
 {
 	US_SHIM_OR(US_REAL(posix_spawn_file_actions_addfchdir_np)(fa, fd));
 	char dir[PATH_MAX];
+	int saved = errno;
 	int err = US_REAL(posix_spawn_file_actions_addfchdir_np)(fa, fd);
 	if (err)
 		return err;
@@ -208,5 +214,6 @@ posix_spawn_file_actions_addfchdir_np(posix_spawn_file_actions_t *fa, int fd)
 	if (rc == 0)
 		rc = us_fd_path(fd, dir, sizeof dir) < 0 ? -1 : 1;
 	us_spawnfds_set_cwd(fa, rc == 1 ? dir : NULL); /* -1: EBADF there */
+	errno = saved;
 	return 0;
 }
