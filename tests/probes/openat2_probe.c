@@ -155,6 +155,19 @@ static void how_checks(int dirfd)
 	how = (struct open_how){.flags = 1ULL << 40};
 	say("unknown open flag: %s",
 	    result(o2(dirfd, "f", &how, sizeof how), 0, buf, sizeof buf));
+	how = (struct open_how){.flags = O_RDONLY, .resolve = RESOLVE_BENEATH};
+	errno = 4242;
+	long fd = o2(dirfd, "d/g", &how, sizeof how);
+	say("errno after a success: %s", errno == 4242 ? "kept" : ename(errno));
+	if (fd >= 0)
+		close((int)fd);
+	how.resolve = 0;
+	errno = 4242;
+	fd = o2(dirfd, "d/g", &how, sizeof how);
+	say("errno after a success without flags: %s",
+	    errno == 4242 ? "kept" : ename(errno));
+	if (fd >= 0)
+		close((int)fd);
 	say("bad how pointer: %s",
 	    result(o2(dirfd, "f", (void *)8, sizeof how), 0, buf, sizeof buf));
 }
