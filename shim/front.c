@@ -121,6 +121,13 @@ static int map(int dirfd, const char *path, unsigned flags,
 	unsigned rflags = (flags & US_MAP_NOFOLLOW) ? US_LOOKUP_NOFOLLOW : 0;
 	if (us_resolve(&us_cfg, abs, rflags, &t->r) < 0)
 		return US_FAIL;
+	return us_map_resolved(flags, t);
+}
+
+int us_map_resolved(unsigned flags, struct us_target *t)
+{
+	t->whiteout = false;
+	t->indexed = false;
 	if (t->r.where == US_INSIDE)
 		return inside(flags, t);
 	if (strlen(t->r.path) + 1 > sizeof t->real)

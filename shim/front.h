@@ -49,6 +49,10 @@ static inline int us_target_layer(const struct us_target *t)
 US_HIDDEN int us_map(int dirfd, const char *path, unsigned flags,
 		     struct us_target *t);
 
+/* The second half of us_map, for a caller that resolved T->r itself
+ * (us_resolve_at): copy-up or create preparation, the lower guard. */
+US_HIDDEN int us_map_resolved(unsigned flags, struct us_target *t);
+
 /* us_map for the common shapes: the path (and *DIRFD) the real call should
  * get, or NULL with errno set. */
 US_HIDDEN const char *us_path(const char *path, unsigned flags,

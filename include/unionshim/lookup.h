@@ -52,6 +52,19 @@ struct us_resolved {
 int us_resolve(const struct us_config *cfg, const char *abspath,
 	       unsigned flags, struct us_resolved *r);
 
+/* Resolve PATH from the canonical absolute dir BASE (a dirfd's path)
+ * honouring openat2's RESOLVE_* flags in RESOLVE (BENEATH, IN_ROOT,
+ * NO_SYMLINKS, NO_MAGICLINKS, NO_XDEV, CACHED) the way the kernel does on
+ * a mount of the union: the union's target is a mount of its own. Every component
+ * is looked at, outside the mounts too, so an R outside is the canonical
+ * real path (a missing last name kept as given). As us_resolve, plus
+ * EXDEV, ELOOP and EAGAIN for what the flags refuse; on an error
+ * R->where tells whether the walk had been in a union (US_INSIDE) or
+ * only ever outside (then the kernel's own answer may be the better). */
+int us_resolve_at(const struct us_config *cfg, const char *base,
+		  const char *path, unsigned flags, unsigned resolve,
+		  struct us_resolved *r);
+
 /* Does a lexical walk of ABSPATH ever stand inside a mount target? When it
  * does not, the path is the kernel's business and is passed on unchanged. */
 int us_touches_union(const struct us_config *cfg, const char *abspath);

@@ -4,9 +4,18 @@
  * no "." or ".."), so ".." is a lexical pop of CUR. Inside a mount it also
  * keeps the node of CUR and a stack of its ancestors' nodes, so a ".."
  * costs no system call. Outside every mount a component is lstat'ed only
- * while the rest of the path could still lead into a union. */
+ * while the rest of the path could still lead into a union.
+ *
+ * A scoped walk (us_resolve_at, for openat2's resolve flags) starts at a
+ * dir, looks at every component also outside the mounts (lstat: symlinks,
+ * mount crossings by st_dev) and applies the RESOLVE_* rules where the
+ * kernel does: at "..", at a symlink, at an absolute jump, at a mount.
+ * RESOLVE_CACHED refuses (EAGAIN) what overlayfs cannot do without
+ * blocking: following a symlink of the union. */
 #include <errno.h>
+#include <linux/openat2.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -179,6 +188,19 @@ struct walk {
 	struct us_node stack[US_DIRSTACK];
 	int depth; /* components of CUR below the target */
 	int links;
+	/* scoped walks (us_resolve_at): every component is looked at */
+	bool full;
+	unsigned res;   /* RESOLVE_* flags in force */
+	size_t root_len; /* CUR at the root BENEATH/IN_ROOT keep to */
+	const struct us_mount *root_m;
+	struct us_node root_dir;
+	int root_depth;
+	dev_t dev;      /* CUR's st_dev outside a mount, for NO_XDEV */
+	dev_t root_dev; /* that of where an absolute symlink jumps to */
+	bool entered;   /* the walk has been in a mount */
+	char rest[PATH_MAX]; /* what is left to walk (symlinks rewrite it) */
+	char link[PATH_MAX];
+	char real[PATH_MAX];
 };
 
 static int append(struct walk *w, const char *name)
@@ -207,6 +229,7 @@ void us_root_node(const struct us_mount *m, struct us_node *n)
 
 static void enter(struct walk *w, const struct us_mount *m)
 {
+	w->entered = true;
 	w->m = m;
 	w->depth = 0;
 	us_root_node(m, &w->dir);
@@ -277,13 +300,43 @@ static int relookup(struct walk *w)
 	return 0;
 }
 
+static int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+static bool scoped(const struct walk *w)
+{
+	return w->res & (RESOLVE_BENEATH | RESOLVE_IN_ROOT);
+}
+
+/* NO_XDEV outside every mount: CUR is on the mount of the dir walked
+ * from (same st_dev), or the walk crossed a mount: EXDEV. */
+static int same_dev(struct walk *w)
+{
+	struct stat st;
+
+	if (!(w->res & RESOLVE_NO_XDEV) || w->m)
+		return 0;
+	if (SYS(lstat)(w->len ? w->cur : "/", &st) < 0)
+		return -1;
+	if (st.st_dev != w->dev)
+		return fail(EXDEV);
+	return 0;
+}
+
 static int walk_up(struct walk *w)
 {
+	if (scoped(w) && w->len == w->root_len) /* ".." at the root */
+		return w->res & RESOLVE_BENEATH ? fail(EXDEV) : 0;
 	if (!w->m) {
 		us_path_pop(w->cur, &w->len);
-		return 0;
+		return same_dev(w);
 	}
 	if (w->len == w->m->target_len) { /* ".." at the target root */
+		if (w->res & RESOLVE_NO_XDEV)
+			return fail(EXDEV);
 		w->m = NULL;
 		us_path_pop(w->cur, &w->len);
 		return 0;
@@ -297,34 +350,47 @@ static int walk_up(struct walk *w)
 	return relookup(w);
 }
 
-/* Replace the component just read by the symlink's text LINK: the rest of
- * the walk becomes LINK AFTER. */
-static int splice_link(struct walk *w, const char *link, char *rest,
-		  const char **p)
+/* An absolute symlink: back to "/", or to the root under IN_ROOT (whose
+ * ancestors' nodes are still on the stack: the walk never left it). */
+static int jump_root(struct walk *w)
 {
-	char tmp[PATH_MAX];
-	size_t ll = strlen(link), al = strlen(*p);
+	if (w->res & RESOLVE_BENEATH)
+		return fail(EXDEV);
+	bool in_root = w->res & RESOLVE_IN_ROOT;
+	if (w->res & RESOLVE_NO_XDEV) {
+		const struct us_mount *to = in_root ? w->root_m : NULL;
+		if (w->m != to || (!w->m && w->dev != w->root_dev))
+			return fail(EXDEV);
+	}
+	if (in_root) {
+		w->len = w->root_len;
+		w->m = w->root_m;
+		w->dir = w->root_dir;
+		w->depth = w->root_depth;
+	} else {
+		w->len = 0;
+		w->m = NULL;
+	}
+	w->cur[w->len] = '\0';
+	return 0;
+}
 
-	if (++w->links > US_MAXLINKS) {
-		errno = ELOOP;
-		return -1;
-	}
-	if (ll + al + 1 > sizeof tmp) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
+/* Replace the component just read (popped from CUR) by the symlink's
+ * text in W->link: the rest of the walk becomes LINK AFTER. */
+static int splice_link(struct walk *w, const char **p)
+{
+	size_t ll = strlen(w->link), al = strlen(*p);
+
+	if (++w->links > US_MAXLINKS)
+		return fail(ELOOP);
+	if (ll + al + 1 > sizeof w->rest)
+		return fail(ENAMETOOLONG);
 	/* AFTER is "" or starts with '/': no separator of our own, or a
 	 * link as last component would gain a trailing slash (ENOTDIR) */
-	memcpy(tmp, link, ll);
-	memcpy(tmp + ll, *p, al + 1);
-	memcpy(rest, tmp, ll + al + 1);
-	*p = rest;
-	if (link[0] == '/') {
-		w->m = NULL;
-		w->len = 0;
-		w->cur[0] = '\0';
-	}
-	return 0;
+	memmove(w->rest + ll, *p, al + 1);
+	memcpy(w->rest, w->link, ll);
+	*p = w->rest;
+	return w->link[0] == '/' ? jump_root(w) : 0;
 }
 
 static int read_link(const char *real, char *buf, size_t len)
@@ -333,15 +399,11 @@ static int read_link(const char *real, char *buf, size_t len)
 
 	if (n < 0)
 		return -1;
-	if ((size_t)n >= len - 1) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
+	if ((size_t)n >= len - 1)
+		return fail(ENAMETOOLONG);
 	buf[n] = '\0';
-	if (n == 0) {
-		errno = ENOENT;
-		return -1;
-	}
+	if (n == 0)
+		return fail(ENOENT);
 	return 0;
 }
 
@@ -360,22 +422,75 @@ static int finish_outside(struct walk *w, const char *rest,
 	return 0;
 }
 
+/* A symlink of procfs below /proc/PID (fd/N, cwd, exe, root, ns/...):
+ * it names an object, not a path. */
+static bool magic_link(const struct walk *w)
+{
+	int depth = 0;
+
+	if (strncmp(w->cur, "/proc/", 6) != 0)
+		return false;
+	for (const char *c = w->cur; *c; c++)
+		depth += *c == '/';
+	return depth >= 3;
+}
+
+/* The component just appended outside every mount, in a full walk: look
+ * at it (symlinks followed by the resolve rules, mounts crossed noticed).
+ * 0 to go on, -1 on error. */
+static int step_full(struct walk *w, bool follow, bool last, bool trail,
+		     const char **p)
+{
+	struct stat st;
+
+	if (SYS(lstat)(w->cur, &st) < 0) {
+		if (errno != ENOENT || !last)
+			return -1;
+		/* a name to create: the kernel's, trailing slash and all */
+		return trail ? append(w, "") : 0;
+	}
+	if (S_ISLNK(st.st_mode) && follow) {
+		if (w->res & RESOLVE_NO_SYMLINKS)
+			return fail(ELOOP);
+		if (magic_link(w)) /* not followed unlocked, nor scoped */
+			return fail(w->res & RESOLVE_CACHED	   ? EAGAIN
+				    : w->res & RESOLVE_NO_MAGICLINKS ? ELOOP
+								     : EXDEV);
+		if (read_link(w->cur, w->link, sizeof w->link) < 0)
+			return -1;
+		us_path_pop(w->cur, &w->len);
+		return splice_link(w, p);
+	}
+	if (!S_ISDIR(st.st_mode) && (!last || trail))
+		return fail(ENOTDIR);
+	if ((w->res & RESOLVE_NO_XDEV) && S_ISDIR(st.st_mode)) {
+		if (st.st_dev != w->dev)
+			return fail(EXDEV);
+	}
+	return 0;
+}
+
 /* One component while outside every mount. Returns 0 to go on, 1 when the
  * rest is the kernel's business (R filled), -1 on error. */
 static int step_outside(struct walk *w, const char *name, bool follow,
-			char *rest, const char **p, struct us_resolved *r)
+			bool last, bool trail, const char **p,
+			struct us_resolved *r)
 {
 	const struct us_mount *mm;
 	struct stat st;
-	char link[PATH_MAX];
 
 	if (append(w, name) < 0)
 		return -1;
 	mm = mount_exact(w->cfg, w->cur, w->len);
 	if (mm) {
+		w->entered = true;
+		if (w->res & RESOLVE_NO_XDEV)
+			return fail(EXDEV); /* into the union's mount */
 		enter(w, mm);
 		return 0;
 	}
+	if (w->full)
+		return step_full(w, follow, last, trail, p);
 	/* An ancestor of a (canonical) target is a real dir, no symlink. */
 	if (target_below(w->cfg, w->cur, w->len))
 		return 0;
@@ -386,35 +501,62 @@ static int step_outside(struct walk *w, const char *name, bool follow,
 	}
 	if (!follow || SYS(lstat)(w->cur, &st) < 0 || !S_ISLNK(st.st_mode))
 		return 0;
-	if (read_link(w->cur, link, sizeof link) < 0)
+	if (read_link(w->cur, w->link, sizeof w->link) < 0)
 		return -1;
 	us_path_pop(w->cur, &w->len);
-	return splice_link(w, link, rest, p);
+	return splice_link(w, p);
 }
 
-int us_resolve(const struct us_config *cfg, const char *abspath,
-	       unsigned flags, struct us_resolved *r)
+/* A symlink CHILD named NAME in the union dir CUR: follow it. */
+static int step_link(struct walk *w, const char *name,
+		     const struct us_node *child, const char **p)
 {
-	struct walk w;
-	char rest[PATH_MAX], link[PATH_MAX], real[PATH_MAX];
-	const char *p = rest;
-	bool final_child = false;
-	size_t al = strlen(abspath);
-
-	if (al >= sizeof rest) {
-		errno = ENAMETOOLONG;
+	if (w->res & RESOLVE_NO_SYMLINKS)
+		return fail(ELOOP);
+	if (w->res & RESOLVE_CACHED) /* overlayfs reads links unlocked: no */
+		return fail(EAGAIN);
+	if (append(w, name) < 0 ||
+	    us_layer_path(w->m, child->layer, w->cur, w->real,
+			  sizeof w->real) < 0 ||
+	    read_link(w->real, w->link, sizeof w->link) < 0)
 		return -1;
-	}
-	memcpy(rest, abspath, al + 1);
-	w.cfg = cfg;
-	w.len = 0;
-	w.cur[0] = '\0';
-	w.m = NULL;
-	w.links = 0;
-	w.depth = 0;
+	us_path_pop(w->cur, &w->len);
+	return splice_link(w, p);
+}
+
+static int walk_init(struct walk *w, const struct us_config *cfg,
+		     const char *path, const char *tail)
+{
+	size_t pl = strlen(path), tl = strlen(tail);
+
+	if (pl + tl >= sizeof w->rest)
+		return fail(ENAMETOOLONG);
+	memcpy(w->rest, path, pl);
+	memcpy(w->rest + pl, tail, tl + 1);
+	w->cfg = cfg;
+	w->len = 0;
+	w->cur[0] = '\0';
+	w->m = NULL;
+	w->links = 0;
+	w->depth = 0;
+	w->full = false;
+	w->entered = false;
+	w->res = 0;
+	w->root_len = 0;
+	w->root_m = NULL;
+	w->root_depth = 0;
+	w->dev = w->root_dev = 0;
+	return 0;
+}
+
+/* Walk W->rest from W's position to its end; R gets the answer. */
+static int walk_run(struct walk *w, unsigned flags, struct us_resolved *r)
+{
+	const char *p = w->rest;
+	bool final_child = false;
+
 	r->err = 0;
 	r->parent_ok = 0;
-
 	for (;;) {
 		while (*p == '/')
 			p++;
@@ -429,10 +571,8 @@ int us_resolve(const struct us_config *cfg, const char *abspath,
 		size_t cl = (size_t)(e - p);
 		char name[NAME_MAX + 1];
 
-		if (cl > NAME_MAX) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
+		if (cl > NAME_MAX)
+			return fail(ENAMETOOLONG);
 		memcpy(name, p, cl);
 		name[cl] = '\0';
 		p = e;
@@ -440,12 +580,12 @@ int us_resolve(const struct us_config *cfg, const char *abspath,
 		if (strcmp(name, ".") == 0)
 			continue;
 		if (strcmp(name, "..") == 0) {
-			if (walk_up(&w) < 0)
+			if (walk_up(w) < 0)
 				return -1;
 			continue;
 		}
-		if (!w.m) {
-			int rc = step_outside(&w, name, follow, rest, &p, r);
+		if (!w->m) {
+			int rc = step_outside(w, name, follow, last, trail, &p, r);
 			if (rc < 0)
 				return -1;
 			if (rc > 0)
@@ -454,59 +594,122 @@ int us_resolve(const struct us_config *cfg, const char *abspath,
 		}
 
 		struct us_node child;
-		int err = us_lookup_child(w.m, w.cur, &w.dir, name, &child);
+		int err = us_lookup_child(w->m, w->cur, &w->dir, name, &child);
 		if (err == ENOENT && last) {
-			r->parent = w.dir;
+			r->parent = w->dir;
 			r->parent_ok = 1;
-			if (append(&w, name) < 0)
+			if (append(w, name) < 0)
 				return -1;
 			r->err = ENOENT;
 			r->where = US_INSIDE;
-			r->m = w.m;
-			memcpy(r->path, w.cur, w.len + 1);
+			r->m = w->m;
+			memcpy(r->path, w->cur, w->len + 1);
 			return 0;
 		}
-		if (err) {
-			errno = err;
-			return -1;
-		}
+		if (err)
+			return fail(err);
 		if (S_ISLNK(child.mode) && follow) {
-			if (append(&w, name) < 0 ||
-			    us_layer_path(w.m, child.layer, w.cur, real,
-					  sizeof real) < 0 ||
-			    read_link(real, link, sizeof link) < 0)
-				return -1;
-			us_path_pop(w.cur, &w.len);
-			if (splice_link(&w, link, rest, &p) < 0)
+			if (step_link(w, name, &child, &p) < 0)
 				return -1;
 			continue;
 		}
-		if (!S_ISDIR(child.mode) && (!last || trail)) {
-			errno = ENOTDIR;
-			return -1;
-		}
-		r->parent = w.dir;
-		if (append(&w, name) < 0)
+		if (!S_ISDIR(child.mode) && (!last || trail))
+			return fail(ENOTDIR);
+		r->parent = w->dir;
+		if (append(w, name) < 0)
 			return -1;
 		if (last) {
 			r->node = child;
 			r->parent_ok = 1;
 			final_child = true;
 		} else {
-			push(&w, &child);
+			push(w, &child);
 		}
 	}
 
-	if (!w.m)
-		return finish_outside(&w, "", r);
+	if (!w->m)
+		return finish_outside(w, "", r);
 	r->where = US_INSIDE;
-	r->m = w.m;
-	memcpy(r->path, w.cur, w.len + 1);
+	r->m = w->m;
+	memcpy(r->path, w->cur, w->len + 1);
 	if (!final_child) {
-		r->node = w.dir;
+		r->node = w->dir;
 		r->parent_ok = 0;
 	}
 	return 0;
+}
+
+int us_resolve(const struct us_config *cfg, const char *abspath,
+	       unsigned flags, struct us_resolved *r)
+{
+	struct walk w;
+
+	if (walk_init(&w, cfg, abspath, "") < 0)
+		return -1;
+	return walk_run(&w, flags, r);
+}
+
+/* The st_dev of PATH (for NO_XDEV), into *DEV. */
+static int dev_of(const char *path, dev_t *dev)
+{
+	struct stat st;
+
+	if (SYS(lstat)(path, &st) < 0)
+		return -1;
+	*dev = st.st_dev;
+	return 0;
+}
+
+static int resolve_at(struct walk *w, const struct us_config *cfg,
+		      const char *base, const char *path, unsigned flags,
+		      unsigned resolve, struct us_resolved *r)
+{
+	bool in_root = resolve & RESOLVE_IN_ROOT;
+
+	if (path[0] == '/' && (resolve & RESOLVE_BENEATH))
+		return fail(EXDEV);
+	/* where the walk starts: BASE's dir, or "/" for an absolute path */
+	const char *start = path[0] == '/' && !in_root ? "/" : base;
+	if (walk_init(w, cfg, start, "/.") < 0)
+		return -1;
+	w->full = true;
+	if (walk_run(w, 0, r) < 0)
+		return -1;
+	w->root_len = w->len;
+	w->root_m = w->m;
+	w->root_dir = w->dir;
+	w->root_depth = w->depth;
+	w->res = resolve;
+	if (resolve & RESOLVE_NO_XDEV) {
+		if (!w->m && dev_of(w->len ? w->cur : "/", &w->dev) < 0)
+			return -1;
+		/* an absolute symlink jumps to the root (IN_ROOT) or to "/" */
+		w->root_dev = w->dev;
+		if (!in_root && dev_of("/", &w->root_dev) < 0)
+			return -1;
+	}
+	size_t pl = strlen(path);
+	if (pl >= sizeof w->rest)
+		return fail(ENAMETOOLONG);
+	memcpy(w->rest, path, pl + 1);
+	return walk_run(w, flags, r);
+}
+
+int us_resolve_at(const struct us_config *cfg, const char *base,
+		  const char *path, unsigned flags, unsigned resolve,
+		  struct us_resolved *r)
+{
+	struct walk *w = malloc(sizeof *w);
+
+	if (!w)
+		return fail(ENOMEM);
+	int rc = resolve_at(w, cfg, base, path, flags, resolve, r);
+	int saved = errno;
+	if (rc < 0)
+		r->where = w->entered ? US_INSIDE : US_OUTSIDE;
+	free(w);
+	errno = saved;
+	return rc;
 }
 
 int us_revmap(const struct us_config *cfg, const char *real, char *out,

@@ -1,12 +1,15 @@
-/* spawn.c: posix_spawn, posix_spawnp and the file actions that name paths.
+/* spawn.c: posix_spawn, posix_spawnp and the file actions that name paths
+ * or dirs (addopen, addchdir_np, addfchdir_np).
  *
  * The program is found as execve finds it (execplan.c) and the real
  * posix_spawn gets its real path and the child environment. File actions
  * run in the child with libc's internal calls, out of our reach, so their
- * paths are mapped when they are added; a chdir action is remembered per
- * file-actions object (a small side table, since libc gives no place to
- * hang it) so that later relative paths and the child's UNIONSHIM_CWD
- * follow it. The fd changes of file actions are kept by spawnfds.c. */
+ * paths are mapped when they are added, from the dir the child will be in
+ * at that action (spawnfds.c remembers where each chdir or fchdir action
+ * leaves it, and what an fd an earlier action opened names), with the
+ * union's rules (a write copies up; a refusal is kept and posix_spawn fails
+ * with it, as the child would at that action). The child's UNIONSHIM_CWD
+ * is the dir the actions leave it in. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -23,63 +26,6 @@
 #include "spawnfds.h"
 #include "unionshim/path.h"
 
-/* The union path a chdir action leaves the child in. An entry whose
- * action is gone (the object was destroyed and made again) is dropped
- * when seen: libc's destroy is not wrapped, so this is best effort. */
-struct fa_cwd {
-	struct fa_cwd *next;
-	const posix_spawn_file_actions_t *fa;
-	int index; /* of the chdir action in fa->__actions */
-	char upath[];
-};
-
-static struct fa_cwd *fa_cwds;
-static pthread_mutex_t fa_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* Unlink FA's entry (stale or replaced); returns it, or NULL. */
-static struct fa_cwd *fa_cwd_take(const posix_spawn_file_actions_t *fa)
-{
-	for (struct fa_cwd **pp = &fa_cwds; *pp; pp = &(*pp)->next) {
-		struct fa_cwd *e = *pp;
-		if (e->fa == fa) {
-			*pp = e->next;
-			return e;
-		}
-	}
-	return NULL;
-}
-
-/* Copy the dir FA's last chdir action enters into OUT: 1, or 0 if none. */
-static int fa_cwd_get(const posix_spawn_file_actions_t *fa, char *out,
-		      size_t len)
-{
-	int found = 0;
-
-	if (!fa)
-		return 0;
-	pthread_mutex_lock(&fa_lock);
-	struct fa_cwd *e = fa_cwd_take(fa);
-	if (e && e->index < fa->__used && strlen(e->upath) < len) {
-		strcpy(out, e->upath);
-		found = 1;
-		e->next = fa_cwds, fa_cwds = e;
-	} else {
-		free(e);
-	}
-	pthread_mutex_unlock(&fa_lock);
-	return found;
-}
-
-static void fa_cwd_put(const posix_spawn_file_actions_t *fa, struct fa_cwd *e)
-{
-	e->fa = fa;
-	e->index = fa->__used - 1;
-	pthread_mutex_lock(&fa_lock);
-	free(fa_cwd_take(fa));
-	e->next = fa_cwds, fa_cwds = e;
-	pthread_mutex_unlock(&fa_lock);
-}
-
 /* PATH as the child will see it after FA's chdir actions: joined to the
  * dir they enter, or (ABSOLUTE) to our cwd, or unchanged. NULL/errno. */
 static const char *fa_path(const posix_spawn_file_actions_t *fa,
@@ -90,7 +36,7 @@ static const char *fa_path(const posix_spawn_file_actions_t *fa,
 
 	if (!*path || path[0] == '/')
 		return path;
-	if (fa_cwd_get(fa, base, sizeof base))
+	if (us_spawnfds_cwd(fa, base, sizeof base))
 		return us_path_join(out, len, base, path) < 0 ? NULL : out;
 	if (!absolute)
 		return path;
@@ -104,7 +50,11 @@ static int spawn_one(pid_t *pid, const char *path,
 {
 	char cwd[PATH_MAX], abs[PATH_MAX];
 	struct us_exec_plan p;
-	int has_cwd = fa_cwd_get(fa, cwd, sizeof cwd);
+	int has_cwd = us_spawnfds_cwd(fa, cwd, sizeof cwd);
+	int refused = us_spawnfds_error(fa);
+
+	if (refused) /* the child would stop at that action */
+		return refused;
 
 	const char *where = fa_path(fa, path, 0, abs, sizeof abs);
 	int err = where ? us_exec_plan(AT_FDCWD, where, 0, &p) : errno;
@@ -195,6 +145,16 @@ US_EXPORT int posix_spawnp(pid_t *pid, const char *file,
 	return err;
 }
 
+/* An action whose path the union refused with ERR, once libc has added
+ * it with the path as given (RC, its own checks): posix_spawn fails with
+ * ERR. */
+static int refused(posix_spawn_file_actions_t *fa, int err, int rc)
+{
+	if (!rc)
+		us_spawnfds_refused(fa, err);
+	return rc;
+}
+
 US_EXPORT int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa,
 					       int fd, const char *path,
 					       int oflag, mode_t mode)
@@ -203,15 +163,18 @@ US_EXPORT int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa,
 							     oflag, mode));
 	char abs[PATH_MAX];
 	struct us_target t;
-	const char *p = fa_path(fa, path, 0, abs, sizeof abs);
-	p = p ? us_path(p, us_open_map_flags(oflag), &t) : NULL;
-	if (!p)
-		return errno;
+	const char *a = fa_path(fa, path, 1, abs, sizeof abs);
+	const char *p = a ? us_path(a, us_open_map_flags(oflag), &t) : NULL;
+	if (!p) {
+		int err = errno;
+		return refused(fa, err, US_REAL(posix_spawn_file_actions_addopen)(
+						fa, fd, path, oflag, mode));
+	}
 	int err = US_REAL(posix_spawn_file_actions_addopen)(fa, fd, p, oflag, mode);
 	if (!err)
 		us_spawnfds_add(fa, t.r.where == US_INSIDE ? US_FDOP_OPEN
 							   : US_FDOP_CLOSE,
-				fd, fd);
+				fd, fd, t.r.where == US_INSIDE ? t.r.path : a);
 	return err;
 }
 
@@ -224,17 +187,33 @@ posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *fa,
 	struct us_target t;
 	const char *a = fa_path(fa, path, 1, abs, sizeof abs);
 	const char *p = a ? us_path(a, 0, &t) : NULL;
-	if (!p)
-		return errno;
-	const char *upath = t.r.where == US_INSIDE ? t.r.path : a;
-	struct fa_cwd *e = malloc(sizeof *e + strlen(upath) + 1);
-	if (!e)
-		return ENOMEM;
-	strcpy(e->upath, upath);
+	if (!p) {
+		int err = errno;
+		return refused(fa, err,
+			       US_REAL(posix_spawn_file_actions_addchdir_np)(fa, path));
+	}
 	int err = US_REAL(posix_spawn_file_actions_addchdir_np)(fa, p);
-	if (err)
-		free(e);
-	else
-		fa_cwd_put(fa, e);
+	if (!err)
+		us_spawnfds_set_cwd(fa, t.r.where == US_INSIDE ? t.r.path : a);
 	return err;
+}
+
+/* The child's fchdir goes to the real dir under FD; its later actions and
+ * its own cwd follow the dir FD names: the one an earlier open action
+ * opened, or the parent's FD's (a union dir: its union path). */
+US_EXPORT int
+posix_spawn_file_actions_addfchdir_np(posix_spawn_file_actions_t *fa, int fd)
+{
+	US_SHIM_OR(US_REAL(posix_spawn_file_actions_addfchdir_np)(fa, fd));
+	char dir[PATH_MAX];
+	int saved = errno;
+	int err = US_REAL(posix_spawn_file_actions_addfchdir_np)(fa, fd);
+	if (err)
+		return err;
+	int rc = us_spawnfds_fd_path(fa, &fd, dir, sizeof dir);
+	if (rc == 0)
+		rc = us_fd_path(fd, dir, sizeof dir) < 0 ? -1 : 1;
+	us_spawnfds_set_cwd(fa, rc == 1 ? dir : NULL); /* -1: EBADF there */
+	errno = saved;
+	return 0;
 }

@@ -1,12 +1,14 @@
-/* spawnfds.c: posix_spawn file actions that change fds (adddup2, addclose,
- * addclosefrom_np; addopen is recorded by spawn.c), kept per file-actions
- * object in a side table, since libc gives no place to hang them and runs
- * them in the child through internal calls. posix_spawn replays them on
- * the fd map when it writes the child's UNIONSHIM_FDMAP. init and destroy
- * clear an object's record. */
+/* spawnfds.c: what posix_spawn file actions will do in the child (see
+ * spawnfds.h), kept per file-actions object in a side table, since libc
+ * gives no place to hang it and runs the actions in the child through
+ * internal calls. adddup2, addclose and addclosefrom_np are recorded here;
+ * addopen, addchdir_np and addfchdir_np by spawn.c, which maps their
+ * paths. posix_spawn replays the fd changes on the fd map when it writes
+ * the child's UNIONSHIM_FDMAP. init and destroy clear an object's record. */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,55 +20,77 @@ struct fa_ops {
 	const posix_spawn_file_actions_t *fa;
 	int n, cap;
 	struct us_fdop *ops;
+	char **paths; /* per op: the path an open opens, or NULL */
+	char *cwd;    /* where the chdir actions leave the child, or NULL */
+	int err;      /* the first action the union refused, or 0 */
 };
 
 static struct fa_ops *all;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* FA's record, unlinked (locked); NULL if none. */
-static struct fa_ops *take(const posix_spawn_file_actions_t *fa)
+/* FA's record (locked); NULL if none and not MAKE, or no memory. */
+static struct fa_ops *find(const posix_spawn_file_actions_t *fa, bool make)
 {
-	for (struct fa_ops **pp = &all; *pp; pp = &(*pp)->next) {
-		if ((*pp)->fa == fa) {
-			struct fa_ops *r = *pp;
-			*pp = r->next;
+	struct fa_ops *r;
+
+	for (r = all; r; r = r->next)
+		if (r->fa == fa)
 			return r;
-		}
+	if (make && (r = calloc(1, sizeof *r))) {
+		r->fa = fa;
+		r->next = all;
+		all = r;
 	}
-	return NULL;
+	return r;
 }
 
 static void drop(const posix_spawn_file_actions_t *fa)
 {
 	pthread_mutex_lock(&lock);
-	struct fa_ops *r = take(fa);
-	pthread_mutex_unlock(&lock);
-	if (r) {
-		free(r->ops);
-		free(r);
+	struct fa_ops *r = NULL;
+	for (struct fa_ops **pp = &all; *pp; pp = &(*pp)->next) {
+		if ((*pp)->fa == fa) {
+			r = *pp;
+			*pp = r->next;
+			break;
+		}
 	}
+	pthread_mutex_unlock(&lock);
+	if (!r)
+		return;
+	for (int i = 0; i < r->n; i++)
+		free(r->paths[i]);
+	free(r->paths);
+	free(r->ops);
+	free(r->cwd);
+	free(r);
+}
+
+static bool grow(struct fa_ops *r)
+{
+	if (r->n < r->cap)
+		return true;
+	int cap = r->cap ? r->cap * 2 : 8;
+	struct us_fdop *ops = realloc(r->ops, (size_t)cap * sizeof *ops);
+	if (ops)
+		r->ops = ops;
+	char **paths = realloc(r->paths, (size_t)cap * sizeof *paths);
+	if (paths)
+		r->paths = paths;
+	if (!ops || !paths)
+		return false;
+	r->cap = cap;
+	return true;
 }
 
 void us_spawnfds_add(const posix_spawn_file_actions_t *fa,
-		     enum us_fdop_kind kind, int fd, int src)
+		     enum us_fdop_kind kind, int fd, int src, const char *path)
 {
 	pthread_mutex_lock(&lock);
-	struct fa_ops *r = take(fa);
-	if (!r && (r = calloc(1, sizeof *r)))
-		r->fa = fa;
-	if (r && r->n == r->cap) {
-		int cap = r->cap ? r->cap * 2 : 8;
-		struct us_fdop *ops = realloc(r->ops, (size_t)cap * sizeof *ops);
-		if (ops) {
-			r->ops = ops;
-			r->cap = cap;
-		}
-	}
-	if (r && r->n < r->cap)
+	struct fa_ops *r = find(fa, true);
+	if (r && grow(r)) {
+		r->paths[r->n] = path ? strdup(path) : NULL;
 		r->ops[r->n++] = (struct us_fdop){kind, fd, src};
-	if (r) {
-		r->next = all;
-		all = r;
 	}
 	pthread_mutex_unlock(&lock);
 }
@@ -79,16 +103,100 @@ struct us_fdop *us_spawnfds_get(const posix_spawn_file_actions_t *fa, int *n)
 	if (!fa)
 		return NULL;
 	pthread_mutex_lock(&lock);
-	for (struct fa_ops *r = all; r; r = r->next) {
-		if (r->fa == fa && r->n &&
-		    (copy = malloc((size_t)r->n * sizeof *copy))) {
-			memcpy(copy, r->ops, (size_t)r->n * sizeof *copy);
-			*n = r->n;
-			break;
-		}
+	struct fa_ops *r = find(fa, false);
+	if (r && r->n && (copy = malloc((size_t)r->n * sizeof *copy))) {
+		memcpy(copy, r->ops, (size_t)r->n * sizeof *copy);
+		*n = r->n;
 	}
 	pthread_mutex_unlock(&lock);
 	return copy;
+}
+
+/* Follow *FD back through R's actions, last first (see spawnfds.h). */
+static int fd_path(const struct fa_ops *r, int *fd, char *out, size_t len)
+{
+	for (int i = r->n - 1; i >= 0; i--) {
+		const struct us_fdop *op = &r->ops[i];
+		if (r->paths[i] && op->fd == *fd) { /* an open action made it */
+			if (strlen(r->paths[i]) >= len)
+				return -1;
+			strcpy(out, r->paths[i]);
+			return 1;
+		}
+		if (op->kind == US_FDOP_CLOSE && *fd >= op->fd && *fd <= op->src)
+			return -1;
+		if (op->kind == US_FDOP_DUP && op->fd == *fd)
+			*fd = op->src;
+	}
+	return 0;
+}
+
+int us_spawnfds_fd_path(const posix_spawn_file_actions_t *fa, int *fd,
+			char *out, size_t len)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&lock);
+	struct fa_ops *r = find(fa, false);
+	if (r)
+		rc = fd_path(r, fd, out, len);
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+void us_spawnfds_set_cwd(const posix_spawn_file_actions_t *fa, const char *dir)
+{
+	char *copy = dir ? strdup(dir) : NULL;
+
+	pthread_mutex_lock(&lock);
+	struct fa_ops *r = find(fa, true);
+	if (r) {
+		free(r->cwd);
+		r->cwd = copy;
+		copy = NULL;
+	}
+	pthread_mutex_unlock(&lock);
+	free(copy);
+}
+
+int us_spawnfds_cwd(const posix_spawn_file_actions_t *fa, char *out,
+		    size_t len)
+{
+	int found = 0;
+
+	if (!fa)
+		return 0;
+	pthread_mutex_lock(&lock);
+	struct fa_ops *r = find(fa, false);
+	if (r && r->cwd && strlen(r->cwd) < len) {
+		strcpy(out, r->cwd);
+		found = 1;
+	}
+	pthread_mutex_unlock(&lock);
+	return found;
+}
+
+void us_spawnfds_refused(const posix_spawn_file_actions_t *fa, int err)
+{
+	pthread_mutex_lock(&lock);
+	struct fa_ops *r = find(fa, true);
+	if (r && !r->err)
+		r->err = err;
+	pthread_mutex_unlock(&lock);
+}
+
+int us_spawnfds_error(const posix_spawn_file_actions_t *fa)
+{
+	int err = 0;
+
+	if (!fa)
+		return 0;
+	pthread_mutex_lock(&lock);
+	struct fa_ops *r = find(fa, false);
+	if (r)
+		err = r->err;
+	pthread_mutex_unlock(&lock);
+	return err;
 }
 
 US_EXPORT int posix_spawn_file_actions_init(posix_spawn_file_actions_t *fa)
@@ -109,7 +217,7 @@ US_EXPORT int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa,
 	int err = US_REAL(posix_spawn_file_actions_adddup2)(fa, fd, newfd);
 
 	if (!err)
-		us_spawnfds_add(fa, US_FDOP_DUP, newfd, fd);
+		us_spawnfds_add(fa, US_FDOP_DUP, newfd, fd, NULL);
 	return err;
 }
 
@@ -119,7 +227,7 @@ US_EXPORT int posix_spawn_file_actions_addclose(posix_spawn_file_actions_t *fa,
 	int err = US_REAL(posix_spawn_file_actions_addclose)(fa, fd);
 
 	if (!err)
-		us_spawnfds_add(fa, US_FDOP_CLOSE, fd, fd);
+		us_spawnfds_add(fa, US_FDOP_CLOSE, fd, fd, NULL);
 	return err;
 }
 
@@ -130,6 +238,6 @@ posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *fa,
 	int err = US_REAL(posix_spawn_file_actions_addclosefrom_np)(fa, from);
 
 	if (!err)
-		us_spawnfds_add(fa, US_FDOP_CLOSE, from, INT_MAX);
+		us_spawnfds_add(fa, US_FDOP_CLOSE, from, INT_MAX, NULL);
 	return err;
 }

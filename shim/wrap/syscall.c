@@ -20,22 +20,7 @@
 #include "../fdmap.h"
 #include "../front.h"
 #include "../guard.h"
-
-static long door_openat2(long dirfd, const char *path, struct open_how *how,
-			 long size)
-{
-	struct us_target t;
-	int dfd = (int)dirfd;
-
-	if (!us_begin())
-		return US_REAL(syscall)(SYS_openat2, dirfd, path, how, size);
-	const char *p = us_path_at(&dfd, path, us_open_map_flags((int)how->flags), &t);
-	long rc = p ? US_REAL(syscall)(SYS_openat2, (long)dfd, p, how, size) : -1;
-	if (rc >= 0)
-		us_fd_opened((int)rc, (int)how->flags, path, &t);
-	us_end_scope(NULL);
-	return rc;
-}
+#include "openat2.h"
 
 static long door_getcwd(char *buf, unsigned long size)
 {
@@ -54,7 +39,7 @@ static int route(long nr, const long a[6], long *rc)
 	case SYS_open: *rc = open(P(0), I(1), (mode_t)a[2]); break;
 	case SYS_openat: *rc = openat(I(0), P(1), I(2), (mode_t)a[3]); break;
 	case SYS_creat: *rc = creat(P(0), (mode_t)a[1]); break;
-	case SYS_openat2: *rc = door_openat2(a[0], P(1), (struct open_how *)a[2], a[3]); break;
+	case SYS_openat2: *rc = us_door_openat2(a[0], P(1), (struct open_how *)a[2], a[3]); break;
 	case SYS_stat: *rc = stat(P(0), (struct stat *)a[1]); break;
 	case SYS_lstat: *rc = lstat(P(0), (struct stat *)a[1]); break;
 	case SYS_newfstatat: *rc = fstatat(I(0), P(1), (struct stat *)a[2], I(3)); break;
