@@ -40,11 +40,17 @@ int us_abs_path(int dirfd, const char *path, char *out, size_t len)
 	int fd;
 
 	if (path[0] == '/') {
+		if (!us_magic_self(path))
+			goto copy;
 		fd = us_magic_fd(path, &rest);
 		/* a bare /proc/self/fd/N reopens the fd's own file: keep it */
-		if (fd < 0 || !*rest || us_fd_path(fd, base, sizeof base) != 1)
+		if (fd >= 0 && (!*rest || us_fd_path(fd, base, sizeof base) != 1))
 			goto copy;
-		return us_path_join(out, len, base, rest + 1);
+		/* /proc/self/cwd/x: the kernel's cwd is a layer dir */
+		if (fd < 0 && (!us_magic_dir(path, base, sizeof base, &rest) ||
+			       !us_touches_union(&us_cfg, base)))
+			goto copy;
+		return us_path_join(out, len, base, *rest ? rest + 1 : "");
 	}
 	if (dirfd == AT_FDCWD) {
 		if (us_cwd_get(base, sizeof base) < 0) {
@@ -110,7 +116,10 @@ int us_map(int dirfd, const char *path, unsigned flags, struct us_target *t)
 	t->indexed = false;
 	if (!path || !*path)
 		return US_PASS; /* EFAULT, ENOENT or AT_EMPTY_PATH: the kernel's */
-	if (us_abs_path(dirfd, path, abs, sizeof abs) < 0)
+	if ((flags & (US_MAP_WRITES | US_MAP_OBJECT)) && path[0] == '/' &&
+	    us_magic_lower_object(path, abs, sizeof abs))
+		flags |= US_MAP_NOFOLLOW; /* the fd's object, not a new name */
+	else if (us_abs_path(dirfd, path, abs, sizeof abs) < 0)
 		return errno == EBADF ? US_PASS : US_FAIL;
 	if (!us_touches_union(&us_cfg, abs))
 		return (flags & US_MAP_WRITES) && us_lower_guard(abs, flags) < 0

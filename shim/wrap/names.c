@@ -22,20 +22,7 @@ US_EXPORT int linkat(int olddirfd, const char *old, int newdirfd,
 		     const char *new, int flags)
 {
 	US_SHIM_OR(US_REAL(linkat)(olddirfd, old, newdirfd, new, flags));
-	struct us_target to, tn;
-	unsigned of = (flags & AT_SYMLINK_FOLLOW) ? 0 : US_MAP_NOFOLLOW;
-	int odfd = olddirfd;
-	/* the kernel checks both names before the write: EEXIST wins */
-	const char *o = us_path_at(&odfd, old, of, &to);
-	const char *n = o ? us_path_at(&newdirfd, new, NEWNAME, &tn) : NULL;
-	if (n && to.r.where == US_INSIDE) /* the source is copied up */
-		o = us_path_at(&olddirfd, old, of | US_MAP_WRITE, &to);
-	else
-		olddirfd = odfd;
-	if (!n || !o || US_REAL(linkat)(olddirfd, o, newdirfd, n, flags) < 0)
-		return -1;
-	us_created(&tn);
-	return 0;
+	return us_link(olddirfd, old, newdirfd, new, flags);
 }
 
 US_EXPORT int link(const char *old, const char *new)
