@@ -12,8 +12,9 @@
 #    /proc/thread-self/fd/N, /proc/self/cwd/..., /proc/<pid>/cwd/... is
 #    copied up, as overlayfs does; a bare /proc/self/fd/N read still
 #    reopens the fd's own file (a deleted one too).
-#  - An fd, dirfd or cwd opened by a lower's own path stays that path:
-#    reads work, writes (unlinkat, openat, fchmod, rm in a child) get EROFS.
+#  - An fd, dirfd or cwd opened by a lower's own path stays that path, also
+#    in a child that inherits it: reads work, writes (unlinkat, openat,
+#    fchmod, a write or rm through /proc/self/fd/N) get EROFS.
 #  - A symlink outside the union that leads into the target: writes through
 #    it get EROFS (the real dir under the target is hidden; in place it is
 #    the lower itself); reads see that real dir.
@@ -186,7 +187,10 @@ sc_fd_own() {
 	"${RUN[@]}" sh -c '
 		cd "$1/od" && cat og && sh -c "rm og" 2>&1
 		exec 3<"$1/of"; echo x 2>&1 > /proc/self/fd/3
-		cat /proc/self/fd/3' sh "$OWN"
+		cat /proc/self/fd/3
+		exec 4<"$1/od"
+		sh -c "echo y > /proc/self/fd/3; rm /proc/self/fd/4/og" 2>&1
+		"$2" unlinkat /proc/self/fd/4 og' sh "$OWN" "$lp"
 	"${RUN[@]}" cat "$U/od/og" "$U/of"
 }
 
@@ -199,6 +203,9 @@ og
 rm: cannot remove 'og': Read-only file system
 sh: 3: cannot create /proc/self/fd/3: Read-only file system
 own
+sh: 1: cannot create /proc/self/fd/3: Read-only file system
+rm: cannot remove '/proc/self/fd/4/og': Read-only file system
+EROFS
 og
 own"
 	shim_only sep sc_fd_own
