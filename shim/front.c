@@ -107,6 +107,14 @@ static int inside(unsigned flags, struct us_target *t)
 	return US_MAPPED;
 }
 
+/* Does a call with FLAGS act on what a magic link leads to (a write, a
+ * link source), not on the link's own name (remove, create, NOFOLLOW)? */
+static bool follows_to_object(unsigned flags)
+{
+	return (flags & (US_MAP_WRITE | US_MAP_OPENCREAT | US_MAP_OBJECT)) &&
+	       !(flags & (US_MAP_NOFOLLOW | US_MAP_REMOVE | US_MAP_CREATE));
+}
+
 int us_map(int dirfd, const char *path, unsigned flags, struct us_target *t)
 {
 	char abs[PATH_MAX];
@@ -116,7 +124,7 @@ int us_map(int dirfd, const char *path, unsigned flags, struct us_target *t)
 	t->indexed = false;
 	if (!path || !*path)
 		return US_PASS; /* EFAULT, ENOENT or AT_EMPTY_PATH: the kernel's */
-	if ((flags & (US_MAP_WRITES | US_MAP_OBJECT)) && path[0] == '/' &&
+	if (follows_to_object(flags) && path[0] == '/' &&
 	    us_magic_lower_object(path, abs, sizeof abs))
 		flags |= US_MAP_NOFOLLOW; /* the fd's object, not a new name */
 	else if (us_abs_path(dirfd, path, abs, sizeof abs) < 0)

@@ -104,25 +104,6 @@ US_EXPORT int remove(const char *path)
 	return unlinkat(AT_FDCWD, path, AT_REMOVEDIR);
 }
 
-/* "fd/N", "cwd" or "exe" after "/proc/self/", "/proc/thread-self/" or
- * "/proc/<our pid>/"; "/dev/fd/N" counts as "fd/N". NULL if none. */
-static const char *magic_link(const char *path)
-{
-	char own[32];
-	int n;
-
-	if (strncmp(path, "/dev/fd/", 8) == 0)
-		return path + 5;
-	if (strncmp(path, "/proc/self/", 11) == 0)
-		return path + 11;
-	if (strncmp(path, "/proc/thread-self/", 18) == 0)
-		return path + 18;
-	n = snprintf(own, sizeof own, "/proc/%d/", (int)getpid());
-	if (strncmp(path, own, (size_t)n) == 0)
-		return path + n;
-	return NULL;
-}
-
 static ssize_t copy_out(const char *s, char *buf, size_t size)
 {
 	size_t n = strlen(s);
@@ -137,7 +118,7 @@ static ssize_t copy_out(const char *s, char *buf, size_t size)
 static int magic_readlink(const char *path, char *buf, size_t size,
 			  ssize_t *result)
 {
-	const char *what = magic_link(path);
+	const char *what = us_magic_self(path);
 	char real[PATH_MAX], up[PATH_MAX];
 
 	if (!what)
@@ -148,8 +129,16 @@ static int magic_readlink(const char *path, char *buf, size_t size,
 		*result = copy_out(up, buf, size);
 		return 1;
 	}
-	if (strcmp(what, "exe") != 0 &&
-	    (strncmp(what, "fd/", 3) != 0 || strchr(what + 3, '/')))
+	if (strncmp(what, "fd/", 3) == 0 && !strchr(what + 3, '/')) {
+		const char *rest;
+		int fd = us_magic_fd(path, &rest);
+		/* an fd opened by a layer's own path answers that path */
+		if (fd < 0 || us_fd_path(fd, up, sizeof up) != 1)
+			return 0;
+		*result = copy_out(up, buf, size);
+		return 1;
+	}
+	if (strcmp(what, "exe") != 0)
 		return 0;
 	ssize_t n = US_REAL(readlink)(path, real, sizeof real - 1);
 	if (n < 0) {

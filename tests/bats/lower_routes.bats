@@ -167,6 +167,7 @@ sc_reopen() {
 		echo e >> /proc/thread-self/fd/5; echo "thread-self: $?"
 		rm "$1/d/gone"
 		cat /proc/self/fd/6 /proc/self/cwd/g
+		exec 7<"$1/of"; rm /proc/self/fd/7 2>&1; echo "rm fd: $?"
 		cat "$1/f" "$1/d/g" "$1/d/new" "$1/of"
 		ls /proc/self/cwd/' sh "$U"
 }
@@ -187,7 +188,7 @@ sc_fd_own() {
 	"${RUN[@]}" sh -c '
 		cd "$1/od" && cat og && sh -c "rm og" 2>&1
 		exec 3<"$1/of"; echo x 2>&1 > /proc/self/fd/3
-		cat /proc/self/fd/3
+		cat /proc/self/fd/3; readlink /proc/self/fd/3
 		exec 4<"$1/od"
 		sh -c "echo y > /proc/self/fd/3; rm /proc/self/fd/4/og" 2>&1
 		"$2" unlinkat /proc/self/fd/4 og' sh "$OWN" "$lp"
@@ -203,12 +204,14 @@ og
 rm: cannot remove 'og': Read-only file system
 sh: 3: cannot create /proc/self/fd/3: Read-only file system
 own
+ROOT/lower/of
 sh: 1: cannot create /proc/self/fd/3: Read-only file system
 rm: cannot remove '/proc/self/fd/4/og': Read-only file system
 EROFS
 og
 own"
 	shim_only sep sc_fd_own
+	WANT=${WANT//lower\/of/lower2\/of}
 	shim_only inplace sc_fd_own
 	verdict
 }
