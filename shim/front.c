@@ -126,7 +126,8 @@ int us_map(int dirfd, const char *path, unsigned flags, struct us_target *t)
 		return US_PASS; /* EFAULT, ENOENT or AT_EMPTY_PATH: the kernel's */
 	if (follows_to_object(flags) && path[0] == '/' &&
 	    us_magic_lower_object(path, abs, sizeof abs))
-		flags |= US_MAP_NOFOLLOW; /* the fd's object, not a new name */
+		/* the fd's object, never a new name made in its place */
+		flags = (flags | US_MAP_NOFOLLOW) & ~US_MAP_OPENCREAT;
 	else if (us_abs_path(dirfd, path, abs, sizeof abs) < 0)
 		return errno == EBADF ? US_PASS : US_FAIL;
 	if (!us_touches_union(&us_cfg, abs))

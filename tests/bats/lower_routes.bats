@@ -178,6 +178,25 @@ sc_reopen() {
 	verdict
 }
 
+sc_reopen_removed() {
+	"${RUN[@]}" bash -c '
+		exec 3<"$1/f"; rm "$1/f"
+		echo x > /proc/self/fd/3 || echo refused
+		cat /proc/self/fd/3; ls "$1"' sh "$U"
+}
+
+@test "a write through the fd link of a removed union file makes no new name" {
+	WANT="sh: line 3: /proc/self/fd/3: No such file or directory
+refused
+lower
+d
+od
+of"
+	shim_only sep sc_reopen_removed
+	shim_only inplace sc_reopen_removed
+	verdict
+}
+
 sc_fd_own() {
 	local lp
 	lp=$(probe link_probe)
