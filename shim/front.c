@@ -47,10 +47,13 @@ int us_abs_path(int dirfd, const char *path, char *out, size_t len)
 		if (fd >= 0 && (!*rest || us_fd_path(fd, base, sizeof base) != 1))
 			goto copy;
 		/* /proc/self/cwd/x: the kernel's cwd is a layer dir */
-		if (fd < 0 && (!us_magic_dir(path, base, sizeof base, &rest) ||
-			       !us_touches_union(&us_cfg, base)))
+		if (fd < 0 && !us_magic_dir(path, base, sizeof base, &rest))
 			goto copy;
-		return us_path_join(out, len, base, *rest ? rest + 1 : "");
+		if (us_path_join(out, len, base, *rest ? rest + 1 : "") < 0)
+			return -1;
+		if (fd >= 0 || us_touches_union(&us_cfg, out))
+			return 0;
+		goto copy; /* no union's business: the kernel's own view */
 	}
 	if (dirfd == AT_FDCWD) {
 		if (us_cwd_get(base, sizeof base) < 0) {

@@ -9,8 +9,9 @@
 #    AT_SYMLINK_FOLLOW) of an fd on a union file link the union object
 #    (copied up first), as overlayfs does; O_TMPFILE links still work.
 #  - A union file reopened for writing through /proc/self/fd/N, /dev/fd/N,
-#    /proc/thread-self/fd/N, /proc/self/cwd/..., /proc/<pid>/cwd/... is
-#    copied up, as overlayfs does; a bare /proc/self/fd/N read still
+#    /proc/thread-self/fd/N, /proc/<pid>/fd/N, /proc/self/cwd/...,
+#    /proc/<pid>/cwd/... is copied up, and /proc/self/root/PATH is PATH, as
+#    on overlayfs; a bare /proc/self/fd/N read still
 #    reopens the fd's own file (a deleted one too).
 #  - An fd, dirfd or cwd opened by a lower's own path stays that path, also
 #    in a child that inherits it: reads work, writes (unlinkat, openat,
@@ -165,6 +166,9 @@ sc_reopen() {
 		echo c > /proc/self/cwd/new; echo "cwd: $?"
 		echo d >> /proc/$$/cwd/g; echo "pid cwd: $?"
 		echo e >> /proc/thread-self/fd/5; echo "thread-self: $?"
+		echo f >> /proc/$$/fd/5; echo "pid fd: $?"
+		echo r > "/proc/self/root$1/rootnew"; echo "root: $?"
+		cat "$1/rootnew"
 		rm "$1/d/gone"
 		cat /proc/self/fd/6 /proc/self/cwd/g
 		exec 7<"$1/of"; rm /proc/self/fd/7 2>&1; echo "rm fd: $?"
