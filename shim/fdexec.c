@@ -136,14 +136,17 @@ static bool survives(int fd, const struct us_fdop *ops, int nops, bool child)
 /* Is FD open on a real path inside some layer? */
 static bool in_layer(int fd)
 {
-	char proc[40], real[PATH_MAX], upath[PATH_MAX];
+	char proc[40], real[PATH_MAX];
 
 	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
 	ssize_t n = US_REAL(readlink)(proc, real, sizeof real - 1);
 	if (n <= 0 || real[0] != '/')
 		return false;
 	real[n] = '\0';
-	return us_revmap(&us_cfg, real, upath, sizeof upath, NULL) == 1;
+	for (int k = 0; k < us_cfg.nmounts; k++)
+		if (us_layer_of(&us_cfg.mounts[k], real) >= 0)
+			return true;
+	return false;
 }
 
 /* One "fd:group:proxy:gen;" into BUF at *USED; false when it is full. */
