@@ -3,11 +3,12 @@
  * What the program passes is kept, except that LD_PRELOAD always names
  * this library, UNIONSHIM_MOUNTS always names mounts (the program's own
  * value wins: a nested union tool may set it), UNIONSHIM_CWD is the
- * child's virtual cwd or absent, and the switches read at startup come
+ * child's virtual cwd (a union dir, or a layer's own real dir) or absent, and the switches read at startup come
  * back when the program dropped them: `env -i` and clearenv() must not
  * take a child out of the union. The array and every string added live in
  * one block the caller provides. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,16 @@ static int add_trace(const struct us_childenv *ce)
 	return us_trace && !value_of(ce->envp, US_ENV_TRACE);
 }
 
+/* A real cwd inside a layer (a lower's own path) is passed on too: the
+ * child would otherwise read it back as the union dir at that place. */
+static bool in_layer(const char *cwd)
+{
+	for (int k = 0; k < us_cfg.nmounts; k++)
+		if (us_layer_of(&us_cfg.mounts[k], cwd) >= 0)
+			return true;
+	return false;
+}
+
 void us_childenv_prepare(struct us_childenv *ce, char *const envp[],
 			 const char *cwd)
 {
@@ -81,7 +92,7 @@ void us_childenv_prepare_ops(struct us_childenv *ce, char *const envp[],
 			ce->vcwd[0] = '\0';
 		cwd = ce->vcwd;
 	}
-	ce->cwd = us_mount_of(&us_cfg, cwd) ? cwd : NULL;
+	ce->cwd = us_mount_of(&us_cfg, cwd) || in_layer(cwd) ? cwd : NULL;
 	snprintf(ce->trace, sizeof ce->trace, "%d", us_trace);
 	us_fdmap_export(ce->fdmap, sizeof ce->fdmap, ops, nops);
 	for (ce->n = 0; envp && envp[ce->n]; ce->n++)

@@ -10,8 +10,10 @@
  * child's dups, opens and closes; posix_spawn file actions) is replayed
  * on the map when the list is made; an fd opened there is listed with
  * generation 0, and the new image moves it to an upper copy at once if
- * one exists. Fds the program never opened through the shim are left
- * alone. */
+ * one exists. An fd opened by a layer's own path from outside the union
+ * crosses as "fd:-1:-1:0;": the new image keeps it that path instead of
+ * reading it back as the union object there. Fds the program never opened
+ * through the shim are left alone. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,6 +26,9 @@
 #include "state.h"
 
 #define MAX_HANDED 2048 /* more than a full UNIONSHIM_FDMAP can name */
+/* The group of an fd opened by a layer's own real path from outside the
+ * union: it stays that path in the new image too. */
+#define OUTSIDE_GROUP (-1)
 
 static int handed[MAX_HANDED]; /* proxies made inheritable for an exec */
 static int nhanded;
@@ -118,6 +123,32 @@ static bool placed(int fd, const struct us_fdop *ops, int nops)
 	return false;
 }
 
+/* Is FD still open in the new image (placed there by OPS, or not
+ * close-on-exec)? */
+static bool survives(int fd, const struct us_fdop *ops, int nops, bool child)
+{
+	if (placed(fd, ops, nops) && !child)
+		return true;
+	int cl = US_REAL(fcntl)(fd, F_GETFD);
+	return cl >= 0 && !(cl & FD_CLOEXEC);
+}
+
+/* Is FD open on a real path inside some layer? */
+static bool in_layer(int fd)
+{
+	char proc[40], real[PATH_MAX];
+
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	ssize_t n = US_REAL(readlink)(proc, real, sizeof real - 1);
+	if (n <= 0 || real[0] != '/')
+		return false;
+	real[n] = '\0';
+	for (int k = 0; k < us_cfg.nmounts; k++)
+		if (us_layer_of(&us_cfg.mounts[k], real) >= 0)
+			return true;
+	return false;
+}
+
 /* One "fd:group:proxy:gen;" into BUF at *USED; false when it is full. */
 static bool put(char *buf, size_t len, size_t *used, int fd, int group,
 		int proxy, unsigned gen)
@@ -160,16 +191,20 @@ void us_fdmap_export(char *buf, size_t len, const struct us_fdop *ops,
 			continue;
 		}
 		struct us_fdent *e = o >= 0 ? us_fdent_peek(o) : NULL;
+		if (e && e->kind == US_FD_OUTSIDE) {
+			if (survives(f, ops, nops, child) &&
+			    in_layer(child ? f : o) &&
+			    !put(buf, len, &used, f, OUTSIDE_GROUP, -1, 0))
+				break;
+			continue;
+		}
 		if (!e || e->kind != US_FD_UNION)
 			continue;
 		int proxy = e->ofd ? e->ofd->proxy : -1;
 		if (!e->watch && proxy < 0)
 			continue;
-		if (!placed(f, ops, nops) || child) {
-			int cl = US_REAL(fcntl)(f, F_GETFD);
-			if (cl < 0 || (cl & FD_CLOEXEC))
-				continue;
-		}
+		if (!survives(f, ops, nops, child))
+			continue;
 		if (!put(buf, len, &used, f, group_of(o, e), proxy,
 			 e->watch ? e->gen : 0))
 			break;
@@ -226,6 +261,15 @@ void us_fdmap_import(void)
 		unsigned gen;
 		if (sscanf(s, "%d:%d:%d:%u", &fd, &group, &proxy, &gen) != 4)
 			break;
+		if (group == OUTSIDE_GROUP) {
+			struct us_fdent *o = US_REAL(fcntl)(fd, F_GETFD) >= 0
+						     ? us_fdmap_slot(fd)
+						     : NULL;
+			if (o)
+				__atomic_store_n(&o->kind, US_FD_OUTSIDE,
+						 __ATOMIC_RELEASE);
+			continue;
+		}
 		struct us_fdent *e = rebuild(fd);
 		if (!e)
 			continue;

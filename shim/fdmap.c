@@ -129,22 +129,26 @@ void us_fdmap_fill(struct us_fdent *e, const struct us_mount *m, int layer,
 }
 
 /* A reopen of an fd through its magic link: what it opened is not known
- * from the path (the map learns it when asked). */
-static bool reopened(const char *path)
+ * from the path (the map learns it when asked); the fd it reopened, or -1. */
+static int reopened(const char *path)
 {
 	const char *rest;
 
-	return path && path[0] == '/' && (path[1] == 'p' || path[1] == 'd') &&
-	       us_magic_fd(path, &rest) >= 0;
+	return path && path[0] == '/' && (path[1] == 'p' || path[1] == 'd')
+		       ? us_magic_fd(path, &rest)
+		       : -1;
 }
 
 void us_fd_opened(int fd, int flags, const char *path,
 		  const struct us_target *t)
 {
 	US_KEEP_ERRNO;
+	int src = reopened(path);
+	struct us_fdent *o = src >= 0 ? us_fdent_peek(src) : NULL;
+	static const struct us_target outside; /* where == US_OUTSIDE */
 
-	if (reopened(path))
-		t = NULL;
+	if (src >= 0) /* a reopen of an fd opened outside stays outside */
+		t = o && o->kind == US_FD_OUTSIDE ? &outside : NULL;
 	if (us_fdmap_in_vfork_child()) {
 		bool u = t && t->r.where == US_INSIDE && !t->r.err &&
 			 S_ISREG(t->r.node.mode);
@@ -255,6 +259,8 @@ void us_fd_duped(int oldfd, int newfd)
 	if (n)
 		us_fdmap_forget(newfd, n); /* dup2 closed what NEWFD was */
 	struct us_fdent *o = us_fdent_peek(oldfd);
+	if (o && o->kind == US_FD_OUTSIDE && (n = us_fdmap_slot(newfd)))
+		__atomic_store_n(&n->kind, US_FD_OUTSIDE, __ATOMIC_RELEASE);
 	if (o && o->kind == US_FD_UNION && us_fdmap_ofd(o) && (n = us_fdmap_slot(newfd))) {
 		*n = *o;
 		n->ofd->refs++;

@@ -1,7 +1,10 @@
 /* fdpath.c: what an fd refers to, in union terms. The kernel's own link
  * /proc/self/fd/N gives the real path; a real path inside a layer is read
- * back as the union path it belongs to. Writes through an fd on a lower
- * file are redirected to its upper copy (or refused in a read-only union). */
+ * back as the union path it belongs to, unless the fd was opened by that
+ * real path from outside the union (then it stays the real path). Writes
+ * through an fd on a lower file are redirected to its upper copy (or
+ * refused in a read-only union); through an fd opened by a lower's own
+ * path, refused. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdmap.h"
 #include "front.h"
 #include "guard.h"
 #include "state.h"
@@ -33,13 +37,22 @@ static int fd_real(int fd, char *out, size_t len)
 	return 0;
 }
 
+/* FD was opened by a real path outside every union (a lower's own path,
+ * say): it stays that path, never the union object at the same place. */
+static bool opened_outside(int fd)
+{
+	struct us_fdent *e = us_fdent_peek(fd);
+
+	return e && e->kind == US_FD_OUTSIDE;
+}
+
 int us_fd_path(int fd, char *out, size_t len)
 {
 	char real[PATH_MAX];
 
 	if (fd_real(fd, real, sizeof real) < 0)
 		return -1;
-	int rc = us_revmap(&us_cfg, real, out, len, NULL);
+	int rc = opened_outside(fd) ? 0 : us_revmap(&us_cfg, real, out, len, NULL);
 	if (rc != 0)
 		return rc;
 	if (strlen(real) + 1 > len)
@@ -74,14 +87,50 @@ static bool in_upper(const struct us_mount *m, const char *real)
 	       us_path_under(real, m->layers[0].path, m->layers[0].len);
 }
 
+/* FD was opened by a lower's own path (REAL): refuse a write through it. */
+static int outside_write(int fd, const char *real)
+{
+	const char *low;
+
+	if (!opened_outside(fd) || !(low = us_hidden_dir(real))) {
+		us_errno_back();
+		return 0;
+	}
+	errno = EROFS;
+	us_trace_denied("write through an fd on a lower's own path", low);
+	return -1;
+}
+
+int us_fd_lower_object(int fd, char *out, size_t len)
+{
+	char real[PATH_MAX];
+	const struct us_mount *m;
+
+	return fd_real(fd, real, sizeof real) == 0 && !opened_outside(fd) &&
+	       us_revmap(&us_cfg, real, out, len, &m) == 1 && !in_upper(m, real);
+}
+
+int us_magic_lower_object(const char *path, char *out, size_t len)
+{
+	const char *rest;
+	int fd = us_magic_fd(path, &rest);
+
+	return fd >= 0 && !*rest && us_fd_lower_object(fd, out, len);
+}
+
 int us_fd_write(int fd, char *path, size_t len)
 {
 	char real[PATH_MAX], up[PATH_MAX];
 	const struct us_mount *m;
 	struct us_target t;
 
-	if (fd_real(fd, real, sizeof real) < 0 ||
-	    us_revmap(&us_cfg, real, up, sizeof up, &m) != 1 || in_upper(m, real)) {
+	if (fd_real(fd, real, sizeof real) < 0) {
+		us_errno_back();
+		return 0;
+	}
+	if (opened_outside(fd))
+		return outside_write(fd, real);
+	if (us_revmap(&us_cfg, real, up, sizeof up, &m) != 1 || in_upper(m, real)) {
 		us_errno_back(); /* not a union file, or already the upper copy */
 		return 0;
 	}
@@ -100,37 +149,17 @@ int us_fd_write_check(int fd)
 	char real[PATH_MAX], up[PATH_MAX];
 	const struct us_mount *m;
 
-	if (fd_real(fd, real, sizeof real) < 0 ||
-	    us_revmap(&us_cfg, real, up, sizeof up, &m) != 1 || in_upper(m, real)) {
+	if (fd_real(fd, real, sizeof real) < 0) {
+		us_errno_back();
+		return 0;
+	}
+	if (opened_outside(fd))
+		return outside_write(fd, real);
+	if (us_revmap(&us_cfg, real, up, sizeof up, &m) != 1 || in_upper(m, real)) {
 		us_errno_back();
 		return 0;
 	}
 	errno = EROFS; /* an fd on a lower file never writes it */
 	us_trace_denied("write through an fd", up);
 	return -1;
-}
-
-int us_magic_fd(const char *path, const char **rest)
-{
-	const char *p;
-	char own[32];
-
-	if (strncmp(path, "/dev/fd/", 8) == 0) {
-		p = path + 8;
-	} else if (strncmp(path, "/proc/self/fd/", 14) == 0) {
-		p = path + 14;
-	} else {
-		int n = snprintf(own, sizeof own, "/proc/%d/fd/", (int)getpid());
-		if (strncmp(path, own, (size_t)n) != 0)
-			return -1;
-		p = path + n;
-	}
-	if (*p < '0' || *p > '9')
-		return -1;
-	char *end;
-	long fd = strtol(p, &end, 10);
-	if ((*end != '\0' && *end != '/') || fd > INT_MAX)
-		return -1;
-	*rest = end;
-	return (int)fd;
 }

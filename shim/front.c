@@ -41,11 +41,20 @@ int us_abs_path(int dirfd, const char *path, char *out, size_t len)
 	int fd;
 
 	if (path[0] == '/') {
+		if (!us_magic_self(path))
+			goto copy;
 		fd = us_magic_fd(path, &rest);
 		/* a bare /proc/self/fd/N reopens the fd's own file: keep it */
-		if (fd < 0 || !*rest || us_fd_path(fd, base, sizeof base) != 1)
+		if (fd >= 0 && (!*rest || us_fd_path(fd, base, sizeof base) != 1))
 			goto copy;
-		return us_path_join(out, len, base, rest + 1);
+		/* /proc/self/cwd/x: the kernel's cwd is a layer dir */
+		if (fd < 0 && !us_magic_dir(path, base, sizeof base, &rest))
+			goto copy;
+		if (us_path_join(out, len, base, *rest ? rest + 1 : "") < 0)
+			return -1;
+		if (fd >= 0 || us_touches_union(&us_cfg, out))
+			return 0;
+		goto copy; /* no union's business: the kernel's own view */
 	}
 	if (dirfd == AT_FDCWD) {
 		if (us_cwd_get(base, sizeof base) < 0) {
@@ -102,6 +111,14 @@ static int inside(unsigned flags, struct us_target *t)
 	return US_MAPPED;
 }
 
+/* Does a call with FLAGS act on what a magic link leads to (a write, a
+ * link source), not on the link's own name (remove, create, NOFOLLOW)? */
+static bool follows_to_object(unsigned flags)
+{
+	return (flags & (US_MAP_WRITE | US_MAP_OPENCREAT | US_MAP_OBJECT)) &&
+	       !(flags & (US_MAP_NOFOLLOW | US_MAP_REMOVE | US_MAP_CREATE));
+}
+
 static int map(int dirfd, const char *path, unsigned flags,
 	       struct us_target *t)
 {
@@ -112,7 +129,11 @@ static int map(int dirfd, const char *path, unsigned flags,
 	t->indexed = false;
 	if (!path || !*path)
 		return US_PASS; /* EFAULT, ENOENT or AT_EMPTY_PATH: the kernel's */
-	if (us_abs_path(dirfd, path, abs, sizeof abs) < 0)
+	if (follows_to_object(flags) && path[0] == '/' &&
+	    us_magic_lower_object(path, abs, sizeof abs))
+		/* the fd's object, never a new name made in its place */
+		flags = (flags | US_MAP_NOFOLLOW) & ~US_MAP_OPENCREAT;
+	else if (us_abs_path(dirfd, path, abs, sizeof abs) < 0)
 		return errno == EBADF ? US_PASS : US_FAIL;
 	if (!us_touches_union(&us_cfg, abs))
 		return (flags & US_MAP_WRITES) && us_lower_guard(abs, flags) < 0

@@ -23,6 +23,8 @@
 #define US_MAP_NODATA 0x20   /* a copy-up may skip the data (O_TRUNC) */
 #define US_MAP_REMOVE 0x40   /* unlinks or renames the name (no copy-up) */
 #define US_MAP_MAYBE 0x80    /* the final name may be missing (rename) */
+#define US_MAP_OBJECT 0x100  /* a bare /proc/self/fd/N of an fd on a lower
+				file names its union object (link source) */
 #define US_MAP_WRITES                                                         \
 	(US_MAP_WRITE | US_MAP_CREATE | US_MAP_OPENCREAT | US_MAP_REMOVE)
 
@@ -68,9 +70,33 @@ US_HIDDEN int us_fd_path(int fd, char *out, size_t len);
  * union's identity and return 1; else 0. */
 US_HIDDEN int us_fd_ident(int fd, struct stat *st);
 
-/* "/proc/self/fd/N/rest", "/proc/<our pid>/fd/N/rest" or "/dev/fd/N/rest":
- * the fd number, and *REST pointing at "/rest" or "". -1 if none. */
+/* Magic paths (magic.c). PATH below this process's own proc dir
+ * ("/proc/self/", "/proc/thread-self/", "/proc/<our pid>/"): what follows
+ * that dir ("fd/3", "cwd/x"); "/dev/fd/N" gives "fd/N". NULL if none. */
+US_HIDDEN const char *us_magic_self(const char *path);
+
+/* ".../fd/N/rest" of this process: the fd number, and *REST pointing at
+ * "/rest" or "". -1 if none. */
 US_HIDDEN int us_magic_fd(const char *path, const char **rest);
+
+/* ".../cwd/rest" or ".../root/rest" of this process: 1 with the dir it
+ * stands for (the virtual cwd, or "/") in BASE and *REST at "/rest" or
+ * "", else 0. */
+US_HIDDEN int us_magic_dir(const char *path, char *base, size_t len,
+			   const char **rest);
+
+/* PATH is a bare ".../fd/N" whose fd is open on a union object read from
+ * a lower layer: 1 with the object's union path in OUT (a write through
+ * the link goes to the union object, as overlayfs copies it up), else 0. */
+US_HIDDEN int us_magic_lower_object(const char *path, char *out, size_t len);
+
+/* The real path of FD's object lies in a lower layer, and FD was opened
+ * there through the union: 1 with its union path in OUT, else 0. */
+US_HIDDEN int us_fd_lower_object(int fd, char *out, size_t len);
+
+/* Is canonical real path P inside a lower dir, or inside a target dir
+ * itself (hidden under its union)? The dir, or NULL. */
+US_HIDDEN const char *us_hidden_dir(const char *p);
 
 /* A write through FD itself (ftruncate): 0 if allowed, else -1 with
  * EROFS when FD is open on a file of a lower layer. */
@@ -94,8 +120,19 @@ US_HIDDEN int us_prepare_write(struct us_target *t, bool data);
 US_HIDDEN void us_created(const struct us_target *t);
 
 /* A write to real path ABS outside every union: -1 with EROFS when it
- * would land inside a lower dir. */
+ * would land inside a lower dir, or in the real dir under a target. */
 US_HIDDEN int us_lower_guard(const char *abs, unsigned flags);
+
+/* The lower (or hidden target) dir that the object at real path ABS lies
+ * in, after the kernel's symlink resolution (of the final name too unless
+ * FLAGS has US_MAP_NOFOLLOW), or NULL. CANON (PATH_MAX bytes) gets the
+ * canonical path of the object (followed and existing) or of its dir. */
+US_HIDDEN const char *us_hidden_of(const char *abs, unsigned flags,
+				   char *canon);
+
+/* link(2) in union terms (linkside.c); linkat's arguments. */
+US_HIDDEN int us_link(int olddirfd, const char *old, int newdirfd,
+		      const char *new, int flags);
 
 /* Join BASE and the relative PATH into OUT; -1/ENAMETOOLONG. */
 US_HIDDEN int us_abs_path(int dirfd, const char *path, char *out, size_t len);

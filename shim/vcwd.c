@@ -86,6 +86,10 @@ void us_cwd_init(void)
 	}
 	if (!US_REAL(getcwd)(real, sizeof real))
 		return;
+	if (inherited && strcmp(inherited, real) == 0) {
+		us_cwd_set(real); /* a lower's own path stays that path */
+		return;
+	}
 	if (us_revmap(&us_cfg, real, up, sizeof up, NULL) == 1)
 		us_cwd_set(up);
 	else

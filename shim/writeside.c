@@ -5,7 +5,9 @@
  * a union without an upper refuses both with EROFS. A write that would
  * reach a real path inside a lower dir by another route (the lower's own
  * path, a symlink, "..") is refused with EROFS: lower dirs are never
- * written. */
+ * written. So is one whose real path lies in the real dir under a target
+ * (reached by a symlink from outside the union): that dir is hidden, and
+ * in place it is the lower itself. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -76,36 +78,44 @@ void us_created(const struct us_target *t)
 		us_whiteout_clear(t->r.m, t->r.path);
 }
 
-/* Is canonical real path P inside a lower dir of some mount? */
-static const char *lower_of(const char *p)
+const char *us_hidden_dir(const char *p)
 {
 	for (int k = 0; k < us_cfg.nmounts; k++) {
 		const struct us_mount *m = &us_cfg.mounts[k];
 		for (int i = m->has_upper; i < m->nlayers; i++)
 			if (us_path_under(p, m->layers[i].path, m->layers[i].len))
 				return m->layers[i].path;
+		if (us_path_under(p, m->target, m->target_len))
+			return m->target;
 	}
 	return NULL;
 }
 
-int us_lower_guard(const char *abs, unsigned flags)
+const char *us_hidden_of(const char *abs, unsigned flags, char *canon)
 {
-	char canon[PATH_MAX], parent[PATH_MAX];
+	char parent[PATH_MAX];
 	size_t len = strlen(abs);
 
 	/* the object itself when it is followed and exists, else its dir */
 	if ((flags & US_MAP_NOFOLLOW) || !US_REAL(realpath)(abs, canon)) {
 		if (len + 1 > sizeof parent)
-			return 0;
+			return NULL;
 		memcpy(parent, abs, len + 1);
 		us_path_pop(parent, &len);
 		if (!US_REAL(realpath)(len ? parent : "/", canon))
-			return 0; /* the real call will report it */
+			return NULL; /* the real call will report it */
 	}
-	const char *low = lower_of(canon);
+	return us_hidden_dir(canon);
+}
+
+int us_lower_guard(const char *abs, unsigned flags)
+{
+	char canon[PATH_MAX];
+	const char *low = us_hidden_of(abs, flags, canon);
+
 	if (!low)
 		return 0;
 	errno = EROFS;
-	us_trace_denied("write into lower dir", low);
+	us_trace_denied("write into a lower or hidden target dir", low);
 	return -1;
 }

@@ -23,6 +23,13 @@ int us_copyup_dir(const struct us_mount *m, const char *upath);
 int us_copyup(const struct us_mount *m, const char *upath,
 	      const struct us_node *node, bool data);
 
+/* Copy real object SRC (a non-directory outside the union, say a lower's
+ * own file) whole, with its metadata, to the new upper path DST through a
+ * temp in M's work dir: a new object with an identity of its own, DST
+ * appearing whole or not at all. 0, or -1 with errno (EEXIST when DST is
+ * taken). */
+int us_copy_new(const struct us_mount *m, const char *src, const char *dst);
+
 /* Is NAME in union dir UPATH (node DIR) present in some layer below the
  * upper one (so removing it needs a whiteout)? */
 bool us_exists_below(const struct us_mount *m, const char *upath,

@@ -251,7 +251,22 @@ int us_copy_temp(const struct us_mount *m, int layer, const char *src,
 		remove_temp(tmp, S_ISDIR(st->st_mode));
 		return -1;
 	}
-	keep_origin(m, layer, src, tmp, st);
+	if (layer >= 0)
+		keep_origin(m, layer, src, tmp, st);
+	return 0;
+}
+
+int us_copy_new(const struct us_mount *m, const char *src, const char *dst)
+{
+	char tmp[PATH_MAX];
+	struct stat st;
+
+	if (us_copy_temp(m, -1, src, &st, tmp, sizeof tmp, true) < 0)
+		return -1;
+	if (SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) < 0) {
+		remove_temp(tmp, false);
+		return -1;
+	}
 	return 0;
 }
 

@@ -14,8 +14,9 @@
 int us_lock_key(const struct us_mount *m, const char *key);
 
 /* Copy real object SRC of layer LAYER whole (its data only when DATA)
- * with metadata and origin record to a new temp in M's work dir, named in
- * TMP; ST gets SRC's stat. 0, or -1 with errno (no temp left). */
+ * with metadata and origin record (none when LAYER < 0: a new object) to
+ * a new temp in M's work dir, named in TMP; ST gets SRC's stat. 0, or -1
+ * with errno (no temp left). */
 int us_copy_temp(const struct us_mount *m, int layer, const char *src,
 		 struct stat *st, char *tmp, size_t len, bool data);
 

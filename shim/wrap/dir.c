@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../dirstream.h"
+#include "../fdmap.h"
 #include "../front.h"
 #include "../guard.h"
 #include "../state.h"
@@ -42,7 +43,10 @@ US_EXPORT DIR *opendir(const char *path)
 	US_SHIM_OR(US_REAL(opendir)(path));
 	struct us_target t;
 	const char *p = us_path(path, 0, &t);
-	return p ? us_ok_ptr(attach(US_REAL(opendir)(p), &t.r)) : NULL;
+	DIR *dir = p ? US_REAL(opendir)(p) : NULL;
+	if (dir) /* its fd is a dirfd for *at() calls: remember its origin */
+		us_fd_opened(dirfd(dir), O_RDONLY | O_DIRECTORY, path, &t);
+	return us_ok_ptr(attach(dir, &t.r));
 }
 
 US_EXPORT DIR *fdopendir(int fd)
@@ -61,6 +65,8 @@ US_EXPORT int closedir(DIR *dir)
 {
 	US_SHIM_OR(US_REAL(closedir)(dir));
 	us_dirstream_detach(dir);
+	if (us_unchecked((const char *)(void *)dir)) /* NULL: glibc's EINVAL */
+		us_fd_closing(dirfd(dir)); /* glibc closes it internally */
 	return US_REAL(closedir)(dir);
 }
 

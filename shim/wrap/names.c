@@ -22,20 +22,7 @@ US_EXPORT int linkat(int olddirfd, const char *old, int newdirfd,
 		     const char *new, int flags)
 {
 	US_SHIM_OR(US_REAL(linkat)(olddirfd, old, newdirfd, new, flags));
-	struct us_target to, tn;
-	unsigned of = (flags & AT_SYMLINK_FOLLOW) ? 0 : US_MAP_NOFOLLOW;
-	int odfd = olddirfd;
-	/* the kernel checks both names before the write: EEXIST wins */
-	const char *o = us_path_at(&odfd, old, of, &to);
-	const char *n = o ? us_path_at(&newdirfd, new, NEWNAME, &tn) : NULL;
-	if (n && to.r.where == US_INSIDE) /* the source is copied up */
-		o = us_path_at(&olddirfd, old, of | US_MAP_WRITE, &to);
-	else
-		olddirfd = odfd;
-	if (!n || !o || US_REAL(linkat)(olddirfd, o, newdirfd, n, flags) < 0)
-		return -1;
-	us_created(&tn);
-	return 0;
+	return us_link(olddirfd, old, newdirfd, new, flags);
 }
 
 US_EXPORT int link(const char *old, const char *new)
@@ -121,25 +108,6 @@ US_EXPORT int remove(const char *path)
 	return 0;
 }
 
-/* "fd/N", "cwd" or "exe" after "/proc/self/", "/proc/thread-self/" or
- * "/proc/<our pid>/"; "/dev/fd/N" counts as "fd/N". NULL if none. */
-static const char *magic_link(const char *path)
-{
-	char own[32];
-	int n;
-
-	if (strncmp(path, "/dev/fd/", 8) == 0)
-		return path + 5;
-	if (strncmp(path, "/proc/self/", 11) == 0)
-		return path + 11;
-	if (strncmp(path, "/proc/thread-self/", 18) == 0)
-		return path + 18;
-	n = snprintf(own, sizeof own, "/proc/%d/", (int)getpid());
-	if (strncmp(path, own, (size_t)n) == 0)
-		return path + n;
-	return NULL;
-}
-
 static ssize_t copy_out(const char *s, char *buf, size_t size)
 {
 	size_t n = strlen(s);
@@ -154,7 +122,7 @@ static ssize_t copy_out(const char *s, char *buf, size_t size)
 static int magic_readlink(const char *path, char *buf, size_t size,
 			  ssize_t *result)
 {
-	const char *what = magic_link(path);
+	const char *what = us_magic_self(path);
 	char real[PATH_MAX], up[PATH_MAX];
 
 	if (!what)
@@ -165,8 +133,16 @@ static int magic_readlink(const char *path, char *buf, size_t size,
 		*result = copy_out(up, buf, size);
 		return 1;
 	}
-	if (strcmp(what, "exe") != 0 &&
-	    (strncmp(what, "fd/", 3) != 0 || strchr(what + 3, '/')))
+	if (strncmp(what, "fd/", 3) == 0 && !strchr(what + 3, '/')) {
+		const char *rest;
+		int fd = us_magic_fd(path, &rest);
+		/* an fd opened by a layer's own path answers that path */
+		if (fd < 0 || us_fd_path(fd, up, sizeof up) != 1)
+			return 0;
+		*result = copy_out(up, buf, size);
+		return 1;
+	}
+	if (strcmp(what, "exe") != 0)
 		return 0;
 	ssize_t n = US_REAL(readlink)(path, real, sizeof real - 1);
 	if (n < 0) {

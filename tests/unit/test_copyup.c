@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "unionshim/copyup.h"
+#include "unionshim/identity.h"
 #include "unionshim/lookup.h"
 #include "unit.h"
 
@@ -431,6 +432,45 @@ START_TEST(workdir_clean_dead_leftovers)
 }
 END_TEST
 
+/* A link of a lower's own path into the union: a new upper object with the
+ * source's data and metadata, no origin (an identity of its own), placed
+ * whole; a name already taken is EEXIST with no temp left. */
+START_TEST(copy_new_is_a_new_object)
+{
+	ut_file(ut.low1, "src", "own data");
+	ck_assert_int_eq(ut_xattr(ut.low1, "src", "user.k", "v1"), 0);
+	ck_assert_int_eq(chmod(ut_p(ut.low1, "src"), 0640), 0);
+	ut_file(ut.upper, "taken", "mine");
+	ut_load();
+	ut_lowers_snap();
+
+	ck_assert_int_eq(us_copy_new(M0, ut_p(ut.low1, "src"),
+				     ut_p(ut.upper, "dst")), 0);
+	struct stat up = lst(ut.upper, "dst"), low = lst(ut.low1, "src");
+	ck_assert_str_eq(content(ut.upper, "dst"), "own data");
+	ck_assert_uint_eq(up.st_mode & 07777, 0640);
+	ck_assert_uint_eq(up.st_nlink, 1);
+	ck_assert_uint_eq(low.st_nlink, 1);
+	ck_assert_uint_ne(up.st_ino, low.st_ino);
+	char v[64];
+	ck_assert_int_eq(getxattr(ut_p(ut.upper, "dst"), "user.k", v, sizeof v), 2);
+	errno = 0;
+	ck_assert_int_eq(getxattr(ut_p(ut.upper, "dst"), US_ORIGIN_XATTR, v,
+				  sizeof v),
+			 -1);
+	ck_assert_int_eq(errno, ENODATA);
+
+	errno = 0;
+	ck_assert_int_eq(us_copy_new(M0, ut_p(ut.low1, "src"),
+				     ut_p(ut.upper, "taken")),
+			 -1);
+	ck_assert_int_eq(errno, EEXIST);
+	ck_assert_str_eq(content(ut.upper, "taken"), "mine");
+	ut_work_clean();
+	ut_lowers_same();
+}
+END_TEST
+
 Suite *copyup_suite(void)
 {
 	Suite *s = suite_create("copyup");
@@ -447,6 +487,7 @@ Suite *copyup_suite(void)
 	tcase_add_test(tc, copyup_twice_is_noop);
 	tcase_add_test(tc, copyup_concurrent_copier_won);
 	tcase_add_test(tc, workdir_clean_dead_leftovers);
+	tcase_add_test(tc, copy_new_is_a_new_object);
 	suite_add_tcase(s, tc);
 	return s;
 }
