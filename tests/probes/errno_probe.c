@@ -608,6 +608,8 @@ static void exec_family(void)
 	CHECK("posix_spawn_file_actions_init", "-", posix_spawn_file_actions_init(&fa) == 0);
 	CHECK("posix_spawn_file_actions_addopen", "lower2", posix_spawn_file_actions_addopen(&fa, 5, fresh(), O_RDWR, 0) == 0);
 	CHECK("posix_spawn_file_actions_addchdir_np", "merged", posix_spawn_file_actions_addchdir_np(&fa, P("dir")) == 0);
+	int spawn_dirfd = fcntl(open(P("dir"), O_RDONLY | O_DIRECTORY), F_DUPFD, 50); /* clear of the fds the actions set */
+	CHECK("posix_spawn_file_actions_addfchdir_np", "merged", posix_spawn_file_actions_addfchdir_np(&fa, spawn_dirfd) == 0);
 	CHECK("posix_spawn_file_actions_adddup2", "-", posix_spawn_file_actions_adddup2(&fa, 5, 6) == 0);
 	CHECK("posix_spawn_file_actions_addclose", "-", posix_spawn_file_actions_addclose(&fa, 6) == 0);
 	CHECK("posix_spawn_file_actions_addclosefrom_np", "-", posix_spawn_file_actions_addclosefrom_np(&fa, 7) == 0);
