@@ -17,6 +17,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "childenv.h"
 #include "execplan.h"
 #include "front.h"
 #include "state.h"
@@ -120,7 +121,7 @@ static int script_name(int dirfd, const char *path, struct us_exec_plan *p)
 	return 0;
 }
 
-int us_exec_plan(int dirfd, const char *path, int flags,
+int us_exec_plan(int dirfd, const char *path, int flags, char *const envp[],
 		 struct us_exec_plan *p)
 {
 	const char *name = path, *why;
@@ -143,7 +144,7 @@ int us_exec_plan(int dirfd, const char *path, int flags,
 		int kind = look(dfd, p->real, p->flags, &sb, &why);
 		if (kind < 0)
 			return errno;
-		if (why && !us_allow_unfollowed) {
+		if (why && !us_childenv_allows_unfollowed(envp)) {
 			refuse(name, why);
 			return EACCES;
 		}

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "childenv.h"
 #include "fdmap.h"
 #include "guard.h"
 #include "state.h"
@@ -64,8 +65,7 @@ static void init_body(void)
 	us_cfg_spec = malloc(cap);
 	if (!us_cfg_spec || us_config_format(&us_cfg, us_cfg_spec, cap) < 0)
 		die("out of memory");
-	const char *allow = getenv(US_ENV_ALLOW);
-	us_allow_unfollowed = allow && *allow && strcmp(allow, "0") != 0;
+	us_allow_unfollowed = us_allow_value(getenv(US_ENV_ALLOW));
 	const char *trace = getenv(US_ENV_TRACE);
 	us_trace = trace ? atoi(trace) : 0;
 	find_self();

@@ -219,6 +219,29 @@ exit=0" ]
 	grep -q '^unionshim: refusing to execute .*statically linked' <<<"$stderr"
 }
 
+@test "the switch is read from the new program's environment, by every exec form and spawn" {
+	# typed in a shell inside the union: the shell's own env lacks it
+	run --separate-stderr in_union bash -c "UNIONSHIM_ALLOW_UNFOLLOWED=1 '$TARGET/bin/static'"
+	[ "$status" -eq 3 ]
+	[ -z "$stderr" ]
+	for mode in execve execv execvp execvpe execl execle execlp fexecve execveat; do
+		run -3 --separate-stderr in_union "$(probe exec_run)" -e UNIONSHIM_ALLOW_UNFOLLOWED=1 $mode "$TARGET/bin/static" arg
+		[ -z "$stderr" ]
+	done
+	for mode in spawn spawnp; do
+		run --separate-stderr in_union "$(probe spawn_run)" -e UNIONSHIM_ALLOW_UNFOLLOWED=1 $mode "$TARGET/bin/static" arg
+		[ "$output" = "exit=3" ]
+	done
+	# and the other way: allowed at startup, refused where the exec says 0
+	for mode in execve execvpe; do
+		UNIONSHIM_ALLOW_UNFOLLOWED=1 run -127 --separate-stderr in_union "$(probe exec_run)" -e UNIONSHIM_ALLOW_UNFOLLOWED=0 $mode "$TARGET/bin/static"
+		[ "$output" = "errno=Permission denied" ]
+		grep -q '^unionshim: refusing to execute .*statically linked' <<<"$stderr"
+	done
+	UNIONSHIM_ALLOW_UNFOLLOWED=1 run --separate-stderr in_union "$(probe spawn_run)" -e UNIONSHIM_ALLOW_UNFOLLOWED=0 spawn "$TARGET/bin/static"
+	[ "$output" = "error=Permission denied" ]
+}
+
 @test "a setuid program of another user is refused" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root to make a setuid file of another user"
 	cp "$BATS_FILE_TMPDIR/prog" "$LOWER/bin/suid"
