@@ -3,7 +3,9 @@
  * Rules: a spec that is not understood whole is refused whole. Validation
  * makes every path canonical (so that lookup can compare strings) and
  * refuses layouts where a write through the union could land in a lower
- * dir: an upper or work dir inside a lower, or a lower inside either. */
+ * dir: an upper or work dir inside a lower, or a lower inside either, in
+ * one mount or across two; and, as overlayfs refuses an upper or work dir
+ * already in use (EBUSY), two mounts whose upper or work dirs overlap. */
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -281,6 +283,47 @@ static int check_layout(const struct us_mount *m, char *err, size_t errlen)
 	return 0;
 }
 
+static int overlap(const char *a, const char *b)
+{
+	return inside(a, b) || inside(b, a);
+}
+
+/* The dir of M that layer I names (NLAYERS: the work dir), and its role. */
+static const char *dir_of(const struct us_mount *m, int i, const char **what)
+{
+	if (i == m->nlayers) {
+		*what = "workdir";
+		return m->work;
+	}
+	*what = i == 0 && m->has_upper ? "upperdir" : "lowerdir";
+	return m->layers[i].path;
+}
+
+/* A's upper and work dir may share nothing with any dir of B: B would
+ * write into A's layers, or read its lowers from them. */
+static int check_apart(const struct us_mount *a, const struct us_mount *b,
+		       char *err, size_t errlen)
+{
+	const char *wa, *wb;
+
+	if (!a->has_upper)
+		return 0;
+	for (int i = 0; i <= a->nlayers; i += a->nlayers) {
+		const char *da = dir_of(a, i, &wa);
+		for (int j = 0; j <= b->nlayers; j++) {
+			const char *db = dir_of(b, j, &wb);
+			if (db && overlap(da, db))
+				return fail(err, errlen,
+					    "%s %s of target %s and %s %s of "
+					    "target %s overlap (one mount's "
+					    "upper and work dirs are its own)",
+					    wa, da, a->target, wb, db,
+					    b->target);
+		}
+	}
+	return 0;
+}
+
 int us_config_validate(struct us_config *cfg, char *err, size_t errlen)
 {
 	for (int k = 0; k < cfg->nmounts; k++) {
@@ -316,6 +359,12 @@ int us_config_validate(struct us_config *cfg, char *err, size_t errlen)
 					    "target %s is inside target %s",
 					    cfg->mounts[a].target,
 					    cfg->mounts[b].target);
+	for (int a = 0; a < cfg->nmounts; a++)
+		for (int b = 0; b < cfg->nmounts; b++)
+			if (a != b && check_apart(&cfg->mounts[a],
+						  &cfg->mounts[b], err,
+						  errlen) < 0)
+				return -1;
 	return 0;
 }
 
