@@ -94,14 +94,29 @@ static void sb_add(struct strbuf *b, const char *s, int escape)
 	}
 }
 
+/* The dirs unionrun made, removed again when a later step fails. */
+static const char *made[2];
+static int nmade;
+
+static void unmake(void)
+{
+	while (nmade > 0)
+		rmdir(made[--nmade]);
+}
+
+/* Create DIR (a validated --upper or --work) if it does not exist. */
 static void ensure_dir(const char *what, const char *dir)
 {
 	struct stat st;
 
 	if (stat(dir, &st) == 0)
 		return;
-	if (errno != ENOENT || mkdir(dir, 0755) < 0)
-		die("%s %s: %s", what, dir, strerror(errno));
+	if (errno != ENOENT || mkdir(dir, 0755) < 0) {
+		int err = errno;
+		unmake();
+		die("%s %s: %s", what, dir, strerror(err));
+	}
+	made[nmade++] = dir;
 }
 
 /* libunionshim.so next to this program: build/ in the source tree, or
@@ -202,10 +217,6 @@ int main(int argc, char **argv)
 		die("no command given (see unionrun --help)");
 	if (!!upper != !!work)
 		die("--upper and --work go together");
-	if (upper) {
-		ensure_dir("--upper", upper);
-		ensure_dir("--work", work);
-	}
 
 	/* One mount in the library's own grammar; the core checks it. */
 	struct us_config cfg;
@@ -232,12 +243,23 @@ int main(int argc, char **argv)
 		free(cfg.mounts[0].target);
 		cfg.mounts[0].target = strdup(cfg.mounts[0].layers[cfg.mounts[0].has_upper].path);
 	}
-	if (us_config_validate(&cfg, err, sizeof err) < 0)
+	/* everything is checked before --upper and --work are created */
+	if ((upper ? us_config_validate_planned : us_config_validate)(
+		    &cfg, err, sizeof err) < 0)
 		die("%s", err);
 	char formatted[4 * PATH_MAX * 4], lib[PATH_MAX];
 	if (us_config_format(&cfg, formatted, sizeof formatted) < 0)
 		die("configuration too long");
 	find_library(lib, sizeof lib);
+	if (upper) {
+		struct us_mount *m = &cfg.mounts[0];
+		ensure_dir("--upper", m->layers[0].path);
+		ensure_dir("--work", m->work);
+		if (nmade && us_config_validate(&cfg, err, sizeof err) < 0) {
+			unmake();
+			die("%s", err);
+		}
+	}
 
 	setenv(US_ENV_MOUNTS, formatted, 1);
 	set_preload(lib);
