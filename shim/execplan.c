@@ -14,13 +14,13 @@
 #include <sys/prctl.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "childenv.h"
 #include "execplan.h"
 #include "front.h"
 #include "state.h"
+#include "unionshim/msgline.h"
 
 /* Lookup errors that open() and exec share: the exec fails the same way. */
 static int lookup_errno(int err)
@@ -29,22 +29,18 @@ static int lookup_errno(int err)
 	       err == ENAMETOOLONG;
 }
 
-/* One line, one write(), no allocation (this may run in a vfork child). */
+/* One line, no allocation (this may run in a vfork child). */
 static void refuse(const char *name, const char *why)
 {
-	static const char tail[] = " (it would see the real directories; "
-				   "set " US_ENV_ALLOW "=1 to allow)\n";
-	struct iovec iov[] = {
-		{(void *)"unionshim: refusing to execute ", 31},
-		{(void *)name, strlen(name)},
-		{(void *)": ", 2},
-		{(void *)why, strlen(why)},
-		{(void *)tail, sizeof tail - 1},
-	};
+	struct us_msg m;
 
-	if (writev(2, iov, 5) < 0) {
-		/* nothing more to do: the exec fails anyway */
-	}
+	us_msg_start(&m, 2, "unionshim: refusing to execute ");
+	us_msg_val(&m, name);
+	us_msg_raw(&m, ": ");
+	us_msg_raw(&m, why);
+	us_msg_raw(&m, " (it would see the real directories; set "
+		       US_ENV_ALLOW "=1 to allow)");
+	us_msg_end(&m);
 }
 
 /* Would the kernel ignore set-id bits for the program open on FD? */

@@ -15,6 +15,7 @@
 #include "guard.h"
 #include "state.h"
 #include "unionshim/copyup.h"
+#include "unionshim/msgline.h"
 
 int us_state = US_UNINIT;
 __thread int us_inside __attribute__((tls_model("initial-exec")));
@@ -26,13 +27,14 @@ int us_trace;
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
+/* WHAT may quote the spec (paths, option text): escaped, one line. */
 static void die(const char *what)
 {
-	char line[1024];
-	int n = snprintf(line, sizeof line, "unionshim: %s\n", what);
+	struct us_msg m;
 
-	if (n > 0 && write(2, line, (size_t)n) < 0)
-		_exit(125);
+	us_msg_start(&m, 2, "unionshim: ");
+	us_msg_val(&m, what);
+	us_msg_end(&m);
 	_exit(125);
 }
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "unionshim/config.h"
+#include "unionshim/msgline.h"
 
 #define STAGE2_ENV "UNIONRUN_STAGE2"
 #define LIB_NAME "libunionshim.so"
@@ -60,16 +61,40 @@ static void usage(FILE *out)
 
 static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+/* One line, whatever the paths in it hold (see msgline.h). */
+static void say(const char *fmt, va_list ap)
+{
+	char *text = NULL;
+	struct us_msg m;
+
+	us_msg_start(&m, 2, "unionrun: ");
+	if (vasprintf(&text, fmt, ap) < 0)
+		us_msg_raw(&m, "out of memory");
+	else
+		us_msg_val(&m, text);
+	us_msg_end(&m);
+	free(text);
+}
+
 static void die(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("unionrun: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(125);
+}
+
+static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(fmt, ap);
+	va_end(ap);
 }
 
 struct strbuf {
@@ -174,7 +199,7 @@ static int stage2(int argc, char **argv)
 		die("stage two without a command");
 	execvp(argv[1], argv + 1);
 	int err = errno;
-	fprintf(stderr, "unionrun: %s: %s\n", argv[1], strerror(err));
+	warn("%s: %s", argv[1], strerror(err));
 	return err == ENOENT ? 127 : 126;
 }
 

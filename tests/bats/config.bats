@@ -85,6 +85,20 @@ expect_refused() {
 	done
 }
 
+@test "a message stays one line when a value holds a newline or other control bytes" {
+	nl=$ROOT/$'a\nunionshim - forged'
+	expect_refused "target=$TARGET,lowerdir=$nl" "lowerdir $ROOT/a\\nunionshim - forged: No such file or directory"
+	opt=$'x\r\t\x1b\\\\y'
+	expect_refused "target=$TARGET,lowerdir=$LOWER,$opt=1" "unknown option 'x\\r\\t\\x1b\\\\\\\\y'"
+	# the trace names the path the same way
+	p=$TARGET/$'new\nx'
+	run env LD_PRELOAD="$SHIM_LIB" UNIONSHIM_MOUNTS="target=$TARGET,lowerdir=$LOWER" UNIONSHIM_TRACE=1 \
+		sh -c 'echo x > "$1"' sh "$p"
+	[ "$status" -ne 0 ]
+	[ "$(grep -c '^unionshim:' <<<"$output")" -eq 1 ]
+	[[ "$output" == *"unionshim: ["*"] refused create of $TARGET/new\\nx: Read-only file system"* ]]
+}
+
 @test "a work dir on another filesystem than the upper is refused" {
 	[ -d /dev/shm ] && [ "$(stat -c %d /dev/shm)" != "$(stat -c %d "$UPPER")" ] ||
 		skip "no second filesystem at /dev/shm"

@@ -219,6 +219,14 @@ exit=0" ]
 	grep -q '^unionshim: refusing to execute .*statically linked' <<<"$stderr"
 }
 
+@test "the refusal stays one line when the program's name holds a newline" {
+	cp "$BATS_FILE_TMPDIR/static" "$LOWER/bin/"$'st\natic'
+	run --separate-stderr in_union bash -c '"$1"' sh "$TARGET/bin/"$'st\natic'
+	[ "$status" -eq 126 ]
+	[ "$(grep -c '^unionshim:' <<<"$stderr")" -eq 1 ]
+	grep -qxF "unionshim: refusing to execute $TARGET/bin/st\\natic: statically linked (it would see the real directories; set UNIONSHIM_ALLOW_UNFOLLOWED=1 to allow)" <<<"$stderr"
+}
+
 @test "the switch is read from the new program's environment, by every exec form and spawn" {
 	# typed in a shell inside the union: the shell's own env lacks it
 	run --separate-stderr in_union bash -c "UNIONSHIM_ALLOW_UNFOLLOWED=1 '$TARGET/bin/static'"

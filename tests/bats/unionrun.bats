@@ -84,6 +84,14 @@ setup() {
 	[ "$(snapshot "$ROOT")" = "$before" ]
 }
 
+@test "unionrun's messages stay one line when a path holds a newline" {
+	run "$UNIONRUN" --lower "$ROOT/"$'no\nsuch' -- true
+	[ "$status" -eq 125 ]
+	[ "$output" = "unionrun: lowerdir $ROOT/no\\nsuch: No such file or directory" ]
+	run -127 "$UNIONRUN" --lower "$LOWER" -- $'no\nsuch'
+	[ "$output" = "unionrun: no\\nsuch: No such file or directory" ]
+}
+
 @test "a refused configuration creates no --upper or --work dir" {
 	before=$(snapshot "$ROOT")
 	run "$UNIONRUN" --lower "$LOWER" --upper "$LOWER/newup" --work "$ROOT/newwork" -- true
