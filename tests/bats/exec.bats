@@ -31,6 +31,24 @@ EOF
 	cc -o "$d/prog" "$d/prog.c"
 	printf 'int main(void) { return 3; }\n' >"$d/static.c"
 	cc -static -o "$d/static" "$d/static.c"
+	# Go's marks, made with the C compiler: a "Go" note of type 4 (Go's
+	# build id) and a .go.buildinfo section; and near misses of both
+	cat >"$d/gonote.c" <<'EOF'
+struct gonote { unsigned namesz, descsz, type; char name[4]; char desc[8]; };
+__attribute__((section(NOTESEC), used, aligned(4)))
+static const struct gonote note = {4, 8, NOTETYPE, "Go", "abcdefgh"};
+int main(void) { return 5; }
+EOF
+	cat >"$d/gobi.c" <<'EOF'
+__attribute__((section(SECNAME), used)) char bi[32] = "\xff Go buildinf:";
+int main(void) { return 5; }
+EOF
+	cc -DNOTESEC='".note.go.buildid"' -DNOTETYPE=4 -o "$d/go-note" "$d/gonote.c"
+	cc -DNOTESEC='".note.other"' -DNOTETYPE=4 -o "$d/go-note-only" "$d/gonote.c"
+	cc -DNOTESEC='".note.other"' -DNOTETYPE=1 -o "$d/not-go-note" "$d/gonote.c"
+	cc -static -DNOTESEC='".note.go.buildid"' -DNOTETYPE=4 -o "$d/go-static" "$d/gonote.c"
+	cc -DSECNAME='".go.buildinfo"' -o "$d/go-buildinfo" "$d/gobi.c"
+	cc -DSECNAME='".go.buildinfox"' -o "$d/not-go-section" "$d/gobi.c"
 	printf 'const char *probe(void) { return "lib from the union"; }\n' >"$d/lib.c"
 	cc -shared -fPIC -o "$d/libprobe.so" "$d/lib.c"
 }
@@ -248,6 +266,31 @@ exit=0" ]
 	done
 	UNIONSHIM_ALLOW_UNFOLLOWED=1 run --separate-stderr in_union "$(probe spawn_run)" -e UNIONSHIM_ALLOW_UNFOLLOWED=0 spawn "$TARGET/bin/static"
 	[ "$output" = "error=Permission denied" ]
+}
+
+@test "a Go program (Go build-id note or .go.buildinfo section) is refused like a static one" {
+	local d=$BATS_FILE_TMPDIR why
+	for f in go-note go-note-only go-buildinfo go-static not-go-note not-go-section; do
+		cp "$d/$f" "$LOWER/bin/$f"
+	done
+	for f in go-note go-note-only go-buildinfo go-static; do
+		why="a Go program"
+		[ $f != go-static ] || why="statically linked"
+		run --separate-stderr in_union bash -c "'$TARGET/bin/$f'"
+		[ "$status" -eq 126 ]
+		[ "$(grep -c '^unionshim:' <<<"$stderr")" -eq 1 ]
+		grep -qxF "unionshim: refusing to execute $TARGET/bin/$f: $why (it would see the real directories; set UNIONSHIM_ALLOW_UNFOLLOWED=1 to allow)" <<<"$stderr"
+		run --separate-stderr in_union "$(probe spawn_run)" spawn "$TARGET/bin/$f"
+		[ "$output" = "error=Permission denied" ]
+		# the same switch allows it
+		run -5 --separate-stderr in_union bash -c "UNIONSHIM_ALLOW_UNFOLLOWED=1 '$TARGET/bin/$f'"
+		[ -z "$stderr" ]
+	done
+	# a note of another type, a section of another name: a C program
+	for f in not-go-note not-go-section; do
+		run -5 --separate-stderr in_union bash -c "'$TARGET/bin/$f'"
+		[ -z "$stderr" ]
+	done
 }
 
 @test "a setuid program of another user is refused" {
