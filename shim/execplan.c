@@ -29,8 +29,10 @@ static int lookup_errno(int err)
 	       err == ENAMETOOLONG;
 }
 
-/* One line, no allocation (this may run in a vfork child). */
-static void refuse(const char *name, const char *why)
+/* One line, no allocation (this may run in a vfork child); out of line,
+ * so that its buffer is on the stack only when a program is refused. */
+__attribute__((noinline)) static void refuse(const char *name,
+					     const char *why)
 {
 	struct us_msg m;
 
