@@ -46,7 +46,8 @@ int us_config_parse(const char *spec, struct us_config *cfg, char *err,
 		    size_t errlen);
 
 /* Check every mount against the filesystem and make its paths canonical:
- * dirs exist, layers do not nest, work dir on the upper's filesystem.
+ * dirs exist, layers do not nest, work dir on the upper's filesystem, and
+ * no other mount uses (or nests with) a mount's upper or work dir.
  * Returns 0, or -1 with ERR filled. */
 int us_config_validate(struct us_config *cfg, char *err, size_t errlen);
 

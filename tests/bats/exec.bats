@@ -3,8 +3,8 @@
 # interpreters that exist only in a lower layer run through their union
 # paths; every exec, spawn, system and popen child stays in the union even
 # when the program dropped the shim's variables; a program the shim cannot
-# follow (static, setuid to another user) is refused with one line, unless
-# allowed. The target is an empty dir, so anything that slips past the shim
+# follow (static, Go, setuid to another user) is refused with one line,
+# unless the new program's environment allows it. The target is an empty dir, so anything that slips past the shim
 # finds nothing there.
 
 bats_require_minimum_version 1.5.0
