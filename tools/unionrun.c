@@ -295,5 +295,7 @@ int main(int argc, char **argv)
 	setenv(STAGE2_ENV, stage.s, 1);
 	argv[optind - 1] = argv[0];
 	execv("/proc/self/exe", argv + optind - 1);
-	die("cannot re-execute myself: %s", strerror(errno));
+	int exec_err = errno;
+	unmake();
+	die("cannot re-execute myself: %s", strerror(exec_err));
 }
