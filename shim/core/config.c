@@ -371,10 +371,12 @@ static int check_apart(const struct us_mount *a, const struct us_mount *b,
 {
 	const char *wa, *wb;
 
+	const int own[2] = {0, a->nlayers}; /* its upper and work dir */
+
 	if (!a->has_upper)
 		return 0;
-	for (int i = 0; i <= a->nlayers; i += a->nlayers) {
-		const char *da = dir_of(a, i, &wa);
+	for (int i = 0; i < 2; i++) {
+		const char *da = dir_of(a, own[i], &wa);
 		for (int j = 0; j <= b->nlayers; j++) {
 			const char *db = dir_of(b, j, &wb);
 			if (db && overlap(da, db))
