@@ -65,8 +65,8 @@ $(B)/libunionshim.so: $(CORE_SHIM_OBJ) $(SHIM_OBJ) $(B)/exports.map
 
 # Backtraces for UNIONSHIM_TRACE=2, loaded only then (libunwind stays out
 # of every other process).
-$(TRACE_LIB): shim/trace/backtrace.c
-	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -shared -o $@ $< -lunwind
+$(TRACE_LIB): shim/trace/backtrace.c shim/core/msgline.c include/unionshim/msgline.h
+	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -shared -o $@ shim/trace/backtrace.c shim/core/msgline.c -lunwind
 
 $(B)/libuscore.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^

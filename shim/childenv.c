@@ -54,6 +54,19 @@ static int add_allow(const struct us_childenv *ce)
 	return us_allow_unfollowed && !value_of(ce->envp, US_ENV_ALLOW);
 }
 
+int us_allow_value(const char *v)
+{
+	return v && *v && strcmp(v, "0") != 0;
+}
+
+/* What the child will find: ENVP's own value, or ours put back. */
+int us_childenv_allows_unfollowed(char *const envp[])
+{
+	const char *v = value_of(envp, US_ENV_ALLOW);
+
+	return v ? us_allow_value(v) : us_allow_unfollowed;
+}
+
 static int add_trace(const struct us_childenv *ce)
 {
 	return us_trace && !value_of(ce->envp, US_ENV_TRACE);

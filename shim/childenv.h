@@ -40,6 +40,14 @@ US_HIDDEN void us_childenv_prepare_ops(struct us_childenv *ce,
  * leave memory behind in the parent. */
 US_HIDDEN char **us_childenv_fill(const struct us_childenv *ce, void *mem);
 
+/* Does the child with environment ENVP allow programs the shim cannot
+ * follow? Its own UNIONSHIM_ALLOW_UNFOLLOWED decides; without one, ours
+ * (which the child gets back). */
+US_HIDDEN int us_childenv_allows_unfollowed(char *const envp[]);
+
+/* Is V (a value of UNIONSHIM_ALLOW_UNFOLLOWED, or NULL) a yes? */
+US_HIDDEN int us_allow_value(const char *v);
+
 /* Both in one malloc'd block (free() it), or NULL with errno ENOMEM. */
 US_HIDDEN char **us_childenv(char *const envp[], const char *cwd);
 

@@ -14,12 +14,13 @@
 #include <sys/prctl.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
+#include "childenv.h"
 #include "execplan.h"
 #include "front.h"
 #include "state.h"
+#include "unionshim/msgline.h"
 
 /* Lookup errors that open() and exec share: the exec fails the same way. */
 static int lookup_errno(int err)
@@ -28,22 +29,20 @@ static int lookup_errno(int err)
 	       err == ENAMETOOLONG;
 }
 
-/* One line, one write(), no allocation (this may run in a vfork child). */
-static void refuse(const char *name, const char *why)
+/* One line, no allocation (this may run in a vfork child); out of line,
+ * so that its buffer is on the stack only when a program is refused. */
+__attribute__((noinline)) static void refuse(const char *name,
+					     const char *why)
 {
-	static const char tail[] = " (it would see the real directories; "
-				   "set " US_ENV_ALLOW "=1 to allow)\n";
-	struct iovec iov[] = {
-		{(void *)"unionshim: refusing to execute ", 31},
-		{(void *)name, strlen(name)},
-		{(void *)": ", 2},
-		{(void *)why, strlen(why)},
-		{(void *)tail, sizeof tail - 1},
-	};
+	struct us_msg m;
 
-	if (writev(2, iov, 5) < 0) {
-		/* nothing more to do: the exec fails anyway */
-	}
+	us_msg_start(&m, 2, "unionshim: refusing to execute ");
+	us_msg_val(&m, name);
+	us_msg_raw(&m, ": ");
+	us_msg_raw(&m, why);
+	us_msg_raw(&m, " (it would see the real directories; set "
+		       US_ENV_ALLOW "=1 to allow)");
+	us_msg_end(&m);
 }
 
 /* Would the kernel ignore set-id bits for the program open on FD? */
@@ -120,7 +119,7 @@ static int script_name(int dirfd, const char *path, struct us_exec_plan *p)
 	return 0;
 }
 
-int us_exec_plan(int dirfd, const char *path, int flags,
+int us_exec_plan(int dirfd, const char *path, int flags, char *const envp[],
 		 struct us_exec_plan *p)
 {
 	const char *name = path, *why;
@@ -143,7 +142,7 @@ int us_exec_plan(int dirfd, const char *path, int flags,
 		int kind = look(dfd, p->real, p->flags, &sb, &why);
 		if (kind < 0)
 			return errno;
-		if (why && !us_allow_unfollowed) {
+		if (why && !us_childenv_allows_unfollowed(envp)) {
 			refuse(name, why);
 			return EACCES;
 		}

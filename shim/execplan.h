@@ -23,9 +23,10 @@ struct us_exec_plan {
 /* Plan the exec of (DIRFD, PATH, FLAGS) as execveat takes them: the path
  * and every "#!" interpreter are found through the union. Returns 0, or
  * the errno value the exec must fail with (a program the shim cannot
- * follow gets EACCES and one line on stderr, unless allowed). */
+ * follow gets EACCES and one line on stderr, unless ENVP, the new
+ * program's environment, allows it). */
 US_HIDDEN int us_exec_plan(int dirfd, const char *path, int flags,
-			   struct us_exec_plan *p);
+			   char *const envp[], struct us_exec_plan *p);
 
 /* The argv for the kernel: ARGV itself when no script was followed, else
  * [interpreters and their arguments..., script, ARGV[1]...] written into

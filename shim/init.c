@@ -11,10 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "childenv.h"
 #include "fdmap.h"
 #include "guard.h"
 #include "state.h"
 #include "unionshim/copyup.h"
+#include "unionshim/msgline.h"
 
 int us_state = US_UNINIT;
 __thread int us_inside __attribute__((tls_model("initial-exec")));
@@ -27,13 +29,14 @@ int us_trace;
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
+/* WHAT may quote the spec (paths, option text): escaped, one line. */
 static void die(const char *what)
 {
-	char line[1024];
-	int n = snprintf(line, sizeof line, "unionshim: %s\n", what);
+	struct us_msg m;
 
-	if (n > 0 && write(2, line, (size_t)n) < 0)
-		_exit(125);
+	us_msg_start(&m, 2, "unionshim: ");
+	us_msg_val(&m, what);
+	us_msg_end(&m);
 	_exit(125);
 }
 
@@ -66,8 +69,7 @@ static void init_body(void)
 	us_cfg_spec = malloc(cap);
 	if (!us_cfg_spec || us_config_format(&us_cfg, us_cfg_spec, cap) < 0)
 		die("out of memory");
-	const char *allow = getenv(US_ENV_ALLOW);
-	us_allow_unfollowed = allow && *allow && strcmp(allow, "0") != 0;
+	us_allow_unfollowed = us_allow_value(getenv(US_ENV_ALLOW));
 	const char *trace = getenv(US_ENV_TRACE);
 	us_trace = trace ? atoi(trace) : 0;
 	find_self();

@@ -10,12 +10,7 @@
 
 #include "state.h"
 #include "trace.h"
-
-static void emit(const char *line, int n)
-{
-	if (n > 0 && write(2, line, (size_t)n) < 0)
-		return;
-}
+#include "unionshim/msgline.h"
 
 static void backtrace_lines(void)
 {
@@ -31,9 +26,10 @@ static void backtrace_lines(void)
 			 "libunionshim-trace.so");
 		void *h = US_REAL(dlopen)(lib, RTLD_NOW | RTLD_LOCAL);
 		if (!h) {
-			emit(lib, snprintf(lib, sizeof lib,
-					   "unionshim: no backtrace: %s\n",
-					   dlerror()));
+			struct us_msg m;
+			us_msg_start(&m, 2, "unionshim: no backtrace: ");
+			us_msg_val(&m, dlerror());
+			us_msg_end(&m);
 			return;
 		}
 		bt = (void (*)(void))dlsym(h, "us_trace_backtrace");
@@ -44,12 +40,18 @@ static void backtrace_lines(void)
 
 void us_trace_denied_slow(const char *what, const char *path)
 {
-	char line[PATH_MAX + 128];
+	char pid[32];
 	int saved = errno;
+	struct us_msg m;
 
-	emit(line, snprintf(line, sizeof line,
-			    "unionshim: [%d] refused %s of %s: %s\n",
-			    (int)getpid(), what, path, strerror(saved)));
+	snprintf(pid, sizeof pid, "unionshim: [%d] refused ", (int)getpid());
+	us_msg_start(&m, 2, pid);
+	us_msg_raw(&m, what);
+	us_msg_raw(&m, " of ");
+	us_msg_val(&m, path);
+	us_msg_raw(&m, ": ");
+	us_msg_raw(&m, strerror(saved));
+	us_msg_end(&m);
 	if (us_trace >= 2)
 		backtrace_lines();
 	errno = saved;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "unionshim/config.h"
+#include "unionshim/msgline.h"
 
 #define STAGE2_ENV "UNIONRUN_STAGE2"
 #define LIB_NAME "libunionshim.so"
@@ -60,16 +61,40 @@ static void usage(FILE *out)
 
 static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+/* One line, whatever the paths in it hold (see msgline.h). */
+static void say(const char *fmt, va_list ap)
+{
+	char *text = NULL;
+	struct us_msg m;
+
+	us_msg_start(&m, 2, "unionrun: ");
+	if (vasprintf(&text, fmt, ap) < 0)
+		us_msg_raw(&m, "out of memory");
+	else
+		us_msg_val(&m, text);
+	us_msg_end(&m);
+	free(text);
+}
+
 static void die(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("unionrun: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(125);
+}
+
+static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say(fmt, ap);
+	va_end(ap);
 }
 
 struct strbuf {
@@ -94,14 +119,29 @@ static void sb_add(struct strbuf *b, const char *s, int escape)
 	}
 }
 
+/* The dirs unionrun made, removed again when a later step fails. */
+static const char *made[2];
+static int nmade;
+
+static void unmake(void)
+{
+	while (nmade > 0)
+		rmdir(made[--nmade]);
+}
+
+/* Create DIR (a validated --upper or --work) if it does not exist. */
 static void ensure_dir(const char *what, const char *dir)
 {
 	struct stat st;
 
 	if (stat(dir, &st) == 0)
 		return;
-	if (errno != ENOENT || mkdir(dir, 0755) < 0)
-		die("%s %s: %s", what, dir, strerror(errno));
+	if (errno != ENOENT || mkdir(dir, 0755) < 0) {
+		int err = errno;
+		unmake();
+		die("%s %s: %s", what, dir, strerror(err));
+	}
+	made[nmade++] = dir;
 }
 
 /* libunionshim.so next to this program: build/ in the source tree, or
@@ -159,7 +199,7 @@ static int stage2(int argc, char **argv)
 		die("stage two without a command");
 	execvp(argv[1], argv + 1);
 	int err = errno;
-	fprintf(stderr, "unionrun: %s: %s\n", argv[1], strerror(err));
+	warn("%s: %s", argv[1], strerror(err));
 	return err == ENOENT ? 127 : 126;
 }
 
@@ -202,10 +242,6 @@ int main(int argc, char **argv)
 		die("no command given (see unionrun --help)");
 	if (!!upper != !!work)
 		die("--upper and --work go together");
-	if (upper) {
-		ensure_dir("--upper", upper);
-		ensure_dir("--work", work);
-	}
 
 	/* One mount in the library's own grammar; the core checks it. */
 	struct us_config cfg;
@@ -232,12 +268,23 @@ int main(int argc, char **argv)
 		free(cfg.mounts[0].target);
 		cfg.mounts[0].target = strdup(cfg.mounts[0].layers[cfg.mounts[0].has_upper].path);
 	}
-	if (us_config_validate(&cfg, err, sizeof err) < 0)
+	/* everything is checked before --upper and --work are created */
+	if ((upper ? us_config_validate_planned : us_config_validate)(
+		    &cfg, err, sizeof err) < 0)
 		die("%s", err);
 	char formatted[4 * PATH_MAX * 4], lib[PATH_MAX];
 	if (us_config_format(&cfg, formatted, sizeof formatted) < 0)
 		die("configuration too long");
 	find_library(lib, sizeof lib);
+	if (upper) {
+		struct us_mount *m = &cfg.mounts[0];
+		ensure_dir("--upper", m->layers[0].path);
+		ensure_dir("--work", m->work);
+		if (nmade && us_config_validate(&cfg, err, sizeof err) < 0) {
+			unmake();
+			die("%s", err);
+		}
+	}
 
 	setenv(US_ENV_MOUNTS, formatted, 1);
 	set_preload(lib);
@@ -248,5 +295,7 @@ int main(int argc, char **argv)
 	setenv(STAGE2_ENV, stage.s, 1);
 	argv[optind - 1] = argv[0];
 	execv("/proc/self/exe", argv + optind - 1);
-	die("cannot re-execute myself: %s", strerror(errno));
+	int exec_err = errno;
+	unmake();
+	die("cannot re-execute myself: %s", strerror(exec_err));
 }

@@ -46,9 +46,17 @@ int us_config_parse(const char *spec, struct us_config *cfg, char *err,
 		    size_t errlen);
 
 /* Check every mount against the filesystem and make its paths canonical:
- * dirs exist, layers do not nest, work dir on the upper's filesystem.
+ * dirs exist, layers do not nest, work dir on the upper's filesystem, and
+ * no other mount uses (or nests with) a mount's upper or work dir.
  * Returns 0, or -1 with ERR filled. */
 int us_config_validate(struct us_config *cfg, char *err, size_t errlen);
+
+/* The same, for dirs a tool is about to create: an upper or work dir that
+ * does not exist yet passes when its parent is a directory; it is checked
+ * as the path it will have (the parent's canonical path and its name) on
+ * the parent's filesystem. Nothing is created. */
+int us_config_validate_planned(struct us_config *cfg, char *err,
+			       size_t errlen);
 
 /* Render CFG back into the spec grammar (for children and tools). */
 int us_config_format(const struct us_config *cfg, char *out, size_t outlen);

@@ -1,8 +1,8 @@
 /* exectarget.h: what a file about to be executed is, read from its first
  * bytes: a "#!" script (its interpreter and optional argument, parsed as
  * Linux parses them), an ELF program the preload library can follow into
- * (dynamically linked, x86-64), or one it cannot (static, foreign, or
- * setuid to someone else). Pure: the caller opens the file. */
+ * (dynamically linked, x86-64), or one it cannot (static, foreign, Go,
+ * or setuid to someone else). Pure: the caller opens the file. */
 #ifndef UNIONSHIM_EXECTARGET_H
 #define UNIONSHIM_EXECTARGET_H
 
@@ -31,6 +31,9 @@ enum us_exec_kind {
 	US_EXEC_STATIC,  /* x86-64 ELF without PT_INTERP (static, static-pie) */
 	US_EXEC_FOREIGN, /* ELF of another class or machine: our library
 			    cannot be loaded into it */
+	US_EXEC_GO,      /* dynamic x86-64 ELF built by Go (a "Go" build-id
+			    note, or a .go.buildinfo or .note.go.buildid
+			    section): it makes system calls without libc */
 };
 
 /* Classify the file open on FD (read with pread) whose first LEN bytes are

@@ -3,7 +3,9 @@
  * Rules: a spec that is not understood whole is refused whole. Validation
  * makes every path canonical (so that lookup can compare strings) and
  * refuses layouts where a write through the union could land in a lower
- * dir: an upper or work dir inside a lower, or a lower inside either. */
+ * dir: an upper or work dir inside a lower, or a lower inside either, in
+ * one mount or across two; and, as overlayfs refuses an upper or work dir
+ * already in use (EBUSY), two mounts whose upper or work dirs overlap. */
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -213,26 +215,91 @@ int us_config_parse(const char *spec, struct us_config *cfg, char *err,
 	return 0;
 }
 
-/* Replace *P by its canonical form; it must be an existing directory. */
-static int canonical_dir(char **p, const char *what, char *err, size_t errlen)
+/* The canonical form of a dir that does not exist yet: its parent's
+ * canonical path and its last name, into BUF (PATH_MAX). */
+static int canonical_missing(const char *p, char *buf, const char *what,
+			     char *err, size_t errlen)
+{
+	struct stat st;
+	size_t n = strlen(p);
+
+	while (n > 1 && p[n - 1] == '/')
+		n--;
+	const char *name = p + n;
+	while (name > p && name[-1] != '/')
+		name--;
+	size_t namelen = (size_t)(p + n - name);
+	if (namelen == 0 || (name[0] == '.' && (namelen == 1 ||
+			     (namelen == 2 && name[1] == '.'))))
+		return fail(err, errlen, "%s %s: No such file or directory",
+			    what, p);
+	char *parent = strndup(p, (size_t)(name - p));
+	if (!parent)
+		return fail(err, errlen, "out of memory");
+	const char *at = *parent ? parent : ".";
+	errno = 0;
+	int ok = SYS(realpath)(at, buf) && SYS(stat)(buf, &st) == 0 &&
+		 S_ISDIR(st.st_mode);
+	int e = ok ? 0 : errno;
+	free(parent);
+	if (!ok)
+		return fail(err, errlen, "%s %s: %s", what, p,
+			    e ? strerror(e) : "its parent is not a directory");
+	size_t blen = strlen(buf);
+	if (blen + 1 + namelen >= PATH_MAX)
+		return fail(err, errlen, "%s %s: %s", what, p,
+			    strerror(ENAMETOOLONG));
+	snprintf(buf + blen, PATH_MAX - blen, "%s%.*s", blen > 1 ? "/" : "",
+		 (int)namelen, name);
+	return 0;
+}
+
+/* Replace *P by its canonical form; it must be an existing directory, or
+ * (PLANNED) a name that does not exist yet in one. */
+static int canonical_dir(char **p, const char *what, int planned, char *err,
+			 size_t errlen)
 {
 	char buf[PATH_MAX];
 	struct stat st;
 
-	if (!SYS(realpath)(*p, buf))
+	if (!SYS(realpath)(*p, buf)) {
+		if (!planned || errno != ENOENT ||
+		    SYS(lstat)(*p, &st) == 0 || errno != ENOENT)
+			return fail(err, errlen, "%s %s: %s", what, *p,
+				    strerror(errno == 0 ? ENOENT : errno));
+		if (canonical_missing(*p, buf, what, err, errlen) < 0)
+			return -1;
+	} else if (SYS(stat)(buf, &st) < 0) {
 		return fail(err, errlen, "%s %s: %s", what, *p,
 			    strerror(errno));
-	if (SYS(stat)(buf, &st) < 0)
-		return fail(err, errlen, "%s %s: %s", what, *p,
-			    strerror(errno));
-	if (!S_ISDIR(st.st_mode))
+	} else if (!S_ISDIR(st.st_mode)) {
 		return fail(err, errlen, "%s %s: not a directory", what, *p);
+	}
 	char *c = strdup(buf);
 	if (!c)
 		return fail(err, errlen, "out of memory");
 	free(*p);
 	*p = c;
 	return 0;
+}
+
+/* The device of DIR, or of its parent while it is only planned. */
+static int dev_of(const char *dir, dev_t *dev)
+{
+	struct stat st;
+	char *parent;
+
+	if (SYS(stat)(dir, &st) == 0) {
+		*dev = st.st_dev;
+		return 0;
+	}
+	if (errno != ENOENT || !(parent = strdup(dir)))
+		return -1;
+	*strrchr(parent, '/') = '\0';
+	int rc = SYS(stat)(*parent ? parent : "/", &st);
+	free(parent);
+	*dev = st.st_dev;
+	return rc;
 }
 
 static int inside(const char *a, const char *b)
@@ -269,10 +336,10 @@ static int check_layout(const struct us_mount *m, char *err, size_t errlen)
 		return fail(err, errlen, "upperdir %s and workdir %s overlap",
 			    upper, m->work);
 	if (upper) {
-		struct stat su, sw;
-		if (SYS(stat)(upper, &su) < 0 || SYS(stat)(m->work, &sw) < 0)
+		dev_t du, dw;
+		if (dev_of(upper, &du) < 0 || dev_of(m->work, &dw) < 0)
 			return fail(err, errlen, "cannot stat upperdir/workdir");
-		if (su.st_dev != sw.st_dev)
+		if (du != dw)
 			return fail(err, errlen,
 				    "workdir %s is not on the filesystem of "
 				    "upperdir %s",
@@ -281,7 +348,51 @@ static int check_layout(const struct us_mount *m, char *err, size_t errlen)
 	return 0;
 }
 
-int us_config_validate(struct us_config *cfg, char *err, size_t errlen)
+static int overlap(const char *a, const char *b)
+{
+	return inside(a, b) || inside(b, a);
+}
+
+/* The dir of M that layer I names (NLAYERS: the work dir), and its role. */
+static const char *dir_of(const struct us_mount *m, int i, const char **what)
+{
+	if (i == m->nlayers) {
+		*what = "workdir";
+		return m->work;
+	}
+	*what = i == 0 && m->has_upper ? "upperdir" : "lowerdir";
+	return m->layers[i].path;
+}
+
+/* A's upper and work dir may share nothing with any dir of B: B would
+ * write into A's layers, or read its lowers from them. */
+static int check_apart(const struct us_mount *a, const struct us_mount *b,
+		       char *err, size_t errlen)
+{
+	const char *wa, *wb;
+
+	const int own[2] = {0, a->nlayers}; /* its upper and work dir */
+
+	if (!a->has_upper)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		const char *da = dir_of(a, own[i], &wa);
+		for (int j = 0; j <= b->nlayers; j++) {
+			const char *db = dir_of(b, j, &wb);
+			if (db && overlap(da, db))
+				return fail(err, errlen,
+					    "%s %s of target %s and %s %s of "
+					    "target %s overlap (one mount's "
+					    "upper and work dirs are its own)",
+					    wa, da, a->target, wb, db,
+					    b->target);
+		}
+	}
+	return 0;
+}
+
+static int validate(struct us_config *cfg, int planned, char *err,
+		    size_t errlen)
 {
 	for (int k = 0; k < cfg->nmounts; k++) {
 		struct us_mount *m = &cfg->mounts[k];
@@ -289,14 +400,16 @@ int us_config_validate(struct us_config *cfg, char *err, size_t errlen)
 			const char *what = (i == 0 && m->has_upper)
 						   ? "upperdir"
 						   : "lowerdir";
-			if (canonical_dir(&m->layers[i].path, what, err,
-					  errlen) < 0)
+			if (canonical_dir(&m->layers[i].path, what,
+					  planned && i == 0 && m->has_upper,
+					  err, errlen) < 0)
 				return -1;
 			m->layers[i].len = strlen(m->layers[i].path);
 		}
-		if (m->work && canonical_dir(&m->work, "workdir", err, errlen) < 0)
+		if (m->work && canonical_dir(&m->work, "workdir", planned, err,
+					     errlen) < 0)
 			return -1;
-		if (canonical_dir(&m->target, "target", err, errlen) < 0)
+		if (canonical_dir(&m->target, "target", 0, err, errlen) < 0)
 			return -1;
 		m->target_len = strlen(m->target);
 		if (check_layout(m, err, errlen) < 0)
@@ -316,7 +429,24 @@ int us_config_validate(struct us_config *cfg, char *err, size_t errlen)
 					    "target %s is inside target %s",
 					    cfg->mounts[a].target,
 					    cfg->mounts[b].target);
+	for (int a = 0; a < cfg->nmounts; a++)
+		for (int b = 0; b < cfg->nmounts; b++)
+			if (a != b && check_apart(&cfg->mounts[a],
+						  &cfg->mounts[b], err,
+						  errlen) < 0)
+				return -1;
 	return 0;
+}
+
+int us_config_validate(struct us_config *cfg, char *err, size_t errlen)
+{
+	return validate(cfg, 0, err, errlen);
+}
+
+int us_config_validate_planned(struct us_config *cfg, char *err,
+			       size_t errlen)
+{
+	return validate(cfg, 1, err, errlen);
 }
 
 /* Append S to OUT at *POS, escaping the grammar's separators. */

@@ -53,25 +53,189 @@ int us_shebang_parse(const char *head, size_t len, struct us_shebang *sb)
 	return 1;
 }
 
-/* Does the x86-64 ELF program on FD ask for a program interpreter? The
- * headers are read in chunks on the stack: this may run in a vfork child,
- * where memory taken from malloc would stay behind in the parent. */
+/* The ELF reads below go through one window of the file, on the stack:
+ * this may run in a vfork child, where memory taken from malloc would
+ * stay behind in the parent. The first window, at offset 0, holds the
+ * program headers and the note segments of a usual program, so a C
+ * program costs one read for them and two for the section names. */
+struct window {
+	int fd;
+	off_t at;    /* file offset of buf[0] */
+	size_t have; /* bytes valid */
+	union {
+		char c[1024];
+		Elf64_Phdr align;
+	} buf;
+};
+
+/* LEN bytes at OFF (LEN <= the window), or NULL when the file ends. */
+static const void *view(struct window *w, off_t off, size_t len)
+{
+	if (off < 0 || len > sizeof w->buf)
+		return NULL;
+	if (off < w->at || (size_t)(off - w->at) + len > w->have) {
+		ssize_t n = pread(w->fd, w->buf.c, sizeof w->buf, off);
+		w->at = off;
+		w->have = n < 0 ? 0 : (size_t)n;
+		if (w->have < len)
+			return NULL;
+	}
+	return w->buf.c + (off - w->at);
+}
+
+#define MAX_NOTES 4 /* PT_NOTE segments looked at */
+
+/* What the program headers say. */
+struct elf_seen {
+	int interp;
+	int nnotes;
+	struct {
+		off_t off;
+		size_t len, align;
+	} notes[MAX_NOTES];
+};
+
+static size_t align_up(size_t n, size_t a)
+{
+	return (n + a - 1) & ~(a - 1);
+}
+
+/* Go's linker marks every program with a note named "Go", type 4 (its
+ * build id). */
+static int go_note(struct window *w, off_t seg, size_t len, size_t align)
+{
+	Elf64_Nhdr nh;
+
+	for (size_t off = 0; off + sizeof nh + 4 <= len;) {
+		const char *p = view(w, seg + (off_t)off, sizeof nh + 4);
+		if (!p)
+			return 0;
+		memcpy(&nh, p, sizeof nh);
+		if (nh.n_type == 4 && (nh.n_namesz == 3 || nh.n_namesz == 4) &&
+		    memcmp(p + sizeof nh, "Go\0", 3) == 0)
+			return 1;
+		if (nh.n_namesz > len || nh.n_descsz > len)
+			return 0; /* malformed: the kernel ignores notes */
+		off += sizeof nh + align_up(nh.n_namesz, align) +
+		       align_up(nh.n_descsz, align);
+	}
+	return 0;
+}
+
+static const char *const go_sections[] = {".go.buildinfo",
+					  ".note.go.buildid"};
+#define NGO (sizeof go_sections / sizeof go_sections[0])
+#define MAX_GO_NAMES 4
+
+/* Offsets in the section-name table STRS where a Go section's name
+ * starts (a name may also be the tail of a longer one); their count. */
+static int go_names(struct window *w, const Elf64_Shdr *strs,
+		    uint32_t found[MAX_GO_NAMES])
+{
+	const size_t keep = sizeof ".note.go.buildid"; /* across windows */
+	int n = 0;
+
+	for (size_t at = 0; at < strs->sh_size && n < MAX_GO_NAMES;) {
+		size_t len = strs->sh_size - at;
+		if (len > sizeof w->buf)
+			len = sizeof w->buf;
+		const char *c = view(w, (off_t)(strs->sh_offset + at), len);
+		if (!c)
+			return 0;
+		for (size_t i = 0; i < len && n < MAX_GO_NAMES; i++)
+			for (size_t k = 0; k < NGO; k++) {
+				size_t nl = strlen(go_sections[k]) + 1;
+				if (i + nl <= len &&
+				    memcmp(c + i, go_sections[k], nl) == 0)
+					found[n++] = (uint32_t)(at + i);
+			}
+		if (at + len >= strs->sh_size)
+			break;
+		at += len - keep; /* a name seen twice counts twice: harmless */
+	}
+	return n;
+}
+
+/* Does a section carry one of Go's names? Two small reads when the name
+ * table holds none (every C program), more only when it does. */
+static int go_section(struct window *w, const Elf64_Ehdr *eh)
+{
+	const size_t shsz = sizeof(Elf64_Shdr), per = sizeof w->buf / shsz;
+	uint32_t names[MAX_GO_NAMES];
+	Elf64_Shdr sh;
+
+	if (eh->e_shoff == 0 || eh->e_shentsize != shsz ||
+	    eh->e_shstrndx == SHN_UNDEF || eh->e_shstrndx >= eh->e_shnum)
+		return 0;
+	const void *p = view(w, (off_t)(eh->e_shoff + eh->e_shstrndx * shsz),
+			     shsz);
+	if (!p)
+		return 0;
+	memcpy(&sh, p, shsz);
+	int n = go_names(w, &sh, names);
+	for (size_t i = 0; n && i < eh->e_shnum; i += per) {
+		size_t k = eh->e_shnum - i < per ? eh->e_shnum - i : per;
+		const char *c = view(w, (off_t)(eh->e_shoff + i * shsz),
+				     k * shsz);
+		if (!c)
+			return 0;
+		for (size_t j = 0; j < k; j++) {
+			memcpy(&sh, c + j * shsz, shsz);
+			for (int m = 0; m < n; m++)
+				if (sh.sh_name == names[m])
+					return 1;
+		}
+	}
+	return 0;
+}
+
+/* Read the program headers: a program interpreter, note segments. */
+static int read_phdrs(struct window *w, const Elf64_Ehdr *eh,
+		      struct elf_seen *seen)
+{
+	const size_t phsz = sizeof(Elf64_Phdr), per = sizeof w->buf / phsz;
+	Elf64_Phdr ph;
+
+	if (eh->e_phentsize != phsz || eh->e_phnum == 0)
+		return -1; /* the kernel refuses it: ENOEXEC */
+	for (size_t i = 0; i < eh->e_phnum; i += per) {
+		size_t k = eh->e_phnum - i < per ? eh->e_phnum - i : per;
+		const char *c = view(w, (off_t)(eh->e_phoff + i * phsz),
+				     k * phsz);
+		if (!c)
+			return -1;
+		for (size_t j = 0; j < k; j++) {
+			memcpy(&ph, c + j * phsz, phsz);
+			if (ph.p_type == PT_INTERP)
+				seen->interp = 1;
+			if (ph.p_type == PT_NOTE && seen->nnotes < MAX_NOTES) {
+				int n = seen->nnotes++;
+				seen->notes[n].off = (off_t)ph.p_offset;
+				seen->notes[n].len = ph.p_filesz;
+				seen->notes[n].align = ph.p_align == 8 ? 8 : 4;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The kind of the x86-64 ELF program on FD. A dynamically linked Go
+ * program is not followed: Go makes its system calls itself. */
 static int elf64_kind(int fd, const Elf64_Ehdr *eh)
 {
-	Elf64_Phdr ph[16];
+	struct window w = {.fd = fd, .at = -1, .have = 0};
+	struct elf_seen seen = {0};
 
-	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0)
-		return US_EXEC_OTHER; /* the kernel refuses it: ENOEXEC */
-	for (size_t i = 0; i < eh->e_phnum; i += 16) {
-		size_t k = eh->e_phnum - i < 16 ? eh->e_phnum - i : 16;
-		off_t at = (off_t)(eh->e_phoff + i * sizeof *ph);
-		if (pread(fd, ph, k * sizeof *ph, at) != (ssize_t)(k * sizeof *ph))
-			return US_EXEC_OTHER;
-		for (size_t j = 0; j < k; j++)
-			if (ph[j].p_type == PT_INTERP)
-				return US_EXEC_DYNAMIC;
-	}
-	return US_EXEC_STATIC;
+	view(&w, 0, 0); /* the first window: from the start */
+	if (read_phdrs(&w, eh, &seen) < 0)
+		return US_EXEC_OTHER;
+	if (!seen.interp)
+		return US_EXEC_STATIC;
+	for (int i = 0; i < seen.nnotes; i++)
+		if (go_note(&w, seen.notes[i].off, seen.notes[i].len,
+			    seen.notes[i].align))
+			return US_EXEC_GO;
+	return go_section(&w, eh) ? US_EXEC_GO : US_EXEC_DYNAMIC;
 }
 
 int us_exec_inspect(int fd, const char *head, size_t len,
@@ -110,6 +274,8 @@ const char *us_exec_unfollowable(int kind, const struct stat *st, uid_t euid,
 		return "statically linked";
 	if (kind == US_EXEC_FOREIGN)
 		return "not an x86-64 program";
+	if (kind == US_EXEC_GO)
+		return "a Go program";
 	if (kind != US_EXEC_DYNAMIC || setid_ignored)
 		return NULL;
 	/* the loader runs in secure mode and drops LD_PRELOAD */

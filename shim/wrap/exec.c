@@ -28,7 +28,7 @@ static int exec_at(int dirfd, const char *path, char *const argv[],
 	} space;
 	struct us_exec_plan p;
 	struct us_childenv ce;
-	int err = us_exec_plan(dirfd, path, flags, &p);
+	int err = us_exec_plan(dirfd, path, flags, envp, &p);
 	if (err) {
 		errno = err;
 		return -1;

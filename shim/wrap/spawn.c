@@ -57,7 +57,7 @@ static int spawn_one(pid_t *pid, const char *path,
 		return refused;
 
 	const char *where = fa_path(fa, path, 0, abs, sizeof abs);
-	int err = where ? us_exec_plan(AT_FDCWD, where, 0, &p) : errno;
+	int err = where ? us_exec_plan(AT_FDCWD, where, 0, envp, &p) : errno;
 	if (err)
 		return err;
 	/* the interpreter runs in the new cwd: give it the name as written */

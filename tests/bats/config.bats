@@ -11,6 +11,13 @@ setup() {
 	MARKER=$(probe main_marker)
 }
 
+teardown() {
+	local m
+	for m in "$ROOT/t2" "$TARGET"; do
+		! mountpoint -q "$m" || umount "$m"
+	done
+}
+
 # Run the marker under SPEC; sets status/output/lines.
 with_spec() {
 	run env LD_PRELOAD="$SHIM_LIB" UNIONSHIM_MOUNTS="$1" "$MARKER" "${@:2}"
@@ -52,6 +59,44 @@ expect_refused() {
 	mkdir -p "$TARGET/x"
 	expect_refused "target=$TARGET,lowerdir=$LOWER;target=$TARGET/x,lowerdir=$LOWER2" "is inside target"
 	expect_refused "target=$TARGET,lowerdir=$LOWER/f" "not a directory"
+}
+
+@test "two mounts sharing or nesting upper and work dirs are refused (overlayfs: EBUSY)" {
+	t2=$ROOT/t2
+	mkdir -p "$t2" "$ROOT/u2" "$ROOT/w2" "$UPPER/sub" "$WORK/sub"
+	one="target=$TARGET,lowerdir=$LOWER,upperdir=$UPPER,workdir=$WORK"
+	bad=("upperdir=$UPPER,workdir=$ROOT/w2" "upperdir=$ROOT/u2,workdir=$WORK"
+		"upperdir=$UPPER/sub,workdir=$ROOT/w2" "upperdir=$WORK/sub,workdir=$ROOT/w2"
+		"upperdir=$ROOT/u2,workdir=$UPPER/sub")
+	for b in "${bad[@]}"; do
+		expect_refused "$one;target=$t2,lowerdir=$LOWER2,$b" "overlap"
+	done
+	expect_refused "$one;target=$t2,lowerdir=$UPPER" "overlap"
+	# sharing a lower is fine
+	with_spec "$one;target=$t2,lowerdir=$LOWER,upperdir=$ROOT/u2,workdir=$ROOT/w2" "$t2/f"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = lower ]
+	# the kernel refuses the same second mounts while the first is mounted
+	can_mount_overlay || skip "kernel overlayfs cannot be mounted here"
+	mount -t overlay overlay -o "lowerdir=$LOWER,upperdir=$UPPER,workdir=$WORK,index=on" "$TARGET"
+	for b in "${bad[@]}"; do
+		run mount -t overlay overlay -o "lowerdir=$LOWER2,$b,index=on" "$t2"
+		[ "$status" -ne 0 ]
+	done
+}
+
+@test "a message stays one line when a value holds a newline or other control bytes" {
+	nl=$ROOT/$'a\nunionshim - forged'
+	expect_refused "target=$TARGET,lowerdir=$nl" "lowerdir $ROOT/a\\nunionshim - forged: No such file or directory"
+	opt=$'x\r\t\x1b\\\\y'
+	expect_refused "target=$TARGET,lowerdir=$LOWER,$opt=1" "unknown option 'x\\r\\t\\x1b\\\\\\\\y'"
+	# the trace names the path the same way
+	p=$TARGET/$'new\nx'
+	run env LD_PRELOAD="$SHIM_LIB" UNIONSHIM_MOUNTS="target=$TARGET,lowerdir=$LOWER" UNIONSHIM_TRACE=1 \
+		sh -c 'echo x > "$1"' sh "$p"
+	[ "$status" -ne 0 ]
+	[ "$(grep -c '^unionshim:' <<<"$output")" -eq 1 ]
+	[[ "$output" == *"unionshim: ["*"] refused create of $TARGET/new\\nx: Read-only file system"* ]]
 }
 
 @test "a work dir on another filesystem than the upper is refused" {

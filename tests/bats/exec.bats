@@ -3,8 +3,8 @@
 # interpreters that exist only in a lower layer run through their union
 # paths; every exec, spawn, system and popen child stays in the union even
 # when the program dropped the shim's variables; a program the shim cannot
-# follow (static, setuid to another user) is refused with one line, unless
-# allowed. The target is an empty dir, so anything that slips past the shim
+# follow (static, Go, setuid to another user) is refused with one line,
+# unless the new program's environment allows it. The target is an empty dir, so anything that slips past the shim
 # finds nothing there.
 
 bats_require_minimum_version 1.5.0
@@ -31,6 +31,24 @@ EOF
 	cc -o "$d/prog" "$d/prog.c"
 	printf 'int main(void) { return 3; }\n' >"$d/static.c"
 	cc -static -o "$d/static" "$d/static.c"
+	# Go's marks, made with the C compiler: a "Go" note of type 4 (Go's
+	# build id) and a .go.buildinfo section; and near misses of both
+	cat >"$d/gonote.c" <<'EOF'
+struct gonote { unsigned namesz, descsz, type; char name[4]; char desc[8]; };
+__attribute__((section(NOTESEC), used, aligned(4)))
+static const struct gonote note = {4, 8, NOTETYPE, "Go", "abcdefgh"};
+int main(void) { return 5; }
+EOF
+	cat >"$d/gobi.c" <<'EOF'
+__attribute__((section(SECNAME), used)) char bi[32] = "\xff Go buildinf:";
+int main(void) { return 5; }
+EOF
+	cc -DNOTESEC='".note.go.buildid"' -DNOTETYPE=4 -o "$d/go-note" "$d/gonote.c"
+	cc -DNOTESEC='".note.other"' -DNOTETYPE=4 -o "$d/go-note-only" "$d/gonote.c"
+	cc -DNOTESEC='".note.other"' -DNOTETYPE=1 -o "$d/not-go-note" "$d/gonote.c"
+	cc -static -DNOTESEC='".note.go.buildid"' -DNOTETYPE=4 -o "$d/go-static" "$d/gonote.c"
+	cc -DSECNAME='".go.buildinfo"' -o "$d/go-buildinfo" "$d/gobi.c"
+	cc -DSECNAME='".go.buildinfox"' -o "$d/not-go-section" "$d/gobi.c"
 	printf 'const char *probe(void) { return "lib from the union"; }\n' >"$d/lib.c"
 	cc -shared -fPIC -o "$d/libprobe.so" "$d/lib.c"
 }
@@ -217,6 +235,62 @@ exit=0" ]
 	run --separate-stderr in_union "$(probe spawn_run)" spawn "$TARGET/bin/static"
 	[ "$output" = "error=Permission denied" ]
 	grep -q '^unionshim: refusing to execute .*statically linked' <<<"$stderr"
+}
+
+@test "the refusal stays one line when the program's name holds a newline" {
+	cp "$BATS_FILE_TMPDIR/static" "$LOWER/bin/"$'st\natic'
+	run --separate-stderr in_union bash -c '"$1"' sh "$TARGET/bin/"$'st\natic'
+	[ "$status" -eq 126 ]
+	[ "$(grep -c '^unionshim:' <<<"$stderr")" -eq 1 ]
+	grep -qxF "unionshim: refusing to execute $TARGET/bin/st\\natic: statically linked (it would see the real directories; set UNIONSHIM_ALLOW_UNFOLLOWED=1 to allow)" <<<"$stderr"
+}
+
+@test "the switch is read from the new program's environment, by every exec form and spawn" {
+	# typed in a shell inside the union: the shell's own env lacks it
+	run --separate-stderr in_union bash -c "UNIONSHIM_ALLOW_UNFOLLOWED=1 '$TARGET/bin/static'"
+	[ "$status" -eq 3 ]
+	[ -z "$stderr" ]
+	for mode in execve execv execvp execvpe execl execle execlp fexecve execveat; do
+		run -3 --separate-stderr in_union "$(probe exec_run)" -e UNIONSHIM_ALLOW_UNFOLLOWED=1 $mode "$TARGET/bin/static" arg
+		[ -z "$stderr" ]
+	done
+	for mode in spawn spawnp; do
+		run --separate-stderr in_union "$(probe spawn_run)" -e UNIONSHIM_ALLOW_UNFOLLOWED=1 $mode "$TARGET/bin/static" arg
+		[ "$output" = "exit=3" ]
+	done
+	# and the other way: allowed at startup, refused where the exec says 0
+	for mode in execve execvpe; do
+		UNIONSHIM_ALLOW_UNFOLLOWED=1 run -127 --separate-stderr in_union "$(probe exec_run)" -e UNIONSHIM_ALLOW_UNFOLLOWED=0 $mode "$TARGET/bin/static"
+		[ "$output" = "errno=Permission denied" ]
+		grep -q '^unionshim: refusing to execute .*statically linked' <<<"$stderr"
+	done
+	UNIONSHIM_ALLOW_UNFOLLOWED=1 run --separate-stderr in_union "$(probe spawn_run)" -e UNIONSHIM_ALLOW_UNFOLLOWED=0 spawn "$TARGET/bin/static"
+	[ "$output" = "error=Permission denied" ]
+}
+
+@test "a Go program (Go build-id note or .go.buildinfo section) is refused like a static one" {
+	local d=$BATS_FILE_TMPDIR why
+	for f in go-note go-note-only go-buildinfo go-static not-go-note not-go-section; do
+		cp "$d/$f" "$LOWER/bin/$f"
+	done
+	for f in go-note go-note-only go-buildinfo go-static; do
+		why="a Go program"
+		[ $f != go-static ] || why="statically linked"
+		run --separate-stderr in_union bash -c "'$TARGET/bin/$f'"
+		[ "$status" -eq 126 ]
+		[ "$(grep -c '^unionshim:' <<<"$stderr")" -eq 1 ]
+		grep -qxF "unionshim: refusing to execute $TARGET/bin/$f: $why (it would see the real directories; set UNIONSHIM_ALLOW_UNFOLLOWED=1 to allow)" <<<"$stderr"
+		run --separate-stderr in_union "$(probe spawn_run)" spawn "$TARGET/bin/$f"
+		[ "$output" = "error=Permission denied" ]
+		# the same switch allows it
+		run -5 --separate-stderr in_union bash -c "UNIONSHIM_ALLOW_UNFOLLOWED=1 '$TARGET/bin/$f'"
+		[ -z "$stderr" ]
+	done
+	# a note of another type, a section of another name: a C program
+	for f in not-go-note not-go-section; do
+		run -5 --separate-stderr in_union bash -c "'$TARGET/bin/$f'"
+		[ -z "$stderr" ]
+	done
 }
 
 @test "a setuid program of another user is refused" {

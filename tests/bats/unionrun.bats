@@ -84,6 +84,48 @@ setup() {
 	[ "$(snapshot "$ROOT")" = "$before" ]
 }
 
+@test "unionrun's messages stay one line when a path holds a newline" {
+	run "$UNIONRUN" --lower "$ROOT/"$'no\nsuch' -- true
+	[ "$status" -eq 125 ]
+	[ "$output" = "unionrun: lowerdir $ROOT/no\\nsuch: No such file or directory" ]
+	run -127 "$UNIONRUN" --lower "$LOWER" -- $'no\nsuch'
+	[ "$output" = "unionrun: no\\nsuch: No such file or directory" ]
+}
+
+@test "a refused configuration creates no --upper or --work dir" {
+	before=$(snapshot "$ROOT")
+	run "$UNIONRUN" --lower "$LOWER" --upper "$LOWER/newup" --work "$ROOT/newwork" -- true
+	[ "$status" -eq 125 ]
+	[ "$output" = "unionrun: upperdir $LOWER/newup is inside lowerdir $LOWER" ]
+	run "$UNIONRUN" --lower "$LOWER" --upper "$ROOT/newup" --work "$LOWER/sub/newwork" -- true
+	[ "$status" -eq 125 ]
+	[ "$output" = "unionrun: workdir $LOWER/sub/newwork is inside lowerdir $LOWER" ]
+	run "$UNIONRUN" --lower "$LOWER" --upper "$ROOT/newup" --work "$ROOT/newup/w" -- true
+	[ "$status" -eq 125 ]
+	[ "${#lines[@]}" -eq 1 ]
+	run "$UNIONRUN" --lower "$LOWER" --upper "$ROOT/newup" --work "$ROOT/newwork" -o bogus=1 -- true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"unknown option 'bogus'"* ]]
+	UNIONSHIM_LIBRARY=$ROOT/nolib run "$UNIONRUN" --lower "$LOWER" --upper "$ROOT/newup" --work "$ROOT/newwork" -- true
+	[ "$status" -eq 125 ]
+	[ "$(snapshot "$ROOT")" = "$before" ]
+	if [ -d /dev/shm ] && [ "$(stat -c %d /dev/shm)" != "$(stat -c %d "$ROOT")" ]; then
+		w=$(mktemp -d /dev/shm/us-work.XXXXXX)
+		run "$UNIONRUN" --lower "$LOWER" --upper "$ROOT/newup" --work "$w/new" -- true
+		[ "$status" -eq 125 ]
+		[[ "$output" == *"is not on the filesystem of upperdir $ROOT/newup"* ]]
+		[ ! -e "$w/new" ]
+		rmdir "$w"
+	fi
+	[ "$(snapshot "$ROOT")" = "$before" ]
+	# a good one creates both, at the paths it validated
+	run "$UNIONRUN" --lower "$LOWER" --upper "$ROOT/newup/" --work "$ROOT/./newwork" -- sh -c "echo hi > '$LOWER/new'"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$ROOT/newup/new")" = hi ]
+	[ -d "$ROOT/newwork" ]
+	[ ! -e "$LOWER/new" ]
+}
+
 @test "--help shows examples" {
 	run "$UNIONRUN" --help
 	[ "$status" -eq 0 ]

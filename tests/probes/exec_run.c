@@ -1,8 +1,9 @@
 /* exec_run: run a program through one of the exec entry points, after
  * optionally dropping the shim's variables (-u) or the whole environment
- * (-c), to show that the child still sees the union.
+ * (-c), to show that the child still sees the union, or after setting
+ * a variable (-e NAME=VALUE), which the new program gets.
  *
- *   exec_run [-u] [-c] MODE PROG [ARG...]
+ *   exec_run [-u] [-c] [-e NAME=VALUE] MODE PROG [ARG...]
  *   MODE: execve execv execvp execvpe execl execle execlp fexecve execveat
  *         system popen (PROG is then the shell command)
  *
@@ -34,9 +35,11 @@ int main(int argc, char **argv)
 				unsetenv(vars[k]);
 		else if (strcmp(argv[i], "-c") == 0)
 			clearenv();
+		else if (strcmp(argv[i], "-e") == 0 && i + 1 < argc)
+			putenv(argv[++i]);
 	}
 	if (argc - i < 2) {
-		fprintf(stderr, "usage: exec_run [-u] [-c] MODE PROG [ARG...]\n");
+		fprintf(stderr, "usage: exec_run [-u] [-c] [-e NAME=VALUE] MODE PROG [ARG...]\n");
 		return 2;
 	}
 	const char *mode = argv[i], *prog = argv[i + 1];

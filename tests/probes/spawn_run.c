@@ -1,8 +1,9 @@
 /* spawn_run: start a program with posix_spawn or posix_spawnp, with
  * optional file actions, and report how it ended.
  *
- *   spawn_run [-u] [-d DIR] [-i FILE] MODE PROG [ARG...]
+ *   spawn_run [-u] [-e NAME=VALUE] [-d DIR] [-i FILE] MODE PROG [ARG...]
  *   -u       drop the shim's variables from the environment first
+ *   -e NAME=VALUE  put it into the environment the program gets
  *   -d DIR   posix_spawn_file_actions_addchdir_np(DIR)
  *   -i FILE  posix_spawn_file_actions_addopen(0, FILE, O_RDONLY)
  *   MODE     spawn | spawnp
@@ -27,6 +28,8 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "-u") == 0) {
 			unsetenv("LD_PRELOAD");
 			unsetenv("UNIONSHIM_MOUNTS");
+		} else if (strcmp(argv[i], "-e") == 0 && i + 1 < argc) {
+			putenv(argv[++i]);
 		} else if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) {
 			err = posix_spawn_file_actions_addchdir_np(&fa, argv[++i]);
 		} else if (strcmp(argv[i], "-i") == 0 && i + 1 < argc) {
@@ -39,7 +42,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argc - i < 2) {
-		fprintf(stderr, "usage: spawn_run [-u] [-d DIR] [-i FILE] MODE PROG [ARG...]\n");
+		fprintf(stderr, "usage: spawn_run [-u] [-e NAME=VALUE] [-d DIR] [-i FILE] MODE PROG [ARG...]\n");
 		return 2;
 	}
 	fflush(stdout);

@@ -22,6 +22,8 @@ int main(void)
 	srunner_add_suite(sr, identity_suite());
 	srunner_add_suite(sr, shared_suite());
 	srunner_add_suite(sr, resolve_at_suite());
+	srunner_add_suite(sr, msgline_suite());
+	srunner_add_suite(sr, exectarget_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -403,6 +403,107 @@ START_TEST(validate_nested_targets_refused)
 }
 END_TEST
 
+/* Two mounts may share lowers, but no upper or work dir, nested or not
+ * (overlayfs: EBUSY), and no lower of one may lie in the other's. */
+START_TEST(validate_mounts_keep_upper_and_work_apart)
+{
+#define two "target=%s,lowerdir=%s,upperdir=%s,workdir=%s;" \
+	    "target=%s,lowerdir=%s,upperdir=%s,workdir=%s"
+	const char *t2 = ut_p(ut.root, "t2"), *u2 = ut_p(ut.root, "u2"),
+		   *w2 = ut_p(ut.root, "w2");
+	ut_mkdir(ut.root, "t2");
+	ut_mkdir(ut.root, "u2");
+	ut_mkdir(ut.root, "w2");
+	ut_mkdir(ut.upper, "sub");
+	ut_mkdir(ut.work, "sub");
+	ck_assert_msg(validate(two, ut.target, ut.low1, ut.upper, ut.work, t2,
+			       ut.low1, u2, w2) == 0,
+		      "shared lower refused: %s", err);
+	ck_invalid("overlap", two, ut.target, ut.low1, ut.upper, ut.work, t2,
+		   ut.low2, ut.upper, w2);
+	ck_invalid("overlap", two, ut.target, ut.low1, ut.upper, ut.work, t2,
+		   ut.low2, u2, ut.work);
+	ck_invalid("overlap", two, ut.target, ut.low1, ut.upper, ut.work, t2,
+		   ut.low2, ut.work, w2);
+	ck_invalid("overlap", two, ut.target, ut.low1, ut.upper, ut.work, t2,
+		   ut.low2, ut_p(ut.upper, "sub"), w2);
+	ck_invalid("overlap", two, t2, ut.low2, ut_p(ut.upper, "sub"), w2,
+		   ut.target, ut.low1, ut.upper, ut.work);
+	ck_invalid("overlap", two, ut.target, ut.low1, ut.upper, ut.work, t2,
+		   ut.low2, u2, ut_p(ut.work, "sub"));
+	ck_invalid("overlap", two, ut.target, ut.low1, ut.upper, ut.work, t2,
+		   ut.low2, ut_p(ut.work, "sub"), w2);
+	/* the message names both mounts */
+	ck_invalid("upperdir", two, ut.target, ut.low1, ut.upper, ut.work, t2,
+		   ut.low2, ut.upper, w2);
+	ck_assert_msg(strstr(err, t2) && strstr(err, ut.target), "%s", err);
+	/* a lower of one mount inside (or around) another's upper */
+	ck_invalid("overlap", "target=%s,lowerdir=%s,upperdir=%s,workdir=%s;"
+		   "target=%s,lowerdir=%s", ut.target, ut.low1, ut.upper,
+		   ut.work, t2, ut_p(ut.upper, "sub"));
+	ck_invalid("overlap", "target=%s,lowerdir=%s;"
+		   "target=%s,lowerdir=%s,upperdir=%s,workdir=%s", t2,
+		   ut.root, ut.target, ut.low1, ut.upper, ut.work);
+#undef two
+}
+END_TEST
+
+/* A dir about to be created is checked as the path it will have. */
+static int validate_planned(const char *spec)
+{
+	us_config_free(&cfg);
+	err[0] = '\0';
+	ck_assert_msg(us_config_parse(spec, &cfg, err, sizeof err) == 0,
+		      "parse %s: %s", spec, err);
+	return us_config_validate_planned(&cfg, err, sizeof err);
+}
+
+START_TEST(validate_planned_dirs)
+{
+	char spec[4 * PATH_MAX];
+	struct stat st;
+
+	ut_link(ut.root, "rlink", ".");
+	snprintf(spec, sizeof spec,
+		 "target=%s,lowerdir=%s,upperdir=%s/newup/,workdir=%s",
+		 ut.target, ut.low1, ut_p(ut.root, "rlink"),
+		 ut_p(ut.root, "newwork"));
+	ck_assert_msg(validate_planned(spec) == 0, "%s", err);
+	ck_assert_str_eq(cfg.mounts[0].layers[0].path,
+			 ut_p(ut.root, "newup"));
+	ck_assert_str_eq(cfg.mounts[0].work, ut_p(ut.root, "newwork"));
+	ck_assert_int_eq(lstat(ut_p(ut.root, "newup"), &st), -1);
+	ck_assert_int_eq(lstat(ut_p(ut.root, "newwork"), &st), -1);
+	/* the layout rules apply to the path it will have */
+	snprintf(spec, sizeof spec,
+		 "target=%s,lowerdir=%s,upperdir=%s,workdir=%s", ut.target,
+		 ut.low1, ut_p(ut.low1, "newup"), ut.work);
+	ck_assert_int_eq(validate_planned(spec), -1);
+	ck_assert_msg(strstr(err, "inside lowerdir"), "%s", err);
+	/* its parent must exist; a dangling symlink is not "missing" */
+	snprintf(spec, sizeof spec,
+		 "target=%s,lowerdir=%s,upperdir=%s,workdir=%s", ut.target,
+		 ut.low1, ut_p(ut.root, "no/newup"), ut.work);
+	ck_assert_int_eq(validate_planned(spec), -1);
+	ck_assert_msg(strstr(err, "No such file"), "%s", err);
+	ut_link(ut.root, "dangling", "nowhere");
+	snprintf(spec, sizeof spec,
+		 "target=%s,lowerdir=%s,upperdir=%s,workdir=%s", ut.target,
+		 ut.low1, ut_p(ut.root, "dangling"), ut.work);
+	ck_assert_int_eq(validate_planned(spec), -1);
+	/* lowers and targets must exist, as always */
+	snprintf(spec, sizeof spec,
+		 "target=%s,lowerdir=%s,upperdir=%s,workdir=%s", ut.target,
+		 ut_p(ut.root, "nolow"), ut.upper, ut.work);
+	ck_assert_int_eq(validate_planned(spec), -1);
+	/* the plain check refuses what does not exist */
+	snprintf(spec, sizeof spec,
+		 "target=%s,lowerdir=%s,upperdir=%s,workdir=%s", ut.target,
+		 ut.low1, ut_p(ut.root, "newup"), ut.work);
+	ck_assert_int_eq(validate("%s", spec), -1);
+}
+END_TEST
+
 START_TEST(validate_makes_paths_canonical)
 {
 	ut_link(ut.root, "l1link", "low1");
@@ -599,6 +700,8 @@ Suite *config_suite(void)
 	tcase_add_test(tc, validate_work_on_upper_fs);
 	tcase_add_test(tc, validate_target_root_refused);
 	tcase_add_test(tc, validate_nested_targets_refused);
+	tcase_add_test(tc, validate_mounts_keep_upper_and_work_apart);
+	tcase_add_test(tc, validate_planned_dirs);
 	tcase_add_test(tc, validate_makes_paths_canonical);
 	tcase_add_test(tc, validate_layout_rules_see_through_symlinks);
 	tcase_add_test(tc, validate_root_dirs_stop_at_opaque);

@@ -23,6 +23,8 @@ Suite *unionops_suite(void);
 Suite *identity_suite(void);
 Suite *shared_suite(void);
 Suite *resolve_at_suite(void);
+Suite *msgline_suite(void);
+Suite *exectarget_suite(void);
 
 /* A scratch dir (canonical path) holding upper/, low1/, low2/, work/ and
  * target/, and the config for "target=T,lowerdir=low1:low2,upperdir=upper,
