@@ -73,6 +73,9 @@ $(TRACE_LIB): shim/trace/backtrace.c
 
 # The loader's searches through the union (LD_AUDIT): its own namespace and
 # libc, so the core is linked in plain (no wrappers, no sanitizer), hidden.
+# An empty DT_RUNPATH keeps ld.so from searching the program's DT_RPATH for
+# this library's libc: a search there would mark the program's union-only
+# RPATH dirs as missing before the program's own libraries are looked up.
 $(B)/audit/%.o: %.c $(HDRS) $(wildcard shim/audit/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -c $< -o $@
@@ -80,7 +83,7 @@ $(B)/audit/%.o: %.c $(HDRS) $(wildcard shim/audit/*.h)
 $(AUDIT_LIB): $(AUDIT_OBJ)
 	$(CC) -shared -o $@ $(filter $(B)/audit/shim/audit/%,$^) \
 		-Wl,--start-group $(filter $(B)/audit/shim/core/%,$^) -Wl,--end-group \
-		-Wl,-z,now -Wl,-z,relro -Wl,--gc-sections
+		-Wl,-z,now -Wl,-z,relro -Wl,--gc-sections -Wl,--enable-new-dtags -Wl,-rpath=
 
 $(B)/libuscore.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^

@@ -185,12 +185,17 @@ static Dl_serinfo *search_dirs(struct link_map *loader)
 
 /* The first of LOADER's search dirs (DT_RPATH chain, LD_LIBRARY_PATH,
  * DT_RUNPATH, then the system dirs: glibc leaves dls_flags 0, so they are
- * not told apart) that holds NAME: LD_FOUND (a union dir, ANSWER set),
- * LD_PASS (a real dir, or none: ld.so's own search finds it). Unlike
- * ld.so, the hwcaps subdirs of a dir are not searched. */
+ * not told apart) that holds NAME: LD_FOUND with ANSWER set, or LD_PASS
+ * (none, or a real dir no union dir comes before: ld.so's own search
+ * finds it there without walking a union dir). ld.so's walk must not
+ * pass a union dir that has no real counterpart: it would mark the dir
+ * missing for the rest of the process. Unlike ld.so, the hwcaps subdirs
+ * of a dir are not searched. */
 static int search(const struct us_config *cfg, const char *name,
 		  const Dl_serinfo *si)
 {
+	int union_seen = 0;
+
 	for (unsigned i = 0; i < si->dls_cnt; i++) {
 		const Dl_serpath *sp = &si->dls_serpath[i];
 		if (us_path_join(cand, sizeof cand, sp->dls_name, name) < 0 ||
@@ -200,10 +205,14 @@ static int search(const struct us_config *cfg, const char *name,
 		case LD_FOUND:
 			return LD_FOUND;
 		case LD_PASS:
-			if (access(upath, F_OK) == 0)
+			if (access(upath, F_OK) != 0)
+				break;
+			if (!union_seen)
 				return LD_PASS;
-			break;
+			strcpy(answer, upath); /* both PATH_MAX */
+			return LD_FOUND;
 		default:
+			union_seen = 1;
 			break;
 		}
 	}
