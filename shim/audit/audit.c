@@ -41,6 +41,7 @@ unsigned int la_objopen(struct link_map *map, Lmid_t lmid, uintptr_t *cookie)
 {
 	(void)lmid;
 	*cookie = (uintptr_t)map;
+	us_ld_object(map);
 	return 0;
 }
 

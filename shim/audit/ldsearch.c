@@ -165,6 +165,38 @@ static const char *expand_origin(const char *name, struct link_map *loader)
 	return joined;
 }
 
+/* Does object L's dynamic section have an entry TAG? */
+static int has_tag(const struct link_map *l, ElfW(Sxword) tag)
+{
+	for (const ElfW(Dyn) *d = l ? l->l_ld : NULL; d && d->d_tag != DT_NULL; d++)
+		if (d->d_tag == tag)
+			return 1;
+	return 0;
+}
+
+static int rpath_seen; /* some object loaded so far has a DT_RPATH */
+
+void us_ld_object(struct link_map *map)
+{
+	if (!rpath_seen && has_tag(map, DT_RPATH))
+		rpath_seen = 1;
+}
+
+/* Can the search for a bare name asked by LOADER reach a dir the system
+ * does not list? Not without a DT_RPATH (the loader's, its loaders' or
+ * the program's), the loader's DT_RUNPATH or LD_LIBRARY_PATH (as ld.so
+ * read it at startup: this libc's environment is a copy taken then). */
+static int custom_search(struct link_map *loader)
+{
+	static int env = -1;
+
+	if (env < 0) {
+		const char *v = getenv("LD_LIBRARY_PATH");
+		env = v && *v;
+	}
+	return env || rpath_seen || has_tag(loader, DT_RUNPATH);
+}
+
 /* LOADER's search dirs, as ld.so would walk them (RTLD_DI_SERINFO). */
 static Dl_serinfo *search_dirs(struct link_map *loader)
 {
@@ -228,6 +260,8 @@ char *us_ld_orig(const struct us_config *cfg, const char *name,
 		char *r = path ? us_ld_candidate(cfg, path) : (char *)name;
 		return r == path ? (char *)name : r;
 	}
+	if (!custom_search(loader))
+		return (char *)name; /* the system dirs: each candidate comes by */
 	Dl_serinfo *si = loader ? search_dirs(loader) : NULL;
 	if (!si)
 		return (char *)name;

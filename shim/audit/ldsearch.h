@@ -12,6 +12,9 @@
  * so and stops the process). */
 const struct us_config *us_ld_config(void);
 
+/* Note object MAP, just loaded (its DT_RPATH, if any, joins searches). */
+void us_ld_object(struct link_map *map);
+
 /* ld.so's candidate path NAME (absolute, relative, or a real path inside
  * a layer, as $ORIGIN gives): NAME itself when it is no union's, the real
  * file the union shows there, or NULL when the union has nothing there. */
