@@ -35,13 +35,16 @@ PROBE_SRC := $(wildcard tests/probes/*.c)
 PROBES := $(PROBE_SRC:tests/probes/%.c=$(B)/probes/%)
 TOOLS := $(B)/unionrun
 TRACE_LIB := $(B)/libunionshim-trace.so
+AUDIT_LIB := $(B)/libunionshim-audit.so
+AUDIT_SRC := $(wildcard shim/audit/*.c)
+AUDIT_OBJ := $(AUDIT_SRC:%.c=$(B)/audit/%.o) $(CORE_SRC:%.c=$(B)/audit/%.o)
 
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 SHELL := /bin/bash
 
 .PHONY: all check unit bats probes install uninstall clean bench
-all: $(B)/libunionshim.so $(TRACE_LIB) $(TOOLS) $(PROBES)
+all: $(B)/libunionshim.so $(TRACE_LIB) $(AUDIT_LIB) $(TOOLS) $(PROBES)
 
 $(B)/preload/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
@@ -67,6 +70,20 @@ $(B)/libunionshim.so: $(CORE_SHIM_OBJ) $(SHIM_OBJ) $(B)/exports.map
 # of every other process).
 $(TRACE_LIB): shim/trace/backtrace.c shim/core/msgline.c include/unionshim/msgline.h
 	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -shared -o $@ shim/trace/backtrace.c shim/core/msgline.c -lunwind
+
+# The loader's searches through the union (LD_AUDIT): its own namespace and
+# libc, so the core is linked in plain (no wrappers, no sanitizer), hidden.
+# An empty DT_RUNPATH keeps ld.so from searching the program's DT_RPATH for
+# this library's libc: a search there would mark the program's union-only
+# RPATH dirs as missing before the program's own libraries are looked up.
+$(B)/audit/%.o: %.c $(HDRS) $(wildcard shim/audit/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -ffunction-sections -fdata-sections -c $< -o $@
+
+$(AUDIT_LIB): $(AUDIT_OBJ)
+	$(CC) -shared -o $@ $(filter $(B)/audit/shim/audit/%,$^) \
+		-Wl,--start-group $(filter $(B)/audit/shim/core/%,$^) -Wl,--end-group \
+		-Wl,-z,now -Wl,-z,relro -Wl,--gc-sections -Wl,--enable-new-dtags -Wl,-rpath=
 
 $(B)/libuscore.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -100,10 +117,12 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
 	install -m 755 $(B)/libunionshim.so $(DESTDIR)$(LIBDIR)/libunionshim.so
 	install -m 755 $(TRACE_LIB) $(DESTDIR)$(LIBDIR)/libunionshim-trace.so
+	install -m 755 $(AUDIT_LIB) $(DESTDIR)$(LIBDIR)/libunionshim-audit.so
 	install -m 755 $(B)/unionrun $(DESTDIR)$(BINDIR)/unionrun
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libunionshim.so $(DESTDIR)$(LIBDIR)/libunionshim-trace.so \
+		$(DESTDIR)$(LIBDIR)/libunionshim-audit.so \
 		$(DESTDIR)$(BINDIR)/unionrun
 	-rmdir $(DESTDIR)$(LIBDIR)
 

@@ -1,7 +1,8 @@
 /* childenv.c: build a child's environment (see childenv.h).
  *
  * What the program passes is kept, except that LD_PRELOAD always names
- * this library, UNIONSHIM_MOUNTS always names mounts (the program's own
+ * this library, LD_AUDIT the audit library beside it (when there is one:
+ * the loader's own searches go through the union), UNIONSHIM_MOUNTS always names mounts (the program's own
  * value wins: a nested union tool may set it), UNIONSHIM_CWD is the
  * child's virtual cwd (a union dir, or a layer's own real dir) or absent, and the switches read at startup come
  * back when the program dropped them: `env -i` and clearenv() must not
@@ -19,6 +20,7 @@
 #include "unionshim/lookup.h"
 
 #define LD_PRELOAD "LD_PRELOAD"
+#define LD_AUDIT "LD_AUDIT"
 
 static int named(const char *entry, const char *name)
 {
@@ -35,14 +37,15 @@ static const char *value_of(char *const envp[], const char *name)
 	return NULL;
 }
 
-/* ld.so splits LD_PRELOAD at ':' and ' '. */
-static int preloads_self(const char *list)
+/* Does LIST (split at SEP) name LIB? ld.so splits LD_PRELOAD at ':' and
+ * ' ', LD_AUDIT at ':'. */
+static int lists(const char *list, const char *sep, const char *lib)
 {
-	size_t n = strlen(us_self_path);
+	size_t n = strlen(lib);
 
 	for (const char *p = list; *p;) {
-		size_t w = strcspn(p, ": ");
-		if (w == n && memcmp(p, us_self_path, n) == 0)
+		size_t w = strcspn(p, sep);
+		if (w == n && memcmp(p, lib, n) == 0)
 			return 1;
 		p += w + (p[w] != '\0');
 	}
@@ -96,7 +99,11 @@ void us_childenv_prepare_ops(struct us_childenv *ce, char *const envp[],
 	ce->pre = value_of(envp, LD_PRELOAD);
 	if (ce->pre && !*ce->pre)
 		ce->pre = NULL;
-	ce->self = ce->pre && preloads_self(ce->pre);
+	ce->self = ce->pre && lists(ce->pre, ": ", us_self_path);
+	ce->aud = value_of(envp, LD_AUDIT);
+	if (ce->aud && !*ce->aud)
+		ce->aud = NULL;
+	ce->aud_self = ce->aud && lists(ce->aud, ":", us_audit_path);
 	ce->mounts = value_of(envp, US_ENV_MOUNTS);
 	if (!ce->mounts || !*ce->mounts)
 		ce->mounts = us_cfg_spec ? us_cfg_spec : "";
@@ -114,11 +121,13 @@ void us_childenv_prepare_ops(struct us_childenv *ce, char *const envp[],
 	size_t strs = sizeof LD_PRELOAD + strlen(us_self_path) + 1 +
 		      (ce->pre ? strlen(ce->pre) : 0) + 1;
 	strs += sizeof US_ENV_MOUNTS + strlen(ce->mounts) + 1;
+	strs += sizeof LD_AUDIT + strlen(us_audit_path) + 1 +
+		(ce->aud ? strlen(ce->aud) : 0) + 1;
 	if (ce->cwd)
 		strs += sizeof US_ENV_CWD + strlen(ce->cwd) + 1;
 	strs += sizeof US_ENV_ALLOW + 2 + sizeof US_ENV_TRACE + sizeof ce->trace;
 	strs += sizeof US_ENV_FDMAP + strlen(ce->fdmap) + 1;
-	ce->size = (ce->n + 7) * sizeof(char *) + strs;
+	ce->size = (ce->n + 8) * sizeof(char *) + strs;
 	ce->size = (ce->size + 15) & ~(size_t)15;
 }
 
@@ -134,11 +143,12 @@ static char *put(char **cur, const char *name, const char *a, const char *b,
 
 char **us_childenv_fill(const struct us_childenv *ce, void *mem)
 {
-	char **env = mem, *cur = (char *)(env + ce->n + 7);
+	char **env = mem, *cur = (char *)(env + ce->n + 8);
 	size_t k = 0;
 
 	for (size_t i = 0; i < ce->n; i++)
 		if (!named(ce->envp[i], LD_PRELOAD) &&
+		    !(us_audit_path[0] && named(ce->envp[i], LD_AUDIT)) &&
 		    !named(ce->envp[i], US_ENV_MOUNTS) &&
 		    !named(ce->envp[i], US_ENV_CWD) &&
 		    !named(ce->envp[i], US_ENV_FDMAP))
@@ -148,6 +158,11 @@ char **us_childenv_fill(const struct us_childenv *ce, void *mem)
 	else
 		env[k++] = put(&cur, LD_PRELOAD, us_self_path,
 			       ce->pre ? ":" : "", ce->pre ? ce->pre : "");
+	if (ce->aud_self)
+		env[k++] = put(&cur, LD_AUDIT, ce->aud, "", "");
+	else if (us_audit_path[0])
+		env[k++] = put(&cur, LD_AUDIT, us_audit_path,
+			       ce->aud ? ":" : "", ce->aud ? ce->aud : "");
 	env[k++] = put(&cur, US_ENV_MOUNTS, ce->mounts, "", "");
 	if (ce->cwd)
 		env[k++] = put(&cur, US_ENV_CWD, ce->cwd, "", "");

@@ -11,7 +11,9 @@
 struct us_childenv {
 	char *const *envp;
 	const char *pre, *mounts, *cwd; /* values to write */
+	const char *aud;                /* the program's LD_AUDIT, or NULL */
 	int self;                       /* pre already names this library */
+	int aud_self;                   /* aud already names the audit lib */
 	size_t n;                       /* entries in envp */
 	size_t size;                    /* bytes us_childenv_fill writes */
 	char vcwd[PATH_MAX];
@@ -20,7 +22,8 @@ struct us_childenv {
 };
 
 /* Work out the environment for ENVP (NULL: empty) and the child's
- * virtual cwd CWD (NULL: ours): LD_PRELOAD names this library, the mounts
+ * virtual cwd CWD (NULL: ours): LD_PRELOAD names this library, LD_AUDIT
+ * the audit library beside it (when there is one), the mounts
  * are named, UNIONSHIM_CWD is there when the cwd lies in a union, the fd
  * map's entries that cross an exec are in UNIONSHIM_FDMAP, and the
  * switches this process started with are kept. Call us_fdmap_exec_failed

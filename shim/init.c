@@ -23,6 +23,7 @@ __thread int us_inside __attribute__((tls_model("initial-exec")));
 __thread int us_errno0 __attribute__((tls_model("initial-exec")));
 struct us_config us_cfg;
 char us_self_path[PATH_MAX];
+char us_audit_path[PATH_MAX];
 char *us_cfg_spec;
 int us_allow_unfollowed;
 int us_trace;
@@ -50,6 +51,17 @@ static void find_self(void)
 	snprintf(us_self_path, PATH_MAX, "%s", info.dli_fname ? info.dli_fname : "libunionshim.so");
 }
 
+/* The audit library beside this one (children get it in LD_AUDIT), or "". */
+static void find_audit(void)
+{
+	const char *slash = strrchr(us_self_path, '/');
+	int n = slash ? (int)(slash - us_self_path) : 0;
+
+	snprintf(us_audit_path, PATH_MAX, "%.*s/" US_AUDIT_LIB, n, us_self_path);
+	if (!slash || US_REAL(access)(us_audit_path, R_OK) != 0)
+		us_audit_path[0] = '\0';
+}
+
 static void init_body(void)
 {
 	char err[512];
@@ -73,6 +85,7 @@ static void init_body(void)
 	const char *trace = getenv(US_ENV_TRACE);
 	us_trace = trace ? atoi(trace) : 0;
 	find_self();
+	find_audit();
 	for (int k = 0; k < us_cfg.nmounts; k++)
 		us_workdir_clean(&us_cfg.mounts[k]);
 	us_cwd_init();

@@ -8,8 +8,11 @@
 #include "real.h"
 #include "unionshim/config.h"
 
+#define US_AUDIT_LIB "libunionshim-audit.so"
+
 extern US_HIDDEN struct us_config us_cfg;
 extern US_HIDDEN char us_self_path[];   /* absolute path of this library */
+extern US_HIDDEN char us_audit_path[];  /* the audit library beside it, or "" */
 extern US_HIDDEN char *us_cfg_spec;     /* us_cfg in the spec grammar */
 extern US_HIDDEN int us_allow_unfollowed;
 extern US_HIDDEN int us_trace;

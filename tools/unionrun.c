@@ -5,7 +5,9 @@
  *
  * Stage one (this process, outside any union) checks the configuration
  * with the same core the library uses, finds libunionshim.so next to
- * itself, and re-executes itself with LD_PRELOAD set. Stage two runs under
+ * itself, and re-executes itself with LD_PRELOAD set (and LD_AUDIT, when
+ * libunionshim-audit.so lies beside it: the loader's own searches for
+ * libraries then go through the union too). Stage two runs under
  * the shim, so chdir and the PATH search for COMMAND see the union, then
  * execs COMMAND. Exit status: COMMAND's; 125 for unionrun's own errors;
  * 126 when COMMAND cannot be executed; 127 when it is not found. */
@@ -187,6 +189,26 @@ static void set_preload(const char *lib)
 	free(b.s);
 }
 
+/* The audit library beside LIB, when there is one, goes first in LD_AUDIT. */
+static void set_audit(const char *lib)
+{
+	char aud[PATH_MAX];
+	const char *old = getenv("LD_AUDIT");
+	struct strbuf b = {0};
+
+	snprintf(aud, sizeof aud, "%.*s/libunionshim-audit.so",
+		 (int)(strrchr(lib, '/') - lib), lib);
+	if (access(aud, R_OK) != 0)
+		return;
+	sb_add(&b, aud, 0);
+	if (old && *old && !strstr(old, aud)) {
+		sb_add(&b, ":", 0);
+		sb_add(&b, old, 0);
+	}
+	setenv("LD_AUDIT", b.s, 1);
+	free(b.s);
+}
+
 /* Stage two: under the shim now. */
 static int stage2(int argc, char **argv)
 {
@@ -288,6 +310,7 @@ int main(int argc, char **argv)
 
 	setenv(US_ENV_MOUNTS, formatted, 1);
 	set_preload(lib);
+	set_audit(lib);
 	struct strbuf stage = {0};
 	sb_add(&stage, cdir ? "C" : "-", 0);
 	if (cdir)

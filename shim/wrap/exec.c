@@ -73,12 +73,24 @@ US_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 	return execveat(fd, "", argv, envp, AT_EMPTY_PATH);
 }
 
-/* A name without '/' is the loader's search, which no wrapper sees. A
- * failed lookup still goes to dlopen, so that dlerror() has a message. */
-US_EXPORT void *dlopen(const char *path, int flags)
+/* A path: the union's file. A failed lookup still goes to dlopen, so
+ * that dlerror() has a message. */
+static __attribute__((noinline)) void *dlopen_path(const char *path, int flags)
 {
 	US_SHIM_OR(US_REAL(dlopen)(path, flags));
 	struct us_target t;
-	const char *p = path && strchr(path, '/') ? us_path(path, 0, &t) : path;
+	const char *p = us_path(path, 0, &t);
 	return US_REAL(dlopen)(p ? p : path, flags);
+}
+
+/* A name without '/' is the loader's search (the audit library takes it
+ * through the union). ld.so searches the DT_RUNPATH of dlopen's caller,
+ * found by its return address, so the name goes on by a tail call (no
+ * frame here): the caller stays the program's object, not this library. */
+US_EXPORT __attribute__((optimize("optimize-sibling-calls"))) void *
+dlopen(const char *path, int flags)
+{
+	if (path && strchr(path, '/'))
+		return dlopen_path(path, flags);
+	return US_REAL(dlopen)(path, flags);
 }

@@ -1,0 +1,157 @@
+#!/usr/bin/env bats
+# Promise (semantics.md "Processes"): the dynamic loader sees the union.
+# A library built in the union is the one loaded, found by
+# LD_LIBRARY_PATH (absolute and relative), DT_RUNPATH, DT_RPATH and
+# $ORIGIN, as a dlopen'd library's DT_NEEDED too, while an older copy
+# waits where the loader would otherwise pick it (a lower layer, a system-
+# like dir outside the union); a library the union hides is not loaded
+# from the lower. Each scenario runs under the shim, started with
+# LD_PRELOAD only (its children get the audit library), and on kernel
+# overlayfs, which must agree.
+
+bats_require_minimum_version 1.5.0
+
+load ../lib/common
+load ../lib/oracle
+
+setup_file() {
+	local d=$BATS_FILE_TMPDIR
+	printf 'int foo_version(void) { return VER; }\n' >"$d/foo.c"
+	for v in 1 2 3; do
+		cc -shared -fPIC -DVER=$v -Wl,-soname,libfoo.so -o "$d/libfoo$v.so" "$d/foo.c"
+	done
+	cat >"$d/prog.c" <<'EOC'
+#include <stdio.h>
+int foo_version(void);
+int main(void) { printf("foo %d\n", foo_version()); return 0; }
+EOC
+	cat >"$d/bar.c" <<'EOC'
+#include <stdio.h>
+int foo_version(void);
+const char *probe(void)
+{
+	static char s[32];
+	snprintf(s, sizeof s, "bar sees foo %d", foo_version());
+	return s;
+}
+EOC
+}
+
+setup() {
+	make_layers
+	BROKEN=()
+	local d=$BATS_FILE_TMPDIR
+	SYS=$ROOT/sys # a system-like dir outside the union: the old copy
+	mkdir -p "$SYS" "$LOWER/lib" "$LOWER/bin" "$LOWER/build"
+	cp "$d/libfoo1.so" "$SYS/libfoo.so"
+	cp "$d/libfoo1.so" "$LOWER/lib/libfoo.so"   # an older build in the lower
+	cp "$d/libfoo1.so" "$LOWER/build/libfoo.so"
+	cp "$d/libfoo2.so" "$ROOT/libfoo-new.so"     # what the job builds
+	# programs linked against the old copy, each with its search path
+	cc -o "$LOWER/bin/plain" "$d/prog.c" -L"$SYS" -lfoo
+	cc -o "$LOWER/bin/runpath" "$d/prog.c" -L"$SYS" -lfoo -Wl,--enable-new-dtags,-rpath,"$TARGET/build:$SYS"
+	cc -o "$LOWER/bin/rpath" "$d/prog.c" -L"$SYS" -lfoo -Wl,--disable-new-dtags,-rpath,"$TARGET/build:$SYS"
+	cc -o "$LOWER/bin/origin" "$d/prog.c" -L"$SYS" -lfoo -Wl,-rpath,'$ORIGIN/../lib:'"$SYS"
+	cc -shared -fPIC -o "$LOWER/lib/libbar.so" "$d/bar.c" -L"$SYS" -lfoo -Wl,-rpath,'$ORIGIN'
+	# libm searched first: ld.so's own walk must not write off build/
+	cc -o "$LOWER/bin/order" "$d/prog.c" -Wl,--no-as-needed -lm -L"$SYS" -lfoo \
+		-Wl,--disable-new-dtags,-rpath,"$TARGET/build"
+	cc -o "$LOWER/bin/dl" "$BATS_TEST_DIRNAME/../probes/exec_dlopen.c" -Wl,-rpath,"$TARGET/lib"
+}
+
+teardown() {
+	unmount_union
+}
+
+# In the union: the new library lands in build/ and lib/ (upper), over the
+# lower's old copies.
+install_new() {
+	"${RUN[@]}" sh -c "mkdir -p '$U/build' && cp '$ROOT/libfoo-new.so' '$U/build/libfoo.so' &&
+		cp '$ROOT/libfoo-new.so' '$U/lib/libfoo.so'"
+}
+
+# Every route, as one shell under RUN; one line per route.
+routes() {
+	"${RUN[@]}" sh -c "
+		echo abs \$(LD_LIBRARY_PATH='$U/build:$SYS' '$U/bin/plain')
+		cd '$U/bin' && echo rel \$(LD_LIBRARY_PATH='../build:$SYS' ./plain)
+		echo runpath \$('$U/bin/runpath')
+		echo rpath \$('$U/bin/rpath')
+		echo origin \$('$U/bin/origin')
+		echo env-i \$(env -i LD_LIBRARY_PATH='$U/build' '$U/bin/plain')
+		echo dlopen \$('$(probe exec_dlopen)' '$U/lib/libbar.so')
+		echo dlopen-name \$(LD_LIBRARY_PATH='$U/lib:$SYS' '$(probe exec_dlopen)' libbar.so)
+		echo dlopen-runpath \$('$U/bin/dl' libbar.so)
+		echo order \$('$U/bin/order')
+	" 2>&1
+}
+
+want_new="abs foo 2
+rel foo 2
+runpath foo 2
+rpath foo 2
+origin foo 2
+env-i foo 2
+dlopen bar sees foo 2
+dlopen-name bar sees foo 2
+dlopen-runpath bar sees foo 2
+order foo 2"
+
+@test "the loader finds a library built in the union by every search route (shim)" {
+	use_union shim
+	install_new
+	expect "every route loads the new library" "$want_new" "$(routes)"
+	verdict
+}
+
+@test "the loader finds a library built in the union by every search route (overlayfs)" {
+	use_union overlayfs
+	install_new
+	expect "every route loads the new library" "$want_new" "$(routes)"
+	verdict
+}
+
+# A removed library stays removed: the next dir of the search path wins
+# ($ORIGIN names the real lower dir, which still holds the old copy).
+hidden() {
+	"${RUN[@]}" sh -c "rm '$U/build/libfoo.so' '$U/lib/libfoo.so'" || return
+	cp "$BATS_FILE_TMPDIR/libfoo3.so" "$SYS/libfoo.so"
+	"${RUN[@]}" sh -c "
+		echo abs \$(LD_LIBRARY_PATH='$U/build:$SYS' '$U/bin/plain')
+		echo runpath \$('$U/bin/runpath')
+		echo origin \$('$U/bin/origin')
+		echo dlopen \$('$(probe exec_dlopen)' '$U/build/libfoo.so' | grep -o 'cannot open shared object file')
+	" 2>&1
+}
+
+want_hidden="abs foo 3
+runpath foo 3
+origin foo 3
+dlopen cannot open shared object file"
+
+@test "a library the union removed is not loaded from the lower (shim)" {
+	use_union shim
+	expect "removed libraries stay removed" "$want_hidden" "$(hidden)"
+	verdict
+}
+
+@test "a library the union removed is not loaded from the lower (overlayfs)" {
+	use_union overlayfs
+	expect "removed libraries stay removed" "$want_hidden" "$(hidden)"
+	verdict
+}
+
+@test "the audit library does nothing without a union" {
+	run env LD_AUDIT="$UNIONSHIM_BUILD/libunionshim-audit.so" LD_LIBRARY_PATH="$SYS" "$LOWER/bin/plain"
+	[ "$status" -eq 0 ]
+	[ "$output" = "foo 1" ]
+}
+
+@test "unionrun sets LD_AUDIT; the shim carries it into children" {
+	run --separate-stderr "$UNIONRUN" --lower "$LOWER" --upper "$UPPER" --work "$WORK" --at "$TARGET" -- \
+		env -i sh -c 'echo "$LD_AUDIT"'
+	[ "$status" -eq 0 ]
+	[ "$output" = "$UNIONSHIM_BUILD/libunionshim-audit.so" ]
+	run --separate-stderr in_union env LD_AUDIT=/nonexistent/other.so sh -c 'echo "$LD_AUDIT"'
+	[ "$output" = "$UNIONSHIM_BUILD/libunionshim-audit.so:/nonexistent/other.so" ]
+}

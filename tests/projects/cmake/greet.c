@@ -1,0 +1,6 @@
+#include "greet.h"
+
+const char *greet_version(void)
+{
+	return GREET_VERSION;
+}
