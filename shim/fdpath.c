@@ -1,7 +1,9 @@
 /* fdpath.c: what an fd refers to, in union terms. The kernel's own link
  * /proc/self/fd/N gives the real path; a real path inside a layer is read
  * back as the union path it belongs to. Writes through an fd on a lower
- * file are redirected to its upper copy (or refused in a read-only union). */
+ * file are redirected to its upper copy (or refused in a read-only union);
+ * through an fd on a file with no path (a file handle's), refused when it
+ * may lie in a lower. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -73,14 +75,43 @@ static bool in_upper(const struct us_mount *m, const char *real)
 	       us_path_under(real, m->layers[0].path, m->layers[0].len);
 }
 
+/* An fd whose /proc link is a bare "/" but that is no directory is a file
+ * the kernel found with no path to it (opened by a file handle after its
+ * dentry was evicted): where it lies is unknown. On the filesystem of a
+ * lower dir it might be in it, so a write is refused: -1 with EROFS. */
+static int unnamed_check(int fd, const char *real)
+{
+	struct stat st, l;
+
+	if (strcmp(real, "/") != 0 || US_REAL(fstat)(fd, &st) < 0 ||
+	    S_ISDIR(st.st_mode))
+		return 0;
+	for (int k = 0; k < us_cfg.nmounts; k++) {
+		const struct us_mount *m = &us_cfg.mounts[k];
+		for (int i = m->has_upper; i < m->nlayers; i++) {
+			if (US_REAL(stat)(m->layers[i].path, &l) == 0 &&
+			    l.st_dev == st.st_dev) {
+				errno = EROFS;
+				us_trace_denied("write through an fd of an unnamed file on the filesystem",
+						m->layers[i].path);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 int us_fd_write(int fd, char *path, size_t len)
 {
 	char real[PATH_MAX], up[PATH_MAX];
 	const struct us_mount *m;
 	struct us_target t;
 
-	if (fd_real(fd, real, sizeof real) < 0 ||
-	    us_revmap(&us_cfg, real, up, sizeof up, &m) != 1 || in_upper(m, real))
+	if (fd_real(fd, real, sizeof real) < 0)
+		return 0;
+	if (unnamed_check(fd, real) < 0)
+		return -1;
+	if (us_revmap(&us_cfg, real, up, sizeof up, &m) != 1 || in_upper(m, real))
 		return 0; /* not a union file, or already the upper copy */
 	if (us_map(AT_FDCWD, up, US_MAP_WRITE | US_MAP_NOFOLLOW, &t) != US_MAPPED)
 		return -1;
@@ -97,8 +128,11 @@ int us_fd_write_check(int fd)
 	char real[PATH_MAX], up[PATH_MAX];
 	const struct us_mount *m;
 
-	if (fd_real(fd, real, sizeof real) < 0 ||
-	    us_revmap(&us_cfg, real, up, sizeof up, &m) != 1 || in_upper(m, real))
+	if (fd_real(fd, real, sizeof real) < 0)
+		return 0;
+	if (unnamed_check(fd, real) < 0)
+		return -1;
+	if (us_revmap(&us_cfg, real, up, sizeof up, &m) != 1 || in_upper(m, real))
 		return 0;
 	errno = EROFS; /* an fd on a lower file never writes it */
 	us_trace_denied("write through an fd", up);

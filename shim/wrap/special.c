@@ -1,11 +1,14 @@
 /* special.c: special files and other path-taking calls: mknod, mkfifo
  * (glibc's mkfifo goes through an internal mknod), the old __xmknod ABI,
- * AF_UNIX bind/connect, name_to_handle_at. */
+ * AF_UNIX bind/connect, file handles, inotify and fanotify marks (on the
+ * real object: a watch sees the layer it was put on). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/fanotify.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -64,6 +67,46 @@ US_EXPORT int name_to_handle_at(int dirfd, const char *path,
 	unsigned mf = (flags & AT_SYMLINK_FOLLOW) ? 0 : US_MAP_NOFOLLOW;
 	const char *p = us_path_at(&dirfd, path, mf, &t);
 	return p ? US_REAL(name_to_handle_at)(dirfd, p, h, mount_id, flags) : -1;
+}
+
+/* A handle names an inode, not a path: a write open (or O_TRUNC) first
+ * opens it O_PATH to see where it lies, and one in a lower gets EROFS
+ * without being opened for writing. The handle names the same inode both
+ * times, so nothing can be swapped in between. */
+US_EXPORT int open_by_handle_at(int mount_fd, struct file_handle *h, int flags)
+{
+	US_SHIM_OR(US_REAL(open_by_handle_at)(mount_fd, h, flags));
+	if ((flags & O_PATH) || !(us_open_map_flags(flags) & US_MAP_WRITE))
+		return US_REAL(open_by_handle_at)(mount_fd, h, flags);
+	int pfd = US_REAL(open_by_handle_at)(mount_fd, h, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
+		return -1;
+	int low = us_fd_write_check(pfd);
+	int saved = errno;
+	US_REAL(close)(pfd);
+	errno = saved;
+	return low < 0 ? -1 : US_REAL(open_by_handle_at)(mount_fd, h, flags);
+}
+
+US_EXPORT int inotify_add_watch(int fd, const char *path, uint32_t mask)
+{
+	US_SHIM_OR(US_REAL(inotify_add_watch)(fd, path, mask));
+	struct us_target t;
+	const char *p = us_path(path, (mask & IN_DONT_FOLLOW) ? US_MAP_NOFOLLOW : 0, &t);
+	return p ? US_REAL(inotify_add_watch)(fd, p, mask) : -1;
+}
+
+/* A NULL path marks DIRFD's own object, already a real one. */
+US_EXPORT int fanotify_mark(int fd, unsigned int flags, uint64_t mask,
+			    int dirfd, const char *path)
+{
+	US_SHIM_OR(US_REAL(fanotify_mark)(fd, flags, mask, dirfd, path));
+	struct us_target t;
+	const char *p = us_unchecked(path);
+	if (p && !(p = us_path_at(&dirfd, p, (flags & FAN_MARK_DONT_FOLLOW) ?
+					     US_MAP_NOFOLLOW : 0, &t)))
+		return -1;
+	return US_REAL(fanotify_mark)(fd, flags, mask, dirfd, p);
 }
 
 /* The real address for an AF_UNIX path in the union; *ADDR is left alone
