@@ -35,9 +35,9 @@ static const char *op;
 static int done(long rc)
 {
 	if (rc < 0)
-		say("%s %s\n", op, ename(errno));
+		say("%s %s", op, ename(errno));
 	else
-		say("%s ok\n", op);
+		say("%s ok", op);
 	return 0;
 }
 
@@ -45,7 +45,7 @@ static int rdfd(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_NONBLOCK);
 	if (fd < 0) {
-		say("%s open %s\n", op, ename(errno));
+		say("%s open %s", op, ename(errno));
 		exit(0);
 	}
 	return fd;
@@ -62,7 +62,7 @@ static void show_list(long n, char *buf)
 		if (!buf[i])
 			buf[i] = ' ';
 	buf[n] = '\0';
-	say("%s %s\n", op, buf);
+	say("%s %s", op, buf);
 }
 
 static int handle_open(const char *path, int flags, int libc)
@@ -121,7 +121,7 @@ static int private_ns(void)
 {
 	if (unshare(CLONE_NEWNS) < 0 ||
 	    syscall(SYS_mount, "none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		say("%s unshare %s\n", op, ename(errno));
+		say("%s unshare %s", op, ename(errno));
 		exit(0);
 	}
 	return 0;
@@ -178,7 +178,7 @@ int main(int argc, char **argv)
 		return done(syscall(SYS_fremovexattr, rdfd(p), "user.keep"));
 	if (!strcmp(op, "fgetxattr")) {
 		long n = syscall(SYS_fgetxattr, rdfd(p), arg, buf, sizeof buf - 1);
-		return n < 0 ? done(n) : (say("%s %.*s\n", op, (int)n, buf), 0);
+		return n < 0 ? done(n) : (say("%s %.*s", op, (int)n, buf), 0);
 	}
 	if (!strcmp(op, "flistxattr")) {
 		show_list(syscall(SYS_flistxattr, rdfd(p), buf, sizeof buf - 1), buf);
@@ -203,7 +203,7 @@ int main(int argc, char **argv)
 	if (!strcmp(op, "getxattrat")) {
 		struct xargs g = { (uintptr_t)buf, sizeof buf - 1, 0 };
 		long n = syscall(NR_getxattrat, AT_FDCWD, p, 0, arg, &g, sizeof g);
-		return n < 0 ? done(n) : (say("%s %.*s\n", op, (int)n, buf), 0);
+		return n < 0 ? done(n) : (say("%s %.*s", op, (int)n, buf), 0);
 	}
 	if (!strcmp(op, "listxattrat")) {
 		show_list(syscall(NR_listxattrat, AT_FDCWD, p, 0, buf, sizeof buf - 1), buf);
@@ -238,7 +238,7 @@ int main(int argc, char **argv)
 		for (long off = 0; off < n;) { /* struct linux_dirent */
 			unsigned short reclen;
 			memcpy(&reclen, buf + off + 16, sizeof reclen);
-			say("%s %s %d\n", op, buf + off + 18, buf[off + reclen - 1]);
+			say("%s %s %d", op, buf + off + 18, buf[off + reclen - 1]);
 			off += reclen;
 		}
 		return 0;
@@ -265,6 +265,6 @@ int main(int argc, char **argv)
 		return done(syscall(SYS_mount, "none", p, "tmpfs", 0, NULL));
 	if (!strcmp(op, "open_tree") && !private_ns())
 		return done(syscall(SYS_open_tree, AT_FDCWD, p, 1 /* OPEN_TREE_CLONE */));
-	say("%s unknown\n", op);
+	say("%s unknown", op);
 	return 2;
 }

@@ -21,6 +21,7 @@ int main(void)
 	srunner_add_suite(sr, unionops_suite());
 	srunner_add_suite(sr, identity_suite());
 	srunner_add_suite(sr, shared_suite());
+	srunner_add_suite(sr, ioctlclass_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

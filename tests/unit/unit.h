@@ -22,6 +22,7 @@ Suite *copyup_suite(void);
 Suite *unionops_suite(void);
 Suite *identity_suite(void);
 Suite *shared_suite(void);
+Suite *ioctlclass_suite(void);
 
 /* A scratch dir (canonical path) holding upper/, low1/, low2/, work/ and
  * target/, and the config for "target=T,lowerdir=low1:low2,upperdir=upper,
