@@ -8,7 +8,8 @@
 # FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR: copy-up as overlayfs does; others:
 # EROFS), file handles opened for writing (EROFS, also when the kernel
 # finds the file with no path to it), the old getdents, inotify and
-# fanotify marks, acct, io_uring_setup (ENOSYS) and the mount family
+# fanotify marks, acct, io_uring_setup and liburing's ring setup (ENOSYS)
+# and the mount family
 # (EPERM). Every write route runs on a lower file of a union seen at a
 # separate target and in place (target == lower); the lower must be byte-
 # and metadata-identical afterwards (contents, mode, owner, times, flags
@@ -217,6 +218,22 @@ refused() {
 		UNIONSHIM_MOUNTS="$(mounts_spec)" "$(probe door_probe)" uring-setup "$TARGET/f"
 	expect "io_uring_setup refused" "uring-setup ENOSYS" "$output"
 	expect "one trace line" 1 "$(grep -c 'unionshim: .*refused io_uring_setup' <<<"$stderr")"
+	verdict
+}
+
+@test "liburing's ring setup (its own syscall instruction) is refused with -ENOSYS, traced; without a union it works" {
+	run "$(probe uring_probe)"
+	[[ "$output" != *"liburing absent"* ]] || skip "liburing2 is not installed (.ci/run installs it)"
+	expect "without the shim a ring is set up" \
+		"$(printf 'syscall ok\nio_uring_queue_init ok\nio_uring_queue_init_params ok')" "$output"
+	run --separate-stderr env UNIONSHIM_TRACE=1 LD_PRELOAD="$SHIM_LIB" \
+		UNIONSHIM_MOUNTS="$(mounts_spec)" "$(probe uring_probe)"
+	expect "in a union every route to a ring is refused" \
+		"$(printf 'syscall ENOSYS\nio_uring_queue_init ENOSYS\nio_uring_queue_init_params ENOSYS')" "$output"
+	expect "one trace line per refusal" 3 "$(grep -c 'unionshim: .*refused .*io_uring' <<<"$stderr")"
+	run env LD_PRELOAD="$SHIM_LIB" "$(probe uring_probe)"
+	expect "with the shim loaded but no union, a ring is set up" \
+		"$(printf 'syscall ok\nio_uring_queue_init ok\nio_uring_queue_init_params ok')" "$output"
 	verdict
 }
 
