@@ -79,7 +79,7 @@ static bool in_upper(const struct us_mount *m, const char *real)
  * the kernel found with no path to it (opened by a file handle after its
  * dentry was evicted): where it lies is unknown. On the filesystem of a
  * lower dir it might be in it, so a write is refused: -1 with EROFS. */
-static int unnamed_check(int fd, const char *real)
+static __attribute__((noinline)) int unnamed_check(int fd, const char *real)
 {
 	struct stat st, l;
 

@@ -69,28 +69,40 @@ static bool fd_form(int dirfd, const char *path, unsigned flags)
 	return (flags & AT_EMPTY_PATH) && (!path || !*path) && dirfd != AT_FDCWD;
 }
 
+/* A change through DFD itself (AT_EMPTY_PATH): to the upper copy of a
+ * lower file, by the real path the copy-up put in UP, or to DFD. */
+static long fd_change(long nr, const long a[6], long flags_at, long flags)
+{
+	char up[PATH_MAX];
+	int w = us_fd_write((int)a[0], up, sizeof up);
+	if (w <= 0)
+		return w < 0 ? -1 : US_REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4]);
+	long b[5] = { AT_FDCWD, (long)up, a[2], a[3], a[4] };
+	b[flags_at] = flags;
+	return US_REAL(syscall)(nr, b[0], b[1], b[2], b[3], b[4]);
+}
+
+/* The same call with (dirfd, path) mapped with MF. */
+static long path_change(long nr, const long a[6], unsigned mf)
+{
+	struct us_target t;
+	int dfd = I(0);
+	const char *p = us_path_at(&dfd, P(1), mf, &t);
+	return p ? US_REAL(syscall)(nr, (long)dfd, p, a[2], a[3], a[4]) : -1;
+}
+
 /* fchmodat2(dirfd, path, mode, flags): chmod of a path, of a symlink
  * itself, or of the dirfd (AT_EMPTY_PATH). */
 long door_fchmodat2(const long a[6])
 {
-	int dfd = I(0);
 	unsigned fl = (unsigned)a[3];
-	char up[PATH_MAX];
-	struct us_target t;
 
 	if (!us_begin())
 		return US_REAL(syscall)(SYS_fchmodat2, a[0], a[1], a[2], a[3]);
-	long rc;
-	if (fd_form(dfd, us_unchecked(P(1)), fl)) {
-		int w = us_fd_write(dfd, up, sizeof up);
-		rc = w < 0 ? -1 : w ? US_REAL(chmod)(up, (mode_t)a[2])
-			 : US_REAL(syscall)(SYS_fchmodat2, a[0], a[1], a[2], a[3]);
-	} else {
-		unsigned mf = US_MAP_WRITE |
-			      ((fl & AT_SYMLINK_NOFOLLOW) ? US_MAP_NOFOLLOW : 0);
-		const char *p = us_path_at(&dfd, P(1), mf, &t);
-		rc = p ? US_REAL(syscall)(SYS_fchmodat2, (long)dfd, p, a[2], a[3]) : -1;
-	}
+	long rc = fd_form(I(0), us_unchecked(P(1)), fl)
+		? fd_change(SYS_fchmodat2, a, 3, fl & ~(unsigned)AT_EMPTY_PATH)
+		: path_change(SYS_fchmodat2, a, US_MAP_WRITE |
+			      ((fl & AT_SYMLINK_NOFOLLOW) ? US_MAP_NOFOLLOW : 0));
 	us_end_scope(NULL);
 	return rc;
 }
@@ -160,26 +172,18 @@ long door_xattrat(long nr, const long a[6])
  * is a copy-up trigger (overlayfs copies up for a fileattr change). */
 long door_fileattr(long nr, const long a[6])
 {
-	int dfd = I(0);
 	unsigned fl = (unsigned)a[4];
 	bool set = nr == SYS_file_setattr;
-	char up[PATH_MAX];
-	struct us_target t;
 
 	if (!us_begin())
 		return US_REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4]);
 	long rc;
-	if (fd_form(dfd, us_unchecked(P(1)), fl)) {
-		int w = set ? us_fd_write(dfd, up, sizeof up) : 0;
-		rc = w < 0 ? -1 : w ? US_REAL(syscall)(nr, (long)AT_FDCWD, up, a[2], a[3],
-					(long)(fl & ~(unsigned)AT_EMPTY_PATH))
+	if (fd_form(I(0), us_unchecked(P(1)), fl))
+		rc = set ? fd_change(nr, a, 4, fl & ~(unsigned)AT_EMPTY_PATH)
 			 : US_REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4]);
-	} else {
-		unsigned mf = ((fl & AT_SYMLINK_NOFOLLOW) ? US_MAP_NOFOLLOW : 0) |
-			      (set ? US_MAP_WRITE : 0);
-		const char *p = us_path_at(&dfd, P(1), mf, &t);
-		rc = p ? US_REAL(syscall)(nr, (long)dfd, p, a[2], a[3], a[4]) : -1;
-	}
+	else
+		rc = path_change(nr, a, ((fl & AT_SYMLINK_NOFOLLOW) ? US_MAP_NOFOLLOW : 0) |
+				 (set ? US_MAP_WRITE : 0));
 	us_end_scope(NULL);
 	return rc;
 }

@@ -32,14 +32,17 @@
  * resolve is left to the kernel.) */
 static bool path_in_union(int dirfd, const char *path)
 {
-	char abs[PATH_MAX], real[PATH_MAX];
+	char abs[PATH_MAX], *real;
 
 	if (!path || us_abs_path(dirfd, path, abs, sizeof abs) < 0)
 		return false;
 	if (us_touches_union(&us_cfg, abs))
 		return true;
-	return US_REAL(realpath)(abs, real) &&
-	       us_revmap(&us_cfg, real, abs, sizeof abs, NULL) == 1;
+	if (!(real = US_REAL(realpath)(abs, NULL)))
+		return false;
+	bool in = us_revmap(&us_cfg, real, abs, sizeof abs, NULL) == 1;
+	free(real);
+	return in;
 }
 
 /* Does FD lie in a union or a layer dir? */

@@ -8,9 +8,9 @@
 # FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR: copy-up as overlayfs does; others:
 # EROFS), file handles opened for writing (EROFS, also when the kernel
 # finds the file with no path to it), the old getdents, inotify and
-# fanotify marks, acct, io_uring_setup and liburing's ring setup (ENOSYS)
-# and the mount family
-# (EPERM). Every write route runs on a lower file of a union seen at a
+# fanotify marks, acct, io_uring_setup and liburing's ring setup (ENOSYS),
+# the mount family (EPERM). Every write route runs on a lower file of a
+# union seen at a
 # separate target and in place (target == lower); the lower must be byte-
 # and metadata-identical afterwards (contents, mode, owner, times, flags
 # and version, xattrs). Where overlayfs applies, the union's view after
