@@ -12,8 +12,9 @@
 # the mount family (EPERM). Every write route runs on a lower file of a
 # union seen at a separate target and in place (target == lower); the
 # lower must be byte- and metadata-identical afterwards (contents, mode,
-# owner, times, flags and version, xattrs). Where overlayfs applies, the union's view after
-# the call is compared with a kernel overlayfs mount of the same layers.
+# owner, times, flags and version, xattrs). Where overlayfs applies, the
+# union's view after the call is compared with a kernel overlayfs mount of
+# the same layers.
 
 bats_require_minimum_version 1.5.0
 
