@@ -1,10 +1,11 @@
 /* special.c: special files and other path-taking calls: mknod, mkfifo
  * (glibc's mkfifo goes through an internal mknod), the old __xmknod ABI,
- * AF_UNIX bind/connect, file handles, inotify and fanotify marks (on the
+ * AF_UNIX bind/connect/sendto/sendmsg, file handles, inotify and fanotify marks (on the
  * real object: a watch sees the layer it was put on). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/fanotify.h>
@@ -161,4 +162,33 @@ US_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (map_sun(&addr, &len, &sun, 0, &t) < 0)
 		return -1;
 	return US_REAL(connect)(fd, addr, len);
+}
+
+/* A datagram to an AF_UNIX path in the union goes to its real socket. */
+US_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+			 const struct sockaddr *addr, socklen_t len)
+{
+	US_SHIM_OR(US_REAL(sendto)(fd, buf, n, flags, addr, len));
+	struct sockaddr_un sun;
+	struct us_target t;
+	if (map_sun(&addr, &len, &sun, 0, &t) < 0)
+		return -1;
+	return US_REAL(sendto)(fd, buf, n, flags, addr, len);
+}
+
+US_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	US_SHIM_OR(US_REAL(sendmsg)(fd, msg, flags));
+	struct sockaddr_un sun;
+	struct us_target t;
+	const struct sockaddr *addr = msg ? msg->msg_name : NULL;
+	socklen_t len = msg ? msg->msg_namelen : 0;
+	if (map_sun(&addr, &len, &sun, 0, &t) < 0)
+		return -1;
+	if (!msg || addr == msg->msg_name)
+		return US_REAL(sendmsg)(fd, msg, flags);
+	struct msghdr m = *msg;
+	m.msg_name = (void *)(uintptr_t)addr;
+	m.msg_namelen = len;
+	return US_REAL(sendmsg)(fd, &m, flags);
 }

@@ -169,6 +169,8 @@ static int route_more(long nr, const long a[6], long *rc)
 	case SYS_splice: *rc = splice(I(0), (off_t *)a[1], I(2), (off_t *)a[3], Z(4), U(5)); break;
 	case SYS_bind: *rc = bind(I(0), (const struct sockaddr *)a[1], (socklen_t)a[2]); break;
 	case SYS_connect: *rc = connect(I(0), (const struct sockaddr *)a[1], (socklen_t)a[2]); break;
+	case SYS_sendto: *rc = sendto(I(0), (const void *)a[1], Z(2), I(3), (const struct sockaddr *)a[4], (socklen_t)a[5]); break;
+	case SYS_sendmsg: *rc = sendmsg(I(0), (const struct msghdr *)a[1], I(2)); break;
 	case SYS_name_to_handle_at: *rc = name_to_handle_at(I(0), P(1), (struct file_handle *)a[2], (int *)a[3], I(4)); break;
 	case SYS_open_by_handle_at: *rc = open_by_handle_at(I(0), (struct file_handle *)a[1], I(2)); break;
 	case SYS_inotify_add_watch: *rc = inotify_add_watch(I(0), P(1), (uint32_t)a[2]); break;

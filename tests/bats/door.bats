@@ -8,8 +8,8 @@
 # FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR: copy-up as overlayfs does; others:
 # EROFS), file handles opened for writing (EROFS, also when the kernel
 # finds the file with no path to it), the old getdents, inotify and
-# fanotify marks, acct, io_uring_setup and liburing's ring setup (ENOSYS),
-# the mount family (EPERM). Every write route runs on a lower file of a
+# fanotify marks, AF_UNIX datagram destinations, acct, io_uring_setup
+# and liburing's ring setup (ENOSYS), the mount family (EPERM). Every write route runs on a lower file of a
 # union seen at a separate target and in place (target == lower); the
 # lower must be byte- and metadata-identical afterwards (contents, mode,
 # owner, times, flags and version, xattrs). Where overlayfs applies, the
@@ -205,6 +205,19 @@ refused() {
 		"$(in_union "$p" inotify "$TARGET/f")"
 	expect "fanotify_mark of a union file" "fanotify ok" \
 		"$(in_union "$p" fanotify "$TARGET/f")"
+	verdict
+}
+
+@test "datagrams by syscall (sendto, sendmsg) to an AF_UNIX socket bound in the union reach it" {
+	local p op
+	p=$(probe door_probe)
+	for op in sendto sendmsg; do
+		rm -f "$UPPER/sock"
+		expect "$op at the target" "$op hi" "$(in_union "$p" "$op" "$TARGET/sock")"
+		rm -f "$UPPER/sock"
+		expect "$op in place" "$op hi" "$(in_place "$p" "$op" "$LOWER/sock")"
+	done
+	expect "the lower untouched" "$BEFORE" "$(lower_state)"
 	verdict
 }
 

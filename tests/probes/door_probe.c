@@ -13,8 +13,10 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <utime.h>
 
 #include "probe_io.h"
@@ -115,6 +117,27 @@ static int handle_load(const char *file, const char *how)
 		return done(-1);
 	fl |= FS_NODUMP_FL;
 	return done(ioctl(r, FS_IOC_SETFLAGS, &fl));
+}
+
+/* A datagram to a socket bound at union path PATH, sent by syscall
+ * (sendto, or sendmsg with SENDMSG set); prints what arrived. */
+static int dgram(const char *path, int use_msg)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char got[8] = "";
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+	int r = socket(AF_UNIX, SOCK_DGRAM, 0), s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (bind(r, (struct sockaddr *)&a, sizeof a) < 0)
+		return done(-1);
+	struct iovec iov = { (void *)"hi", 2 };
+	struct msghdr m = { .msg_name = &a, .msg_namelen = sizeof a,
+			    .msg_iov = &iov, .msg_iovlen = 1 };
+	long rc = use_msg ? syscall(SYS_sendmsg, s, &m, 0)
+			  : syscall(SYS_sendto, s, "hi", 2, 0, &a, sizeof a);
+	if (rc < 0 || recv(r, got, sizeof got - 1, MSG_DONTWAIT) < 0)
+		return done(-1);
+	say("%s %s", op, got);
+	return 0;
 }
 
 static int private_ns(void)
@@ -243,6 +266,8 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (!strcmp(op, "sendto") || !strcmp(op, "sendmsg"))
+		return dgram(p, op[4] == 'm');
 	if (!strcmp(op, "inotify"))
 		return done(syscall(SYS_inotify_add_watch, inotify_init1(0), p, IN_MODIFY));
 	if (!strcmp(op, "fanotify"))
