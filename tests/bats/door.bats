@@ -8,13 +8,13 @@
 # FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR: copy-up as overlayfs does; others:
 # EROFS), file handles opened for writing (EROFS, also when the kernel
 # finds the file with no path to it), the old getdents, inotify and
-# fanotify marks, AF_UNIX datagram destinations, acct, io_uring_setup
-# and liburing's ring setup (ENOSYS), the mount family (EPERM). Every write route runs on a lower file of a
-# union seen at a separate target and in place (target == lower); the
-# lower must be byte- and metadata-identical afterwards (contents, mode,
-# owner, times, flags and version, xattrs). Where overlayfs applies, the
-# union's view after the call is compared with a kernel overlayfs mount of
-# the same layers.
+# fanotify marks, AF_UNIX datagram destinations, acct, io_uring_setup and
+# liburing's ring setup (ENOSYS), the mount family (EPERM). Every write
+# route runs on a lower file of a union seen at a separate target and in
+# place (target == lower); the lower must be byte- and metadata-identical
+# afterwards (contents, mode, owner, times, flags and version, xattrs).
+# Where overlayfs applies, the union's view after the call is compared
+# with a kernel overlayfs mount of the same layers.
 
 bats_require_minimum_version 1.5.0
 
