@@ -4,7 +4,8 @@
  * real path from outside the union (then it stays the real path). Writes
  * through an fd on a lower file are redirected to its upper copy (or
  * refused in a read-only union); through an fd opened by a lower's own
- * path, refused. */
+ * path, refused; through an fd on a file with no path (a file handle's),
+ * refused when it may lie in a lower. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -118,6 +119,32 @@ int us_magic_lower_object(const char *path, char *out, size_t len)
 	return fd >= 0 && !*rest && us_fd_lower_object(fd, out, len);
 }
 
+/* An fd whose /proc link is a bare "/" but that is no directory is a file
+ * the kernel found with no path to it (opened by a file handle after its
+ * dentry was evicted): where it lies is unknown. On the filesystem of a
+ * lower dir it might be in it, so a write is refused: -1 with EROFS. */
+static __attribute__((noinline)) int unnamed_check(int fd, const char *real)
+{
+	struct stat st, l;
+
+	if (strcmp(real, "/") != 0 || US_REAL(fstat)(fd, &st) < 0 ||
+	    S_ISDIR(st.st_mode))
+		return 0;
+	for (int k = 0; k < us_cfg.nmounts; k++) {
+		const struct us_mount *m = &us_cfg.mounts[k];
+		for (int i = m->has_upper; i < m->nlayers; i++) {
+			if (US_REAL(stat)(m->layers[i].path, &l) == 0 &&
+			    l.st_dev == st.st_dev) {
+				errno = EROFS;
+				us_trace_denied("write through an fd of an unnamed file on the filesystem",
+						m->layers[i].path);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 int us_fd_write(int fd, char *path, size_t len)
 {
 	char real[PATH_MAX], up[PATH_MAX];
@@ -130,6 +157,8 @@ int us_fd_write(int fd, char *path, size_t len)
 	}
 	if (opened_outside(fd))
 		return outside_write(fd, real);
+	if (unnamed_check(fd, real) < 0)
+		return -1;
 	if (us_revmap(&us_cfg, real, up, sizeof up, &m) != 1 || in_upper(m, real)) {
 		us_errno_back(); /* not a union file, or already the upper copy */
 		return 0;
@@ -155,6 +184,8 @@ int us_fd_write_check(int fd)
 	}
 	if (opened_outside(fd))
 		return outside_write(fd, real);
+	if (unnamed_check(fd, real) < 0)
+		return -1;
 	if (us_revmap(&us_cfg, real, up, sizeof up, &m) != 1 || in_upper(m, real)) {
 		us_errno_back();
 		return 0;

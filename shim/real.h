@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>

@@ -1,11 +1,15 @@
 /* special.c: special files and other path-taking calls: mknod, mkfifo
  * (glibc's mkfifo goes through an internal mknod), the old __xmknod ABI,
- * AF_UNIX bind/connect, name_to_handle_at. */
+ * AF_UNIX bind/connect/sendto/sendmsg, file handles, inotify and fanotify marks (on the
+ * real object: a watch sees the layer it was put on). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/fanotify.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -66,6 +70,46 @@ US_EXPORT int name_to_handle_at(int dirfd, const char *path,
 	return p ? US_REAL(name_to_handle_at)(dirfd, p, h, mount_id, flags) : -1;
 }
 
+/* A handle names an inode, not a path: a write open (or O_TRUNC) first
+ * opens it O_PATH to see where it lies, and one in a lower gets EROFS
+ * without being opened for writing. The handle names the same inode both
+ * times, so nothing can be swapped in between. */
+US_EXPORT int open_by_handle_at(int mount_fd, struct file_handle *h, int flags)
+{
+	US_SHIM_OR(US_REAL(open_by_handle_at)(mount_fd, h, flags));
+	if ((flags & O_PATH) || !(us_open_map_flags(flags) & US_MAP_WRITE))
+		return US_REAL(open_by_handle_at)(mount_fd, h, flags);
+	int pfd = US_REAL(open_by_handle_at)(mount_fd, h, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
+		return -1;
+	int low = us_fd_write_check(pfd);
+	int saved = errno;
+	US_REAL(close)(pfd);
+	errno = saved;
+	return low < 0 ? -1 : US_REAL(open_by_handle_at)(mount_fd, h, flags);
+}
+
+US_EXPORT int inotify_add_watch(int fd, const char *path, uint32_t mask)
+{
+	US_SHIM_OR(US_REAL(inotify_add_watch)(fd, path, mask));
+	struct us_target t;
+	const char *p = us_path(path, (mask & IN_DONT_FOLLOW) ? US_MAP_NOFOLLOW : 0, &t);
+	return p ? US_REAL(inotify_add_watch)(fd, p, mask) : -1;
+}
+
+/* A NULL path marks DIRFD's own object, already a real one. */
+US_EXPORT int fanotify_mark(int fd, unsigned int flags, uint64_t mask,
+			    int dirfd, const char *path)
+{
+	US_SHIM_OR(US_REAL(fanotify_mark)(fd, flags, mask, dirfd, path));
+	struct us_target t;
+	const char *p = us_unchecked(path);
+	if (p && !(p = us_path_at(&dirfd, p, (flags & FAN_MARK_DONT_FOLLOW) ?
+					     US_MAP_NOFOLLOW : 0, &t)))
+		return -1;
+	return US_REAL(fanotify_mark)(fd, flags, mask, dirfd, p);
+}
+
 /* The real address for an AF_UNIX path in the union; *ADDR is left alone
  * for abstract and unnamed sockets. Returns 0, or -1 with errno. */
 static int map_sun(const struct sockaddr **addr, socklen_t *len,
@@ -118,4 +162,33 @@ US_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (map_sun(&addr, &len, &sun, 0, &t) < 0)
 		return -1;
 	return US_REAL(connect)(fd, addr, len);
+}
+
+/* A datagram to an AF_UNIX path in the union goes to its real socket. */
+US_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+			 const struct sockaddr *addr, socklen_t len)
+{
+	US_SHIM_OR(US_REAL(sendto)(fd, buf, n, flags, addr, len));
+	struct sockaddr_un sun;
+	struct us_target t;
+	if (map_sun(&addr, &len, &sun, 0, &t) < 0)
+		return -1;
+	return US_REAL(sendto)(fd, buf, n, flags, addr, len);
+}
+
+US_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	US_SHIM_OR(US_REAL(sendmsg)(fd, msg, flags));
+	struct sockaddr_un sun;
+	struct us_target t;
+	const struct sockaddr *addr = msg ? msg->msg_name : NULL;
+	socklen_t len = msg ? msg->msg_namelen : 0;
+	if (map_sun(&addr, &len, &sun, 0, &t) < 0)
+		return -1;
+	if (!msg || addr == msg->msg_name)
+		return US_REAL(sendmsg)(fd, msg, flags);
+	struct msghdr m = *msg;
+	m.msg_name = (void *)(uintptr_t)addr;
+	m.msg_namelen = len;
+	return US_REAL(sendmsg)(fd, &m, flags);
 }

@@ -1,8 +1,13 @@
-/* syscall.c: the syscall() door. Path-taking system calls, and the fd
- * calls the fd map follows, made through glibc's syscall() go through the
- * same wrappers as their libc names;
- * everything else reaches the kernel unchanged. (Raw syscall instructions,
- * as Go emits, are out of reach: see the README's known limits.) */
+/* syscall.c: the syscall() door. Every x86-64 system call that takes a
+ * path, or an fd whose file the union must see to (metadata and xattr
+ * changes, ioctl, the fd map's calls, handles, watches), made through
+ * glibc's syscall() goes through the same wrapper as its libc name, or a
+ * door function of its own (door.h) where glibc has none; the mount
+ * family on a union is refused, as is io_uring_setup (a ring's I/O
+ * bypasses libc). Everything else (writes through an fd, which only a
+ * guarded open can make, and calls that take no path) reaches the kernel
+ * unchanged. (Raw syscall instructions, as Go emits, are out of reach: see
+ * the README's known limits.) */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -13,14 +18,26 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <dirent.h>
+#include <sys/fanotify.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/quota.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/swap.h>
+#include <sys/uio.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include "../fdmap.h"
 #include "../front.h"
 #include "../guard.h"
 #include "openat2.h"
+#include "door.h"
 
 static long door_getcwd(char *buf, unsigned long size)
 {
@@ -31,6 +48,8 @@ static long door_getcwd(char *buf, unsigned long size)
 
 #define P(i) ((const char *)a[i])
 #define I(i) ((int)a[i])
+
+static int route_more(long nr, const long a[6], long *rc);
 
 /* Routed numbers; 1 and *RC set when NR is one of them. */
 static int route(long nr, const long a[6], long *rc)
@@ -96,6 +115,64 @@ static int route(long nr, const long a[6], long *rc)
 	case SYS_read: *rc = read(I(0), (void *)a[1], (size_t)a[2]); break;
 	case SYS_pread64: *rc = pread(I(0), (void *)a[1], (size_t)a[2], (off_t)a[3]); break;
 	case SYS_lseek: *rc = lseek(I(0), (off_t)a[1], I(2)); break;
+	default: return route_more(nr, a, rc);
+	}
+	return 1;
+}
+
+#define U(i) ((unsigned)a[i])
+#define Z(i) ((size_t)a[i])
+#define TV(i) ((const struct timeval *)a[i])
+
+/* The rest: fd calls on a file's metadata and data, handles, watches,
+ * the calls without a glibc function, the mount family. */
+static int route_more(long nr, const long a[6], long *rc)
+{
+	switch (nr) {
+	case SYS_fchmod: *rc = fchmod(I(0), (mode_t)a[1]); break;
+	case SYS_fchown: *rc = fchown(I(0), (uid_t)a[1], (gid_t)a[2]); break;
+	case SYS_ftruncate: *rc = ftruncate(I(0), (off_t)a[1]); break;
+	case SYS_utime: *rc = utime(P(0), (const struct utimbuf *)a[1]); break;
+	case SYS_utimes: *rc = utimes(P(0), TV(1)); break;
+	case SYS_futimesat: *rc = futimesat(I(0), us_unchecked(P(1)), TV(2)); break;
+	case SYS_fchmodat2: *rc = door_fchmodat2(a); break;
+	case SYS_fgetxattr: *rc = fgetxattr(I(0), P(1), (void *)a[2], Z(3)); break;
+	case SYS_flistxattr: *rc = flistxattr(I(0), (char *)a[1], Z(2)); break;
+	case SYS_fsetxattr: *rc = fsetxattr(I(0), P(1), (const void *)a[2], Z(3), I(4)); break;
+	case SYS_fremovexattr: *rc = fremovexattr(I(0), P(1)); break;
+	case SYS_setxattrat: case SYS_getxattrat: case SYS_listxattrat:
+	case SYS_removexattrat: *rc = door_xattrat(nr, a); break;
+	case SYS_file_getattr: case SYS_file_setattr: *rc = door_fileattr(nr, a); break;
+	case SYS_ioctl: *rc = ioctl(I(0), (unsigned long)a[1], (void *)a[2]); break;
+	case SYS_getdents: *rc = door_getdents(a[0], (void *)a[1], a[2]); break;
+	case SYS_readv: *rc = readv(I(0), (const struct iovec *)a[1], I(2)); break;
+	case SYS_preadv: *rc = preadv(I(0), (const struct iovec *)a[1], I(2), (off_t)a[3]); break;
+	case SYS_preadv2: *rc = preadv2(I(0), (const struct iovec *)a[1], I(2), (off_t)a[3], I(5)); break;
+	case SYS_mmap: *rc = (long)mmap((void *)a[0], Z(1), I(2), I(3), I(4), (off_t)a[5]); break;
+	case SYS_sendfile: *rc = sendfile(I(0), I(1), (off_t *)a[2], Z(3)); break;
+	case SYS_copy_file_range: *rc = copy_file_range(I(0), (off_t *)a[1], I(2), (off_t *)a[3], Z(4), U(5)); break;
+	case SYS_splice: *rc = splice(I(0), (off_t *)a[1], I(2), (off_t *)a[3], Z(4), U(5)); break;
+	case SYS_bind: *rc = bind(I(0), (const struct sockaddr *)a[1], (socklen_t)a[2]); break;
+	case SYS_connect: *rc = connect(I(0), (const struct sockaddr *)a[1], (socklen_t)a[2]); break;
+	case SYS_sendto: *rc = sendto(I(0), (const void *)a[1], Z(2), I(3), (const struct sockaddr *)a[4], (socklen_t)a[5]); break;
+	case SYS_sendmsg: *rc = sendmsg(I(0), (const struct msghdr *)a[1], I(2)); break;
+	case SYS_name_to_handle_at: *rc = name_to_handle_at(I(0), P(1), (struct file_handle *)a[2], (int *)a[3], I(4)); break;
+	case SYS_open_by_handle_at: *rc = open_by_handle_at(I(0), (struct file_handle *)a[1], I(2)); break;
+	case SYS_inotify_add_watch: *rc = inotify_add_watch(I(0), P(1), (uint32_t)a[2]); break;
+	case SYS_fanotify_mark: *rc = fanotify_mark(I(0), U(1), (uint64_t)a[2], I(3), us_unchecked(P(4))); break;
+	case SYS_mount: *rc = mount(P(0), P(1), P(2), (unsigned long)a[3], (const void *)a[4]); break;
+	case SYS_umount2: *rc = umount2(P(0), I(1)); break;
+	case SYS_chroot: *rc = chroot(P(0)); break;
+	case SYS_swapon: *rc = swapon(P(0), I(1)); break;
+	case SYS_swapoff: *rc = swapoff(P(0)); break;
+	case SYS_quotactl: *rc = quotactl(I(0), P(1), I(2), (caddr_t)a[3]); break;
+	case SYS_acct: *rc = acct(P(0)); break;
+	case SYS_pivot_root: *rc = door_pivot_root(P(0), P(1)); break;
+	case SYS_open_tree: case SYS_open_tree_attr: case SYS_move_mount:
+	case SYS_fspick: case SYS_fsconfig: case SYS_mount_setattr:
+		*rc = door_mountfd(nr, a); break;
+	case SYS_uselib: *rc = door_refuse("uselib through syscall()", P(0), ENOSYS); break;
+	case SYS_io_uring_setup: *rc = door_io_uring_setup(); break;
 	default: return 0;
 	}
 	return 1;

@@ -28,7 +28,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fanotify.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/quota.h>
+#include <sys/swap.h>
+#include <linux/fs.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -36,6 +43,7 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/acct.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -756,6 +764,98 @@ static void syscall_door(void)
 	CHECK("syscall", "getpid", syscall(SYS_getpid) > 0);
 }
 
+/* A call the union refuses on a union path (it cannot succeed there):
+ * "refused NAME OBJ" when it fails with WANT, as the shim promises. Only
+ * under the shim: natively these calls do other things. */
+#define REFUSED(name, obj, failexpr, want)                                    \
+	do {                                                                   \
+		if (!under_shim())                                             \
+			break;                                                 \
+		errno = SENT;                                                  \
+		int failed_ = (failexpr);                                      \
+		int e_ = errno;                                                \
+		if (failed_ && e_ == (want))                                   \
+			say("refused %s %s", name, obj);                       \
+		else                                                           \
+			say("FAIL %s %s not refused (%s)", name, obj, ename(e_));  \
+	} while (0)
+
+static bool under_shim(void)
+{
+	const char *p = getenv("LD_PRELOAD");
+	return p && strstr(p, "libunionshim");
+}
+
+/* ioctl, file handles, watches, datagrams, acct, the mount family and
+ * liburing's entry points (shim/wrap/ioctl.c, special.c, mount.c,
+ * uring.c). Root runs these tests (mount, chroot, fanotify, handles). */
+static void door_family(void)
+{
+	int fd = open(fresh(), O_RDONLY), n, flags;
+	CHECK("ioctl", "lower2_fionread", ioctl(fd, FIONREAD, &n) == 0);
+	CHECK("ioctl", "lower2_getflags", ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0);
+	CHECK("ioctl", "lower2_setflags_copyup", ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0);
+	close(fd);
+
+	struct { struct file_handle h; char space[128]; } fh;
+	int mnt;
+	fh.h.handle_bytes = sizeof fh.space;
+	if (name_to_handle_at(AT_FDCWD, fresh(), &fh.h, &mnt, 0) == 0) {
+		int mfd = open(T, O_RDONLY | O_DIRECTORY);
+		CHECK("open_by_handle_at", "lower2", (fd = open_by_handle_at(mfd, &fh.h, O_RDONLY)) >= 0);
+		close(fd);
+		close(mfd);
+	} else {
+		say("FAIL open_by_handle_at lower2 %s", ename(errno));
+	}
+
+	int in = inotify_init1(IN_CLOEXEC);
+	CHECK("inotify_add_watch", "lower2", inotify_add_watch(in, fresh(), IN_MODIFY) >= 0);
+	close(in);
+	int fan = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC, O_RDONLY);
+	CHECK("fanotify_mark", "lower2", fanotify_mark(fan, FAN_MARK_ADD, FAN_MODIFY, AT_FDCWD, fresh()) == 0);
+	close(fan);
+
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", "w_dgram");
+	unlink("w_dgram");
+	int s = socket(AF_UNIX, SOCK_DGRAM, 0), c = socket(AF_UNIX, SOCK_DGRAM, 0);
+	bind(s, (struct sockaddr *)&sa, sizeof sa);
+	CHECK("sendto", "upper", sendto(c, "x", 1, 0, (struct sockaddr *)&sa, sizeof sa) == 1);
+	char y = 'y';
+	struct iovec iov = {.iov_base = &y, .iov_len = 1};
+	struct msghdr mh = {.msg_name = &sa, .msg_namelen = sizeof sa, .msg_iov = &iov, .msg_iovlen = 1};
+	CHECK("sendmsg", "upper", sendmsg(c, &mh, 0) == 1);
+	close(s);
+	close(c);
+
+	CHECK("acct", "lower2_copyup", acct(fresh()) == 0);
+	CHECK("acct", "-", acct(NULL) == 0);
+	CHECK("chroot", "-", chroot("/") == 0);
+	char mdir[] = "/tmp/errno_probe_mnt.XXXXXX";
+	if (!mkdtemp(mdir)) {
+		say("FAIL setup mkdtemp %s", ename(errno));
+		return;
+	}
+	CHECK("mount", "-", mount("none", mdir, "tmpfs", 0, "size=64k") == 0);
+	CHECK("umount2", "-", umount2(mdir, 0) == 0);
+	mount("none", mdir, "tmpfs", 0, "size=64k");
+	CHECK("umount", "-", umount(mdir) == 0);
+	rmdir(mdir);
+
+	REFUSED("swapon", "lower", swapon(P("low_only"), 0) < 0, EPERM);
+	REFUSED("swapoff", "lower", swapoff(P("low_only")) < 0, EPERM);
+	REFUSED("quotactl", "lower", quotactl(QCMD(Q_GETFMT, USRQUOTA), P("low_only"), 0, (caddr_t)&n) < 0, EPERM);
+	static const char *const rings[] = {"io_uring_queue_init", "io_uring_queue_init_params",
+					    "io_uring_queue_init_mem", "io_uring_setup"};
+	static long ring[256], params[64];
+	for (size_t i = 0; i < sizeof rings / sizeof rings[0]; i++) {
+		int (*f)(long, void *, void *, void *, long) =
+			(int (*)(long, void *, void *, void *, long))dlsym(RTLD_DEFAULT, rings[i]);
+		REFUSED(rings[i], "-", f && (i == 3 ? f(8, params, 0, 0, 0) : f(8, ring, params, 0, 0)) == -ENOSYS, ENOSYS);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "--child") == 0)
@@ -776,6 +876,7 @@ int main(int argc, char **argv)
 	fd_family();
 	io_family();
 	syscall_door();
+	door_family();
 	exec_family();
 	return 0;
 }
