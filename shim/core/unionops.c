@@ -107,16 +107,21 @@ int us_union_remove(const struct us_resolved *r, bool isdir)
 	if (isdir && union_dir_empty(m, r->path, &r->node) < 0)
 		return -1;
 	bool below = name_below(r), made = false;
-	if (r->node.layer != 0 && us_index_drop_name(m, r->path, &r->node) < 0)
+	struct us_index_drop drop = {.lock = -1};
+	if (r->node.layer != 0 &&
+	    us_index_drop_begin(m, r->path, &r->node, &drop) < 0)
 		return -1;
 	if (below) {
 		char parent[PATH_MAX];
 		parent_of(r->path, parent);
 		if (us_copyup_dir(m, parent) < 0 ||
-		    us_whiteout_create(m, r->path) < 0)
+		    us_whiteout_create(m, r->path) < 0) {
+			us_index_drop_end(&drop, false);
 			return -1;
+		}
 		made = true;
 	}
+	us_index_drop_end(&drop, true);
 	if (r->node.layer != 0)
 		return 0; /* only below: the whiteout did it */
 	int rc;
@@ -224,22 +229,25 @@ int us_union_rename(const struct us_resolved *o, const struct us_resolved *n,
 	if (!exchange && n->err == 0 && S_ISDIR(n->node.mode) &&
 	    n->node.layer == 0 && us_upper_dir_clear(m, n->path) < 0)
 		return -1;
-	if (o_below && us_whiteout_create(m, o->path) < 0)
+	/* a lower hard link replaced by the rename is a name gone */
+	struct us_index_drop drop = {.lock = -1};
+	if (!exchange && n->err == 0 && n->node.layer != 0 &&
+	    us_index_drop_begin(m, n->path, &n->node, &drop) < 0)
 		return -1;
+	if (o_below && us_whiteout_create(m, o->path) < 0) {
+		us_index_drop_end(&drop, false);
+		return -1;
+	}
 	if (us_layer_path(m, 0, o->path, oup, sizeof oup) < 0 ||
 	    us_layer_path(m, 0, n->path, nup, sizeof nup) < 0 ||
 	    SYS(renameat2)(AT_FDCWD, oup, AT_FDCWD, nup, flags) < 0) {
-		if (o_below) {
-			int saved = errno;
+		if (o_below)
 			us_whiteout_clear(m, o->path);
-			errno = saved;
-		}
+		us_index_drop_end(&drop, false);
 		return -1;
 	}
+	us_index_drop_end(&drop, true);
 	if (n_whiteout)
 		us_whiteout_clear(m, n->path);
-	/* a lower hard link replaced by the rename is a name gone */
-	if (!exchange && n->err == 0 && n->node.layer != 0)
-		us_index_drop_name(m, n->path, &n->node);
 	return 0;
 }
