@@ -107,6 +107,7 @@ int us_map(int dirfd, const char *path, unsigned flags, struct us_target *t)
 
 	t->r.where = US_OUTSIDE;
 	t->whiteout = false;
+	t->swap = false;
 	t->indexed = false;
 	if (!path || !*path)
 		return US_PASS; /* EFAULT, ENOENT or AT_EMPTY_PATH: the kernel's */
