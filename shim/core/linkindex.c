@@ -23,8 +23,7 @@ static void remove_keep_errno(const char *p)
 {
 	int saved = errno;
 
-	if (p)
-		SYS(unlink)(p);
+	SYS(unlink)(p);
 	errno = saved;
 }
 
@@ -212,7 +211,6 @@ int us_index_drop_begin(const struct us_mount *m, const char *upath,
 		if (d->lock >= 0)
 			unlock_entry(d->lock);
 		d->lock = -1;
-		remove_keep_errno(NULL);
 		free_keep_errno(d->entry);
 		d->entry = NULL;
 		return -1;
