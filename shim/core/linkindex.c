@@ -106,15 +106,22 @@ static int gone_prepare(const char *entry)
  * drop it. 0, or -1 with errno. */
 static int gone_finish(const char *entry, bool done)
 {
-	char tmp[PATH_MAX], p[PATH_MAX];
+	char tmp[PATH_MAX];
 	int saved = errno;
 
-	if (gone_path(entry, true, tmp, sizeof tmp) < 0 ||
-	    gone_path(entry, false, p, sizeof p) < 0)
+	if (gone_path(entry, true, tmp, sizeof tmp) < 0)
 		return -1;
-	if (done && SYS(rename)(tmp, p) == 0)
+	/* the count's own path is the temp's without its ".PID" */
+	char *dot = strrchr(tmp, '.');
+	*dot = '\0';
+	char *p = strdup(tmp);
+	*dot = '.';
+	if (done && p && SYS(rename)(tmp, p) == 0) {
+		free(p);
 		return 0;
+	}
 	int err = done ? errno : saved;
+	free(p);
 	SYS(unlink)(tmp);
 	errno = err;
 	return done ? -1 : 0;

@@ -131,12 +131,18 @@ int us_whiteout_replace(const struct us_mount *m, const char *upath,
 int us_upper_remove_whiteout(const struct us_mount *m, const char *upath,
 			     bool dir)
 {
-	char up[PATH_MAX], tmp[PATH_MAX];
+	char *up = malloc(2 * PATH_MAX), *tmp = up + PATH_MAX;
 
-	if (us_layer_path(m, 0, upath, up, sizeof up) < 0 ||
-	    work_temp(m, 'r', tmp, sizeof tmp) < 0 ||
-	    SYS(renameat2)(AT_FDCWD, up, AT_FDCWD, tmp, RENAME_WHITEOUT) < 0)
+	if (!up)
 		return -1;
+	if (us_layer_path(m, 0, upath, up, PATH_MAX) < 0 ||
+	    work_temp(m, 'r', tmp, PATH_MAX) < 0 ||
+	    SYS(renameat2)(AT_FDCWD, up, AT_FDCWD, tmp, RENAME_WHITEOUT) < 0) {
+		int saved = errno;
+		free(up);
+		errno = saved;
+		return -1;
+	}
 	int rc = dir ? us_real_dir_clear(tmp) : 0;
 	if (rc == 0)
 		rc = dir ? SYS(rmdir)(tmp) : SYS(unlink)(tmp);
@@ -146,6 +152,9 @@ int us_upper_remove_whiteout(const struct us_mount *m, const char *upath,
 			SYS(unlink)(tmp);
 		errno = saved;
 	}
+	int saved = errno;
+	free(up);
+	errno = saved;
 	return rc;
 }
 
