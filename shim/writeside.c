@@ -78,8 +78,10 @@ void us_created(const struct us_target *t)
 	if (t->whiteout)
 		us_whiteout_clear(t->r.m, t->r.path);
 	if (t->swap && us_whiteout_replace(t->r.m, t->r.path, t->real, false) < 0) {
-		int saved = errno; /* not in place: gone (a rename over a file
-				      of the same dir fails only on I/O errors) */
+		/* not in place: gone (a rename within one filesystem over a
+		 * char device fails only on I/O errors). Known limit: two
+		 * creators of one such name race; the last rename wins */
+		int saved = errno;
 		US_REAL(unlink)(t->real);
 		errno = saved;
 	}
