@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -29,30 +30,58 @@ static struct us_fdent *chunks[NCHUNKS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 int us_fdmap_top = -1;  /* highest fd with an entry, ever */
 int us_fdmap_proxies;   /* shim fds open in this process */
-static pid_t owner; /* the process the map describes */
-
-void us_fdmap_lock(void) { pthread_mutex_lock(&lock); }
-void us_fdmap_unlock(void) { pthread_mutex_unlock(&lock); }
+/* The process the map describes. It lives in a page the kernel zeroes in
+ * the child of every fork (MADV_WIPEONFORK), also of one that runs no
+ * atfork handler (_Fork, a raw fork or clone syscall), and not in a vfork
+ * child, which shares the page with its parent: 0 means "a forked child
+ * that has not taken the map over yet". */
+static pid_t owner_static;
+static pid_t *owner = &owner_static;
 
 static void child_reset(void)
 {
 	pthread_mutex_init(&lock, NULL);
-	owner = getpid();
+	__atomic_store_n(owner, getpid(), __ATOMIC_RELAXED);
 }
+
+/* A fork that ran no atfork handler: the map (a copy) is this process's
+ * now, and the lock may have been copied held by a thread not here. */
+static inline void adopt_if_forked(void)
+{
+	if (__builtin_expect(__atomic_load_n(owner, __ATOMIC_RELAXED) == 0, 0))
+		child_reset();
+}
+
+void us_fdmap_lock(void)
+{
+	adopt_if_forked();
+	pthread_mutex_lock(&lock);
+}
+
+void us_fdmap_unlock(void) { pthread_mutex_unlock(&lock); }
 
 void us_fdmap_init(void)
 {
-	owner = getpid();
+	void *page = US_REAL(mmap)(NULL, (size_t)sysconf(_SC_PAGESIZE),
+				   PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	/* without MADV_WIPEONFORK (Linux < 4.14) only fork() is followed */
+	if (page != MAP_FAILED && madvise(page, (size_t)sysconf(_SC_PAGESIZE),
+					  MADV_WIPEONFORK) == 0)
+		owner = page;
+	*owner = getpid();
 	pthread_atfork(us_fdmap_lock, us_fdmap_unlock, child_reset);
 }
 
 /* A vfork child shares the parent's memory but has its own fds: its
  * opens, dups and closes must not rewrite the parent's map (it keeps
  * none; an exec hands over the parent's entries, each checked by the new
- * image). */
+ * image). A child of a fork without atfork handlers owns its copy. */
 bool us_fdmap_in_vfork_child(void)
 {
-	return getpid() != owner;
+	adopt_if_forked();
+	return getpid() != __atomic_load_n(owner, __ATOMIC_RELAXED);
 }
 
 struct us_fdent *us_fdent_peek(int fd)

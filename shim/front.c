@@ -126,6 +126,7 @@ static int map(int dirfd, const char *path, unsigned flags,
 
 	t->r.where = US_OUTSIDE;
 	t->whiteout = false;
+	t->swap = false;
 	t->indexed = false;
 	if (!path || !*path)
 		return US_PASS; /* EFAULT, ENOENT or AT_EMPTY_PATH: the kernel's */

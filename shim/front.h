@@ -37,6 +37,8 @@ struct us_target {
 	struct us_resolved r; /* r.where == US_INSIDE: the union object */
 	char real[PATH_MAX];  /* US_MAPPED: the path for the real call */
 	bool whiteout;        /* a create replaces a whiteout (us_created) */
+	bool swap;            /* real is a temp in the work dir, renamed over
+				 the name's in-place whiteout (us_created) */
 	bool indexed;         /* real is the hard-link index entry of the
 				 lower file found (linkindex.h) */
 };

@@ -53,6 +53,12 @@ int us_prepare_create(struct us_target *t)
 	if (us_whiteout_normalize(r->m, r->path) < 0)
 		return -1;
 	t->whiteout = us_whiteout_present(r->m, r->path);
+	/* a long name's whiteout holds the name: the object is made in the
+	 * work dir, then renamed over it (us_created) */
+	if (us_whiteout_inplace(r->m, r->path)) {
+		t->swap = true;
+		return us_whiteout_temp(r->m, t->real, sizeof t->real);
+	}
 	return 0;
 }
 
@@ -76,6 +82,14 @@ void us_created(const struct us_target *t)
 
 	if (t->whiteout)
 		us_whiteout_clear(t->r.m, t->r.path);
+	if (t->swap && us_whiteout_replace(t->r.m, t->r.path, t->real, false) < 0) {
+		/* not in place: gone (a rename within one filesystem over a
+		 * char device fails only on I/O errors). Known limit: two
+		 * creators of one such name race; the last rename wins */
+		int saved = errno;
+		US_REAL(unlink)(t->real);
+		errno = saved;
+	}
 }
 
 const char *us_hidden_dir(const char *p)

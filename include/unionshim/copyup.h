@@ -36,7 +36,9 @@ bool us_exists_below(const struct us_mount *m, const char *upath,
 		     const struct us_node *dir, const char *name);
 
 /* Write a whiteout for the last component of UPATH in the upper layer
- * (its parent is already there). 0, or -1 with errno. */
+ * (its parent is already there, the name free there): OCI form, or a
+ * 0/0 char device in the name's place when .wh.NAME does not fit
+ * (us_whiteout_oci). 0, or -1 with errno. */
 int us_whiteout_create(const struct us_mount *m, const char *upath);
 
 /* Remove a whiteout for the last component of UPATH, if the upper layer
@@ -51,6 +53,32 @@ int us_whiteout_normalize(const struct us_mount *m, const char *upath);
 /* Is the last component of UPATH whited out in the upper layer (OCI
  * form)? */
 bool us_whiteout_present(const struct us_mount *m, const char *upath);
+
+/* Does the whiteout of UPATH's last component take the OCI form (.wh.NAME
+ * fits in NAME_MAX and PATH_MAX)? Else it is a char device 0/0 in the
+ * name's own place, which an object must replace (us_whiteout_replace)
+ * and which an upper object leaves behind when it goes
+ * (us_upper_remove_whiteout). */
+bool us_whiteout_oci(const struct us_mount *m, const char *upath);
+
+/* Is the upper object at UPATH a char device 0/0 whiteout (left so by
+ * us_whiteout_normalize: a long name's)? */
+bool us_whiteout_inplace(const struct us_mount *m, const char *upath);
+
+/* A new temp path in the work dir for an object to be put in the place of
+ * an in-place whiteout. 0, or -1 with errno. */
+int us_whiteout_temp(const struct us_mount *m, char *out, size_t len);
+
+/* Put the object built at TMP (a DIR or not) where the in-place whiteout
+ * of UPATH is, in one step. 0, or -1 with errno (TMP left). */
+int us_whiteout_replace(const struct us_mount *m, const char *upath,
+			const char *tmp, bool dir);
+
+/* Replace the upper object at UPATH (a DIR holding only hidden entries,
+ * or not) by an in-place whiteout in one step, then remove it. 0, or -1
+ * with errno (the object back in place). */
+int us_upper_remove_whiteout(const struct us_mount *m, const char *upath,
+			     bool dir);
 
 /* Create the union dir UPATH (missing; parent in upper) with MODE: opaque
  * when a whiteout in the upper layer stood for it. 0, or -1 with errno. */

@@ -43,11 +43,20 @@ int us_index_find(const struct us_mount *m, const struct us_node *node,
 int us_index_copyup(const struct us_mount *m, const char *upath,
 		    const struct us_node *node, const char *dst, bool data);
 
-/* The lower hard link NODE at union path UPATH is removed from the union
- * while only below: count the name gone, making the index entry (from
- * UPATH's lower file) when missing. 0, or -1 with errno. */
-int us_index_drop_name(const struct us_mount *m, const char *upath,
-		       const struct us_node *node);
+/* The lower hard link NODE at union path UPATH is about to leave the
+ * union while only below (unlink, rename over it): begin makes the index
+ * entry (from UPATH's lower file) when missing and writes the new count
+ * of names gone aside, holding the entry's lock; end puts the count in
+ * force when DONE (the name went), else drops it, and unlocks. Between
+ * them the caller removes the name. A NODE that needs no index makes both
+ * no-ops. begin: 0, or -1 with errno (nothing to end then). */
+struct us_index_drop {
+	int lock;    /* the entry's lock, -1: nothing to end */
+	char *entry; /* the entry's path (heap) */
+};
+int us_index_drop_begin(const struct us_mount *m, const char *upath,
+			const struct us_node *node, struct us_index_drop *d);
+void us_index_drop_end(struct us_index_drop *d, bool done);
 
 /* The union link count of an upper object of M whose real stat is ST and
  * whose origin O had more than one name (it is indexed). */

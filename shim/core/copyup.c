@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/fs.h>
+#include <linux/limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,7 +77,7 @@ int us_lock_key(const struct us_mount *m, const char *key)
 	int fd = SYS(open)(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	while (flock(fd, LOCK_EX) < 0) {
+	while (SYS(flock)(fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
 			close_keep_errno(fd);
 			return -1;
@@ -85,25 +86,49 @@ int us_lock_key(const struct us_mount *m, const char *key)
 	return fd;
 }
 
+/* Errors of a write that mean "the copy cannot be whole": the disk or
+ * quota is full, memory is out, the device fails. Others (EPERM, ENOTSUP
+ * on an xattr the upper cannot hold) lose only what overlayfs loses too. */
+static bool fatal_errno(int err)
+{
+	return err == ENOSPC || err == EDQUOT || err == ENOMEM || err == EIO;
+}
+
+static bool skipped_xattr(const char *name)
+{
+	return strcmp(name, "security.capability") == 0 ||
+	       strncmp(name, "trusted.overlay.", 16) == 0 ||
+	       strncmp(name, "user.overlay.", 13) == 0 || us_is_own_xattr(name);
+}
+
 /* Copy the xattrs a copy-up keeps: everything the upper fs takes, except
  * security.capability (a copy must not gain privileges) and overlayfs's
- * own bookkeeping. Failures to set one are not fatal (EPERM, ENOTSUP). */
-static void copy_xattrs(const char *src, const char *dst)
+ * own bookkeeping. Names and values live on the heap (a value may be
+ * 64 KiB). 0, or -1 with errno when the copy cannot be whole. */
+static int copy_xattrs(const char *src, const char *dst)
 {
-	char names[8192], value[65536];
-	ssize_t n = SYS(llistxattr)(src, names, sizeof names);
+	ssize_t len = SYS(llistxattr)(src, NULL, 0);
 
-	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names + i) + 1) {
+	if (len <= 0)
+		return 0; /* none, or a filesystem without xattrs */
+	char *names = malloc((size_t)len + XATTR_SIZE_MAX);
+	if (!names)
+		return -1;
+	char *value = names + len;
+	ssize_t n = SYS(llistxattr)(src, names, (size_t)len);
+	int rc = 0;
+	for (ssize_t i = 0; rc == 0 && i < n; i += (ssize_t)strlen(names + i) + 1) {
 		const char *name = names + i;
-		if (strcmp(name, "security.capability") == 0 ||
-		    strncmp(name, "trusted.overlay.", 16) == 0 ||
-		    strncmp(name, "user.overlay.", 13) == 0 ||
-		    us_is_own_xattr(name))
-			continue;
-		ssize_t vl = SYS(lgetxattr)(src, name, value, sizeof value);
-		if (vl >= 0)
-			SYS(lsetxattr)(dst, name, value, (size_t)vl, 0);
+		ssize_t vl = skipped_xattr(name) ? -1 :
+			SYS(lgetxattr)(src, name, value, XATTR_SIZE_MAX);
+		if (vl >= 0 && SYS(lsetxattr)(dst, name, value, (size_t)vl, 0) < 0 &&
+		    fatal_errno(errno))
+			rc = -1;
 	}
+	int saved = errno;
+	free(names);
+	errno = saved;
+	return rc;
 }
 
 /* Owner (where permitted), mode and times of ST onto DST (by path). */
@@ -113,15 +138,56 @@ static int copy_meta(const char *src, const char *dst, const struct stat *st)
 
 	if (SYS(lchown)(dst, st->st_uid, st->st_gid) < 0 && errno != EPERM)
 		return -1;
-	copy_xattrs(src, dst);
+	if (copy_xattrs(src, dst) < 0)
+		return -1;
 	if (!S_ISLNK(st->st_mode) && SYS(chmod)(dst, st->st_mode & 07777) < 0)
 		return -1;
 	return SYS(utimensat)(AT_FDCWD, dst, ts, AT_SYMLINK_NOFOLLOW);
 }
 
-static int copy_range(int in, int out, off_t off, off_t end)
+/* N bytes of BUF to FD at OFF. A disk that fills mid-way makes the kernel
+ * write part and then fail: the errno is that failure's (ENOSPC), never
+ * one left over from an earlier call. */
+static int write_all(int fd, const char *buf, size_t n, off_t off)
+{
+	while (n > 0) {
+		ssize_t w = pwrite(fd, buf, n, off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		if (w == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
+		buf += w;
+		n -= (size_t)w;
+		off += w;
+	}
+	return 0;
+}
+
+/* The read/write loop, for filesystems copy_file_range cannot serve. */
+static ssize_t copy_chunk(int in, int out, off_t off, size_t want)
 {
 	static __thread char *buf;
+
+	if (!buf && !(buf = malloc(COPY_CHUNK)))
+		return -1;
+	if (want > COPY_CHUNK)
+		want = COPY_CHUNK;
+	ssize_t n;
+	do
+		n = SYS(pread)(in, buf, want, off);
+	while (n < 0 && errno == EINTR);
+	if (n > 0 && write_all(out, buf, (size_t)n, off) < 0)
+		return -1;
+	return n;
+}
+
+static int copy_range(int in, int out, off_t off, off_t end)
+{
+	bool fallback = false;
 
 	while (off < end) {
 		/* the kernel copies a big range in one call; the fallback
@@ -129,17 +195,14 @@ static int copy_range(int in, int out, off_t off, off_t end)
 		size_t want = (size_t)(end - off) > (1u << 30) ? (1u << 30)
 							     : (size_t)(end - off);
 		loff_t ioff = off, ooff = off;
-		ssize_t n = SYS(copy_file_range)(in, &ioff, out, &ooff, want, 0);
-		if (n < 0 && (errno == EXDEV || errno == ENOSYS ||
-			      errno == EOPNOTSUPP || errno == EINVAL)) {
-			if (!buf && !(buf = malloc(COPY_CHUNK)))
-				return -1;
-			if (want > COPY_CHUNK)
-				want = COPY_CHUNK;
-			n = pread(in, buf, want, off);
-			if (n > 0 && pwrite(out, buf, (size_t)n, off) != n)
-				return -1;
+		ssize_t n = -1;
+		if (!fallback) {
+			n = SYS(copy_file_range)(in, &ioff, out, &ooff, want, 0);
+			fallback = n < 0 && (errno == EXDEV || errno == ENOSYS ||
+					     errno == EOPNOTSUPP || errno == EINVAL);
 		}
+		if (fallback)
+			n = copy_chunk(in, out, off, want);
 		if (n < 0)
 			return -1;
 		if (n == 0)
@@ -156,12 +219,12 @@ static int copy_data(int in, int out, off_t size)
 		return 0;
 	off_t off = 0;
 	while (off < size) {
-		off_t data = lseek(in, off, SEEK_DATA);
+		off_t data = SYS(lseek)(in, off, SEEK_DATA);
 		if (data < 0 && errno == ENXIO)
 			break; /* only a hole remains */
 		if (data < 0) /* no SEEK_DATA here: copy everything */
 			return copy_range(in, out, off, size);
-		off_t hole = lseek(in, data, SEEK_HOLE);
+		off_t hole = SYS(lseek)(in, data, SEEK_HOLE);
 		if (hole < 0)
 			hole = size;
 		if (copy_range(in, out, data, hole) < 0)
@@ -224,18 +287,21 @@ static void remove_temp(const char *tmp, bool dir)
 /* Record where the copy TMP came from, so its inode number stays: in an
  * xattr for files and dirs, aside in the work dir for other kinds (user
  * xattrs exist on files and dirs only). An upper filesystem without user
- * xattrs loses the record (README: Known limits). */
-static void keep_origin(const struct us_mount *m, int layer, const char *src,
-			const char *tmp, const struct stat *st)
+ * xattrs loses the record (README: Known limits); a full one fails the
+ * copy-up rather than give the object a new number. 0, or -1 with errno. */
+static int keep_origin(const struct us_mount *m, int layer, const char *src,
+		       const char *tmp, const struct stat *st)
 {
 	struct us_origin o;
+	int rc;
 
 	us_origin_of(NULL, layer, src, -1, st, &o);
 	us_shared_origins_set(m);
 	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode))
-		us_origin_write(tmp, &o);
+		rc = us_origin_write(tmp, &o);
 	else
-		us_origin_write_aside(m, tmp, &o);
+		rc = us_origin_write_aside(m, tmp, &o);
+	return rc < 0 && fatal_errno(errno) ? -1 : 0;
 }
 
 int us_copy_temp(const struct us_mount *m, int layer, const char *src,
@@ -247,12 +313,11 @@ int us_copy_temp(const struct us_mount *m, int layer, const char *src,
 		remove_temp(tmp, false);
 		return -1;
 	}
-	if (copy_meta(src, tmp, st) < 0) {
+	if (copy_meta(src, tmp, st) < 0 ||
+	    (layer >= 0 && keep_origin(m, layer, src, tmp, st) < 0)) {
 		remove_temp(tmp, S_ISDIR(st->st_mode));
 		return -1;
 	}
-	if (layer >= 0)
-		keep_origin(m, layer, src, tmp, st);
 	return 0;
 }
 

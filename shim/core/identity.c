@@ -118,7 +118,8 @@ int us_origin_write_aside(const struct us_mount *m, const char *real,
 	if (errno != ENOENT)
 		return -1;
 	snprintf(p, sizeof p, "%s/" ORIGINS_DIR, m->work);
-	SYS(mkdir)(p, 0700);
+	if (SYS(mkdir)(p, 0700) < 0 && errno != EEXIST)
+		return -1;
 	aside_path(m, st.st_ino, p, sizeof p);
 	return SYS(symlink)(v, p);
 }

@@ -19,6 +19,22 @@
 
 #define INDEX_DIR "#index"
 
+static void remove_keep_errno(const char *p)
+{
+	int saved = errno;
+
+	SYS(unlink)(p);
+	errno = saved;
+}
+
+static void free_keep_errno(void *p)
+{
+	int saved = errno;
+
+	free(p);
+	errno = saved;
+}
+
 static int entry_path(const struct us_mount *m, const struct us_node *node,
 		      char *out, size_t len)
 {
@@ -57,20 +73,58 @@ static uint64_t gone_at(const char *entry)
 	return strtoull(v, NULL, 10);
 }
 
-/* One more lower name of the indexed object at ENTRY is shadowed
- * (locked): the new count is written beside and renamed over the old. */
-static void count_gone(const char *entry)
+/* The path of the count beside ENTRY into OUT, or of this process's new
+ * count in the making when MINE. 0, or -1 with ENAMETOOLONG. */
+static int gone_path(const char *entry, bool mine, char *out, size_t len)
 {
-	char p[PATH_MAX], tmp[PATH_MAX], v[32];
+	int n = mine ? snprintf(out, len, "%s.gone.%d", entry, (int)getpid())
+		     : snprintf(out, len, "%s.gone", entry);
+
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* One more lower name of the indexed object at ENTRY is to be shadowed
+ * (locked): write the new count aside first, the one step that needs
+ * room, so a full disk fails the change before anything else is done.
+ * 0, or -1 with errno. */
+static int gone_prepare(const char *entry)
+{
+	char tmp[PATH_MAX], v[32];
 
 	snprintf(v, sizeof v, "%" PRIu64, gone_at(entry) + 1);
-	if (snprintf(p, sizeof p, "%s.gone", entry) >= (int)sizeof p ||
-	    snprintf(tmp, sizeof tmp, "%s.gone.%d", entry, (int)getpid()) >=
-		    (int)sizeof tmp)
-		return;
+	if (gone_path(entry, true, tmp, sizeof tmp) < 0)
+		return -1;
 	SYS(unlink)(tmp);
-	if (SYS(symlink)(v, tmp) == 0 && SYS(rename)(tmp, p) < 0)
-		SYS(unlink)(tmp);
+	return SYS(symlink)(v, tmp);
+}
+
+/* Put the count prepared into force (DONE: a rename over the old one) or
+ * drop it. 0, or -1 with errno. */
+static int gone_finish(const char *entry, bool done)
+{
+	char tmp[PATH_MAX];
+	int saved = errno;
+
+	if (gone_path(entry, true, tmp, sizeof tmp) < 0)
+		return -1;
+	/* the count's own path is the temp's without its ".PID" */
+	char *dot = strrchr(tmp, '.');
+	*dot = '\0';
+	char *p = strdup(tmp);
+	*dot = '.';
+	if (done && p && SYS(rename)(tmp, p) == 0) {
+		free(p);
+		return 0;
+	}
+	int err = done ? errno : saved;
+	free(p);
+	SYS(unlink)(tmp);
+	errno = err;
+	return done ? -1 : 0;
 }
 
 /* Make the index entry of NODE when missing (locked). 0, or -1. */
@@ -128,10 +182,17 @@ int us_index_copyup(const struct us_mount *m, const char *upath,
 	int rc = 0;
 	if (SYS(lstat)(dst, &st) < 0) { /* not linked by someone else */
 		rc = ensure_entry(m, node, src, entry, data);
-		if (rc == 0 && (rc = SYS(link)(entry, dst)) == 0)
-			count_gone(entry);
-		else if (rc < 0 && errno == EEXIST)
-			rc = 0;
+		if (rc == 0)
+			rc = gone_prepare(entry);
+		if (rc == 0) {
+			rc = SYS(link)(entry, dst);
+			if (gone_finish(entry, rc == 0) < 0) {
+				rc = -1;
+				remove_keep_errno(dst);
+			}
+			if (rc < 0 && errno == EEXIST)
+				rc = 0;
+		}
 	}
 	unlock_entry(lock);
 	if (rc == 0) /* fds on any name of it move to the copy */
@@ -139,22 +200,43 @@ int us_index_copyup(const struct us_mount *m, const char *upath,
 	return rc;
 }
 
-int us_index_drop_name(const struct us_mount *m, const char *upath,
-		       const struct us_node *node)
+int us_index_drop_begin(const struct us_mount *m, const char *upath,
+			const struct us_node *node, struct us_index_drop *d)
 {
-	char entry[PATH_MAX], src[PATH_MAX];
+	char src[PATH_MAX];
 
+	d->lock = -1;
+	d->entry = NULL;
 	if (!us_index_wanted(m, node))
 		return 0;
-	int lock = lock_entry(m, upath, node, entry, src);
-	if (lock < 0)
+	if (!(d->entry = malloc(PATH_MAX)))
 		return -1;
+	d->lock = lock_entry(m, upath, node, d->entry, src);
 	/* the names left below are answered by the entry from now on */
-	int rc = ensure_entry(m, node, src, entry, true);
-	if (rc == 0)
-		count_gone(entry);
-	unlock_entry(lock);
-	return rc;
+	if (d->lock < 0 || ensure_entry(m, node, src, d->entry, true) < 0 ||
+	    gone_prepare(d->entry) < 0) {
+		if (d->lock >= 0)
+			unlock_entry(d->lock);
+		d->lock = -1;
+		free_keep_errno(d->entry);
+		d->entry = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void us_index_drop_end(struct us_index_drop *d, bool done)
+{
+	int saved = errno;
+
+	if (d->lock >= 0) {
+		gone_finish(d->entry, done);
+		unlock_entry(d->lock);
+	}
+	free(d->entry);
+	d->lock = -1;
+	d->entry = NULL;
+	errno = saved;
 }
 
 uint64_t us_index_nlink(const struct us_mount *m, const struct us_origin *o,

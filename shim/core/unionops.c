@@ -107,16 +107,28 @@ int us_union_remove(const struct us_resolved *r, bool isdir)
 	if (isdir && union_dir_empty(m, r->path, &r->node) < 0)
 		return -1;
 	bool below = name_below(r), made = false;
-	if (r->node.layer != 0 && us_index_drop_name(m, r->path, &r->node) < 0)
+	/* a long name's whiteout takes the name's place: the upper object
+	 * leaves it behind as it goes */
+	if (below && r->node.layer == 0 && !us_whiteout_oci(m, r->path)) {
+		if (!isdir && us_layer_path(m, 0, r->path, up, sizeof up) == 0)
+			us_origin_forget_aside(m, up);
+		return us_upper_remove_whiteout(m, r->path, isdir);
+	}
+	struct us_index_drop drop = {.lock = -1};
+	if (r->node.layer != 0 &&
+	    us_index_drop_begin(m, r->path, &r->node, &drop) < 0)
 		return -1;
 	if (below) {
 		char parent[PATH_MAX];
 		parent_of(r->path, parent);
 		if (us_copyup_dir(m, parent) < 0 ||
-		    us_whiteout_create(m, r->path) < 0)
+		    us_whiteout_create(m, r->path) < 0) {
+			us_index_drop_end(&drop, false);
 			return -1;
+		}
 		made = true;
 	}
+	us_index_drop_end(&drop, true);
 	if (r->node.layer != 0)
 		return 0; /* only below: the whiteout did it */
 	int rc;
@@ -214,6 +226,15 @@ int us_union_rename(const struct us_resolved *o, const struct us_resolved *n,
 	if (n->err && us_whiteout_normalize(m, n->path) < 0)
 		return -1;
 	bool n_whiteout = us_whiteout_present(m, n->path);
+	/* long names: NEW may be a whiteout in the name's place (replaced by
+	 * the rename, or swapped with a dir, which leaves it at OLD); OLD may
+	 * need one the rename leaves behind */
+	bool n_inplace = n->err && us_whiteout_inplace(m, n->path);
+	bool swap = n_inplace && S_ISDIR(o->node.mode);
+	bool o_inplace = o_below && !swap && !us_whiteout_oci(m, o->path);
+	unsigned rflags = swap ? RENAME_EXCHANGE
+			       : (flags & ~(n_inplace ? RENAME_NOREPLACE : 0u)) |
+					 (o_inplace ? RENAME_WHITEOUT : 0u);
 	/* a dir landing on a name that has something below must not merge
 	 * with it; with EXCHANGE the dir at NEW lands on OLD's name too */
 	if (S_ISDIR(o->node.mode) && n_below && make_opaque(m, o->path) < 0)
@@ -224,22 +245,28 @@ int us_union_rename(const struct us_resolved *o, const struct us_resolved *n,
 	if (!exchange && n->err == 0 && S_ISDIR(n->node.mode) &&
 	    n->node.layer == 0 && us_upper_dir_clear(m, n->path) < 0)
 		return -1;
-	if (o_below && us_whiteout_create(m, o->path) < 0)
+	/* a lower hard link replaced by the rename is a name gone */
+	struct us_index_drop drop = {.lock = -1};
+	if (!exchange && n->err == 0 && n->node.layer != 0 &&
+	    us_index_drop_begin(m, n->path, &n->node, &drop) < 0)
 		return -1;
-	if (us_layer_path(m, 0, o->path, oup, sizeof oup) < 0 ||
-	    us_layer_path(m, 0, n->path, nup, sizeof nup) < 0 ||
-	    SYS(renameat2)(AT_FDCWD, oup, AT_FDCWD, nup, flags) < 0) {
-		if (o_below) {
-			int saved = errno;
-			us_whiteout_clear(m, o->path);
-			errno = saved;
-		}
+	bool o_oci = o_below && !swap && !o_inplace;
+	if (o_oci && us_whiteout_create(m, o->path) < 0) {
+		us_index_drop_end(&drop, false);
 		return -1;
 	}
+	if (us_layer_path(m, 0, o->path, oup, sizeof oup) < 0 ||
+	    us_layer_path(m, 0, n->path, nup, sizeof nup) < 0 ||
+	    SYS(renameat2)(AT_FDCWD, oup, AT_FDCWD, nup, rflags) < 0) {
+		if (o_oci)
+			us_whiteout_clear(m, o->path);
+		us_index_drop_end(&drop, false);
+		return -1;
+	}
+	if (swap && !o_below) /* the whiteout swapped to OLD hides nothing */
+		SYS(unlink)(oup);
+	us_index_drop_end(&drop, true);
 	if (n_whiteout)
 		us_whiteout_clear(m, n->path);
-	/* a lower hard link replaced by the rename is a name gone */
-	if (!exchange && n->err == 0 && n->node.layer != 0)
-		us_index_drop_name(m, n->path, &n->node);
 	return 0;
 }

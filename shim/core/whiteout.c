@@ -1,6 +1,15 @@
-/* whiteout.c: the upper layer's bookkeeping: whiteouts (written in OCI
- * form, .wh.NAME), opaque new dirs, emptying an upper dir of its hidden
- * entries before removal, and cleaning the work dir after crashes. */
+/* whiteout.c: the upper layer's bookkeeping: whiteouts, opaque new dirs,
+ * emptying an upper dir of its hidden entries before removal, and
+ * cleaning the work dir after crashes.
+ *
+ * Whiteouts are written in OCI form (.wh.NAME, beside the name) when that
+ * name fits in NAME_MAX and PATH_MAX; a longer name (252-255 bytes) gets
+ * overlayfs's form, a char device 0/0 in the name's own place (any user
+ * may make one since Linux 5.8). That whiteout occupies the name, so an
+ * object takes its place the way overlayfs does it: built in the work dir
+ * and renamed over it (RENAME_EXCHANGE for a dir), and an upper object
+ * leaves one behind with RENAME_WHITEOUT; nothing below ever shows in
+ * between. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "kdirent.h"
@@ -31,7 +41,8 @@ static int whiteout_path(const struct us_mount *m, const char *upath,
 	const char *slash = strrchr(up, '/');
 	int n = snprintf(out, len, "%.*s/" US_WH_PREFIX "%s",
 			 (int)(slash - up), up, slash + 1);
-	if (n < 0 || (size_t)n >= len) {
+	if (n < 0 || (size_t)n >= len ||
+	    strlen(slash + 1) + US_WH_PREFIX_LEN > NAME_MAX) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -47,12 +58,112 @@ bool us_exists_below(const struct us_mount *m, const char *upath,
 	return below.dirs && us_lookup_child(m, upath, &below, name, &child) == 0;
 }
 
+bool us_whiteout_oci(const struct us_mount *m, const char *upath)
+{
+	char wh[PATH_MAX];
+	int saved = errno;
+	bool fits = whiteout_path(m, upath, wh, sizeof wh) == 0;
+
+	errno = saved;
+	return fits;
+}
+
+bool us_whiteout_inplace(const struct us_mount *m, const char *upath)
+{
+	char up[PATH_MAX];
+	struct stat st;
+	int saved = errno;
+	bool is = us_layer_path(m, 0, upath, up, sizeof up) == 0 &&
+		  SYS(lstat)(up, &st) == 0 && us_stat_is_whiteout(&st);
+
+	errno = saved;
+	return is;
+}
+
+/* A new temp name in the work dir, KIND telling its use. */
+static int work_temp(const struct us_mount *m, char kind, char *out,
+		     size_t len)
+{
+	static unsigned long counter;
+	int n = snprintf(out, len, "%s/#us.%d.%c%lu", m->work, (int)getpid(),
+			 kind, __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int us_whiteout_temp(const struct us_mount *m, char *out, size_t len)
+{
+	return work_temp(m, 'c', out, len);
+}
+
+/* The whiteout of a name too long for the OCI form: a 0/0 char device
+ * in its place (the name is free in the upper layer). */
+static int whiteout_inplace(const struct us_mount *m, const char *upath)
+{
+	char up[PATH_MAX];
+
+	if (us_layer_path(m, 0, upath, up, sizeof up) < 0)
+		return -1;
+	return SYS(mknod)(up, S_IFCHR | 0000, makedev(0, 0));
+}
+
+int us_whiteout_replace(const struct us_mount *m, const char *upath,
+			const char *tmp, bool dir)
+{
+	char up[PATH_MAX];
+
+	if (us_layer_path(m, 0, upath, up, sizeof up) < 0)
+		return -1;
+	/* a non-dir replaces the char device; a dir cannot: swap them,
+	 * then drop the whiteout, now in the work dir */
+	if (SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, up,
+			   dir ? RENAME_EXCHANGE : 0) < 0)
+		return -1;
+	if (dir)
+		SYS(unlink)(tmp);
+	return 0;
+}
+
+int us_upper_remove_whiteout(const struct us_mount *m, const char *upath,
+			     bool dir)
+{
+	char *up = malloc(2 * PATH_MAX), *tmp = up + PATH_MAX;
+
+	if (!up)
+		return -1;
+	if (us_layer_path(m, 0, upath, up, PATH_MAX) < 0 ||
+	    work_temp(m, 'r', tmp, PATH_MAX) < 0 ||
+	    SYS(renameat2)(AT_FDCWD, up, AT_FDCWD, tmp, RENAME_WHITEOUT) < 0) {
+		int saved = errno;
+		free(up);
+		errno = saved;
+		return -1;
+	}
+	int rc = dir ? us_real_dir_clear(tmp) : 0;
+	if (rc == 0)
+		rc = dir ? SYS(rmdir)(tmp) : SYS(unlink)(tmp);
+	if (rc < 0) { /* put it back: something real was in it */
+		int saved = errno;
+		if (SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, up, RENAME_EXCHANGE) == 0)
+			SYS(unlink)(tmp);
+		errno = saved;
+	}
+	int saved = errno;
+	free(up);
+	errno = saved;
+	return rc;
+}
+
 int us_whiteout_create(const struct us_mount *m, const char *upath)
 {
 	char wh[PATH_MAX];
 
 	if (whiteout_path(m, upath, wh, sizeof wh) < 0)
-		return -1;
+		return errno == ENAMETOOLONG ? whiteout_inplace(m, upath) : -1;
 	int fd = SYS(open)(wh, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -1;
@@ -66,8 +177,9 @@ int us_whiteout_normalize(const struct us_mount *m, const char *upath)
 	struct stat st;
 
 	if (us_layer_path(m, 0, upath, up, sizeof up) < 0 ||
-	    SYS(lstat)(up, &st) < 0 || !us_stat_is_whiteout(&st))
-		return 0;
+	    SYS(lstat)(up, &st) < 0 || !us_stat_is_whiteout(&st) ||
+	    !us_whiteout_oci(m, upath))
+		return 0; /* a long name's stays: us_whiteout_replace */
 	/* the OCI whiteout first, so nothing below shows in between */
 	if (us_whiteout_create(m, upath) < 0 || SYS(unlink)(up) < 0)
 		return -1;
@@ -99,16 +211,14 @@ void us_whiteout_clear(const struct us_mount *m, const char *upath)
 int us_mkdir_upper(const struct us_mount *m, const char *upath, mode_t mode)
 {
 	char up[PATH_MAX], tmp[PATH_MAX], marker[PATH_MAX];
-	static unsigned long counter;
 
 	if (us_layer_path(m, 0, upath, up, sizeof up) < 0 ||
 	    us_whiteout_normalize(m, upath) < 0)
 		return -1;
-	if (!us_whiteout_present(m, upath))
+	bool inplace = us_whiteout_inplace(m, upath);
+	if (!inplace && !us_whiteout_present(m, upath))
 		return SYS(mkdir)(up, mode);
-	snprintf(tmp, sizeof tmp, "%s/#us.%d.d%lu", m->work, (int)getpid(),
-		 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
-	if (SYS(mkdir)(tmp, mode) < 0)
+	if (work_temp(m, 'd', tmp, sizeof tmp) < 0 || SYS(mkdir)(tmp, mode) < 0)
 		return -1;
 	if (us_path_join(marker, sizeof marker, tmp, US_WH_OPAQUE) < 0)
 		goto fail;
@@ -116,7 +226,8 @@ int us_mkdir_upper(const struct us_mount *m, const char *upath, mode_t mode)
 	if (fd < 0)
 		goto fail;
 	SYS(close)(fd);
-	if (SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, up, RENAME_NOREPLACE) < 0)
+	if (inplace ? us_whiteout_replace(m, upath, tmp, true) < 0
+		    : SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, up, RENAME_NOREPLACE) < 0)
 		goto fail_marker;
 	us_whiteout_clear(m, upath);
 	return 0;

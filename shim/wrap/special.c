@@ -120,6 +120,7 @@ static int map_sun(const struct sockaddr **addr, socklen_t *len,
 	size_t off = offsetof(struct sockaddr_un, sun_path);
 
 	t->whiteout = false;
+	t->swap = false;
 	if (!in || *len <= off || in->sun_family != AF_UNIX || !in->sun_path[0])
 		return 0;
 	size_t pl = *len - off > sizeof in->sun_path ? sizeof in->sun_path : *len - off;

@@ -481,6 +481,35 @@ flock-ex free" "$(try_locks rw posix-w flock-ex)"
 	locks_exec overlayfs
 }
 
+# locks_fork: a record lock taken before a fork belongs to the parent;
+# the child is another owner, however it was made: glibc's fork (atfork
+# handlers run), _Fork and the raw clone syscall (none run).
+locks_fork() {
+	use_union "$1"
+	local how out want
+	for how in fork _Fork clone; do
+		out=$("${RUN[@]}" "$(probe lock_probe)" forked "$U/f" "$how" posix-w posix-r ofd-w lockf flock-ex 2>&1)
+		want="$how new posix-w busy getlk=F_WRLCK/parent
+$how new posix-r busy getlk=F_WRLCK/parent
+$how new ofd-w busy getlk=F_WRLCK/parent
+$how new lockf busy
+$how new flock-ex free
+$how inherited posix-w busy getlk=F_WRLCK/parent"
+		expect "Locks across fork ($how): the parent's fcntl write lock blocks the child's record, OFD and lockf locks through a new O_RDWR fd and through the inherited fd, F_GETLK names the parent; flock is another kind" \
+			"$want" "$out"
+	done
+	expect "the O_RDWR open copied the file up" "in the upper" "$(in_upper f)"
+	verdict
+}
+
+@test "locks across fork: a record lock from before fork, _Fork or clone conflicts with the child's (shim)" {
+	locks_fork shim
+}
+
+@test "locks across fork: a record lock from before fork, _Fork or clone conflicts with the child's (overlayfs oracle)" {
+	locks_fork overlayfs
+}
+
 # ---- sqlite3 ----
 
 make_db() {

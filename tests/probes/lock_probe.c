@@ -8,6 +8,14 @@
  *       Open PATH (O_RDONLY or O_RDWR: the second copies a lower file up),
  *       then for each KIND ask for that lock without waiting and print one
  *       line "KIND RESULT"; a lock granted is released at once.
+ *   lock_probe forked PATH HOW KIND...
+ *       Open PATH O_RDWR (a lower file is copied up), take a whole-file
+ *       fcntl write lock, then make a child by HOW: "fork" (glibc's, with
+ *       atfork handlers), "_Fork" (glibc's, without) or "clone" (the raw
+ *       syscall). The child opens PATH O_RDWR again and for each KIND
+ *       prints "HOW new KIND RESULT" as `try` does through its own fd,
+ *       then "HOW inherited posix-w RESULT" through the parent's fd; a
+ *       holder pid that is the parent's reads "parent".
  *   lock_probe serve
  *       A lock holder driven by the test: reads commands from stdin, one a
  *       line, and answers each with one line on stdout. EOF: exit 0.
@@ -38,12 +46,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "probe_io.h"
 
 static const char *self;
+static pid_t parent_pid; /* l_pid printed as "parent" (forked) */
 
 static const char *type_name(short t)
 {
@@ -133,6 +145,9 @@ static void try_lock(int fd, const char *kind, const char *prefix)
 		}
 		if (fl.l_type == F_UNLCK)
 			snprintf(extra, sizeof extra, " getlk=F_UNLCK");
+		else if (parent_pid && fl.l_pid == parent_pid)
+			snprintf(extra, sizeof extra, " getlk=%s/parent",
+				 type_name(fl.l_type));
 		else
 			snprintf(extra, sizeof extra, " getlk=%s/%ld", type_name(fl.l_type),
 				 (long)fl.l_pid);
@@ -182,6 +197,57 @@ static int cmd_try(int argc, char **argv)
 	}
 	for (int i = 4; i < argc; i++)
 		try_lock(fd, argv[i], argv[i]);
+	return 0;
+}
+
+static pid_t make_child(const char *how)
+{
+	if (!strcmp(how, "fork"))
+		return fork();
+	if (!strcmp(how, "_Fork"))
+		return _Fork();
+	if (!strcmp(how, "clone"))
+		return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	errno = EINVAL;
+	return -1;
+}
+
+static int cmd_forked(int argc, char **argv)
+{
+	struct flock fl = whole(F_WRLCK);
+	char prefix[64];
+
+	if (argc < 5) {
+		fprintf(stderr, "usage: lock_probe forked PATH HOW KIND...\n");
+		return 2;
+	}
+	int fd = open(argv[2], O_RDWR);
+	if (fd < 0 || fcntl(fd, F_SETLK, &fl) < 0) {
+		say("parent %s", ename(errno));
+		return 1;
+	}
+	parent_pid = getpid();
+	pid_t pid = make_child(argv[3]);
+	if (pid < 0) {
+		say("%s %s", argv[3], ename(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		int nfd = open(argv[2], O_RDWR);
+		for (int i = 4; i < argc; i++) {
+			snprintf(prefix, sizeof prefix, "%s new %s", argv[3], argv[i]);
+			if (nfd < 0)
+				say("%s open %s", prefix, ename(errno));
+			else
+				try_lock(nfd, argv[i], prefix);
+		}
+		snprintf(prefix, sizeof prefix, "%s inherited posix-w", argv[3]);
+		try_lock(fd, "posix-w", prefix);
+		_exit(0);
+	}
+	int status;
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		say("%s child failed", argv[3]);
 	return 0;
 }
 
@@ -286,6 +352,8 @@ int main(int argc, char **argv)
 	self = argv[0];
 	if (argc >= 2 && !strcmp(argv[1], "try"))
 		return cmd_try(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "forked"))
+		return cmd_forked(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "serve")) {
 		if (self[0] != '/') {
 			fprintf(stderr, "lock_probe: run me by an absolute path (serve re-executes itself)\n");
@@ -295,6 +363,6 @@ int main(int argc, char **argv)
 			say("exec'd");
 		return serve();
 	}
-	fprintf(stderr, "usage: lock_probe try PATH ro|rw KIND... | lock_probe serve\n");
+	fprintf(stderr, "usage: lock_probe try PATH ro|rw KIND... | lock_probe forked PATH HOW KIND... | lock_probe serve\n");
 	return 2;
 }

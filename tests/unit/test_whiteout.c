@@ -4,6 +4,7 @@
  * dirs that must be opaque because a whiteout stood for them, and emptying
  * an upper dir of its hidden entries. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -233,6 +234,88 @@ START_TEST(upper_dir_clear_real_entry_enotempty)
 }
 END_TEST
 
+/* A name of N bytes made of C (static buffer, one at a time). */
+static const char *longname(char c, size_t n)
+{
+	static char name[256];
+
+	memset(name, c, n);
+	name[n] = '\0';
+	return name;
+}
+
+static bool is_chr_whiteout(const char *base, const char *rel)
+{
+	struct stat st;
+
+	return lstat(ut_p(base, rel), &st) == 0 && S_ISCHR(st.st_mode) &&
+	       st.st_rdev == 0;
+}
+
+START_TEST(whiteout_long_name_inplace)
+{
+	char rel[300], other[300];
+
+	snprintf(rel, sizeof rel, "d/%s", longname('a', 252));
+	snprintf(other, sizeof other, "d/%s", longname('b', 251));
+	ut_file(ut.low1, rel, "lower");
+	ut_file(ut.low1, other, "lower");
+	ut_load();
+	/* 251 bytes: .wh.NAME is 255, the OCI form; 252: in place */
+	ck_assert(us_whiteout_oci(M0, ut_u(other)));
+	ck_assert(!us_whiteout_oci(M0, ut_u(rel)));
+	ut_mkdir(ut.upper, "d");
+	ck_assert_int_eq(us_whiteout_create(M0, ut_u(rel)), 0);
+	ck_assert(is_chr_whiteout(ut.upper, rel));
+	ck_assert(us_whiteout_inplace(M0, ut_u(rel)));
+	resolve(rel);
+	ck_assert_int_eq(r.err, ENOENT);
+	ck_assert_str_eq(ut_union_names("d"), longname('b', 251));
+	/* normalize leaves it (no OCI form to turn it into) */
+	ck_assert_int_eq(us_whiteout_normalize(M0, ut_u(rel)), 0);
+	ck_assert(is_chr_whiteout(ut.upper, rel));
+}
+END_TEST
+
+START_TEST(whiteout_long_name_replace_and_remove)
+{
+	char rel[300], tmp[4096];
+
+	snprintf(rel, sizeof rel, "d/%s", longname('c', 255));
+	ut_file(ut.low1, rel, "lower");
+	ck_assert_int_eq(ut_chr_whiteout(ut.upper, rel), 0);
+	ut_load();
+	/* a file built aside takes the whiteout's place in one rename */
+	ck_assert_int_eq(us_whiteout_temp(M0, tmp, sizeof tmp), 0);
+	ut_file(tmp, "", "new");
+	ck_assert_int_eq(us_whiteout_replace(M0, ut_u(rel), tmp, false), 0);
+	ck_assert(!exists(tmp, ""));
+	resolve(rel);
+	ck_assert_int_eq(r.err, 0);
+	ck_assert_int_eq(r.node.layer, 0);
+	/* the upper file goes, leaving a whiteout in its place */
+	errno = 0;
+	ck_assert_int_eq(us_upper_remove_whiteout(M0, ut_u(rel), false), 0);
+	ck_assert(is_chr_whiteout(ut.upper, rel));
+	resolve(rel);
+	ck_assert_int_eq(r.err, ENOENT);
+	/* a dir swaps with the whiteout, which then goes */
+	ck_assert_int_eq(us_mkdir_upper(M0, ut_u(rel), 0755), 0);
+	resolve(rel);
+	ck_assert_int_eq(r.err, 0);
+	ck_assert(S_ISDIR(r.node.mode));
+	ck_assert(exists(ut.upper, ut_cat(rel, "/.wh..wh..opq"))); /* opaque */
+	ck_assert_str_eq(ut_union_names(""), "d");
+	/* a dir holding something real is put back */
+	ut_file(ut.upper, ut_cat(rel, "/real"), "");
+	errno = 0;
+	ck_assert_int_eq(us_upper_remove_whiteout(M0, ut_u(rel), true), -1);
+	ck_assert_int_eq(errno, ENOTEMPTY);
+	ck_assert(exists(ut.upper, ut_cat(rel, "/real")));
+	ut_work_clean();
+}
+END_TEST
+
 Suite *whiteout_suite(void)
 {
 	Suite *s = suite_create("whiteout");
@@ -248,6 +331,8 @@ Suite *whiteout_suite(void)
 	tcase_add_test(tc, mkdir_upper_plain);
 	tcase_add_test(tc, upper_dir_clear_hidden_only);
 	tcase_add_test(tc, upper_dir_clear_real_entry_enotempty);
+	tcase_add_test(tc, whiteout_long_name_inplace);
+	tcase_add_test(tc, whiteout_long_name_replace_and_remove);
 	suite_add_tcase(s, tc);
 	return s;
 }
