@@ -145,11 +145,13 @@ static __attribute__((noinline)) int unnamed_check(int fd, const char *real)
 	return 0;
 }
 
-int us_fd_write(int fd, char *path, size_t len)
+/* Where a write through FD lands: 0 on FD itself (no lower union file;
+ * errno as the caller had it), 1 on the union file of a lower layer whose
+ * union path is put in UP, -1 refused with errno. */
+static int fd_write_target(int fd, char *up, size_t len)
 {
-	char real[PATH_MAX], up[PATH_MAX];
+	char real[PATH_MAX];
 	const struct us_mount *m;
-	struct us_target t;
 
 	if (fd_real(fd, real, sizeof real) < 0) {
 		us_errno_back();
@@ -159,10 +161,21 @@ int us_fd_write(int fd, char *path, size_t len)
 		return outside_write(fd, real);
 	if (unnamed_check(fd, real) < 0)
 		return -1;
-	if (us_revmap(&us_cfg, real, up, sizeof up, &m) != 1 || in_upper(m, real)) {
+	if (us_revmap(&us_cfg, real, up, len, &m) != 1 || in_upper(m, real)) {
 		us_errno_back(); /* not a union file, or already the upper copy */
 		return 0;
 	}
+	return 1;
+}
+
+int us_fd_write(int fd, char *path, size_t len)
+{
+	char up[PATH_MAX];
+	struct us_target t;
+	int rc = fd_write_target(fd, up, sizeof up);
+
+	if (rc != 1)
+		return rc;
 	if (us_map(AT_FDCWD, up, US_MAP_WRITE | US_MAP_NOFOLLOW, &t) != US_MAPPED)
 		return -1;
 	if (strlen(t.real) + 1 > len) {
@@ -175,21 +188,11 @@ int us_fd_write(int fd, char *path, size_t len)
 
 int us_fd_write_check(int fd)
 {
-	char real[PATH_MAX], up[PATH_MAX];
-	const struct us_mount *m;
+	char up[PATH_MAX];
+	int rc = fd_write_target(fd, up, sizeof up);
 
-	if (fd_real(fd, real, sizeof real) < 0) {
-		us_errno_back();
-		return 0;
-	}
-	if (opened_outside(fd))
-		return outside_write(fd, real);
-	if (unnamed_check(fd, real) < 0)
-		return -1;
-	if (us_revmap(&us_cfg, real, up, sizeof up, &m) != 1 || in_upper(m, real)) {
-		us_errno_back();
-		return 0;
-	}
+	if (rc != 1)
+		return rc;
 	errno = EROFS; /* an fd on a lower file never writes it */
 	us_trace_denied("write through an fd", up);
 	return -1;
