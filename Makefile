@@ -48,7 +48,7 @@ all: $(B)/libunionshim.so $(TRACE_LIB) $(AUDIT_LIB) $(TOOLS) $(PROBES)
 
 $(B)/preload/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -DUNIONSHIM_PRELOAD -fvisibility=hidden -ftls-model=initial-exec -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -DUNIONSHIM_PRELOAD -include shim/names.h -fno-partial-inlining -fvisibility=hidden -ftls-model=initial-exec -c $< -o $@
 
 $(B)/plain/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
@@ -62,8 +62,16 @@ $(B)/exports.map: shim/wrapfuncs.def
 	    | $(CC) -E -P -Ishim - | tr -s ' ;' '\n' | grep -v '^$$' | sed 's/$$/;/'; \
 	  echo 'local: *; };'; } > $@.tmp && mv $@.tmp $@
 
-$(B)/libunionshim.so: $(CORE_SHIM_OBJ) $(SHIM_OBJ) $(B)/exports.map
-	$(CC) -shared -o $@ $(CORE_SHIM_OBJ) $(SHIM_OBJ) -Wl,--version-script=$(B)/exports.map \
+# US_SELF(name), the library's own call of its wrapper (shim/names.h): a
+# hidden symbol the linker sets to the exported one, for every name in
+# the table that the library calls.
+$(B)/self.ld: shim/wrapfuncs.def
+	@mkdir -p $(@D)
+	printf '#define WRAP(r, n, p) PROVIDE_HIDDEN(us_self_##n = n);\n#define OWN(n) PROVIDE_HIDDEN(us_self_##n = n);\n#define REAL(r, n, p)\n#include "wrapfuncs.def"\n' \
+	    | $(CC) -E -P -Ishim - | tr -s ' ' | sed 's/;[[:space:]]*/;\n/g' | grep -v '^[[:space:]]*$$' > $@.tmp && mv $@.tmp $@
+
+$(B)/libunionshim.so: $(CORE_SHIM_OBJ) $(SHIM_OBJ) $(B)/exports.map $(B)/self.ld
+	$(CC) -shared -o $@ $(CORE_SHIM_OBJ) $(SHIM_OBJ) $(B)/self.ld -Wl,--version-script=$(B)/exports.map \
 		-Wl,-z,now -Wl,-z,relro -ldl -lpthread
 
 # Backtraces for UNIONSHIM_TRACE=2, loaded only then (libunwind stays out

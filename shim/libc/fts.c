@@ -97,9 +97,9 @@ static unsigned short ent_stat(FTSENT *p, int logical)
 	struct stat *sb = p->fts_statp;
 
 	if (logical) {
-		if (stat(p->fts_accpath, sb) < 0) {
+		if (US_SELF(stat)(p->fts_accpath, sb) < 0) {
 			int err = errno;
-			if (lstat(p->fts_accpath, sb) == 0) {
+			if (US_SELF(lstat)(p->fts_accpath, sb) == 0) {
 				errno = 0;
 				return FTS_SLNONE;
 			}
@@ -107,7 +107,7 @@ static unsigned short ent_stat(FTSENT *p, int logical)
 			memset(sb, 0, sizeof *sb);
 			return FTS_NS;
 		}
-	} else if (lstat(p->fts_accpath, sb) < 0) {
+	} else if (US_SELF(lstat)(p->fts_accpath, sb) < 0) {
 		p->fts_errno = errno;
 		memset(sb, 0, sizeof *sb);
 		return FTS_NS;
@@ -180,7 +180,7 @@ static int not_dir_type(unsigned char t)
 static FTSENT *fts_build(FTS *sp, enum build type)
 {
 	FTSENT *cur = sp->fts_cur, *head = NULL, *tail = NULL;
-	DIR *dir = opendir(cur->fts_accpath);
+	DIR *dir = US_SELF(opendir)(cur->fts_accpath);
 	struct dirent *d;
 	size_t n = 0;
 
@@ -192,7 +192,7 @@ static FTSENT *fts_build(FTS *sp, enum build type)
 		return NULL;
 	}
 	int nostat = ISSET(sp, FTS_NOSTAT) && ISSET(sp, FTS_PHYSICAL);
-	while ((d = readdir(dir)) != NULL) {
+	while ((d = US_SELF(readdir)(dir)) != NULL) {
 		if (!ISSET(sp, FTS_SEEDOT) && is_dot(d->d_name))
 			continue;
 		FTSENT *p = ent_new(d->d_name, strlen(d->d_name),
@@ -200,7 +200,7 @@ static FTSENT *fts_build(FTS *sp, enum build type)
 		if (!p) {
 			int err = errno;
 			ent_free_list(head);
-			closedir(dir);
+			US_SELF(closedir)(dir);
 			cur->fts_info = FTS_ERR;
 			sp->fts_options |= FTS_STOP;
 			errno = err;
@@ -219,7 +219,7 @@ static FTSENT *fts_build(FTS *sp, enum build type)
 		tail = p;
 		n++;
 	}
-	closedir(dir); /* a failed readdir ends the list, as in glibc */
+	US_SELF(closedir)(dir); /* a failed readdir ends the list, as in glibc */
 	if (n == 0) {
 		if (type == BUILD_READ)
 			cur->fts_info = FTS_DP;

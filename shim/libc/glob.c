@@ -18,17 +18,17 @@ typedef int (*glob_errfunc)(const char *, int);
 /* glibc calls the hooks with DIR as an opaque pointer. */
 static void *hook_opendir(const char *path)
 {
-	return opendir(path);
+	return US_SELF(opendir)(path);
 }
 
 static struct dirent *hook_readdir(void *dir)
 {
-	return readdir(dir);
+	return US_SELF(readdir)(dir);
 }
 
 static void hook_closedir(void *dir)
 {
-	closedir(dir);
+	US_SELF(closedir)(dir);
 }
 
 static int real_glob(const char *pattern, int flags, glob_errfunc errfunc,
