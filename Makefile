@@ -43,7 +43,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 SHELL := /bin/bash
 
-.PHONY: all check unit bats probes install uninstall clean bench
+.PHONY: all check unit names bats probes install uninstall clean bench
 all: $(B)/libunionshim.so $(TRACE_LIB) $(AUDIT_LIB) $(TOOLS) $(PROBES)
 
 $(B)/preload/%.o: %.c $(HDRS)
@@ -116,7 +116,11 @@ bats: all
 		END { printf "bats: %d passed, %d failed, %d skipped\n", p, f, s }'
 
 
-check: all unit bats
+# The exports and the shim's calls of its own names (tests/check-names).
+names: $(B)/libunionshim.so
+	CC="$(CC)" ALL_CFLAGS="$(ALL_CFLAGS)" tests/check-names $(B)
+
+check: all unit names bats
 
 bench: all
 	tests/bench/run
