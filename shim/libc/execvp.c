@@ -1,7 +1,8 @@
 /* execvp.c: execv, execl, execle, execvp, execlp and execvpe, written
- * against the public execve so that every candidate goes through the
+ * against the shim's own execve (US_SELF, names.h) so that every candidate goes through the
  * shim's exec (a PATH entry may be a union dir, and the child keeps the
- * union). No guard: these run as program code and call public names.
+ * union). No guard: these run as program code and call the shim's
+ * wrappers, never a program's functions of those names.
  *
  * The PATH search follows POSIX and glibc: an unset PATH is
  * "/bin:/usr/bin", an empty entry is the cwd, EACCES is remembered while

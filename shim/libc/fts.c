@@ -1,5 +1,6 @@
 /* fts.c: fts_open, fts_read, fts_children, fts_set, fts_close (and the
- * fts64_* names), rebuilt on the public opendir/readdir/stat/lstat.
+ * fts64_* names), rebuilt on the shim's own opendir/readdir/stat/lstat
+ * (US_SELF, names.h: never a program's functions of those names).
  *
  * glibc's fts reads and stats through internal calls no preload library
  * sees. This one keeps the <fts.h> structures and glibc 2.36's visible

@@ -3,7 +3,8 @@
  * glibc's glob reads directories through internal calls unless the caller
  * passes GLOB_ALTDIRFUNC; then it uses the gl_* hooks. So when the shim
  * is active and the caller brought no hooks of its own, we hand glibc our
- * public opendir/readdir/closedir/stat/lstat and let it do the matching,
+ * own opendir/readdir/closedir/stat/lstat (US_SELF, hidden: a program's
+ * functions of those names are never taken) and let it do the matching,
  * sorting and escaping it already does right. The guard is released
  * around the real glob: the hooks must reach our wrappers, and a caller's
  * own hooks and errfunc are program code. globfree needs nothing. */
@@ -49,8 +50,8 @@ US_EXPORT int glob(const char *pattern, int flags, glob_errfunc errfunc,
 	pglob->gl_opendir = hook_opendir;
 	pglob->gl_readdir = hook_readdir;
 	pglob->gl_closedir = hook_closedir;
-	pglob->gl_stat = stat;
-	pglob->gl_lstat = lstat;
+	pglob->gl_stat = US_SELF(stat);
+	pglob->gl_lstat = US_SELF(lstat);
 	int rc = real_glob(pattern, flags | GLOB_ALTDIRFUNC, errfunc, pglob);
 	/* the caller asked for no hooks: do not report them as its flags */
 	pglob->gl_flags &= ~GLOB_ALTDIRFUNC;

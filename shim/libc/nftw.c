@@ -1,4 +1,5 @@
-/* nftw.c: ftw and nftw (and their 64 names), rebuilt on the public API.
+/* nftw.c: ftw and nftw (and their 64 names), rebuilt on the shim's own
+ * wrappers (US_SELF, names.h: never a program's functions of those names).
  *
  * glibc walks with internal opendir/stat calls no preload library sees.
  * This walk behaves as glibc 2.36's (flags, type flags, FTW_ACTIONRETVAL,

@@ -1,5 +1,6 @@
 /* scandir.c: scandir and scandirat (and their 64 names), rebuilt on the
- * public opendir/fdopendir/readdir/closedir.
+ * shim's own opendir/fdopendir/readdir/closedir (US_SELF, names.h: never a
+ * program's functions of those names).
  *
  * glibc's own scandir opens and reads through internal calls that no
  * preload library sees, so it would list the bare target dir. These run

@@ -1,8 +1,9 @@
-/* system.c: system, popen and pclose, written against the public
- * posix_spawn so that the shell starts through the shim's spawn (glibc's
+/* system.c: system, popen and pclose, written against the shim's own
+ * posix_spawn (US_SELF, names.h) so that the shell starts through the shim's spawn (glibc's
  * own call it internally, where no wrapper sees it): the child gets the
  * union back even after the program did unsetenv("LD_PRELOAD"). No guard:
- * these run as program code and call public names.
+ * these run as program code and call the shim's wrappers, never a
+ * program's functions of those names.
  *
  * system follows POSIX: SIGINT and SIGQUIT are ignored and SIGCHLD is
  * blocked in the caller while the shell runs (counted, so that concurrent

@@ -1,8 +1,11 @@
 /* syscall.c: the syscall() door. Every x86-64 system call that takes a
  * path, or an fd whose file the union must see to (metadata and xattr
  * changes, ioctl, the fd map's calls, handles, watches), made through
- * glibc's syscall() goes through the same wrapper as its libc name, or a
- * door function of its own (door.h) where glibc has none; the mount
+ * glibc's syscall() goes through the same wrapper as its libc name, called
+ * as US_SELF(name) (names.h): the shim's own, never a program's function
+ * of that name, which may be built on syscall() itself (gnulib's
+ * renameat2) and would bring the call back here forever; or a door
+ * function of its own (door.h) where glibc has none; the mount
  * family on a union is refused, as is io_uring_setup (a ring's I/O
  * bypasses libc). Everything else (writes through an fd, which only a
  * guarded open can make, and calls that take no path) reaches the kernel
