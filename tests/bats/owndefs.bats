@@ -1,13 +1,15 @@
 #!/usr/bin/env bats
-# Promise (semantics.md, "Programs"): a program may define libc's names
-# itself. gnulib builds renameat2, statx, close_range and others on top of
-# syscall(), and GNU patch exports its renameat2: the shim's syscall()
-# door and its own libc functions (nftw, scandir, popen) must reach the
-# shim's wrappers, never the program's functions of those names, or every
-# call recurses through the door until the stack overflows (patch died
-# with SIGSEGV on every use, even on a file outside every union). Driven
-# by tests/probes/owndefs_probe.c (a program with such functions) and by
-# real GNU patch, in a union (compared with kernel overlayfs) and outside.
+# Promise (semantics.md "Robustness": no program crashes because the shim
+# is loaded, not one that defines its own libc functions). gnulib builds
+# renameat2, statx, close_range and others on top of syscall(), and GNU
+# patch exports its renameat2: the shim's syscall() door and its own libc
+# functions (nftw, scandir, glob, popen) must reach the shim's wrappers,
+# never the program's functions of those names, or every call recurses
+# through the door until the stack overflows (patch died with SIGSEGV on
+# every use, even on a file outside every union). Driven by
+# tests/probes/owndefs_probe.c (a program with such functions, counting
+# their calls) and by real GNU patch, in a union (compared with kernel
+# overlayfs) and outside.
 
 bats_require_minimum_version 1.5.0
 
@@ -39,7 +41,7 @@ probe_all() {
 	local p st
 	p=$(probe owndefs_probe)
 	for args in "statx $U/f" "stat $U/l" "lstat $U/l" "fstatat $U/l" \
-		"readlink $U/l" "getdents $U/d" "scandir $U/d" "nftw $U/d" \
+		"readlink $U/l" "getdents $U/d" "scandir $U/d" "nftw $U/d" "glob $U" \
 		"openat2 $U/d a" "close-range $U/f" "rename $U/f $U/g" \
 		"rename-noreplace $U/d/a $U/d/b" "statx $U/g" "lstat $U/f"; do
 		# shellcheck disable=SC2086
@@ -54,15 +56,16 @@ lstat l 1
 fstatat l 1
 readlink f
 getdents a b
-scandir a b
-nftw a:f2 b:f2 d:d0
+scandir a b own-calls 0
+nftw a:f2 b:f2 d:d0 own-calls 0
+glob d/ f l src.txt own-calls 0
 openat2 a\n
 close-range closed
 rename ok
 rename-noreplace EEXIST
 statx f 6
 lstat ENOENT
-popen hello\n status 0'
+popen hello\n status 0 own-calls 0'
 
 @test "a program's own renameat2, statx, close_range, stat, getdents64, openat2 on syscall() work in a union, as on overlayfs" {
 	local ours theirs
@@ -89,6 +92,7 @@ popen hello\n status 0'
 	ln -s f "$plain/l"
 	echo a > "$plain/d/a"
 	echo b > "$plain/d/b"
+	cp "$LOWER/src.txt" "$plain/"
 	U=$plain
 	RUN=(in_union)
 	expect "each call outside the union, with the shim active" "$WANT" "$(probe_all)"

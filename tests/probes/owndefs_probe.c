@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <glob.h>
 #include <linux/openat2.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,50 +20,63 @@
 
 /* ---- libc's names, defined here on top of syscall() ---- */
 
+/* Calls of the functions below: the shim's own functions (nftw, scandir,
+ * glob, popen) must never be among their callers. */
+static int own_calls;
+
 int renameat2(int olddirfd, const char *old, int newdirfd, const char *new,
 	      unsigned int flags)
 {
+	own_calls++;
 	return (int)syscall(SYS_renameat2, olddirfd, old, newdirfd, new, flags);
 }
 
 int close_range(unsigned int first, unsigned int last, int flags)
 {
+	own_calls++;
 	return (int)syscall(SYS_close_range, first, last, flags);
 }
 
 int statx(int dirfd, const char *path, int flags, unsigned int mask,
 	  struct statx *buf)
 {
+	own_calls++;
 	return (int)syscall(SYS_statx, dirfd, path, flags, mask, buf);
 }
 
 int stat(const char *path, struct stat *st)
 {
+	own_calls++;
 	return (int)syscall(SYS_stat, path, st);
 }
 
 int lstat(const char *path, struct stat *st)
 {
+	own_calls++;
 	return (int)syscall(SYS_lstat, path, st);
 }
 
 int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
+	own_calls++;
 	return (int)syscall(SYS_newfstatat, dirfd, path, st, flags);
 }
 
 ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t len)
 {
+	own_calls++;
 	return syscall(SYS_readlinkat, dirfd, path, buf, len);
 }
 
 int close(int fd)
 {
+	own_calls++;
 	return (int)syscall(SYS_close, fd);
 }
 
 ssize_t getdents64(int fd, void *buf, size_t len)
 {
+	own_calls++;
 	return syscall(SYS_getdents64, fd, buf, len);
 }
 
@@ -70,6 +84,7 @@ ssize_t getdents64(int fd, void *buf, size_t len)
 int openat2(int dirfd, const char *path, struct open_how *how, size_t size);
 int openat2(int dirfd, const char *path, struct open_how *how, size_t size)
 {
+	own_calls++;
 	return (int)syscall(SYS_openat2, dirfd, path, how, size);
 }
 
@@ -104,7 +119,7 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void show_names(void)
+static void show_names(const char *tail)
 {
 	static char line[8192];
 	size_t o = 0;
@@ -113,7 +128,16 @@ static void show_names(void)
 	for (int i = 0; i < nnames && o + strlen(names[i]) + 2 < sizeof line; i++)
 		o += (size_t)sprintf(line + o, "%s%s", i ? " " : "", names[i]);
 	line[o] = 0;
-	say("%s %s", op, line);
+	say("%s %s%s", op, line, tail);
+}
+
+/* For the calls that should reach only the shim: how many of this
+ * program's own functions they called. */
+static const char *own_tail(int before)
+{
+	static char tail[64];
+	snprintf(tail, sizeof tail, " own-calls %d", own_calls - before);
+	return tail;
 }
 
 static int list_getdents(const char *dir)
@@ -132,7 +156,7 @@ static int list_getdents(const char *dir)
 	if (n < 0)
 		return fail();
 	close(fd);
-	show_names();
+	show_names("");
 	return 0;
 }
 
@@ -195,11 +219,13 @@ static int run(const char *path, const char *arg)
 	} else if (strcmp(op, "getdents") == 0) {
 		return list_getdents(path);
 	} else if (strcmp(op, "nftw") == 0) {
+		int before = own_calls;
 		if (nftw(path, walked, 8, FTW_PHYS) < 0)
 			return fail();
-		show_names();
+		show_names(own_tail(before));
 	} else if (strcmp(op, "scandir") == 0) {
 		struct dirent **list;
+		int before = own_calls;
 		int n = scandir(path, &list, NULL, alphasort);
 		if (n < 0)
 			return fail();
@@ -208,14 +234,26 @@ static int run(const char *path, const char *arg)
 			free(list[i]);
 		}
 		free(list);
-		show_names();
+		show_names(own_tail(before));
+	} else if (strcmp(op, "glob") == 0) {
+		glob_t g;
+		char pat[512];
+		int before = own_calls;
+		snprintf(pat, sizeof pat, "%s/*", path);
+		if (glob(pat, GLOB_MARK, NULL, &g) != 0)
+			return fail();
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			add_name(g.gl_pathv[i] + strlen(path) + 1); /* dirs end in / */
+		globfree(&g);
+		show_names(own_tail(before));
 	} else if (strcmp(op, "popen") == 0) {
+		int before = own_calls;
 		FILE *p = popen(path, "r");
 		if (!p)
 			return fail();
 		size_t n = fread(buf, 1, sizeof buf, p);
 		int status = pclose(p);
-		say("%s %s status %d", op, esc(buf, n), status);
+		say("%s %s status %d%s", op, esc(buf, n), status, own_tail(before));
 	} else {
 		say("%s unknown", op);
 		return 2;
