@@ -43,12 +43,12 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 SHELL := /bin/bash
 
-.PHONY: all check unit bats probes install uninstall clean bench
+.PHONY: all check unit names bats probes install uninstall clean bench
 all: $(B)/libunionshim.so $(TRACE_LIB) $(AUDIT_LIB) $(TOOLS) $(PROBES)
 
 $(B)/preload/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -DUNIONSHIM_PRELOAD -fvisibility=hidden -ftls-model=initial-exec -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -DUNIONSHIM_PRELOAD -include shim/names.h -fno-partial-inlining -fvisibility=hidden -ftls-model=initial-exec -c $< -o $@
 
 $(B)/plain/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
@@ -62,8 +62,16 @@ $(B)/exports.map: shim/wrapfuncs.def
 	    | $(CC) -E -P -Ishim - | tr -s ' ;' '\n' | grep -v '^$$' | sed 's/$$/;/'; \
 	  echo 'local: *; };'; } > $@.tmp && mv $@.tmp $@
 
-$(B)/libunionshim.so: $(CORE_SHIM_OBJ) $(SHIM_OBJ) $(B)/exports.map
-	$(CC) -shared -o $@ $(CORE_SHIM_OBJ) $(SHIM_OBJ) -Wl,--version-script=$(B)/exports.map \
+# US_SELF(name), the library's own call of its wrapper (shim/names.h): a
+# hidden symbol the linker sets to the exported one, for every name in
+# the table that the library calls.
+$(B)/self.ld: shim/wrapfuncs.def
+	@mkdir -p $(@D)
+	printf '#define WRAP(r, n, p) PROVIDE_HIDDEN(us_self_##n = n);\n#define OWN(n) PROVIDE_HIDDEN(us_self_##n = n);\n#define REAL(r, n, p)\n#include "wrapfuncs.def"\n' \
+	    | $(CC) -E -P -Ishim - | tr -s ' ' | sed 's/;[[:space:]]*/;\n/g' | grep -v '^[[:space:]]*$$' > $@.tmp && mv $@.tmp $@
+
+$(B)/libunionshim.so: $(CORE_SHIM_OBJ) $(SHIM_OBJ) $(B)/exports.map $(B)/self.ld
+	$(CC) -shared -o $@ $(CORE_SHIM_OBJ) $(SHIM_OBJ) $(B)/self.ld -Wl,--version-script=$(B)/exports.map \
 		-Wl,-z,now -Wl,-z,relro -ldl -lpthread
 
 # Backtraces for UNIONSHIM_TRACE=2, loaded only then (libunwind stays out
@@ -108,7 +116,11 @@ bats: all
 		END { printf "bats: %d passed, %d failed, %d skipped\n", p, f, s }'
 
 
-check: all unit bats
+# The exports and the shim's calls of its own names (tests/check-names).
+names: $(B)/libunionshim.so
+	CC="$(CC)" ALL_CFLAGS="$(ALL_CFLAGS)" tests/check-names $(B)
+
+check: all unit names bats
 
 bench: all
 	tests/bench/run

@@ -81,7 +81,7 @@ static int look(int dfd, const char *path, int flags, struct us_shebang *sb,
 					       (nofollow ? O_NOFOLLOW : 0));
 	if (fd < 0)
 		return US_EXEC_OTHER; /* execute-only: the kernel may run it */
-	ssize_t n = pread(fd, head, sizeof head, 0);
+	ssize_t n = US_REAL(pread)(fd, head, sizeof head, 0);
 	int kind = n < 0 ? US_EXEC_OTHER
 			 : us_exec_inspect(fd, head, (size_t)n, sb);
 	struct statvfs vfs;

@@ -57,7 +57,7 @@ static inline void us_errno_put(const int *saved)
 #define US_KEEP_ERRNO                                                         \
 	int us_kept_errno_ __attribute__((cleanup(us_errno_put))) = errno
 
-/* For the functions written against the public API (shim/libc), which run
+/* For the functions written on the shim's own wrappers (shim/libc), which run
  * outside the shim: RC >= 0 (a success) gives the caller back SAVED, its
  * errno at entry, whatever failed probes on the way left. */
 static inline long us_kept(long rc, int saved)

@@ -215,7 +215,7 @@ static int copy_range(int in, int out, off_t off, off_t end)
 /* Copy regular file data, keeping holes. */
 static int copy_data(int in, int out, off_t size)
 {
-	if (ioctl(out, FICLONE, in) == 0)
+	if (SYS(ioctl)(out, FICLONE, in) == 0)
 		return 0;
 	off_t off = 0;
 	while (off < size) {

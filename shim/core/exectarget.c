@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "unionshim/exectarget.h"
+#include "sys.h"
 
 static int blank(char c)
 {
@@ -74,7 +75,7 @@ static const void *view(struct window *w, off_t off, size_t len)
 	if (off < 0 || len > sizeof w->buf)
 		return NULL;
 	if (off < w->at || (size_t)(off - w->at) + len > w->have) {
-		ssize_t n = pread(w->fd, w->buf.c, sizeof w->buf, off);
+		ssize_t n = SYS(pread)(w->fd, w->buf.c, sizeof w->buf, off);
 		w->at = off;
 		w->have = n < 0 ? 0 : (size_t)n;
 		if (w->have < len)

@@ -1,7 +1,8 @@
 /* execvp.c: execv, execl, execle, execvp, execlp and execvpe, written
- * against the public execve so that every candidate goes through the
+ * against the shim's own execve (US_SELF, names.h) so that every candidate goes through the
  * shim's exec (a PATH entry may be a union dir, and the child keeps the
- * union). No guard: these run as program code and call public names.
+ * union). No guard: these run as program code and call the shim's
+ * wrappers, never a program's functions of those names.
  *
  * The PATH search follows POSIX and glibc: an unset PATH is
  * "/bin:/usr/bin", an empty entry is the cwd, EACCES is remembered while
@@ -30,7 +31,7 @@ static int exec_or_sh(const char *file, char *const argv[], char *const envp[])
 {
 	size_t argc = 0, k = 0;
 
-	execve(file, argv, envp);
+	US_SELF(execve)(file, argv, envp);
 	if (errno != ENOEXEC)
 		return -1;
 	while (argv && argv[argc])
@@ -45,7 +46,7 @@ static int exec_or_sh(const char *file, char *const argv[], char *const envp[])
 	for (size_t i = 1; i < argc; i++)
 		av[k++] = argv[i];
 	av[k] = NULL;
-	execve("/bin/sh", av, envp);
+	US_SELF(execve)("/bin/sh", av, envp);
 	return failed(av);
 }
 
@@ -100,12 +101,12 @@ US_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 
 US_EXPORT int execvp(const char *file, char *const argv[])
 {
-	return execvpe(file, argv, environ);
+	return US_SELF(execvpe)(file, argv, environ);
 }
 
 US_EXPORT int execv(const char *path, char *const argv[])
 {
-	return execve(path, argv, environ);
+	return US_SELF(execve)(path, argv, environ);
 }
 
 /* The argument list of execl, execle, execlp: ARG0 and what AP holds up
@@ -153,7 +154,7 @@ US_EXPORT int execl(const char *path, const char *arg, ...)
 	char **argv = arg_list(space, ARGS_ON_STACK, arg, ap, NULL);
 	va_end(ap);
 	if (argv)
-		execve(path, argv, environ);
+		US_SELF(execve)(path, argv, environ);
 	return done(argv, space);
 }
 
@@ -166,7 +167,7 @@ US_EXPORT int execle(const char *path, const char *arg, ...)
 	char **argv = arg_list(space, ARGS_ON_STACK, arg, ap, &envp);
 	va_end(ap);
 	if (argv)
-		execve(path, argv, envp);
+		US_SELF(execve)(path, argv, envp);
 	return done(argv, space);
 }
 
@@ -178,6 +179,6 @@ US_EXPORT int execlp(const char *file, const char *arg, ...)
 	char **argv = arg_list(space, ARGS_ON_STACK, arg, ap, NULL);
 	va_end(ap);
 	if (argv)
-		execvpe(file, argv, environ);
+		US_SELF(execvpe)(file, argv, environ);
 	return done(argv, space);
 }

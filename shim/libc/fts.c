@@ -1,5 +1,6 @@
 /* fts.c: fts_open, fts_read, fts_children, fts_set, fts_close (and the
- * fts64_* names), rebuilt on the public opendir/readdir/stat/lstat.
+ * fts64_* names), rebuilt on the shim's own opendir/readdir/stat/lstat
+ * (US_SELF, names.h: never a program's functions of those names).
  *
  * glibc's fts reads and stats through internal calls no preload library
  * sees. This one keeps the <fts.h> structures and glibc 2.36's visible
@@ -97,9 +98,9 @@ static unsigned short ent_stat(FTSENT *p, int logical)
 	struct stat *sb = p->fts_statp;
 
 	if (logical) {
-		if (stat(p->fts_accpath, sb) < 0) {
+		if (US_SELF(stat)(p->fts_accpath, sb) < 0) {
 			int err = errno;
-			if (lstat(p->fts_accpath, sb) == 0) {
+			if (US_SELF(lstat)(p->fts_accpath, sb) == 0) {
 				errno = 0;
 				return FTS_SLNONE;
 			}
@@ -107,7 +108,7 @@ static unsigned short ent_stat(FTSENT *p, int logical)
 			memset(sb, 0, sizeof *sb);
 			return FTS_NS;
 		}
-	} else if (lstat(p->fts_accpath, sb) < 0) {
+	} else if (US_SELF(lstat)(p->fts_accpath, sb) < 0) {
 		p->fts_errno = errno;
 		memset(sb, 0, sizeof *sb);
 		return FTS_NS;
@@ -180,7 +181,7 @@ static int not_dir_type(unsigned char t)
 static FTSENT *fts_build(FTS *sp, enum build type)
 {
 	FTSENT *cur = sp->fts_cur, *head = NULL, *tail = NULL;
-	DIR *dir = opendir(cur->fts_accpath);
+	DIR *dir = US_SELF(opendir)(cur->fts_accpath);
 	struct dirent *d;
 	size_t n = 0;
 
@@ -192,7 +193,7 @@ static FTSENT *fts_build(FTS *sp, enum build type)
 		return NULL;
 	}
 	int nostat = ISSET(sp, FTS_NOSTAT) && ISSET(sp, FTS_PHYSICAL);
-	while ((d = readdir(dir)) != NULL) {
+	while ((d = US_SELF(readdir)(dir)) != NULL) {
 		if (!ISSET(sp, FTS_SEEDOT) && is_dot(d->d_name))
 			continue;
 		FTSENT *p = ent_new(d->d_name, strlen(d->d_name),
@@ -200,7 +201,7 @@ static FTSENT *fts_build(FTS *sp, enum build type)
 		if (!p) {
 			int err = errno;
 			ent_free_list(head);
-			closedir(dir);
+			US_SELF(closedir)(dir);
 			cur->fts_info = FTS_ERR;
 			sp->fts_options |= FTS_STOP;
 			errno = err;
@@ -219,7 +220,7 @@ static FTSENT *fts_build(FTS *sp, enum build type)
 		tail = p;
 		n++;
 	}
-	closedir(dir); /* a failed readdir ends the list, as in glibc */
+	US_SELF(closedir)(dir); /* a failed readdir ends the list, as in glibc */
 	if (n == 0) {
 		if (type == BUILD_READ)
 			cur->fts_info = FTS_DP;

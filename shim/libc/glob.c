@@ -3,7 +3,8 @@
  * glibc's glob reads directories through internal calls unless the caller
  * passes GLOB_ALTDIRFUNC; then it uses the gl_* hooks. So when the shim
  * is active and the caller brought no hooks of its own, we hand glibc our
- * public opendir/readdir/closedir/stat/lstat and let it do the matching,
+ * own opendir/readdir/closedir/stat/lstat (US_SELF, hidden: a program's
+ * functions of those names are never taken) and let it do the matching,
  * sorting and escaping it already does right. The guard is released
  * around the real glob: the hooks must reach our wrappers, and a caller's
  * own hooks and errfunc are program code. globfree needs nothing. */
@@ -18,17 +19,17 @@ typedef int (*glob_errfunc)(const char *, int);
 /* glibc calls the hooks with DIR as an opaque pointer. */
 static void *hook_opendir(const char *path)
 {
-	return opendir(path);
+	return US_SELF(opendir)(path);
 }
 
 static struct dirent *hook_readdir(void *dir)
 {
-	return readdir(dir);
+	return US_SELF(readdir)(dir);
 }
 
 static void hook_closedir(void *dir)
 {
-	closedir(dir);
+	US_SELF(closedir)(dir);
 }
 
 static int real_glob(const char *pattern, int flags, glob_errfunc errfunc,
@@ -49,8 +50,8 @@ US_EXPORT int glob(const char *pattern, int flags, glob_errfunc errfunc,
 	pglob->gl_opendir = hook_opendir;
 	pglob->gl_readdir = hook_readdir;
 	pglob->gl_closedir = hook_closedir;
-	pglob->gl_stat = stat;
-	pglob->gl_lstat = lstat;
+	pglob->gl_stat = US_SELF(stat);
+	pglob->gl_lstat = US_SELF(lstat);
 	int rc = real_glob(pattern, flags | GLOB_ALTDIRFUNC, errfunc, pglob);
 	/* the caller asked for no hooks: do not report them as its flags */
 	pglob->gl_flags &= ~GLOB_ALTDIRFUNC;

@@ -1,4 +1,5 @@
-/* nftw.c: ftw and nftw (and their 64 names), rebuilt on the public API.
+/* nftw.c: ftw and nftw (and their 64 names), rebuilt on the shim's own
+ * wrappers (US_SELF, names.h: never a program's functions of those names).
  *
  * glibc walks with internal opendir/stat calls no preload library sees.
  * This walk behaves as glibc 2.36's (flags, type flags, FTW_ACTIONRETVAL,
@@ -124,7 +125,7 @@ static int reserve(struct walk *w, size_t need)
 /* Back to the start directory. */
 static int chdir_start(const struct walk *w)
 {
-	return w->cwdfd >= 0 ? fchdir(w->cwdfd) : chdir(w->cwd);
+	return w->cwdfd >= 0 ? US_SELF(fchdir)(w->cwdfd) : US_SELF(chdir)(w->cwd);
 }
 
 /* FTW_CHDIR: make the directory holding the current object (the first
@@ -134,10 +135,10 @@ static int chdir_parent(struct walk *w, size_t len)
 	if (w->path[0] != '/' && chdir_start(w) < 0)
 		return -1;
 	if (len == 1)
-		return chdir("/");
+		return US_SELF(chdir)("/");
 	char c = w->path[len - 1];
 	w->path[len - 1] = '\0';
-	int rc = chdir(w->path);
+	int rc = US_SELF(chdir)(w->path);
 	w->path[len - 1] = c;
 	return rc;
 }
@@ -152,7 +153,7 @@ static char *read_entries(DIR *dir)
 
 	if (!buf)
 		return NULL;
-	while ((d = readdir(dir)) != NULL) {
+	while ((d = US_SELF(readdir)(dir)) != NULL) {
 		const char *n = d->d_name;
 		if (n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2])))
 			continue;
@@ -182,18 +183,18 @@ static int walk_dir(struct walk *w, const struct stat *st, int top)
 {
 	size_t prev_base = (size_t)w->ftw.base;
 	size_t dirlen = strlen(w->path), len = dirlen;
-	DIR *dir = opendir(access_name(w));
+	DIR *dir = US_SELF(opendir)(access_name(w));
 	int rc = 0;
 
 	if (!dir)
 		return errno == EACCES ? report(w, st, FTW_DNR) : -1;
 	if (!(w->flags & FTW_DEPTH))
 		rc = report(w, st, FTW_D);
-	if (rc == 0 && (w->flags & FTW_CHDIR) && fchdir(dirfd(dir)) < 0)
+	if (rc == 0 && (w->flags & FTW_CHDIR) && US_SELF(fchdir)(dirfd(dir)) < 0)
 		rc = -1;
 	char *entries = rc == 0 ? read_entries(dir) : NULL;
 	int saved = errno;
-	closedir(dir);
+	US_SELF(closedir)(dir);
 	errno = saved;
 	if (rc != 0)
 		return rc;
@@ -244,12 +245,12 @@ static int walk_entry(struct walk *w, const char *name, unsigned char d_type)
 	memcpy(w->path + base, name, nlen + 1);
 	const char *acc = access_name(w);
 	memset(&st, 0, sizeof st);
-	if (((w->flags & FTW_PHYS) ? lstat(acc, &st) : stat(acc, &st)) < 0) {
+	if (((w->flags & FTW_PHYS) ? US_SELF(lstat)(acc, &st) : US_SELF(stat)(acc, &st)) < 0) {
 		if (errno != EACCES && errno != ENOENT)
 			return -1;
 		if (w->flags & FTW_PHYS)
 			flag = FTW_NS;
-		else if (lstat(acc, &st) == 0 && S_ISLNK(st.st_mode))
+		else if (US_SELF(lstat)(acc, &st) == 0 && S_ISLNK(st.st_mode))
 			flag = FTW_SLN; /* a dangling symlink */
 		else if (d_type == DT_LNK)
 			flag = FTW_SLN;
@@ -280,10 +281,10 @@ static int walk_entry(struct walk *w, const char *name, unsigned char d_type)
  * the start object. */
 static int chdir_begin(struct walk *w)
 {
-	w->cwdfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	w->cwdfd = US_SELF(open)(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (w->cwdfd < 0) {
 		/* a cwd we may search but not read: keep its name instead */
-		if (errno != EACCES || !(w->cwd = getcwd(NULL, 0)))
+		if (errno != EACCES || !(w->cwd = US_SELF(getcwd)(NULL, 0)))
 			return -1;
 	}
 	if (w->ftw.base == 0)
@@ -297,9 +298,9 @@ static int walk_start(struct walk *w)
 	struct stat st;
 
 	memset(&st, 0, sizeof st);
-	if (((w->flags & FTW_PHYS) ? lstat(acc, &st) : stat(acc, &st)) < 0) {
+	if (((w->flags & FTW_PHYS) ? US_SELF(lstat)(acc, &st) : US_SELF(stat)(acc, &st)) < 0) {
 		if (!(w->flags & FTW_PHYS) && errno == ENOENT &&
-		    lstat(acc, &st) == 0 && S_ISLNK(st.st_mode))
+		    US_SELF(lstat)(acc, &st) == 0 && S_ISLNK(st.st_mode))
 			return report(w, &st, FTW_SLN);
 		return -1; /* nothing to say about it: no callback */
 	}
@@ -344,7 +345,7 @@ static int walk(const char *dir, nftw_fn nfn, ftw_fn fn, int flags)
 	if (w.cwdfd >= 0 || w.cwd) {
 		(void)chdir_start(&w); /* the walk's result and errno stand */
 		if (w.cwdfd >= 0)
-			close(w.cwdfd);
+			US_SELF(close)(w.cwdfd);
 		free(w.cwd);
 	}
 	tdestroy(w.seen, free);

@@ -1,5 +1,6 @@
 /* scandir.c: scandir and scandirat (and their 64 names), rebuilt on the
- * public opendir/fdopendir/readdir/closedir.
+ * shim's own opendir/fdopendir/readdir/closedir (US_SELF, names.h: never a
+ * program's functions of those names).
  *
  * glibc's own scandir opens and reads through internal calls that no
  * preload library sees, so it would list the bare target dir. These run
@@ -60,7 +61,7 @@ static int scan_stream(DIR *dir, struct dirent ***namelist, scan_filter filter,
 	int err = 0;
 
 	errno = 0;
-	while ((d = readdir(dir)) != NULL) {
+	while ((d = US_SELF(readdir)(dir)) != NULL) {
 		/* a filter may set errno and still be fine: only readdir's
 		 * own errno at the end of the stream counts */
 		int keep = !filter || filter(d);
@@ -87,7 +88,7 @@ static int scan_stream(DIR *dir, struct dirent ***namelist, scan_filter filter,
 	}
 	if (!err)
 		err = errno; /* readdir's failure, or 0 at the end */
-	closedir(dir);
+	US_SELF(closedir)(dir);
 	if (err) {
 		free_list(v, n);
 		errno = err;
@@ -107,16 +108,16 @@ US_EXPORT int scandirat(int dirfd, const char *path, struct dirent ***namelist,
 	int caller = errno;
 
 	if (dirfd == AT_FDCWD || path[0] == '/') {
-		dir = opendir(path);
+		dir = US_SELF(opendir)(path);
 	} else {
-		int fd = openat(dirfd, path,
+		int fd = US_SELF(openat)(dirfd, path,
 				O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0)
 			return -1;
-		dir = fdopendir(fd);
+		dir = US_SELF(fdopendir)(fd);
 		if (!dir) {
 			int e = errno;
-			close(fd);
+			US_SELF(close)(fd);
 			errno = e;
 		}
 	}
@@ -128,7 +129,7 @@ US_EXPORT int scandirat(int dirfd, const char *path, struct dirent ***namelist,
 US_EXPORT int scandir(const char *path, struct dirent ***namelist,
 		      scan_filter filter, scan_compar compar)
 {
-	return scandirat(AT_FDCWD, path, namelist, filter, compar);
+	return US_SELF(scandirat)(AT_FDCWD, path, namelist, filter, compar);
 }
 
 _Static_assert(sizeof(struct dirent) == sizeof(struct dirent64) &&

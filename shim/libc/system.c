@@ -1,8 +1,9 @@
-/* system.c: system, popen and pclose, written against the public
- * posix_spawn so that the shell starts through the shim's spawn (glibc's
+/* system.c: system, popen and pclose, written against the shim's own
+ * posix_spawn (US_SELF, names.h) so that the shell starts through the shim's spawn (glibc's
  * own call it internally, where no wrapper sees it): the child gets the
  * union back even after the program did unsetenv("LD_PRELOAD"). No guard:
- * these run as program code and call public names.
+ * these run as program code and call the shim's wrappers, never a
+ * program's functions of those names.
  *
  * system follows POSIX: SIGINT and SIGQUIT are ignored and SIGCHLD is
  * blocked in the caller while the shell runs (counted, so that concurrent
@@ -44,7 +45,7 @@ static pid_t start_shell(const char *cmd, const posix_spawn_file_actions_t *fa,
 {
 	char *argv[] = {(char *)"sh", (char *)"-c", (char *)cmd, NULL};
 	pid_t pid;
-	int err = posix_spawn(&pid, SHELL, fa, attr, argv, environ);
+	int err = US_SELF(posix_spawn)(&pid, SHELL, fa, attr, argv, environ);
 
 	if (err) {
 		errno = err;
@@ -83,7 +84,7 @@ static int run_system(const char *cmd)
 	int status = -1;
 
 	if (!cmd)
-		return access(SHELL, X_OK) == 0;
+		return US_SELF(access)(SHELL, X_OK) == 0;
 	ignore_interrupts();
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
@@ -145,18 +146,18 @@ static int popen_mode(const char *mode, int *reading, int *cloexec)
 static pid_t popen_start(const char *cmd, int child_end, int std_fd)
 {
 	posix_spawn_file_actions_t fa;
-	int err = posix_spawn_file_actions_init(&fa);
+	int err = US_SELF(posix_spawn_file_actions_init)(&fa);
 
 	/* dup2 onto itself clears close-on-exec (POSIX, glibc >= 2.29) */
 	if (!err)
-		err = posix_spawn_file_actions_adddup2(&fa, child_end, std_fd);
+		err = US_SELF(posix_spawn_file_actions_adddup2)(&fa, child_end, std_fd);
 	for (struct popen_ent *e = popen_list; e && !err; e = e->next)
 		if (fileno(e->stream) != std_fd)
-			err = posix_spawn_file_actions_addclose(
+			err = US_SELF(posix_spawn_file_actions_addclose)(
 				&fa, fileno(e->stream));
 	pid_t pid = err ? -1 : start_shell(cmd, &fa, NULL);
 	int saved = errno;
-	posix_spawn_file_actions_destroy(&fa);
+	US_SELF(posix_spawn_file_actions_destroy)(&fa);
 	errno = err ? err : saved;
 	return pid;
 }
@@ -182,9 +183,9 @@ static FILE *open_pipe(const char *cmd, const char *mode)
 	pthread_mutex_lock(&popen_lock);
 	e->pid = popen_start(cmd, child, reading ? 1 : 0);
 	int err = errno;
-	close(child);
+	US_SELF(close)(child);
 	if (e->pid >= 0 && !cloexec)
-		fcntl(parent, F_SETFD, 0);
+		US_SELF(fcntl)(parent, F_SETFD, 0);
 	e->stream = e->pid < 0 ? NULL : fdopen(parent, reading ? "r" : "w");
 	if (e->stream) {
 		e->next = popen_list, popen_list = e;
@@ -194,10 +195,10 @@ static FILE *open_pipe(const char *cmd, const char *mode)
 	pthread_mutex_unlock(&popen_lock);
 	if (e->pid >= 0) { /* fdopen failed: the pipe is gone, reap */
 		err = errno;
-		close(parent);
+		US_SELF(close)(parent);
 		wait_for(e->pid, &reading);
 	} else {
-		close(parent);
+		US_SELF(close)(parent);
 	}
 	free(e);
 	errno = err;
@@ -221,7 +222,7 @@ static int close_pipe(FILE *stream)
 		return US_REAL(pclose)(stream);
 	pid_t pid = e->pid;
 	free(e);
-	fclose(stream);
+	US_SELF(fclose)(stream);
 	return wait_for(pid, &status) < 0 ? -1 : status;
 }
 

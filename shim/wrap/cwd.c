@@ -77,12 +77,12 @@ US_EXPORT char *__getcwd_chk(char *buf, size_t size, size_t buflen)
 {
 	if (size > buflen)
 		__chk_fail();
-	return getcwd(buf, size);
+	return US_SELF(getcwd)(buf, size);
 }
 
 US_EXPORT char *getwd(char *buf)
 {
-	if (getcwd(buf, PATH_MAX))
+	if (US_SELF(getcwd)(buf, PATH_MAX))
 		return buf;
 	strncpy(buf, strerror(errno), PATH_MAX - 1);
 	buf[PATH_MAX - 1] = '\0';
@@ -96,10 +96,10 @@ US_EXPORT char *get_current_dir_name(void)
 	const char *pwd = getenv("PWD");
 	struct stat a, b;
 
-	if (pwd && pwd[0] == '/' && stat(pwd, &a) == 0 && stat(".", &b) == 0 &&
+	if (pwd && pwd[0] == '/' && US_SELF(stat)(pwd, &a) == 0 && US_SELF(stat)(".", &b) == 0 &&
 	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
 		return strdup(pwd);
-	return getcwd(NULL, 0);
+	return US_SELF(getcwd)(NULL, 0);
 }
 
 US_EXPORT char *realpath(const char *path, char *resolved)
@@ -142,10 +142,10 @@ US_EXPORT char *__realpath_chk(const char *path, char *resolved,
 {
 	if (resolvedlen < PATH_MAX)
 		__chk_fail();
-	return realpath(path, resolved);
+	return US_SELF(realpath)(path, resolved);
 }
 
 US_EXPORT char *canonicalize_file_name(const char *path)
 {
-	return realpath(path, NULL);
+	return US_SELF(realpath)(path, NULL);
 }

@@ -34,7 +34,7 @@ long door_refuse(const char *what, const char *path, int err)
  * before the name to the record's last byte). */
 long door_getdents(long fd, void *buf, long n)
 {
-	ssize_t got = getdents64((int)fd, buf, (size_t)n);
+	ssize_t got = US_SELF(getdents64)((int)fd, buf, (size_t)n);
 	char *p = buf;
 
 	for (ssize_t off = 0; got > 0 && off < got;) {
@@ -136,10 +136,10 @@ long door_xattrat(long nr, const long a[6])
 	size_t vs = x ? x->size : 0;
 	if (fd_form(dfd, path, fl)) {
 		switch (nr) {
-		case SYS_setxattrat: return fsetxattr(dfd, P(3), v, vs, (int)x->flags);
-		case SYS_getxattrat: return fgetxattr(dfd, P(3), v, vs);
-		case SYS_listxattrat: return flistxattr(dfd, (char *)a[3], (size_t)a[4]);
-		default: return fremovexattr(dfd, P(3));
+		case SYS_setxattrat: return US_SELF(fsetxattr)(dfd, P(3), v, vs, (int)x->flags);
+		case SYS_getxattrat: return US_SELF(fgetxattr)(dfd, P(3), v, vs);
+		case SYS_listxattrat: return US_SELF(flistxattr)(dfd, (char *)a[3], (size_t)a[4]);
+		default: return US_SELF(fremovexattr)(dfd, P(3));
 		}
 	}
 	char *own;
@@ -149,18 +149,18 @@ long door_xattrat(long nr, const long a[6])
 		return path ? -1 : US_REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	switch (nr) {
 	case SYS_setxattrat:
-		rc = nofollow ? lsetxattr(p, P(3), v, vs, (int)x->flags)
-			      : setxattr(p, P(3), v, vs, (int)x->flags);
+		rc = nofollow ? US_SELF(lsetxattr)(p, P(3), v, vs, (int)x->flags)
+			      : US_SELF(setxattr)(p, P(3), v, vs, (int)x->flags);
 		break;
 	case SYS_getxattrat:
-		rc = nofollow ? lgetxattr(p, P(3), v, vs) : getxattr(p, P(3), v, vs);
+		rc = nofollow ? US_SELF(lgetxattr)(p, P(3), v, vs) : US_SELF(getxattr)(p, P(3), v, vs);
 		break;
 	case SYS_listxattrat:
-		rc = nofollow ? llistxattr(p, (char *)a[3], (size_t)a[4])
-			      : listxattr(p, (char *)a[3], (size_t)a[4]);
+		rc = nofollow ? US_SELF(llistxattr)(p, (char *)a[3], (size_t)a[4])
+			      : US_SELF(listxattr)(p, (char *)a[3], (size_t)a[4]);
 		break;
 	default:
-		rc = nofollow ? lremovexattr(p, P(3)) : removexattr(p, P(3));
+		rc = nofollow ? US_SELF(lremovexattr)(p, P(3)) : US_SELF(removexattr)(p, P(3));
 	}
 	int saved = errno;
 	free(own);

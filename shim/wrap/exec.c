@@ -70,7 +70,7 @@ US_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 		errno = EINVAL;
 		return -1;
 	}
-	return execveat(fd, "", argv, envp, AT_EMPTY_PATH);
+	return US_SELF(execveat)(fd, "", argv, envp, AT_EMPTY_PATH);
 }
 
 /* A path: the union's file. A failed lookup still goes to dlopen, so

@@ -56,7 +56,7 @@ static ssize_t merged_getdents64(int fd, void *buf, size_t n)
 	    us_resolve(&us_cfg, upath, US_LOOKUP_NOFOLLOW, &r) < 0 || r.err ||
 	    r.where != US_INSIDE || !S_ISDIR(r.node.mode))
 		return real_getdents64(fd, buf, n);
-	off_t start = lseek(fd, 0, SEEK_CUR);
+	off_t start = US_REAL(lseek)(fd, 0, SEEK_CUR);
 	if (start < 0)
 		return -1;
 	size_t pos = (size_t)start;
@@ -73,7 +73,7 @@ static ssize_t merged_getdents64(int fd, void *buf, size_t n)
 	}
 	ssize_t got = fill(&cache, &pos, buf, n);
 	pthread_mutex_unlock(&cache_lock);
-	if (got > 0 && lseek(fd, (off_t)pos, SEEK_SET) < 0)
+	if (got > 0 && US_REAL(lseek)(fd, (off_t)pos, SEEK_SET) < 0)
 		return -1;
 	return got;
 }

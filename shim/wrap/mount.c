@@ -103,7 +103,7 @@ US_EXPORT int umount2(const char *tgt, int flags)
 
 US_EXPORT int umount(const char *tgt)
 {
-	return umount2(tgt, 0);
+	return US_SELF(umount2)(tgt, 0);
 }
 
 US_EXPORT int chroot(const char *path)

@@ -27,7 +27,7 @@ US_EXPORT int linkat(int olddirfd, const char *old, int newdirfd,
 
 US_EXPORT int link(const char *old, const char *new)
 {
-	return linkat(AT_FDCWD, old, AT_FDCWD, new, 0);
+	return US_SELF(linkat)(AT_FDCWD, old, AT_FDCWD, new, 0);
 }
 
 /* The link's text is not a path to map: it is stored as written. */
@@ -44,7 +44,7 @@ US_EXPORT int symlinkat(const char *text, int dirfd, const char *path)
 
 US_EXPORT int symlink(const char *text, const char *path)
 {
-	return symlinkat(text, AT_FDCWD, path);
+	return US_SELF(symlinkat)(text, AT_FDCWD, path);
 }
 
 US_EXPORT int renameat2(int olddirfd, const char *old, int newdirfd,
@@ -69,12 +69,12 @@ US_EXPORT int renameat2(int olddirfd, const char *old, int newdirfd,
 US_EXPORT int renameat(int olddirfd, const char *old, int newdirfd,
 		       const char *new)
 {
-	return renameat2(olddirfd, old, newdirfd, new, 0);
+	return US_SELF(renameat2)(olddirfd, old, newdirfd, new, 0);
 }
 
 US_EXPORT int rename(const char *old, const char *new)
 {
-	return renameat2(AT_FDCWD, old, AT_FDCWD, new, 0);
+	return US_SELF(renameat2)(AT_FDCWD, old, AT_FDCWD, new, 0);
 }
 
 US_EXPORT int unlinkat(int dirfd, const char *path, int flags)
@@ -91,7 +91,7 @@ US_EXPORT int unlinkat(int dirfd, const char *path, int flags)
 
 US_EXPORT int unlink(const char *path)
 {
-	return unlinkat(AT_FDCWD, path, 0);
+	return US_SELF(unlinkat)(AT_FDCWD, path, 0);
 }
 
 /* glibc's remove() calls its internal unlink and rmdir. A dir removed
@@ -100,9 +100,9 @@ US_EXPORT int remove(const char *path)
 {
 	int saved = errno;
 
-	if (unlinkat(AT_FDCWD, path, 0) == 0)
+	if (US_SELF(unlinkat)(AT_FDCWD, path, 0) == 0)
 		return 0;
-	if (errno != EISDIR || unlinkat(AT_FDCWD, path, AT_REMOVEDIR) < 0)
+	if (errno != EISDIR || US_SELF(unlinkat)(AT_FDCWD, path, AT_REMOVEDIR) < 0)
 		return -1;
 	errno = saved;
 	return 0;
@@ -171,7 +171,7 @@ US_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf,
 
 US_EXPORT ssize_t readlink(const char *path, char *buf, size_t size)
 {
-	return readlinkat(AT_FDCWD, path, buf, size);
+	return US_SELF(readlinkat)(AT_FDCWD, path, buf, size);
 }
 
 US_EXPORT ssize_t __readlink_chk(const char *path, char *buf, size_t len,
@@ -179,7 +179,7 @@ US_EXPORT ssize_t __readlink_chk(const char *path, char *buf, size_t len,
 {
 	if (len > buflen)
 		__chk_fail();
-	return readlinkat(AT_FDCWD, path, buf, len);
+	return US_SELF(readlinkat)(AT_FDCWD, path, buf, len);
 }
 
 US_EXPORT ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf,
@@ -187,5 +187,5 @@ US_EXPORT ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf,
 {
 	if (len > buflen)
 		__chk_fail();
-	return readlinkat(dirfd, path, buf, len);
+	return US_SELF(readlinkat)(dirfd, path, buf, len);
 }

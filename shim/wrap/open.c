@@ -53,17 +53,17 @@ US_EXPORT int openat(int dirfd, const char *path, int flags, ...)
  * compile-time check). */
 US_EXPORT int __open_2(const char *path, int flags)
 {
-	return open(path, flags, 0);
+	return US_SELF(open)(path, flags, 0);
 }
 
 US_EXPORT int __openat_2(int dirfd, const char *path, int flags)
 {
-	return openat(dirfd, path, flags, 0);
+	return US_SELF(openat)(dirfd, path, flags, 0);
 }
 
 US_EXPORT int creat(const char *path, mode_t mode)
 {
-	return open(path, O_CREAT | O_WRONLY | O_TRUNC, mode);
+	return US_SELF(open)(path, O_CREAT | O_WRONLY | O_TRUNC, mode);
 }
 
 US_EXPORT int open64(const char *, int, ...) __attribute__((alias("open")));

@@ -34,30 +34,30 @@ US_EXPORT int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev)
 
 US_EXPORT int mknod(const char *path, mode_t mode, dev_t dev)
 {
-	return mknodat(AT_FDCWD, path, mode, dev);
+	return US_SELF(mknodat)(AT_FDCWD, path, mode, dev);
 }
 
 US_EXPORT int __xmknodat(int ver, int dirfd, const char *path, mode_t mode,
 			 dev_t *dev)
 {
 	(void)ver;
-	return mknodat(dirfd, path, mode, *dev);
+	return US_SELF(mknodat)(dirfd, path, mode, *dev);
 }
 
 US_EXPORT int __xmknod(int ver, const char *path, mode_t mode, dev_t *dev)
 {
 	(void)ver;
-	return mknodat(AT_FDCWD, path, mode, *dev);
+	return US_SELF(mknodat)(AT_FDCWD, path, mode, *dev);
 }
 
 US_EXPORT int mkfifoat(int dirfd, const char *path, mode_t mode)
 {
-	return mknodat(dirfd, path, (mode & 07777) | S_IFIFO, 0);
+	return US_SELF(mknodat)(dirfd, path, (mode & 07777) | S_IFIFO, 0);
 }
 
 US_EXPORT int mkfifo(const char *path, mode_t mode)
 {
-	return mknodat(AT_FDCWD, path, (mode & 07777) | S_IFIFO, 0);
+	return US_SELF(mknodat)(AT_FDCWD, path, (mode & 07777) | S_IFIFO, 0);
 }
 
 US_EXPORT int name_to_handle_at(int dirfd, const char *path,

@@ -86,26 +86,26 @@ US_EXPORT int fstatat64(int, const char *, struct stat64 *, int)
 US_EXPORT int __xstat(int ver, const char *path, struct stat *st)
 {
 	(void)ver;
-	return stat(path, st);
+	return US_SELF(stat)(path, st);
 }
 
 US_EXPORT int __lxstat(int ver, const char *path, struct stat *st)
 {
 	(void)ver;
-	return lstat(path, st);
+	return US_SELF(lstat)(path, st);
 }
 
 US_EXPORT int __fxstat(int ver, int fd, struct stat *st)
 {
 	(void)ver;
-	return fstat(fd, st);
+	return US_SELF(fstat)(fd, st);
 }
 
 US_EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st,
 			 int flags)
 {
 	(void)ver;
-	return fstatat(dirfd, path, st, flags);
+	return US_SELF(fstatat)(dirfd, path, st, flags);
 }
 
 US_EXPORT int __xstat64(int, const char *, struct stat *)

@@ -1,8 +1,11 @@
 /* syscall.c: the syscall() door. Every x86-64 system call that takes a
  * path, or an fd whose file the union must see to (metadata and xattr
  * changes, ioctl, the fd map's calls, handles, watches), made through
- * glibc's syscall() goes through the same wrapper as its libc name, or a
- * door function of its own (door.h) where glibc has none; the mount
+ * glibc's syscall() goes through the same wrapper as its libc name, called
+ * as US_SELF(name) (names.h): the shim's own, never a program's function
+ * of that name, which may be built on syscall() itself (gnulib's
+ * renameat2) and would bring the call back here forever; or a door
+ * function of its own (door.h) where glibc has none; the mount
  * family on a union is refused, as is io_uring_setup (a ring's I/O
  * bypasses libc). Everything else (writes through an fd, which only a
  * guarded open can make, and calls that take no path) reaches the kernel
@@ -41,7 +44,7 @@
 
 static long door_getcwd(char *buf, unsigned long size)
 {
-	if (!getcwd(buf, size))
+	if (!US_SELF(getcwd)(buf, size))
 		return -1;
 	return (long)strlen(buf) + 1;
 }
@@ -55,66 +58,66 @@ static int route_more(long nr, const long a[6], long *rc);
 static int route(long nr, const long a[6], long *rc)
 {
 	switch (nr) {
-	case SYS_open: *rc = open(P(0), I(1), (mode_t)a[2]); break;
-	case SYS_openat: *rc = openat(I(0), P(1), I(2), (mode_t)a[3]); break;
-	case SYS_creat: *rc = creat(P(0), (mode_t)a[1]); break;
+	case SYS_open: *rc = US_SELF(open)(P(0), I(1), (mode_t)a[2]); break;
+	case SYS_openat: *rc = US_SELF(openat)(I(0), P(1), I(2), (mode_t)a[3]); break;
+	case SYS_creat: *rc = US_SELF(creat)(P(0), (mode_t)a[1]); break;
 	case SYS_openat2: *rc = us_door_openat2(a[0], P(1), (struct open_how *)a[2], a[3]); break;
-	case SYS_stat: *rc = stat(P(0), (struct stat *)a[1]); break;
-	case SYS_lstat: *rc = lstat(P(0), (struct stat *)a[1]); break;
-	case SYS_newfstatat: *rc = fstatat(I(0), P(1), (struct stat *)a[2], I(3)); break;
-	case SYS_statx: *rc = statx(I(0), P(1), I(2), (unsigned)a[3], (struct statx *)a[4]); break;
-	case SYS_statfs: *rc = statfs(P(0), (struct statfs *)a[1]); break;
-	case SYS_access: *rc = access(P(0), I(1)); break;
-	case SYS_faccessat: *rc = faccessat(I(0), P(1), I(2), 0); break;
-	case SYS_faccessat2: *rc = faccessat(I(0), P(1), I(2), I(3)); break;
-	case SYS_readlink: *rc = readlink(P(0), (char *)a[1], (size_t)a[2]); break;
-	case SYS_readlinkat: *rc = readlinkat(I(0), P(1), (char *)a[2], (size_t)a[3]); break;
-	case SYS_getdents64: *rc = getdents64(I(0), (void *)a[1], (size_t)a[2]); break;
+	case SYS_stat: *rc = US_SELF(stat)(P(0), (struct stat *)a[1]); break;
+	case SYS_lstat: *rc = US_SELF(lstat)(P(0), (struct stat *)a[1]); break;
+	case SYS_newfstatat: *rc = US_SELF(fstatat)(I(0), P(1), (struct stat *)a[2], I(3)); break;
+	case SYS_statx: *rc = US_SELF(statx)(I(0), P(1), I(2), (unsigned)a[3], (struct statx *)a[4]); break;
+	case SYS_statfs: *rc = US_SELF(statfs)(P(0), (struct statfs *)a[1]); break;
+	case SYS_access: *rc = US_SELF(access)(P(0), I(1)); break;
+	case SYS_faccessat: *rc = US_SELF(faccessat)(I(0), P(1), I(2), 0); break;
+	case SYS_faccessat2: *rc = US_SELF(faccessat)(I(0), P(1), I(2), I(3)); break;
+	case SYS_readlink: *rc = US_SELF(readlink)(P(0), (char *)a[1], (size_t)a[2]); break;
+	case SYS_readlinkat: *rc = US_SELF(readlinkat)(I(0), P(1), (char *)a[2], (size_t)a[3]); break;
+	case SYS_getdents64: *rc = US_SELF(getdents64)(I(0), (void *)a[1], (size_t)a[2]); break;
 	case SYS_getcwd: *rc = door_getcwd((char *)a[0], (unsigned long)a[1]); break;
-	case SYS_chdir: *rc = chdir(P(0)); break;
-	case SYS_fchdir: *rc = fchdir(I(0)); break;
-	case SYS_execve: *rc = execve(P(0), (char *const *)a[1], (char *const *)a[2]); break;
-	case SYS_execveat: *rc = execveat(I(0), P(1), (char *const *)a[2], (char *const *)a[3], I(4)); break;
-	case SYS_mkdir: *rc = mkdir(P(0), (mode_t)a[1]); break;
-	case SYS_mkdirat: *rc = mkdirat(I(0), P(1), (mode_t)a[2]); break;
-	case SYS_rmdir: *rc = rmdir(P(0)); break;
-	case SYS_unlink: *rc = unlink(P(0)); break;
-	case SYS_unlinkat: *rc = unlinkat(I(0), P(1), I(2)); break;
-	case SYS_rename: *rc = rename(P(0), P(1)); break;
-	case SYS_renameat: *rc = renameat(I(0), P(1), I(2), P(3)); break;
-	case SYS_renameat2: *rc = renameat2(I(0), P(1), I(2), P(3), (unsigned)a[4]); break;
-	case SYS_link: *rc = link(P(0), P(1)); break;
-	case SYS_linkat: *rc = linkat(I(0), P(1), I(2), P(3), I(4)); break;
-	case SYS_symlink: *rc = symlink(P(0), P(1)); break;
-	case SYS_symlinkat: *rc = symlinkat(P(0), I(1), P(2)); break;
-	case SYS_chmod: *rc = chmod(P(0), (mode_t)a[1]); break;
-	case SYS_fchmodat: *rc = fchmodat(I(0), P(1), (mode_t)a[2], 0); break;
-	case SYS_chown: *rc = chown(P(0), (uid_t)a[1], (gid_t)a[2]); break;
-	case SYS_lchown: *rc = lchown(P(0), (uid_t)a[1], (gid_t)a[2]); break;
-	case SYS_fchownat: *rc = fchownat(I(0), P(1), (uid_t)a[2], (gid_t)a[3], I(4)); break;
-	case SYS_truncate: *rc = truncate(P(0), (off_t)a[1]); break;
-	case SYS_utimensat: *rc = utimensat(I(0), P(1), (const struct timespec *)a[2], I(3)); break;
-	case SYS_mknod: *rc = mknod(P(0), (mode_t)a[1], (dev_t)a[2]); break;
-	case SYS_mknodat: *rc = mknodat(I(0), P(1), (mode_t)a[2], (dev_t)a[3]); break;
-	case SYS_getxattr: *rc = getxattr(P(0), P(1), (void *)a[2], (size_t)a[3]); break;
-	case SYS_lgetxattr: *rc = lgetxattr(P(0), P(1), (void *)a[2], (size_t)a[3]); break;
-	case SYS_listxattr: *rc = listxattr(P(0), (char *)a[1], (size_t)a[2]); break;
-	case SYS_llistxattr: *rc = llistxattr(P(0), (char *)a[1], (size_t)a[2]); break;
-	case SYS_setxattr: *rc = setxattr(P(0), P(1), (const void *)a[2], (size_t)a[3], I(4)); break;
-	case SYS_lsetxattr: *rc = lsetxattr(P(0), P(1), (const void *)a[2], (size_t)a[3], I(4)); break;
-	case SYS_removexattr: *rc = removexattr(P(0), P(1)); break;
-	case SYS_lremovexattr: *rc = lremovexattr(P(0), P(1)); break;
-	case SYS_fstat: *rc = fstat(I(0), (struct stat *)a[1]); break;
-	case SYS_close: *rc = close(I(0)); break;
-	case SYS_close_range: *rc = close_range((unsigned)a[0], (unsigned)a[1], I(2)); break;
-	case SYS_dup: *rc = dup(I(0)); break;
-	case SYS_dup2: *rc = dup2(I(0), I(1)); break;
-	case SYS_dup3: *rc = dup3(I(0), I(1), I(2)); break;
-	case SYS_fcntl: *rc = fcntl(I(0), I(1), (void *)a[2]); break;
-	case SYS_flock: *rc = flock(I(0), I(1)); break;
-	case SYS_read: *rc = read(I(0), (void *)a[1], (size_t)a[2]); break;
-	case SYS_pread64: *rc = pread(I(0), (void *)a[1], (size_t)a[2], (off_t)a[3]); break;
-	case SYS_lseek: *rc = lseek(I(0), (off_t)a[1], I(2)); break;
+	case SYS_chdir: *rc = US_SELF(chdir)(P(0)); break;
+	case SYS_fchdir: *rc = US_SELF(fchdir)(I(0)); break;
+	case SYS_execve: *rc = US_SELF(execve)(P(0), (char *const *)a[1], (char *const *)a[2]); break;
+	case SYS_execveat: *rc = US_SELF(execveat)(I(0), P(1), (char *const *)a[2], (char *const *)a[3], I(4)); break;
+	case SYS_mkdir: *rc = US_SELF(mkdir)(P(0), (mode_t)a[1]); break;
+	case SYS_mkdirat: *rc = US_SELF(mkdirat)(I(0), P(1), (mode_t)a[2]); break;
+	case SYS_rmdir: *rc = US_SELF(rmdir)(P(0)); break;
+	case SYS_unlink: *rc = US_SELF(unlink)(P(0)); break;
+	case SYS_unlinkat: *rc = US_SELF(unlinkat)(I(0), P(1), I(2)); break;
+	case SYS_rename: *rc = US_SELF(rename)(P(0), P(1)); break;
+	case SYS_renameat: *rc = US_SELF(renameat)(I(0), P(1), I(2), P(3)); break;
+	case SYS_renameat2: *rc = US_SELF(renameat2)(I(0), P(1), I(2), P(3), (unsigned)a[4]); break;
+	case SYS_link: *rc = US_SELF(link)(P(0), P(1)); break;
+	case SYS_linkat: *rc = US_SELF(linkat)(I(0), P(1), I(2), P(3), I(4)); break;
+	case SYS_symlink: *rc = US_SELF(symlink)(P(0), P(1)); break;
+	case SYS_symlinkat: *rc = US_SELF(symlinkat)(P(0), I(1), P(2)); break;
+	case SYS_chmod: *rc = US_SELF(chmod)(P(0), (mode_t)a[1]); break;
+	case SYS_fchmodat: *rc = US_SELF(fchmodat)(I(0), P(1), (mode_t)a[2], 0); break;
+	case SYS_chown: *rc = US_SELF(chown)(P(0), (uid_t)a[1], (gid_t)a[2]); break;
+	case SYS_lchown: *rc = US_SELF(lchown)(P(0), (uid_t)a[1], (gid_t)a[2]); break;
+	case SYS_fchownat: *rc = US_SELF(fchownat)(I(0), P(1), (uid_t)a[2], (gid_t)a[3], I(4)); break;
+	case SYS_truncate: *rc = US_SELF(truncate)(P(0), (off_t)a[1]); break;
+	case SYS_utimensat: *rc = US_SELF(utimensat)(I(0), P(1), (const struct timespec *)a[2], I(3)); break;
+	case SYS_mknod: *rc = US_SELF(mknod)(P(0), (mode_t)a[1], (dev_t)a[2]); break;
+	case SYS_mknodat: *rc = US_SELF(mknodat)(I(0), P(1), (mode_t)a[2], (dev_t)a[3]); break;
+	case SYS_getxattr: *rc = US_SELF(getxattr)(P(0), P(1), (void *)a[2], (size_t)a[3]); break;
+	case SYS_lgetxattr: *rc = US_SELF(lgetxattr)(P(0), P(1), (void *)a[2], (size_t)a[3]); break;
+	case SYS_listxattr: *rc = US_SELF(listxattr)(P(0), (char *)a[1], (size_t)a[2]); break;
+	case SYS_llistxattr: *rc = US_SELF(llistxattr)(P(0), (char *)a[1], (size_t)a[2]); break;
+	case SYS_setxattr: *rc = US_SELF(setxattr)(P(0), P(1), (const void *)a[2], (size_t)a[3], I(4)); break;
+	case SYS_lsetxattr: *rc = US_SELF(lsetxattr)(P(0), P(1), (const void *)a[2], (size_t)a[3], I(4)); break;
+	case SYS_removexattr: *rc = US_SELF(removexattr)(P(0), P(1)); break;
+	case SYS_lremovexattr: *rc = US_SELF(lremovexattr)(P(0), P(1)); break;
+	case SYS_fstat: *rc = US_SELF(fstat)(I(0), (struct stat *)a[1]); break;
+	case SYS_close: *rc = US_SELF(close)(I(0)); break;
+	case SYS_close_range: *rc = US_SELF(close_range)((unsigned)a[0], (unsigned)a[1], I(2)); break;
+	case SYS_dup: *rc = US_SELF(dup)(I(0)); break;
+	case SYS_dup2: *rc = US_SELF(dup2)(I(0), I(1)); break;
+	case SYS_dup3: *rc = US_SELF(dup3)(I(0), I(1), I(2)); break;
+	case SYS_fcntl: *rc = US_SELF(fcntl)(I(0), I(1), (void *)a[2]); break;
+	case SYS_flock: *rc = US_SELF(flock)(I(0), I(1)); break;
+	case SYS_read: *rc = US_SELF(read)(I(0), (void *)a[1], (size_t)a[2]); break;
+	case SYS_pread64: *rc = US_SELF(pread)(I(0), (void *)a[1], (size_t)a[2], (off_t)a[3]); break;
+	case SYS_lseek: *rc = US_SELF(lseek)(I(0), (off_t)a[1], I(2)); break;
 	default: return route_more(nr, a, rc);
 	}
 	return 1;
@@ -129,44 +132,44 @@ static int route(long nr, const long a[6], long *rc)
 static int route_more(long nr, const long a[6], long *rc)
 {
 	switch (nr) {
-	case SYS_fchmod: *rc = fchmod(I(0), (mode_t)a[1]); break;
-	case SYS_fchown: *rc = fchown(I(0), (uid_t)a[1], (gid_t)a[2]); break;
-	case SYS_ftruncate: *rc = ftruncate(I(0), (off_t)a[1]); break;
-	case SYS_utime: *rc = utime(P(0), (const struct utimbuf *)a[1]); break;
-	case SYS_utimes: *rc = utimes(P(0), TV(1)); break;
-	case SYS_futimesat: *rc = futimesat(I(0), us_unchecked(P(1)), TV(2)); break;
+	case SYS_fchmod: *rc = US_SELF(fchmod)(I(0), (mode_t)a[1]); break;
+	case SYS_fchown: *rc = US_SELF(fchown)(I(0), (uid_t)a[1], (gid_t)a[2]); break;
+	case SYS_ftruncate: *rc = US_SELF(ftruncate)(I(0), (off_t)a[1]); break;
+	case SYS_utime: *rc = US_SELF(utime)(P(0), (const struct utimbuf *)a[1]); break;
+	case SYS_utimes: *rc = US_SELF(utimes)(P(0), TV(1)); break;
+	case SYS_futimesat: *rc = US_SELF(futimesat)(I(0), us_unchecked(P(1)), TV(2)); break;
 	case SYS_fchmodat2: *rc = door_fchmodat2(a); break;
-	case SYS_fgetxattr: *rc = fgetxattr(I(0), P(1), (void *)a[2], Z(3)); break;
-	case SYS_flistxattr: *rc = flistxattr(I(0), (char *)a[1], Z(2)); break;
-	case SYS_fsetxattr: *rc = fsetxattr(I(0), P(1), (const void *)a[2], Z(3), I(4)); break;
-	case SYS_fremovexattr: *rc = fremovexattr(I(0), P(1)); break;
+	case SYS_fgetxattr: *rc = US_SELF(fgetxattr)(I(0), P(1), (void *)a[2], Z(3)); break;
+	case SYS_flistxattr: *rc = US_SELF(flistxattr)(I(0), (char *)a[1], Z(2)); break;
+	case SYS_fsetxattr: *rc = US_SELF(fsetxattr)(I(0), P(1), (const void *)a[2], Z(3), I(4)); break;
+	case SYS_fremovexattr: *rc = US_SELF(fremovexattr)(I(0), P(1)); break;
 	case SYS_setxattrat: case SYS_getxattrat: case SYS_listxattrat:
 	case SYS_removexattrat: *rc = door_xattrat(nr, a); break;
 	case SYS_file_getattr: case SYS_file_setattr: *rc = door_fileattr(nr, a); break;
-	case SYS_ioctl: *rc = ioctl(I(0), (unsigned long)a[1], (void *)a[2]); break;
+	case SYS_ioctl: *rc = US_SELF(ioctl)(I(0), (unsigned long)a[1], (void *)a[2]); break;
 	case SYS_getdents: *rc = door_getdents(a[0], (void *)a[1], a[2]); break;
-	case SYS_readv: *rc = readv(I(0), (const struct iovec *)a[1], I(2)); break;
-	case SYS_preadv: *rc = preadv(I(0), (const struct iovec *)a[1], I(2), (off_t)a[3]); break;
-	case SYS_preadv2: *rc = preadv2(I(0), (const struct iovec *)a[1], I(2), (off_t)a[3], I(5)); break;
-	case SYS_mmap: *rc = (long)mmap((void *)a[0], Z(1), I(2), I(3), I(4), (off_t)a[5]); break;
-	case SYS_sendfile: *rc = sendfile(I(0), I(1), (off_t *)a[2], Z(3)); break;
-	case SYS_copy_file_range: *rc = copy_file_range(I(0), (off_t *)a[1], I(2), (off_t *)a[3], Z(4), U(5)); break;
-	case SYS_splice: *rc = splice(I(0), (off_t *)a[1], I(2), (off_t *)a[3], Z(4), U(5)); break;
-	case SYS_bind: *rc = bind(I(0), (const struct sockaddr *)a[1], (socklen_t)a[2]); break;
-	case SYS_connect: *rc = connect(I(0), (const struct sockaddr *)a[1], (socklen_t)a[2]); break;
-	case SYS_sendto: *rc = sendto(I(0), (const void *)a[1], Z(2), I(3), (const struct sockaddr *)a[4], (socklen_t)a[5]); break;
-	case SYS_sendmsg: *rc = sendmsg(I(0), (const struct msghdr *)a[1], I(2)); break;
-	case SYS_name_to_handle_at: *rc = name_to_handle_at(I(0), P(1), (struct file_handle *)a[2], (int *)a[3], I(4)); break;
-	case SYS_open_by_handle_at: *rc = open_by_handle_at(I(0), (struct file_handle *)a[1], I(2)); break;
-	case SYS_inotify_add_watch: *rc = inotify_add_watch(I(0), P(1), (uint32_t)a[2]); break;
-	case SYS_fanotify_mark: *rc = fanotify_mark(I(0), U(1), (uint64_t)a[2], I(3), us_unchecked(P(4))); break;
-	case SYS_mount: *rc = mount(P(0), P(1), P(2), (unsigned long)a[3], (const void *)a[4]); break;
-	case SYS_umount2: *rc = umount2(P(0), I(1)); break;
-	case SYS_chroot: *rc = chroot(P(0)); break;
-	case SYS_swapon: *rc = swapon(P(0), I(1)); break;
-	case SYS_swapoff: *rc = swapoff(P(0)); break;
-	case SYS_quotactl: *rc = quotactl(I(0), P(1), I(2), (caddr_t)a[3]); break;
-	case SYS_acct: *rc = acct(P(0)); break;
+	case SYS_readv: *rc = US_SELF(readv)(I(0), (const struct iovec *)a[1], I(2)); break;
+	case SYS_preadv: *rc = US_SELF(preadv)(I(0), (const struct iovec *)a[1], I(2), (off_t)a[3]); break;
+	case SYS_preadv2: *rc = US_SELF(preadv2)(I(0), (const struct iovec *)a[1], I(2), (off_t)a[3], I(5)); break;
+	case SYS_mmap: *rc = (long)US_SELF(mmap)((void *)a[0], Z(1), I(2), I(3), I(4), (off_t)a[5]); break;
+	case SYS_sendfile: *rc = US_SELF(sendfile)(I(0), I(1), (off_t *)a[2], Z(3)); break;
+	case SYS_copy_file_range: *rc = US_SELF(copy_file_range)(I(0), (off_t *)a[1], I(2), (off_t *)a[3], Z(4), U(5)); break;
+	case SYS_splice: *rc = US_SELF(splice)(I(0), (off_t *)a[1], I(2), (off_t *)a[3], Z(4), U(5)); break;
+	case SYS_bind: *rc = US_SELF(bind)(I(0), (const struct sockaddr *)a[1], (socklen_t)a[2]); break;
+	case SYS_connect: *rc = US_SELF(connect)(I(0), (const struct sockaddr *)a[1], (socklen_t)a[2]); break;
+	case SYS_sendto: *rc = US_SELF(sendto)(I(0), (const void *)a[1], Z(2), I(3), (const struct sockaddr *)a[4], (socklen_t)a[5]); break;
+	case SYS_sendmsg: *rc = US_SELF(sendmsg)(I(0), (const struct msghdr *)a[1], I(2)); break;
+	case SYS_name_to_handle_at: *rc = US_SELF(name_to_handle_at)(I(0), P(1), (struct file_handle *)a[2], (int *)a[3], I(4)); break;
+	case SYS_open_by_handle_at: *rc = US_SELF(open_by_handle_at)(I(0), (struct file_handle *)a[1], I(2)); break;
+	case SYS_inotify_add_watch: *rc = US_SELF(inotify_add_watch)(I(0), P(1), (uint32_t)a[2]); break;
+	case SYS_fanotify_mark: *rc = US_SELF(fanotify_mark)(I(0), U(1), (uint64_t)a[2], I(3), us_unchecked(P(4))); break;
+	case SYS_mount: *rc = US_SELF(mount)(P(0), P(1), P(2), (unsigned long)a[3], (const void *)a[4]); break;
+	case SYS_umount2: *rc = US_SELF(umount2)(P(0), I(1)); break;
+	case SYS_chroot: *rc = US_SELF(chroot)(P(0)); break;
+	case SYS_swapon: *rc = US_SELF(swapon)(P(0), I(1)); break;
+	case SYS_swapoff: *rc = US_SELF(swapoff)(P(0)); break;
+	case SYS_quotactl: *rc = US_SELF(quotactl)(I(0), P(1), I(2), (caddr_t)a[3]); break;
+	case SYS_acct: *rc = US_SELF(acct)(P(0)); break;
 	case SYS_pivot_root: *rc = door_pivot_root(P(0), P(1)); break;
 	case SYS_open_tree: case SYS_open_tree_attr: case SYS_move_mount:
 	case SYS_fspick: case SYS_fsconfig: case SYS_mount_setattr:

@@ -58,17 +58,17 @@ US_EXPORT int mkostemps(char *template, int suffixlen, int flags)
 
 US_EXPORT int mkstemp(char *template)
 {
-	return mkostemps(template, 0, 0);
+	return US_SELF(mkostemps)(template, 0, 0);
 }
 
 US_EXPORT int mkostemp(char *template, int flags)
 {
-	return mkostemps(template, 0, flags);
+	return US_SELF(mkostemps)(template, 0, flags);
 }
 
 US_EXPORT int mkstemps(char *template, int suffixlen)
 {
-	return mkostemps(template, suffixlen, 0);
+	return US_SELF(mkostemps)(template, suffixlen, 0);
 }
 
 US_EXPORT int mkstemp64(char *) __attribute__((alias("mkstemp")));
