@@ -17,6 +17,7 @@
 #include "state.h"
 #include "unionshim/copyup.h"
 #include "unionshim/msgline.h"
+#include "unionshim/shared.h"
 
 int us_state = US_UNINIT;
 __thread int us_inside __attribute__((tls_model("initial-exec")));
@@ -86,8 +87,15 @@ static void init_body(void)
 	us_trace = trace ? atoi(trace) : 0;
 	find_self();
 	find_audit();
-	for (int k = 0; k < us_cfg.nmounts; k++)
-		us_workdir_clean(&us_cfg.mounts[k]);
+	for (int k = 0; k < us_cfg.nmounts; k++) {
+		const struct us_mount *m = &us_cfg.mounts[k];
+		us_workdir_clean(m);
+		if (us_shared_open(m) < 0) {
+			snprintf(err, sizeof err, "work dir %s: cannot allocate #state: %s",
+				 m->work, strerror(errno));
+			die(err);
+		}
+	}
 	us_cwd_init();
 	us_fdmap_init();
 	us_fdmap_import();

@@ -14,6 +14,11 @@
 
 #define US_SHARED_SLOTS 4096
 
+/* Map M's state now, made and allocated whole if need be (at startup:
+ * a process that cannot have it must not run). 0, or -1 with errno
+ * (ENOSPC, EDQUOT when the filesystem cannot give it its blocks). */
+int us_shared_open(const struct us_mount *m);
+
 /* The generation slot of union inode INO in M, or NULL when M has no work
  * dir or its state cannot be mapped (then nothing is ever bumped). */
 const uint32_t *us_shared_slot(const struct us_mount *m, uint64_t ino);
