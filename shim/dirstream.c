@@ -1,6 +1,6 @@
 /* dirstream.c: registry of merged DIR streams (see dirstream.h). A small
  * hash table keyed by the DIR pointer, under one mutex held only for the
- * lookup itself. */
+ * lookup itself (forks.h). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -8,11 +8,11 @@
 #include <string.h>
 
 #include "dirstream.h"
+#include "forks.h"
 
 #define BUCKETS 64
 
 static struct us_dirstream *table[BUCKETS];
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static int table_count; /* read without the lock: a fast "none at all" */
 
 static unsigned bucket(DIR *dir)
@@ -38,11 +38,11 @@ int us_dirstream_attach(DIR *dir, const struct us_mount *m,
 		errno = saved;
 		return -1;
 	}
-	pthread_mutex_lock(&table_lock);
+	us_lock(US_LOCK_DIRSTREAMS);
 	s->next = table[bucket(dir)];
 	table[bucket(dir)] = s;
 	__atomic_add_fetch(&table_count, 1, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&table_lock);
+	us_unlock(US_LOCK_DIRSTREAMS);
 	return 0;
 }
 
@@ -52,10 +52,10 @@ struct us_dirstream *us_dirstream_find(DIR *dir)
 
 	if (!__atomic_load_n(&table_count, __ATOMIC_RELAXED))
 		return NULL;
-	pthread_mutex_lock(&table_lock);
+	us_lock(US_LOCK_DIRSTREAMS);
 	for (s = table[bucket(dir)]; s && s->dir != dir; s = s->next)
 		;
-	pthread_mutex_unlock(&table_lock);
+	us_unlock(US_LOCK_DIRSTREAMS);
 	return s;
 }
 
@@ -63,7 +63,7 @@ void us_dirstream_detach(DIR *dir)
 {
 	struct us_dirstream **pp, *s = NULL;
 
-	pthread_mutex_lock(&table_lock);
+	us_lock(US_LOCK_DIRSTREAMS);
 	for (pp = &table[bucket(dir)]; *pp; pp = &(*pp)->next) {
 		if ((*pp)->dir == dir) {
 			s = *pp;
@@ -72,7 +72,7 @@ void us_dirstream_detach(DIR *dir)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&table_lock);
+	us_unlock(US_LOCK_DIRSTREAMS);
 	if (s) {
 		us_dirlist_free(&s->list);
 		free(s->upath);

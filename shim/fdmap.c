@@ -3,8 +3,7 @@
  *
  * Storage is a two-level table indexed by fd number (chunks of 1024 entries
  * allocated on first use and never freed, so a lock-free reader never sees
- * freed memory). Changes take one mutex, held across fork by an atfork
- * handler so a child never inherits it locked. */
+ * freed memory). Changes take the fd-map lock (forks.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "fdmap.h"
+#include "forks.h"
 #include "guard.h"
 #include "state.h"
 #include "unionshim/identity.h"
@@ -27,52 +27,11 @@
 #define NCHUNKS 1024 /* fds up to 1M are tracked */
 
 static struct us_fdent *chunks[NCHUNKS];
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 int us_fdmap_top = -1;  /* highest fd with an entry, ever */
 int us_fdmap_proxies;   /* shim fds open in this process */
-/* The process the map describes. It lives in a page the kernel zeroes in
- * the child of every fork (MADV_WIPEONFORK), also of one that runs no
- * atfork handler (_Fork, a raw fork or clone syscall), and not in a vfork
- * child, which shares the page with its parent: 0 means "a forked child
- * that has not taken the map over yet". */
-static pid_t owner_static;
-static pid_t *owner = &owner_static;
+void us_fdmap_lock(void) { us_lock(US_LOCK_FDMAP); }
 
-static void child_reset(void)
-{
-	pthread_mutex_init(&lock, NULL);
-	__atomic_store_n(owner, getpid(), __ATOMIC_RELAXED);
-}
-
-/* A fork that ran no atfork handler: the map (a copy) is this process's
- * now, and the lock may have been copied held by a thread not here. */
-static inline void adopt_if_forked(void)
-{
-	if (__builtin_expect(__atomic_load_n(owner, __ATOMIC_RELAXED) == 0, 0))
-		child_reset();
-}
-
-void us_fdmap_lock(void)
-{
-	adopt_if_forked();
-	pthread_mutex_lock(&lock);
-}
-
-void us_fdmap_unlock(void) { pthread_mutex_unlock(&lock); }
-
-void us_fdmap_init(void)
-{
-	void *page = US_REAL(mmap)(NULL, (size_t)sysconf(_SC_PAGESIZE),
-				   PROT_READ | PROT_WRITE,
-				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	/* without MADV_WIPEONFORK (Linux < 4.14) only fork() is followed */
-	if (page != MAP_FAILED && madvise(page, (size_t)sysconf(_SC_PAGESIZE),
-					  MADV_WIPEONFORK) == 0)
-		owner = page;
-	*owner = getpid();
-	pthread_atfork(us_fdmap_lock, us_fdmap_unlock, child_reset);
-}
+void us_fdmap_unlock(void) { us_unlock(US_LOCK_FDMAP); }
 
 /* A vfork child shares the parent's memory but has its own fds: its
  * opens, dups and closes must not rewrite the parent's map (it keeps
@@ -80,8 +39,7 @@ void us_fdmap_init(void)
  * image). A child of a fork without atfork handlers owns its copy. */
 bool us_fdmap_in_vfork_child(void)
 {
-	adopt_if_forked();
-	return getpid() != __atomic_load_n(owner, __ATOMIC_RELAXED);
+	return us_in_vfork_child();
 }
 
 struct us_fdent *us_fdent_peek(int fd)
@@ -115,6 +73,7 @@ struct us_ofd *us_fdmap_ofd(struct us_fdent *e)
 	if (!e->ofd && (e->ofd = malloc(sizeof *e->ofd))) {
 		e->ofd->refs = 1;
 		e->ofd->proxy = -1;
+		e->ofd->handed = 0;
 	}
 	return e->ofd;
 }
@@ -254,7 +213,6 @@ void us_fd_closing(int fd)
 	struct us_fdent *e = us_fdent_peek(fd);
 	bool known = e && e->kind == US_FD_UNION;
 
-	/* most closes are of fds on no union file: no getpid then */
 	if (known || us_fdmap_vfork_logging()) {
 		if (us_fdmap_in_vfork_child()) {
 			us_fdmap_vfork_op(US_FDOP_CLOSE, fd, fd);

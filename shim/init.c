@@ -13,6 +13,7 @@
 
 #include "childenv.h"
 #include "fdmap.h"
+#include "forks.h"
 #include "guard.h"
 #include "state.h"
 #include "unionshim/copyup.h"
@@ -82,6 +83,7 @@ static void init_body(void)
 	us_cfg_spec = malloc(cap);
 	if (!us_cfg_spec || us_config_format(&us_cfg, us_cfg_spec, cap) < 0)
 		die("out of memory");
+	us_forks_init();
 	us_allow_unfollowed = us_allow_value(getenv(US_ENV_ALLOW));
 	const char *trace = getenv(US_ENV_TRACE);
 	us_trace = trace ? atoi(trace) : 0;
@@ -97,7 +99,6 @@ static void init_body(void)
 		}
 	}
 	us_cwd_init();
-	us_fdmap_init();
 	us_fdmap_import();
 	__atomic_store_n(&us_state, US_ACTIVE, __ATOMIC_RELEASE);
 	us_inside--;

@@ -7,6 +7,7 @@
 #ifndef UNIONSHIM_SHARED_H
 #define UNIONSHIM_SHARED_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -37,6 +38,10 @@ void us_shared_origins_set(const struct us_mount *m);
 
 /* Called after a copy-up in this process (set by the preload library to
  * switch its own fds at once); may be NULL. */
+/* Held while a mount's state is first mapped (the preload library's fork
+ * handler takes it too, last). */
+extern pthread_mutex_t us_shared_lock;
+
 extern void (*us_copied_hook)(const struct us_mount *m, uint64_t ino);
 
 #endif

@@ -35,7 +35,7 @@ static struct {
 	const struct us_mount *m;
 	uint32_t *slots; /* MAP_FAILED: tried and failed */
 } maps[US_MAX_MOUNTS];
-static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t us_shared_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Does real dir DIR hold anything? (true when unsure) */
 static bool dir_has_entries(const char *dir)
@@ -135,7 +135,7 @@ static uint32_t *slots_of(const struct us_mount *m)
 		if (!mm)
 			break;
 	}
-	pthread_mutex_lock(&map_lock);
+	pthread_mutex_lock(&us_shared_lock);
 	for (int i = 0; i < US_MAX_MOUNTS; i++) {
 		if (maps[i].m == m) {
 			s = maps[i].slots;
@@ -147,7 +147,7 @@ static uint32_t *slots_of(const struct us_mount *m)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&map_lock);
+	pthread_mutex_unlock(&us_shared_lock);
 	if (s == MAP_FAILED)
 		return NULL;
 	errno = saved;
