@@ -1,8 +1,12 @@
 /* dirstream.c: registry of merged DIR streams (see dirstream.h). A small
  * hash table keyed by the DIR pointer, under one mutex held only for the
- * lookup itself (forks.h). */
+ * lookup itself (forks.h). A nested call (guard.h) whose own thread holds
+ * the mutex reads the table as it is (the holder below it is stopped, and
+ * every change is one pointer store), adds nothing, and marks a stream it
+ * closes as gone instead of unlinking it. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +42,13 @@ int us_dirstream_attach(DIR *dir, const struct us_mount *m,
 		errno = saved;
 		return -1;
 	}
-	us_lock(US_LOCK_DIRSTREAMS);
+	if (!us_lock_unless_mine(US_LOCK_DIRSTREAMS)) {
+		us_dirlist_free(&s->list);
+		free(s->upath);
+		free(s);
+		errno = EAGAIN;
+		return -1;
+	}
 	s->next = table[bucket(dir)];
 	table[bucket(dir)] = s;
 	__atomic_add_fetch(&table_count, 1, __ATOMIC_RELAXED);
@@ -52,10 +62,11 @@ struct us_dirstream *us_dirstream_find(DIR *dir)
 
 	if (!__atomic_load_n(&table_count, __ATOMIC_RELAXED))
 		return NULL;
-	us_lock(US_LOCK_DIRSTREAMS);
+	bool locked = us_lock_unless_mine(US_LOCK_DIRSTREAMS);
 	for (s = table[bucket(dir)]; s && s->dir != dir; s = s->next)
 		;
-	us_unlock(US_LOCK_DIRSTREAMS);
+	if (locked)
+		us_unlock(US_LOCK_DIRSTREAMS);
 	return s;
 }
 
@@ -63,7 +74,11 @@ void us_dirstream_detach(DIR *dir)
 {
 	struct us_dirstream **pp, *s = NULL;
 
-	us_lock(US_LOCK_DIRSTREAMS);
+	if (!us_lock_unless_mine(US_LOCK_DIRSTREAMS)) {
+		if ((s = us_dirstream_find(dir))) /* gone, kept (no free here) */
+			__atomic_store_n(&s->dir, NULL, __ATOMIC_RELEASE);
+		return;
+	}
 	for (pp = &table[bucket(dir)]; *pp; pp = &(*pp)->next) {
 		if ((*pp)->dir == dir) {
 			s = *pp;

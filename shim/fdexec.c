@@ -195,7 +195,8 @@ void us_fdmap_export(char *buf, size_t len, const struct us_fdop *ops,
 	for (int i = 0; i < nops; i++)
 		if (ops[i].kind != US_FDOP_CLOSE && ops[i].fd > top)
 			top = ops[i].fd;
-	us_fdmap_lock();
+	if (!us_fdmap_lock())
+		return; /* a nested call: nothing crosses (fdmap.h) */
 	for (int f = 0; f <= top; f++) {
 		int o = origin_of(f, ops, nops);
 		if (o == -2) { /* the new image finds out what it is */
@@ -234,7 +235,8 @@ void us_fdmap_exec_failed(const char *list)
 	unsigned gen;
 	bool child = us_fdmap_in_vfork_child();
 
-	us_fdmap_lock();
+	if (!us_fdmap_lock())
+		return;
 	for (const char *s = list; *s; s = strchr(s, ';') + 1) {
 		if (sscanf(s, "%d:%d:%d:%u", &fd, &group, &proxy, &gen) != 4)
 			break;
@@ -282,7 +284,8 @@ void us_fdmap_import(void)
 	int ngroups = 0;
 	const char *s = getenv(US_ENV_FDMAP);
 
-	us_fdmap_lock();
+	if (!us_fdmap_lock())
+		return; /* not at startup: never */
 	for (; s && *s; s = strchr(s, ';') ? strchr(s, ';') + 1 : s + strlen(s)) {
 		int fd, group, proxy;
 		unsigned gen;

@@ -105,9 +105,10 @@ void us_fd_refresh(int fd)
 	FILE *stream = e ? e->stream : NULL;
 	if (stream) /* its buffer holds old data; its offset is ahead */
 		fflush(stream);
-	us_fdmap_lock();
-	refresh_locked(fd);
-	us_fdmap_unlock();
+	if (us_fdmap_lock()) { /* never nested: us_fd_stale */
+		refresh_locked(fd);
+		us_fdmap_unlock();
+	}
 	us_inside = 0;
 	errno = saved;
 }
@@ -117,7 +118,8 @@ static void copied_here(const struct us_mount *m, uint64_t ino)
 {
 	int mount = (int)(m - us_cfg.mounts);
 
-	us_fdmap_lock();
+	if (!us_fdmap_lock())
+		return; /* never nested: no copy-up there */
 	for (int f = 0; f <= us_fdmap_top; f++) {
 		struct us_fdent *e = us_fdent_peek(f);
 		if (e && e->watch && !e->stream && e->mount == mount &&

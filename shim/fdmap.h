@@ -143,7 +143,8 @@ US_HIDDEN void us_fdmap_import(void);
  * between us_fdmap_lock and us_fdmap_unlock. */
 extern US_HIDDEN int us_fdmap_top;     /* highest fd that had an entry */
 extern US_HIDDEN int us_fdmap_proxies; /* shim fds open */
-US_HIDDEN void us_fdmap_lock(void);
+/* false: a nested call whose thread holds the lock below it (forks.h) */
+US_HIDDEN bool us_fdmap_lock(void) __attribute__((warn_unused_result));
 US_HIDDEN void us_fdmap_unlock(void);
 /* FD's entry, made on demand (locked); NULL when FD is out of range. */
 US_HIDDEN struct us_fdent *us_fdmap_slot(int fd);

@@ -13,6 +13,7 @@
  * or _exit: rare calls). Without MADV_WIPEONFORK (Linux < 4.14) the page
  * is ordinary memory and only fork() is followed. */
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -30,8 +31,16 @@ pid_t *us_pid_word = &pid_static;
 __thread int us_vforked __attribute__((tls_model("initial-exec")));
 static bool ready;
 
+/* The forking thread's signal mask, while it holds every lock: a signal
+ * handler using the shim then would wait for them forever. */
+static __thread sigset_t fork_mask;
+
 static void take_all(void)
 {
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &fork_mask);
 	for (int i = 0; i < US_NLOCKS; i++)
 		pthread_mutex_lock(&us_locks[i]);
 	pthread_mutex_lock(&us_shared_lock);
@@ -42,6 +51,7 @@ static void release_all(void)
 	pthread_mutex_unlock(&us_shared_lock);
 	for (int i = US_NLOCKS - 1; i >= 0; i--)
 		pthread_mutex_unlock(&us_locks[i]);
+	pthread_sigmask(SIG_SETMASK, &fork_mask, NULL);
 }
 
 /* In a new child, the only thread: every lock free, the pid its own. A
@@ -49,6 +59,7 @@ static void release_all(void)
  * made anew; the cwd may be half-written then, and is read back. */
 static void child_reset(bool handled)
 {
+	us_held = 0;
 	for (int i = 0; i < US_NLOCKS; i++)
 		pthread_mutex_init(&us_locks[i], NULL);
 	pthread_mutex_init(&us_shared_lock, NULL);
@@ -60,6 +71,7 @@ static void child_reset(bool handled)
 static void atfork_child(void)
 {
 	child_reset(true);
+	pthread_sigmask(SIG_SETMASK, &fork_mask, NULL);
 }
 
 void us_fork_adopt(void)

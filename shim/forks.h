@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "guard.h"
 #include "real.h"
 
 enum us_lock_id {
@@ -27,6 +28,13 @@ enum us_lock_id {
 	US_LOCK_GETDENTS,   /* getdents64's cached listing; held across a merge */
 	US_NLOCKS
 };
+/* The locks a nested call (guard.h) copes with finding held by its own
+ * thread: it leaves the fd-map bookkeeping (fdmap.h), reads no cwd
+ * halfway written (vcwd.c), reads the DIR streams' table as it is
+ * (dirstream.c). With any other held it is not served. */
+#define US_NEST_OK_HELD                                                       \
+	((1u << US_LOCK_FDMAP) | (1u << US_LOCK_CWD) | (1u << US_LOCK_DIRSTREAMS))
+
 /* (The core's #state mapping lock, us_shared_lock, comes after them.) */
 
 extern US_HIDDEN pthread_mutex_t us_locks[US_NLOCKS];
@@ -65,15 +73,32 @@ static inline bool us_in_vfork_child(void)
 	return __builtin_expect(us_vforked, 0);
 }
 
+/* The held bit covers the whole of lock and unlock: a signal handler
+ * that interrupts either sees the lock as this thread's (guard.h). */
 static inline void us_lock(enum us_lock_id id)
 {
 	us_fork_check();
+	us_held |= 1u << id;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	pthread_mutex_lock(&us_locks[id]);
 }
 
 static inline void us_unlock(enum us_lock_id id)
 {
 	pthread_mutex_unlock(&us_locks[id]);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	us_held &= ~(1u << id);
+}
+
+/* For the locks a nested call (guard.h) may need while its own thread
+ * holds them: take ID and say true, or say false when that would wait for
+ * the interrupted code below (the caller then leaves its bookkeeping). */
+static inline bool us_lock_unless_mine(enum us_lock_id id)
+{
+	if (us_nested() && (us_held & (1u << id)))
+		return false;
+	us_lock(id);
+	return true;
 }
 
 /* At startup, before any other part: the pid, the page, the handler. */

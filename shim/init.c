@@ -23,6 +23,8 @@
 int us_state = US_UNINIT;
 __thread int us_inside __attribute__((tls_model("initial-exec")));
 __thread int us_errno0 __attribute__((tls_model("initial-exec")));
+__thread int us_errno_outer[US_MAX_NEST] __attribute__((tls_model("initial-exec")));
+__thread unsigned us_held __attribute__((tls_model("initial-exec")));
 struct us_config us_cfg;
 char us_self_path[PATH_MAX];
 char us_audit_path[PATH_MAX];
@@ -116,8 +118,14 @@ void us_init(void)
 
 bool us_begin_slow(void)
 {
-	if (us_inside)
-		return false;
+	if (us_inside) { /* a signal handler (guard.h) */
+		if (us_state != US_ACTIVE || (us_held & ~US_NEST_OK_HELD) ||
+		    us_inside >= US_MAX_NEST)
+			return false;
+		us_errno_outer[us_inside++] = us_errno0;
+		us_errno0 = errno;
+		return true;
+	}
 	if (__atomic_load_n(&us_state, __ATOMIC_ACQUIRE) == US_UNINIT)
 		us_init();
 	if (us_state != US_ACTIVE)

@@ -27,6 +27,10 @@ int us_cwd_get(char *buf, size_t len)
 	us_fork_check(); /* a writer's thread may be gone */
 	for (;;) {
 		unsigned s1 = __atomic_load_n(&cwd_seq, __ATOMIC_ACQUIRE);
+		if ((s1 & 1) && us_nested() && (us_held & (1u << US_LOCK_CWD))) {
+			errno = EAGAIN; /* the writer is the code we interrupted */
+			return -1;
+		}
 		if (s1 & 1)
 			continue;
 		size_t n = strnlen(cwd_buf, sizeof cwd_buf);
@@ -44,7 +48,8 @@ int us_cwd_get(char *buf, size_t len)
 
 void us_cwd_set(const char *path)
 {
-	us_lock(US_LOCK_CWD);
+	if (!us_lock_unless_mine(US_LOCK_CWD))
+		return; /* a handler's chdir inside a chdir: the outer one wins */
 	__atomic_add_fetch(&cwd_seq, 1, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	snprintf(cwd_buf, sizeof cwd_buf, "%s", path);

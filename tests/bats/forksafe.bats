@@ -54,3 +54,13 @@ setup() {
 	[ "$(grep -v -E '^\./forks\.[ch]:' <<<"$output")" = "./core/shared.c:pthread_mutex_t us_shared_lock = PTHREAD_MUTEX_INITIALIZER;" ]
 	grep -q 'pthread_mutex_lock(&us_shared_lock)' forks.c
 }
+
+@test "a signal handler using union paths (open, read, stat, close) while its thread is inside the shim: right answers, no hang, the interrupted calls undisturbed" {
+	run timeout 60 env LD_PRELOAD="$SHIM_LIB" UNIONSHIM_MOUNTS="$(mounts_spec)" \
+		"$(probe forksafe_probe)" signal "$TARGET" 3
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} =~ ^main\ ([0-9]+)\ bad\ 0\ errno\ 0$ ]]
+	[ "${BASH_REMATCH[1]}" -ge 50 ]
+	[[ ${lines[1]} =~ ^handler\ ([0-9]+)\ bad\ 0$ ]]
+	[ "${BASH_REMATCH[1]}" -ge 1000 ]
+}
