@@ -64,3 +64,18 @@ setup() {
 	[[ ${lines[1]} =~ ^handler\ ([0-9]+)\ bad\ 0$ ]]
 	[ "${BASH_REMATCH[1]}" -ge 1000 ]
 }
+
+@test "a signal handler's writes while its thread is inside the shim never reach the lower (in place): made through the union, or EAGAIN" {
+	echo w >"$LOWER/w"
+	local before
+	before=$(snapshot "$LOWER")
+	run timeout 60 env LD_PRELOAD="$SHIM_LIB" \
+		UNIONSHIM_MOUNTS="target=$LOWER,lowerdir=$LOWER:$LOWER2,upperdir=$UPPER,workdir=$WORK" \
+		"$(probe forksafe_probe)" signalwrite "$LOWER" 2
+	[ "$status" -eq 0 ]
+	[[ $output =~ ^appended\ ([0-9]+)\ again\ ([0-9]+)\ bad\ 0\ main\ bad\ 0$ ]]
+	local appended=${BASH_REMATCH[1]} again=${BASH_REMATCH[2]}
+	[ $((appended + again)) -ge 100 ]
+	[ "$(snapshot "$LOWER")" = "$before" ]
+	[ "$(cat "$UPPER/w" | wc -l)" -eq $((appended + 1)) ]
+}

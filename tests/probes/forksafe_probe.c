@@ -17,6 +17,11 @@
  *       thread's successful calls was kept: "main N bad 0 errno 0" and
  *       "handler N bad 0". A hang is the test's timeout.
  *
+ *   forksafe_probe signalwrite DIR SECONDS
+ *       the same with a handler that appends "h\n" to DIR/w (a file in a
+ *       lower: the append copies it up) while the main thread reads f.
+ *       Prints "appended N again M bad 0 main bad 0": N appends made, M refused with
+ *       EAGAIN (the handler interrupted the shim: no copy-up there).
  *   forksafe_probe spawnlocks DIR SECONDS
  *       an fd on DIR/f holds flock(LOCK_EX); threads spawn children
  *       that get the fd (and so the lock's proxy) and check that they
@@ -266,6 +271,49 @@ static int signal_stress(double secs)
 	return 0;
 }
 
+static char wpath[2100];
+static volatile sig_atomic_t w_ok, w_again, w_bad;
+
+static void on_alarm_write(int sig)
+{
+	int saved = errno;
+	int fd = open(wpath, O_WRONLY | O_APPEND);
+
+	(void)sig;
+	if (fd >= 0) {
+		if (write(fd, "h\n", 2) == 2)
+			w_ok++;
+		else
+			w_bad++;
+		close(fd);
+	} else if (errno == EAGAIN) {
+		w_again++;
+	} else {
+		w_bad++;
+	}
+	errno = saved;
+}
+
+static int signal_write(double secs)
+{
+	struct sigaction sa = {.sa_handler = on_alarm_write, .sa_flags = SA_RESTART};
+	struct itimerval it = {{0, 300}, {0, 300}}, off = {{0, 0}, {0, 0}};
+	struct stat st;
+	long bad = 0;
+	double end = now() + secs;
+
+	snprintf(wpath, sizeof wpath, "%s/w", dir);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	while (now() < end)
+		bad += !read_f(0) || stat(fpath, &st) != 0;
+	setitimer(ITIMER_REAL, &off, NULL);
+	say("appended %d again %d bad %d main bad %ld", (int)w_ok, (int)w_again,
+	    (int)w_bad, bad);
+	return 0;
+}
+
 static int lock_fd;
 static atomic_int lost, spawns;
 
@@ -351,7 +399,7 @@ static int count_getpid(long n)
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
-		fprintf(stderr, "usage: forksafe_probe fork|signal|spawnlocks DIR SECONDS | opens DIR N\n");
+		fprintf(stderr, "usage: forksafe_probe fork|signal|signalwrite|spawnlocks DIR SECONDS | opens DIR N\n");
 		return 2;
 	}
 	snprintf(dir, sizeof dir, "%s", argv[2]);
@@ -365,6 +413,8 @@ int main(int argc, char **argv)
 		return count_getpid(atol(argv[3]));
 	if (!strcmp(argv[1], "spawnlocks"))
 		return spawn_locks(atof(argv[3]));
+	if (!strcmp(argv[1], "signalwrite"))
+		return signal_write(atof(argv[3]));
 	if (!strcmp(argv[1], "signal"))
 		return signal_stress(atof(argv[3]));
 	return 2;
