@@ -5,11 +5,12 @@
  * loads and no lock. A call that arrives while the thread is inside the
  * shim comes from a signal handler that interrupted it (the shim never
  * calls its own wrapped names): it is served, one level deeper, when the
- * interrupted code holds none of the shim's locks (us_held), so nothing
- * it would wait for is held below it; such a nested call allocates no
- * memory (the interrupted code may be inside malloc) and refuses writes
- * into a union with EAGAIN (a copy-up takes locks and memory). Else it
- * reaches libc unchanged.
+ * interrupted code holds no lock of the shim (us_held) but those a nested
+ * call knows to step around (forks.h, US_NEST_OK_HELD), so it never waits
+ * for the code below it; such a nested call allocates no memory (the
+ * interrupted code may be inside malloc) and refuses writes into a union
+ * with EAGAIN (a copy-up takes locks and memory). Else, and through the
+ * syscall() door, it reaches libc unchanged.
  *
  * errno is part of the interface: a call that succeeds leaves it as the
  * caller had it, whatever the shim's own work (a lookup probing layers,
