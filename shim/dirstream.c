@@ -1,18 +1,22 @@
 /* dirstream.c: registry of merged DIR streams (see dirstream.h). A small
  * hash table keyed by the DIR pointer, under one mutex held only for the
- * lookup itself. */
+ * lookup itself (forks.h). A nested call (guard.h) whose own thread holds
+ * the mutex reads the table as it is (the holder below it is stopped, and
+ * every change is one pointer store), adds nothing, and marks a stream it
+ * closes as gone instead of unlinking it. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dirstream.h"
+#include "forks.h"
 
 #define BUCKETS 64
 
 static struct us_dirstream *table[BUCKETS];
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static int table_count; /* read without the lock: a fast "none at all" */
 
 static unsigned bucket(DIR *dir)
@@ -38,11 +42,17 @@ int us_dirstream_attach(DIR *dir, const struct us_mount *m,
 		errno = saved;
 		return -1;
 	}
-	pthread_mutex_lock(&table_lock);
+	if (!us_lock_unless_mine(US_LOCK_DIRSTREAMS)) {
+		us_dirlist_free(&s->list);
+		free(s->upath);
+		free(s);
+		errno = EAGAIN;
+		return -1;
+	}
 	s->next = table[bucket(dir)];
 	table[bucket(dir)] = s;
 	__atomic_add_fetch(&table_count, 1, __ATOMIC_RELAXED);
-	pthread_mutex_unlock(&table_lock);
+	us_unlock(US_LOCK_DIRSTREAMS);
 	return 0;
 }
 
@@ -52,10 +62,11 @@ struct us_dirstream *us_dirstream_find(DIR *dir)
 
 	if (!__atomic_load_n(&table_count, __ATOMIC_RELAXED))
 		return NULL;
-	pthread_mutex_lock(&table_lock);
+	bool locked = us_lock_unless_mine(US_LOCK_DIRSTREAMS);
 	for (s = table[bucket(dir)]; s && s->dir != dir; s = s->next)
 		;
-	pthread_mutex_unlock(&table_lock);
+	if (locked)
+		us_unlock(US_LOCK_DIRSTREAMS);
 	return s;
 }
 
@@ -63,7 +74,11 @@ void us_dirstream_detach(DIR *dir)
 {
 	struct us_dirstream **pp, *s = NULL;
 
-	pthread_mutex_lock(&table_lock);
+	if (!us_lock_unless_mine(US_LOCK_DIRSTREAMS)) {
+		if ((s = us_dirstream_find(dir))) /* gone, kept (no free here) */
+			__atomic_store_n(&s->dir, NULL, __ATOMIC_RELEASE);
+		return;
+	}
 	for (pp = &table[bucket(dir)]; *pp; pp = &(*pp)->next) {
 		if ((*pp)->dir == dir) {
 			s = *pp;
@@ -72,7 +87,7 @@ void us_dirstream_detach(DIR *dir)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&table_lock);
+	us_unlock(US_LOCK_DIRSTREAMS);
 	if (s) {
 		us_dirlist_free(&s->list);
 		free(s->upath);

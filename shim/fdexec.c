@@ -17,21 +17,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "fdmap.h"
+#include "forks.h"
 #include "state.h"
 
-#define MAX_HANDED 2048 /* more than a full UNIONSHIM_FDMAP can name */
+#define MAX_GROUPS 2048 /* more than a full UNIONSHIM_FDMAP can name */
 /* The group of an fd opened by a layer's own real path from outside the
  * union: it stays that path in the new image too. */
 #define OUTSIDE_GROUP (-1)
-
-static int handed[MAX_HANDED]; /* proxies made inheritable for an exec */
-static int nhanded;
 
 /* The lowest fd sharing E's open file description (locked). */
 static int group_of(int fd, const struct us_fdent *e)
@@ -44,14 +43,29 @@ static int group_of(int fd, const struct us_fdent *e)
 	return fd;
 }
 
-static void hand_over(int proxy)
+/* Does LIST (an UNIONSHIM_FDMAP value) name PROXY before UPTO? */
+static bool listed(const char *list, const char *upto, int proxy)
 {
-	for (int i = 0; i < nhanded; i++)
-		if (handed[i] == proxy)
-			return;
-	if (nhanded < MAX_HANDED &&
-	    US_REAL(fcntl)(proxy, F_SETFD, 0) == 0)
-		handed[nhanded++] = proxy;
+	int fd, group, p;
+	unsigned gen;
+
+	for (const char *s = list; s < upto && *s; s = strchr(s, ';') + 1) {
+		if (sscanf(s, "%d:%d:%d:%u", &fd, &group, &p, &gen) == 4 && p == proxy)
+			return true;
+		if (!strchr(s, ';'))
+			break;
+	}
+	return false;
+}
+
+/* Proxy PROXY of OFD crosses an exec: inheritable while any exec or spawn
+ * of this process that lists it is under way (counted: two threads may
+ * hand one proxy at once). A vfork child's fd table is its own but its
+ * memory is not: it changes only the fd (locked). */
+static void hand_over(struct us_ofd *ofd, int proxy, bool child)
+{
+	if (child || ofd->handed++ == 0)
+		US_REAL(fcntl)(proxy, F_SETFD, 0);
 }
 
 /* The fd ops of the vfork child running now (it shares our memory; its
@@ -74,7 +88,7 @@ void us_fdmap_vfork_forget(void)
 
 void us_fdmap_vfork_op(enum us_fdop_kind kind, int fd, int src)
 {
-	pid_t self = getpid();
+	pid_t self = us_pid();
 
 	if (vlog.pid != self) {
 		vlog.pid = self;
@@ -171,9 +185,8 @@ void us_fdmap_export(char *buf, size_t len, const struct us_fdop *ops,
 	bool child = false;
 
 	buf[0] = '\0';
-	nhanded = 0;
 	if (!ops && us_fdmap_vfork_logging() && us_fdmap_in_vfork_child() &&
-	    vlog.pid == getpid() && vlog.n > 0) {
+	    vlog.pid == us_pid() && vlog.n > 0) {
 		ops = vlog.ops; /* what this vfork child did since */
 		nops = vlog.n;
 		child = true;
@@ -182,7 +195,8 @@ void us_fdmap_export(char *buf, size_t len, const struct us_fdop *ops,
 	for (int i = 0; i < nops; i++)
 		if (ops[i].kind != US_FDOP_CLOSE && ops[i].fd > top)
 			top = ops[i].fd;
-	us_fdmap_lock();
+	if (!us_fdmap_lock())
+		return; /* a nested call: nothing crosses (fdmap.h) */
 	for (int f = 0; f <= top; f++) {
 		int o = origin_of(f, ops, nops);
 		if (o == -2) { /* the new image finds out what it is */
@@ -205,20 +219,35 @@ void us_fdmap_export(char *buf, size_t len, const struct us_fdop *ops,
 			continue;
 		if (!survives(f, ops, nops, child))
 			continue;
+		size_t at = used;
 		if (!put(buf, len, &used, f, group_of(o, e), proxy,
 			 e->watch ? e->gen : 0))
 			break;
-		if (proxy >= 0)
-			hand_over(proxy);
+		if (proxy >= 0 && !listed(buf, buf + at, proxy))
+			hand_over(e->ofd, proxy, child);
 	}
 	us_fdmap_unlock();
 }
 
-void us_fdmap_exec_failed(void)
+void us_fdmap_exec_failed(const char *list)
 {
-	for (int i = 0; i < nhanded; i++)
-		US_REAL(fcntl)(handed[i], F_SETFD, FD_CLOEXEC);
-	nhanded = 0;
+	int fd, group, proxy;
+	unsigned gen;
+	bool child = us_fdmap_in_vfork_child();
+
+	if (!us_fdmap_lock())
+		return;
+	for (const char *s = list; *s; s = strchr(s, ';') + 1) {
+		if (sscanf(s, "%d:%d:%d:%u", &fd, &group, &proxy, &gen) != 4)
+			break;
+		struct us_fdent *p = proxy >= 0 ? us_fdent_peek(proxy) : NULL;
+		if (p && p->kind == US_FD_SHIM && p->ofd && !listed(list, s, proxy) &&
+		    (child || (p->ofd->handed > 0 && --p->ofd->handed == 0)))
+			US_REAL(fcntl)(proxy, F_SETFD, FD_CLOEXEC);
+		if (!strchr(s, ';'))
+			break;
+	}
+	us_fdmap_unlock();
 }
 
 /* Make the entry of inherited FD (locked) from the kernel's view of it:
@@ -251,11 +280,12 @@ void us_fdmap_import(void)
 	static struct {
 		int group;
 		struct us_ofd *ofd;
-	} groups[MAX_HANDED];
+	} groups[MAX_GROUPS];
 	int ngroups = 0;
 	const char *s = getenv(US_ENV_FDMAP);
 
-	us_fdmap_lock();
+	if (!us_fdmap_lock())
+		return; /* not at startup: never */
 	for (; s && *s; s = strchr(s, ';') ? strchr(s, ';') + 1 : s + strlen(s)) {
 		int fd, group, proxy;
 		unsigned gen;
@@ -281,7 +311,7 @@ void us_fdmap_import(void)
 		if (g < ngroups) {
 			e->ofd = groups[g].ofd;
 			e->ofd->refs++;
-		} else if (g < MAX_HANDED && us_fdmap_ofd(e)) {
+		} else if (g < MAX_GROUPS && us_fdmap_ofd(e)) {
 			groups[ngroups].group = group;
 			groups[ngroups++].ofd = e->ofd;
 		}

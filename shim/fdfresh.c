@@ -2,7 +2,12 @@
  * watches its object's generation slot (shared.h); when the slot moved,
  * the next read-family call finds the upper copy and puts it under the fd
  * and its dups, keeping offset, status flags and close-on-exec. In the
- * process that copied up, the hook moves them at once. */
+ * process that copied up, the hook moves them at once, but for fds under
+ * a stdio stream: those move at their next read, in the thread reading.
+ * A stream is flushed (its read buffer dropped, the fd's offset put back
+ * to where the program is) before the fd-map lock is taken, never under
+ * it: fflush takes the stream's lock, which a thread holding it may be
+ * waiting on the fd map with. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -42,8 +47,6 @@ void us_fdmap_move_to_copy(int fd, struct us_fdent *e)
 	us_ident_stat(m, us_target_layer(&t), t.real, -1, &st);
 	if (st.st_ino != us_ino_make(e->layer, e->rino))
 		return; /* another object took the name: not ours */
-	if (e->stream) /* its buffer holds old data; its offset is ahead */
-		fflush(e->stream);
 	int fl = US_REAL(fcntl)(fd, F_GETFL);
 	off_t off = US_REAL(lseek)(fd, 0, SEEK_CUR);
 	int nfd = fl < 0 ? -1
@@ -98,9 +101,14 @@ void us_fd_refresh(int fd)
 		return;
 	us_inside = 1;
 	us_errno0 = saved; /* for us_map, as a wrapper's guard would */
-	us_fdmap_lock();
-	refresh_locked(fd);
-	us_fdmap_unlock();
+	struct us_fdent *e = us_fdent_peek(fd);
+	FILE *stream = e ? e->stream : NULL;
+	if (stream) /* its buffer holds old data; its offset is ahead */
+		fflush(stream);
+	if (us_fdmap_lock()) { /* never nested: us_fd_stale */
+		refresh_locked(fd);
+		us_fdmap_unlock();
+	}
 	us_inside = 0;
 	errno = saved;
 }
@@ -110,10 +118,11 @@ static void copied_here(const struct us_mount *m, uint64_t ino)
 {
 	int mount = (int)(m - us_cfg.mounts);
 
-	us_fdmap_lock();
+	if (!us_fdmap_lock())
+		return; /* never nested: no copy-up there */
 	for (int f = 0; f <= us_fdmap_top; f++) {
 		struct us_fdent *e = us_fdent_peek(f);
-		if (e && e->watch && e->mount == mount &&
+		if (e && e->watch && !e->stream && e->mount == mount &&
 		    us_ino_make(e->layer, e->rino) == ino)
 			refresh_locked(f);
 	}

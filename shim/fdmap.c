@@ -3,8 +3,7 @@
  *
  * Storage is a two-level table indexed by fd number (chunks of 1024 entries
  * allocated on first use and never freed, so a lock-free reader never sees
- * freed memory). Changes take one mutex, held across fork by an atfork
- * handler so a child never inherits it locked. */
+ * freed memory). Changes take the fd-map lock (forks.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "fdmap.h"
+#include "forks.h"
 #include "guard.h"
 #include "state.h"
 #include "unionshim/identity.h"
@@ -27,52 +27,11 @@
 #define NCHUNKS 1024 /* fds up to 1M are tracked */
 
 static struct us_fdent *chunks[NCHUNKS];
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 int us_fdmap_top = -1;  /* highest fd with an entry, ever */
 int us_fdmap_proxies;   /* shim fds open in this process */
-/* The process the map describes. It lives in a page the kernel zeroes in
- * the child of every fork (MADV_WIPEONFORK), also of one that runs no
- * atfork handler (_Fork, a raw fork or clone syscall), and not in a vfork
- * child, which shares the page with its parent: 0 means "a forked child
- * that has not taken the map over yet". */
-static pid_t owner_static;
-static pid_t *owner = &owner_static;
+bool us_fdmap_lock(void) { return us_lock_unless_mine(US_LOCK_FDMAP); }
 
-static void child_reset(void)
-{
-	pthread_mutex_init(&lock, NULL);
-	__atomic_store_n(owner, getpid(), __ATOMIC_RELAXED);
-}
-
-/* A fork that ran no atfork handler: the map (a copy) is this process's
- * now, and the lock may have been copied held by a thread not here. */
-static inline void adopt_if_forked(void)
-{
-	if (__builtin_expect(__atomic_load_n(owner, __ATOMIC_RELAXED) == 0, 0))
-		child_reset();
-}
-
-void us_fdmap_lock(void)
-{
-	adopt_if_forked();
-	pthread_mutex_lock(&lock);
-}
-
-void us_fdmap_unlock(void) { pthread_mutex_unlock(&lock); }
-
-void us_fdmap_init(void)
-{
-	void *page = US_REAL(mmap)(NULL, (size_t)sysconf(_SC_PAGESIZE),
-				   PROT_READ | PROT_WRITE,
-				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	/* without MADV_WIPEONFORK (Linux < 4.14) only fork() is followed */
-	if (page != MAP_FAILED && madvise(page, (size_t)sysconf(_SC_PAGESIZE),
-					  MADV_WIPEONFORK) == 0)
-		owner = page;
-	*owner = getpid();
-	pthread_atfork(us_fdmap_lock, us_fdmap_unlock, child_reset);
-}
+void us_fdmap_unlock(void) { us_unlock(US_LOCK_FDMAP); }
 
 /* A vfork child shares the parent's memory but has its own fds: its
  * opens, dups and closes must not rewrite the parent's map (it keeps
@@ -80,8 +39,7 @@ void us_fdmap_init(void)
  * image). A child of a fork without atfork handlers owns its copy. */
 bool us_fdmap_in_vfork_child(void)
 {
-	adopt_if_forked();
-	return getpid() != __atomic_load_n(owner, __ATOMIC_RELAXED);
+	return us_in_vfork_child();
 }
 
 struct us_fdent *us_fdent_peek(int fd)
@@ -99,10 +57,13 @@ struct us_fdent *us_fdmap_slot(int fd)
 	if (fd < 0 || fd >= CHUNK * NCHUNKS)
 		return NULL;
 	struct us_fdent *c = chunks[fd / CHUNK];
-	if (!c) {
-		c = calloc(CHUNK, sizeof *c);
-		if (!c)
+	if (!c) { /* pages, not the heap: a nested call may be here */
+		void *p = US_REAL(mmap)(NULL, CHUNK * sizeof *c,
+					PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
 			return NULL;
+		c = p;
 		__atomic_store_n(&chunks[fd / CHUNK], c, __ATOMIC_RELEASE);
 	}
 	if (fd > us_fdmap_top)
@@ -110,11 +71,26 @@ struct us_fdent *us_fdmap_slot(int fd)
 	return &c[fd % CHUNK];
 }
 
+/* Forget FD's entry without the lock: a nested call (guard.h) that cannot
+ * have it. Only an entry that no other one shares can go so. */
+static void drop_unlocked(int fd)
+{
+	struct us_fdent *e = us_fdent_peek(fd);
+
+	if (e && !e->ofd)
+		__atomic_store_n(&e->kind, US_FD_NONE, __ATOMIC_RELEASE);
+}
+
 struct us_ofd *us_fdmap_ofd(struct us_fdent *e)
 {
+	if (!e->ofd && us_nested()) {
+		errno = EAGAIN; /* no malloc in a nested call (guard.h) */
+		return NULL;
+	}
 	if (!e->ofd && (e->ofd = malloc(sizeof *e->ofd))) {
 		e->ofd->refs = 1;
 		e->ofd->proxy = -1;
+		e->ofd->handed = 0;
 	}
 	return e->ofd;
 }
@@ -184,7 +160,10 @@ void us_fd_opened(int fd, int flags, const char *path,
 		us_fdmap_vfork_op(u ? US_FDOP_OPEN : US_FDOP_CLOSE, fd, fd);
 		return;
 	}
-	us_fdmap_lock();
+	if (!us_fdmap_lock()) {
+		drop_unlocked(fd); /* the fd map learns it when asked */
+		return;
+	}
 	struct us_fdent *e = us_fdmap_slot(fd);
 	if (!e)
 		goto out;
@@ -240,7 +219,8 @@ void us_fdmap_forget(int fd, struct us_fdent *e)
 	if (ofd && --ofd->refs == 0) {
 		if (ofd->proxy >= 0)
 			close_proxy(ofd); /* its record locks go with it */
-		free(ofd);
+		if (!us_nested()) /* else it stays: no free in a nested call */
+			free(ofd);
 		e->ofd = NULL;
 	} else if (us_fdmap_proxies) {
 		drop_record_locks(fd, e);
@@ -254,7 +234,6 @@ void us_fd_closing(int fd)
 	struct us_fdent *e = us_fdent_peek(fd);
 	bool known = e && e->kind == US_FD_UNION;
 
-	/* most closes are of fds on no union file: no getpid then */
 	if (known || us_fdmap_vfork_logging()) {
 		if (us_fdmap_in_vfork_child()) {
 			us_fdmap_vfork_op(US_FDOP_CLOSE, fd, fd);
@@ -268,7 +247,10 @@ void us_fd_closing(int fd)
 		__atomic_store_n(&e->kind, US_FD_NONE, __ATOMIC_RELEASE);
 		return;
 	}
-	us_fdmap_lock();
+	if (!us_fdmap_lock()) {
+		drop_unlocked(fd); /* or a stale entry, checked before use */
+		return;
+	}
 	us_fdmap_forget(fd, e);
 	us_fdmap_unlock();
 }
@@ -283,7 +265,10 @@ void us_fd_duped(int oldfd, int newfd)
 		us_fdmap_vfork_op(US_FDOP_DUP, newfd, oldfd);
 		return;
 	}
-	us_fdmap_lock();
+	if (!us_fdmap_lock()) {
+		drop_unlocked(newfd);
+		return;
+	}
 	struct us_fdent *n = us_fdent_peek(newfd);
 	if (n)
 		us_fdmap_forget(newfd, n); /* dup2 closed what NEWFD was */
@@ -344,7 +329,10 @@ int us_fd_make_room(int fd)
 {
 	if (!us_fd_is_shim(fd) || us_fdmap_in_vfork_child())
 		return 0;
-	us_fdmap_lock();
+	if (!us_fdmap_lock()) {
+		errno = EDEADLK; /* a nested call: a proxy cannot move now */
+		return -1;
+	}
 	int rc = us_fdmap_move_shim(fd, fd + 1 < us_fdmap_shim_base() ? us_fdmap_shim_base() : 3) < 0 ? -1 : 0;
 	us_fdmap_unlock();
 	return rc;
@@ -360,7 +348,10 @@ int us_fd_proxy(int fd)
 		errno = EBADF;
 		return -1;
 	}
-	us_fdmap_lock();
+	if (!us_fdmap_lock()) {
+		errno = EDEADLK; /* a nested call: no proxy can be made now */
+		return -1;
+	}
 	const struct us_mount *m = &us_cfg.mounts[e->mount];
 	if (!us_fdmap_ofd(e))
 		goto out;
@@ -426,14 +417,16 @@ int us_fd_stat(int fd, struct stat *st)
 	uint64_t rino = st->st_ino;
 	int rc = us_fd_ident(fd, st);
 	if (rc && e && e->kind == US_FD_UNION && !e->opath) {
-		us_fdmap_lock(); /* the real object now known: fast next time */
-		e->rdev = rdev;
+		if (!us_fdmap_lock())
+			return rc;
+		e->rdev = rdev; /* the real object now known: fast next time */
 		e->rino = rino;
 		us_fdmap_unlock();
 	} else if (!rc && !e && !us_fdmap_in_vfork_child()) {
 		/* an fd the shim did not open (stdin, a pipe) on no union
 		 * file: its next fstat asks the kernel nothing more */
-		us_fdmap_lock();
+		if (!us_fdmap_lock())
+			return rc;
 		struct us_fdent *n = us_fdmap_slot(fd);
 		if (n && n->kind == US_FD_NONE)
 			__atomic_store_n(&n->kind, US_FD_OUTSIDE, __ATOMIC_RELEASE);

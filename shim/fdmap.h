@@ -25,8 +25,9 @@
 
 /* One open file description, as far as this process holds it. */
 struct us_ofd {
-	int refs;  /* fds of this process that refer to it */
-	int proxy; /* its lock proxy (a shim fd), or -1 */
+	int refs;   /* fds of this process that refer to it */
+	int proxy;  /* its lock proxy (a shim fd), or -1 */
+	int handed; /* execs and spawns under way that pass the proxy on */
 };
 
 /* US_FD_OUTSIDE: an fd the shim has seen to be no union file (fstat then
@@ -120,7 +121,8 @@ struct us_fdop {
  * ("" when nothing needs to cross), the map as changed by OPS[0..NOPS)
  * (NULL: by what this vfork child did, if it is one), and proxies whose
  * open file description survives the exec made inheritable. After a
- * failed exec (or a spawn, in the parent): undo that. */
+ * failed exec (or a spawn, in the parent), with the BUF it made: undo
+ * that (per call: other threads may be exec'ing or spawning too). */
 US_HIDDEN void us_fdmap_export(char *buf, size_t len, const struct us_fdop *ops,
 			       int nops);
 
@@ -130,11 +132,9 @@ US_HIDDEN void us_fdmap_vfork_op(enum us_fdop_kind kind, int fd, int src);
  * forgets them: that child has exec'd or exited. */
 US_HIDDEN bool us_fdmap_vfork_logging(void);
 US_HIDDEN void us_fdmap_vfork_forget(void);
-US_HIDDEN void us_fdmap_exec_failed(void);
+US_HIDDEN void us_fdmap_exec_failed(const char *list);
 
-/* At startup: note the map's owner and follow forks; then take over the
- * entries an exec handed over. */
-US_HIDDEN void us_fdmap_init(void);
+/* At startup: take over the entries an exec handed over. */
 /* A vfork child shares the map's memory: it must leave it alone. */
 US_HIDDEN bool us_fdmap_in_vfork_child(void);
 US_HIDDEN void us_fdmap_import(void);
@@ -143,7 +143,8 @@ US_HIDDEN void us_fdmap_import(void);
  * between us_fdmap_lock and us_fdmap_unlock. */
 extern US_HIDDEN int us_fdmap_top;     /* highest fd that had an entry */
 extern US_HIDDEN int us_fdmap_proxies; /* shim fds open */
-US_HIDDEN void us_fdmap_lock(void);
+/* false: a nested call whose thread holds the lock below it (forks.h) */
+US_HIDDEN bool us_fdmap_lock(void) __attribute__((warn_unused_result));
 US_HIDDEN void us_fdmap_unlock(void);
 /* FD's entry, made on demand (locked); NULL when FD is out of range. */
 US_HIDDEN struct us_fdent *us_fdmap_slot(int fd);

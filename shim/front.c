@@ -86,6 +86,8 @@ static int inside(unsigned flags, struct us_target *t)
 {
 	struct us_resolved *r = &t->r;
 
+	if ((flags & US_MAP_WRITES) && us_nested())
+		return fail(EAGAIN); /* guard.h: no copy-up in a nested call */
 	if (r->err) {
 		if (flags & (US_MAP_CREATE | US_MAP_OPENCREAT))
 			return us_prepare_create(t) < 0 ? US_FAIL : US_MAPPED;

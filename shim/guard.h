@@ -1,9 +1,16 @@
 /* guard.h: when a wrapper acts and when it passes straight through.
  *
- * A wrapper acts only when the shim is configured and the calling thread is
- * not already inside the shim. The per-thread flag makes the shim's own
- * libc calls, and calls from a signal handler that interrupted the shim,
- * reach libc unchanged. The test is two loads and no lock.
+ * A wrapper acts only when the shim is configured. The per-thread depth
+ * us_inside (0: outside the shim) is checked first: the fast test is two
+ * loads and no lock. A call that arrives while the thread is inside the
+ * shim comes from a signal handler that interrupted it (the shim never
+ * calls its own wrapped names): it is served, one level deeper, when the
+ * interrupted code holds no lock of the shim (us_held) but those a nested
+ * call knows to step around (forks.h, US_NEST_OK_HELD), so it never waits
+ * for the code below it; such a nested call allocates no memory (the
+ * interrupted code may be inside malloc) and refuses writes into a union
+ * with EAGAIN (a copy-up takes locks and memory). Else, and through the
+ * syscall() door, it reaches libc unchanged.
  *
  * errno is part of the interface: a call that succeeds leaves it as the
  * caller had it, whatever the shim's own work (a lookup probing layers,
@@ -22,11 +29,25 @@
 
 enum us_state { US_UNINIT = 0, US_INERT = 1, US_ACTIVE = 2 };
 
+#define US_MAX_NEST 4 /* signal handlers inside signal handlers */
+
 extern US_HIDDEN int us_state;
 extern US_HIDDEN __thread int us_inside
 	__attribute__((tls_model("initial-exec")));
 extern US_HIDDEN __thread int us_errno0
 	__attribute__((tls_model("initial-exec")));
+/* the outer levels' us_errno0, while a nested call runs */
+extern US_HIDDEN __thread int us_errno_outer[US_MAX_NEST]
+	__attribute__((tls_model("initial-exec")));
+/* the shim's locks this thread holds (bit per enum us_lock_id) */
+extern US_HIDDEN __thread unsigned us_held
+	__attribute__((tls_model("initial-exec")));
+
+/* Is this call nested in another shim call (a signal handler's)? */
+static inline bool us_nested(void)
+{
+	return __builtin_expect(us_inside > 1, 0);
+}
 
 US_HIDDEN bool us_begin_slow(void);
 
@@ -94,7 +115,12 @@ static inline void *us_ok_ptr(void *p)
 static inline void us_end_scope(int *unused)
 {
 	(void)unused;
-	us_inside = 0;
+	if (us_nested()) {
+		us_inside--;
+		us_errno0 = us_errno_outer[us_inside];
+	} else {
+		us_inside = 0;
+	}
 }
 
 /* First statement of a wrapper: pass through with PASSTHROUGH when the
@@ -109,10 +135,10 @@ static inline void us_end_scope(int *unused)
  * keep their own caller's errno, so ours is put back after. */
 #define US_OUTSIDE_SHIM(stmt)                                                 \
 	do {                                                                   \
-		int us_errno0_outer_ = us_errno0;                              \
+		int us_errno0_outer_ = us_errno0, us_depth_ = us_inside;       \
 		us_inside = 0;                                                 \
 		stmt;                                                          \
-		us_inside = 1;                                                 \
+		us_inside = us_depth_;                                         \
 		us_errno0 = us_errno0_outer_;                                  \
 	} while (0)
 

@@ -13,14 +13,18 @@
 
 #include "childenv.h"
 #include "fdmap.h"
+#include "forks.h"
 #include "guard.h"
 #include "state.h"
 #include "unionshim/copyup.h"
 #include "unionshim/msgline.h"
+#include "unionshim/shared.h"
 
 int us_state = US_UNINIT;
 __thread int us_inside __attribute__((tls_model("initial-exec")));
 __thread int us_errno0 __attribute__((tls_model("initial-exec")));
+__thread int us_errno_outer[US_MAX_NEST] __attribute__((tls_model("initial-exec")));
+__thread unsigned us_held __attribute__((tls_model("initial-exec")));
 struct us_config us_cfg;
 char us_self_path[PATH_MAX];
 char us_audit_path[PATH_MAX];
@@ -81,15 +85,22 @@ static void init_body(void)
 	us_cfg_spec = malloc(cap);
 	if (!us_cfg_spec || us_config_format(&us_cfg, us_cfg_spec, cap) < 0)
 		die("out of memory");
+	us_forks_init();
 	us_allow_unfollowed = us_allow_value(getenv(US_ENV_ALLOW));
 	const char *trace = getenv(US_ENV_TRACE);
 	us_trace = trace ? atoi(trace) : 0;
 	find_self();
 	find_audit();
-	for (int k = 0; k < us_cfg.nmounts; k++)
-		us_workdir_clean(&us_cfg.mounts[k]);
+	for (int k = 0; k < us_cfg.nmounts; k++) {
+		const struct us_mount *m = &us_cfg.mounts[k];
+		us_workdir_clean(m);
+		if (us_shared_open(m) < 0) {
+			snprintf(err, sizeof err, "work dir %s: cannot allocate #state: %s",
+				 m->work, strerror(errno));
+			die(err);
+		}
+	}
 	us_cwd_init();
-	us_fdmap_init();
 	us_fdmap_import();
 	__atomic_store_n(&us_state, US_ACTIVE, __ATOMIC_RELEASE);
 	us_inside--;
@@ -107,8 +118,14 @@ void us_init(void)
 
 bool us_begin_slow(void)
 {
-	if (us_inside)
-		return false;
+	if (us_inside) { /* a signal handler (guard.h) */
+		if (us_state != US_ACTIVE || (us_held & ~US_NEST_OK_HELD) ||
+		    us_inside >= US_MAX_NEST)
+			return false;
+		us_errno_outer[us_inside++] = us_errno0;
+		us_errno0 = errno;
+		return true;
+	}
 	if (__atomic_load_n(&us_state, __ATOMIC_ACQUIRE) == US_UNINIT)
 		us_init();
 	if (us_state != US_ACTIVE)

@@ -3,12 +3,13 @@
  * symlinks the kernel follows to the *real* object (a layer file, the
  * kernel's cwd, which is a layer dir): the shim reads them as the union
  * objects they stand for. Any other path costs one or two character
- * compares: getpid only for a path that begins with "/proc/<digit>". */
+ * compares; "/proc/<digit>" one more, with the pid cached (forks.h). */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "forks.h"
 #include "front.h"
 #include "state.h"
 
@@ -29,7 +30,7 @@ const char *us_magic_self(const char *path)
 		return NULL;
 	char *end;
 	long pid = strtol(p, &end, 10);
-	if (*end != '/' || pid != (long)getpid())
+	if (*end != '/' || pid != (long)us_pid())
 		return NULL;
 	return end + 1;
 }

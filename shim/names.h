@@ -90,6 +90,7 @@ extern ssize_t __readlinkat_chk(int, const char *, char *, size_t, size_t);
 extern char *__getcwd_chk(char *, size_t, size_t);
 extern char *__realpath_chk(const char *, char *, size_t);
 extern ssize_t __pread64_chk(int, void *, size_t, off64_t, size_t);
+extern pid_t __vfork(void);
 
 #include "wrapfuncs.def"
 #undef WRAP

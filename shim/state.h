@@ -25,5 +25,8 @@ US_HIDDEN void us_init(void);
 US_HIDDEN int us_cwd_get(char *buf, size_t len);
 US_HIDDEN void us_cwd_set(const char *path);
 US_HIDDEN void us_cwd_init(void);
+/* In a child forked while another thread was writing the cwd (no atfork
+ * handler ran): read it back from the kernel's. */
+US_HIDDEN void us_cwd_forked(void);
 
 #endif

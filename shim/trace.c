@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "forks.h"
 #include "state.h"
 #include "trace.h"
 #include "unionshim/msgline.h"
@@ -44,7 +45,7 @@ void us_trace_denied_slow(const char *what, const char *path)
 	int saved = errno;
 	struct us_msg m;
 
-	snprintf(pid, sizeof pid, "unionshim: [%d] refused ", (int)getpid());
+	snprintf(pid, sizeof pid, "unionshim: [%d] refused ", (int)us_pid());
 	us_msg_start(&m, 2, pid);
 	us_msg_raw(&m, what);
 	us_msg_raw(&m, " of ");

@@ -14,18 +14,23 @@
 #include <sys/stat.h>
 #include <errno.h>
 
+#include "forks.h"
 #include "front.h"
 #include "state.h"
 #include "unionshim/lookup.h"
 
 static char cwd_buf[PATH_MAX] = "/";
 static unsigned cwd_seq; /* odd while a writer is in the middle */
-static pthread_mutex_t cwd_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int us_cwd_get(char *buf, size_t len)
 {
+	us_fork_check(); /* a writer's thread may be gone */
 	for (;;) {
 		unsigned s1 = __atomic_load_n(&cwd_seq, __ATOMIC_ACQUIRE);
+		if ((s1 & 1) && us_nested() && (us_held & (1u << US_LOCK_CWD))) {
+			errno = EAGAIN; /* the writer is the code we interrupted */
+			return -1;
+		}
 		if (s1 & 1)
 			continue;
 		size_t n = strnlen(cwd_buf, sizeof cwd_buf);
@@ -43,12 +48,13 @@ int us_cwd_get(char *buf, size_t len)
 
 void us_cwd_set(const char *path)
 {
-	pthread_mutex_lock(&cwd_lock);
+	if (!us_lock_unless_mine(US_LOCK_CWD))
+		return; /* a handler's chdir inside a chdir: the outer one wins */
 	__atomic_add_fetch(&cwd_seq, 1, __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	snprintf(cwd_buf, sizeof cwd_buf, "%s", path);
 	__atomic_add_fetch(&cwd_seq, 1, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&cwd_lock);
+	us_unlock(US_LOCK_CWD);
 }
 
 /* Does union path UPATH resolve to a dir one of whose layers' copies is
@@ -75,15 +81,12 @@ static int is_real_cwd(const char *upath)
 	return 0;
 }
 
-void us_cwd_init(void)
+/* The cwd from the kernel's: a real dir inside a layer is read back as
+ * the union dir it belongs to, unless INHERITED names it as it is. */
+static void from_real_cwd(const char *inherited)
 {
 	char real[PATH_MAX], up[PATH_MAX];
-	const char *inherited = getenv(US_ENV_CWD);
 
-	if (inherited && inherited[0] == '/' && is_real_cwd(inherited)) {
-		us_cwd_set(inherited);
-		return;
-	}
 	if (!US_REAL(getcwd)(real, sizeof real))
 		return;
 	if (inherited && strcmp(inherited, real) == 0) {
@@ -94,4 +97,23 @@ void us_cwd_init(void)
 		us_cwd_set(up);
 	else
 		us_cwd_set(real);
+}
+
+void us_cwd_init(void)
+{
+	const char *inherited = getenv(US_ENV_CWD);
+
+	if (inherited && inherited[0] == '/' && is_real_cwd(inherited)) {
+		us_cwd_set(inherited);
+		return;
+	}
+	from_real_cwd(inherited);
+}
+
+void us_cwd_forked(void)
+{
+	if (!(__atomic_load_n(&cwd_seq, __ATOMIC_RELAXED) & 1))
+		return;
+	__atomic_add_fetch(&cwd_seq, 1, __ATOMIC_RELEASE); /* torn: read back */
+	from_real_cwd(NULL);
 }

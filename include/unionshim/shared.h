@@ -7,12 +7,18 @@
 #ifndef UNIONSHIM_SHARED_H
 #define UNIONSHIM_SHARED_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "unionshim/config.h"
 
 #define US_SHARED_SLOTS 4096
+
+/* Map M's state now, made and allocated whole if need be (at startup:
+ * a process that cannot have it must not run). 0, or -1 with errno
+ * (ENOSPC, EDQUOT when the filesystem cannot give it its blocks). */
+int us_shared_open(const struct us_mount *m);
 
 /* The generation slot of union inode INO in M, or NULL when M has no work
  * dir or its state cannot be mapped (then nothing is ever bumped). */
@@ -32,6 +38,10 @@ void us_shared_origins_set(const struct us_mount *m);
 
 /* Called after a copy-up in this process (set by the preload library to
  * switch its own fds at once); may be NULL. */
+/* Held while a mount's state is first mapped (the preload library's fork
+ * handler takes it too, last). */
+extern pthread_mutex_t us_shared_lock;
+
 extern void (*us_copied_hook)(const struct us_mount *m, uint64_t ino);
 
 #endif

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -695,11 +696,30 @@ static int resolve_at(struct walk *w, const struct us_config *cfg,
 	return walk_run(w, flags, r);
 }
 
+/* A walk's memory: the heap, or its own pages in a nested call (sys.h). */
+static struct walk *walk_new(bool nested)
+{
+	if (!nested)
+		return malloc(sizeof(struct walk));
+	void *p = SYS(mmap)(NULL, sizeof(struct walk), PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void walk_free(struct walk *w, bool nested)
+{
+	if (nested)
+		munmap(w, sizeof *w);
+	else
+		free(w);
+}
+
 int us_resolve_at(const struct us_config *cfg, const char *base,
 		  const char *path, unsigned flags, unsigned resolve,
 		  struct us_resolved *r)
 {
-	struct walk *w = malloc(sizeof *w);
+	bool nested = US_CORE_NESTED();
+	struct walk *w = walk_new(nested);
 
 	if (!w)
 		return fail(ENOMEM);
@@ -707,7 +727,7 @@ int us_resolve_at(const struct us_config *cfg, const char *base,
 	int saved = errno;
 	if (rc < 0)
 		r->where = w->entered ? US_INSIDE : US_OUTSIDE;
-	free(w);
+	walk_free(w, nested);
 	errno = saved;
 	return rc;
 }

@@ -1,7 +1,13 @@
 /* shared.c: the generation table in the work dir (see shared.h). Mapped
- * on first use, once per mount and process; the fd is closed at once, so
- * the mapping costs the program no descriptor. A fork shares it; an exec
- * maps it again. */
+ * at startup (us_shared_open), else on first use, once per mount and
+ * process; the fd is closed at once, so the mapping costs the program no
+ * descriptor. A fork shares it; an exec maps it again.
+ *
+ * The file is allocated whole before it is mapped: a page of a shared
+ * mapping with no block under it faults in a block when touched, and on a
+ * full filesystem that fault is SIGBUS for whoever touched it, any process
+ * of the union. A #state made sparse (by an older version, or grown by a
+ * process that died before allocating it) is allocated by the next one. */
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
@@ -29,7 +35,7 @@ static struct {
 	const struct us_mount *m;
 	uint32_t *slots; /* MAP_FAILED: tried and failed */
 } maps[US_MAX_MOUNTS];
-static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t us_shared_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Does real dir DIR hold anything? (true when unsure) */
 static bool dir_has_entries(const char *dir)
@@ -53,24 +59,57 @@ static bool dir_has_entries(const char *dir)
 	return any;
 }
 
+/* Give every byte of the open #state FD a block. fallocate keeps what the
+ * file holds (other processes may be counting in it); a filesystem without
+ * it gets each page written back as read (a bump made by another process
+ * between the read and the write of its page is lost: a stale fd then
+ * reads on in the lower file). 0, or -1 with errno (ENOSPC, EDQUOT). */
+static int allocate(int fd)
+{
+	char page[512];
+
+	if (fallocate(fd, 0, 0, STATE_SIZE) == 0)
+		return 0;
+	if (errno != EOPNOTSUPP)
+		return -1;
+	if (SYS(ftruncate)(fd, STATE_SIZE) < 0)
+		return -1;
+	for (off_t off = 0; off < (off_t)STATE_SIZE; off += sizeof page) {
+		size_t n = STATE_SIZE - (size_t)off < sizeof page
+				   ? STATE_SIZE - (size_t)off
+				   : sizeof page;
+		ssize_t got = SYS(pread)(fd, page, n, off);
+		if (got < 0)
+			return -1;
+		memset(page + got, 0, n - (size_t)got);
+		if (pwrite(fd, page, n, off) != (ssize_t)n)
+			return -1;
+	}
+	return 0;
+}
+
 static uint32_t *map_state(const struct us_mount *m)
 {
 	char p[PATH_MAX];
 	struct stat st;
 	uint32_t *mem = MAP_FAILED;
 
-	if (snprintf(p, sizeof p, "%s/" STATE_NAME, m->work) >= (int)sizeof p)
+	if (snprintf(p, sizeof p, "%s/" STATE_NAME, m->work) >= (int)sizeof p) {
+		errno = ENAMETOOLONG;
 		return MAP_FAILED;
+	}
 	int fd = SYS(open)(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return MAP_FAILED;
 	/* two processes may both grow it: to the same size, harmlessly */
 	bool grown = false;
-	if (SYS(fstat)(fd, &st) == 0 &&
-	    (st.st_size >= (off_t)STATE_SIZE ||
-	     (grown = SYS(ftruncate)(fd, STATE_SIZE) == 0)))
-		mem = SYS(mmap)(NULL, STATE_SIZE, PROT_READ | PROT_WRITE,
-				MAP_SHARED, fd, 0);
+	if (SYS(fstat)(fd, &st) == 0) {
+		grown = st.st_size < (off_t)STATE_SIZE;
+		bool sparse = grown || st.st_blocks * 512 < (blkcnt_t)STATE_SIZE;
+		if (!sparse || allocate(fd) == 0)
+			mem = SYS(mmap)(NULL, STATE_SIZE, PROT_READ | PROT_WRITE,
+					MAP_SHARED, fd, 0);
+	}
 	int saved = errno;
 	SYS(close)(fd);
 	/* a new state knows of no origin record; an upper that is not empty
@@ -84,6 +123,7 @@ static uint32_t *map_state(const struct us_mount *m)
 static uint32_t *slots_of(const struct us_mount *m)
 {
 	uint32_t *s = MAP_FAILED;
+	int saved = errno;
 
 	if (!m->work)
 		return NULL;
@@ -95,7 +135,7 @@ static uint32_t *slots_of(const struct us_mount *m)
 		if (!mm)
 			break;
 	}
-	pthread_mutex_lock(&map_lock);
+	pthread_mutex_lock(&us_shared_lock);
 	for (int i = 0; i < US_MAX_MOUNTS; i++) {
 		if (maps[i].m == m) {
 			s = maps[i].slots;
@@ -107,8 +147,18 @@ static uint32_t *slots_of(const struct us_mount *m)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&map_lock);
-	return s == MAP_FAILED ? NULL : s;
+	pthread_mutex_unlock(&us_shared_lock);
+	if (s == MAP_FAILED)
+		return NULL;
+	errno = saved;
+	return s;
+}
+
+int us_shared_open(const struct us_mount *m)
+{
+	if (m->work && !slots_of(m))
+		return -1;
+	return 0;
 }
 
 bool us_shared_origins_maybe(const struct us_mount *m)

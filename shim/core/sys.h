@@ -10,8 +10,14 @@
 #ifdef UNIONSHIM_PRELOAD
 #include "../real.h"
 #define SYS(fn) US_REAL(fn)
+/* A call nested in another (a signal handler's, see guard.h): it must not
+ * use malloc, which the interrupted code may be inside. */
+extern US_HIDDEN __thread int us_inside
+	__attribute__((tls_model("initial-exec")));
+#define US_CORE_NESTED() (us_inside > 1)
 #else
 #define SYS(fn) fn
+#define US_CORE_NESTED() 0
 #endif
 
 #endif

@@ -20,12 +20,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../forks.h"
 #include "../guard.h"
 #include "../real.h"
 
 #define SHELL "/bin/sh"
 
-static pthread_mutex_t sys_lock = PTHREAD_MUTEX_INITIALIZER;
 static int sys_users;
 static struct sigaction sys_int, sys_quit; /* the caller's, while ignored */
 
@@ -59,22 +59,22 @@ static void ignore_interrupts(void)
 	struct sigaction ign = {.sa_handler = SIG_IGN};
 
 	sigemptyset(&ign.sa_mask);
-	pthread_mutex_lock(&sys_lock);
+	us_lock(US_LOCK_SYSTEM);
 	if (sys_users++ == 0) {
 		sigaction(SIGINT, &ign, &sys_int);
 		sigaction(SIGQUIT, &ign, &sys_quit);
 	}
-	pthread_mutex_unlock(&sys_lock);
+	us_unlock(US_LOCK_SYSTEM);
 }
 
 static void restore_interrupts(void)
 {
-	pthread_mutex_lock(&sys_lock);
+	us_lock(US_LOCK_SYSTEM);
 	if (--sys_users == 0) {
 		sigaction(SIGINT, &sys_int, NULL);
 		sigaction(SIGQUIT, &sys_quit, NULL);
 	}
-	pthread_mutex_unlock(&sys_lock);
+	us_unlock(US_LOCK_SYSTEM);
 }
 
 static int run_system(const char *cmd)
@@ -119,7 +119,6 @@ struct popen_ent {
 };
 
 static struct popen_ent *popen_list;
-static pthread_mutex_t popen_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Mode "r" or "w", with 'e' for close-on-exec (glibc's grammar). */
 static int popen_mode(const char *mode, int *reading, int *cloexec)
@@ -180,7 +179,7 @@ static FILE *open_pipe(const char *cmd, const char *mode)
 		return NULL;
 	}
 	int parent = fds[!reading], child = fds[reading];
-	pthread_mutex_lock(&popen_lock);
+	us_lock(US_LOCK_POPEN);
 	e->pid = popen_start(cmd, child, reading ? 1 : 0);
 	int err = errno;
 	US_SELF(close)(child);
@@ -189,10 +188,10 @@ static FILE *open_pipe(const char *cmd, const char *mode)
 	e->stream = e->pid < 0 ? NULL : fdopen(parent, reading ? "r" : "w");
 	if (e->stream) {
 		e->next = popen_list, popen_list = e;
-		pthread_mutex_unlock(&popen_lock);
+		us_unlock(US_LOCK_POPEN);
 		return e->stream;
 	}
-	pthread_mutex_unlock(&popen_lock);
+	us_unlock(US_LOCK_POPEN);
 	if (e->pid >= 0) { /* fdopen failed: the pipe is gone, reap */
 		err = errno;
 		US_SELF(close)(parent);
@@ -210,14 +209,14 @@ static int close_pipe(FILE *stream)
 	struct popen_ent *e = NULL;
 	int status;
 
-	pthread_mutex_lock(&popen_lock);
+	us_lock(US_LOCK_POPEN);
 	for (struct popen_ent **pp = &popen_list; *pp; pp = &(*pp)->next)
 		if ((*pp)->stream == stream) {
 			e = *pp;
 			*pp = e->next;
 			break;
 		}
-	pthread_mutex_unlock(&popen_lock);
+	us_unlock(US_LOCK_POPEN);
 	if (!e) /* not ours: a stream glibc's popen made before us */
 		return US_REAL(pclose)(stream);
 	pid_t pid = e->pid;

@@ -36,12 +36,14 @@ static int exec_at(int dirfd, const char *path, char *const argv[],
 	us_childenv_prepare(&ce, envp, NULL);
 	size_t need = ce.size + us_exec_argv_size(&p, argv);
 	char *mem = need <= sizeof space ? space.c : malloc(need);
-	if (!mem)
+	if (!mem) {
+		us_fdmap_exec_failed(ce.fdmap);
 		return -1;
+	}
 	char **env = us_childenv_fill(&ce, mem);
 	char **av = us_exec_argv(&p, argv, mem + ce.size);
 	US_OUTSIDE_SHIM(US_REAL(execveat)(p.dirfd, p.real, av, env, p.flags));
-	us_fdmap_exec_failed();
+	us_fdmap_exec_failed(ce.fdmap);
 	if (mem != space.c) {
 		err = errno;
 		free(mem);

@@ -13,12 +13,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../forks.h"
 #include "../front.h"
 #include "../guard.h"
 #include "../state.h"
 #include "unionshim/dirmerge.h"
 
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static char cache_path[PATH_MAX];
 static struct us_dirlist cache;
 
@@ -60,11 +60,11 @@ static ssize_t merged_getdents64(int fd, void *buf, size_t n)
 	if (start < 0)
 		return -1;
 	size_t pos = (size_t)start;
-	pthread_mutex_lock(&cache_lock);
+	us_lock(US_LOCK_GETDENTS);
 	if (pos == 0 || strcmp(cache_path, r.path) != 0) {
 		struct us_dirlist fresh;
 		if (us_dir_merge(r.m, r.path, r.node.dirs, &fresh) < 0) {
-			pthread_mutex_unlock(&cache_lock);
+			us_unlock(US_LOCK_GETDENTS);
 			return -1;
 		}
 		us_dirlist_free(&cache);
@@ -72,7 +72,7 @@ static ssize_t merged_getdents64(int fd, void *buf, size_t n)
 		strcpy(cache_path, r.path);
 	}
 	ssize_t got = fill(&cache, &pos, buf, n);
-	pthread_mutex_unlock(&cache_lock);
+	us_unlock(US_LOCK_GETDENTS);
 	if (got > 0 && US_REAL(lseek)(fd, (off_t)pos, SEEK_SET) < 0)
 		return -1;
 	return got;

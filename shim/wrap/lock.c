@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../fdmap.h"
+#include "../forks.h"
 #include "../guard.h"
 #include "lock.h"
 
@@ -116,7 +117,7 @@ US_EXPORT int lockf(int fd, int cmd, off_t len)
 		fl.l_type = F_RDLCK;
 		if (us_lock_fcntl(fd, F_GETLK, &fl) < 0)
 			return -1;
-		if (fl.l_type == F_UNLCK || fl.l_pid == getpid())
+		if (fl.l_type == F_UNLCK || fl.l_pid == us_pid())
 			return 0;
 		errno = EACCES;
 		return -1;

@@ -70,13 +70,13 @@ static int spawn_one(pid_t *pid, const char *path,
 	free(ops);
 	char *mem = malloc(ce.size + us_exec_argv_size(&p, argv));
 	if (!mem) {
-		us_fdmap_exec_failed();
+		us_fdmap_exec_failed(ce.fdmap);
 		return ENOMEM;
 	}
 	char **env = us_childenv_fill(&ce, mem);
 	char **av = us_exec_argv(&p, argv, mem + ce.size);
 	err = US_REAL(posix_spawn)(pid, p.real, fa, attr, av, env);
-	us_fdmap_exec_failed(); /* the parent's proxies close on exec again */
+	us_fdmap_exec_failed(ce.fdmap); /* the parent's proxies close on exec again */
 	free(mem);
 	return err;
 }

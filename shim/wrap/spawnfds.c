@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../forks.h"
 #include "../guard.h"
 #include "spawnfds.h"
 
@@ -26,7 +27,6 @@ struct fa_ops {
 };
 
 static struct fa_ops *all;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* FA's record (locked); NULL if none and not MAKE, or no memory. */
 static struct fa_ops *find(const posix_spawn_file_actions_t *fa, bool make)
@@ -46,7 +46,7 @@ static struct fa_ops *find(const posix_spawn_file_actions_t *fa, bool make)
 
 static void drop(const posix_spawn_file_actions_t *fa)
 {
-	pthread_mutex_lock(&lock);
+	us_lock(US_LOCK_SPAWNFDS);
 	struct fa_ops *r = NULL;
 	for (struct fa_ops **pp = &all; *pp; pp = &(*pp)->next) {
 		if ((*pp)->fa == fa) {
@@ -55,7 +55,7 @@ static void drop(const posix_spawn_file_actions_t *fa)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&lock);
+	us_unlock(US_LOCK_SPAWNFDS);
 	if (!r)
 		return;
 	for (int i = 0; i < r->n; i++)
@@ -86,13 +86,13 @@ static bool grow(struct fa_ops *r)
 void us_spawnfds_add(const posix_spawn_file_actions_t *fa,
 		     enum us_fdop_kind kind, int fd, int src, const char *path)
 {
-	pthread_mutex_lock(&lock);
+	us_lock(US_LOCK_SPAWNFDS);
 	struct fa_ops *r = find(fa, true);
 	if (r && grow(r)) {
 		r->paths[r->n] = path ? strdup(path) : NULL;
 		r->ops[r->n++] = (struct us_fdop){kind, fd, src};
 	}
-	pthread_mutex_unlock(&lock);
+	us_unlock(US_LOCK_SPAWNFDS);
 }
 
 struct us_fdop *us_spawnfds_get(const posix_spawn_file_actions_t *fa, int *n)
@@ -102,13 +102,13 @@ struct us_fdop *us_spawnfds_get(const posix_spawn_file_actions_t *fa, int *n)
 	*n = 0;
 	if (!fa)
 		return NULL;
-	pthread_mutex_lock(&lock);
+	us_lock(US_LOCK_SPAWNFDS);
 	struct fa_ops *r = find(fa, false);
 	if (r && r->n && (copy = malloc((size_t)r->n * sizeof *copy))) {
 		memcpy(copy, r->ops, (size_t)r->n * sizeof *copy);
 		*n = r->n;
 	}
-	pthread_mutex_unlock(&lock);
+	us_unlock(US_LOCK_SPAWNFDS);
 	return copy;
 }
 
@@ -136,11 +136,11 @@ int us_spawnfds_fd_path(const posix_spawn_file_actions_t *fa, int *fd,
 {
 	int rc = 0;
 
-	pthread_mutex_lock(&lock);
+	us_lock(US_LOCK_SPAWNFDS);
 	struct fa_ops *r = find(fa, false);
 	if (r)
 		rc = fd_path(r, fd, out, len);
-	pthread_mutex_unlock(&lock);
+	us_unlock(US_LOCK_SPAWNFDS);
 	return rc;
 }
 
@@ -148,14 +148,14 @@ void us_spawnfds_set_cwd(const posix_spawn_file_actions_t *fa, const char *dir)
 {
 	char *copy = dir ? strdup(dir) : NULL;
 
-	pthread_mutex_lock(&lock);
+	us_lock(US_LOCK_SPAWNFDS);
 	struct fa_ops *r = find(fa, true);
 	if (r) {
 		free(r->cwd);
 		r->cwd = copy;
 		copy = NULL;
 	}
-	pthread_mutex_unlock(&lock);
+	us_unlock(US_LOCK_SPAWNFDS);
 	free(copy);
 }
 
@@ -166,23 +166,23 @@ int us_spawnfds_cwd(const posix_spawn_file_actions_t *fa, char *out,
 
 	if (!fa)
 		return 0;
-	pthread_mutex_lock(&lock);
+	us_lock(US_LOCK_SPAWNFDS);
 	struct fa_ops *r = find(fa, false);
 	if (r && r->cwd && strlen(r->cwd) < len) {
 		strcpy(out, r->cwd);
 		found = 1;
 	}
-	pthread_mutex_unlock(&lock);
+	us_unlock(US_LOCK_SPAWNFDS);
 	return found;
 }
 
 void us_spawnfds_refused(const posix_spawn_file_actions_t *fa, int err)
 {
-	pthread_mutex_lock(&lock);
+	us_lock(US_LOCK_SPAWNFDS);
 	struct fa_ops *r = find(fa, true);
 	if (r && !r->err)
 		r->err = err;
-	pthread_mutex_unlock(&lock);
+	us_unlock(US_LOCK_SPAWNFDS);
 }
 
 int us_spawnfds_error(const posix_spawn_file_actions_t *fa)
@@ -191,11 +191,11 @@ int us_spawnfds_error(const posix_spawn_file_actions_t *fa)
 
 	if (!fa)
 		return 0;
-	pthread_mutex_lock(&lock);
+	us_lock(US_LOCK_SPAWNFDS);
 	struct fa_ops *r = find(fa, false);
 	if (r)
 		err = r->err;
-	pthread_mutex_unlock(&lock);
+	us_unlock(US_LOCK_SPAWNFDS);
 	return err;
 }
 

@@ -51,6 +51,8 @@
 #include <unistd.h>
 #include <utime.h>
 
+extern pid_t __vfork(void); /* glibc exports it; no header declares it */
+
 #include "probe_io.h"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations" /* readdir_r */
@@ -626,6 +628,14 @@ static void exec_family(void)
 	CHECK("posix_spawnp", "path_search", posix_spawnp(&pid, "errno_probe", &fa, NULL, argv, environ) == 0);
 	report("posix_spawnp", "child", child_ok(pid), SENT);
 	CHECK("posix_spawn_file_actions_destroy", "-", posix_spawn_file_actions_destroy(&fa) == 0);
+
+	/* vfork: the child opens a union file (the map is its parent's) and
+	 * leaves; the parent's errno is its own */
+	CHECK("vfork", "lower2", (pid = vfork()) >= 0 &&
+		  (pid > 0 || (close(open(fresh(), O_RDONLY)), _exit(0), 0)));
+	report("vfork", "child", child_ok(pid), SENT);
+	CHECK("__vfork", "lower2", (pid = __vfork()) >= 0 && (pid > 0 || (_exit(0), 0)));
+	report("__vfork", "child", child_ok(pid), SENT);
 
 	char cmd[4200];
 	snprintf(cmd, sizeof cmd, "%s --child", prog());
