@@ -3,8 +3,8 @@
  * Input: the spec text. Properties: a refused spec leaves an empty config
  * and one line of error text within the buffer; an accepted one has what
  * config.h promises (a target, a lowerdir, work dir exactly with an upper,
- * no empty path, lengths right, limits kept); it formats within the room
- * init.c gives it (twice the spec and 4 KiB), or fails cleanly in any
+ * no empty path, lengths right, limits kept); it formats within
+ * us_config_format_room (what init.c gives it), and fails cleanly in any
  * smaller buffer; parse(format(cfg)) is cfg and format is a fixed point;
  * errno is left as it was on success; nothing leaks (LeakSanitizer). */
 #include <errno.h>
@@ -60,9 +60,9 @@ static void check_same(const struct us_config *a, const struct us_config *b)
 }
 
 /* Format CFG into buffers of every interesting size around its length. */
-static char *check_format(const struct us_config *cfg, size_t speclen)
+static char *check_format(const struct us_config *cfg)
 {
-	size_t cap = speclen * 2 + 4096; /* init.c's room */
+	size_t cap = us_config_format_room(cfg);
 	char *big = fuzz_buf(cap);
 
 	errno = ERRNO_MARK;
@@ -107,11 +107,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	FUZZ_CHECK(errno == ERRNO_MARK, "parse changed errno to %d", errno);
 	check_shape(&cfg);
-	char *text = check_format(&cfg, strlen(spec));
+	char *text = check_format(&cfg);
 	FUZZ_CHECK(us_config_parse(text, &again, err, ERRLEN) == 0,
 		   "its own format refused: %s: %s", text, err);
 	check_same(&cfg, &again);
-	char *text2 = check_format(&again, strlen(text));
+	char *text2 = check_format(&again);
 	FUZZ_CHECK(strcmp(text, text2) == 0, "format is no fixed point: '%s' "
 		   "then '%s'", text, text2);
 	free(text);
