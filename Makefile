@@ -99,7 +99,8 @@ $(B)/probes/%: tests/probes/%.c $(wildcard tests/probes/*.h)
 $(B)/unit-tests: $(UNIT_SRC) $(B)/libuscore.a $(HDRS)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -Ishim/core -o $@ $(UNIT_SRC) $(B)/libuscore.a $(CHECK_LIBS)
 
-# Fuzz targets (tests/fuzz/fuzz_NAME.c, corpus in tests/fuzz/corpus/NAME):
+# Fuzz targets (tests/fuzz/fuzz_NAME.c; inputs written by hand in
+# tests/fuzz/seeds/NAME, the minimized corpus in tests/fuzz/corpus/NAME):
 # the core files they test are compiled into each binary. The replay in
 # `make check` uses replay.c as its main and ASan/UBSan; `make fuzz` links
 # libFuzzer instead (tests/fuzz/run runs one and minimizes its corpus).
@@ -120,7 +121,8 @@ $(B)/fuzz/%: tests/fuzz/fuzz_%.c $(FUZZ_DEPS)
 fuzz: $(FUZZ_NAMES:%=$(B)/fuzz/%)
 
 fuzz-replay: $(FUZZ_NAMES:%=$(B)/fuzz-replay/%)
-	@for n in $(FUZZ_NAMES); do $(B)/fuzz-replay/$$n tests/fuzz/corpus/$$n || exit 1; done
+	@for n in $(FUZZ_NAMES); do \
+		$(B)/fuzz-replay/$$n tests/fuzz/seeds/$$n tests/fuzz/corpus/$$n || exit 1; done
 
 unit: $(B)/unit-tests
 	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-60} $(B)/unit-tests

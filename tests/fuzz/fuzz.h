@@ -2,8 +2,10 @@
  * LLVMFuzzerTestOneInput that checks properties of a core module (round
  * trips, idempotence, a reference model, buffer bounds); it is built twice:
  * with libFuzzer by `make fuzz` (clang), and with replay.c by `make check`
- * (any compiler, ASan and UBSan), which feeds it every file of its corpus
- * in tests/fuzz/corpus/. A broken property aborts with one line naming it. */
+ * (any compiler, ASan and UBSan), which feeds it every file of its seeds
+ * (tests/fuzz/seeds/NAME, written by hand) and of its corpus
+ * (tests/fuzz/corpus/NAME, found by libFuzzer and minimized by
+ * tests/fuzz/run). A broken property aborts with one line naming it. */
 #ifndef UNIONSHIM_FUZZ_H
 #define UNIONSHIM_FUZZ_H
 
