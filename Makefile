@@ -1,7 +1,8 @@
 # unionshim: a plain Makefile. `make` builds build/libunionshim.so and the
 # tools; `make check` runs every test; `make install` honours PREFIX/DESTDIR.
 # WERROR=1 (set by CI) turns warnings into errors; SANITIZE=1 builds the
-# tools and unit tests with ASan/UBSan.
+# tools and unit tests with ASan/UBSan. `make fuzz` builds the libFuzzer
+# targets (clang); `make check` replays their corpora without clang.
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -43,7 +44,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 SHELL := /bin/bash
 
-.PHONY: all check unit names bats probes install uninstall clean bench
+.PHONY: all check unit names bats probes install uninstall clean bench fuzz fuzz-replay
 all: $(B)/libunionshim.so $(TRACE_LIB) $(AUDIT_LIB) $(TOOLS) $(PROBES)
 
 $(B)/preload/%.o: %.c $(HDRS)
@@ -106,6 +107,31 @@ $(B)/probes/%: tests/probes/%.c $(wildcard tests/probes/*.h)
 $(B)/unit-tests: $(UNIT_SRC) $(B)/libuscore.a $(HDRS)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -Ishim/core -o $@ $(UNIT_SRC) $(B)/libuscore.a $(CHECK_LIBS)
 
+# Fuzz targets (tests/fuzz/fuzz_NAME.c; inputs written by hand in
+# tests/fuzz/seeds/NAME, the minimized corpus in tests/fuzz/corpus/NAME):
+# the core files they test are compiled into each binary. The replay in
+# `make check` uses replay.c as its main and ASan/UBSan; `make fuzz` links
+# libFuzzer instead (tests/fuzz/run runs one and minimizes its corpus).
+FUZZ_NAMES := config path fdmaptext
+FUZZ_CORE := shim/core/config.c shim/core/layer.c shim/core/path.c shim/core/fdmaptext.c
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CC ?= clang
+FUZZ_DEPS = tests/fuzz/fuzz.h $(FUZZ_CORE) $(HDRS)
+
+$(B)/fuzz-replay/%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Ishim/core $(WARN) $(CFLAGS) -std=gnu11 $(FUZZ_SAN) -o $@ $< tests/fuzz/replay.c $(FUZZ_CORE)
+
+$(B)/fuzz/%: tests/fuzz/fuzz_%.c $(FUZZ_DEPS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) -Ishim/core $(WARN) -O1 -g -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(FUZZ_CORE)
+
+fuzz: $(FUZZ_NAMES:%=$(B)/fuzz/%)
+
+fuzz-replay: $(FUZZ_NAMES:%=$(B)/fuzz-replay/%)
+	@for n in $(FUZZ_NAMES); do \
+		$(B)/fuzz-replay/$$n tests/fuzz/seeds/$$n tests/fuzz/corpus/$$n || exit 1; done
+
 unit: $(B)/unit-tests
 	CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-60} $(B)/unit-tests
 
@@ -120,7 +146,7 @@ bats: all
 names: $(B)/libunionshim.so
 	CC="$(CC)" ALL_CFLAGS="$(ALL_CFLAGS)" tests/check-names $(B)
 
-check: all unit names bats
+check: all unit names fuzz-replay bats
 
 bench: all
 	tests/bench/run

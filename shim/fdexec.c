@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "unionshim/fdmaptext.h"
 #include "fdmap.h"
 #include "forks.h"
 #include "state.h"
@@ -163,19 +164,14 @@ static bool in_layer(int fd)
 	return false;
 }
 
-/* One "fd:group:proxy:gen;" into BUF at *USED; false when it is full. */
+/* One entry into BUF at *USED; false when it is full (the rest keep what
+ * they read). */
 static bool put(char *buf, size_t len, size_t *used, int fd, int group,
 		int proxy, unsigned gen)
 {
-	int n = snprintf(buf + *used, len - *used, "%d:%d:%d:%u;", fd, group,
-			 proxy, gen);
+	struct us_fdmap_rec r = {fd, group, proxy, gen};
 
-	if (n < 0 || (size_t)n >= len - *used) {
-		buf[*used] = '\0'; /* full: the rest keep what they read */
-		return false;
-	}
-	*used += (size_t)n;
-	return true;
+	return us_fdmaptext_put(buf, len, used, &r);
 }
 
 void us_fdmap_export(char *buf, size_t len, const struct us_fdop *ops,
@@ -283,14 +279,13 @@ void us_fdmap_import(void)
 	} groups[MAX_GROUPS];
 	int ngroups = 0;
 	const char *s = getenv(US_ENV_FDMAP);
+	struct us_fdmap_rec r;
 
 	if (!us_fdmap_lock())
 		return; /* not at startup: never */
-	for (; s && *s; s = strchr(s, ';') ? strchr(s, ';') + 1 : s + strlen(s)) {
-		int fd, group, proxy;
-		unsigned gen;
-		if (sscanf(s, "%d:%d:%d:%u", &fd, &group, &proxy, &gen) != 4)
-			break;
+	while (s && us_fdmaptext_next(&s, &r) == 1) {
+		int fd = r.fd, group = r.group, proxy = r.proxy;
+		unsigned gen = r.gen;
 		if (group == OUTSIDE_GROUP) {
 			struct us_fdent *o = US_REAL(fcntl)(fd, F_GETFD) >= 0
 						     ? us_fdmap_slot(fd)

@@ -81,7 +81,7 @@ static void init_body(void)
 	if (us_config_parse(spec, &us_cfg, err, sizeof err) < 0 ||
 	    us_config_validate(&us_cfg, err, sizeof err) < 0)
 		die(err);
-	size_t cap = strlen(spec) * 2 + 4096;
+	size_t cap = us_config_format_room(&us_cfg);
 	us_cfg_spec = malloc(cap);
 	if (!us_cfg_spec || us_config_format(&us_cfg, us_cfg_spec, cap) < 0)
 		die("out of memory");

@@ -294,9 +294,11 @@ int main(int argc, char **argv)
 	if ((upper ? us_config_validate_planned : us_config_validate)(
 		    &cfg, err, sizeof err) < 0)
 		die("%s", err);
-	char formatted[4 * PATH_MAX * 4], lib[PATH_MAX];
-	if (us_config_format(&cfg, formatted, sizeof formatted) < 0)
-		die("configuration too long");
+	char lib[PATH_MAX];
+	size_t room = us_config_format_room(&cfg);
+	char *formatted = malloc(room);
+	if (!formatted || us_config_format(&cfg, formatted, room) < 0)
+		die("out of memory");
 	find_library(lib, sizeof lib);
 	if (upper) {
 		struct us_mount *m = &cfg.mounts[0];

@@ -61,6 +61,10 @@ int us_config_validate_planned(struct us_config *cfg, char *err,
 /* Render CFG back into the spec grammar (for children and tools). */
 int us_config_format(const struct us_config *cfg, char *out, size_t outlen);
 
+/* Bytes enough for us_config_format of CFG (its paths may be longer than
+ * the spec they came from once validation made them canonical). */
+size_t us_config_format_room(const struct us_config *cfg);
+
 void us_config_free(struct us_config *cfg);
 
 #endif

@@ -510,6 +510,23 @@ int us_config_format(const struct us_config *cfg, char *out, size_t outlen)
 	return 0;
 }
 
+size_t us_config_format_room(const struct us_config *cfg)
+{
+	size_t n = 1; /* the NUL */
+
+	for (int k = 0; k < cfg->nmounts; k++) {
+		const struct us_mount *m = &cfg->mounts[k];
+		/* the option names and separators, then each path escaped:
+		 * at most two bytes a byte */
+		n += sizeof ";target=,lowerdir=,upperdir=,workdir=" +
+		     (size_t)m->nlayers;
+		n += 2 * (strlen(m->target) + (m->work ? strlen(m->work) : 0));
+		for (int i = 0; i < m->nlayers; i++)
+			n += 2 * m->layers[i].len;
+	}
+	return n;
+}
+
 void us_config_free(struct us_config *cfg)
 {
 	for (int k = 0; k < cfg->nmounts; k++) {

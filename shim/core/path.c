@@ -37,6 +37,10 @@ int us_path_normalize(const char *in, char *out, size_t outlen, bool *dotdot)
 	size_t len = 0;
 
 	*dotdot = false;
+	if (outlen == 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	out[0] = '\0';
 	for (const char *p = in; *p;) {
 		while (*p == '/')

@@ -133,3 +133,19 @@ expect_refused() {
 	[[ "$output" == *"unionshim: ["*"] refused create of $TARGET/new: Read-only file system"* ]]
 	[[ "$output" == *"unionshim:   #"* ]]
 }
+
+@test "relative dirs from a deep cwd: a spec that grows when made canonical still starts, and a child sees the union" {
+	local deep=$ROOT/deep i
+	for i in $(seq 1 16); do deep+=/$(printf 'd%.0s' $(seq 1 100)); done
+	mkdir -p "$deep"/{t,l1,l2,l3,u,w}
+	echo deep > "$deep/l3/f"
+	cd "$deep"
+	# six canonical dirs of ~1.6 KiB each: far more than the spec given
+	run env LD_PRELOAD="$SHIM_LIB" \
+		UNIONSHIM_MOUNTS="target=t,lowerdir=l1:l2:l3,upperdir=u,workdir=w" \
+		sh -c 'cat t/f && echo new > t/g && cat t/g'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = deep ]
+	[ "${lines[1]}" = new ]
+	[ "$(cat "$deep/u/g")" = new ]
+}

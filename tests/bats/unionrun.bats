@@ -126,6 +126,19 @@ setup() {
 	[ ! -e "$LOWER/new" ]
 }
 
+@test "many long --lower dirs: a configuration past 64 KiB still runs" {
+	local deep=$ROOT/deep i args=()
+	for i in $(seq 1 16); do deep+=/$(printf 'd%.0s' $(seq 1 100)); done
+	for i in $(seq 1 45); do
+		mkdir -p "$deep/l$i"
+		args+=(--lower "$deep/l$i")
+	done
+	echo bottom > "$deep/l45/f"
+	run "$UNIONRUN" "${args[@]}" --at "$TARGET" -- cat "$TARGET/f"
+	[ "$status" -eq 0 ]
+	[ "$output" = bottom ]
+}
+
 @test "--help shows examples" {
 	run "$UNIONRUN" --help
 	[ "$status" -eq 0 ]

@@ -105,6 +105,21 @@ START_TEST(normalize_enametoolong)
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_path.c: with no room at all, normalize wrote
+ * its empty answer into the byte past the buffer. */
+START_TEST(normalize_no_room_writes_nothing)
+{
+	char guard[2] = {'x', 'x'};
+	bool dd;
+
+	errno = 0;
+	ck_assert_int_eq(us_path_normalize("/a", guard, 0, &dd), -1);
+	ck_assert_int_eq(errno, ENAMETOOLONG);
+	ck_assert_int_eq(us_path_normalize("", guard, 0, &dd), -1);
+	ck_assert_int_eq(guard[0], 'x');
+}
+END_TEST
+
 START_TEST(pop_removes_last)
 {
 	char p[32] = "/a/bc";
@@ -147,6 +162,7 @@ Suite *path_suite(void)
 	tcase_add_test(tc, normalize_root);
 	tcase_add_test(tc, normalize_dotdot);
 	tcase_add_test(tc, normalize_enametoolong);
+	tcase_add_test(tc, normalize_no_room_writes_nothing);
 	tcase_add_test(tc, pop_removes_last);
 	tcase_add_test(tc, under_is_by_component);
 	suite_add_tcase(s, tc);
