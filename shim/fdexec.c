@@ -69,7 +69,7 @@ bool us_fdmap_vfork_logging(void)
 
 void us_fdmap_vfork_forget(void)
 {
-	vlog.n = 0;
+	__atomic_store_n(&vlog.n, 0, __ATOMIC_RELAXED);
 }
 
 void us_fdmap_vfork_op(enum us_fdop_kind kind, int fd, int src)

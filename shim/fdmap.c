@@ -89,7 +89,8 @@ struct us_fdent *us_fdent_peek(int fd)
 	if (fd < 0 || fd >= CHUNK * NCHUNKS)
 		return NULL;
 	struct us_fdent *c = __atomic_load_n(&chunks[fd / CHUNK], __ATOMIC_ACQUIRE);
-	if (!c || c[fd % CHUNK].kind == US_FD_NONE)
+	if (!c || __atomic_load_n(&c[fd % CHUNK].kind, __ATOMIC_ACQUIRE) ==
+			  US_FD_NONE)
 		return NULL;
 	return &c[fd % CHUNK];
 }
@@ -273,6 +274,23 @@ void us_fd_closing(int fd)
 	us_fdmap_unlock();
 }
 
+/* E's fields from O, its kind last: a lock-free reader (us_fdent_peek)
+ * sees the kind only with the rest in place. */
+static void copy_entry(struct us_fdent *e, const struct us_fdent *o)
+{
+	e->mount = o->mount;
+	e->layer = o->layer;
+	e->acc = o->acc;
+	e->opath = o->opath;
+	e->rdev = o->rdev;
+	e->rino = o->rino;
+	e->watch = o->watch;
+	e->gen = o->gen;
+	e->ofd = o->ofd;
+	e->stream = o->stream;
+	__atomic_store_n(&e->kind, o->kind, __ATOMIC_RELEASE);
+}
+
 void us_fd_duped(int oldfd, int newfd)
 {
 	US_KEEP_ERRNO;
@@ -291,7 +309,7 @@ void us_fd_duped(int oldfd, int newfd)
 	if (o && o->kind == US_FD_OUTSIDE && (n = us_fdmap_slot(newfd)))
 		__atomic_store_n(&n->kind, US_FD_OUTSIDE, __ATOMIC_RELEASE);
 	if (o && o->kind == US_FD_UNION && us_fdmap_ofd(o) && (n = us_fdmap_slot(newfd))) {
-		*n = *o;
+		copy_entry(n, o);
 		n->ofd->refs++;
 	}
 	us_fdmap_unlock();
