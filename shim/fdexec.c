@@ -274,7 +274,7 @@ void us_fdmap_import(void)
 		if (!e)
 			continue;
 		if (e->watch && gen != 0)
-			e->gen = gen; /* a copy-up since then is seen */
+			US_FDENT_SET(e, gen, gen); /* a copy-up since then is seen */
 		int g = 0;
 		while (g < ngroups && groups[g].group != group)
 			g++;
