@@ -6,7 +6,8 @@
  * value wins: a nested union tool may set it), UNIONSHIM_CWD is the
  * child's virtual cwd (a union dir, or a layer's own real dir) or absent, and the switches read at startup come
  * back when the program dropped them: `env -i` and clearenv() must not
- * take a child out of the union. The array and every string added live in
+ * take a child out of the union. A sanitizer build's runtime stays first
+ * in LD_PRELOAD (sanrt.c). The array and every string added live in
  * one block the caller provides. */
 #include <errno.h>
 #include <stdbool.h>
@@ -50,6 +51,15 @@ static int lists(const char *list, const char *sep, const char *lib)
 		p += w + (p[w] != '\0');
 	}
 	return 0;
+}
+
+/* Does LIST (split at SEP) begin with LIB? */
+static int first_is(const char *list, const char *sep, const char *lib)
+{
+	size_t n = strlen(lib);
+
+	list += strspn(list, sep);
+	return strncmp(list, lib, n) == 0 && (!list[n] || strchr(sep, list[n]));
 }
 
 static int add_allow(const struct us_childenv *ce)
@@ -100,6 +110,10 @@ void us_childenv_prepare_ops(struct us_childenv *ce, char *const envp[],
 	if (ce->pre && !*ce->pre)
 		ce->pre = NULL;
 	ce->self = ce->pre && lists(ce->pre, ": ", us_self_path);
+	ce->rt = us_sanrt_path[0] &&
+			 !(ce->self && first_is(ce->pre, ": ", us_sanrt_path))
+		 ? us_sanrt_path
+		 : "";
 	ce->aud = value_of(envp, LD_AUDIT);
 	if (ce->aud && !*ce->aud)
 		ce->aud = NULL;
@@ -118,7 +132,8 @@ void us_childenv_prepare_ops(struct us_childenv *ce, char *const envp[],
 	for (ce->n = 0; envp && envp[ce->n]; ce->n++)
 		;
 
-	size_t strs = sizeof LD_PRELOAD + strlen(us_self_path) + 1 +
+	size_t strs = sizeof LD_PRELOAD + strlen(ce->rt) + 1 +
+		      strlen(us_self_path) + 1 +
 		      (ce->pre ? strlen(ce->pre) : 0) + 1;
 	strs += sizeof US_ENV_MOUNTS + strlen(ce->mounts) + 1;
 	strs += sizeof LD_AUDIT + strlen(us_audit_path) + 1 +
@@ -141,6 +156,23 @@ static char *put(char **cur, const char *name, const char *a, const char *b,
 	return s;
 }
 
+/* LD_PRELOAD: [runtime:]this library[:the program's], or the program's
+ * own list when it names this library (and the runtime first). */
+static char *put_preload(char **cur, const struct us_childenv *ce)
+{
+	const char *rt_sep = ce->rt[0] ? ":" : "";
+	char *s = *cur;
+
+	if (ce->self)
+		*cur += sprintf(*cur, "%s=%s%s%s", LD_PRELOAD, ce->rt, rt_sep,
+				ce->pre) + 1;
+	else
+		*cur += sprintf(*cur, "%s=%s%s%s%s%s", LD_PRELOAD, ce->rt,
+				rt_sep, us_self_path, ce->pre ? ":" : "",
+				ce->pre ? ce->pre : "") + 1;
+	return s;
+}
+
 char **us_childenv_fill(const struct us_childenv *ce, void *mem)
 {
 	char **env = mem, *cur = (char *)(env + ce->n + 8);
@@ -153,11 +185,7 @@ char **us_childenv_fill(const struct us_childenv *ce, void *mem)
 		    !named(ce->envp[i], US_ENV_CWD) &&
 		    !named(ce->envp[i], US_ENV_FDMAP))
 			env[k++] = ce->envp[i];
-	if (ce->self)
-		env[k++] = put(&cur, LD_PRELOAD, ce->pre, "", "");
-	else
-		env[k++] = put(&cur, LD_PRELOAD, us_self_path,
-			       ce->pre ? ":" : "", ce->pre ? ce->pre : "");
+	env[k++] = put_preload(&cur, ce);
 	if (ce->aud_self)
 		env[k++] = put(&cur, LD_AUDIT, ce->aud, "", "");
 	else if (us_audit_path[0])

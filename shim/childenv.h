@@ -12,6 +12,7 @@ struct us_childenv {
 	char *const *envp;
 	const char *pre, *mounts, *cwd; /* values to write */
 	const char *aud;                /* the program's LD_AUDIT, or NULL */
+	const char *rt;                 /* sanitizer runtime to put first, or "" */
 	int self;                       /* pre already names this library */
 	int aud_self;                   /* aud already names the audit lib */
 	size_t n;                       /* entries in envp */

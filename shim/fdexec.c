@@ -84,7 +84,7 @@ bool us_fdmap_vfork_logging(void)
 
 void us_fdmap_vfork_forget(void)
 {
-	vlog.n = 0;
+	__atomic_store_n(&vlog.n, 0, __ATOMIC_RELAXED);
 }
 
 void us_fdmap_vfork_op(enum us_fdop_kind kind, int fd, int src)
@@ -299,7 +299,7 @@ void us_fdmap_import(void)
 		if (!e)
 			continue;
 		if (e->watch && gen != 0)
-			e->gen = gen; /* a copy-up since then is seen */
+			US_FDENT_SET(e, gen, gen); /* a copy-up since then is seen */
 		int g = 0;
 		while (g < ngroups && groups[g].group != group)
 			g++;

@@ -65,10 +65,12 @@ void us_fdmap_move_to_copy(int fd, struct us_fdent *e)
 		int cl = US_REAL(fcntl)(f, F_GETFD);
 		if (cl < 0 || US_REAL(dup3)(nfd, f, (cl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
 			continue;
-		o->layer = us_target_layer(&t);
-		o->rdev = ndev;
-		o->rino = nino;
-		o->watch = NULL;
+		us_fdent_moving(true);
+		US_FDENT_SET(o, layer, us_target_layer(&t));
+		US_FDENT_SET(o, rdev, ndev);
+		US_FDENT_SET(o, rino, nino);
+		us_fdent_moving(false);
+		US_FDENT_SET(o, watch, NULL);
 	}
 	US_REAL(close)(nfd);
 }
@@ -84,10 +86,10 @@ static void refresh_locked(int fd)
 	uint32_t now = __atomic_load_n(e->watch, __ATOMIC_ACQUIRE);
 	if (now == e->gen)
 		return;
-	e->gen = now;
+	US_FDENT_SET(e, gen, now);
 	if (US_REAL(fstat)(fd, &st) < 0 || st.st_dev != e->rdev ||
 	    (uint64_t)st.st_ino != e->rino) {
-		e->watch = NULL; /* closed behind our back, number reused */
+		US_FDENT_SET(e, watch, NULL); /* closed behind our back, number reused */
 		return;
 	}
 	us_fdmap_move_to_copy(fd, e);

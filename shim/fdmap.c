@@ -47,7 +47,8 @@ struct us_fdent *us_fdent_peek(int fd)
 	if (fd < 0 || fd >= CHUNK * NCHUNKS)
 		return NULL;
 	struct us_fdent *c = __atomic_load_n(&chunks[fd / CHUNK], __ATOMIC_ACQUIRE);
-	if (!c || c[fd % CHUNK].kind == US_FD_NONE)
+	if (!c || __atomic_load_n(&c[fd % CHUNK].kind, __ATOMIC_ACQUIRE) ==
+			  US_FD_NONE)
 		return NULL;
 	return &c[fd % CHUNK];
 }
@@ -97,7 +98,7 @@ struct us_ofd *us_fdmap_ofd(struct us_fdent *e)
 
 void us_fdmap_clear(struct us_fdent *e)
 {
-	e->watch = NULL;
+	US_FDENT_SET(e, watch, NULL);
 	e->ofd = NULL;
 	e->stream = NULL;
 	__atomic_store_n(&e->kind, US_FD_NONE, __ATOMIC_RELEASE);
@@ -119,16 +120,17 @@ void us_fdmap_fill(struct us_fdent *e, const struct us_mount *m, int layer,
 		   int acc, dev_t rdev, uint64_t rino, bool dir)
 {
 	e->mount = (int)(m - us_cfg.mounts);
-	e->layer = layer;
+	US_FDENT_SET(e, layer, layer);
 	e->acc = acc;
-	e->rdev = rdev;
-	e->rino = rino;
+	US_FDENT_SET(e, rdev, rdev);
+	US_FDENT_SET(e, rino, rino);
 	e->opath = false;
-	e->watch = NULL;
+	US_FDENT_SET(e, watch, NULL);
 	if (layer != 0 && m->has_upper && !dir) {
-		e->watch = us_shared_slot(m, us_ino_make(layer, rino));
-		if (e->watch)
-			e->gen = __atomic_load_n(e->watch, __ATOMIC_ACQUIRE);
+		const uint32_t *w = us_shared_slot(m, us_ino_make(layer, rino));
+		if (w)
+			US_FDENT_SET(e, gen, __atomic_load_n(w, __ATOMIC_ACQUIRE));
+		US_FDENT_SET(e, watch, w);
 	}
 	__atomic_store_n(&e->kind, US_FD_UNION, __ATOMIC_RELEASE);
 }
@@ -255,6 +257,23 @@ void us_fd_closing(int fd)
 	us_fdmap_unlock();
 }
 
+/* E's fields from O, its kind last: a lock-free reader (us_fdent_peek)
+ * sees the kind only with the rest in place. */
+static void copy_entry(struct us_fdent *e, const struct us_fdent *o)
+{
+	e->mount = o->mount;
+	US_FDENT_SET(e, layer, o->layer);
+	e->acc = o->acc;
+	e->opath = o->opath;
+	US_FDENT_SET(e, rdev, o->rdev);
+	US_FDENT_SET(e, rino, o->rino);
+	US_FDENT_SET(e, watch, o->watch);
+	US_FDENT_SET(e, gen, o->gen);
+	e->ofd = o->ofd;
+	e->stream = o->stream;
+	__atomic_store_n(&e->kind, o->kind, __ATOMIC_RELEASE);
+}
+
 void us_fd_duped(int oldfd, int newfd)
 {
 	US_KEEP_ERRNO;
@@ -276,7 +295,7 @@ void us_fd_duped(int oldfd, int newfd)
 	if (o && o->kind == US_FD_OUTSIDE && (n = us_fdmap_slot(newfd)))
 		__atomic_store_n(&n->kind, US_FD_OUTSIDE, __ATOMIC_RELEASE);
 	if (o && o->kind == US_FD_UNION && us_fdmap_ofd(o) && (n = us_fdmap_slot(newfd))) {
-		*n = *o;
+		copy_entry(n, o);
 		n->ofd->refs++;
 	}
 	us_fdmap_unlock();
@@ -402,15 +421,41 @@ void us_fd_stream(int fd, FILE *f)
 		e->stream = f;
 }
 
+/* Odd while an entry's real object (layer, rdev, rino) moves to a copy
+ * (map locked): us_fd_stat's lock-free read of the three is then retried
+ * the slow way, never mixed from before and after. */
+static unsigned ident_seq;
+
+void us_fdent_moving(bool start)
+{
+	__atomic_add_fetch(&ident_seq, 1, start ? __ATOMIC_ACQ_REL : __ATOMIC_RELEASE);
+}
+
+/* E's real object, read without the lock; false if it was moving. */
+static bool ident_of(const struct us_fdent *e, int *layer, dev_t *rdev,
+		     uint64_t *rino)
+{
+	unsigned s = __atomic_load_n(&ident_seq, __ATOMIC_ACQUIRE);
+
+	*layer = __atomic_load_n(&e->layer, __ATOMIC_ACQUIRE);
+	*rdev = __atomic_load_n(&e->rdev, __ATOMIC_ACQUIRE);
+	*rino = __atomic_load_n(&e->rino, __ATOMIC_ACQUIRE);
+	return !(s & 1) && __atomic_load_n(&ident_seq, __ATOMIC_ACQUIRE) == s;
+}
+
 int us_fd_stat(int fd, struct stat *st)
 {
 	struct us_fdent *e = us_fdent_peek(fd);
+	int layer;
+	dev_t edev;
+	uint64_t eino;
 
 	if (e && e->kind == US_FD_OUTSIDE)
 		return 0;
-	if (e && e->kind == US_FD_UNION && !e->opath && st->st_dev == e->rdev &&
-	    (uint64_t)st->st_ino == e->rino) {
-		us_ident_stat(&us_cfg.mounts[e->mount], e->layer, NULL, fd, st);
+	if (e && e->kind == US_FD_UNION && !e->opath &&
+	    ident_of(e, &layer, &edev, &eino) && st->st_dev == edev &&
+	    (uint64_t)st->st_ino == eino) {
+		us_ident_stat(&us_cfg.mounts[e->mount], layer, NULL, fd, st);
 		return 1;
 	}
 	dev_t rdev = st->st_dev;
@@ -419,8 +464,10 @@ int us_fd_stat(int fd, struct stat *st)
 	if (rc && e && e->kind == US_FD_UNION && !e->opath) {
 		if (!us_fdmap_lock())
 			return rc;
-		e->rdev = rdev; /* the real object now known: fast next time */
-		e->rino = rino;
+		us_fdent_moving(true); /* the real object now known: fast next time */
+		US_FDENT_SET(e, rdev, rdev);
+		US_FDENT_SET(e, rino, rino);
+		us_fdent_moving(false);
 		us_fdmap_unlock();
 	} else if (!rc && !e && !us_fdmap_in_vfork_child()) {
 		/* an fd the shim did not open (stdin, a pipe) on no union

@@ -42,11 +42,19 @@ struct us_fdent {
 	bool opath; /* opened O_PATH */
 	dev_t rdev; /* the real object it is open on (a lower file's) */
 	uint64_t rino;
+	/* watch and gen are read without the lock (us_fd_stale): stored
+	 * with US_FDENT_SET, read there with atomic loads */
 	const uint32_t *watch; /* generation slot, for a lower file */
 	uint32_t gen;          /* the slot's value when last looked at */
 	struct us_ofd *ofd;    /* NULL until needed (dup, lock) */
 	FILE *stream;          /* the stdio stream fopen made on it, or NULL */
 };
+
+/* Store FIELD of entry E, which lock-free readers load (watch, gen; and
+ * layer, rdev, rino, which move to a copy between us_fdent_moving(true)
+ * and (false): us_fd_stat reads those three as one). */
+#define US_FDENT_SET(e, field, v) __atomic_store_n(&(e)->field, (v), __ATOMIC_RELAXED)
+US_HIDDEN void us_fdent_moving(bool start);
 
 /* The entry of FD, or NULL (no lock; for the hot path). */
 US_HIDDEN struct us_fdent *us_fdent_peek(int fd);
@@ -61,8 +69,11 @@ static inline bool us_fd_stale(int fd)
 {
 	struct us_fdent *e = us_fdent_peek(fd);
 
-	return __builtin_expect(e != NULL, 0) && e->watch &&
-	       __atomic_load_n(e->watch, __ATOMIC_ACQUIRE) != e->gen &&
+	const uint32_t *w = e ? __atomic_load_n(&e->watch, __ATOMIC_RELAXED) : NULL;
+
+	return __builtin_expect(w != NULL, 0) &&
+	       __atomic_load_n(w, __ATOMIC_ACQUIRE) !=
+		       __atomic_load_n(&e->gen, __ATOMIC_RELAXED) &&
 	       !us_inside && us_state == US_ACTIVE;
 }
 

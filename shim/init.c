@@ -91,6 +91,7 @@ static void init_body(void)
 	us_trace = trace ? atoi(trace) : 0;
 	find_self();
 	find_audit();
+	us_sanrt_find();
 	for (int k = 0; k < us_cfg.nmounts; k++) {
 		const struct us_mount *m = &us_cfg.mounts[k];
 		us_workdir_clean(m);

@@ -16,6 +16,10 @@ extern US_HIDDEN char us_audit_path[];  /* the audit library beside it, or "" */
 extern US_HIDDEN char *us_cfg_spec;     /* us_cfg in the spec grammar */
 extern US_HIDDEN int us_allow_unfollowed;
 extern US_HIDDEN int us_trace;
+extern US_HIDDEN char us_sanrt_path[]; /* sanitizer runtime (sanrt.c), or "" */
+
+/* Find the sanitizer runtime of a sanitizer build (sanrt.c). */
+US_HIDDEN void us_sanrt_find(void);
 
 /* Run the initialization once (constructor, or the first wrapper call). */
 US_HIDDEN void us_init(void);

@@ -22,6 +22,10 @@
 static char cwd_buf[PATH_MAX] = "/";
 static unsigned cwd_seq; /* odd while a writer is in the middle */
 
+/* A seqlock whose data is read and written with atomic byte accesses:
+ * the acquire loads keep every byte read before the second read of the
+ * counter, the writer's acq_rel increment keeps every byte written after
+ * the counter went odd. No fences: ThreadSanitizer checks this as is. */
 int us_cwd_get(char *buf, size_t len)
 {
 	us_fork_check(); /* a writer's thread may be gone */
@@ -33,26 +37,35 @@ int us_cwd_get(char *buf, size_t len)
 		}
 		if (s1 & 1)
 			continue;
-		size_t n = strnlen(cwd_buf, sizeof cwd_buf);
+		size_t n = 0;
+		char c;
+		while (n < sizeof cwd_buf - 1 &&
+		       (c = __atomic_load_n(&cwd_buf[n], __ATOMIC_ACQUIRE))) {
+			if (n + 1 < len)
+				buf[n] = c;
+			n++;
+		}
+		if (__atomic_load_n(&cwd_seq, __ATOMIC_ACQUIRE) != s1)
+			continue;
 		if (n + 1 > len) {
 			errno = ERANGE;
 			return -1;
 		}
-		memcpy(buf, cwd_buf, n);
 		buf[n] = '\0';
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&cwd_seq, __ATOMIC_RELAXED) == s1)
-			return 0;
+		return 0;
 	}
 }
 
 void us_cwd_set(const char *path)
 {
+	size_t n = strnlen(path, sizeof cwd_buf - 1);
+
 	if (!us_lock_unless_mine(US_LOCK_CWD))
 		return; /* a handler's chdir inside a chdir: the outer one wins */
-	__atomic_add_fetch(&cwd_seq, 1, __ATOMIC_RELEASE);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	snprintf(cwd_buf, sizeof cwd_buf, "%s", path);
+	__atomic_add_fetch(&cwd_seq, 1, __ATOMIC_ACQ_REL);
+	for (size_t i = 0; i < n; i++)
+		__atomic_store_n(&cwd_buf[i], path[i], __ATOMIC_RELAXED);
+	__atomic_store_n(&cwd_buf[n], '\0', __ATOMIC_RELAXED);
 	__atomic_add_fetch(&cwd_seq, 1, __ATOMIC_RELEASE);
 	us_unlock(US_LOCK_CWD);
 }

@@ -11,6 +11,7 @@
  * the shim, so chdir and the PATH search for COMMAND see the union, then
  * execs COMMAND. Exit status: COMMAND's; 125 for unionrun's own errors;
  * 126 when COMMAND cannot be executed; 127 when it is not found. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -175,11 +176,38 @@ static void find_library(char *out, size_t len)
 	die("cannot find %s next to %s (set UNIONSHIM_LIBRARY)", LIB_NAME, self);
 }
 
+/* A sanitizer build (make SANITIZE=1 or TSAN=1) preloads a library that
+ * needs the sanitizer runtime loaded first: ours, the one it was built with. */
+#if defined(__SANITIZE_ADDRESS__)
+extern void __asan_init(void);
+#define SANRT_SYMBOL ((void *)__asan_init)
+#elif defined(__SANITIZE_THREAD__)
+extern void __tsan_init(void);
+#define SANRT_SYMBOL ((void *)__tsan_init)
+#endif
+
+static void add_sanitizer_runtime(struct strbuf *b)
+{
+#ifdef SANRT_SYMBOL
+	Dl_info info;
+	char rt[PATH_MAX];
+
+	if (dladdr(SANRT_SYMBOL, &info) && info.dli_fname &&
+	    realpath(info.dli_fname, rt)) {
+		sb_add(b, rt, 0);
+		sb_add(b, ":", 0);
+	}
+#else
+	(void)b;
+#endif
+}
+
 static void set_preload(const char *lib)
 {
 	const char *old = getenv("LD_PRELOAD");
 	struct strbuf b = {0};
 
+	add_sanitizer_runtime(&b);
 	sb_add(&b, lib, 0);
 	if (old && *old && !strstr(old, lib)) {
 		sb_add(&b, ":", 0);

@@ -94,8 +94,9 @@ US_EXPORT int readdir_r(DIR *dir, struct dirent *entry, struct dirent **result)
 	struct dirent64 *d = us_dirlist_at(&s->list, s->pos++);
 	memcpy(entry, d, offsetof(struct dirent, d_name));
 	entry->d_reclen = sizeof *entry;
-	strncpy(entry->d_name, d->d_name, sizeof entry->d_name - 1);
-	entry->d_name[sizeof entry->d_name - 1] = '\0';
+	size_t n = strnlen(d->d_name, sizeof entry->d_name - 1);
+	memcpy(entry->d_name, d->d_name, n);
+	entry->d_name[n] = '\0';
 	*result = entry;
 	return 0;
 }

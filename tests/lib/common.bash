@@ -13,6 +13,11 @@
 
 UNIONSHIM_BUILD=${UNIONSHIM_BUILD:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)/build}
 SHIM_LIB=$UNIONSHIM_BUILD/libunionshim.so
+# A sanitizer build of the library (make SANITIZE=1 or TSAN=1) needs its
+# runtime preloaded first: SHIM_LIB is then "RUNTIME LIBRARY", an
+# LD_PRELOAD value (the only way the tests use it).
+SAN_RT=$(ldd "$SHIM_LIB" 2>/dev/null | awk '$1 ~ /^lib[at]san\.so/ { print $3 }')
+[ -z "$SAN_RT" ] || SHIM_LIB="$(readlink -f "$SAN_RT") $SHIM_LIB"
 UNIONRUN=$UNIONSHIM_BUILD/unionrun
 
 probe() { echo "$UNIONSHIM_BUILD/probes/$1"; }
