@@ -86,6 +86,15 @@ int us_lock_key(const struct us_mount *m, const char *key)
 	return fd;
 }
 
+void us_unlock_key(int fd)
+{
+	int saved = errno;
+
+	SYS(flock)(fd, LOCK_UN);
+	SYS(close)(fd);
+	errno = saved;
+}
+
 /* Errors of a write that mean "the copy cannot be whole": the disk or
  * quota is full, memory is out, the device fails. Others (EPERM, ENOTSUP
  * on an xattr the upper cannot hold) lose only what overlayfs loses too. */
@@ -353,8 +362,13 @@ int us_place_temp(const char *tmp, const char *dst, bool dir)
 	}
 	int err = errno;
 	remove_temp(tmp, dir);
-	if ((err == EEXIST || err == ENOTEMPTY) && SYS(lstat)(dst, &st) == 0)
-		return 0;
+	if (err == EEXIST || err == ENOTEMPTY) {
+		if (SYS(lstat)(dst, &st) == 0)
+			return 0;
+		/* another process put an object there and it was removed
+		 * since: the name is gone, as if the removal came first */
+		err = ENOENT;
+	}
 	errno = err;
 	return -1;
 }
@@ -442,6 +456,6 @@ int us_copyup(const struct us_mount *m, const char *upath,
 	int rc = 0;
 	if (SYS(lstat)(dst, &st) < 0) /* not copied by someone else meanwhile */
 		rc = copy_object(m, node->layer, src, dst, data);
-	close_keep_errno(lock);
+	us_unlock_key(lock);
 	return rc;
 }

@@ -10,8 +10,15 @@
 #include "unionshim/config.h"
 
 /* Serialize copy-ups of the object named KEY across processes: the fd of
- * a lock file in M's work dir, held (flock) until closed; -1 with errno. */
+ * a lock file in M's work dir, held (flock) until us_unlock_key; -1 with
+ * errno. */
 int us_lock_key(const struct us_mount *m, const char *key);
+
+/* Release a lock of us_lock_key, errno kept. The lock is dropped before
+ * the fd is closed: a child forked meanwhile shares the lock's open file
+ * description, and a close alone would leave the lock held as long as
+ * the child keeps its copy (it deadlocks on its own next copy-up). */
+void us_unlock_key(int fd);
 
 /* Copy real object SRC of layer LAYER whole (its data only when DATA)
  * with metadata and origin record (none when LAYER < 0: a new object) to

@@ -164,10 +164,7 @@ static int lock_entry(const struct us_mount *m, const char *upath,
 
 static void unlock_entry(int lock)
 {
-	int saved = errno;
-
-	SYS(close)(lock);
-	errno = saved;
+	us_unlock_key(lock);
 }
 
 int us_index_copyup(const struct us_mount *m, const char *upath,
