@@ -22,6 +22,10 @@
 #include "unionshim/identity.h"
 #include "unionshim/shared.h"
 
+/* LeakSanitizer's, present only in a sanitizer build (weak: NULL else). */
+void __lsan_register_root_region(const void *p, size_t size)
+	__attribute__((weak));
+
 #define LOCKS_DIR "#locks" /* lock proxies, named by union inode number */
 #define CHUNK 1024
 #define NCHUNKS 1024 /* fds up to 1M are tracked */
@@ -65,6 +69,9 @@ struct us_fdent *us_fdmap_slot(int fd)
 		if (p == MAP_FAILED)
 			return NULL;
 		c = p;
+		if (__lsan_register_root_region) /* a sanitizer build: its */
+			__lsan_register_root_region(p, CHUNK * sizeof *c); /* leak
+			checker scans the heap, not our pages, for pointers */
 		__atomic_store_n(&chunks[fd / CHUNK], c, __ATOMIC_RELEASE);
 	}
 	if (fd > us_fdmap_top)
