@@ -34,6 +34,7 @@ HDRS := $(wildcard include/unionshim/*.h shim/*.h shim/core/*.h shim/wrap/*.h sh
 UNIT_SRC := $(wildcard tests/unit/*.c)
 PROBE_SRC := $(wildcard tests/probes/*.c)
 PROBES := $(PROBE_SRC:tests/probes/%.c=$(B)/probes/%)
+FAULT_LIBS := $(B)/probes/libfailmalloc.so $(B)/probes/libchangelower.so
 TOOLS := $(B)/unionrun
 TRACE_LIB := $(B)/libunionshim-trace.so
 AUDIT_LIB := $(B)/libunionshim-audit.so
@@ -45,7 +46,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 SHELL := /bin/bash
 
 .PHONY: all check unit names bats probes install uninstall clean bench fuzz fuzz-replay
-all: $(B)/libunionshim.so $(TRACE_LIB) $(AUDIT_LIB) $(TOOLS) $(PROBES)
+all: $(B)/libunionshim.so $(TRACE_LIB) $(AUDIT_LIB) $(TOOLS) $(PROBES) $(FAULT_LIBS)
 
 $(B)/preload/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
@@ -103,6 +104,11 @@ $(B)/unionrun: tools/unionrun.c $(B)/libuscore.a $(HDRS)
 $(B)/probes/%: tests/probes/%.c $(wildcard tests/probes/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $<
+
+# Fault injection helpers preloaded by tests/bats/faults.bats (tests/lib/).
+$(B)/probes/lib%.so: tests/lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
 $(B)/unit-tests: $(UNIT_SRC) $(B)/libuscore.a $(HDRS)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -Ishim/core -o $@ $(UNIT_SRC) $(B)/libuscore.a $(CHECK_LIBS)
