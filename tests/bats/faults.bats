@@ -5,9 +5,10 @@
 # copy-up temp left in the work dir), no lower touched, and the same call
 # works once the cause is gone. Faults: a failing allocation (ENOMEM, each
 # allocation of the call in turn), no free fd (EMFILE, 0.. fds left), the
-# work dir removed or made read-only while a process runs in the union, a
-# lower file written while it is being copied up. A full upper disk is
-# full_disk.bats.
+# upper's quota spent (EDQUOT: btrfs qgroups on a loop-mounted image, as
+# root; kernel overlayfs as the oracle), the work dir removed or made
+# read-only while a process runs in the union, a lower file written while
+# it is being copied up. A full upper disk is full_disk.bats.
 #
 # Helpers: fault_op (tests/probes) runs union calls one after another in
 # one process and answers a line for each; libfailmalloc.so (preloaded
@@ -40,9 +41,11 @@ setup() {
 	OP=$(probe fault_op)
 	MARK=$ROOT/fired
 	U=$TARGET
+	RUN=(in_union)
 }
 
 teardown() {
+	unmount_union
 	if [ -n "${FS:-}" ] && mountpoint -q "$FS"; then umount "$FS" || umount -l "$FS"; fi
 	if mountpoint -q "$WORK"; then umount "$WORK" || umount -l "$WORK"; fi
 }
@@ -62,14 +65,18 @@ fresh() {
 # The union as a program sees it (names, types, modes, sizes, link counts,
 # contents, the xattr): a dir's size is the upper filesystem's once copied up.
 view() {
-	in_union find "$U" -printf '%y ./%P %m %U:%G %s %n %l\n' |
+	"${RUN[@]}" find "$U" -printf '%y ./%P %m %U:%G %s %n %l\n' |
 		awk '$1 == "d" { $5 = "-"; $6 = "-" } { print }' | LC_ALL=C sort -k2
-	in_union sh -c 'cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 cat | sha256sum' _ "$U"
-	in_union getfattr -h -d -m user. "$U/small" 2>/dev/null || true
+	"${RUN[@]}" sh -c 'cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 cat | sha256sum' _ "$U"
+	"${RUN[@]}" getfattr -h -d -m user. "$U/small" 2>/dev/null || true
 }
 
 leftovers() {
-	(cd "$WORK" && find . -name '#us.*')
+	if [ "${RUN[0]}" = in_union ]; then
+		(cd "$WORK" && find . -name '#us.*')
+	else
+		(cd "$WORK/work" && find . -mindepth 1)
+	fi
 }
 
 # enomem OP ARG...: for N = 1, 2, ... fail the Nth allocation of the call
@@ -280,4 +287,88 @@ changed() {
 		changed $how crossfs
 	done
 	verdict
+}
+
+# quota_fs: upper and work dirs in a btrfs subvolume (a loop-mounted
+# image) with qgroups on; quota LIMIT sets its limit (none: no limit).
+quota_fs() {
+	command -v mkfs.btrfs >/dev/null || skip "mkfs.btrfs missing (btrfs-progs; .ci/run installs it)"
+	FS=$ROOT/qfs
+	mkdir -p "$FS"
+	truncate -s 200M "$ROOT/qfs.img"
+	mkfs.btrfs -q "$ROOT/qfs.img" >/dev/null 2>&1
+	mount -o loop "$ROOT/qfs.img" "$FS"
+	btrfs quota enable "$FS"
+	btrfs subvolume create "$FS/sv" >/dev/null
+	UPPER=$FS/sv/upper WORK=$FS/sv/work
+}
+
+quota() {
+	btrfs qgroup limit "$1" "$FS/sv"
+}
+
+# edquot MODE OP ARG...: the call on a fresh union (MODE shim|overlayfs)
+# whose upper subvolume has a quota of LIMIT KiB, all taken by a filler
+# (FILL=1) or free (FILL=0: a big copy starts, then runs out); EDQUOT or
+# works; nothing changed when it failed; works once
+# the limit is lifted, doing what it does with no limit.
+edquot() {
+	local mode=$1 want wview before r
+	shift
+	unmount_union
+	fresh
+	quota none
+	use_union "$mode"
+	want=$("${RUN[@]}" "$OP" "$U" "$@")
+	wview=$(view)
+	unmount_union
+	fresh
+	use_union "$mode"
+	"${RUN[@]}" ls "$U" >/dev/null
+	before=$(view)
+	sync
+	quota "${LIMIT}k"
+	[ "$FILL" = 0 ] || head -c 10000000 /dev/zero >"$FS/sv/filler" 2>/dev/null || true
+	r=$("${RUN[@]}" "$OP" "$U" "$@" 2>&1)
+	expect "EDQUOT ($mode): after '$*' with the quota spent no temp is left in the work dir" "" "$(leftovers)"
+	if [ "$r" = "$want" ]; then
+		OKS+=("$mode $*")
+	else
+		FAILS+=("$mode $*")
+		expect "EDQUOT ($mode): '$*' with the quota spent answers EDQUOT" EDQUOT "$r"
+		expect "EDQUOT ($mode): after '$*' failed the union view is unchanged" "$before" "$(view)"
+	fi
+	rm -f "$FS/sv/filler"
+	quota none
+	[ "$r" = "$want" ] || r=$("${RUN[@]}" "$OP" "$U" "$@" 2>&1)
+	expect "EDQUOT ($mode): '$*' works once the quota is lifted" "$want" "$r"
+	expect "EDQUOT ($mode): '$*' does what it does with no quota" "$wview" "$(view)"
+	expect "EDQUOT ($mode): lower layers stay untouched by '$*'" "$LOWER_SNAP" "$(lower_snap)"
+}
+
+edquot_calls() {
+	local LIMIT=200 FILL=0 OKS=() FAILS=()
+	quota_fs
+	edquot "$1" write big
+	[[ " ${FAILS[*]} " == *"write big"* ]] || BROKEN+=("setup: the 300 KB copy-up fit in a 200 KiB quota")
+	FILL=1
+	edquot "$1" write big
+	edquot "$1" write small
+	edquot "$1" chmod small
+	edquot "$1" write h1
+	edquot "$1" link h1 h3
+	edquot "$1" rename s3 s4
+	edquot "$1" unlink gone
+	edquot "$1" rmdir dd
+	edquot "$1" mkdir d1/new
+	[[ " ${FAILS[*]} " == *"write small"*"mkdir d1/new"* ]] || BROKEN+=("setup: a copy-up or create worked with the quota spent: ${OKS[*]}")
+	verdict
+}
+
+@test "EDQUOT: copy-ups, whiteouts, the link index, creates with the quota of the upper spent (btrfs qgroups): EDQUOT, nothing partial, works once lifted (shim)" {
+	edquot_calls shim
+}
+
+@test "EDQUOT: copy-ups, whiteouts, the link index, creates with the quota of the upper spent (btrfs qgroups): EDQUOT, nothing partial, works once lifted (overlayfs oracle)" {
+	edquot_calls overlayfs
 }
