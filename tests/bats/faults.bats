@@ -289,6 +289,27 @@ changed() {
 	verdict
 }
 
+@test "a lower file written during every copy of it: EBUSY, nothing partial, works once the writer stops" {
+	local got before
+	FS=$ROOT/fs
+	mkdir -p "$FS"
+	mount -t tmpfs tmpfs "$FS"
+	UPPER=$FS/upper WORK=$FS/work
+	fresh
+	in_union ls "$U" >/dev/null
+	before=$(snapshot "$UPPER")
+	got=$(LD_PRELOAD=$SHIM_LIB:$CHANGELOWER UNIONSHIM_MOUNTS="$(mounts_spec)" \
+		CHANGELOWER_FILE=$LOWER/big CHANGELOWER_HOW=grow CHANGELOWER_TIMES=1000 "$OP" "$U" write big)
+	expect "a lower file that never holds still: the write fails with EBUSY" EBUSY "$got"
+	expect "a lower file that never holds still: no temp is left in the work dir" "" "$(leftovers)"
+	expect "a lower file that never holds still: the upper dir is unchanged" "$before" "$(snapshot "$UPPER")"
+	expect "a lower file that never holds still: the write works once it does" ok "$(in_union "$OP" "$U" write big)"
+	got=$(in_union sh -c 'sha256sum <"$1"' _ "$U/big")
+	expect "a lower file that never holds still: the copy is its last version plus the line" \
+		"$( { cat "$LOWER/big"; echo more; } | sha256sum)" "$got"
+	verdict
+}
+
 # quota_fs: upper and work dirs in a btrfs subvolume (a loop-mounted
 # image) with qgroups on; quota LIMIT sets its limit (none: no limit).
 quota_fs() {

@@ -9,7 +9,8 @@
  * cut to 1000 bytes; grow: append 5000 bytes; rewrite: overwrite it all
  * with other bytes of the same size) and returns the short count; the
  * copier goes on reading the changed file. Every other call is the real
- * one. It changes the file once per process. */
+ * one. It changes the file once per process, or CHANGELOWER_TIMES times
+ * (a writer that never stops: each copy meets a change). */
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int done;
+static int done; /* changes made */
 
 /* True when fd is the file to change (and it was not changed yet); raw
  * syscalls: the shim's stat answers with union identities. */
@@ -27,7 +28,9 @@ static int is_victim(int fd)
 	const char *path = getenv("CHANGELOWER_FILE");
 	struct stat a, b;
 
-	return !done && path && syscall(SYS_fstat, fd, &a) == 0 &&
+	const char *times = getenv("CHANGELOWER_TIMES");
+
+	return done < (times ? atoi(times) : 1) && path && syscall(SYS_fstat, fd, &a) == 0 &&
 	       syscall(SYS_newfstatat, AT_FDCWD, path, &b, 0) == 0 &&
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
@@ -41,7 +44,7 @@ static void change(void)
 	struct stat st;
 	long fd = syscall(SYS_openat, AT_FDCWD, path, O_WRONLY | O_CLOEXEC);
 
-	done = 1;
+	done++;
 	if (fd < 0 || !how || syscall(SYS_fstat, fd, &st) != 0)
 		goto out;
 	memset(buf, 'N', sizeof buf);
