@@ -246,6 +246,24 @@ midjob_calls() {
 	verdict
 }
 
+# nofd MODE: calls that natively take no fd, made with none free, on a
+# fresh union (MODE shim|overlayfs); their answers and the view after.
+nofd() {
+	fresh
+	use_union "$1"
+	"${RUN[@]}" "$OP" --free 0 "$U" unlink gone -- unlink d1/d2/f -- stat small -- mkdir d1/new -- getcwd
+	view
+	unmount_union
+}
+
+@test "EMFILE: calls that take no fd natively (unlink with its whiteout, in a dir copied up for it; stat; mkdir) work with no fd free, as on overlayfs" {
+	local want
+	want=$(nofd overlayfs)
+	expect "EMFILE: calls that take no fd natively work with none free, as on overlayfs" "$want" "$(nofd shim)"
+	expect "EMFILE: lower layers stay untouched" "$LOWER_SNAP" "$(lower_snap)"
+	verdict
+}
+
 # changed HOW samefs|crossfs: append a line to big in the union while
 # libchangelower writes the lower big (HOW) in the middle of its copy-up.
 # The union file must be one version of the lower (before or after the
