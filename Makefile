@@ -41,6 +41,7 @@ HDRS := $(wildcard include/unionshim/*.h shim/*.h shim/core/*.h shim/wrap/*.h sh
 UNIT_SRC := $(wildcard tests/unit/*.c)
 PROBE_SRC := $(wildcard tests/probes/*.c)
 PROBES := $(PROBE_SRC:tests/probes/%.c=$(B)/probes/%)
+FAULT_LIBS := $(B)/probes/libfailmalloc.so $(B)/probes/libchangelower.so
 TOOLS := $(B)/unionrun
 TRACE_LIB := $(B)/libunionshim-trace.so
 AUDIT_LIB := $(B)/libunionshim-audit.so
@@ -52,7 +53,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 SHELL := /bin/bash
 
 .PHONY: all check check-sanitize unit names bats probes install uninstall clean bench fuzz fuzz-replay
-all: $(B)/libunionshim.so $(TRACE_LIB) $(AUDIT_LIB) $(TOOLS) $(PROBES)
+all: $(B)/libunionshim.so $(TRACE_LIB) $(AUDIT_LIB) $(TOOLS) $(PROBES) $(FAULT_LIBS)
 
 # A sanitizer build renames the wrappers the sanitizer runtime itself calls
 # (listed in shim/sanrt.c): its uninstrumented entries stand in front.
@@ -120,6 +121,11 @@ $(B)/unionrun: tools/unionrun.c $(B)/libuscore.a $(HDRS)
 $(B)/probes/%: tests/probes/%.c $(wildcard tests/probes/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $<
+
+# Fault injection helpers preloaded by tests/bats/faults.bats (tests/lib/).
+$(B)/probes/lib%.so: tests/lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
 $(B)/unit-tests: $(UNIT_SRC) $(B)/libuscore.a $(HDRS)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -Ishim/core -o $@ $(UNIT_SRC) $(B)/libuscore.a $(CHECK_LIBS)

@@ -41,6 +41,13 @@ bool us_exists_below(const struct us_mount *m, const char *upath,
  * (us_whiteout_oci). 0, or -1 with errno. */
 int us_whiteout_create(const struct us_mount *m, const char *upath);
 
+/* Make the empty regular file PATH (a whiteout or an opaque marker)
+ * without taking an fd, so it works for a process with none left, as
+ * the unlink or mkdir it serves would natively. With EXCL an existing
+ * name is EEXIST; without, an existing regular file is kept. 0, or -1
+ * with errno. */
+int us_make_marker(const char *path, bool excl);
+
 /* Remove a whiteout for the last component of UPATH, if the upper layer
  * has one. */
 void us_whiteout_clear(const struct us_mount *m, const char *upath);

@@ -6,7 +6,9 @@
  * copier is killed. A lock file per object hash in the work dir makes
  * concurrent copy-ups of one object wait for the first and reuse its copy.
  * Data: FICLONE where the filesystem can, else copy_file_range, else a
- * 1 MiB read/write loop; holes stay holes (SEEK_DATA/SEEK_HOLE). */
+ * 1 MiB read/write loop; holes stay holes (SEEK_DATA/SEEK_HOLE). A lower
+ * file written during its copy (from outside the union) is copied again:
+ * the copy is one version of it, never a mix. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -35,6 +37,7 @@
 #define TEMP_PREFIX "#us."
 #define LOCK_SLOTS 64
 #define COPY_CHUNK (1 << 20)
+#define COPY_TRIES 3 /* copies of a lower file written during its copy-up */
 
 static unsigned long temp_counter;
 
@@ -243,8 +246,38 @@ static int copy_data(int in, int out, off_t size)
 	return SYS(ftruncate)(out, size);
 }
 
-static int make_file(const char *src, const char *tmp, const struct stat *st,
-		     bool data)
+/* Was the source written between two looks (by a writer outside the
+ * union)? Its size, mtime and ctime tell. */
+static bool same_version(const struct stat *a, const struct stat *b)
+{
+	return a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* The data of one version of the source, with st set to that version (its
+ * size, times and mode are the ones the copy gets): a copy the source
+ * changed under is started again, so the temp never holds a mix of two
+ * versions; EBUSY when it never holds still. */
+static int copy_version(int in, int out, struct stat *st)
+{
+	struct stat after;
+
+	for (int i = 0; i < COPY_TRIES; i++) {
+		if (SYS(fstat)(in, st) < 0 || copy_data(in, out, st->st_size) < 0 ||
+		    SYS(fstat)(in, &after) < 0)
+			return -1;
+		if (same_version(st, &after))
+			return 0;
+		if (SYS(ftruncate)(out, 0) < 0)
+			return -1;
+	}
+	errno = EBUSY;
+	return -1;
+}
+
+static int make_file(const char *src, const char *tmp, struct stat *st, bool data)
 {
 	int in = SYS(open)(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (in < 0)
@@ -254,14 +287,13 @@ static int make_file(const char *src, const char *tmp, const struct stat *st,
 		close_keep_errno(in);
 		return -1;
 	}
-	int rc = data ? copy_data(in, out, st->st_size) : 0;
+	int rc = data ? copy_version(in, out, st) : 0;
 	close_keep_errno(in);
 	close_keep_errno(out);
 	return rc;
 }
 
-static int make_object(const char *src, const char *tmp, const struct stat *st,
-		       bool data)
+static int make_object(const char *src, const char *tmp, struct stat *st, bool data)
 {
 	char link[PATH_MAX];
 	ssize_t n;

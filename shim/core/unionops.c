@@ -198,11 +198,7 @@ static int make_opaque(const struct us_mount *m, const char *upath)
 	if (us_layer_path(m, 0, upath, up, sizeof up) < 0 ||
 	    us_path_join(marker, sizeof marker, up, US_WH_OPAQUE) < 0)
 		return -1;
-	int fd = SYS(open)(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	SYS(close)(fd);
-	return 0;
+	return us_make_marker(marker, false);
 }
 
 int us_union_rename(const struct us_resolved *o, const struct us_resolved *n,

@@ -158,17 +158,35 @@ int us_upper_remove_whiteout(const struct us_mount *m, const char *upath,
 	return rc;
 }
 
+int us_make_marker(const char *path, bool excl)
+{
+	struct stat st;
+	int saved = errno;
+
+	if (SYS(mknod)(path, S_IFREG | 0600, 0) == 0)
+		return 0;
+	if (errno == EEXIST && !excl && SYS(lstat)(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		errno = saved;
+		return 0;
+	}
+	if (errno == EEXIST || (errno != EPERM && errno != ENOSYS && errno != EOPNOTSUPP))
+		return -1;
+	/* a filesystem that makes no regular file by mknod: by open */
+	int fd = SYS(open)(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (excl ? O_EXCL : 0), 0600);
+	if (fd < 0)
+		return -1;
+	SYS(close)(fd);
+	errno = saved;
+	return 0;
+}
+
 int us_whiteout_create(const struct us_mount *m, const char *upath)
 {
 	char wh[PATH_MAX];
 
 	if (whiteout_path(m, upath, wh, sizeof wh) < 0)
 		return errno == ENAMETOOLONG ? whiteout_inplace(m, upath) : -1;
-	int fd = SYS(open)(wh, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -1;
-	SYS(close)(fd);
-	return 0;
+	return us_make_marker(wh, false);
 }
 
 int us_whiteout_normalize(const struct us_mount *m, const char *upath)
@@ -222,10 +240,8 @@ int us_mkdir_upper(const struct us_mount *m, const char *upath, mode_t mode)
 		return -1;
 	if (us_path_join(marker, sizeof marker, tmp, US_WH_OPAQUE) < 0)
 		goto fail;
-	int fd = SYS(open)(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
+	if (us_make_marker(marker, true) < 0)
 		goto fail;
-	SYS(close)(fd);
 	if (inplace ? us_whiteout_replace(m, upath, tmp, true) < 0
 		    : SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, up, RENAME_NOREPLACE) < 0)
 		goto fail_marker;
