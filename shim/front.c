@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "front.h"
@@ -130,8 +131,10 @@ static int map(int dirfd, const char *path, unsigned flags,
 	t->whiteout = false;
 	t->swap = false;
 	t->indexed = false;
-	if (!path || !*path)
-		return US_PASS; /* EFAULT, ENOENT or AT_EMPTY_PATH: the kernel's */
+	if (!path)
+		return fail(EFAULT); /* what the kernel answers */
+	if (!*path)
+		return US_PASS; /* ENOENT or AT_EMPTY_PATH: the kernel's */
 	if (follows_to_object(flags) && path[0] == '/' &&
 	    us_magic_lower_object(path, abs, sizeof abs))
 		/* the fd's object, never a new name made in its place */
@@ -192,4 +195,78 @@ int us_map(int dirfd, const char *path, unsigned flags, struct us_target *t)
 	if (rc != US_FAIL)
 		us_errno_back();
 	return rc;
+}
+
+/* Is PATH's last component "." or ".." (trailing slashes aside)? 1 for
+ * ".", 2 for "..", else 0 (and for a NULL PATH, which the caller's
+ * nonnull declaration would let the compiler assume away). */
+int us_names_dot(const char *path)
+{
+	if (!path)
+		return 0;
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	size_t start = n;
+	while (start > 0 && path[start - 1] != '/')
+		start--;
+	if (n - start == 1 && path[start] == '.')
+		return 1;
+	if (n - start == 2 && path[start] == '.' && path[start + 1] == '.')
+		return 2;
+	return 0;
+}
+
+/* unlinkat of "DIR/." or "DIR/..": the kernel refuses by the name's kind
+ * once DIR is found (AT_REMOVEDIR: EINVAL for ".", ENOTEMPTY for "..";
+ * else EISDIR), never by what the union path normalizes to. */
+int us_remove_dot(int dirfd, const char *path, int flags)
+{
+	struct stat st;
+
+	if (flags & ~AT_REMOVEDIR)
+		return fail(EINVAL);
+	if (US_SELF(fstatat)(dirfd, path, &st, 0) < 0)
+		return -1;
+	if (!(flags & AT_REMOVEDIR))
+		return fail(EISDIR);
+	return fail(us_names_dot(path) == 1 ? EINVAL : ENOTEMPTY);
+}
+
+/* Does the kernel's walk to PATH's parent dir succeed? A last name "."
+ * or ".." has the dir before it as parent, which the walk of PATH itself
+ * finds; else the name is cut off. */
+static int parent_walk(int dirfd, const char *path)
+{
+	struct stat st;
+	char buf[PATH_MAX];
+
+	if (us_names_dot(path))
+		return US_SELF(fstatat)(dirfd, path, &st, 0);
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	while (n > 0 && path[n - 1] != '/')
+		n--;
+	if (n + 2 > sizeof buf)
+		return fail(ENAMETOOLONG);
+	memcpy(buf, path, n);
+	strcpy(buf + n, ".");
+	return US_SELF(fstatat)(dirfd, buf, &st, 0);
+}
+
+/* renameat2 with a last name "." or ".." on either side: both parents
+ * are walked, then EBUSY (EEXIST for a new name with RENAME_NOREPLACE),
+ * as the kernel orders its checks. */
+int us_rename_dot(int olddirfd, const char *old, int newdirfd,
+		  const char *new, unsigned flags)
+{
+	if ((flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) ||
+	    ((flags & RENAME_EXCHANGE) && (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT))))
+		return fail(EINVAL);
+	if (parent_walk(olddirfd, old) < 0 || parent_walk(newdirfd, new) < 0)
+		return -1;
+	if (us_names_dot(old))
+		return fail(EBUSY);
+	return fail((flags & RENAME_NOREPLACE) ? EEXIST : EBUSY);
 }

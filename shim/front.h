@@ -147,4 +147,10 @@ static inline const char *us_unchecked(const char *p)
 	return p;
 }
 
+/* unlinkat's answer for a last component "." or ".." (front.c). */
+US_HIDDEN int us_names_dot(const char *path);
+US_HIDDEN int us_remove_dot(int dirfd, const char *path, int flags);
+US_HIDDEN int us_rename_dot(int olddirfd, const char *old, int newdirfd,
+			    const char *new, unsigned flags);
+
 #endif

@@ -151,7 +151,16 @@ static bool dir_has_lower(const struct us_node *n)
 	return S_ISDIR(n->mode) && (n->layer != 0 || (n->dirs & ~(us_layermask)1));
 }
 
-/* Checks of rename(2) and ovl_rename before anything is changed. */
+/* Do N1 and N2 name one object (one name, or two hard links of one
+ * file in one layer)? */
+static bool same_object(const struct us_node *n1, const struct us_node *n2)
+{
+	return n1->layer == n2->layer && n1->dev == n2->dev &&
+	       n1->ino == n2->ino && n1->ino != 0;
+}
+
+/* Checks of rename(2) and ovl_rename before anything is changed: -1 with
+ * errno, 1 when there is nothing to do, else 0. */
 static int rename_checks(const struct us_resolved *o,
 			 const struct us_resolved *n, unsigned flags)
 {
@@ -171,6 +180,8 @@ static int rename_checks(const struct us_resolved *o,
 		return fail(ENOENT);
 	if ((flags & RENAME_NOREPLACE) && nexists)
 		return fail(EEXIST);
+	if (nexists && same_object(&o->node, &n->node))
+		return 1; /* rename(2): one object under both names: nothing */
 	if (odir && strcmp(o->path, n->path) != 0 &&
 	    us_path_under(n->path, o->path, strlen(o->path)))
 		return fail(EINVAL);
@@ -208,10 +219,9 @@ int us_union_rename(const struct us_resolved *o, const struct us_resolved *n,
 	char oup[PATH_MAX], nup[PATH_MAX], nparent[PATH_MAX];
 	bool exchange = flags & RENAME_EXCHANGE;
 
-	if (rename_checks(o, n, flags) < 0)
-		return -1;
-	if (strcmp(o->path, n->path) == 0)
-		return 0;
+	int checked = rename_checks(o, n, flags);
+	if (checked != 0 || strcmp(o->path, n->path) == 0)
+		return checked < 0 ? -1 : 0;
 	parent_of(n->path, nparent);
 	if (us_copyup(m, o->path, &o->node, true) < 0 ||
 	    (exchange && us_copyup(m, n->path, &n->node, true) < 0) ||

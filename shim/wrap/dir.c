@@ -163,6 +163,8 @@ US_EXPORT int mkdirat(int dirfd, const char *path, mode_t mode)
 US_EXPORT int rmdir(const char *path)
 {
 	US_SHIM_OR(US_REAL(rmdir)(path));
+	if (us_names_dot(path))
+		return us_remove_dot(AT_FDCWD, path, AT_REMOVEDIR);
 	struct us_target t;
 	const char *p = us_path(path, US_MAP_REMOVE | US_MAP_NOFOLLOW, &t);
 	if (p && t.r.where == US_INSIDE)

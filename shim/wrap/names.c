@@ -51,6 +51,8 @@ US_EXPORT int renameat2(int olddirfd, const char *old, int newdirfd,
 			const char *new, unsigned int flags)
 {
 	US_SHIM_OR(US_REAL(renameat2)(olddirfd, old, newdirfd, new, flags));
+	if (us_names_dot(old) || us_names_dot(new))
+		return us_rename_dot(olddirfd, old, newdirfd, new, flags);
 	struct us_target to, tn;
 	const char *o = us_path_at(&olddirfd, old, RM, &to);
 	const char *n = o ? us_path_at(&newdirfd, new, RM | US_MAP_MAYBE, &tn) : NULL;
@@ -80,6 +82,8 @@ US_EXPORT int rename(const char *old, const char *new)
 US_EXPORT int unlinkat(int dirfd, const char *path, int flags)
 {
 	US_SHIM_OR(US_REAL(unlinkat)(dirfd, path, flags));
+	if (us_names_dot(path))
+		return us_remove_dot(dirfd, path, flags);
 	struct us_target t;
 	const char *p = us_path_at(&dirfd, path, RM, &t);
 	if (!p)
