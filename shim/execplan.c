@@ -52,7 +52,7 @@ static int setid_ignored(int fd)
 
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1)
 		return 1;
-	return fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOSUID);
+	return US_REAL(fstatvfs)(fd, &vfs) == 0 && (vfs.f_flag & ST_NOSUID);
 }
 
 /* Classify what (DFD, PATH, FLAGS) names. US_EXEC_OTHER when the shim
@@ -85,7 +85,7 @@ static int look(int dfd, const char *path, int flags, struct us_shebang *sb,
 	int kind = n < 0 ? US_EXEC_OTHER
 			 : us_exec_inspect(fd, head, (size_t)n, sb);
 	struct statvfs vfs;
-	if (kind == US_EXEC_SCRIPT && fstatvfs(fd, &vfs) == 0 &&
+	if (kind == US_EXEC_SCRIPT && US_REAL(fstatvfs)(fd, &vfs) == 0 &&
 	    (vfs.f_flag & ST_NOEXEC))
 		kind = US_EXEC_OTHER; /* the kernel refuses it: EACCES */
 	else if (kind > US_EXEC_SCRIPT)

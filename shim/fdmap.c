@@ -488,3 +488,10 @@ int us_fd_stat(int fd, struct stat *st)
 	}
 	return rc;
 }
+
+const struct us_mount *us_fd_mount(int fd)
+{
+	struct us_fdent *e = us_fdent_peek(fd);
+
+	return e && e->kind == US_FD_UNION ? &us_cfg.mounts[e->mount] : NULL;
+}

@@ -107,6 +107,9 @@ US_HIDDEN void us_fd_duped(int oldfd, int newfd);
 /* Is FD one of the shim's own (hidden from the program)? */
 US_HIDDEN bool us_fd_is_shim(int fd);
 
+/* The mount a union fd's object lies in, or NULL. */
+US_HIDDEN const struct us_mount *us_fd_mount(int fd);
+
 /* The program wants to use number FD (dup2, dup3): move a shim fd out of
  * the way. 0, or -1 with errno. */
 US_HIDDEN int us_fd_make_room(int fd);

@@ -23,6 +23,7 @@
 #include <fts.h>
 #include <ftw.h>
 #include <glob.h>
+#include <mntent.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,7 @@
 
 /* OWN names no header of glibc 2.36 declares (the stat family's old
  * versioned entry points, the fortify checks) */
+extern FILE *__setmntent(const char *, const char *);
 extern int __xstat(int, const char *, struct stat *);
 extern int __xstat64(int, const char *, struct stat *);
 extern int __lxstat(int, const char *, struct stat *);

@@ -4,16 +4,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <string.h>
 
 #include "../fdmap.h"
 #include "../front.h"
 #include "../guard.h"
+#include "../mounttab.h"
 #include "glibc_protos.h"
 
 static int open_at(int dirfd, const char *path, int flags, mode_t mode)
 {
+	int table = us_mounttab_kind(path, flags);
+	if (table)
+		return us_mounttab_open(path, table, flags);
 	struct us_target t;
 	const char *p = us_path_at(&dirfd, path, us_open_map_flags(flags), &t);
 	int fd = p ? US_REAL(openat)(dirfd, p, flags, mode) : -1;
@@ -102,9 +108,33 @@ static FILE *opened_stream(FILE *f, const char *path, const char *mode,
 	return f;
 }
 
+/* A stream on this process's mount table with the unions in it, or NULL
+ * with *DONE false when PATH is no mount table. */
+static FILE *table_stream(const char *path, const char *mode, bool *done)
+{
+	int flags = fopen_access(mode) | (strchr(mode, 'e') ? O_CLOEXEC : 0);
+	int table = us_mounttab_kind(path, flags);
+
+	*done = table != 0;
+	if (!table)
+		return NULL;
+	int fd = us_mounttab_open(path, table, flags);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, mode);
+	if (fd >= 0 && !f) {
+		int saved = errno;
+		US_REAL(close)(fd);
+		errno = saved;
+	}
+	return f;
+}
+
 US_EXPORT FILE *fopen(const char *path, const char *mode)
 {
 	US_SHIM_OR(US_REAL(fopen)(path, mode));
+	bool table;
+	FILE *tf = table_stream(path, mode, &table);
+	if (table)
+		return tf;
 	struct us_target t;
 	const char *p = us_path(path, fopen_map_flags(mode), &t);
 	return opened_stream(p ? US_REAL(fopen)(p, mode) : NULL, path, mode, &t);
@@ -131,3 +161,25 @@ US_EXPORT FILE *fopen64(const char *, const char *)
 	__attribute__((alias("fopen")));
 US_EXPORT FILE *freopen64(const char *, const char *, FILE *)
 	__attribute__((alias("freopen")));
+
+/* glibc's setmntent opens with its internal fopen, which no preload
+ * library sees: the same open through ours (which passes through when the
+ * shim is off), with glibc's additions to MODE ("c": no cancellation
+ * points, "e": close on exec) and its locking. */
+US_EXPORT FILE *setmntent(const char *path, const char *mode)
+{
+	char full[16];
+	if (strlen(mode) + 3 > sizeof full) {
+		errno = EINVAL;
+		return NULL;
+	}
+	strcpy(full, mode);
+	strcat(full, "ce");
+	FILE *f = US_SELF(fopen)(path, full);
+	if (f)
+		__fsetlocking(f, FSETLOCKING_BYCALLER);
+	return f;
+}
+
+US_EXPORT FILE *__setmntent(const char *, const char *)
+	__attribute__((alias("setmntent")));

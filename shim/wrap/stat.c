@@ -241,22 +241,61 @@ US_EXPORT int euidaccess(const char *path, int mode)
 
 US_EXPORT int eaccess(const char *, int) __attribute__((alias("euidaccess")));
 
+/* statfs of a union object: the figures of the union's upper dir (of
+ * its top lower for a read-only union), wherever the object lies, as
+ * overlayfs reports. */
+static const char *statfs_path(const char *path, struct us_target *t)
+{
+	const char *p = us_path(path, 0, t);
+
+	return p && t->r.where == US_INSIDE ? t->r.m->layers[0].path : p;
+}
+
 US_EXPORT int statfs(const char *path, struct statfs *buf)
 {
 	US_SHIM_OR(US_REAL(statfs)(path, buf));
 	struct us_target t;
-	const char *p = us_path(path, 0, &t);
+	const char *p = statfs_path(path, &t);
 	return p ? US_REAL(statfs)(p, buf) : -1;
+}
+
+static void vfs_flags(const struct us_mount *m, struct statvfs *buf)
+{
+	if (m && us_write_errno(m))
+		buf->f_flag |= ST_RDONLY;
 }
 
 US_EXPORT int statvfs(const char *path, struct statvfs *buf)
 {
 	US_SHIM_OR(US_REAL(statvfs)(path, buf));
 	struct us_target t;
-	const char *p = us_path(path, 0, &t);
+	const char *p = statfs_path(path, &t);
 	int rc = p ? US_REAL(statvfs)(p, buf) : -1;
-	if (rc == 0 && t.r.where == US_INSIDE && us_write_errno(t.r.m))
-		buf->f_flag |= ST_RDONLY;
+	if (rc == 0 && t.r.where == US_INSIDE)
+		vfs_flags(t.r.m, buf);
+	return rc;
+}
+
+US_EXPORT int fstatfs(int fd, struct statfs *buf)
+{
+	US_SHIM_OR(US_REAL(fstatfs)(fd, buf));
+	const struct us_mount *m = us_fd_mount(fd);
+	if (!m)
+		return US_REAL(fstatfs)(fd, buf);
+	us_errno_back();
+	return US_REAL(statfs)(m->layers[0].path, buf);
+}
+
+US_EXPORT int fstatvfs(int fd, struct statvfs *buf)
+{
+	US_SHIM_OR(US_REAL(fstatvfs)(fd, buf));
+	const struct us_mount *m = us_fd_mount(fd);
+	if (!m)
+		return US_REAL(fstatvfs)(fd, buf);
+	us_errno_back();
+	int rc = US_REAL(statvfs)(m->layers[0].path, buf);
+	if (rc == 0)
+		vfs_flags(m, buf);
 	return rc;
 }
 
@@ -264,6 +303,10 @@ US_EXPORT int statfs64(const char *, struct statfs64 *)
 	__attribute__((alias("statfs")));
 US_EXPORT int statvfs64(const char *, struct statvfs64 *)
 	__attribute__((alias("statvfs")));
+US_EXPORT int fstatfs64(int, struct statfs64 *)
+	__attribute__((alias("fstatfs")));
+US_EXPORT int fstatvfs64(int, struct statvfs64 *)
+	__attribute__((alias("fstatvfs")));
 
 US_EXPORT long pathconf(const char *path, int name)
 {

@@ -40,6 +40,8 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <mntent.h>
+extern FILE *__setmntent(const char *, const char *); /* no header declares it */
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -301,6 +303,24 @@ static void stat_family(void)
 	CHECK("statvfs", "lower2", statvfs(l2, &svfs) == 0);
 	CHECK("statvfs64", "lower2", statvfs64(l2, &svfs64) == 0);
 	CHECK("pathconf", "lower2", pathconf(l2, _PC_NAME_MAX) > 0);
+	fd = open(l2, O_RDONLY);
+	CHECK("fstatfs", "lower2", fstatfs(fd, &sfs) == 0);
+	CHECK("fstatfs64", "lower2", fstatfs64(fd, &sfs64) == 0);
+	CHECK("fstatvfs", "lower2", fstatvfs(fd, &svfs) == 0);
+	CHECK("fstatvfs64", "lower2", fstatvfs64(fd, &svfs64) == 0);
+	close(fd);
+	FILE *mt = setmntent("/proc/self/mounts", "r");
+	CHECK("setmntent", "table", mt != NULL);
+	if (mt)
+		endmntent(mt);
+	mt = __setmntent("/proc/self/mountinfo", "r");
+	CHECK("__setmntent", "table", mt != NULL);
+	if (mt)
+		endmntent(mt);
+	mt = setmntent(l2, "r");
+	CHECK("setmntent", "lower2", mt != NULL);
+	if (mt)
+		endmntent(mt);
 
 	struct utimbuf ub = {1000, 2000};
 	struct timeval tv[2] = {{1000, 0}, {2000, 0}};
