@@ -24,6 +24,10 @@ int us_shared_open(const struct us_mount *m);
  * dir or its state cannot be mapped (then nothing is ever bumped). */
 const uint32_t *us_shared_slot(const struct us_mount *m, uint64_t ino);
 
+/* Can this process write M's state (announce its changes)? False for a
+ * read-only mapping (another uid's #state it may only read) or none. */
+bool us_shared_writable(const struct us_mount *m);
+
 /* Tell every process that the object with union inode INO changed
  * layer. */
 void us_shared_bump(const struct us_mount *m, uint64_t ino);

@@ -34,6 +34,7 @@ void (*us_copied_hook)(const struct us_mount *m, uint64_t ino);
 static struct {
 	const struct us_mount *m;
 	uint32_t *slots; /* MAP_FAILED: tried and failed */
+	bool readonly;   /* mapped for reading only (another uid's #state) */
 } maps[US_MAX_MOUNTS];
 pthread_mutex_t us_shared_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -88,19 +89,60 @@ static int allocate(int fd)
 	return 0;
 }
 
-static uint32_t *map_state(const struct us_mount *m)
+/* Open the #state at P for reading and writing, made if missing: every
+ * uid that can reach the work dir may write it (a build that drops to
+ * another user keeps one state), whatever the umask. */
+static int open_state(const char *p)
+{
+	int fd = SYS(open)(p, O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	fd = SYS(open)(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd >= 0) {
+		SYS(fchmod)(fd, 0666);
+		return fd;
+	}
+	return errno == EEXIST ? SYS(open)(p, O_RDWR | O_CLOEXEC) : -1;
+}
+
+/* A state another uid made and this one may only read: mapped for
+ * reading (this process learns of others' changes, announces none). */
+static uint32_t *map_readonly(const char *p, bool *readonly)
+{
+	int fd = SYS(open)(p, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	uint32_t *mem = MAP_FAILED;
+
+	if (fd < 0)
+		return MAP_FAILED;
+	if (SYS(fstat)(fd, &st) == 0 && st.st_size >= (off_t)STATE_SIZE)
+		mem = SYS(mmap)(NULL, STATE_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	else
+		errno = EACCES;
+	int saved = errno;
+	SYS(close)(fd);
+	errno = saved;
+	*readonly = mem != MAP_FAILED;
+	return mem;
+}
+
+static uint32_t *map_state(const struct us_mount *m, bool *readonly)
 {
 	char p[PATH_MAX];
 	struct stat st;
 	uint32_t *mem = MAP_FAILED;
 
+	*readonly = false;
 	if (snprintf(p, sizeof p, "%s/" STATE_NAME, m->work) >= (int)sizeof p) {
 		errno = ENAMETOOLONG;
 		return MAP_FAILED;
 	}
-	int fd = SYS(open)(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open_state(p);
 	if (fd < 0)
-		return MAP_FAILED;
+		return errno == EACCES || errno == EPERM || errno == EROFS
+			       ? map_readonly(p, readonly)
+			       : MAP_FAILED;
 	/* two processes may both grow it: to the same size, harmlessly */
 	bool grown = false;
 	if (SYS(fstat)(fd, &st) == 0) {
@@ -120,9 +162,12 @@ static uint32_t *map_state(const struct us_mount *m)
 	return mem;
 }
 
-static uint32_t *slots_of(const struct us_mount *m)
+/* M's state, mapped on first use; NULL when it cannot be (or, with
+ * WRITE, cannot be written). */
+static uint32_t *state_of(const struct us_mount *m, bool write)
 {
 	uint32_t *s = MAP_FAILED;
+	bool ro = false;
 	int saved = errno;
 
 	if (!m->work)
@@ -131,7 +176,9 @@ static uint32_t *slots_of(const struct us_mount *m)
 		const struct us_mount *mm =
 			__atomic_load_n(&maps[i].m, __ATOMIC_ACQUIRE);
 		if (mm == m)
-			return maps[i].slots == MAP_FAILED ? NULL : maps[i].slots;
+			return maps[i].slots == MAP_FAILED || (write && maps[i].readonly)
+				       ? NULL
+				       : maps[i].slots;
 		if (!mm)
 			break;
 	}
@@ -139,26 +186,43 @@ static uint32_t *slots_of(const struct us_mount *m)
 	for (int i = 0; i < US_MAX_MOUNTS; i++) {
 		if (maps[i].m == m) {
 			s = maps[i].slots;
+			ro = maps[i].readonly;
 			break;
 		}
 		if (!maps[i].m) {
-			s = maps[i].slots = map_state(m);
+			s = maps[i].slots = map_state(m, &maps[i].readonly);
+			ro = maps[i].readonly;
 			__atomic_store_n(&maps[i].m, m, __ATOMIC_RELEASE);
 			break;
 		}
 	}
 	pthread_mutex_unlock(&us_shared_lock);
-	if (s == MAP_FAILED)
+	if (s == MAP_FAILED || (write && ro))
 		return NULL;
 	errno = saved;
 	return s;
 }
 
+static uint32_t *slots_of(const struct us_mount *m)
+{
+	return state_of(m, false);
+}
+
+/* A state this uid may not open (another user's work dir) is no reason
+ * not to run: the process then learns of no change by others and
+ * announces none of its own (README, "Known limits"). Only a state that
+ * cannot get its blocks stops it. */
 int us_shared_open(const struct us_mount *m)
 {
-	if (m->work && !slots_of(m))
+	if (m->work && !slots_of(m) && errno != EACCES && errno != EPERM &&
+	    errno != EROFS)
 		return -1;
 	return 0;
+}
+
+bool us_shared_writable(const struct us_mount *m)
+{
+	return state_of(m, true) != NULL;
 }
 
 bool us_shared_origins_maybe(const struct us_mount *m)
@@ -170,7 +234,7 @@ bool us_shared_origins_maybe(const struct us_mount *m)
 
 void us_shared_origins_set(const struct us_mount *m)
 {
-	uint32_t *s = slots_of(m);
+	uint32_t *s = state_of(m, true);
 
 	if (s && !__atomic_load_n(&s[ORIGINS_WORD], __ATOMIC_RELAXED))
 		__atomic_store_n(&s[ORIGINS_WORD], 1, __ATOMIC_RELEASE);
@@ -193,7 +257,7 @@ const uint32_t *us_shared_slot(const struct us_mount *m, uint64_t ino)
 
 void us_shared_bump(const struct us_mount *m, uint64_t ino)
 {
-	uint32_t *s = slots_of(m);
+	uint32_t *s = state_of(m, true);
 
 	if (s)
 		__atomic_add_fetch(&s[slot_index(ino)], 1, __ATOMIC_RELEASE);

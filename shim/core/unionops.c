@@ -2,8 +2,8 @@
  *
  * Removing a name that exists below leaves a whiteout, written before the
  * upper object goes so the lower one never shows through; a removed upper
- * dir is first renamed into the work dir (it vanishes at once) and emptied
- * there. Rename follows overlayfs without redirect_dir: a dir that exists
+ * dir that still holds whiteouts is first renamed into the work dir (it
+ * vanishes at once) and emptied there; an empty one is removed in place. Rename follows overlayfs without redirect_dir: a dir that exists
  * below answers EXDEV (mv then copies); a dir moved onto a name that hides
  * something below becomes opaque first. */
 #include <errno.h>
@@ -68,14 +68,20 @@ static bool name_below(const struct us_resolved *r)
 	return us_exists_below(r->m, parent, &r->parent, last_name(r->path));
 }
 
-/* Take the upper dir of UPATH out of sight (into the work dir), then
- * remove it with its whiteouts. */
+/* Remove the upper dir of UPATH: in place when it is really empty (any
+ * uid that may remove it natively can, without the work dir); else it
+ * holds whiteouts: take it out of sight (into the work dir) first, then
+ * remove it with them. */
 static int remove_upper_dir(const struct us_mount *m, const char *upath)
 {
 	char up[PATH_MAX], tmp[PATH_MAX];
 	static unsigned long counter;
 
 	if (us_layer_path(m, 0, upath, up, sizeof up) < 0)
+		return -1;
+	if (SYS(rmdir)(up) == 0)
+		return 0;
+	if (errno != ENOTEMPTY && errno != EEXIST)
 		return -1;
 	snprintf(tmp, sizeof tmp, "%s/#us.%d.r%lu", m->work, (int)getpid(),
 		 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
