@@ -4,6 +4,7 @@
  * real object: a watch sees the layer it was put on). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -110,15 +111,47 @@ US_EXPORT int fanotify_mark(int fd, unsigned int flags, uint64_t mask,
 	return US_REAL(fanotify_mark)(fd, flags, mask, dirfd, p);
 }
 
+/* A real path P too long for sun_path, reached through its parent dir:
+ * "/proc/self/fd/N/NAME" with N an O_PATH fd on the dir (*HELD: the
+ * caller closes it after the call), so any name the program could bind
+ * natively binds in the union. 0, or -1 with errno. */
+static int sun_via_dir(const char *p, struct sockaddr_un *out, int *held)
+{
+	const char *slash = strrchr(p, '/');
+	char dir[PATH_MAX];
+
+	if (!slash || slash == p || (size_t)(slash - p) >= sizeof dir) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(dir, p, (size_t)(slash - p));
+	dir[slash - p] = '\0';
+	int dfd = US_REAL(open)(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	int n = snprintf(out->sun_path, sizeof out->sun_path, "/proc/self/fd/%d/%s",
+			 dfd, slash + 1);
+	if (n < 0 || (size_t)n >= sizeof out->sun_path) {
+		US_REAL(close)(dfd);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	*held = dfd;
+	return 0;
+}
+
 /* The real address for an AF_UNIX path in the union; *ADDR is left alone
- * for abstract and unnamed sockets. Returns 0, or -1 with errno. */
+ * for abstract and unnamed sockets. *HELD is an fd the caller closes after
+ * its call (or -1). Returns 0, or -1 with errno. */
 static int map_sun(const struct sockaddr **addr, socklen_t *len,
-		   struct sockaddr_un *out, unsigned flags, struct us_target *t)
+		   struct sockaddr_un *out, unsigned flags, struct us_target *t,
+		   int *held)
 {
 	const struct sockaddr_un *in = (const struct sockaddr_un *)(const void *)*addr;
 	char path[sizeof in->sun_path + 1];
 	size_t off = offsetof(struct sockaddr_un, sun_path);
 
+	*held = -1;
 	t->whiteout = false;
 	t->swap = false;
 	if (!in || *len <= off || in->sun_family != AF_UNIX || !in->sun_path[0])
@@ -131,16 +164,25 @@ static int map_sun(const struct sockaddr **addr, socklen_t *len,
 		return -1;
 	if (p == path)
 		return 0;
-	if (strlen(p) >= sizeof out->sun_path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
 	memset(out, 0, sizeof *out);
 	out->sun_family = AF_UNIX;
-	strcpy(out->sun_path, p);
+	if (strlen(p) < sizeof out->sun_path)
+		strcpy(out->sun_path, p);
+	else if (sun_via_dir(p, out, held) < 0)
+		return -1;
 	*addr = (const struct sockaddr *)(const void *)out;
-	*len = (socklen_t)(off + strlen(p) + 1);
+	*len = (socklen_t)(off + strlen(out->sun_path) + 1);
 	return 0;
+}
+
+/* Close what map_sun held, keeping errno. */
+static void sun_done(int held)
+{
+	if (held >= 0) {
+		int saved = errno;
+		US_REAL(close)(held);
+		errno = saved;
+	}
 }
 
 US_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
@@ -148,8 +190,12 @@ US_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	US_SHIM_OR(US_REAL(bind)(fd, addr, len));
 	struct sockaddr_un sun;
 	struct us_target t;
-	if (map_sun(&addr, &len, &sun, NEWNAME, &t) < 0 ||
-	    US_REAL(bind)(fd, addr, len) < 0)
+	int held;
+	if (map_sun(&addr, &len, &sun, NEWNAME, &t, &held) < 0)
+		return -1;
+	int rc = US_REAL(bind)(fd, addr, len);
+	sun_done(held);
+	if (rc < 0)
 		return -1;
 	us_created(&t);
 	return 0;
@@ -160,9 +206,12 @@ US_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	US_SHIM_OR(US_REAL(connect)(fd, addr, len));
 	struct sockaddr_un sun;
 	struct us_target t;
-	if (map_sun(&addr, &len, &sun, 0, &t) < 0)
+	int held;
+	if (map_sun(&addr, &len, &sun, 0, &t, &held) < 0)
 		return -1;
-	return US_REAL(connect)(fd, addr, len);
+	int rc = US_REAL(connect)(fd, addr, len);
+	sun_done(held);
+	return rc;
 }
 
 /* A datagram to an AF_UNIX path in the union goes to its real socket. */
@@ -172,9 +221,12 @@ US_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 	US_SHIM_OR(US_REAL(sendto)(fd, buf, n, flags, addr, len));
 	struct sockaddr_un sun;
 	struct us_target t;
-	if (map_sun(&addr, &len, &sun, 0, &t) < 0)
+	int held;
+	if (map_sun(&addr, &len, &sun, 0, &t, &held) < 0)
 		return -1;
-	return US_REAL(sendto)(fd, buf, n, flags, addr, len);
+	ssize_t rc = US_REAL(sendto)(fd, buf, n, flags, addr, len);
+	sun_done(held);
+	return rc;
 }
 
 US_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
@@ -184,12 +236,15 @@ US_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	struct us_target t;
 	const struct sockaddr *addr = msg ? msg->msg_name : NULL;
 	socklen_t len = msg ? msg->msg_namelen : 0;
-	if (map_sun(&addr, &len, &sun, 0, &t) < 0)
+	int held;
+	if (map_sun(&addr, &len, &sun, 0, &t, &held) < 0)
 		return -1;
 	if (!msg || addr == msg->msg_name)
 		return US_REAL(sendmsg)(fd, msg, flags);
 	struct msghdr m = *msg;
 	m.msg_name = (void *)(uintptr_t)addr;
 	m.msg_namelen = len;
-	return US_REAL(sendmsg)(fd, &m, flags);
+	ssize_t rc = US_REAL(sendmsg)(fd, &m, flags);
+	sun_done(held);
+	return rc;
 }
