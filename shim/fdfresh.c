@@ -45,7 +45,7 @@ void us_fdmap_move_to_copy(int fd, struct us_fdent *e)
 	dev_t ndev = st.st_dev;
 	uint64_t nino = st.st_ino;
 	us_ident_stat(m, us_target_layer(&t), t.real, -1, &st);
-	if (st.st_ino != us_ino_make(e->layer, e->rino))
+	if (st.st_ino != us_ino_of(m, e->layer, e->rino))
 		return; /* another object took the name: not ours */
 	int fl = US_REAL(fcntl)(fd, F_GETFL);
 	off_t off = US_REAL(lseek)(fd, 0, SEEK_CUR);
@@ -125,7 +125,7 @@ static void copied_here(const struct us_mount *m, uint64_t ino)
 	for (int f = 0; f <= us_fdmap_top; f++) {
 		struct us_fdent *e = us_fdent_peek(f);
 		if (e && e->watch && !e->stream && e->mount == mount &&
-		    us_ino_make(e->layer, e->rino) == ino)
+		    us_ino_of(m, e->layer, e->rino) == ino)
 			refresh_locked(f);
 	}
 	us_fdmap_unlock();

@@ -116,7 +116,7 @@ uint64_t us_fdmap_ino(int fd, struct us_fdent *e)
 	struct stat st;
 
 	if (e->layer != 0 || !us_cfg.mounts[e->mount].has_upper)
-		return us_ino_make(e->layer, e->rino);
+		return us_ino_of(&us_cfg.mounts[e->mount], e->layer, e->rino);
 	if (US_REAL(fstat)(fd, &st) < 0)
 		return 0;
 	us_ident_stat(&us_cfg.mounts[e->mount], 0, NULL, fd, &st);
@@ -134,7 +134,7 @@ void us_fdmap_fill(struct us_fdent *e, const struct us_mount *m, int layer,
 	e->opath = false;
 	US_FDENT_SET(e, watch, NULL);
 	if (layer != 0 && m->has_upper && !dir) {
-		const uint32_t *w = us_shared_slot(m, us_ino_make(layer, rino));
+		const uint32_t *w = us_shared_slot(m, us_ino_of(m, layer, rino));
 		if (w)
 			US_FDENT_SET(e, gen, __atomic_load_n(w, __ATOMIC_ACQUIRE));
 		US_FDENT_SET(e, watch, w);

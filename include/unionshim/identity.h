@@ -16,7 +16,10 @@
  *           upper's own numbers pass unchanged and no two layers collide.
  *           A real inode number that needs the top 8 bits cannot be tagged:
  *           it becomes bit 63 plus a 63-bit hash of (layer, ino), unique
- *           in practice but not by construction (documented limit). */
+ *           in practice but not by construction (documented limit).
+ *           When every layer of the mount lies on one filesystem, the
+ *           number is the origin's own inode number, unchanged, as on
+ *           overlayfs (us_ino_of). */
 #ifndef UNIONSHIM_IDENTITY_H
 #define UNIONSHIM_IDENTITY_H
 
@@ -42,7 +45,15 @@ struct us_origin {
 /* The st_dev every object of M reports. */
 dev_t us_mount_dev(const struct us_mount *m);
 
-/* The union inode number of an object whose origin is (LAYER, INO). */
+/* The union inode number of an object of M whose origin is (LAYER, INO):
+ * INO itself when all of M's layers lie on one filesystem (no two layers
+ * can share a number there; overlayfs numbers so too, and programs that
+ * sort a listing by inode, as `cp -a` does, then see its order), else
+ * us_ino_make's tagged number. */
+uint64_t us_ino_of(const struct us_mount *m, int layer, uint64_t ino);
+bool us_mount_samefs(const struct us_mount *m);
+
+/* (LAYER << 56) | INO, or the hash form (above). */
 uint64_t us_ino_make(int layer, uint64_t ino);
 
 /* Read the origin record of the upper object open as FD (when >= 0) at

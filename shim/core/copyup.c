@@ -418,7 +418,7 @@ static int copy_object(const struct us_mount *m, int layer, const char *src,
 	    us_place_temp(tmp, dst, S_ISDIR(st.st_mode)) < 0)
 		return -1;
 	if (S_ISREG(st.st_mode)) /* fds open on the old copy move */
-		us_shared_bump(m, us_ino_make(layer, st.st_ino));
+		us_shared_bump(m, us_ino_of(m, layer, st.st_ino));
 	return 0;
 }
 

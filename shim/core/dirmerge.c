@@ -3,7 +3,8 @@
  * Layers are read top first. A name is listed from the first layer that
  * has it; a whiteout (.wh.NAME or a 0/0 char device) hides NAME in the
  * layers below it; ".wh." names themselves are never listed; "." and ".."
- * come from the top layer only. Reading uses getdents64 on the real dirs. */
+ * come from the top layer only. The list is then put in overlayfs's order
+ * (struct order). Reading uses getdents64 on the real dirs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -22,9 +23,11 @@
 #include "unionshim/path.h"
 #include "unionshim/shared.h"
 
-/* A set of names, open addressing; the names live in ARENA. */
+/* A set of names, open addressing; the names live in ARENA. Each name
+ * carries a value (the merged list's index of its entry + 1, or 0). */
 struct nameset {
 	uint32_t *slot; /* 0 = empty, else offset+1 into arena */
+	uint32_t *val;  /* per slot */
 	size_t cap, n;
 	char *arena;
 	size_t used, acap;
@@ -43,9 +46,13 @@ static int nameset_grow(struct nameset *ns)
 {
 	size_t ncap = ns->cap ? ns->cap * 2 : 64;
 	uint32_t *ns_slot = calloc(ncap, sizeof *ns_slot);
+	uint32_t *ns_val = calloc(ncap, sizeof *ns_val);
 
-	if (!ns_slot)
+	if (!ns_slot || !ns_val) {
+		free(ns_slot);
+		free(ns_val);
 		return -1;
+	}
 	for (size_t i = 0; i < ns->cap; i++) {
 		if (!ns->slot[i])
 			continue;
@@ -53,22 +60,30 @@ static int nameset_grow(struct nameset *ns)
 		while (ns_slot[j])
 			j = (j + 1) & (ncap - 1);
 		ns_slot[j] = ns->slot[i];
+		ns_val[j] = ns->val[i];
 	}
 	free(ns->slot);
+	free(ns->val);
 	ns->slot = ns_slot;
+	ns->val = ns_val;
 	ns->cap = ncap;
 	return 0;
 }
 
-/* Insert NAME; 1 if it was new, 0 if present, -1 on ENOMEM. */
-static int nameset_add(struct nameset *ns, const char *name)
+/* Insert NAME with value VAL; 1 if it was new, 0 if present (its value in
+ * *OLD when OLD is not NULL), -1 on ENOMEM. */
+static int nameset_put(struct nameset *ns, const char *name, uint32_t val,
+		       uint32_t *old)
 {
 	if ((ns->n + 1) * 2 > ns->cap && nameset_grow(ns) < 0)
 		return -1;
 	size_t j = hash_name(name) & (ns->cap - 1);
 	for (; ns->slot[j]; j = (j + 1) & (ns->cap - 1))
-		if (strcmp(ns->arena + ns->slot[j] - 1, name) == 0)
+		if (strcmp(ns->arena + ns->slot[j] - 1, name) == 0) {
+			if (old)
+				*old = ns->val[j];
 			return 0;
+		}
 	size_t nl = strlen(name) + 1;
 	if (ns->used + nl > ns->acap) {
 		size_t nc = ns->acap ? ns->acap * 2 : 4096;
@@ -82,15 +97,87 @@ static int nameset_add(struct nameset *ns, const char *name)
 	}
 	memcpy(ns->arena + ns->used, name, nl);
 	ns->slot[j] = (uint32_t)(ns->used + 1);
+	ns->val[j] = val;
 	ns->used += nl;
 	ns->n++;
 	return 1;
 }
 
+static int nameset_add(struct nameset *ns, const char *name)
+{
+	return nameset_put(ns, name, 0, NULL);
+}
+
 static void nameset_free(struct nameset *ns)
 {
 	free(ns->slot);
+	free(ns->val);
 	free(ns->arena);
+}
+
+/* Overlayfs's order of a merged dir: the lowest merging layer's entries
+ * first, in that layer's own order (names the layers above also have
+ * included: listed where the lowest layer lists them), then the entries
+ * only the layers above have, upper first, each in its layer's order.
+ * Programs depend on it (`cp -a d d` copies what the lowest layer lists
+ * before it meets its own new d/d). RANK[i]: the place + 1 of the
+ * merged list's entry i in the lowest layer's listing, or 0. */
+struct order {
+	uint32_t *rank;
+	size_t cap;
+	uint32_t next;
+};
+
+static int order_note(struct order *o, uint32_t index1)
+{
+	if (!index1)
+		return 0; /* a name the layers above whited out */
+	size_t i = index1 - 1;
+	if (i >= o->cap) {
+		size_t nc = o->cap ? o->cap * 2 : 256;
+		while (nc <= i)
+			nc *= 2;
+		uint32_t *r = realloc(o->rank, nc * sizeof *r);
+		if (!r)
+			return -1;
+		memset(r + o->cap, 0, (nc - o->cap) * sizeof *r);
+		o->rank = r;
+		o->cap = nc;
+	}
+	if (!o->rank[i])
+		o->rank[i] = ++o->next;
+	return 0;
+}
+
+/* Reorder L's entries by O (a permutation of the offsets), their d_off
+ * (the telldir position of the next entry) following. */
+static int order_apply(const struct order *o, struct us_dirlist *l)
+{
+	size_t *offs = malloc((l->n ? l->n : 1) * sizeof *offs);
+	size_t *byrank = calloc((size_t)o->next + 1, sizeof *byrank);
+	size_t k = 0;
+
+	if (!offs || !byrank) {
+		free(offs);
+		free(byrank);
+		return -1;
+	}
+	for (size_t i = 0; i < l->n && i < o->cap; i++)
+		if (o->rank[i])
+			byrank[o->rank[i] - 1] = i + 1;
+	for (uint32_t r = 0; r < o->next; r++)
+		if (byrank[r])
+			offs[k++] = l->offs[byrank[r] - 1];
+	for (size_t i = 0; i < l->n; i++)
+		if (i >= o->cap || !o->rank[i])
+			offs[k++] = l->offs[i];
+	free(byrank);
+	free(l->offs);
+	l->offs = offs;
+	l->ncap = l->n ? l->n : 1;
+	for (size_t i = 0; i < l->n; i++)
+		us_dirlist_at(l, i)->d_off = (int64_t)(i + 1);
+	return 0;
 }
 
 static int list_push(struct us_dirlist *l, uint64_t ino, unsigned char type,
@@ -152,20 +239,20 @@ static uint64_t entry_ino(const struct us_mount *m, int layer,
 
 	if (layer != 0 || !m->has_upper || !us_shared_origins_maybe(m) ||
 	    us_path_join(p, sizeof p, dirreal, d->d_name) < 0)
-		return us_ino_make(layer, d->d_ino);
+		return us_ino_of(m, layer, d->d_ino);
 	bool xattrs = d->d_type == DT_REG || d->d_type == DT_DIR ||
 		      d->d_type == DT_UNKNOWN;
 	if (xattrs ? us_origin_read(p, -1, &o)
 		   : us_origin_read_aside(m, p, d->d_ino, &o))
-		return us_ino_make(o.layer, o.ino);
-	return us_ino_make(layer, d->d_ino);
+		return us_ino_of(m, o.layer, o.ino);
+	return us_ino_of(m, layer, d->d_ino);
 }
 
 /* Read one layer's dir: list what is new, then hide its whiteouts' names
  * from the layers below (a layer's whiteouts never hide its own names). */
 static int merge_layer(const struct us_mount *m, int layer,
 		       const char *dirreal, bool top, struct nameset *seen,
-		       struct us_dirlist *out)
+		       struct us_dirlist *out, struct order *ord)
 {
 	char buf[32768];
 	struct nameset wh = {0};
@@ -187,8 +274,13 @@ static int merge_layer(const struct us_mount *m, int layer,
 			off += d->d_reclen;
 			bool dot = strcmp(name, ".") == 0 ||
 				   strcmp(name, "..") == 0;
-			if (dot && !top)
+			uint32_t index1 = 0;
+			if (dot && !top) {
+				if (ord && (nameset_put(seen, name, 0, &index1) < 0 ||
+					    order_note(ord, index1) < 0))
+					rc = -1;
 				continue;
+			}
 			if (us_is_reserved_name(name)) {
 				if (strcmp(name, US_WH_OPAQUE) != 0 &&
 				    nameset_add(&wh, name + US_WH_PREFIX_LEN) < 0)
@@ -200,11 +292,14 @@ static int merge_layer(const struct us_mount *m, int layer,
 					rc = -1;
 				continue;
 			}
-			int isnew = nameset_add(seen, name);
+			int isnew = nameset_put(seen, name, (uint32_t)out->n + 1, &index1);
+			if (isnew > 0)
+				index1 = (uint32_t)out->n + 1;
 			if (isnew < 0 ||
 			    (isnew && list_push(out,
 						entry_ino(m, layer, dirreal, d),
-						d->d_type, name) < 0))
+						d->d_type, name) < 0) ||
+			    (ord && order_note(ord, index1) < 0))
 				rc = -1;
 		}
 		if (rc < 0)
@@ -227,24 +322,32 @@ int us_dir_merge(const struct us_mount *m, const char *upath,
 {
 	char real[PATH_MAX];
 	struct nameset seen = {0};
+	struct order ord = {0};
 	bool top = true;
+	int bottom = -1, rc = 0;
 
 	memset(out, 0, sizeof *out);
-	for (int i = 0; i < m->nlayers; i++) {
+	for (int i = 0; i < m->nlayers; i++)
+		if (dirs & ((us_layermask)1 << i))
+			bottom = i;
+	for (int i = 0; i < m->nlayers && rc == 0; i++) {
 		if (!(dirs & ((us_layermask)1 << i)))
 			continue;
+		/* one layer alone lists in its own order already */
+		struct order *o = (i == bottom && !top) ? &ord : NULL;
 		if (us_layer_path(m, i, upath, real, sizeof real) < 0 ||
-		    merge_layer(m, i, real, top, &seen, out) < 0) {
-			int saved = errno;
-			nameset_free(&seen);
-			us_dirlist_free(out);
-			errno = saved;
-			return -1;
-		}
+		    merge_layer(m, i, real, top, &seen, out, o) < 0 ||
+		    (o && order_apply(o, out) < 0))
+			rc = -1;
 		top = false;
 	}
+	int saved = errno;
 	nameset_free(&seen);
-	return 0;
+	free(ord.rank);
+	if (rc < 0)
+		us_dirlist_free(out);
+	errno = saved;
+	return rc;
 }
 
 void us_dirlist_free(struct us_dirlist *l)

@@ -37,6 +37,60 @@ dev_t us_mount_dev(const struct us_mount *m)
 	return makedev(2048 + (unsigned)(h % 1024), (unsigned)((h >> 10) & 0xfffff));
 }
 
+/* Do all of M's layers lie on one filesystem? Known per mount after the
+ * first ask (racing threads compute the same answer). */
+static struct {
+	const struct us_mount *m;
+	int samefs; /* 0: not known yet, 1: no, 2: yes */
+} fs_known[US_MAX_MOUNTS];
+
+static int compute_samefs(const struct us_mount *m)
+{
+	struct stat st;
+	dev_t dev = 0;
+	int saved = errno;
+
+	for (int i = 0; i < m->nlayers; i++) {
+		if (SYS(stat)(m->layers[i].path, &st) < 0 ||
+		    (i > 0 && st.st_dev != dev)) {
+			errno = saved;
+			return 1;
+		}
+		dev = st.st_dev;
+	}
+	errno = saved;
+	return 2;
+}
+
+bool us_mount_samefs(const struct us_mount *m)
+{
+	for (int i = 0; i < US_MAX_MOUNTS; i++) {
+		const struct us_mount *k = __atomic_load_n(&fs_known[i].m, __ATOMIC_ACQUIRE);
+		if (k == m) {
+			int v = __atomic_load_n(&fs_known[i].samefs, __ATOMIC_ACQUIRE);
+			if (v)
+				return v == 2;
+			break;
+		}
+		if (!k) {
+			const struct us_mount *none = NULL;
+			if (!__atomic_compare_exchange_n(&fs_known[i].m, &none, m, false,
+							 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) &&
+			    none != m)
+				continue; /* another mount took the slot */
+			int v = compute_samefs(m);
+			__atomic_store_n(&fs_known[i].samefs, v, __ATOMIC_RELEASE);
+			return v == 2;
+		}
+	}
+	return compute_samefs(m) == 2;
+}
+
+uint64_t us_ino_of(const struct us_mount *m, int layer, uint64_t ino)
+{
+	return us_mount_samefs(m) ? ino : us_ino_make(layer, ino);
+}
+
 uint64_t us_ino_make(int layer, uint64_t ino)
 {
 	if ((ino & ~INO_MASK) == 0)
@@ -189,7 +243,7 @@ void us_ident_stat(const struct us_mount *m, int layer, const char *real,
 
 	us_origin_of(m, layer, real, fd, st, &o);
 	st->st_dev = us_mount_dev(m);
-	st->st_ino = us_ino_make(o.layer, o.ino);
+	st->st_ino = us_ino_of(m, o.layer, o.ino);
 	if (o.layer != layer && o.nlink > 1 && !S_ISDIR(st->st_mode))
 		st->st_nlink = us_index_nlink(m, &o, st);
 	errno = saved;

@@ -193,7 +193,7 @@ int us_index_copyup(const struct us_mount *m, const char *upath,
 	}
 	unlock_entry(lock);
 	if (rc == 0) /* fds on any name of it move to the copy */
-		us_shared_bump(m, us_ino_make(node->layer, node->ino));
+		us_shared_bump(m, us_ino_of(m, node->layer, node->ino));
 	return rc;
 }
 

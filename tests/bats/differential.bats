@@ -43,6 +43,10 @@ teardown() {
 LISTING='find . \( -type d -printf "%p %y -\n" \) -o -printf "%p %y %s %l\n" | LC_ALL=C sort &&
 	find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum'
 
+# Every dir's entries in the order readdir gives them (ls -f), dirs taken
+# in sorted order: overlayfs lists the lowest layer's entries first.
+ORDER='find . -type d -print0 | LC_ALL=C sort -z | xargs -0 -n 1 sh -c "echo \"== \$0\"; ls -f \"\$0\""'
+
 # lowerdir= value of generated stack DIR (absolute paths, top first)
 lowers_of() {
 	sed "s#\([^:]*\)#$1/\1#g" "$1/lowerdirs"
@@ -55,14 +59,14 @@ shim_listing() {
 	w=$(mktemp -d "$dir/../work.XXXXXX")
 	LD_PRELOAD=$SHIM_LIB \
 		UNIONSHIM_MOUNTS="target=$t,lowerdir=$(lowers_of "$dir"),upperdir=$dir/upper,workdir=$w" \
-		bash -c "cd '$t' && $LISTING"
+		bash -c "cd '$t' && ${2:-$LISTING}"
 }
 
 kernel_listing() {
 	local dir=$1
 	mkdir -p "$BATS_TEST_TMPDIR/kwork"
 	mount -t overlay overlay -o "lowerdir=$(lowers_of "$dir"),upperdir=$dir/upper,workdir=$BATS_TEST_TMPDIR/kwork" "$MNT"
-	(cd "$MNT" && bash -c "$LISTING")
+	(cd "$MNT" && bash -c "${2:-$LISTING}")
 	umount "$MNT"
 }
 
@@ -75,6 +79,11 @@ check_kernel() {
 	same "$kern" "$shim_ovl"
 	shim_oci=$(shim_listing "$BATS_FILE_TMPDIR/s$s/oci")
 	same "$kern" "$shim_oci"
+	# the order of every dir's entries, too
+	kern=$(kernel_listing "$BATS_FILE_TMPDIR/s$s/overlay" "$ORDER")
+	[ "$(grep -c '^== ' <<<"$kern")" -gt 50 ]
+	shim_ovl=$(shim_listing "$BATS_FILE_TMPDIR/s$s/overlay" "$ORDER")
+	same "$kern" "$shim_ovl"
 }
 
 check_forms() {
@@ -163,4 +172,32 @@ sys.exit(0 if min(opq_over_subtree, whiteout_then_recreated, file_vs_dir) > 0 el
 
 @test "seed 33: OCI form == overlay form under the shim" {
 	check_forms 33
+}
+
+# cp -a d d (a dir copied into itself) copies the entries readdir gives
+# before it meets the new d/d: what it copies depends on the listing
+# order, which is overlayfs's (the lowest layer's entries first).
+fill_cp_layers() {
+	local root=$1 i
+	mkdir -p "$root/lower/d" "$root/lower2/d" "$root/upper/d" "$root/work" "$root/target"
+	for i in $(seq 1 40); do echo "l$i" >"$root/lower2/d/f$i"; done
+	for i in 3 17 41 42; do echo "m$i" >"$root/lower/d/f$i"; done
+	for i in 5 43 44; do echo "u$i" >"$root/upper/d/f$i"; done
+}
+
+CP_INTO_ITSELF='cp -a d d 2>&1 | sed "s/[^ ]*target/T/g"; echo "status ${PIPESTATUS[0]}"; find d | LC_ALL=C sort'
+
+@test "cp -a d d copies what overlayfs's listing order gives it" {
+	need_overlay
+	local r=$BATS_TEST_TMPDIR kern shim
+	fill_cp_layers "$r/k"
+	mount -t overlay overlay -o "lowerdir=$r/k/lower:$r/k/lower2,upperdir=$r/k/upper,workdir=$r/k/work" "$r/k/target"
+	kern=$(cd "$r/k/target" && bash -c "$CP_INTO_ITSELF")
+	umount "$r/k/target"
+	fill_cp_layers "$r/s"
+	shim=$(cd "$r/s/target" && LD_PRELOAD=$SHIM_LIB \
+		UNIONSHIM_MOUNTS="target=$r/s/target,lowerdir=$r/s/lower:$r/s/lower2,upperdir=$r/s/upper,workdir=$r/s/work" \
+		bash -c "$CP_INTO_ITSELF")
+	[ "$(grep -c '^d/d/' <<<"$kern")" -gt 0 ]
+	same "$kern" "$shim"
 }

@@ -744,3 +744,37 @@ $i0 2" "$($x stat -c '%i %h' "$t/r/A" "$t/r/B")"
 	need_overlay
 	sc_link_race "$TARGET" in_ovl
 }
+
+# Every layer on one filesystem: st_ino is the origin's own inode number,
+# as overlayfs numbers there (programs sort listings by it: cp -a). Each
+# number is shown as the real object that has it in the layers.
+sc_samefs_numbers() {
+	local u=$1 X=$2
+	mkdir -p "$LOWER/d" "$LOWER2/d"
+	echo a >"$LOWER/d/a"
+	echo b >"$LOWER2/d/b"
+	echo c >"$UPPER/c" # (a hand-made upper dir over a lower one: sc_dino)
+	ln -s a "$LOWER/d/s"
+	$X --start
+	$X sh -c 'echo more >>"$1/d/b" && touch "$1/d/new" && mkdir "$1/d/sub"' sh "$u"
+	local real
+	real=$(for l in LOWER LOWER2 UPPER; do
+		(cd "${!l}" && find . -printf "%i $l:%P\n"); done)
+	$X find "$u" -printf '%P %i\n' | LC_ALL=C sort |
+		while read -r name ino; do
+			[ -n "$ino" ] || { ino=$name; name=.; }
+			echo "$name $(awk -v i="$ino" '$1 == i { print $2; exit }' <<<"$real")"
+		done
+}
+
+@test "on one filesystem st_ino is the origin's inode number, as overlayfs's (shim == overlayfs)" {
+	need_overlay
+	local shim
+	shim=$(sc_samefs_numbers "$TARGET" in_shim)
+	grep -q '^d/b LOWER2:d/b$' <<<"$shim"
+	make_layers
+	local ovl
+	ovl=$(sc_samefs_numbers "$TARGET" in_ovl)
+	umount "$TARGET" # mounted in the $(...) above, out of teardown's sight
+	same "$shim" "$ovl"
+}

@@ -47,7 +47,7 @@ START_TEST(copyup_bumps_the_objects_slot)
 	ut_file(ut.low1, "f", "lower");
 	ut_load();
 	resolve("f");
-	uint64_t ino = us_ino_make(r.node.layer, r.node.ino);
+	uint64_t ino = us_ino_of(M0, r.node.layer, r.node.ino);
 	const uint32_t *slot = us_shared_slot(M0, ino);
 	ck_assert_ptr_nonnull(slot);
 	uint32_t before = *slot;
