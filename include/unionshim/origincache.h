@@ -11,12 +11,14 @@
  * scan that made it: any later change gives the dir a ctime the record
  * does not have, whatever the clock's granularity.
  *
- * The table is guarded by a lock taken with trylock only: a thread that
- * finds it busy (another thread, a signal handler nested in a merge, a
- * child forked while it was held) merges without the cache. */
+ * The table is guarded by us_origincache_lock, which a merge takes with
+ * trylock only: a thread that finds it busy (another thread, a signal
+ * handler nested in a merge) merges without the cache. The fork handler
+ * (shim/forks.c) takes it like the library's other locks. */
 #ifndef UNIONSHIM_ORIGINCACHE_H
 #define UNIONSHIM_ORIGINCACHE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +32,8 @@
 #define US_OC_MAX_NAMES 4096         /* a dir with more is not remembered */
 
 struct us_ocdir;
+
+extern pthread_mutex_t us_origincache_lock;
 
 /* The origins found while scanning a dir, for us_origincache_store. */
 struct us_ocbuild {

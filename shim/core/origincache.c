@@ -1,7 +1,8 @@
 /* origincache.c: the origin records of upper dirs' entries, remembered
  * per process between merges (see origincache.h). A small table of dirs,
  * each with its origin-carrying names sorted for a binary search; the
- * oldest entry goes when a new one needs room. */
+ * oldest entry goes when a new one needs room. Its lock is one of the
+ * library's: forks.c takes it across fork (see origincache.h). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,23 +25,24 @@ struct us_ocdir {
 
 static struct us_ocdir table[US_OC_DIRS];
 static unsigned next_slot; /* round robin */
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t us_origincache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 bool us_origincache_take(void)
 {
-	return pthread_mutex_trylock(&table_lock) == 0;
+	return pthread_mutex_trylock(&us_origincache_lock) == 0;
 }
 
 void us_origincache_give(void)
 {
-	pthread_mutex_unlock(&table_lock);
+	pthread_mutex_unlock(&us_origincache_lock);
 }
 
 const struct us_ocdir *us_origincache_find(const struct stat *dir)
 {
 	for (int i = 0; i < US_OC_DIRS; i++) {
 		const struct us_ocdir *d = &table[i];
-		if (d->ino == dir->st_ino && d->dev == dir->st_dev &&
+		if (__atomic_load_n(&d->ino, __ATOMIC_ACQUIRE) == dir->st_ino &&
+		    d->dev == dir->st_dev &&
 		    d->ctime.tv_sec == dir->st_ctim.tv_sec &&
 		    d->ctime.tv_nsec == dir->st_ctim.tv_nsec && d->ino)
 			return d;
@@ -143,16 +145,19 @@ void us_origincache_store(const struct stat *dir,
 			d = &table[i]; /* an older record of the same dir */
 	if (!d)
 		d = &table[next_slot++ % US_OC_DIRS];
+	/* unpublished while it changes: a child forked now without our
+	 * handler (its lock made anew) finds no half-written record */
+	__atomic_store_n(&d->ino, 0, __ATOMIC_RELEASE);
 	free(d->recs);
 	free(d->names);
 	sort_names = b->names;
 	if (b->n > 1)
 		qsort(b->recs, b->n, sizeof *b->recs, by_name);
 	d->dev = dir->st_dev;
-	d->ino = dir->st_ino;
 	d->ctime = dir->st_ctim;
 	d->n = b->n;
 	d->recs = b->recs;
 	d->names = b->names;
+	__atomic_store_n(&d->ino, dir->st_ino, __ATOMIC_RELEASE);
 	memset(b, 0, sizeof *b);
 }
