@@ -147,13 +147,13 @@ static bool entry_is_whiteout(const char *dirreal, const char *name,
 }
 
 /* The union inode number of entry D of real dir DIRREAL in layer LAYER
- * (identity.h): a copy-up in the upper layer has its origin's. ORIGINS:
- * the upper may hold origin records; CACHED, when not NULL, knows which
+ * (identity.h), open as DIRFD: a copy-up in the upper layer has its
+ * origin's. ORIGINS: the upper may hold origin records; CACHED, when not NULL, knows which
  * entries do; else those found are noted in FOUND (when not NULL). */
 static uint64_t entry_ino(const struct us_mount *m, int layer,
-			  const char *dirreal, const struct linux_dirent64 *d,
-			  bool origins, const struct us_ocdir *cached,
-			  struct us_ocbuild *found)
+			  const char *dirreal, int dirfd,
+			  const struct linux_dirent64 *d, bool origins,
+			  const struct us_ocdir *cached, struct us_ocbuild *found)
 {
 	char p[PATH_MAX];
 	struct us_origin o;
@@ -171,7 +171,7 @@ static uint64_t entry_ino(const struct us_mount *m, int layer,
 	}
 	bool xattrs = d->d_type == DT_REG || d->d_type == DT_DIR ||
 		      d->d_type == DT_UNKNOWN;
-	if (xattrs ? us_origin_read(p, -1, &o)
+	if (xattrs ? us_origin_read_at(dirfd, d->d_name, p, &o)
 		   : us_origin_read_aside(m, p, d->d_ino, &o)) {
 		if (found)
 			us_ocbuild_add(found, d->d_name, &o);
@@ -258,9 +258,9 @@ static int merge_layer(const struct us_mount *m, int layer,
 			int isnew = nameset_add(seen, name);
 			if (isnew < 0 ||
 			    (isnew && list_push(out,
-						entry_ino(m, layer, dirreal, d,
-							  os.origins, os.cached,
-							  found),
+						entry_ino(m, layer, dirreal, fd,
+							  d, os.origins,
+							  os.cached, found),
 						d->d_type, name) < 0))
 				rc = -1;
 		}
