@@ -4,7 +4,9 @@
  * this library, LD_AUDIT the audit library beside it (when there is one:
  * the loader's own searches go through the union), UNIONSHIM_MOUNTS always names mounts (the program's own
  * value wins: a nested union tool may set it), UNIONSHIM_CWD is the
- * child's virtual cwd (a union dir, or a layer's own real dir) or absent, and the switches read at startup come
+ * child's virtual cwd (a union dir, or a layer's own real dir) or absent,
+ * UNIONSHIM_RESOLVED our resolved configuration when the child gets our
+ * mounts (handover.h; a program's own value is dropped), and the switches read at startup come
  * back when the program dropped them: `env -i` and clearenv() must not
  * take a child out of the union. A sanitizer build's runtime stays first
  * in LD_PRELOAD (sanrt.c). The array and every string added live in
@@ -18,6 +20,7 @@
 #include "childenv.h"
 #include "fdmap.h"
 #include "state.h"
+#include "unionshim/handover.h"
 #include "unionshim/lookup.h"
 
 #define LD_PRELOAD "LD_PRELOAD"
@@ -121,6 +124,11 @@ void us_childenv_prepare_ops(struct us_childenv *ce, char *const envp[],
 	ce->mounts = value_of(envp, US_ENV_MOUNTS);
 	if (!ce->mounts || !*ce->mounts)
 		ce->mounts = us_cfg_spec ? us_cfg_spec : "";
+	/* our resolved configuration, for a child that gets our mounts */
+	ce->resolved = us_cfg_handover && us_cfg_spec &&
+				       strcmp(ce->mounts, us_cfg_spec) == 0
+			       ? us_cfg_handover
+			       : NULL;
 	if (!cwd) {
 		if (us_cwd_get(ce->vcwd, sizeof ce->vcwd) < 0)
 			ce->vcwd[0] = '\0';
@@ -136,13 +144,15 @@ void us_childenv_prepare_ops(struct us_childenv *ce, char *const envp[],
 		      strlen(us_self_path) + 1 +
 		      (ce->pre ? strlen(ce->pre) : 0) + 1;
 	strs += sizeof US_ENV_MOUNTS + strlen(ce->mounts) + 1;
+	if (ce->resolved)
+		strs += sizeof US_ENV_RESOLVED + strlen(ce->resolved) + 1;
 	strs += sizeof LD_AUDIT + strlen(us_audit_path) + 1 +
 		(ce->aud ? strlen(ce->aud) : 0) + 1;
 	if (ce->cwd)
 		strs += sizeof US_ENV_CWD + strlen(ce->cwd) + 1;
 	strs += sizeof US_ENV_ALLOW + 2 + sizeof US_ENV_TRACE + sizeof ce->trace;
 	strs += sizeof US_ENV_FDMAP + strlen(ce->fdmap) + 1;
-	ce->size = (ce->n + 8) * sizeof(char *) + strs;
+	ce->size = (ce->n + 9) * sizeof(char *) + strs;
 	ce->size = (ce->size + 15) & ~(size_t)15;
 }
 
@@ -175,13 +185,14 @@ static char *put_preload(char **cur, const struct us_childenv *ce)
 
 char **us_childenv_fill(const struct us_childenv *ce, void *mem)
 {
-	char **env = mem, *cur = (char *)(env + ce->n + 8);
+	char **env = mem, *cur = (char *)(env + ce->n + 9);
 	size_t k = 0;
 
 	for (size_t i = 0; i < ce->n; i++)
 		if (!named(ce->envp[i], LD_PRELOAD) &&
 		    !(us_audit_path[0] && named(ce->envp[i], LD_AUDIT)) &&
 		    !named(ce->envp[i], US_ENV_MOUNTS) &&
+		    !named(ce->envp[i], US_ENV_RESOLVED) &&
 		    !named(ce->envp[i], US_ENV_CWD) &&
 		    !named(ce->envp[i], US_ENV_FDMAP))
 			env[k++] = ce->envp[i];
@@ -192,6 +203,8 @@ char **us_childenv_fill(const struct us_childenv *ce, void *mem)
 		env[k++] = put(&cur, LD_AUDIT, us_audit_path,
 			       ce->aud ? ":" : "", ce->aud ? ce->aud : "");
 	env[k++] = put(&cur, US_ENV_MOUNTS, ce->mounts, "", "");
+	if (ce->resolved)
+		env[k++] = put(&cur, US_ENV_RESOLVED, ce->resolved, "", "");
 	if (ce->cwd)
 		env[k++] = put(&cur, US_ENV_CWD, ce->cwd, "", "");
 	if (add_allow(ce))

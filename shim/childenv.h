@@ -11,6 +11,7 @@
 struct us_childenv {
 	char *const *envp;
 	const char *pre, *mounts, *cwd; /* values to write */
+	const char *resolved;           /* UNIONSHIM_RESOLVED, or NULL */
 	const char *aud;                /* the program's LD_AUDIT, or NULL */
 	const char *rt;                 /* sanitizer runtime to put first, or "" */
 	int self;                       /* pre already names this library */

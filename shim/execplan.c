@@ -55,6 +55,14 @@ static int setid_ignored(int fd)
 	return US_REAL(fstatvfs)(fd, &vfs) == 0 && (vfs.f_flag & ST_NOSUID);
 }
 
+/* Could the set-id rules matter for a program of KIND with ST? Only then
+ * are the ids, the mount flags and no_new_privs asked for (four system
+ * calls in every exec otherwise). */
+static bool setid_bits(int kind, const struct stat *st)
+{
+	return kind == US_EXEC_DYNAMIC && (st->st_mode & (S_ISUID | S_ISGID));
+}
+
 /* Classify what (DFD, PATH, FLAGS) names. US_EXEC_OTHER when the shim
  * cannot tell (not a readable, executable regular file): the kernel
  * decides. -1 with errno for a failure the exec shares. *WHY: the reason
@@ -62,7 +70,7 @@ static int setid_ignored(int fd)
 static int look(int dfd, const char *path, int flags, struct us_shebang *sb,
 		const char **why)
 {
-	char proc[40], head[US_SHEBANG_BUF];
+	char proc[40], head[US_EXEC_HEAD];
 	struct stat st;
 	int nofollow = (flags & AT_SYMLINK_NOFOLLOW) ? AT_SYMLINK_NOFOLLOW : 0;
 
@@ -88,6 +96,8 @@ static int look(int dfd, const char *path, int flags, struct us_shebang *sb,
 	if (kind == US_EXEC_SCRIPT && US_REAL(fstatvfs)(fd, &vfs) == 0 &&
 	    (vfs.f_flag & ST_NOEXEC))
 		kind = US_EXEC_OTHER; /* the kernel refuses it: EACCES */
+	else if (kind > US_EXEC_SCRIPT && !setid_bits(kind, &st))
+		*why = us_exec_unfollowable(kind, &st, 0, 0, 0);
 	else if (kind > US_EXEC_SCRIPT)
 		*why = us_exec_unfollowable(kind, &st, geteuid(), getegid(),
 					    setid_ignored(fd));

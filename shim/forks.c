@@ -20,6 +20,7 @@
 
 #include "forks.h"
 #include "state.h"
+#include "unionshim/origincache.h"
 #include "unionshim/shared.h"
 
 pthread_mutex_t us_locks[US_NLOCKS] = {
@@ -44,10 +45,12 @@ static void take_all(void)
 	for (int i = 0; i < US_NLOCKS; i++)
 		pthread_mutex_lock(&us_locks[i]);
 	pthread_mutex_lock(&us_shared_lock);
+	pthread_mutex_lock(&us_origincache_lock);
 }
 
 static void release_all(void)
 {
+	pthread_mutex_unlock(&us_origincache_lock);
 	pthread_mutex_unlock(&us_shared_lock);
 	for (int i = US_NLOCKS - 1; i >= 0; i--)
 		pthread_mutex_unlock(&us_locks[i]);
@@ -63,6 +66,7 @@ static void child_reset(bool handled)
 	for (int i = 0; i < US_NLOCKS; i++)
 		pthread_mutex_init(&us_locks[i], NULL);
 	pthread_mutex_init(&us_shared_lock, NULL);
+	pthread_mutex_init(&us_origincache_lock, NULL);
 	__atomic_store_n(us_pid_word, getpid(), __ATOMIC_RELAXED);
 	if (!handled)
 		us_cwd_forked();

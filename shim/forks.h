@@ -35,7 +35,8 @@ enum us_lock_id {
 #define US_NEST_OK_HELD                                                       \
 	((1u << US_LOCK_FDMAP) | (1u << US_LOCK_CWD) | (1u << US_LOCK_DIRSTREAMS))
 
-/* (The core's #state mapping lock, us_shared_lock, comes after them.) */
+/* (The core's locks come after them: us_shared_lock, the #state
+ * mapping's, then us_origincache_lock, origincache.h's.) */
 
 extern US_HIDDEN pthread_mutex_t us_locks[US_NLOCKS];
 

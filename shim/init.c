@@ -3,6 +3,7 @@
  * line on stderr and status 125 before main runs: running a program on a
  * half-understood union could write into a lower dir. */
 #include <dlfcn.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -17,6 +18,7 @@
 #include "guard.h"
 #include "state.h"
 #include "unionshim/copyup.h"
+#include "unionshim/handover.h"
 #include "unionshim/msgline.h"
 #include "unionshim/shared.h"
 
@@ -29,6 +31,7 @@ struct us_config us_cfg;
 char us_self_path[PATH_MAX];
 char us_audit_path[PATH_MAX];
 char *us_cfg_spec;
+char *us_cfg_handover;
 int us_allow_unfollowed;
 int us_trace;
 
@@ -45,16 +48,6 @@ static void die(const char *what)
 	_exit(125);
 }
 
-static void find_self(void)
-{
-	Dl_info info;
-
-	if (dladdr((void *)us_init, &info) && info.dli_fname &&
-	    US_REAL(realpath)(info.dli_fname, us_self_path))
-		return;
-	snprintf(us_self_path, PATH_MAX, "%s", info.dli_fname ? info.dli_fname : "libunionshim.so");
-}
-
 /* The audit library beside this one (children get it in LD_AUDIT), or "". */
 static void find_audit(void)
 {
@@ -64,6 +57,54 @@ static void find_audit(void)
 	snprintf(us_audit_path, PATH_MAX, "%.*s/" US_AUDIT_LIB, n, us_self_path);
 	if (!slash || US_REAL(access)(us_audit_path, R_OK) != 0)
 		us_audit_path[0] = '\0';
+}
+
+/* This library's canonical path and the audit library beside it: from
+ * the handover's TAIL (" HASH:a", the hash of our path, then 'a' when the
+ * audit library was there, else 'n') when ld.so loaded us by the name our
+ * parent wrote, else found out. */
+static void find_self(const char *tail)
+{
+	Dl_info info;
+	uint64_t h = 0;
+	char audit = 0;
+
+	if (!dladdr((void *)us_init, &info) || !info.dli_fname) {
+		snprintf(us_self_path, PATH_MAX, "libunionshim.so");
+		return;
+	}
+	if (tail && sscanf(tail, " %16" SCNx64 ":%c", &h, &audit) == 2 &&
+	    h == us_handover_hash(info.dli_fname) &&
+	    info.dli_fname[0] == '/' && strlen(info.dli_fname) < PATH_MAX) {
+		strcpy(us_self_path, info.dli_fname);
+		if (audit == 'a')
+			snprintf(us_audit_path, PATH_MAX, "%.*s/" US_AUDIT_LIB,
+				 (int)(strrchr(us_self_path, '/') - us_self_path),
+				 us_self_path);
+		return;
+	}
+	if (!US_REAL(realpath)(info.dli_fname, us_self_path))
+		snprintf(us_self_path, PATH_MAX, "%s", info.dli_fname);
+	find_audit();
+}
+
+/* UNIONSHIM_RESOLVED for our children: the record of our configuration
+ * (REC itself when we adopted it for the same text) and our own tail. */
+static void make_handover(const char *spec, const char *rec, int adopted)
+{
+	char *core = adopted && strcmp(spec, us_cfg_spec) == 0
+			     ? strndup(rec, strcspn(rec, " "))
+			     : us_handover_make(&us_cfg, us_cfg_spec);
+
+	if (!core)
+		return;
+	size_t n = strlen(core) + 20;
+	us_cfg_handover = malloc(n);
+	if (us_cfg_handover)
+		snprintf(us_cfg_handover, n, "%s %" PRIx64 ":%c", core,
+			 us_handover_hash(us_self_path),
+			 us_audit_path[0] ? 'a' : 'n');
+	free(core);
 }
 
 static void init_body(void)
@@ -78,8 +119,9 @@ static void init_body(void)
 		us_inside--;
 		return;
 	}
-	if (us_config_parse(spec, &us_cfg, err, sizeof err) < 0 ||
-	    us_config_validate(&us_cfg, err, sizeof err) < 0)
+	const char *rec = getenv(US_ENV_RESOLVED);
+	int adopted = us_config_load(spec, rec, &us_cfg, err, sizeof err);
+	if (adopted < 0)
 		die(err);
 	size_t cap = us_config_format_room(&us_cfg);
 	us_cfg_spec = malloc(cap);
@@ -89,8 +131,8 @@ static void init_body(void)
 	us_allow_unfollowed = us_allow_value(getenv(US_ENV_ALLOW));
 	const char *trace = getenv(US_ENV_TRACE);
 	us_trace = trace ? atoi(trace) : 0;
-	find_self();
-	find_audit();
+	find_self(adopted ? strchr(rec, ' ') : NULL);
+	make_handover(spec, rec, adopted);
 	us_sanrt_find();
 	for (int k = 0; k < us_cfg.nmounts; k++) {
 		const struct us_mount *m = &us_cfg.mounts[k];

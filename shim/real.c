@@ -1,7 +1,7 @@
 /* real.c: the real-function table, generated from wrapfuncs.def.
  *
  * dlsym(RTLD_NEXT) finds the next definition after ours, libc's default
- * version. A missing symbol gets a stub with ENOSYS of the matching return
+ * version (us_resolve_all reads the same answers from the symbol tables). A missing symbol gets a stub with ENOSYS of the matching return
  * kind; calling it through the real prototype relies on the x86-64 SysV
  * convention that a callee may ignore its arguments. */
 #include <dlfcn.h>
@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "real.h"
+#include "unionshim/symnext.h"
 
 static int enosys_int(void)
 {
@@ -55,9 +56,23 @@ static void enosys_void(void)
 #undef WRAP
 #undef REAL
 
+/* Every name at once: read from the symbol tables of the objects after
+ * ours (symnext.h, a fraction of dlsym's cost), dlsym where that cannot
+ * answer for sure. */
 void us_resolve_all(void)
 {
-#define WRAP(ret, name, params) us_resolve_##name();
+	static struct us_symnext next;
+	bool ask;
+	void *p;
+
+	us_symnext_init(&next, (void *)us_resolve_all);
+#define WRAP(ret, name, params)                                               \
+	p = us_symnext_find(&next, #name, &ask);                               \
+	if (p)                                                                 \
+		__atomic_store_n(&us_real_##name, (ret(*) params)p,            \
+				 __ATOMIC_RELEASE);                            \
+	else                                                                   \
+		us_resolve_##name();
 #define REAL WRAP
 #include "wrapfuncs.def"
 #undef WRAP

@@ -14,6 +14,8 @@ extern US_HIDDEN struct us_config us_cfg;
 extern US_HIDDEN char us_self_path[];   /* absolute path of this library */
 extern US_HIDDEN char us_audit_path[];  /* the audit library beside it, or "" */
 extern US_HIDDEN char *us_cfg_spec;     /* us_cfg in the spec grammar */
+/* UNIONSHIM_RESOLVED for children given us_cfg_spec (handover.h), or NULL */
+extern US_HIDDEN char *us_cfg_handover;
 extern US_HIDDEN int us_allow_unfollowed;
 extern US_HIDDEN int us_trace;
 extern US_HIDDEN char us_sanrt_path[]; /* sanitizer runtime (sanrt.c), or "" */

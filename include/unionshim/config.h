@@ -58,6 +58,12 @@ int us_config_validate(struct us_config *cfg, char *err, size_t errlen);
 int us_config_validate_planned(struct us_config *cfg, char *err,
 			       size_t errlen);
 
+/* The rules of us_config_validate that read only the text (layers and
+ * mounts apart): for a configuration whose paths are known canonical and
+ * whose dirs were checked another way (handover.h). */
+int us_config_check_text(const struct us_config *cfg, char *err,
+			 size_t errlen);
+
 /* Render CFG back into the spec grammar (for children and tools). */
 int us_config_format(const struct us_config *cfg, char *out, size_t outlen);
 

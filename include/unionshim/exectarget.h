@@ -36,6 +36,10 @@ enum us_exec_kind {
 			    section): it makes system calls without libc */
 };
 
+/* How much of a file's start to read for us_exec_inspect: the program
+ * headers of a usual program lie within it (one read fewer). */
+#define US_EXEC_HEAD 1024
+
 /* Classify the file open on FD (read with pread) whose first LEN bytes are
  * HEAD. Returns the kind, or -1 with errno ENOEXEC (a bad "#!" line). SB
  * is filled for a script. Allocates nothing. */

@@ -61,6 +61,12 @@ uint64_t us_ino_make(int layer, uint64_t ino);
  * 1 when there is one, 0 when not. */
 int us_origin_read(const char *real, int fd, struct us_origin *o);
 
+/* The same for entry NAME of the dir open as DIRFD, at real path REAL:
+ * one name looked up (getxattrat), not the whole path (lgetxattr, the
+ * answer of a kernel older than 6.13). */
+int us_origin_read_at(int dirfd, const char *name, const char *real,
+		      struct us_origin *o);
+
 /* Record O on the (temp) object at REAL. 0, or -1 with errno. */
 int us_origin_write(const char *real, const struct us_origin *o);
 

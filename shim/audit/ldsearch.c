@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "ldsearch.h"
+#include "unionshim/handover.h"
 #include "unionshim/linkindex.h"
 #include "unionshim/lookup.h"
 #include "unionshim/path.h"
@@ -46,8 +47,8 @@ const struct us_config *us_ld_config(void)
 	if (cfg_state == 0) {
 		const char *spec = getenv(US_ENV_MOUNTS);
 		cfg_state = spec && *spec &&
-				    us_config_parse(spec, &cfg_store, err, sizeof err) == 0 &&
-				    us_config_validate(&cfg_store, err, sizeof err) == 0
+				    us_config_load(spec, getenv(US_ENV_RESOLVED),
+						   &cfg_store, err, sizeof err) >= 0
 			    ? 1
 			    : -1;
 	}

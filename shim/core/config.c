@@ -189,7 +189,9 @@ static int parse_mount(const char *spec, struct us_mount *m, char *err,
 int us_config_parse(const char *spec, struct us_config *cfg, char *err,
 		    size_t errlen)
 {
-	memset(cfg, 0, sizeof *cfg);
+	/* each mount is cleared as it is parsed: the table is 17 KiB, and a
+	 * program's start should not fault in pages it never uses */
+	cfg->nmounts = 0;
 	while (*spec) {
 		char *one = split_field(&spec, ';', 1);
 		if (!one)
@@ -307,7 +309,10 @@ static int inside(const char *a, const char *b)
 	return us_path_under(a, b, strlen(b));
 }
 
-static int check_layout(const struct us_mount *m, char *err, size_t errlen)
+/* The layout rules of one mount; the work dir's filesystem only when
+ * CHECK_DEV (an adopted handover compared the devices itself). */
+static int check_layout(const struct us_mount *m, int check_dev, char *err,
+			size_t errlen)
 {
 	const char *upper = m->has_upper ? m->layers[0].path : NULL;
 
@@ -335,7 +340,7 @@ static int check_layout(const struct us_mount *m, char *err, size_t errlen)
 	if (upper && (inside(upper, m->work) || inside(m->work, upper)))
 		return fail(err, errlen, "upperdir %s and workdir %s overlap",
 			    upper, m->work);
-	if (upper) {
+	if (upper && check_dev) {
 		dev_t du, dw;
 		if (dev_of(upper, &du) < 0 || dev_of(m->work, &dw) < 0)
 			return fail(err, errlen, "cannot stat upperdir/workdir");
@@ -391,6 +396,9 @@ static int check_apart(const struct us_mount *a, const struct us_mount *b,
 	return 0;
 }
 
+static int check_across(const struct us_config *cfg, char *err,
+			size_t errlen);
+
 static int validate(struct us_config *cfg, int planned, char *err,
 		    size_t errlen)
 {
@@ -412,7 +420,7 @@ static int validate(struct us_config *cfg, int planned, char *err,
 		if (canonical_dir(&m->target, "target", 0, err, errlen) < 0)
 			return -1;
 		m->target_len = strlen(m->target);
-		if (check_layout(m, err, errlen) < 0)
+		if (check_layout(m, 1, err, errlen) < 0)
 			return -1;
 		m->root_dirs = 0;
 		for (int i = 0; i < m->nlayers; i++) {
@@ -421,6 +429,21 @@ static int validate(struct us_config *cfg, int planned, char *err,
 				break;
 		}
 	}
+	return check_across(cfg, err, errlen);
+}
+
+int us_config_check_text(const struct us_config *cfg, char *err,
+			 size_t errlen)
+{
+	for (int k = 0; k < cfg->nmounts; k++)
+		if (check_layout(&cfg->mounts[k], 0, err, errlen) < 0)
+			return -1;
+	return check_across(cfg, err, errlen);
+}
+
+/* The rules between mounts: targets apart, upper and work dirs their own. */
+static int check_across(const struct us_config *cfg, char *err, size_t errlen)
+{
 	for (int a = 0; a < cfg->nmounts; a++)
 		for (int b = 0; b < cfg->nmounts; b++)
 			if (a != b && inside(cfg->mounts[a].target,
@@ -535,6 +558,7 @@ void us_config_free(struct us_config *cfg)
 		free(m->work);
 		for (int i = 0; i < m->nlayers; i++)
 			free(m->layers[i].path);
+		memset(m, 0, sizeof *m);
 	}
-	memset(cfg, 0, sizeof *cfg);
+	cfg->nmounts = 0;
 }

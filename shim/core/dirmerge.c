@@ -4,7 +4,9 @@
  * has it; a whiteout (.wh.NAME or a 0/0 char device) hides NAME in the
  * layers below it; ".wh." names themselves are never listed; "." and ".."
  * come from the top layer only. The list is then put in overlayfs's order
- * (struct order). Reading uses getdents64 on the real dirs. */
+ * (struct order). Reading uses getdents64 on the real dirs.
+ * An upper entry's inode number may need its origin record (an xattr read
+ * per entry): origincache.h remembers them per dir between merges. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kdirent.h"
@@ -20,6 +23,7 @@
 #include "sys.h"
 #include "unionshim/dirmerge.h"
 #include "unionshim/identity.h"
+#include "unionshim/origincache.h"
 #include "unionshim/path.h"
 #include "unionshim/shared.h"
 
@@ -230,22 +234,70 @@ static bool entry_is_whiteout(const char *dirreal, const char *name,
 }
 
 /* The union inode number of entry D of real dir DIRREAL in layer LAYER
- * (identity.h): a copy-up in the upper layer has its origin's. */
+ * (identity.h), open as DIRFD: a copy-up in the upper layer has its
+ * origin's. ORIGINS: the upper may hold origin records; CACHED, when not NULL, knows which
+ * entries do; else those found are noted in FOUND (when not NULL). */
 static uint64_t entry_ino(const struct us_mount *m, int layer,
-			  const char *dirreal, const struct linux_dirent64 *d)
+			  const char *dirreal, int dirfd,
+			  const struct linux_dirent64 *d, bool origins,
+			  const struct us_ocdir *cached, struct us_ocbuild *found)
 {
 	char p[PATH_MAX];
 	struct us_origin o;
 
-	if (layer != 0 || !m->has_upper || !us_shared_origins_maybe(m) ||
-	    us_path_join(p, sizeof p, dirreal, d->d_name) < 0)
+	if (!origins)
 		return us_ino_of(m, layer, d->d_ino);
+	if (cached)
+		return us_origincache_get(cached, d->d_name, &o)
+			       ? us_ino_of(m, o.layer, o.ino)
+			       : us_ino_of(m, layer, d->d_ino);
+	if (us_path_join(p, sizeof p, dirreal, d->d_name) < 0) {
+		if (found)
+			found->failed = true;
+		return us_ino_of(m, layer, d->d_ino);
+	}
 	bool xattrs = d->d_type == DT_REG || d->d_type == DT_DIR ||
 		      d->d_type == DT_UNKNOWN;
-	if (xattrs ? us_origin_read(p, -1, &o)
-		   : us_origin_read_aside(m, p, d->d_ino, &o))
+	if (xattrs ? us_origin_read_at(dirfd, d->d_name, p, &o)
+		   : us_origin_read_aside(m, p, d->d_ino, &o)) {
+		if (found)
+			us_ocbuild_add(found, d->d_name, &o);
 		return us_ino_of(m, o.layer, o.ino);
+	}
 	return us_ino_of(m, layer, d->d_ino);
+}
+
+/* The origin records of the upper dir open as FD: from the cache when it
+ * knows the dir (*CACHED), else noted while reading it (*TAKEN: the cache
+ * is ours, to be given back by finish_origins). */
+struct origin_scan {
+	bool origins, taken;
+	const struct us_ocdir *cached;
+	struct us_ocbuild found;
+	struct stat dir;
+	struct timespec start;
+};
+
+static void start_origins(const struct us_mount *m, int layer, int fd,
+			  struct origin_scan *os)
+{
+	memset(os, 0, sizeof *os);
+	os->origins = layer == 0 && m->has_upper && us_shared_origins_maybe(m);
+	if (!os->origins || SYS(fstat)(fd, &os->dir) < 0 ||
+	    clock_gettime(CLOCK_REALTIME, &os->start) < 0)
+		return;
+	os->taken = us_origincache_take();
+	if (os->taken)
+		os->cached = us_origincache_find(&os->dir);
+}
+
+static void finish_origins(struct origin_scan *os, bool complete)
+{
+	if (os->taken && !os->cached && complete)
+		us_origincache_store(&os->dir, &os->start, &os->found);
+	us_ocbuild_free(&os->found);
+	if (os->taken)
+		us_origincache_give();
 }
 
 /* Read one layer's dir: list what is new, then hide its whiteouts' names
@@ -256,11 +308,14 @@ static int merge_layer(const struct us_mount *m, int layer,
 {
 	char buf[32768];
 	struct nameset wh = {0};
+	struct origin_scan os;
 	int rc = 0;
 	int fd = SYS(open)(dirreal, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
+	start_origins(m, layer, fd, &os);
+	struct us_ocbuild *found = os.taken && !os.cached ? &os.found : NULL;
 	for (;;) {
 		long n = SYS(syscall)(SYS_getdents64, fd, buf, sizeof buf);
 		if (n <= 0) {
@@ -297,7 +352,9 @@ static int merge_layer(const struct us_mount *m, int layer,
 				index1 = (uint32_t)out->n + 1;
 			if (isnew < 0 ||
 			    (isnew && list_push(out,
-						entry_ino(m, layer, dirreal, d),
+						entry_ino(m, layer, dirreal, fd,
+							  d, os.origins,
+							  os.cached, found),
 						d->d_type, name) < 0) ||
 			    (ord && order_note(ord, index1) < 0))
 				rc = -1;
@@ -311,6 +368,7 @@ static int merge_layer(const struct us_mount *m, int layer,
 		i += strlen(wh.arena + i) + 1;
 	}
 	int saved = errno;
+	finish_origins(&os, rc == 0);
 	SYS(close)(fd);
 	errno = saved;
 	nameset_free(&wh);

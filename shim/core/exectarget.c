@@ -222,9 +222,14 @@ static int read_phdrs(struct window *w, const Elf64_Ehdr *eh,
 
 /* The kind of the x86-64 ELF program on FD. A dynamically linked Go
  * program is not followed: Go makes its system calls itself. */
-static int elf64_kind(int fd, const Elf64_Ehdr *eh)
+static int elf64_kind(int fd, const Elf64_Ehdr *eh, const char *head,
+		      size_t len)
 {
-	struct window w = {.fd = fd, .at = -1, .have = 0};
+	struct window w = {.fd = fd, .at = 0};
+
+	/* the caller's read of the file's start is the first window */
+	w.have = len < sizeof w.buf ? len : sizeof w.buf;
+	memcpy(w.buf.c, head, w.have);
 	struct elf_seen seen = {0};
 
 	view(&w, 0, 0); /* the first window: from the start */
@@ -265,7 +270,7 @@ int us_exec_inspect(int fd, const char *head, size_t len,
 	    machine != EM_X86_64 || len < sizeof eh)
 		return US_EXEC_FOREIGN;
 	memcpy(&eh, head, sizeof eh);
-	return elf64_kind(fd, &eh);
+	return elf64_kind(fd, &eh, head, len);
 }
 
 const char *us_exec_unfollowable(int kind, const struct stat *st, uid_t euid,

@@ -100,14 +100,9 @@ uint64_t us_ino_make(int layer, uint64_t ino)
 	return (UINT64_C(1) << 63) | (h & ~(UINT64_C(1) << 63));
 }
 
-int us_origin_read(const char *real, int fd, struct us_origin *o)
+/* The record's text V (N bytes read, or N < 0) into O: 1, or 0. */
+static int origin_parse(char *v, ssize_t n, struct us_origin *o)
 {
-	char v[96];
-	ssize_t n = fd >= 0 ? SYS(fgetxattr)(fd, US_ORIGIN_XATTR, v, sizeof v - 1)
-			    : -1;
-	/* an O_PATH fd has no xattr calls: go by the path */
-	if (real && (fd < 0 || (n < 0 && errno == EBADF)))
-		n = SYS(lgetxattr)(real, US_ORIGIN_XATTR, v, sizeof v - 1);
 	int layer;
 	uint64_t ino, nlink;
 
@@ -121,6 +116,50 @@ int us_origin_read(const char *real, int fd, struct us_origin *o)
 	o->ino = ino;
 	o->nlink = nlink;
 	return 1;
+}
+
+int us_origin_read(const char *real, int fd, struct us_origin *o)
+{
+	char v[96];
+	ssize_t n = fd >= 0 ? SYS(fgetxattr)(fd, US_ORIGIN_XATTR, v, sizeof v - 1)
+			    : -1;
+	/* an O_PATH fd has no xattr calls: go by the path */
+	if (real && (fd < 0 || (n < 0 && errno == EBADF)))
+		n = SYS(lgetxattr)(real, US_ORIGIN_XATTR, v, sizeof v - 1);
+	return origin_parse(v, n, o);
+}
+
+#ifndef SYS_getxattrat
+#define SYS_getxattrat 464 /* Linux 6.13 */
+#endif
+
+/* getxattrat(2)'s argument block (linux/xattr.h, not in every libc's). */
+struct xattr_at_args {
+	uint64_t value;
+	uint32_t size;
+	uint32_t flags;
+};
+
+static int no_getxattrat; /* the kernel lacks it: ENOSYS once */
+
+int us_origin_read_at(int dirfd, const char *name, const char *real,
+		      struct us_origin *o)
+{
+	char v[96];
+	ssize_t n = -1;
+
+	if (!__atomic_load_n(&no_getxattrat, __ATOMIC_RELAXED)) {
+		struct xattr_at_args a = {(uint64_t)(uintptr_t)v, sizeof v - 1, 0};
+		n = SYS(syscall)(SYS_getxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW,
+				 US_ORIGIN_XATTR, &a, sizeof a);
+		/* ENOSYS before Linux 6.13; EPERM from a seccomp filter
+		 * (containers) that does not know the call */
+		if (n >= 0 || (errno != ENOSYS && errno != EINVAL && errno != EPERM))
+			return origin_parse(v, n, o);
+		if (errno == ENOSYS || errno == EPERM)
+			__atomic_store_n(&no_getxattrat, 1, __ATOMIC_RELAXED);
+	}
+	return us_origin_read(real, -1, o);
 }
 
 int us_origin_write(const char *real, const struct us_origin *o)

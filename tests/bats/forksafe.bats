@@ -48,11 +48,13 @@ setup() {
 
 @test "every mutex of the library is in forks.c's table, which the fork handler takes" {
 	cd "$BATS_TEST_DIRNAME/../../shim"
-	run grep -r -E 'pthread_(mutex|rwlock|spin)_t|PTHREAD_MUTEX_INITIALIZER|pthread_atfork' \
+	run grep -r -E 'pthread_(mutex|rwlock|spin)_t\b|PTHREAD_MUTEX_INITIALIZER|pthread_atfork' \
 		--include='*.c' --include='*.h' .
-	# forks.c/h own them; the core's one mapping lock is taken by forks.c
-	[ "$(grep -v -E '^\./forks\.[ch]:' <<<"$output")" = "./core/shared.c:pthread_mutex_t us_shared_lock = PTHREAD_MUTEX_INITIALIZER;" ]
+	# forks.c/h own them; the core's two locks are taken by forks.c
+	[ "$(grep -v -E '^\./forks\.[ch]:' <<<"$output" | sort)" = "./core/origincache.c:pthread_mutex_t us_origincache_lock = PTHREAD_MUTEX_INITIALIZER;
+./core/shared.c:pthread_mutex_t us_shared_lock = PTHREAD_MUTEX_INITIALIZER;" ]
 	grep -q 'pthread_mutex_lock(&us_shared_lock)' forks.c
+	grep -q 'pthread_mutex_lock(&us_origincache_lock)' forks.c
 }
 
 @test "a signal handler using union paths (open, read, stat, close) while its thread is inside the shim: right answers, no hang, the interrupted calls undisturbed" {

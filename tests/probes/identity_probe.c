@@ -21,6 +21,10 @@
  *       equal lstat(DIR/NAME).st_ino. Prints "MISMATCH HOW DIR/NAME: d_ino
  *       X, st_ino Y" for each broken entry, then "checked N"; exits 1 on
  *       any mismatch.
+ *   identity_probe dino-around CMD DIR...
+ *       dino DIR..., then system(CMD) (another process of the union: a
+ *       copy-up, a rename), then dino DIR... again in this same process:
+ *       what it remembered of the dirs must not outlive their change.
  *   identity_probe keep [--ino-only] OP PATH [ARG]
  *       in this one process: lstat PATH, open an fd on it (O_RDONLY), do
  *       OP (which copies PATH up when it lies below), lstat PATH again and
@@ -410,6 +414,12 @@ int main(int argc, char **argv)
 		return cmd_fdstat(argc - 2, argv + 2);
 	if (!strcmp(cmd, "dino"))
 		return cmd_dino(argc - 2, argv + 2);
+	if (!strcmp(cmd, "dino-around") && argc > 3) {
+		int rc = cmd_dino(argc - 3, argv + 3);
+		if (system(argv[2]) != 0)
+			return err("system", argv[2]);
+		return rc | cmd_dino(argc - 3, argv + 3);
+	}
 	if (!strcmp(cmd, "keep"))
 		return cmd_keep(argc - 2, argv + 2);
 	fprintf(stderr, "identity_probe: unknown command %s\n", cmd);

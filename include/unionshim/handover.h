@@ -1,0 +1,38 @@
+/* handover.h: the resolved configuration a union process hands its
+ * children (UNIONSHIM_RESOLVED), so that a new program does not redo the
+ * realpath and opacity work its parent already did.
+ *
+ * The record names the spec it was made for (a hash of the exact
+ * UNIONSHIM_MOUNTS text) and, for every dir of every mount, the device and
+ * inode it had. A child adopts it only when the spec is the same text and
+ * one stat of each dir finds the same dir: a stale or foreign record is
+ * detected and the configuration is then validated in full, never trusted
+ * blindly. */
+#ifndef UNIONSHIM_HANDOVER_H
+#define UNIONSHIM_HANDOVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "unionshim/config.h"
+
+#define US_ENV_RESOLVED "UNIONSHIM_RESOLVED"
+
+/* The record of CFG (validated, made from SPEC, the text its children get
+ * as UNIONSHIM_MOUNTS) in a malloc'd string, or NULL (out of memory, or a
+ * dir that no longer stats: the children then validate in full). */
+char *us_handover_make(const struct us_config *cfg, const char *spec);
+
+/* The hash that binds a record to a text (FNV-1a, 64 bits). */
+uint64_t us_handover_hash(const char *s);
+
+/* A record may be followed by ' ' and text of the caller's own (the core
+ * reads up to the ' '). */
+
+/* Fill CFG from SPEC using record REC (may be NULL): 1 when the record was
+ * adopted, 0 when CFG was parsed and validated in full, -1 with a one-line
+ * ERR when the configuration is bad. */
+int us_config_load(const char *spec, const char *rec, struct us_config *cfg,
+		   char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,65 @@
+#!/usr/bin/env bats
+# Start-up cost: a program exec'd by a union process adopts the resolved
+# configuration its parent hands down (UNIONSHIM_RESOLVED) instead of
+# resolving every layer path again, in the preload library and in the
+# loader's audit module alike; a record that no longer matches the dirs is
+# detected and the configuration validated in full.
+
+load ../lib/common
+
+setup() {
+	command -v strace >/dev/null || skip "strace is not installed"
+	make_layers
+	echo lower > "$LOWER/f"
+	echo lower2 > "$LOWER2/g"
+}
+
+# The system calls of the last program SH -c CMD execs, in the union.
+child_calls() {
+	local log=$BATS_TEST_TMPDIR/strace.log
+	in_union env LD_AUDIT="$UNIONSHIM_BUILD/libunionshim-audit.so" \
+		strace -f -qq -o "$log" sh -c "$1" >/dev/null
+	sed -n '/execve.*"\/bin\/cat"/,$p' "$log"
+}
+
+@test "an exec'd program does not redo the realpath and opacity work" {
+	calls=$(child_calls "exec /bin/cat $TARGET/f")
+	[[ "$calls" == *"openat(AT_FDCWD, \"$LOWER/f\""* ]] # it ran, in the union
+	# no component-by-component realpath of the layers, no opacity probe
+	run grep -cE 'readlink\("'"$ROOT"'|llistxattr|lgetxattr\("'"$ROOT"'|\.wh\.\.wh\.\.opq' <<<"$calls"
+	[ "$output" = 0 ]
+	# one stat of each dir per reader (the preload library, the audit module)
+	[ "$(grep -c 'stat.*"'"$UPPER"'"' <<<"$calls")" -eq 2 ]
+}
+
+@test "a record that no longer matches its dirs is detected" {
+	rec=$(in_union sh -c 'exec printenv UNIONSHIM_RESOLVED')
+	spec=$(in_union sh -c 'exec printenv UNIONSHIM_MOUNTS')
+	[ -n "$rec" ]
+	# the upper replaced by a new dir whose root is opaque
+	mv "$UPPER" "$ROOT/upper.old"
+	mkdir "$UPPER"
+	touch "$UPPER/.wh..wh..opq"
+	run env LD_PRELOAD="$SHIM_LIB" UNIONSHIM_MOUNTS="$spec" \
+		UNIONSHIM_RESOLVED="$rec" ls "$TARGET"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
+
+@test "a record for other dirs or garbage changes nothing" {
+	for rec in garbage "0;1,1.1" "$(printf 'x%.0s' {1..300})"; do
+		run env LD_PRELOAD="$SHIM_LIB" UNIONSHIM_MOUNTS="$(mounts_spec)" \
+			UNIONSHIM_RESOLVED="$rec" cat "$TARGET/f" "$TARGET/g"
+		[ "$status" -eq 0 ]
+		[ "$output" = "$(printf 'lower\nlower2')" ]
+	done
+}
+
+@test "a program's own mounts for its child are not given our record" {
+	mkdir -p "$ROOT/other" "$ROOT/t2"
+	echo other > "$ROOT/other/h"
+	run in_union env UNIONSHIM_MOUNTS="target=$ROOT/t2,lowerdir=$ROOT/other" \
+		sh -c 'echo "${UNIONSHIM_RESOLVED:-none}"; cat '"$ROOT/t2/h"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'none\nother')" ]
+}
