@@ -33,6 +33,8 @@ struct us_mount {
 	int nlayers;  /* upper (if any) then lowers, topmost first */
 	struct us_layer layers[US_MAX_LAYERS];
 	uint64_t root_dirs; /* layers whose root joins the merged root */
+	int samefs; /* every layer on one filesystem: 2 yes, 1 no, 0 not known
+		       yet (identity.c finds out); a handover sets it */
 };
 
 struct us_config {

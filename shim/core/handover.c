@@ -122,7 +122,8 @@ static bool same_dirs(struct us_mount *m, const char **rec)
 {
 	struct stat st;
 	uint64_t roots, dev, ino;
-	dev_t upper_dev = 0;
+	dev_t upper_dev = 0, layer_dev = 0;
+	bool samefs = true;
 
 	if (!take(rec, ';') || !hex(rec, &roots) || roots == 0 ||
 	    (roots & (roots + 1)) != 0 ||
@@ -139,11 +140,16 @@ static bool same_dirs(struct us_mount *m, const char **rec)
 			return false;
 		if (i == 0 && m->has_upper)
 			upper_dev = st.st_dev;
+		if (i < m->nlayers) {
+			samefs = samefs && (i == 0 || st.st_dev == layer_dev);
+			layer_dev = st.st_dev;
+		}
 		if (m->work && i == m->nlayers && st.st_dev != upper_dev)
 			return false;
 	}
 	m->root_dirs = roots;
 	m->target_len = strlen(m->target);
+	m->samefs = samefs ? 2 : 1;
 	return true;
 }
 

@@ -64,6 +64,8 @@ static int compute_samefs(const struct us_mount *m)
 
 bool us_mount_samefs(const struct us_mount *m)
 {
+	if (m->samefs)
+		return m->samefs == 2;
 	for (int i = 0; i < US_MAX_MOUNTS; i++) {
 		const struct us_mount *k = __atomic_load_n(&fs_known[i].m, __ATOMIC_ACQUIRE);
 		if (k == m) {
