@@ -105,7 +105,7 @@ $(TRACE_LIB): shim/trace/backtrace.c shim/core/msgline.c include/unionshim/msgli
 # RPATH dirs as missing before the program's own libraries are looked up.
 $(B)/audit/%.o: %.c $(HDRS) $(wildcard shim/audit/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -ffunction-sections -fdata-sections -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -DUNIONSHIM_AUDIT -fvisibility=hidden -ffunction-sections -fdata-sections -c $< -o $@
 
 $(AUDIT_LIB): $(AUDIT_OBJ)
 	$(CC) -shared -o $@ $(filter $(B)/audit/shim/audit/%,$^) \

@@ -103,6 +103,7 @@ US_EXPORT int readdir_r(DIR *dir, struct dirent *entry, struct dirent **result)
 
 US_EXPORT void rewinddir(DIR *dir)
 {
+	size_t mark = us_scratch_mark();
 	if (!us_begin()) {
 		US_REAL(rewinddir)(dir);
 		return;
@@ -112,11 +113,12 @@ US_EXPORT void rewinddir(DIR *dir)
 	if (s)
 		us_dirstream_reload(s);
 	us_errno_back(); /* rewinddir has no way to fail */
-	us_end_scope(NULL);
+	us_end_scope(&mark);
 }
 
 US_EXPORT void seekdir(DIR *dir, long pos)
 {
+	size_t mark = us_scratch_mark();
 	if (!us_begin()) {
 		US_REAL(seekdir)(dir, pos);
 		return;
@@ -126,7 +128,7 @@ US_EXPORT void seekdir(DIR *dir, long pos)
 		US_REAL(seekdir)(dir, pos);
 	else if (pos >= 0)
 		s->pos = (size_t)pos;
-	us_end_scope(NULL);
+	us_end_scope(&mark);
 }
 
 US_EXPORT long telldir(DIR *dir)

@@ -97,13 +97,14 @@ long door_fchmodat2(const long a[6])
 {
 	unsigned fl = (unsigned)a[3];
 
+	size_t mark = us_scratch_mark();
 	if (!us_begin())
 		return US_REAL(syscall)(SYS_fchmodat2, a[0], a[1], a[2], a[3]);
 	long rc = fd_form(I(0), us_unchecked(P(1)), fl)
 		? fd_change(SYS_fchmodat2, a, 3, fl & ~(unsigned)AT_EMPTY_PATH)
 		: path_change(SYS_fchmodat2, a, US_MAP_WRITE |
 			      ((fl & AT_SYMLINK_NOFOLLOW) ? US_MAP_NOFOLLOW : 0));
-	us_end_scope(NULL);
+	us_end_scope(&mark);
 	return rc;
 }
 
@@ -175,6 +176,7 @@ long door_fileattr(long nr, const long a[6])
 	unsigned fl = (unsigned)a[4];
 	bool set = nr == SYS_file_setattr;
 
+	size_t mark = us_scratch_mark();
 	if (!us_begin())
 		return US_REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4]);
 	long rc;
@@ -184,7 +186,7 @@ long door_fileattr(long nr, const long a[6])
 	else
 		rc = path_change(nr, a, ((fl & AT_SYMLINK_NOFOLLOW) ? US_MAP_NOFOLLOW : 0) |
 				 (set ? US_MAP_WRITE : 0));
-	us_end_scope(NULL);
+	us_end_scope(&mark);
 	return rc;
 }
 

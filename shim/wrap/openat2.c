@@ -131,6 +131,7 @@ static long openat2_union(struct call *c, int dirfd, const char *path,
 long us_door_openat2(long dirfd, const char *path, const struct open_how *how,
 		     long size)
 {
+	size_t mark = us_scratch_mark();
 	if (!path || !*path || !us_begin())
 		return real_openat2((int)dirfd, path, how, (size_t)size);
 	int saved = errno; /* a success leaves it as it was */
@@ -141,6 +142,6 @@ long us_door_openat2(long dirfd, const char *path, const struct open_how *how,
 	free(c);
 	if (fd >= 0)
 		errno = saved;
-	us_end_scope(NULL);
+	us_end_scope(&mark);
 	return fd;
 }
