@@ -76,9 +76,11 @@ static inline void us_scratch_pop_at(const size_t *mark)
 
 /* Pop, at the end of the enclosing block, what it pushed. Nothing pushed
  * there may be handed out of the block. */
-#define US_SCRATCH_SCOPE                                                      \
-	size_t us_scratch_mark_ __attribute__((cleanup(us_scratch_pop_at),    \
-					       unused)) = us_scratch_mark()
+#define US_SCRATCH_SCOPE US_SCRATCH_SCOPE_(__COUNTER__)
+#define US_SCRATCH_SCOPE_(n) US_SCRATCH_SCOPE__(n)
+#define US_SCRATCH_SCOPE__(n)                                                 \
+	size_t us_scratch_mark_##n __attribute__((cleanup(us_scratch_pop_at), \
+						  unused)) = us_scratch_mark()
 
 /* A scratch PATH_MAX buffer, or NULL/ENOMEM. */
 #define us_scratch_path() ((char *)us_scratch_push(PATH_MAX))

@@ -21,6 +21,7 @@
 #include "unionshim/identity.h"
 #include "unionshim/path.h"
 #include "unionshim/shared.h"
+#include "unionshim/scratch.h"
 
 /* A set of names, open addressing; the names live in ARENA. */
 struct nameset {
@@ -167,7 +168,12 @@ static int merge_layer(const struct us_mount *m, int layer,
 		       const char *dirreal, bool top, struct nameset *seen,
 		       struct us_dirlist *out)
 {
-	char buf[32768];
+	US_SCRATCH_SCOPE;
+	struct {
+		char buf[32768];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	struct nameset wh = {0};
 	int rc = 0;
 	int fd = SYS(open)(dirreal, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -175,14 +181,14 @@ static int merge_layer(const struct us_mount *m, int layer,
 	if (fd < 0)
 		return -1;
 	for (;;) {
-		long n = SYS(syscall)(SYS_getdents64, fd, buf, sizeof buf);
+		long n = SYS(syscall)(SYS_getdents64, fd, sb->buf, sizeof sb->buf);
 		if (n <= 0) {
 			rc = (int)n;
 			break;
 		}
 		for (long off = 0; off < n && rc == 0;) {
 			struct linux_dirent64 *d =
-				(struct linux_dirent64 *)(void *)(buf + off);
+				(struct linux_dirent64 *)(void *)(sb->buf + off);
 			const char *name = d->d_name;
 			off += d->d_reclen;
 			bool dot = strcmp(name, ".") == 0 ||
@@ -225,7 +231,12 @@ static int merge_layer(const struct us_mount *m, int layer,
 int us_dir_merge(const struct us_mount *m, const char *upath,
 		 us_layermask dirs, struct us_dirlist *out)
 {
-	char real[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char real[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	struct nameset seen = {0};
 	bool top = true;
 
@@ -233,8 +244,8 @@ int us_dir_merge(const struct us_mount *m, const char *upath,
 	for (int i = 0; i < m->nlayers; i++) {
 		if (!(dirs & ((us_layermask)1 << i)))
 			continue;
-		if (us_layer_path(m, i, upath, real, sizeof real) < 0 ||
-		    merge_layer(m, i, real, top, &seen, out) < 0) {
+		if (us_layer_path(m, i, upath, sb->real, sizeof sb->real) < 0 ||
+		    merge_layer(m, i, sb->real, top, &seen, out) < 0) {
 			int saved = errno;
 			nameset_free(&seen);
 			us_dirlist_free(out);
