@@ -144,8 +144,8 @@ US_EXPORT int quotactl(int cmd, const char *special, int id, caddr_t addr)
 US_EXPORT int acct(const char *path)
 {
 	US_SHIM_OR(US_REAL(acct)(path));
-	struct us_target t;
-	const char *p = path ? us_path(path, US_MAP_WRITE, &t) : path;
+	US_TARGET(t);
+	const char *p = path ? us_path(path, US_MAP_WRITE, t) : path;
 	return p || !path ? US_REAL(acct)(p) : -1;
 }
 

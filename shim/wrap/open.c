@@ -11,16 +11,18 @@
 #include "../front.h"
 #include "../guard.h"
 #include "glibc_protos.h"
+#include "unionshim/scratch.h"
 
 static int open_at(int dirfd, const char *path, int flags, mode_t mode)
 {
-	struct us_target t;
-	const char *p = us_path_at(&dirfd, path, us_open_map_flags(flags), &t);
+	US_SCRATCH_SCOPE;
+	US_TARGET(t);
+	const char *p = us_path_at(&dirfd, path, us_open_map_flags(flags), t);
 	int fd = p ? US_REAL(openat)(dirfd, p, flags, mode) : -1;
 
 	if (fd >= 0) {
-		us_created(&t);
-		us_fd_opened(fd, flags, path, &t);
+		us_created(t);
+		us_fd_opened(fd, flags, path, t);
 	}
 	return fd;
 }
@@ -105,26 +107,31 @@ static FILE *opened_stream(FILE *f, const char *path, const char *mode,
 US_EXPORT FILE *fopen(const char *path, const char *mode)
 {
 	US_SHIM_OR(US_REAL(fopen)(path, mode));
-	struct us_target t;
-	const char *p = us_path(path, fopen_map_flags(mode), &t);
-	return opened_stream(p ? US_REAL(fopen)(p, mode) : NULL, path, mode, &t);
+	US_TARGET(t);
+	const char *p = us_path(path, fopen_map_flags(mode), t);
+	return opened_stream(p ? US_REAL(fopen)(p, mode) : NULL, path, mode, t);
 }
 
 US_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
 {
 	US_SHIM_OR(US_REAL(freopen)(path, mode, stream));
-	struct us_target t;
+	US_TARGET(t);
 	us_fd_closing(fileno(stream)); /* freopen closes it (internally) */
 	if (!path) { /* reopens the stream's own file with a new mode */
-		char up[PATH_MAX];
-		int rc = fopen_map_flags(mode) ? us_fd_write(fileno(stream), up, sizeof up) : 0;
+		US_SCRATCH_SCOPE;
+		struct {
+			char up[PATH_MAX];
+		} *sb = us_scratch_push(sizeof *sb);
+		if (!sb)
+			return NULL;
+		int rc = fopen_map_flags(mode) ? us_fd_write(fileno(stream), sb->up, sizeof sb->up) : 0;
 		if (rc < 0)
 			return NULL;
-		return US_REAL(freopen)(rc ? up : NULL, mode, stream);
+		return US_REAL(freopen)(rc ? sb->up : NULL, mode, stream);
 	}
-	const char *p = us_path(path, fopen_map_flags(mode), &t);
+	const char *p = us_path(path, fopen_map_flags(mode), t);
 	return opened_stream(p ? US_REAL(freopen)(p, mode, stream) : NULL, path,
-			     mode, &t);
+			     mode, t);
 }
 
 US_EXPORT FILE *fopen64(const char *, const char *)
