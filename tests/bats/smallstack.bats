@@ -68,6 +68,14 @@ ops_in_small_thread() {
 	[ "${BASH_REMATCH[2]}" -ge 100 ]
 }
 
+@test "vfork children that exec leave their parent's scratch as it was (1,000 vfork+execve)" {
+	run timeout 120 env LD_PRELOAD="$SHIM_LIB" UNIONSHIM_MOUNTS="$(mounts_spec)" \
+		"$(probe smallstack_probe)" vfork "$TARGET" 1000
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "vforks 1000 ok 1000" ]
+}
+
 @test "10,000 threads that use the shim leave no scratch mapping behind" {
 	run timeout 120 env LD_PRELOAD="$SHIM_LIB" UNIONSHIM_MOUNTS="$(mounts_spec)" \
 		"$(probe smallstack_probe)" threads "$TARGET" 10000

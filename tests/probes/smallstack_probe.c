@@ -19,6 +19,11 @@
  *       500 us, runs on a 16 KiB sigaltstack a handler that stats the deep
  *       file, opens, reads and closes DIR/f, and reads a symlink. Prints
  *       "main N bad 0 handler M bad 0".
+ *   smallstack_probe vfork DIR N
+ *       N times: vfork, and the child execs "test -f DIR/f" (the exec puts the
+ *       plan and the child's environment in the scratch it shares with
+ *       its parent, and never returns to pop it). Prints "vforks N ok K":
+ *       every child must have run, so the parent's scratch is whole.
  *   smallstack_probe threads DIR N
  *       N threads one after another, each statting DIR/f (the shim maps
  *       its per-thread scratch) and joined. Prints the mappings and the
@@ -324,6 +329,27 @@ static int cmd_signal(int seconds)
 	return 0;
 }
 
+/* The vfork half. */
+static int cmd_vfork(long n)
+{
+	char arg0[] = "test", arg1[] = "-f", *argv[] = {arg0, arg1, at(p1, "f"), NULL};
+	long ok = 0;
+
+	for (long i = 0; i < n; i++) {
+		pid_t pid = vfork();
+		if (pid == 0) {
+			execve("/usr/bin/test", argv, environ);
+			_exit(111);
+		}
+		int st;
+		if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+		    WEXITSTATUS(st) == 0)
+			ok++;
+	}
+	printf("vforks %ld ok %ld\n", n, ok);
+	return 0;
+}
+
 /* The threads half. */
 static void *stat_once(void *arg)
 {
@@ -383,7 +409,7 @@ static int cmd_threads(long n)
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
-		fprintf(stderr, "usage: smallstack_probe ops|signal|threads DIR N\n");
+		fprintf(stderr, "usage: smallstack_probe ops|signal|vfork|threads DIR N\n");
 		return 2;
 	}
 	dir = argv[2];
@@ -392,6 +418,8 @@ int main(int argc, char **argv)
 		return cmd_ops((size_t)n);
 	if (!strcmp(argv[1], "signal"))
 		return cmd_signal((int)n);
+	if (!strcmp(argv[1], "vfork"))
+		return cmd_vfork(n);
 	if (!strcmp(argv[1], "threads"))
 		return cmd_threads(n);
 	fprintf(stderr, "smallstack_probe: unknown mode %s\n", argv[1]);
