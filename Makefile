@@ -27,6 +27,15 @@ endif
 ifeq ($(TSAN),1)
 SANFLAGS := -fsanitize=thread
 endif
+# The library runs on other people's stacks (a runtime's 32 KiB thread, a
+# signal handler's alternate stack): no function of shim/ (the preload
+# library, the audit module and the core objects in them) may use more
+# than 8 KiB of stack; big buffers go to the per-thread scratch
+# (include/unionshim/scratch.h). An error with WERROR=1. Sanitizer
+# builds grow every frame by design: not checked there.
+ifeq ($(SANFLAGS),)
+STACK_FLAGS := -Wstack-usage=8192 -Walloca
+endif
 CPPFLAGS += -D_GNU_SOURCE -Iinclude
 ALL_CFLAGS = $(CPPFLAGS) $(WARN) $(CFLAGS) -std=gnu11 -fPIC
 
@@ -66,7 +75,7 @@ endif
 
 $(B)/preload/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -DUNIONSHIM_PRELOAD -include shim/names.h -fno-partial-inlining -fvisibility=hidden -ftls-model=initial-exec -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) $(STACK_FLAGS) -DUNIONSHIM_PRELOAD -include shim/names.h -fno-partial-inlining -fvisibility=hidden -ftls-model=initial-exec -c $< -o $@
 	$(SANRT_RENAME)
 
 $(B)/plain/%.o: %.c $(HDRS)
@@ -105,7 +114,7 @@ $(TRACE_LIB): shim/trace/backtrace.c shim/core/msgline.c include/unionshim/msgli
 # RPATH dirs as missing before the program's own libraries are looked up.
 $(B)/audit/%.o: %.c $(HDRS) $(wildcard shim/audit/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -ffunction-sections -fdata-sections -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(STACK_FLAGS) -DUNIONSHIM_AUDIT -fvisibility=hidden -ffunction-sections -fdata-sections -c $< -o $@
 
 $(AUDIT_LIB): $(AUDIT_OBJ)
 	$(CC) -shared -o $@ $(filter $(B)/audit/shim/audit/%,$^) \

@@ -22,6 +22,7 @@
 #include "state.h"
 #include "unionshim/handover.h"
 #include "unionshim/lookup.h"
+#include "unionshim/scratch.h"
 
 #define LD_PRELOAD "LD_PRELOAD"
 #define LD_AUDIT "LD_AUDIT"
@@ -219,13 +220,16 @@ char **us_childenv_fill(const struct us_childenv *ce, void *mem)
 
 char **us_childenv(char *const envp[], const char *cwd)
 {
-	struct us_childenv ce;
+	US_SCRATCH_SCOPE;
+	struct us_childenv *ce = us_scratch_push(sizeof *ce);
 
-	us_childenv_prepare(&ce, envp, cwd);
-	void *mem = malloc(ce.size);
+	if (!ce)
+		return NULL;
+	us_childenv_prepare(ce, envp, cwd);
+	void *mem = malloc(ce->size);
 	if (!mem) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	return us_childenv_fill(&ce, mem);
+	return us_childenv_fill(ce, mem);
 }

@@ -21,6 +21,7 @@
 #include "front.h"
 #include "state.h"
 #include "unionshim/msgline.h"
+#include "unionshim/scratch.h"
 
 /* Lookup errors that open() and exec share: the exec fails the same way. */
 static int lookup_errno(int err)
@@ -70,14 +71,20 @@ static bool setid_bits(int kind, const struct stat *st)
 static int look(int dfd, const char *path, int flags, struct us_shebang *sb,
 		const char **why)
 {
-	char proc[40], head[US_EXEC_HEAD];
+	US_SCRATCH_SCOPE;
+	struct {
+		char proc[40];
+		char head[US_EXEC_HEAD];
+	} *sb1 = us_scratch_push(sizeof *sb1);
+	if (!sb1)
+		return -1;
 	struct stat st;
 	int nofollow = (flags & AT_SYMLINK_NOFOLLOW) ? AT_SYMLINK_NOFOLLOW : 0;
 
 	*why = NULL;
 	if (!*path && (flags & AT_EMPTY_PATH)) {
-		snprintf(proc, sizeof proc, "/proc/self/fd/%d", dfd);
-		dfd = AT_FDCWD, path = proc, nofollow = 0;
+		snprintf(sb1->proc, sizeof sb1->proc, "/proc/self/fd/%d", dfd);
+		dfd = AT_FDCWD, path = sb1->proc, nofollow = 0;
 	}
 	if (US_REAL(fstatat)(dfd, path, &st, nofollow) < 0)
 		return lookup_errno(errno) ? -1 : US_EXEC_OTHER;
@@ -89,9 +96,9 @@ static int look(int dfd, const char *path, int flags, struct us_shebang *sb,
 					       (nofollow ? O_NOFOLLOW : 0));
 	if (fd < 0)
 		return US_EXEC_OTHER; /* execute-only: the kernel may run it */
-	ssize_t n = US_REAL(pread)(fd, head, sizeof head, 0);
+	ssize_t n = US_REAL(pread)(fd, sb1->head, sizeof sb1->head, 0);
 	int kind = n < 0 ? US_EXEC_OTHER
-			 : us_exec_inspect(fd, head, (size_t)n, sb);
+			 : us_exec_inspect(fd, sb1->head, (size_t)n, sb);
 	struct statvfs vfs;
 	if (kind == US_EXEC_SCRIPT && US_REAL(fstatvfs)(fd, &vfs) == 0 &&
 	    (vfs.f_flag & ST_NOEXEC))
@@ -132,9 +139,10 @@ static int script_name(int dirfd, const char *path, struct us_exec_plan *p)
 int us_exec_plan(int dirfd, const char *path, int flags, char *const envp[],
 		 struct us_exec_plan *p)
 {
+	US_SCRATCH_SCOPE;
 	const char *name = path, *why;
 	struct us_shebang sb;
-	struct us_target t;
+	US_TARGET(t);
 
 	p->nscripts = 0;
 	for (;;) {
@@ -142,7 +150,7 @@ int us_exec_plan(int dirfd, const char *path, int flags, char *const envp[],
 		p->flags = level ? 0 : flags;
 		unsigned mf = (p->flags & AT_SYMLINK_NOFOLLOW ? US_MAP_NOFOLLOW : 0) |
 			      (p->flags & AT_EMPTY_PATH ? US_MAP_EMPTY_OK : 0);
-		const char *real = us_path_at(&dfd, name, mf, &t);
+		const char *real = us_path_at(&dfd, name, mf, t);
 		if (!real)
 			return errno;
 		if (strlen(real) >= sizeof p->real)

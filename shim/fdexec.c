@@ -27,6 +27,7 @@
 #include "fdmap.h"
 #include "forks.h"
 #include "state.h"
+#include "unionshim/scratch.h"
 
 #define MAX_GROUPS 2048 /* more than a full UNIONSHIM_FDMAP can name */
 /* The group of an fd opened by a layer's own real path from outside the
@@ -250,19 +251,26 @@ void us_fdmap_exec_failed(const char *list)
  * an fd on a regular file of a union layer; NULL for anything else. */
 static struct us_fdent *rebuild(int fd)
 {
-	char proc[40], real[PATH_MAX], upath[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char proc[40];
+		char real[PATH_MAX];
+		char upath[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return NULL;
 	const struct us_mount *m;
 	struct stat st;
 
-	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-	ssize_t n = US_REAL(readlink)(proc, real, sizeof real - 1);
-	if (n <= 0 || real[0] != '/')
+	snprintf(sb->proc, sizeof sb->proc, "/proc/self/fd/%d", fd);
+	ssize_t n = US_REAL(readlink)(sb->proc, sb->real, sizeof sb->real - 1);
+	if (n <= 0 || sb->real[0] != '/')
 		return NULL;
-	real[n] = '\0';
-	if (us_revmap(&us_cfg, real, upath, sizeof upath, &m) != 1 ||
+	sb->real[n] = '\0';
+	if (us_revmap(&us_cfg, sb->real, sb->upath, sizeof sb->upath, &m) != 1 ||
 	    US_REAL(fstat)(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return NULL;
-	int layer = us_layer_of(m, real);
+	int layer = us_layer_of(m, sb->real);
 	int fl = US_REAL(fcntl)(fd, F_GETFL);
 	struct us_fdent *e = us_fdmap_slot(fd);
 	if (layer < 0 || fl < 0 || !e)

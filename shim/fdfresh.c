@@ -18,6 +18,7 @@
 #include "state.h"
 #include "unionshim/identity.h"
 #include "unionshim/shared.h"
+#include "unionshim/scratch.h"
 
 /* FD (entry E, on a lower file) may have a copy in the upper layer now:
  * open it, and put it under FD and every fd sharing FD's open file
@@ -25,32 +26,39 @@
  * (map locked). */
 void us_fdmap_move_to_copy(int fd, struct us_fdent *e)
 {
-	char real[PATH_MAX], proc[40], upath[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char real[PATH_MAX];
+		char proc[40];
+		char upath[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return;
 	const struct us_mount *m;
-	struct us_target t;
+	US_TARGET(t);
 	struct stat st;
 
-	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-	ssize_t n = US_REAL(readlink)(proc, real, sizeof real - 1);
+	snprintf(sb->proc, sizeof sb->proc, "/proc/self/fd/%d", fd);
+	ssize_t n = US_REAL(readlink)(sb->proc, sb->real, sizeof sb->real - 1);
 	if (n <= 0)
 		return;
-	real[n] = '\0';
-	if (us_revmap(&us_cfg, real, upath, sizeof upath, &m) != 1 ||
-	    us_map(AT_FDCWD, upath, US_MAP_NOFOLLOW, &t) != US_MAPPED ||
-	    t.r.where != US_INSIDE || !S_ISREG(t.r.node.mode) ||
-	    (!t.indexed && t.r.node.layer == e->layer &&
-	     t.r.node.ino == e->rino) ||
-	    US_REAL(lstat)(t.real, &st) < 0)
+	sb->real[n] = '\0';
+	if (us_revmap(&us_cfg, sb->real, sb->upath, sizeof sb->upath, &m) != 1 ||
+	    us_map(AT_FDCWD, sb->upath, US_MAP_NOFOLLOW, t) != US_MAPPED ||
+	    t->r.where != US_INSIDE || !S_ISREG(t->r.node.mode) ||
+	    (!t->indexed && t->r.node.layer == e->layer &&
+	     t->r.node.ino == e->rino) ||
+	    US_REAL(lstat)(t->real, &st) < 0)
 		return;
 	dev_t ndev = st.st_dev;
 	uint64_t nino = st.st_ino;
-	us_ident_stat(m, us_target_layer(&t), t.real, -1, &st);
+	us_ident_stat(m, us_target_layer(t), t->real, -1, &st);
 	if (st.st_ino != us_ino_of(m, e->layer, e->rino))
 		return; /* another object took the name: not ours */
 	int fl = US_REAL(fcntl)(fd, F_GETFL);
 	off_t off = US_REAL(lseek)(fd, 0, SEEK_CUR);
 	int nfd = fl < 0 ? -1
-			 : US_REAL(open)(t.real,
+			 : US_REAL(open)(t->real,
 					 (fl & ~(O_CREAT | O_EXCL | O_TRUNC)) |
 						 O_CLOEXEC);
 	if (nfd < 0)
@@ -66,7 +74,7 @@ void us_fdmap_move_to_copy(int fd, struct us_fdent *e)
 		if (cl < 0 || US_REAL(dup3)(nfd, f, (cl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
 			continue;
 		us_fdent_moving(true);
-		US_FDENT_SET(o, layer, us_target_layer(&t));
+		US_FDENT_SET(o, layer, us_target_layer(t));
 		US_FDENT_SET(o, rdev, ndev);
 		US_FDENT_SET(o, rino, nino);
 		us_fdent_moving(false);

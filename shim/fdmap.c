@@ -21,6 +21,7 @@
 #include "state.h"
 #include "unionshim/identity.h"
 #include "unionshim/shared.h"
+#include "unionshim/scratch.h"
 
 /* LeakSanitizer's, present only in a sanitizer build (weak: NULL else). */
 void __lsan_register_root_region(const void *p, size_t size)
@@ -366,7 +367,12 @@ int us_fd_make_room(int fd)
 
 int us_fd_proxy(int fd)
 {
-	char p[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char p[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	struct us_fdent *e = us_fdent_peek(fd);
 	int rc = -1;
 
@@ -390,15 +396,15 @@ int us_fd_proxy(int fd)
 		errno = EBADF; /* a read-only union: lock the file itself */
 		goto out;
 	}
-	snprintf(p, sizeof p, "%s/" LOCKS_DIR "/%016llx", m->work,
+	snprintf(sb->p, sizeof sb->p, "%s/" LOCKS_DIR "/%016llx", m->work,
 		 (unsigned long long)ino);
-	int pfd = US_REAL(open)(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int pfd = US_REAL(open)(sb->p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (pfd < 0 && errno == ENOENT) { /* the first lock of this mount */
-		snprintf(p, sizeof p, "%s/" LOCKS_DIR, m->work);
-		US_REAL(mkdir)(p, 0700);
-		snprintf(p, sizeof p, "%s/" LOCKS_DIR "/%016llx", m->work,
+		snprintf(sb->p, sizeof sb->p, "%s/" LOCKS_DIR, m->work);
+		US_REAL(mkdir)(sb->p, 0700);
+		snprintf(sb->p, sizeof sb->p, "%s/" LOCKS_DIR "/%016llx", m->work,
 			 (unsigned long long)ino);
-		pfd = US_REAL(open)(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		pfd = US_REAL(open)(sb->p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	}
 	if (pfd < 0)
 		goto out;

@@ -23,6 +23,7 @@
 #include "unionshim/identity.h"
 #include "unionshim/linkindex.h"
 #include "unionshim/path.h"
+#include "unionshim/scratch.h"
 
 /* The real path behind FD into OUT; -1 when FD names no path. */
 static int fd_real(int fd, char *out, size_t len)
@@ -49,35 +50,46 @@ static bool opened_outside(int fd)
 
 int us_fd_path(int fd, char *out, size_t len)
 {
-	char real[PATH_MAX];
-
-	if (fd_real(fd, real, sizeof real) < 0)
+	US_SCRATCH_SCOPE;
+	struct {
+		char real[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
 		return -1;
-	int rc = opened_outside(fd) ? 0 : us_revmap(&us_cfg, real, out, len, NULL);
+
+	if (fd_real(fd, sb->real, sizeof sb->real) < 0)
+		return -1;
+	int rc = opened_outside(fd) ? 0 : us_revmap(&us_cfg, sb->real, out, len, NULL);
 	if (rc != 0)
 		return rc;
-	if (strlen(real) + 1 > len)
+	if (strlen(sb->real) + 1 > len)
 		return -1;
-	strcpy(out, real);
+	strcpy(out, sb->real);
 	return 0;
 }
 
 int us_fd_ident(int fd, struct stat *st)
 {
-	char real[PATH_MAX], up[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char real[PATH_MAX];
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return 0;
 	const struct us_mount *m;
 
-	if (fd_real(fd, real, sizeof real) < 0)
+	if (fd_real(fd, sb->real, sizeof sb->real) < 0)
 		return 0;
 	int layer = 0; /* an index entry (a lower hard link) is upper */
-	if (!(m = us_index_owner(&us_cfg, real))) {
-		if (us_revmap(&us_cfg, real, up, sizeof up, &m) != 1)
+	if (!(m = us_index_owner(&us_cfg, sb->real))) {
+		if (us_revmap(&us_cfg, sb->real, sb->up, sizeof sb->up, &m) != 1)
 			return 0;
-		layer = us_layer_of(m, real);
+		layer = us_layer_of(m, sb->real);
 	}
 	if (layer < 0)
 		return 0;
-	us_ident_stat(m, layer, real, fd, st);
+	us_ident_stat(m, layer, sb->real, fd, st);
 	return 1;
 }
 
@@ -150,18 +162,23 @@ static __attribute__((noinline)) int unnamed_check(int fd, const char *real)
  * union path is put in UP, -1 refused with errno. */
 static int fd_write_target(int fd, char *up, size_t len)
 {
-	char real[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char real[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	const struct us_mount *m;
 
-	if (fd_real(fd, real, sizeof real) < 0) {
+	if (fd_real(fd, sb->real, sizeof sb->real) < 0) {
 		us_errno_back();
 		return 0;
 	}
 	if (opened_outside(fd))
-		return outside_write(fd, real);
-	if (unnamed_check(fd, real) < 0)
+		return outside_write(fd, sb->real);
+	if (unnamed_check(fd, sb->real) < 0)
 		return -1;
-	if (us_revmap(&us_cfg, real, up, len, &m) != 1 || in_upper(m, real)) {
+	if (us_revmap(&us_cfg, sb->real, up, len, &m) != 1 || in_upper(m, sb->real)) {
 		us_errno_back(); /* not a union file, or already the upper copy */
 		return 0;
 	}
@@ -170,30 +187,40 @@ static int fd_write_target(int fd, char *up, size_t len)
 
 int us_fd_write(int fd, char *path, size_t len)
 {
-	char up[PATH_MAX];
-	struct us_target t;
-	int rc = fd_write_target(fd, up, sizeof up);
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
+	US_TARGET(t);
+	int rc = fd_write_target(fd, sb->up, sizeof sb->up);
 
 	if (rc != 1)
 		return rc;
-	if (us_map(AT_FDCWD, up, US_MAP_WRITE | US_MAP_NOFOLLOW, &t) != US_MAPPED)
+	if (us_map(AT_FDCWD, sb->up, US_MAP_WRITE | US_MAP_NOFOLLOW, t) != US_MAPPED)
 		return -1;
-	if (strlen(t.real) + 1 > len) {
+	if (strlen(t->real) + 1 > len) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	strcpy(path, t.real);
+	strcpy(path, t->real);
 	return 1;
 }
 
 int us_fd_write_check(int fd)
 {
-	char up[PATH_MAX];
-	int rc = fd_write_target(fd, up, sizeof up);
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
+	int rc = fd_write_target(fd, sb->up, sizeof sb->up);
 
 	if (rc != 1)
 		return rc;
 	errno = EROFS; /* an fd on a lower file never writes it */
-	us_trace_denied("write through an fd", up);
+	us_trace_denied("write through an fd", sb->up);
 	return -1;
 }

@@ -21,6 +21,7 @@
 #include "forks.h"
 #include "state.h"
 #include "unionshim/origincache.h"
+#include "unionshim/scratch.h"
 #include "unionshim/shared.h"
 
 pthread_mutex_t us_locks[US_NLOCKS] = {
@@ -108,7 +109,10 @@ void us_forks_init(void)
 
 /* vfork: the child returns first, on the stack its parent will return on,
  * so nothing may be kept there: the return address is held in a register
- * across the system call (as libc's own vfork does). */
+ * across the system call (as libc's own vfork does). The child also runs
+ * on its parent's scratch region (scratch.h) and may exec or _exit with
+ * scratch pushed: the parent, resumed, puts the region's top back where it
+ * stood (held in r8/r9, which the system call keeps). */
 US_HIDDEN long us_vfork_failed(long neg);
 long us_vfork_failed(long neg)
 {
@@ -121,7 +125,13 @@ __asm__(".text\n"
 	".type vfork, @function\n"
 	"vfork:\n"
 	"	popq %rsi\n"
-	"	movl $58, %eax\n" /* SYS_vfork */
+	"	movq us_scratch_area@gottpoff(%rip), %r8\n"
+	"	movq %fs:(%r8), %r8\n" /* this thread's scratch region */
+	"	xorl %r9d, %r9d\n"
+	"	testq %r8, %r8\n"
+	"	jz 0f\n"
+	"	movq (%r8), %r9\n" /* its top */
+	"0:	movl $58, %eax\n" /* SYS_vfork */
 	"	syscall\n"
 	"	pushq %rsi\n"
 	"	cmpq $-4095, %rax\n"
@@ -132,7 +142,10 @@ __asm__(".text\n"
 	"	movl $1, %fs:(%rcx)\n" /* the child */
 	"	ret\n"
 	"1:	movl $0, %fs:(%rcx)\n" /* the parent, resumed */
-	"	ret\n"
+	"	testq %r8, %r8\n"
+	"	jz 3f\n"
+	"	movq %r9, (%r8)\n" /* pop what the child pushed */
+	"3:	ret\n"
 	"2:	movq %rax, %rdi\n"
 	"	jmp us_vfork_failed\n"
 	".size vfork, .-vfork\n"

@@ -16,6 +16,7 @@
 #include "state.h"
 #include "unionshim/linkindex.h"
 #include "unionshim/path.h"
+#include "unionshim/scratch.h"
 
 unsigned us_open_map_flags(int flags)
 {
@@ -37,7 +38,12 @@ unsigned us_open_map_flags(int flags)
 
 int us_abs_path(int dirfd, const char *path, char *out, size_t len)
 {
-	char base[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char base[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	const char *rest;
 	int fd;
 
@@ -46,27 +52,27 @@ int us_abs_path(int dirfd, const char *path, char *out, size_t len)
 			goto copy;
 		fd = us_magic_fd(path, &rest);
 		/* a bare /proc/self/fd/N reopens the fd's own file: keep it */
-		if (fd >= 0 && (!*rest || us_fd_path(fd, base, sizeof base) != 1))
+		if (fd >= 0 && (!*rest || us_fd_path(fd, sb->base, sizeof sb->base) != 1))
 			goto copy;
 		/* /proc/self/cwd/x: the kernel's cwd is a layer dir */
-		if (fd < 0 && !us_magic_dir(path, base, sizeof base, &rest))
+		if (fd < 0 && !us_magic_dir(path, sb->base, sizeof sb->base, &rest))
 			goto copy;
-		if (us_path_join(out, len, base, *rest ? rest + 1 : "") < 0)
+		if (us_path_join(out, len, sb->base, *rest ? rest + 1 : "") < 0)
 			return -1;
 		if (fd >= 0 || us_touches_union(&us_cfg, out))
 			return 0;
 		goto copy; /* no union's business: the kernel's own view */
 	}
 	if (dirfd == AT_FDCWD) {
-		if (us_cwd_get(base, sizeof base) < 0) {
+		if (us_cwd_get(sb->base, sizeof sb->base) < 0) {
 			errno = ENAMETOOLONG;
 			return -1;
 		}
-	} else if (us_fd_path(dirfd, base, sizeof base) < 0) {
+	} else if (us_fd_path(dirfd, sb->base, sizeof sb->base) < 0) {
 		errno = EBADF;
 		return -1;
 	}
-	return us_path_join(out, len, base, path);
+	return us_path_join(out, len, sb->base, path);
 copy:
 	if (strlen(path) + 1 > len) {
 		errno = ENAMETOOLONG;
@@ -125,7 +131,12 @@ static bool follows_to_object(unsigned flags)
 static int map(int dirfd, const char *path, unsigned flags,
 	       struct us_target *t)
 {
-	char abs[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char abs[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 
 	t->r.where = US_OUTSIDE;
 	t->whiteout = false;
@@ -136,17 +147,17 @@ static int map(int dirfd, const char *path, unsigned flags,
 	if (!*path)
 		return US_PASS; /* ENOENT or AT_EMPTY_PATH: the kernel's */
 	if (follows_to_object(flags) && path[0] == '/' &&
-	    us_magic_lower_object(path, abs, sizeof abs))
+	    us_magic_lower_object(path, sb->abs, sizeof sb->abs))
 		/* the fd's object, never a new name made in its place */
 		flags = (flags | US_MAP_NOFOLLOW) & ~US_MAP_OPENCREAT;
-	else if (us_abs_path(dirfd, path, abs, sizeof abs) < 0)
+	else if (us_abs_path(dirfd, path, sb->abs, sizeof sb->abs) < 0)
 		return errno == EBADF ? US_PASS : US_FAIL;
-	if (!us_touches_union(&us_cfg, abs))
-		return (flags & US_MAP_WRITES) && us_lower_guard(abs, flags) < 0
+	if (!us_touches_union(&us_cfg, sb->abs))
+		return (flags & US_MAP_WRITES) && us_lower_guard(sb->abs, flags) < 0
 			       ? US_FAIL
 			       : US_PASS;
 	unsigned rflags = (flags & US_MAP_NOFOLLOW) ? US_LOOKUP_NOFOLLOW : 0;
-	if (us_resolve(&us_cfg, abs, rflags, &t->r) < 0)
+	if (us_resolve(&us_cfg, sb->abs, rflags, &t->r) < 0)
 		return US_FAIL;
 	return us_map_resolved(flags, t);
 }
@@ -190,6 +201,8 @@ const char *us_path(const char *path, unsigned flags, struct us_target *t)
  * or the lower guard left in it on their way to success is theirs. */
 int us_map(int dirfd, const char *path, unsigned flags, struct us_target *t)
 {
+	if (!t) /* US_TARGET found no scratch */
+		return fail(ENOMEM);
 	int rc = map(dirfd, path, flags, t);
 
 	if (rc != US_FAIL)

@@ -13,6 +13,7 @@
 
 #include "real.h"
 #include "unionshim/lookup.h"
+#include "unionshim/scratch.h"
 
 /* What the call does to the final object. */
 #define US_MAP_NOFOLLOW 0x01 /* act on a final symlink itself */
@@ -42,6 +43,12 @@ struct us_target {
 	bool indexed;         /* real is the hard-link index entry of the
 				 lower file found (linkindex.h) */
 };
+
+/* A target for one call, in the thread's scratch (scratch.h) and popped
+ * when the wrapper returns: PATH_MAX buffers stay off the caller's stack.
+ * NULL when scratch is out; us_map and us_path* then fail with ENOMEM. */
+#define US_TARGET(name)                                                       \
+	struct us_target *name = us_scratch_push(sizeof(struct us_target))
 
 /* The layer whose rules T's real object follows: the index entry of a
  * lower hard link is an upper object. */

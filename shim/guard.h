@@ -26,6 +26,7 @@
 #include <stdbool.h>
 
 #include "real.h"
+#include "unionshim/scratch.h"
 
 enum us_state { US_UNINIT = 0, US_INERT = 1, US_ACTIVE = 2 };
 
@@ -112,9 +113,9 @@ static inline void *us_ok_ptr(void *p)
 	return p;
 }
 
-static inline void us_end_scope(int *unused)
+static inline void us_end_scope(size_t *mark)
 {
-	(void)unused;
+	us_scratch_pop(*mark);
 	if (us_nested()) {
 		us_inside--;
 		us_errno0 = us_errno_outer[us_inside];
@@ -124,11 +125,13 @@ static inline void us_end_scope(int *unused)
 }
 
 /* First statement of a wrapper: pass through with PASSTHROUGH when the
- * shim does not act, else stay inside the shim until the scope ends. */
+ * shim does not act, else stay inside the shim until the scope ends. The
+ * per-thread scratch (scratch.h) the call pushes is popped then. */
 #define US_SHIM_OR(passthrough)                                               \
 	if (!us_begin())                                                       \
 		return passthrough;                                            \
-	int us_scope_ __attribute__((cleanup(us_end_scope), unused)) = 1
+	size_t us_scope_ __attribute__((cleanup(us_end_scope), unused)) =      \
+		us_scratch_mark()
 
 /* Leave the shim for a stretch that must see the wrappers (callbacks into
  * the program, reimplemented libc functions); the wrappers called there

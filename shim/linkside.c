@@ -103,15 +103,8 @@ static int run(struct link_job *j, int odfd, const char *old, int ndfd,
 int us_link(int olddirfd, const char *old, int newdirfd, const char *new,
 	    int flags)
 {
-	struct link_job *j = malloc(sizeof *j);
+	US_SCRATCH_SCOPE;
+	struct link_job *j = us_scratch_push(sizeof *j);
 
-	if (!j) {
-		errno = ENOMEM;
-		return -1;
-	}
-	int rc = run(j, olddirfd, old, newdirfd, new, flags);
-	int saved = errno;
-	free(j);
-	errno = saved;
-	return rc;
+	return j ? run(j, olddirfd, old, newdirfd, new, flags) : -1;
 }

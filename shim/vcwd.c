@@ -18,6 +18,7 @@
 #include "front.h"
 #include "state.h"
 #include "unionshim/lookup.h"
+#include "unionshim/scratch.h"
 
 static char cwd_buf[PATH_MAX] = "/";
 static unsigned cwd_seq; /* odd while a writer is in the middle */
@@ -75,19 +76,24 @@ void us_cwd_set(const char *path)
  * parent sat in when it started us.) */
 static int is_real_cwd(const char *upath)
 {
-	struct us_resolved r;
-	char real[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char real[PATH_MAX];
+		struct us_resolved r;
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return 0;
 	struct stat a, b;
 
-	if (us_resolve(&us_cfg, upath, 0, &r) < 0 || r.err ||
-	    r.where != US_INSIDE || !S_ISDIR(r.node.mode) ||
+	if (us_resolve(&us_cfg, upath, 0, &sb->r) < 0 || sb->r.err ||
+	    sb->r.where != US_INSIDE || !S_ISDIR(sb->r.node.mode) ||
 	    US_REAL(stat)(".", &b) < 0)
 		return 0;
-	for (int i = 0; i < r.m->nlayers; i++) {
-		if (!(r.node.dirs & ((us_layermask)1 << i)) ||
-		    us_layer_path(r.m, i, r.path, real, sizeof real) < 0)
+	for (int i = 0; i < sb->r.m->nlayers; i++) {
+		if (!(sb->r.node.dirs & ((us_layermask)1 << i)) ||
+		    us_layer_path(sb->r.m, i, sb->r.path, sb->real, sizeof sb->real) < 0)
 			continue;
-		if (US_REAL(stat)(real, &a) == 0 && a.st_dev == b.st_dev &&
+		if (US_REAL(stat)(sb->real, &a) == 0 && a.st_dev == b.st_dev &&
 		    a.st_ino == b.st_ino)
 			return 1;
 	}
@@ -98,18 +104,24 @@ static int is_real_cwd(const char *upath)
  * the union dir it belongs to, unless INHERITED names it as it is. */
 static void from_real_cwd(const char *inherited)
 {
-	char real[PATH_MAX], up[PATH_MAX];
-
-	if (!US_REAL(getcwd)(real, sizeof real))
+	US_SCRATCH_SCOPE;
+	struct {
+		char real[PATH_MAX];
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
 		return;
-	if (inherited && strcmp(inherited, real) == 0) {
-		us_cwd_set(real); /* a lower's own path stays that path */
+
+	if (!US_REAL(getcwd)(sb->real, sizeof sb->real))
+		return;
+	if (inherited && strcmp(inherited, sb->real) == 0) {
+		us_cwd_set(sb->real); /* a lower's own path stays that path */
 		return;
 	}
-	if (us_revmap(&us_cfg, real, up, sizeof up, NULL) == 1)
-		us_cwd_set(up);
+	if (us_revmap(&us_cfg, sb->real, sb->up, sizeof sb->up, NULL) == 1)
+		us_cwd_set(sb->up);
 	else
-		us_cwd_set(real);
+		us_cwd_set(sb->real);
 }
 
 void us_cwd_init(void)

@@ -21,6 +21,7 @@
 #include "unionshim/copyup.h"
 #include "unionshim/path.h"
 #include "core/layer.h"
+#include "unionshim/scratch.h"
 
 int us_write_errno(const struct us_mount *m)
 {
@@ -37,7 +38,12 @@ static int deny(const char *what, const struct us_resolved *r, int err)
 int us_prepare_create(struct us_target *t)
 {
 	struct us_resolved *r = &t->r;
-	char parent[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char parent[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	size_t len = strlen(r->path);
 	int err = us_write_errno(r->m);
 
@@ -45,9 +51,9 @@ int us_prepare_create(struct us_target *t)
 		return deny("create", r, err);
 	if (us_is_reserved_name(strrchr(r->path, '/') + 1))
 		return deny("create of a reserved name", r, EINVAL);
-	memcpy(parent, r->path, len + 1);
-	us_path_pop(parent, &len);
-	if (us_copyup_dir(r->m, parent) < 0 ||
+	memcpy(sb->parent, r->path, len + 1);
+	us_path_pop(sb->parent, &len);
+	if (us_copyup_dir(r->m, sb->parent) < 0 ||
 	    us_layer_path(r->m, 0, r->path, t->real, sizeof t->real) < 0)
 		return -1;
 	if (us_whiteout_normalize(r->m, r->path) < 0)
@@ -124,8 +130,13 @@ const char *us_hidden_of(const char *abs, unsigned flags, char *canon)
 
 int us_lower_guard(const char *abs, unsigned flags)
 {
-	char canon[PATH_MAX];
-	const char *low = us_hidden_of(abs, flags, canon);
+	US_SCRATCH_SCOPE;
+	struct {
+		char canon[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
+	const char *low = us_hidden_of(abs, flags, sb->canon);
 
 	if (!low)
 		return 0;

@@ -33,6 +33,7 @@
 #include "unionshim/linkindex.h"
 #include "unionshim/shared.h"
 #include "unionshim/path.h"
+#include "unionshim/scratch.h"
 
 #define TEMP_PREFIX "#us."
 #define LOCK_SLOTS 64
@@ -70,14 +71,19 @@ static void close_keep_errno(int fd)
 
 int us_lock_key(const struct us_mount *m, const char *key)
 {
-	char p[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char p[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	uint64_t h = 1469598103934665603ull;
 
 	for (const char *s = key; *s; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	snprintf(p, sizeof p, "%s/#lock.%02u", m->work,
+	snprintf(sb->p, sizeof sb->p, "%s/#lock.%02u", m->work,
 		 (unsigned)(h % LOCK_SLOTS));
-	int fd = SYS(open)(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = SYS(open)(sb->p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
 	while (SYS(flock)(fd, LOCK_EX) < 0) {
@@ -113,21 +119,47 @@ static bool skipped_xattr(const char *name)
 	       strncmp(name, "user.overlay.", 13) == 0 || us_is_own_xattr(name);
 }
 
+/* The xattr names of SRC in a heap block followed by XATTR_SIZE_MAX bytes
+ * for a value: the list is sized by a first call, and sized again when it
+ * grew before the second (ERANGE), so a long list is never cut or lost.
+ * *LEN gets the list's length (0: none, or no xattrs on this filesystem).
+ * NULL with *LEN 0 for none; NULL with errno on failure. */
+static char *list_xattrs(const char *src, ssize_t *len)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		ssize_t want = SYS(llistxattr)(src, NULL, 0);
+		if (want <= 0) {
+			*len = 0;
+			return NULL; /* none, or a filesystem without xattrs */
+		}
+		char *names = malloc((size_t)want + XATTR_SIZE_MAX);
+		if (!names)
+			break;
+		*len = SYS(llistxattr)(src, names, (size_t)want);
+		if (*len >= 0)
+			return names;
+		int err = errno;
+		free(names);
+		errno = err;
+		if (err != ERANGE)
+			break;
+	}
+	*len = -1;
+	return NULL;
+}
+
 /* Copy the xattrs a copy-up keeps: everything the upper fs takes, except
  * security.capability (a copy must not gain privileges) and overlayfs's
  * own bookkeeping. Names and values live on the heap (a value may be
  * 64 KiB). 0, or -1 with errno when the copy cannot be whole. */
 static int copy_xattrs(const char *src, const char *dst)
 {
-	ssize_t len = SYS(llistxattr)(src, NULL, 0);
+	ssize_t n;
+	char *names = list_xattrs(src, &n);
 
-	if (len <= 0)
-		return 0; /* none, or a filesystem without xattrs */
-	char *names = malloc((size_t)len + XATTR_SIZE_MAX);
 	if (!names)
-		return -1;
-	char *value = names + len;
-	ssize_t n = SYS(llistxattr)(src, names, (size_t)len);
+		return n == 0 ? 0 : -1;
+	char *value = names + n;
 	int rc = 0;
 	for (ssize_t i = 0; rc == 0 && i < n; i += (ssize_t)strlen(names + i) + 1) {
 		const char *name = names + i;
@@ -295,7 +327,12 @@ static int make_file(const char *src, const char *tmp, struct stat *st, bool dat
 
 static int make_object(const char *src, const char *tmp, struct stat *st, bool data)
 {
-	char link[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char link[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	ssize_t n;
 
 	switch (st->st_mode & S_IFMT) {
@@ -304,11 +341,11 @@ static int make_object(const char *src, const char *tmp, struct stat *st, bool d
 	case S_IFDIR:
 		return SYS(mkdir)(tmp, 0700);
 	case S_IFLNK:
-		n = SYS(readlink)(src, link, sizeof link - 1);
+		n = SYS(readlink)(src, sb->link, sizeof sb->link - 1);
 		if (n < 0)
 			return -1;
-		link[n] = '\0';
-		return SYS(symlink)(link, tmp);
+		sb->link[n] = '\0';
+		return SYS(symlink)(sb->link, tmp);
 	default:
 		return SYS(mknod)(tmp, st->st_mode, st->st_rdev);
 	}
@@ -364,13 +401,18 @@ int us_copy_temp(const struct us_mount *m, int layer, const char *src,
 
 int us_copy_new(const struct us_mount *m, const char *src, const char *dst)
 {
-	char tmp[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char tmp[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	struct stat st;
 
-	if (us_copy_temp(m, -1, src, &st, tmp, sizeof tmp, true) < 0)
+	if (us_copy_temp(m, -1, src, &st, sb->tmp, sizeof sb->tmp, true) < 0)
 		return -1;
-	if (SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) < 0) {
-		remove_temp(tmp, false);
+	if (SYS(renameat2)(AT_FDCWD, sb->tmp, AT_FDCWD, dst, RENAME_NOREPLACE) < 0) {
+		remove_temp(sb->tmp, false);
 		return -1;
 	}
 	return 0;
@@ -379,16 +421,21 @@ int us_copy_new(const struct us_mount *m, const char *src, const char *dst)
 int us_place_temp(const char *tmp, const char *dst, bool dir)
 {
 	/* a copy-up is no change of the parent: keep its times, as overlayfs */
-	char parent[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char parent[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	size_t plen = strlen(dst);
 	struct stat pst, st;
-	memcpy(parent, dst, plen + 1);
-	us_path_pop(parent, &plen);
-	bool keep = SYS(stat)(parent, &pst) == 0;
+	memcpy(sb->parent, dst, plen + 1);
+	us_path_pop(sb->parent, &plen);
+	bool keep = SYS(stat)(sb->parent, &pst) == 0;
 	if (SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) == 0) {
 		if (keep) {
 			struct timespec ts[2] = {pst.st_atim, pst.st_mtim};
-			SYS(utimensat)(AT_FDCWD, parent, ts, 0);
+			SYS(utimensat)(AT_FDCWD, sb->parent, ts, 0);
 		}
 		return 0;
 	}
@@ -411,11 +458,16 @@ int us_place_temp(const char *tmp, const char *dst, bool dir)
 static int copy_object(const struct us_mount *m, int layer, const char *src,
 		       const char *dst, bool data)
 {
-	char tmp[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char tmp[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	struct stat st;
 
-	if (us_copy_temp(m, layer, src, &st, tmp, sizeof tmp, data) < 0 ||
-	    us_place_temp(tmp, dst, S_ISDIR(st.st_mode)) < 0)
+	if (us_copy_temp(m, layer, src, &st, sb->tmp, sizeof sb->tmp, data) < 0 ||
+	    us_place_temp(sb->tmp, dst, S_ISDIR(st.st_mode)) < 0)
 		return -1;
 	if (S_ISREG(st.st_mode)) /* fds open on the old copy move */
 		us_shared_bump(m, us_ino_of(m, layer, st.st_ino));
@@ -426,13 +478,19 @@ static int copy_object(const struct us_mount *m, int layer, const char *src,
 static int copy_dir_up(const char *path, struct us_node *dir, void *arg)
 {
 	const struct us_mount *m = arg;
-	char up[PATH_MAX], src[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+		char src[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 
 	if (dir->layer == 0)
 		return 0;
-	if (upper_path(m, path, up, sizeof up) < 0 ||
-	    us_layer_path(m, dir->layer, path, src, sizeof src) < 0 ||
-	    copy_object(m, dir->layer, src, up, false) < 0)
+	if (upper_path(m, path, sb->up, sizeof sb->up) < 0 ||
+	    us_layer_path(m, dir->layer, path, sb->src, sizeof sb->src) < 0 ||
+	    copy_object(m, dir->layer, sb->src, sb->up, false) < 0)
 		return -1;
 	dir->layer = 0;
 	dir->dirs |= 1;
@@ -441,12 +499,17 @@ static int copy_dir_up(const char *path, struct us_node *dir, void *arg)
 
 int us_copyup_dir(const struct us_mount *m, const char *upath)
 {
-	char up[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	struct us_node last;
 	struct stat st;
 
 	/* an upper dir at UPATH implies its ancestors and wins the lookup */
-	if (upper_path(m, upath, up, sizeof up) == 0 && SYS(lstat)(up, &st) == 0 &&
+	if (upper_path(m, upath, sb->up, sizeof sb->up) == 0 && SYS(lstat)(sb->up, &st) == 0 &&
 	    S_ISDIR(st.st_mode))
 		return 0;
 	return us_walk_dirs(m, upath, copy_dir_up, (void *)m, &last);
@@ -468,26 +531,33 @@ static int parent_of(const char *upath, char *out, size_t len)
 int us_copyup(const struct us_mount *m, const char *upath,
 	      const struct us_node *node, bool data)
 {
-	char parent[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char parent[PATH_MAX];
+		char src[PATH_MAX];
+		char dst[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	struct stat st;
 
 	if (node->layer == 0)
 		return 0;
 	if (S_ISDIR(node->mode))
 		return us_copyup_dir(m, upath);
-	if (parent_of(upath, parent, sizeof parent) < 0 ||
-	    us_copyup_dir(m, parent) < 0 ||
-	    us_layer_path(m, node->layer, upath, src, sizeof src) < 0 ||
-	    upper_path(m, upath, dst, sizeof dst) < 0)
+	if (parent_of(upath, sb->parent, sizeof sb->parent) < 0 ||
+	    us_copyup_dir(m, sb->parent) < 0 ||
+	    us_layer_path(m, node->layer, upath, sb->src, sizeof sb->src) < 0 ||
+	    upper_path(m, upath, sb->dst, sizeof sb->dst) < 0)
 		return -1;
 	if (us_index_wanted(m, node))
-		return us_index_copyup(m, upath, node, dst, data);
+		return us_index_copyup(m, upath, node, sb->dst, data);
 	int lock = us_lock_key(m, upath);
 	if (lock < 0)
 		return -1;
 	int rc = 0;
-	if (SYS(lstat)(dst, &st) < 0) /* not copied by someone else meanwhile */
-		rc = copy_object(m, node->layer, src, dst, data);
+	if (SYS(lstat)(sb->dst, &st) < 0) /* not copied by someone else meanwhile */
+		rc = copy_object(m, node->layer, sb->src, sb->dst, data);
 	us_unlock_key(lock);
 	return rc;
 }

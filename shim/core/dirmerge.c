@@ -26,6 +26,7 @@
 #include "unionshim/origincache.h"
 #include "unionshim/path.h"
 #include "unionshim/shared.h"
+#include "unionshim/scratch.h"
 
 /* A set of names, open addressing; the names live in ARENA. Each name
  * carries a value (the merged list's index of its entry + 1, or 0). */
@@ -306,7 +307,12 @@ static int merge_layer(const struct us_mount *m, int layer,
 		       const char *dirreal, bool top, struct nameset *seen,
 		       struct us_dirlist *out, struct order *ord)
 {
-	char buf[32768];
+	US_SCRATCH_SCOPE;
+	struct {
+		char buf[32768];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	struct nameset wh = {0};
 	struct origin_scan os;
 	int rc = 0;
@@ -317,14 +323,14 @@ static int merge_layer(const struct us_mount *m, int layer,
 	start_origins(m, layer, fd, &os);
 	struct us_ocbuild *found = os.taken && !os.cached ? &os.found : NULL;
 	for (;;) {
-		long n = SYS(syscall)(SYS_getdents64, fd, buf, sizeof buf);
+		long n = SYS(syscall)(SYS_getdents64, fd, sb->buf, sizeof sb->buf);
 		if (n <= 0) {
 			rc = (int)n;
 			break;
 		}
 		for (long off = 0; off < n && rc == 0;) {
 			struct linux_dirent64 *d =
-				(struct linux_dirent64 *)(void *)(buf + off);
+				(struct linux_dirent64 *)(void *)(sb->buf + off);
 			const char *name = d->d_name;
 			off += d->d_reclen;
 			bool dot = strcmp(name, ".") == 0 ||
@@ -378,7 +384,12 @@ static int merge_layer(const struct us_mount *m, int layer,
 int us_dir_merge(const struct us_mount *m, const char *upath,
 		 us_layermask dirs, struct us_dirlist *out)
 {
-	char real[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char real[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	struct nameset seen = {0};
 	struct order ord = {0};
 	bool top = true;
@@ -393,8 +404,8 @@ int us_dir_merge(const struct us_mount *m, const char *upath,
 			continue;
 		/* one layer alone lists in its own order already */
 		struct order *o = (i == bottom && !top) ? &ord : NULL;
-		if (us_layer_path(m, i, upath, real, sizeof real) < 0 ||
-		    merge_layer(m, i, real, top, &seen, out, o) < 0 ||
+		if (us_layer_path(m, i, upath, sb->real, sizeof sb->real) < 0 ||
+		    merge_layer(m, i, sb->real, top, &seen, out, o) < 0 ||
 		    (o && order_apply(o, out) < 0))
 			rc = -1;
 		top = false;

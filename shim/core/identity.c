@@ -15,6 +15,7 @@
 #include "unionshim/identity.h"
 #include "unionshim/linkindex.h"
 #include "unionshim/shared.h"
+#include "unionshim/scratch.h"
 
 #define LAYER_SHIFT 56
 #define ORIGINS_DIR "#origin" /* records of objects without xattrs */
@@ -198,43 +199,55 @@ static int aside_path(const struct us_mount *m, uint64_t ino, char *out,
 int us_origin_write_aside(const struct us_mount *m, const char *real,
 			  const struct us_origin *o)
 {
-	char p[PATH_MAX], v[128];
+	US_SCRATCH_SCOPE;
+	struct {
+		char p[PATH_MAX];
+		char v[128];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	struct stat st;
 
 	if (!m->work || SYS(lstat)(real, &st) < 0 ||
-	    aside_path(m, st.st_ino, p, sizeof p) < 0)
+	    aside_path(m, st.st_ino, sb->p, sizeof sb->p) < 0)
 		return -1;
 	struct timespec b = birth_of(real);
-	snprintf(v, sizeof v, "%d:%" PRIu64 ":%" PRIu64 ":%lld.%ld", o->layer,
+	snprintf(sb->v, sizeof sb->v, "%d:%" PRIu64 ":%" PRIu64 ":%lld.%ld", o->layer,
 		 o->ino, o->nlink, (long long)b.tv_sec, (long)b.tv_nsec);
-	SYS(unlink)(p); /* a record of a removed object that had this number */
-	if (SYS(symlink)(v, p) == 0)
+	SYS(unlink)(sb->p); /* a record of a removed object that had this number */
+	if (SYS(symlink)(sb->v, sb->p) == 0)
 		return 0;
 	if (errno != ENOENT)
 		return -1;
-	snprintf(p, sizeof p, "%s/" ORIGINS_DIR, m->work);
-	if (SYS(mkdir)(p, 0700) < 0 && errno != EEXIST)
+	snprintf(sb->p, sizeof sb->p, "%s/" ORIGINS_DIR, m->work);
+	if (SYS(mkdir)(sb->p, 0700) < 0 && errno != EEXIST)
 		return -1;
-	aside_path(m, st.st_ino, p, sizeof p);
-	return SYS(symlink)(v, p);
+	aside_path(m, st.st_ino, sb->p, sizeof sb->p);
+	return SYS(symlink)(sb->v, sb->p);
 }
 
 int us_origin_read_aside(const struct us_mount *m, const char *real,
 			 uint64_t ino, struct us_origin *o)
 {
-	char p[PATH_MAX], v[128];
+	US_SCRATCH_SCOPE;
+	struct {
+		char p[PATH_MAX];
+		char v[128];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	long long sec;
 	long nsec;
 	int layer;
 	uint64_t oino, nlink;
 
-	if (!m->work || aside_path(m, ino, p, sizeof p) < 0)
+	if (!m->work || aside_path(m, ino, sb->p, sizeof sb->p) < 0)
 		return 0;
-	ssize_t n = SYS(readlink)(p, v, sizeof v - 1);
+	ssize_t n = SYS(readlink)(sb->p, sb->v, sizeof sb->v - 1);
 	if (n <= 0)
 		return 0;
-	v[n] = '\0';
-	if (sscanf(v, "%d:%" SCNu64 ":%" SCNu64 ":%lld.%ld", &layer, &oino,
+	sb->v[n] = '\0';
+	if (sscanf(sb->v, "%d:%" SCNu64 ":%" SCNu64 ":%lld.%ld", &layer, &oino,
 		   &nlink, &sec, &nsec) != 5 ||
 	    layer < 0 || layer >= US_MAX_LAYERS)
 		return 0;
@@ -249,14 +262,19 @@ int us_origin_read_aside(const struct us_mount *m, const char *real,
 
 void us_origin_forget_aside(const struct us_mount *m, const char *real)
 {
-	char p[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char p[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return;
 	struct stat st;
 	int saved = errno;
 
 	if (m->work && SYS(lstat)(real, &st) == 0 && !S_ISREG(st.st_mode) &&
 	    !S_ISDIR(st.st_mode) && st.st_nlink <= 1 && /* its last name */
-	    aside_path(m, st.st_ino, p, sizeof p) == 0)
-		SYS(unlink)(p);
+	    aside_path(m, st.st_ino, sb->p, sizeof sb->p) == 0)
+		SYS(unlink)(sb->p);
 	errno = saved;
 }
 

@@ -16,6 +16,7 @@
 #include "unionshim/identity.h"
 #include "unionshim/linkindex.h"
 #include "unionshim/shared.h"
+#include "unionshim/scratch.h"
 
 #define INDEX_DIR "#index"
 
@@ -93,36 +94,47 @@ static int gone_path(const char *entry, bool mine, char *out, size_t len)
  * 0, or -1 with errno. */
 static int gone_prepare(const char *entry)
 {
-	char tmp[PATH_MAX], v[32];
-
-	snprintf(v, sizeof v, "%" PRIu64, gone_at(entry) + 1);
-	if (gone_path(entry, true, tmp, sizeof tmp) < 0)
+	US_SCRATCH_SCOPE;
+	struct {
+		char tmp[PATH_MAX];
+		char v[32];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
 		return -1;
-	SYS(unlink)(tmp);
-	return SYS(symlink)(v, tmp);
+
+	snprintf(sb->v, sizeof sb->v, "%" PRIu64, gone_at(entry) + 1);
+	if (gone_path(entry, true, sb->tmp, sizeof sb->tmp) < 0)
+		return -1;
+	SYS(unlink)(sb->tmp);
+	return SYS(symlink)(sb->v, sb->tmp);
 }
 
 /* Put the count prepared into force (DONE: a rename over the old one) or
  * drop it. 0, or -1 with errno. */
 static int gone_finish(const char *entry, bool done)
 {
-	char tmp[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char tmp[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	int saved = errno;
 
-	if (gone_path(entry, true, tmp, sizeof tmp) < 0)
+	if (gone_path(entry, true, sb->tmp, sizeof sb->tmp) < 0)
 		return -1;
 	/* the count's own path is the temp's without its ".PID" */
-	char *dot = strrchr(tmp, '.');
+	char *dot = strrchr(sb->tmp, '.');
 	*dot = '\0';
-	char *p = strdup(tmp);
+	char *p = strdup(sb->tmp);
 	*dot = '.';
-	if (done && p && SYS(rename)(tmp, p) == 0) {
+	if (done && p && SYS(rename)(sb->tmp, p) == 0) {
 		free(p);
 		return 0;
 	}
 	int err = done ? errno : saved;
 	free(p);
-	SYS(unlink)(tmp);
+	SYS(unlink)(sb->tmp);
 	errno = err;
 	return done ? -1 : 0;
 }
@@ -131,21 +143,27 @@ static int gone_finish(const char *entry, bool done)
 static int ensure_entry(const struct us_mount *m, const struct us_node *node,
 			const char *src, const char *entry, bool data)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char tmp[PATH_MAX];
+		char dir[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	struct stat st;
 
 	if (SYS(lstat)(entry, &st) == 0)
 		return 0;
-	snprintf(dir, sizeof dir, "%s/" INDEX_DIR, m->work);
-	if (SYS(mkdir)(dir, 0700) < 0 && errno != EEXIST)
+	snprintf(sb->dir, sizeof sb->dir, "%s/" INDEX_DIR, m->work);
+	if (SYS(mkdir)(sb->dir, 0700) < 0 && errno != EEXIST)
 		return -1;
-	if (us_copy_temp(m, node->layer, src, &st, tmp, sizeof tmp, data) < 0)
+	if (us_copy_temp(m, node->layer, src, &st, sb->tmp, sizeof sb->tmp, data) < 0)
 		return -1;
 	/* the entry appears whole: a crash leaves a temp, cleaned later */
-	int rc = SYS(rename)(tmp, entry);
+	int rc = SYS(rename)(sb->tmp, entry);
 	if (rc < 0) {
 		int saved = errno;
-		SYS(unlink)(tmp);
+		SYS(unlink)(sb->tmp);
 		errno = saved;
 	}
 	return rc;
@@ -170,20 +188,26 @@ static void unlock_entry(int lock)
 int us_index_copyup(const struct us_mount *m, const char *upath,
 		    const struct us_node *node, const char *dst, bool data)
 {
-	char entry[PATH_MAX], src[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char entry[PATH_MAX];
+		char src[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	struct stat st;
-	int lock = lock_entry(m, upath, node, entry, src);
+	int lock = lock_entry(m, upath, node, sb->entry, sb->src);
 
 	if (lock < 0)
 		return -1;
 	int rc = 0;
 	if (SYS(lstat)(dst, &st) < 0) { /* not linked by someone else */
-		rc = ensure_entry(m, node, src, entry, data);
+		rc = ensure_entry(m, node, sb->src, sb->entry, data);
 		if (rc == 0)
-			rc = gone_prepare(entry);
+			rc = gone_prepare(sb->entry);
 		if (rc == 0) {
-			rc = SYS(link)(entry, dst);
-			if (gone_finish(entry, rc == 0) < 0) {
+			rc = SYS(link)(sb->entry, dst);
+			if (gone_finish(sb->entry, rc == 0) < 0) {
 				rc = -1;
 				remove_keep_errno(dst);
 			}
@@ -200,7 +224,12 @@ int us_index_copyup(const struct us_mount *m, const char *upath,
 int us_index_drop_begin(const struct us_mount *m, const char *upath,
 			const struct us_node *node, struct us_index_drop *d)
 {
-	char src[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char src[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 
 	d->lock = -1;
 	d->entry = NULL;
@@ -208,9 +237,9 @@ int us_index_drop_begin(const struct us_mount *m, const char *upath,
 		return 0;
 	if (!(d->entry = malloc(PATH_MAX)))
 		return -1;
-	d->lock = lock_entry(m, upath, node, d->entry, src);
+	d->lock = lock_entry(m, upath, node, d->entry, sb->src);
 	/* the names left below are answered by the entry from now on */
-	if (d->lock < 0 || ensure_entry(m, node, src, d->entry, true) < 0 ||
+	if (d->lock < 0 || ensure_entry(m, node, sb->src, d->entry, true) < 0 ||
 	    gone_prepare(d->entry) < 0) {
 		if (d->lock >= 0)
 			unlock_entry(d->lock);

@@ -17,7 +17,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +24,7 @@
 #include "sys.h"
 #include "unionshim/lookup.h"
 #include "unionshim/path.h"
+#include "unionshim/scratch.h"
 
 #define US_MAXLINKS 40
 #define US_DIRSTACK 64
@@ -59,7 +59,14 @@ int us_lookup_child(const struct us_mount *m, const char *upath,
 		    const struct us_node *dir, const char *name,
 		    struct us_node *child)
 {
-	char dirreal[PATH_MAX], p[PATH_MAX], above[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char dirreal[PATH_MAX];
+		char p[PATH_MAX];
+		char above[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return ENOMEM;
 	struct stat st;
 	bool found = false, pending = false;
 
@@ -72,10 +79,10 @@ int us_lookup_child(const struct us_mount *m, const char *upath,
 		if (!(dir->dirs & ((us_layermask)1 << i)))
 			continue;
 		bool more = layers_below(dir->dirs, i) != 0;
-		if (us_layer_path(m, i, upath, dirreal, sizeof dirreal) < 0 ||
-		    us_path_join(p, sizeof p, dirreal, name) < 0)
+		if (us_layer_path(m, i, upath, sb->dirreal, sizeof sb->dirreal) < 0 ||
+		    us_path_join(sb->p, sizeof sb->p, sb->dirreal, name) < 0)
 			return ENAMETOOLONG;
-		if (SYS(lstat)(p, &st) == 0) {
+		if (SYS(lstat)(sb->p, &st) == 0) {
 			if (us_stat_is_whiteout(&st))
 				break;
 			if (!found) {
@@ -89,15 +96,15 @@ int us_lookup_child(const struct us_mount *m, const char *upath,
 				if (!S_ISDIR(st.st_mode))
 					return 0;
 			} else if (!S_ISDIR(st.st_mode) ||
-				   (pending && us_layer_is_opaque(above))) {
+				   (pending && us_layer_is_opaque(sb->above))) {
 				break;
 			}
 			child->dirs |= (us_layermask)1 << i;
 			pending = more;
 			if (more)
-				memcpy(above, p, strlen(p) + 1);
+				memcpy(sb->above, sb->p, strlen(sb->p) + 1);
 		} else if (errno == ENOENT || errno == ENOTDIR) {
-			if (more && us_layer_has_whiteout(dirreal, name))
+			if (more && us_layer_has_whiteout(sb->dirreal, name))
 				break;
 		} else {
 			return errno;
@@ -152,10 +159,15 @@ static bool has_dotdot(const char *s)
 
 int us_touches_union(const struct us_config *cfg, const char *abspath)
 {
-	char cur[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char cur[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return 1;
 	size_t len = 0;
 
-	cur[0] = '\0';
+	sb->cur[0] = '\0';
 	for (const char *p = abspath; *p;) {
 		while (*p == '/')
 			p++;
@@ -164,15 +176,15 @@ int us_touches_union(const struct us_config *cfg, const char *abspath)
 		if (cl == 0)
 			break;
 		if (cl == 2 && p[0] == '.' && p[1] == '.') {
-			us_path_pop(cur, &len);
+			us_path_pop(sb->cur, &len);
 		} else if (!(cl == 1 && p[0] == '.')) {
-			if (len + 1 + cl + 1 > sizeof cur)
+			if (len + 1 + cl + 1 > sizeof sb->cur)
 				return 1; /* let the resolver report it */
-			cur[len++] = '/';
-			memcpy(cur + len, p, cl);
+			sb->cur[len++] = '/';
+			memcpy(sb->cur + len, p, cl);
 			len += cl;
-			cur[len] = '\0';
-			if (us_mount_of(cfg, cur))
+			sb->cur[len] = '\0';
+			if (us_mount_of(cfg, sb->cur))
 				return 1;
 		}
 		p = e;
@@ -248,31 +260,37 @@ int us_walk_dirs(const struct us_mount *m, const char *upath,
 		 int (*visit)(const char *path, struct us_node *dir, void *arg),
 		 void *arg, struct us_node *last)
 {
-	char path[PATH_MAX], name[NAME_MAX + 1];
+	US_SCRATCH_SCOPE;
+	struct {
+		char path[PATH_MAX];
+		char name[NAME_MAX + 1];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	const char *rest = upath + m->target_len;
 	size_t len = m->target_len;
 	struct us_node dir;
 
 	us_root_node(m, &dir);
-	memcpy(path, upath, len);
-	path[len] = '\0';
+	memcpy(sb->path, upath, len);
+	sb->path[len] = '\0';
 	while (*rest == '/') {
 		const char *e = strchrnul(rest + 1, '/');
 		size_t nl = (size_t)(e - rest - 1);
 		struct us_node child;
-		memcpy(name, rest + 1, nl);
-		name[nl] = '\0';
-		int err = us_lookup_child(m, path, &dir, name, &child);
+		memcpy(sb->name, rest + 1, nl);
+		sb->name[nl] = '\0';
+		int err = us_lookup_child(m, sb->path, &dir, sb->name, &child);
 		if (!err && !S_ISDIR(child.mode))
 			err = ENOTDIR;
 		if (err) {
 			errno = err;
 			return -1;
 		}
-		memcpy(path + len, rest, nl + 1);
+		memcpy(sb->path + len, rest, nl + 1);
 		len += nl + 1;
-		path[len] = '\0';
-		if (visit && visit(path, &child, arg) < 0)
+		sb->path[len] = '\0';
+		if (visit && visit(sb->path, &child, arg) < 0)
 			return -1;
 		dir = child;
 		rest = e;
@@ -643,11 +661,12 @@ static int walk_run(struct walk *w, unsigned flags, struct us_resolved *r)
 int us_resolve(const struct us_config *cfg, const char *abspath,
 	       unsigned flags, struct us_resolved *r)
 {
-	struct walk w;
+	US_SCRATCH_SCOPE;
+	struct walk *w = us_scratch_push(sizeof *w);
 
-	if (walk_init(&w, cfg, abspath, "") < 0)
+	if (!w || walk_init(w, cfg, abspath, "") < 0)
 		return -1;
-	return walk_run(&w, flags, r);
+	return walk_run(w, flags, r);
 }
 
 /* The st_dev of PATH (for NO_XDEV), into *DEV. */
@@ -696,39 +715,18 @@ static int resolve_at(struct walk *w, const struct us_config *cfg,
 	return walk_run(w, flags, r);
 }
 
-/* A walk's memory: the heap, or its own pages in a nested call (sys.h). */
-static struct walk *walk_new(bool nested)
-{
-	if (!nested)
-		return malloc(sizeof(struct walk));
-	void *p = SYS(mmap)(NULL, sizeof(struct walk), PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
-}
-
-static void walk_free(struct walk *w, bool nested)
-{
-	if (nested)
-		munmap(w, sizeof *w);
-	else
-		free(w);
-}
-
 int us_resolve_at(const struct us_config *cfg, const char *base,
 		  const char *path, unsigned flags, unsigned resolve,
 		  struct us_resolved *r)
 {
-	bool nested = US_CORE_NESTED();
-	struct walk *w = walk_new(nested);
+	US_SCRATCH_SCOPE;
+	struct walk *w = us_scratch_push(sizeof *w);
 
 	if (!w)
-		return fail(ENOMEM);
+		return -1;
 	int rc = resolve_at(w, cfg, base, path, flags, resolve, r);
-	int saved = errno;
 	if (rc < 0)
 		r->where = w->entered ? US_INSIDE : US_OUTSIDE;
-	walk_free(w, nested);
-	errno = saved;
 	return rc;
 }
 

@@ -23,6 +23,7 @@
 #include "kdirent.h"
 #include "sys.h"
 #include "unionshim/shared.h"
+#include "unionshim/scratch.h"
 
 #define STATE_NAME "#state"
 #define ORIGINS_WORD US_SHARED_SLOTS /* after the slots: 1 once any copy-up
@@ -38,10 +39,11 @@ static struct {
 } maps[US_MAX_MOUNTS];
 pthread_mutex_t us_shared_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Does real dir DIR hold anything? (true when unsure) */
+/* Does real dir DIR hold anything? (true when unsure) The first few
+ * entries tell. */
 static bool dir_has_entries(const char *dir)
 {
-	char buf[4096];
+	char buf[1024];
 	int fd = SYS(open)(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	bool any = true;
 
@@ -129,12 +131,15 @@ static uint32_t *map_readonly(const char *p, bool *readonly)
 
 static uint32_t *map_state(const struct us_mount *m, bool *readonly)
 {
-	char p[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	char *p = us_scratch_path();
 	struct stat st;
 	uint32_t *mem = MAP_FAILED;
 
 	*readonly = false;
-	if (snprintf(p, sizeof p, "%s/" STATE_NAME, m->work) >= (int)sizeof p) {
+	if (!p)
+		return MAP_FAILED;
+	if (snprintf(p, PATH_MAX, "%s/" STATE_NAME, m->work) >= PATH_MAX) {
 		errno = ENAMETOOLONG;
 		return MAP_FAILED;
 	}

@@ -22,6 +22,7 @@
 #include "unionshim/dirmerge.h"
 #include "unionshim/path.h"
 #include "unionshim/unionops.h"
+#include "unionshim/scratch.h"
 
 static const char *last_name(const char *upath)
 {
@@ -74,22 +75,28 @@ static bool name_below(const struct us_resolved *r)
  * remove it with them. */
 static int remove_upper_dir(const struct us_mount *m, const char *upath)
 {
-	char up[PATH_MAX], tmp[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+		char tmp[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	static unsigned long counter;
 
-	if (us_layer_path(m, 0, upath, up, sizeof up) < 0)
+	if (us_layer_path(m, 0, upath, sb->up, sizeof sb->up) < 0)
 		return -1;
-	if (SYS(rmdir)(up) == 0)
+	if (SYS(rmdir)(sb->up) == 0)
 		return 0;
 	if (errno != ENOTEMPTY && errno != EEXIST)
 		return -1;
-	snprintf(tmp, sizeof tmp, "%s/#us.%d.r%lu", m->work, (int)getpid(),
+	snprintf(sb->tmp, sizeof sb->tmp, "%s/#us.%d.r%lu", m->work, (int)getpid(),
 		 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
-	if (SYS(rename)(up, tmp) < 0)
+	if (SYS(rename)(sb->up, sb->tmp) < 0)
 		return -1;
-	if (us_real_dir_clear(tmp) < 0 || SYS(rmdir)(tmp) < 0) {
+	if (us_real_dir_clear(sb->tmp) < 0 || SYS(rmdir)(sb->tmp) < 0) {
 		int saved = errno;
-		SYS(rename)(tmp, up); /* put it back: something real was in it */
+		SYS(rename)(sb->tmp, sb->up); /* put it back: something real was in it */
 		errno = saved;
 		return -1;
 	}
@@ -99,7 +106,12 @@ static int remove_upper_dir(const struct us_mount *m, const char *upath)
 int us_union_remove(const struct us_resolved *r, bool isdir)
 {
 	const struct us_mount *m = r->m;
-	char up[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	bool dir = S_ISDIR(r->node.mode);
 
 	if (!m->has_upper)
@@ -116,8 +128,8 @@ int us_union_remove(const struct us_resolved *r, bool isdir)
 	/* a long name's whiteout takes the name's place: the upper object
 	 * leaves it behind as it goes */
 	if (below && r->node.layer == 0 && !us_whiteout_oci(m, r->path)) {
-		if (!isdir && us_layer_path(m, 0, r->path, up, sizeof up) == 0)
-			us_origin_forget_aside(m, up);
+		if (!isdir && us_layer_path(m, 0, r->path, sb->up, sizeof sb->up) == 0)
+			us_origin_forget_aside(m, sb->up);
 		return us_upper_remove_whiteout(m, r->path, isdir);
 	}
 	struct us_index_drop drop = {.lock = -1};
@@ -125,9 +137,14 @@ int us_union_remove(const struct us_resolved *r, bool isdir)
 	    us_index_drop_begin(m, r->path, &r->node, &drop) < 0)
 		return -1;
 	if (below) {
-		char parent[PATH_MAX];
-		parent_of(r->path, parent);
-		if (us_copyup_dir(m, parent) < 0 ||
+		US_SCRATCH_SCOPE;
+		struct {
+			char parent[PATH_MAX];
+		} *sb1 = us_scratch_push(sizeof *sb1);
+		if (!sb1)
+			return -1;
+		parent_of(r->path, sb1->parent);
+		if (us_copyup_dir(m, sb1->parent) < 0 ||
 		    us_whiteout_create(m, r->path) < 0) {
 			us_index_drop_end(&drop, false);
 			return -1;
@@ -141,9 +158,9 @@ int us_union_remove(const struct us_resolved *r, bool isdir)
 	if (isdir)
 		rc = remove_upper_dir(m, r->path);
 	else
-		rc = us_layer_path(m, 0, r->path, up, sizeof up) < 0
+		rc = us_layer_path(m, 0, r->path, sb->up, sizeof sb->up) < 0
 			     ? -1
-			     : (us_origin_forget_aside(m, up), SYS(unlink)(up));
+			     : (us_origin_forget_aside(m, sb->up), SYS(unlink)(sb->up));
 	if (rc < 0 && made) {
 		int saved = errno;
 		us_whiteout_clear(m, r->path);
@@ -210,31 +227,44 @@ static int rename_checks(const struct us_resolved *o,
  * something lies below). */
 static int make_opaque(const struct us_mount *m, const char *upath)
 {
-	char up[PATH_MAX], marker[PATH_MAX];
-
-	if (us_layer_path(m, 0, upath, up, sizeof up) < 0 ||
-	    us_path_join(marker, sizeof marker, up, US_WH_OPAQUE) < 0)
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+		char marker[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
 		return -1;
-	return us_make_marker(marker, false);
+
+	if (us_layer_path(m, 0, upath, sb->up, sizeof sb->up) < 0 ||
+	    us_path_join(sb->marker, sizeof sb->marker, sb->up, US_WH_OPAQUE) < 0)
+		return -1;
+	return us_make_marker(sb->marker, false);
 }
 
 int us_union_rename(const struct us_resolved *o, const struct us_resolved *n,
 		    unsigned flags)
 {
 	const struct us_mount *m = o->m;
-	char oup[PATH_MAX], nup[PATH_MAX], nparent[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char oup[PATH_MAX];
+		char nup[PATH_MAX];
+		char nparent[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	bool exchange = flags & RENAME_EXCHANGE;
 
 	int checked = rename_checks(o, n, flags);
 	if (checked != 0 || strcmp(o->path, n->path) == 0)
 		return checked < 0 ? -1 : 0;
-	parent_of(n->path, nparent);
+	parent_of(n->path, sb->nparent);
 	if (us_copyup(m, o->path, &o->node, true) < 0 ||
 	    (exchange && us_copyup(m, n->path, &n->node, true) < 0) ||
-	    us_copyup_dir(m, nparent) < 0)
+	    us_copyup_dir(m, sb->nparent) < 0)
 		return -1;
 	bool o_name_below = name_below(o), o_below = !exchange && o_name_below;
-	bool n_below = us_exists_below(m, nparent, &n->parent, last_name(n->path));
+	bool n_below = us_exists_below(m, sb->nparent, &n->parent, last_name(n->path));
 	if (n->err && us_whiteout_normalize(m, n->path) < 0)
 		return -1;
 	bool n_whiteout = us_whiteout_present(m, n->path);
@@ -267,16 +297,16 @@ int us_union_rename(const struct us_resolved *o, const struct us_resolved *n,
 		us_index_drop_end(&drop, false);
 		return -1;
 	}
-	if (us_layer_path(m, 0, o->path, oup, sizeof oup) < 0 ||
-	    us_layer_path(m, 0, n->path, nup, sizeof nup) < 0 ||
-	    SYS(renameat2)(AT_FDCWD, oup, AT_FDCWD, nup, rflags) < 0) {
+	if (us_layer_path(m, 0, o->path, sb->oup, sizeof sb->oup) < 0 ||
+	    us_layer_path(m, 0, n->path, sb->nup, sizeof sb->nup) < 0 ||
+	    SYS(renameat2)(AT_FDCWD, sb->oup, AT_FDCWD, sb->nup, rflags) < 0) {
 		if (o_oci)
 			us_whiteout_clear(m, o->path);
 		us_index_drop_end(&drop, false);
 		return -1;
 	}
 	if (swap && !o_below) /* the whiteout swapped to OLD hides nothing */
-		SYS(unlink)(oup);
+		SYS(unlink)(sb->oup);
 	us_index_drop_end(&drop, true);
 	if (n_whiteout)
 		us_whiteout_clear(m, n->path);

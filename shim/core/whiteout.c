@@ -29,18 +29,24 @@
 #include "sys.h"
 #include "unionshim/copyup.h"
 #include "unionshim/path.h"
+#include "unionshim/scratch.h"
 
 /* Upper path of the whiteout standing for UPATH's last component. */
 static int whiteout_path(const struct us_mount *m, const char *upath,
 			 char *out, size_t len)
 {
-	char up[PATH_MAX];
-
-	if (us_layer_path(m, 0, upath, up, sizeof up) < 0)
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
 		return -1;
-	const char *slash = strrchr(up, '/');
+
+	if (us_layer_path(m, 0, upath, sb->up, sizeof sb->up) < 0)
+		return -1;
+	const char *slash = strrchr(sb->up, '/');
 	int n = snprintf(out, len, "%.*s/" US_WH_PREFIX "%s",
-			 (int)(slash - up), up, slash + 1);
+			 (int)(slash - sb->up), sb->up, slash + 1);
 	if (n < 0 || (size_t)n >= len ||
 	    strlen(slash + 1) + US_WH_PREFIX_LEN > NAME_MAX) {
 		errno = ENAMETOOLONG;
@@ -104,23 +110,33 @@ int us_whiteout_temp(const struct us_mount *m, char *out, size_t len)
  * in its place (the name is free in the upper layer). */
 static int whiteout_inplace(const struct us_mount *m, const char *upath)
 {
-	char up[PATH_MAX];
-
-	if (us_layer_path(m, 0, upath, up, sizeof up) < 0)
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
 		return -1;
-	return SYS(mknod)(up, S_IFCHR | 0000, makedev(0, 0));
+
+	if (us_layer_path(m, 0, upath, sb->up, sizeof sb->up) < 0)
+		return -1;
+	return SYS(mknod)(sb->up, S_IFCHR | 0000, makedev(0, 0));
 }
 
 int us_whiteout_replace(const struct us_mount *m, const char *upath,
 			const char *tmp, bool dir)
 {
-	char up[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 
-	if (us_layer_path(m, 0, upath, up, sizeof up) < 0)
+	if (us_layer_path(m, 0, upath, sb->up, sizeof sb->up) < 0)
 		return -1;
 	/* a non-dir replaces the char device; a dir cannot: swap them,
 	 * then drop the whiteout, now in the work dir */
-	if (SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, up,
+	if (SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, sb->up,
 			   dir ? RENAME_EXCHANGE : 0) < 0)
 		return -1;
 	if (dir)
@@ -182,24 +198,34 @@ int us_make_marker(const char *path, bool excl)
 
 int us_whiteout_create(const struct us_mount *m, const char *upath)
 {
-	char wh[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char wh[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 
-	if (whiteout_path(m, upath, wh, sizeof wh) < 0)
+	if (whiteout_path(m, upath, sb->wh, sizeof sb->wh) < 0)
 		return errno == ENAMETOOLONG ? whiteout_inplace(m, upath) : -1;
-	return us_make_marker(wh, false);
+	return us_make_marker(sb->wh, false);
 }
 
 int us_whiteout_normalize(const struct us_mount *m, const char *upath)
 {
-	char up[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	struct stat st;
 
-	if (us_layer_path(m, 0, upath, up, sizeof up) < 0 ||
-	    SYS(lstat)(up, &st) < 0 || !us_stat_is_whiteout(&st) ||
+	if (us_layer_path(m, 0, upath, sb->up, sizeof sb->up) < 0 ||
+	    SYS(lstat)(sb->up, &st) < 0 || !us_stat_is_whiteout(&st) ||
 	    !us_whiteout_oci(m, upath))
 		return 0; /* a long name's stays: us_whiteout_replace */
 	/* the OCI whiteout first, so nothing below shows in between */
-	if (us_whiteout_create(m, upath) < 0 || SYS(unlink)(up) < 0)
+	if (us_whiteout_create(m, upath) < 0 || SYS(unlink)(sb->up) < 0)
 		return -1;
 	return 0;
 }
@@ -215,11 +241,16 @@ bool us_whiteout_present(const struct us_mount *m, const char *upath)
 
 void us_whiteout_clear(const struct us_mount *m, const char *upath)
 {
-	char wh[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char wh[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return;
 	int saved = errno;
 
-	if (whiteout_path(m, upath, wh, sizeof wh) == 0)
-		SYS(unlink)(wh);
+	if (whiteout_path(m, upath, sb->wh, sizeof sb->wh) == 0)
+		SYS(unlink)(sb->wh);
 	errno = saved;
 }
 
@@ -228,32 +259,39 @@ void us_whiteout_clear(const struct us_mount *m, const char *upath)
  * rename it into place; only then drop the whiteout. */
 int us_mkdir_upper(const struct us_mount *m, const char *upath, mode_t mode)
 {
-	char up[PATH_MAX], tmp[PATH_MAX], marker[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+		char tmp[PATH_MAX];
+		char marker[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 
-	if (us_layer_path(m, 0, upath, up, sizeof up) < 0 ||
+	if (us_layer_path(m, 0, upath, sb->up, sizeof sb->up) < 0 ||
 	    us_whiteout_normalize(m, upath) < 0)
 		return -1;
 	bool inplace = us_whiteout_inplace(m, upath);
 	if (!inplace && !us_whiteout_present(m, upath))
-		return SYS(mkdir)(up, mode);
-	if (work_temp(m, 'd', tmp, sizeof tmp) < 0 || SYS(mkdir)(tmp, mode) < 0)
+		return SYS(mkdir)(sb->up, mode);
+	if (work_temp(m, 'd', sb->tmp, sizeof sb->tmp) < 0 || SYS(mkdir)(sb->tmp, mode) < 0)
 		return -1;
-	if (us_path_join(marker, sizeof marker, tmp, US_WH_OPAQUE) < 0)
+	if (us_path_join(sb->marker, sizeof sb->marker, sb->tmp, US_WH_OPAQUE) < 0)
 		goto fail;
-	if (us_make_marker(marker, true) < 0)
+	if (us_make_marker(sb->marker, true) < 0)
 		goto fail;
-	if (inplace ? us_whiteout_replace(m, upath, tmp, true) < 0
-		    : SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, up, RENAME_NOREPLACE) < 0)
+	if (inplace ? us_whiteout_replace(m, upath, sb->tmp, true) < 0
+		    : SYS(renameat2)(AT_FDCWD, sb->tmp, AT_FDCWD, sb->up, RENAME_NOREPLACE) < 0)
 		goto fail_marker;
 	us_whiteout_clear(m, upath);
 	return 0;
 fail_marker:;
 	int saved = errno;
-	SYS(unlink)(marker);
+	SYS(unlink)(sb->marker);
 	errno = saved;
 fail:
 	saved = errno;
-	SYS(rmdir)(tmp);
+	SYS(rmdir)(sb->tmp);
 	errno = saved;
 	return -1;
 }
@@ -264,20 +302,25 @@ static int each_entry(const char *dirpath,
 		      int (*fn)(const char *, const char *, unsigned char, void *),
 		      void *arg)
 {
-	char buf[16384];
+	US_SCRATCH_SCOPE;
+	struct {
+		char buf[16384];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	int rc = 0, fd = SYS(open)(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -1;
 	for (;;) {
-		long n = SYS(syscall)(SYS_getdents64, fd, buf, sizeof buf);
+		long n = SYS(syscall)(SYS_getdents64, fd, sb->buf, sizeof sb->buf);
 		if (n <= 0) {
 			if (n < 0)
 				rc = -1;
 			break;
 		}
 		for (long off = 0; off < n && rc == 0;) {
-			struct linux_dirent64 *d = (void *)(buf + off);
+			struct linux_dirent64 *d = (void *)(sb->buf + off);
 			off += d->d_reclen;
 			if (strcmp(d->d_name, ".") && strcmp(d->d_name, ".."))
 				rc = fn(dirpath, d->d_name, d->d_type, arg);
@@ -294,20 +337,25 @@ static int each_entry(const char *dirpath,
 static int drop_hidden(const char *dir, const char *name, unsigned char type,
 		       void *arg)
 {
-	char p[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char p[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	struct stat st;
 
 	(void)arg;
-	if (us_path_join(p, sizeof p, dir, name) < 0)
+	if (us_path_join(sb->p, sizeof sb->p, dir, name) < 0)
 		return -1;
 	bool hidden = us_is_reserved_name(name) ||
 		      ((type == DT_CHR || type == DT_UNKNOWN) &&
-		       SYS(lstat)(p, &st) == 0 && us_stat_is_whiteout(&st));
+		       SYS(lstat)(sb->p, &st) == 0 && us_stat_is_whiteout(&st));
 	if (!hidden) {
 		errno = ENOTEMPTY;
 		return -1;
 	}
-	return SYS(unlink)(p) < 0 && errno != ENOENT ? -1 : 0;
+	return SYS(unlink)(sb->p) < 0 && errno != ENOENT ? -1 : 0;
 }
 
 int us_real_dir_clear(const char *dir)
@@ -317,11 +365,16 @@ int us_real_dir_clear(const char *dir)
 
 int us_upper_dir_clear(const struct us_mount *m, const char *upath)
 {
-	char up[PATH_MAX];
-
-	if (us_layer_path(m, 0, upath, up, sizeof up) < 0)
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
 		return -1;
-	return us_real_dir_clear(up);
+
+	if (us_layer_path(m, 0, upath, sb->up, sizeof sb->up) < 0)
+		return -1;
+	return us_real_dir_clear(sb->up);
 }
 
 /* Remove everything below real path P (a leftover temp). */
@@ -330,12 +383,17 @@ static int remove_tree(const char *p);
 static int remove_entry(const char *dir, const char *name, unsigned char type,
 			void *arg)
 {
-	char p[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char p[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 
 	(void)type;
 	(void)arg;
-	if (us_path_join(p, sizeof p, dir, name) == 0)
-		remove_tree(p);
+	if (us_path_join(sb->p, sizeof sb->p, dir, name) == 0)
+		remove_tree(sb->p);
 	return 0;
 }
 
@@ -354,7 +412,12 @@ static int remove_tree(const char *p)
 static int clean_leftover(const char *dir, const char *name,
 			  unsigned char type, void *arg)
 {
-	char p[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char p[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 
 	(void)type;
 	(void)arg;
@@ -362,8 +425,8 @@ static int clean_leftover(const char *dir, const char *name,
 		return 0;
 	long pid = strtol(name + 4, NULL, 10);
 	if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH)) {
-		if (us_path_join(p, sizeof p, dir, name) == 0)
-			remove_tree(p);
+		if (us_path_join(sb->p, sizeof sb->p, dir, name) == 0)
+			remove_tree(sb->p);
 	}
 	return 0;
 }

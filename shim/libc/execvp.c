@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../real.h"
+#include "unionshim/scratch.h"
 
 /* Free what was allocated for a failed exec; keep its errno. */
 static int failed(void *mem)
@@ -60,7 +61,12 @@ static int search_on(int err)
 US_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	const char *search = getenv("PATH");
-	char buf[PATH_MAX]; /* no malloc: this may run in a vfork child */
+	US_SCRATCH_SCOPE;
+	struct {
+		char buf[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb); /* no malloc: this may run in a vfork child */
+	if (!sb)
+		return -1;
 	size_t flen = strlen(file);
 	int denied = 0;
 
@@ -80,11 +86,11 @@ US_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 		const char *e = strchrnul(d, ':');
 		size_t n = (size_t)(e - d);
 		errno = ENOENT;
-		if (n + 1 + flen < sizeof buf) { /* else skip it, as glibc */
-			memcpy(buf, d, n);
-			buf[n] = '/';
-			strcpy(buf + n + (n > 0), file); /* "" is the cwd */
-			exec_or_sh(buf, argv, envp);
+		if (n + 1 + flen < sizeof sb->buf) { /* else skip it, as glibc */
+			memcpy(sb->buf, d, n);
+			sb->buf[n] = '/';
+			strcpy(sb->buf + n + (n > 0), file); /* "" is the cwd */
+			exec_or_sh(sb->buf, argv, envp);
 		}
 		if (errno == EACCES)
 			denied = 1;

@@ -10,6 +10,7 @@
 
 #include "../front.h"
 #include "../guard.h"
+#include "unionshim/scratch.h"
 
 #define W US_MAP_WRITE
 #define WNF (US_MAP_WRITE | US_MAP_NOFOLLOW)
@@ -22,48 +23,53 @@ static unsigned at_write(int flags)
 US_EXPORT int chmod(const char *path, mode_t mode)
 {
 	US_SHIM_OR(US_REAL(chmod)(path, mode));
-	struct us_target t;
-	const char *p = us_path(path, W, &t);
+	US_TARGET(t);
+	const char *p = us_path(path, W, t);
 	return p ? US_REAL(chmod)(p, mode) : -1;
 }
 
 US_EXPORT int lchmod(const char *path, mode_t mode)
 {
 	US_SHIM_OR(US_REAL(lchmod)(path, mode));
-	struct us_target t;
-	const char *p = us_path(path, WNF, &t);
+	US_TARGET(t);
+	const char *p = us_path(path, WNF, t);
 	return p ? US_REAL(lchmod)(p, mode) : -1;
 }
 
 US_EXPORT int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 {
 	US_SHIM_OR(US_REAL(fchmodat)(dirfd, path, mode, flags));
-	struct us_target t;
-	const char *p = us_path_at(&dirfd, path, at_write(flags), &t);
+	US_TARGET(t);
+	const char *p = us_path_at(&dirfd, path, at_write(flags), t);
 	return p ? US_REAL(fchmodat)(dirfd, p, mode, flags) : -1;
 }
 
 US_EXPORT int fchmod(int fd, mode_t mode)
 {
 	US_SHIM_OR(US_REAL(fchmod)(fd, mode));
-	char up[PATH_MAX];
-	int rc = us_fd_write(fd, up, sizeof up);
-	return rc < 0 ? -1 : rc ? US_REAL(chmod)(up, mode) : US_REAL(fchmod)(fd, mode);
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
+	int rc = us_fd_write(fd, sb->up, sizeof sb->up);
+	return rc < 0 ? -1 : rc ? US_REAL(chmod)(sb->up, mode) : US_REAL(fchmod)(fd, mode);
 }
 
 US_EXPORT int chown(const char *path, uid_t uid, gid_t gid)
 {
 	US_SHIM_OR(US_REAL(chown)(path, uid, gid));
-	struct us_target t;
-	const char *p = us_path(path, W, &t);
+	US_TARGET(t);
+	const char *p = us_path(path, W, t);
 	return p ? US_REAL(chown)(p, uid, gid) : -1;
 }
 
 US_EXPORT int lchown(const char *path, uid_t uid, gid_t gid)
 {
 	US_SHIM_OR(US_REAL(lchown)(path, uid, gid));
-	struct us_target t;
-	const char *p = us_path(path, WNF, &t);
+	US_TARGET(t);
+	const char *p = us_path(path, WNF, t);
 	return p ? US_REAL(lchown)(p, uid, gid) : -1;
 }
 
@@ -71,13 +77,18 @@ US_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid,
 		       int flags)
 {
 	US_SHIM_OR(US_REAL(fchownat)(dirfd, path, uid, gid, flags));
-	struct us_target t;
+	US_TARGET(t);
 	const char *p = us_path_at(&dirfd, path, at_write(flags) |
-				   ((flags & AT_EMPTY_PATH) ? US_MAP_EMPTY_OK : 0), &t);
+				   ((flags & AT_EMPTY_PATH) ? US_MAP_EMPTY_OK : 0), t);
 	if (p && !*p && (flags & AT_EMPTY_PATH)) {
-		char up[PATH_MAX];
-		int rc = us_fd_write(dirfd, up, sizeof up);
-		return rc < 0 ? -1 : rc ? US_REAL(lchown)(up, uid, gid)
+		US_SCRATCH_SCOPE;
+		struct {
+			char up[PATH_MAX];
+		} *sb = us_scratch_push(sizeof *sb);
+		if (!sb)
+			return -1;
+		int rc = us_fd_write(dirfd, sb->up, sizeof sb->up);
+		return rc < 0 ? -1 : rc ? US_REAL(lchown)(sb->up, uid, gid)
 				    : US_REAL(fchownat)(dirfd, p, uid, gid, flags);
 	}
 	return p ? US_REAL(fchownat)(dirfd, p, uid, gid, flags) : -1;
@@ -86,16 +97,21 @@ US_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid,
 US_EXPORT int fchown(int fd, uid_t uid, gid_t gid)
 {
 	US_SHIM_OR(US_REAL(fchown)(fd, uid, gid));
-	char up[PATH_MAX];
-	int rc = us_fd_write(fd, up, sizeof up);
-	return rc < 0 ? -1 : rc ? US_REAL(chown)(up, uid, gid) : US_REAL(fchown)(fd, uid, gid);
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
+	int rc = us_fd_write(fd, sb->up, sizeof sb->up);
+	return rc < 0 ? -1 : rc ? US_REAL(chown)(sb->up, uid, gid) : US_REAL(fchown)(fd, uid, gid);
 }
 
 US_EXPORT int truncate(const char *path, off_t len)
 {
 	US_SHIM_OR(US_REAL(truncate)(path, len));
-	struct us_target t;
-	const char *p = us_path(path, W, &t);
+	US_TARGET(t);
+	const char *p = us_path(path, W, t);
 	return p ? US_REAL(truncate)(p, len) : -1;
 }
 
@@ -111,33 +127,38 @@ US_EXPORT int ftruncate64(int, off_t) __attribute__((alias("ftruncate")));
 US_EXPORT int utime(const char *path, const struct utimbuf *times)
 {
 	US_SHIM_OR(US_REAL(utime)(path, times));
-	struct us_target t;
-	const char *p = us_path(path, W, &t);
+	US_TARGET(t);
+	const char *p = us_path(path, W, t);
 	return p ? US_REAL(utime)(p, times) : -1;
 }
 
 US_EXPORT int utimes(const char *path, const struct timeval tv[2])
 {
 	US_SHIM_OR(US_REAL(utimes)(path, tv));
-	struct us_target t;
-	const char *p = us_path(path, W, &t);
+	US_TARGET(t);
+	const char *p = us_path(path, W, t);
 	return p ? US_REAL(utimes)(p, tv) : -1;
 }
 
 US_EXPORT int lutimes(const char *path, const struct timeval tv[2])
 {
 	US_SHIM_OR(US_REAL(lutimes)(path, tv));
-	struct us_target t;
-	const char *p = us_path(path, WNF, &t);
+	US_TARGET(t);
+	const char *p = us_path(path, WNF, t);
 	return p ? US_REAL(lutimes)(p, tv) : -1;
 }
 
 /* futimes(FD), the change going to the upper copy of a lower file. */
 static int fd_utimes(int fd, const struct timeval tv[2])
 {
-	char up[PATH_MAX];
-	int rc = us_fd_write(fd, up, sizeof up);
-	return rc < 0 ? -1 : rc ? US_REAL(utimes)(up, tv) : US_REAL(futimes)(fd, tv);
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
+	int rc = us_fd_write(fd, sb->up, sizeof sb->up);
+	return rc < 0 ? -1 : rc ? US_REAL(utimes)(sb->up, tv) : US_REAL(futimes)(fd, tv);
 }
 
 /* glibc declares the path nonnull, yet futimesat(fd, NULL, tv) is futimes. */
@@ -146,8 +167,8 @@ US_EXPORT int futimesat(int dirfd, const char *path, const struct timeval tv[2])
 	US_SHIM_OR(US_REAL(futimesat)(dirfd, path, tv));
 	if (!us_unchecked(path))
 		return fd_utimes(dirfd, tv);
-	struct us_target t;
-	const char *p = us_path_at(&dirfd, path, W, &t);
+	US_TARGET(t);
+	const char *p = us_path_at(&dirfd, path, W, t);
 	return p ? US_REAL(futimesat)(dirfd, p, tv) : -1;
 }
 
@@ -157,22 +178,32 @@ US_EXPORT int utimensat(int dirfd, const char *path, const struct timespec ts[2]
 {
 	US_SHIM_OR(US_REAL(utimensat)(dirfd, path, ts, flags));
 	if (!us_unchecked(path) || (!*path && (flags & AT_EMPTY_PATH))) {
-		char up[PATH_MAX];
-		int rc = us_fd_write(dirfd, up, sizeof up);
-		return rc < 0 ? -1 : rc ? US_REAL(utimensat)(AT_FDCWD, up, ts, 0)
+		US_SCRATCH_SCOPE;
+		struct {
+			char up[PATH_MAX];
+		} *sb = us_scratch_push(sizeof *sb);
+		if (!sb)
+			return -1;
+		int rc = us_fd_write(dirfd, sb->up, sizeof sb->up);
+		return rc < 0 ? -1 : rc ? US_REAL(utimensat)(AT_FDCWD, sb->up, ts, 0)
 				    : US_REAL(utimensat)(dirfd, path, ts, flags);
 	}
-	struct us_target t;
-	const char *p = us_path_at(&dirfd, path, at_write(flags), &t);
+	US_TARGET(t);
+	const char *p = us_path_at(&dirfd, path, at_write(flags), t);
 	return p ? US_REAL(utimensat)(dirfd, p, ts, flags) : -1;
 }
 
 US_EXPORT int futimens(int fd, const struct timespec ts[2])
 {
 	US_SHIM_OR(US_REAL(futimens)(fd, ts));
-	char up[PATH_MAX];
-	int rc = us_fd_write(fd, up, sizeof up);
-	return rc < 0 ? -1 : rc ? US_REAL(utimensat)(AT_FDCWD, up, ts, 0) : US_REAL(futimens)(fd, ts);
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
+	int rc = us_fd_write(fd, sb->up, sizeof sb->up);
+	return rc < 0 ? -1 : rc ? US_REAL(utimensat)(AT_FDCWD, sb->up, ts, 0) : US_REAL(futimens)(fd, ts);
 }
 
 US_EXPORT int futimes(int fd, const struct timeval tv[2])

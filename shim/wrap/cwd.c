@@ -15,39 +15,50 @@
 #include "../guard.h"
 #include "../state.h"
 #include "glibc_protos.h"
+#include "unionshim/scratch.h"
 
 /* After a successful real chdir: the union path if we went into a union,
  * else the kernel's canonical cwd. */
 static void record_cwd(const struct us_target *t)
 {
-	char real[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char real[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return;
 
 	if (t->r.where == US_INSIDE)
 		us_cwd_set(t->r.path);
-	else if (US_REAL(getcwd)(real, sizeof real))
-		us_cwd_set(real);
+	else if (US_REAL(getcwd)(sb->real, sizeof sb->real))
+		us_cwd_set(sb->real);
 }
 
 US_EXPORT int chdir(const char *path)
 {
 	US_SHIM_OR(US_REAL(chdir)(path));
-	struct us_target t;
-	const char *p = us_path(path, 0, &t);
+	US_TARGET(t);
+	const char *p = us_path(path, 0, t);
 	if (!p || US_REAL(chdir)(p) < 0)
 		return -1;
-	record_cwd(&t);
+	record_cwd(t);
 	return 0;
 }
 
 US_EXPORT int fchdir(int fd)
 {
 	US_SHIM_OR(US_REAL(fchdir)(fd));
-	char path[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char path[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	if (US_REAL(fchdir)(fd) < 0)
 		return -1;
-	if (us_fd_path(fd, path, sizeof path) >= 0 ||
-	    US_REAL(getcwd)(path, sizeof path))
-		us_cwd_set(path);
+	if (us_fd_path(fd, sb->path, sizeof sb->path) >= 0 ||
+	    US_REAL(getcwd)(sb->path, sizeof sb->path))
+		us_cwd_set(sb->path);
 	return 0;
 }
 
@@ -55,10 +66,15 @@ US_EXPORT int fchdir(int fd)
 US_EXPORT char *getcwd(char *buf, size_t size)
 {
 	US_SHIM_OR(US_REAL(getcwd)(buf, size));
-	char cwd[PATH_MAX];
-	if (us_cwd_get(cwd, sizeof cwd) < 0)
+	US_SCRATCH_SCOPE;
+	struct {
+		char cwd[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
 		return NULL;
-	size_t need = strlen(cwd) + 1;
+	if (us_cwd_get(sb->cwd, sizeof sb->cwd) < 0)
+		return NULL;
+	size_t need = strlen(sb->cwd) + 1;
 	if (buf && size == 0) {
 		errno = EINVAL;
 		return NULL;
@@ -69,7 +85,7 @@ US_EXPORT char *getcwd(char *buf, size_t size)
 	}
 	if (!buf && !(buf = malloc(size ? size : need)))
 		return NULL;
-	memcpy(buf, cwd, need);
+	memcpy(buf, sb->cwd, need);
 	return buf;
 }
 
@@ -105,8 +121,13 @@ US_EXPORT char *get_current_dir_name(void)
 US_EXPORT char *realpath(const char *path, char *resolved)
 {
 	US_SHIM_OR(US_REAL(realpath)(path, resolved));
-	char abs[PATH_MAX];
-	struct us_resolved r;
+	US_SCRATCH_SCOPE;
+	struct {
+		char abs[PATH_MAX];
+		struct us_resolved r;
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return NULL;
 	if (!us_unchecked(path)) {
 		errno = EINVAL;
 		return NULL;
@@ -117,23 +138,23 @@ US_EXPORT char *realpath(const char *path, char *resolved)
 	}
 	const char *rest;
 	int fd = us_magic_fd(path, &rest);
-	if (fd >= 0 && !*rest && us_fd_path(fd, abs, sizeof abs) == 1)
-		path = abs; /* the union object the fd was opened on */
-	else if (us_abs_path(AT_FDCWD, path, abs, sizeof abs) < 0)
+	if (fd >= 0 && !*rest && us_fd_path(fd, sb->abs, sizeof sb->abs) == 1)
+		path = sb->abs; /* the union object the fd was opened on */
+	else if (us_abs_path(AT_FDCWD, path, sb->abs, sizeof sb->abs) < 0)
 		return NULL;
-	if (!us_touches_union(&us_cfg, abs))
+	if (!us_touches_union(&us_cfg, sb->abs))
 		return us_errno_back(), US_REAL(realpath)(path, resolved);
-	if (us_resolve(&us_cfg, abs, 0, &r) < 0)
+	if (us_resolve(&us_cfg, sb->abs, 0, &sb->r) < 0)
 		return NULL;
-	if (r.where == US_OUTSIDE)
-		return us_errno_back(), US_REAL(realpath)(r.path, resolved);
-	if (r.err) {
-		errno = r.err;
+	if (sb->r.where == US_OUTSIDE)
+		return us_errno_back(), US_REAL(realpath)(sb->r.path, resolved);
+	if (sb->r.err) {
+		errno = sb->r.err;
 		return NULL;
 	}
 	if (!resolved)
-		return us_ok_ptr(strdup(r.path));
-	memcpy(resolved, r.path, strlen(r.path) + 1);
+		return us_ok_ptr(strdup(sb->r.path));
+	memcpy(resolved, sb->r.path, strlen(sb->r.path) + 1);
 	return us_ok_ptr(resolved);
 }
 

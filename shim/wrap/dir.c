@@ -18,6 +18,7 @@
 #include "../state.h"
 #include "unionshim/copyup.h"
 #include "unionshim/unionops.h"
+#include "unionshim/scratch.h"
 
 _Static_assert(sizeof(struct dirent) == sizeof(struct dirent64) &&
 		       offsetof(struct dirent, d_name) ==
@@ -41,23 +42,28 @@ static DIR *attach(DIR *dir, const struct us_resolved *r)
 US_EXPORT DIR *opendir(const char *path)
 {
 	US_SHIM_OR(US_REAL(opendir)(path));
-	struct us_target t;
-	const char *p = us_path(path, 0, &t);
+	US_TARGET(t);
+	const char *p = us_path(path, 0, t);
 	DIR *dir = p ? US_REAL(opendir)(p) : NULL;
 	if (dir) /* its fd is a dirfd for *at() calls: remember its origin */
-		us_fd_opened(dirfd(dir), O_RDONLY | O_DIRECTORY, path, &t);
-	return us_ok_ptr(attach(dir, &t.r));
+		us_fd_opened(dirfd(dir), O_RDONLY | O_DIRECTORY, path, t);
+	return us_ok_ptr(attach(dir, &t->r));
 }
 
 US_EXPORT DIR *fdopendir(int fd)
 {
 	US_SHIM_OR(US_REAL(fdopendir)(fd));
-	char upath[PATH_MAX];
-	struct us_resolved r;
+	US_SCRATCH_SCOPE;
+	struct {
+		char upath[PATH_MAX];
+		struct us_resolved r;
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return NULL;
 	DIR *dir = US_REAL(fdopendir)(fd);
-	if (dir && us_fd_path(fd, upath, sizeof upath) == 1 &&
-	    us_resolve(&us_cfg, upath, US_LOOKUP_NOFOLLOW, &r) == 0)
-		dir = attach(dir, &r);
+	if (dir && us_fd_path(fd, sb->upath, sizeof sb->upath) == 1 &&
+	    us_resolve(&us_cfg, sb->upath, US_LOOKUP_NOFOLLOW, &sb->r) == 0)
+		dir = attach(dir, &sb->r);
 	return us_ok_ptr(dir);
 }
 
@@ -103,6 +109,7 @@ US_EXPORT int readdir_r(DIR *dir, struct dirent *entry, struct dirent **result)
 
 US_EXPORT void rewinddir(DIR *dir)
 {
+	size_t mark = us_scratch_mark();
 	if (!us_begin()) {
 		US_REAL(rewinddir)(dir);
 		return;
@@ -112,11 +119,12 @@ US_EXPORT void rewinddir(DIR *dir)
 	if (s)
 		us_dirstream_reload(s);
 	us_errno_back(); /* rewinddir has no way to fail */
-	us_end_scope(NULL);
+	us_end_scope(&mark);
 }
 
 US_EXPORT void seekdir(DIR *dir, long pos)
 {
+	size_t mark = us_scratch_mark();
 	if (!us_begin()) {
 		US_REAL(seekdir)(dir, pos);
 		return;
@@ -126,7 +134,7 @@ US_EXPORT void seekdir(DIR *dir, long pos)
 		US_REAL(seekdir)(dir, pos);
 	else if (pos >= 0)
 		s->pos = (size_t)pos;
-	us_end_scope(NULL);
+	us_end_scope(&mark);
 }
 
 US_EXPORT long telldir(DIR *dir)
@@ -143,20 +151,20 @@ US_EXPORT int readdir64_r(DIR *, struct dirent64 *, struct dirent64 **)
 US_EXPORT int mkdir(const char *path, mode_t mode)
 {
 	US_SHIM_OR(US_REAL(mkdir)(path, mode));
-	struct us_target t;
-	const char *p = us_path(path, US_MAP_CREATE | US_MAP_NOFOLLOW, &t);
-	if (p && t.r.where == US_INSIDE)
-		return us_ok(us_mkdir_upper(t.r.m, t.r.path, mode));
+	US_TARGET(t);
+	const char *p = us_path(path, US_MAP_CREATE | US_MAP_NOFOLLOW, t);
+	if (p && t->r.where == US_INSIDE)
+		return us_ok(us_mkdir_upper(t->r.m, t->r.path, mode));
 	return p ? US_REAL(mkdir)(p, mode) : -1;
 }
 
 US_EXPORT int mkdirat(int dirfd, const char *path, mode_t mode)
 {
 	US_SHIM_OR(US_REAL(mkdirat)(dirfd, path, mode));
-	struct us_target t;
-	const char *p = us_path_at(&dirfd, path, US_MAP_CREATE | US_MAP_NOFOLLOW, &t);
-	if (p && t.r.where == US_INSIDE)
-		return us_ok(us_mkdir_upper(t.r.m, t.r.path, mode));
+	US_TARGET(t);
+	const char *p = us_path_at(&dirfd, path, US_MAP_CREATE | US_MAP_NOFOLLOW, t);
+	if (p && t->r.where == US_INSIDE)
+		return us_ok(us_mkdir_upper(t->r.m, t->r.path, mode));
 	return p ? US_REAL(mkdirat)(dirfd, p, mode) : -1;
 }
 
@@ -165,9 +173,9 @@ US_EXPORT int rmdir(const char *path)
 	US_SHIM_OR(US_REAL(rmdir)(path));
 	if (us_names_dot(path))
 		return us_remove_dot(AT_FDCWD, path, AT_REMOVEDIR);
-	struct us_target t;
-	const char *p = us_path(path, US_MAP_REMOVE | US_MAP_NOFOLLOW, &t);
-	if (p && t.r.where == US_INSIDE)
-		return us_ok(us_union_remove(&t.r, true));
+	US_TARGET(t);
+	const char *p = us_path(path, US_MAP_REMOVE | US_MAP_NOFOLLOW, t);
+	if (p && t->r.where == US_INSIDE)
+		return us_ok(us_union_remove(&t->r, true));
 	return p ? US_REAL(rmdir)(p) : -1;
 }

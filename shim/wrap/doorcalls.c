@@ -18,6 +18,7 @@
 #include "../guard.h"
 #include "../trace.h"
 #include "door.h"
+#include "unionshim/scratch.h"
 
 #define P(i) ((const char *)a[i])
 #define I(i) ((int)a[i])
@@ -73,11 +74,16 @@ static bool fd_form(int dirfd, const char *path, unsigned flags)
  * lower file, by the real path the copy-up put in UP, or to DFD. */
 static long fd_change(long nr, const long a[6], long flags_at, long flags)
 {
-	char up[PATH_MAX];
-	int w = us_fd_write((int)a[0], up, sizeof up);
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
+	int w = us_fd_write((int)a[0], sb->up, sizeof sb->up);
 	if (w <= 0)
 		return w < 0 ? -1 : US_REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4]);
-	long b[5] = { AT_FDCWD, (long)up, a[2], a[3], a[4] };
+	long b[5] = { AT_FDCWD, (long)sb->up, a[2], a[3], a[4] };
 	b[flags_at] = flags;
 	return US_REAL(syscall)(nr, b[0], b[1], b[2], b[3], b[4]);
 }
@@ -85,9 +91,10 @@ static long fd_change(long nr, const long a[6], long flags_at, long flags)
 /* The same call with (dirfd, path) mapped with MF. */
 static long path_change(long nr, const long a[6], unsigned mf)
 {
-	struct us_target t;
+	US_SCRATCH_SCOPE;
+	US_TARGET(t);
 	int dfd = I(0);
-	const char *p = us_path_at(&dfd, P(1), mf, &t);
+	const char *p = us_path_at(&dfd, P(1), mf, t);
 	return p ? US_REAL(syscall)(nr, (long)dfd, p, a[2], a[3], a[4]) : -1;
 }
 
@@ -97,13 +104,14 @@ long door_fchmodat2(const long a[6])
 {
 	unsigned fl = (unsigned)a[3];
 
+	size_t mark = us_scratch_mark();
 	if (!us_begin())
 		return US_REAL(syscall)(SYS_fchmodat2, a[0], a[1], a[2], a[3]);
 	long rc = fd_form(I(0), us_unchecked(P(1)), fl)
 		? fd_change(SYS_fchmodat2, a, 3, fl & ~(unsigned)AT_EMPTY_PATH)
 		: path_change(SYS_fchmodat2, a, US_MAP_WRITE |
 			      ((fl & AT_SYMLINK_NOFOLLOW) ? US_MAP_NOFOLLOW : 0));
-	us_end_scope(NULL);
+	us_end_scope(&mark);
 	return rc;
 }
 
@@ -175,6 +183,7 @@ long door_fileattr(long nr, const long a[6])
 	unsigned fl = (unsigned)a[4];
 	bool set = nr == SYS_file_setattr;
 
+	size_t mark = us_scratch_mark();
 	if (!us_begin())
 		return US_REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4]);
 	long rc;
@@ -184,7 +193,7 @@ long door_fileattr(long nr, const long a[6])
 	else
 		rc = path_change(nr, a, ((fl & AT_SYMLINK_NOFOLLOW) ? US_MAP_NOFOLLOW : 0) |
 				 (set ? US_MAP_WRITE : 0));
-	us_end_scope(NULL);
+	us_end_scope(&mark);
 	return rc;
 }
 

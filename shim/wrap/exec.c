@@ -14,41 +14,36 @@
 #include "../fdmap.h"
 #include "../front.h"
 #include "../guard.h"
+#include "unionshim/scratch.h"
 
-/* Returns only on failure, with errno set. The child's env and argv are
- * built on the stack when they fit: in a vfork child, malloc'd memory
- * would stay behind in the parent. The guard is dropped for the exec
- * itself, since a vfork parent resumes with the child's guard flag. */
+/* Returns only on failure, with errno set. The plan, the child's env and
+ * argv live in the thread's scratch (popped by the wrapper's scope), never
+ * on the heap: in a vfork child, malloc'd memory would stay behind in the
+ * parent (our vfork puts the scratch back for it). The guard is dropped
+ * for the exec itself, since a vfork parent resumes with the child's
+ * guard flag. */
 static int exec_at(int dirfd, const char *path, char *const argv[],
 		   char *const envp[], int flags)
 {
-	union {
-		char c[8192];
-		void *align;
-	} space;
-	struct us_exec_plan p;
-	struct us_childenv ce;
-	int err = us_exec_plan(dirfd, path, flags, envp, &p);
+	struct us_exec_plan *p = us_scratch_push(sizeof *p);
+	struct us_childenv *ce = us_scratch_push(sizeof *ce);
+	if (!p || !ce)
+		return -1;
+	int err = us_exec_plan(dirfd, path, flags, envp, p);
 	if (err) {
 		errno = err;
 		return -1;
 	}
-	us_childenv_prepare(&ce, envp, NULL);
-	size_t need = ce.size + us_exec_argv_size(&p, argv);
-	char *mem = need <= sizeof space ? space.c : malloc(need);
+	us_childenv_prepare(ce, envp, NULL);
+	char *mem = us_scratch_push(ce->size + us_exec_argv_size(p, argv));
 	if (!mem) {
-		us_fdmap_exec_failed(ce.fdmap);
+		us_fdmap_exec_failed(ce->fdmap);
 		return -1;
 	}
-	char **env = us_childenv_fill(&ce, mem);
-	char **av = us_exec_argv(&p, argv, mem + ce.size);
-	US_OUTSIDE_SHIM(US_REAL(execveat)(p.dirfd, p.real, av, env, p.flags));
-	us_fdmap_exec_failed(ce.fdmap);
-	if (mem != space.c) {
-		err = errno;
-		free(mem);
-		errno = err;
-	}
+	char **env = us_childenv_fill(ce, mem);
+	char **av = us_exec_argv(p, argv, mem + ce->size);
+	US_OUTSIDE_SHIM(US_REAL(execveat)(p->dirfd, p->real, av, env, p->flags));
+	us_fdmap_exec_failed(ce->fdmap);
 	return -1;
 }
 
@@ -80,8 +75,8 @@ US_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 static __attribute__((noinline)) void *dlopen_path(const char *path, int flags)
 {
 	US_SHIM_OR(US_REAL(dlopen)(path, flags));
-	struct us_target t;
-	const char *p = us_path(path, 0, &t);
+	US_TARGET(t);
+	const char *p = us_path(path, 0, t);
 	return US_REAL(dlopen)(p ? p : path, flags);
 }
 

@@ -18,6 +18,7 @@
 #include "../guard.h"
 #include "../state.h"
 #include "unionshim/dirmerge.h"
+#include "unionshim/scratch.h"
 
 static char cache_path[PATH_MAX];
 static struct us_dirlist cache;
@@ -49,27 +50,32 @@ static ssize_t fill(const struct us_dirlist *l, size_t *pos, char *buf,
 
 static ssize_t merged_getdents64(int fd, void *buf, size_t n)
 {
-	char upath[PATH_MAX];
-	struct us_resolved r;
+	US_SCRATCH_SCOPE;
+	struct {
+		char upath[PATH_MAX];
+		struct us_resolved r;
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 
-	if (us_fd_path(fd, upath, sizeof upath) != 1 ||
-	    us_resolve(&us_cfg, upath, US_LOOKUP_NOFOLLOW, &r) < 0 || r.err ||
-	    r.where != US_INSIDE || !S_ISDIR(r.node.mode))
+	if (us_fd_path(fd, sb->upath, sizeof sb->upath) != 1 ||
+	    us_resolve(&us_cfg, sb->upath, US_LOOKUP_NOFOLLOW, &sb->r) < 0 || sb->r.err ||
+	    sb->r.where != US_INSIDE || !S_ISDIR(sb->r.node.mode))
 		return real_getdents64(fd, buf, n);
 	off_t start = US_REAL(lseek)(fd, 0, SEEK_CUR);
 	if (start < 0)
 		return -1;
 	size_t pos = (size_t)start;
 	us_lock(US_LOCK_GETDENTS);
-	if (pos == 0 || strcmp(cache_path, r.path) != 0) {
+	if (pos == 0 || strcmp(cache_path, sb->r.path) != 0) {
 		struct us_dirlist fresh;
-		if (us_dir_merge(r.m, r.path, r.node.dirs, &fresh) < 0) {
+		if (us_dir_merge(sb->r.m, sb->r.path, sb->r.node.dirs, &fresh) < 0) {
 			us_unlock(US_LOCK_GETDENTS);
 			return -1;
 		}
 		us_dirlist_free(&cache);
 		cache = fresh;
-		strcpy(cache_path, r.path);
+		strcpy(cache_path, sb->r.path);
 	}
 	ssize_t got = fill(&cache, &pos, buf, n);
 	us_unlock(US_LOCK_GETDENTS);

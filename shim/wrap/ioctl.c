@@ -16,6 +16,7 @@
 #include "../front.h"
 #include "../guard.h"
 #include "unionshim/ioctlclass.h"
+#include "unionshim/scratch.h"
 
 /* REQ on the upper copy at real path UP: a fd of its own, for the call. */
 static int on_copy(const char *up, unsigned long req, void *arg)
@@ -45,7 +46,12 @@ static int dedupe_check(int fd, const struct file_dedupe_range *r)
 
 static int checked(int fd, unsigned long req, void *arg, enum us_ioc k)
 {
-	char up[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	int fl = US_REAL(fcntl)(fd, F_GETFL);
 
 	if (fl < 0 || (fl & O_PATH)) /* the kernel's EBADF */
@@ -54,8 +60,8 @@ static int checked(int fd, unsigned long req, void *arg, enum us_ioc k)
 		return dedupe_check(fd, arg) < 0 ? -1 : US_REAL(ioctl)(fd, req, arg);
 	if (k == US_IOC_WRITE)
 		return us_fd_write_check(fd) < 0 ? -1 : US_REAL(ioctl)(fd, req, arg);
-	int rc = us_fd_write(fd, up, sizeof up);
-	return rc < 0 ? -1 : rc ? on_copy(up, req, arg) : US_REAL(ioctl)(fd, req, arg);
+	int rc = us_fd_write(fd, sb->up, sizeof sb->up);
+	return rc < 0 ? -1 : rc ? on_copy(sb->up, req, arg) : US_REAL(ioctl)(fd, req, arg);
 }
 
 US_EXPORT int ioctl(int fd, unsigned long req, ...)

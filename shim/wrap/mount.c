@@ -144,19 +144,20 @@ US_EXPORT int quotactl(int cmd, const char *special, int id, caddr_t addr)
 US_EXPORT int acct(const char *path)
 {
 	US_SHIM_OR(US_REAL(acct)(path));
-	struct us_target t;
-	const char *p = path ? us_path(path, US_MAP_WRITE, &t) : path;
+	US_TARGET(t);
+	const char *p = path ? us_path(path, US_MAP_WRITE, t) : path;
 	return p || !path ? US_REAL(acct)(p) : -1;
 }
 
 long door_pivot_root(const char *newroot, const char *putold)
 {
+	size_t mark = us_scratch_mark();
 	if (!us_begin())
 		return US_REAL(syscall)(SYS_pivot_root, newroot, putold);
 	long rc = path_in_union(AT_FDCWD, newroot) ? refuse("pivot_root to", newroot)
 		  : path_in_union(AT_FDCWD, putold) ? refuse("pivot_root to", putold)
 		  : US_REAL(syscall)(SYS_pivot_root, newroot, putold);
-	us_end_scope(NULL);
+	us_end_scope(&mark);
 	return rc;
 }
 
@@ -188,10 +189,11 @@ static bool api_in_union(long nr, const long a[6])
 
 long door_mountfd(long nr, const long a[6])
 {
+	size_t mark = us_scratch_mark();
 	if (!us_begin())
 		return US_REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	long rc = api_in_union(nr, a) ? refuse("a mount API call on", NULL)
 		  : US_REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-	us_end_scope(NULL);
+	us_end_scope(&mark);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include "../state.h"
 #include "glibc_protos.h"
 #include "unionshim/unionops.h"
+#include "unionshim/scratch.h"
 
 #define NEWNAME (US_MAP_CREATE | US_MAP_NOFOLLOW)
 #define RM (US_MAP_REMOVE | US_MAP_NOFOLLOW)
@@ -34,11 +35,11 @@ US_EXPORT int link(const char *old, const char *new)
 US_EXPORT int symlinkat(const char *text, int dirfd, const char *path)
 {
 	US_SHIM_OR(US_REAL(symlinkat)(text, dirfd, path));
-	struct us_target t;
-	const char *p = us_path_at(&dirfd, path, NEWNAME, &t);
+	US_TARGET(t);
+	const char *p = us_path_at(&dirfd, path, NEWNAME, t);
 	if (!p || US_REAL(symlinkat)(text, dirfd, p) < 0)
 		return -1;
-	us_created(&t);
+	us_created(t);
 	return 0;
 }
 
@@ -53,17 +54,18 @@ US_EXPORT int renameat2(int olddirfd, const char *old, int newdirfd,
 	US_SHIM_OR(US_REAL(renameat2)(olddirfd, old, newdirfd, new, flags));
 	if (us_names_dot(old) || us_names_dot(new))
 		return us_rename_dot(olddirfd, old, newdirfd, new, flags);
-	struct us_target to, tn;
-	const char *o = us_path_at(&olddirfd, old, RM, &to);
-	const char *n = o ? us_path_at(&newdirfd, new, RM | US_MAP_MAYBE, &tn) : NULL;
+	US_TARGET(to);
+	US_TARGET(tn);
+	const char *o = us_path_at(&olddirfd, old, RM, to);
+	const char *n = o ? us_path_at(&newdirfd, new, RM | US_MAP_MAYBE, tn) : NULL;
 	if (!n)
 		return -1;
-	if (to.r.where == US_INSIDE || tn.r.where == US_INSIDE) {
-		if (to.r.where != tn.r.where || to.r.m != tn.r.m) {
+	if (to->r.where == US_INSIDE || tn->r.where == US_INSIDE) {
+		if (to->r.where != tn->r.where || to->r.m != tn->r.m) {
 			errno = EXDEV; /* across mounts, as the kernel says */
 			return -1;
 		}
-		return us_ok(us_union_rename(&to.r, &tn.r, flags));
+		return us_ok(us_union_rename(&to->r, &tn->r, flags));
 	}
 	return US_REAL(renameat2)(olddirfd, o, newdirfd, n, flags);
 }
@@ -84,12 +86,12 @@ US_EXPORT int unlinkat(int dirfd, const char *path, int flags)
 	US_SHIM_OR(US_REAL(unlinkat)(dirfd, path, flags));
 	if (us_names_dot(path))
 		return us_remove_dot(dirfd, path, flags);
-	struct us_target t;
-	const char *p = us_path_at(&dirfd, path, RM, &t);
+	US_TARGET(t);
+	const char *p = us_path_at(&dirfd, path, RM, t);
 	if (!p)
 		return -1;
-	if (t.r.where == US_INSIDE)
-		return us_ok(us_union_remove(&t.r, flags & AT_REMOVEDIR));
+	if (t->r.where == US_INSIDE)
+		return us_ok(us_union_remove(&t->r, flags & AT_REMOVEDIR));
 	return US_REAL(unlinkat)(dirfd, p, flags);
 }
 
@@ -127,36 +129,42 @@ static int magic_readlink(const char *path, char *buf, size_t size,
 			  ssize_t *result)
 {
 	const char *what = us_magic_self(path);
-	char real[PATH_MAX], up[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char real[PATH_MAX];
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return (*result = -1, 1);
 
 	if (!what)
 		return 0;
 	if (strcmp(what, "cwd") == 0) {
-		if (us_cwd_get(up, sizeof up) < 0)
+		if (us_cwd_get(sb->up, sizeof sb->up) < 0)
 			return 0;
-		*result = copy_out(up, buf, size);
+		*result = copy_out(sb->up, buf, size);
 		return 1;
 	}
 	if (strncmp(what, "fd/", 3) == 0 && !strchr(what + 3, '/')) {
 		const char *rest;
 		int fd = us_magic_fd(path, &rest);
 		/* an fd opened by a layer's own path answers that path */
-		if (fd < 0 || us_fd_path(fd, up, sizeof up) != 1)
+		if (fd < 0 || us_fd_path(fd, sb->up, sizeof sb->up) != 1)
 			return 0;
-		*result = copy_out(up, buf, size);
+		*result = copy_out(sb->up, buf, size);
 		return 1;
 	}
 	if (strcmp(what, "exe") != 0)
 		return 0;
-	ssize_t n = US_REAL(readlink)(path, real, sizeof real - 1);
+	ssize_t n = US_REAL(readlink)(path, sb->real, sizeof sb->real - 1);
 	if (n < 0) {
 		*result = -1;
 		return 1;
 	}
-	real[n] = '\0';
-	if (us_revmap(&us_cfg, real, up, sizeof up, NULL) != 1)
+	sb->real[n] = '\0';
+	if (us_revmap(&us_cfg, sb->real, sb->up, sizeof sb->up, NULL) != 1)
 		return 0;
-	*result = copy_out(up, buf, size);
+	*result = copy_out(sb->up, buf, size);
 	return 1;
 }
 
@@ -164,12 +172,12 @@ US_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf,
 			     size_t size)
 {
 	US_SHIM_OR(US_REAL(readlinkat)(dirfd, path, buf, size));
-	struct us_target t;
+	US_TARGET(t);
 	ssize_t n;
 	if (us_unchecked(path) && path[0] == '/' &&
 	    magic_readlink(path, buf, size, &n))
 		return n;
-	const char *p = us_path_at(&dirfd, path, US_MAP_NOFOLLOW, &t);
+	const char *p = us_path_at(&dirfd, path, US_MAP_NOFOLLOW, t);
 	return p ? US_REAL(readlinkat)(dirfd, p, buf, size) : -1;
 }
 

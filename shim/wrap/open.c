@@ -14,19 +14,21 @@
 #include "../guard.h"
 #include "../mounttab.h"
 #include "glibc_protos.h"
+#include "unionshim/scratch.h"
 
 static int open_at(int dirfd, const char *path, int flags, mode_t mode)
 {
 	int table = us_mounttab_kind(path, flags);
 	if (table)
 		return us_mounttab_open(path, table, flags);
-	struct us_target t;
-	const char *p = us_path_at(&dirfd, path, us_open_map_flags(flags), &t);
+	US_SCRATCH_SCOPE;
+	US_TARGET(t);
+	const char *p = us_path_at(&dirfd, path, us_open_map_flags(flags), t);
 	int fd = p ? US_REAL(openat)(dirfd, p, flags, mode) : -1;
 
 	if (fd >= 0) {
-		us_created(&t);
-		us_fd_opened(fd, flags, path, &t);
+		us_created(t);
+		us_fd_opened(fd, flags, path, t);
 	}
 	return fd;
 }
@@ -135,26 +137,31 @@ US_EXPORT FILE *fopen(const char *path, const char *mode)
 	FILE *tf = table_stream(path, mode, &table);
 	if (table)
 		return tf;
-	struct us_target t;
-	const char *p = us_path(path, fopen_map_flags(mode), &t);
-	return opened_stream(p ? US_REAL(fopen)(p, mode) : NULL, path, mode, &t);
+	US_TARGET(t);
+	const char *p = us_path(path, fopen_map_flags(mode), t);
+	return opened_stream(p ? US_REAL(fopen)(p, mode) : NULL, path, mode, t);
 }
 
 US_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
 {
 	US_SHIM_OR(US_REAL(freopen)(path, mode, stream));
-	struct us_target t;
+	US_TARGET(t);
 	us_fd_closing(fileno(stream)); /* freopen closes it (internally) */
 	if (!path) { /* reopens the stream's own file with a new mode */
-		char up[PATH_MAX];
-		int rc = fopen_map_flags(mode) ? us_fd_write(fileno(stream), up, sizeof up) : 0;
+		US_SCRATCH_SCOPE;
+		struct {
+			char up[PATH_MAX];
+		} *sb = us_scratch_push(sizeof *sb);
+		if (!sb)
+			return NULL;
+		int rc = fopen_map_flags(mode) ? us_fd_write(fileno(stream), sb->up, sizeof sb->up) : 0;
 		if (rc < 0)
 			return NULL;
-		return US_REAL(freopen)(rc ? up : NULL, mode, stream);
+		return US_REAL(freopen)(rc ? sb->up : NULL, mode, stream);
 	}
-	const char *p = us_path(path, fopen_map_flags(mode), &t);
+	const char *p = us_path(path, fopen_map_flags(mode), t);
 	return opened_stream(p ? US_REAL(freopen)(p, mode, stream) : NULL, path,
-			     mode, &t);
+			     mode, t);
 }
 
 US_EXPORT FILE *fopen64(const char *, const char *)

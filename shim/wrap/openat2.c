@@ -131,16 +131,14 @@ static long openat2_union(struct call *c, int dirfd, const char *path,
 long us_door_openat2(long dirfd, const char *path, const struct open_how *how,
 		     long size)
 {
+	size_t mark = us_scratch_mark();
 	if (!path || !*path || !us_begin())
 		return real_openat2((int)dirfd, path, how, (size_t)size);
 	int saved = errno; /* a success leaves it as it was */
-	struct call *c = malloc(sizeof *c);
+	struct call *c = us_scratch_push(sizeof *c); /* popped by the scope */
 	long fd = c ? openat2_union(c, (int)dirfd, path, how, (size_t)size) : -1;
-	if (!c)
-		errno = ENOMEM;
-	free(c);
 	if (fd >= 0)
 		errno = saved;
-	us_end_scope(NULL);
+	us_end_scope(&mark);
 	return fd;
 }

@@ -25,6 +25,7 @@
 #include "../guard.h"
 #include "spawnfds.h"
 #include "unionshim/path.h"
+#include "unionshim/scratch.h"
 
 /* PATH as the child will see it after FA's chdir actions: joined to the
  * dir they enter, or (ABSOLUTE) to our cwd, or unchanged. NULL/errno. */
@@ -32,12 +33,17 @@ static const char *fa_path(const posix_spawn_file_actions_t *fa,
 			   const char *path, int absolute, char *out,
 			   size_t len)
 {
-	char base[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char base[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return NULL;
 
 	if (!*path || path[0] == '/')
 		return path;
-	if (us_spawnfds_cwd(fa, base, sizeof base))
-		return us_path_join(out, len, base, path) < 0 ? NULL : out;
+	if (us_spawnfds_cwd(fa, sb->base, sizeof sb->base))
+		return us_path_join(out, len, sb->base, path) < 0 ? NULL : out;
 	if (!absolute)
 		return path;
 	return us_abs_path(AT_FDCWD, path, out, len) < 0 ? NULL : out;
@@ -48,35 +54,43 @@ static int spawn_one(pid_t *pid, const char *path,
 		     const posix_spawnattr_t *attr, char *const argv[],
 		     char *const envp[])
 {
-	char cwd[PATH_MAX], abs[PATH_MAX];
-	struct us_exec_plan p;
-	int has_cwd = us_spawnfds_cwd(fa, cwd, sizeof cwd);
+	US_SCRATCH_SCOPE;
+	struct {
+		char cwd[PATH_MAX];
+		char abs[PATH_MAX];
+		struct us_exec_plan p;
+		struct us_childenv ce;
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return ENOMEM;
+	struct us_exec_plan *p = &sb->p;
+	struct us_childenv *ce = &sb->ce;
+	int has_cwd = us_spawnfds_cwd(fa, sb->cwd, sizeof sb->cwd);
 	int refused = us_spawnfds_error(fa);
 
 	if (refused) /* the child would stop at that action */
 		return refused;
 
-	const char *where = fa_path(fa, path, 0, abs, sizeof abs);
-	int err = where ? us_exec_plan(AT_FDCWD, where, 0, envp, &p) : errno;
+	const char *where = fa_path(fa, path, 0, sb->abs, sizeof sb->abs);
+	int err = where ? us_exec_plan(AT_FDCWD, where, 0, envp, p) : errno;
 	if (err)
 		return err;
 	/* the interpreter runs in the new cwd: give it the name as written */
-	if (p.nscripts && where != path)
-		snprintf(p.script, sizeof p.script, "%s", path);
-	struct us_childenv ce;
+	if (p->nscripts && where != path)
+		snprintf(p->script, sizeof p->script, "%s", path);
 	int nops;
 	struct us_fdop *ops = us_spawnfds_get(fa, &nops);
-	us_childenv_prepare_ops(&ce, envp, has_cwd ? cwd : NULL, ops, nops);
+	us_childenv_prepare_ops(ce, envp, has_cwd ? sb->cwd : NULL, ops, nops);
 	free(ops);
-	char *mem = malloc(ce.size + us_exec_argv_size(&p, argv));
+	char *mem = malloc(ce->size + us_exec_argv_size(p, argv));
 	if (!mem) {
-		us_fdmap_exec_failed(ce.fdmap);
+		us_fdmap_exec_failed(ce->fdmap);
 		return ENOMEM;
 	}
-	char **env = us_childenv_fill(&ce, mem);
-	char **av = us_exec_argv(&p, argv, mem + ce.size);
-	err = US_REAL(posix_spawn)(pid, p.real, fa, attr, av, env);
-	us_fdmap_exec_failed(ce.fdmap); /* the parent's proxies close on exec again */
+	char **env = us_childenv_fill(ce, mem);
+	char **av = us_exec_argv(p, argv, mem + ce->size);
+	err = US_REAL(posix_spawn)(pid, p->real, fa, attr, av, env);
+	us_fdmap_exec_failed(ce->fdmap); /* the parent's proxies close on exec again */
 	free(mem);
 	return err;
 }
@@ -161,10 +175,15 @@ US_EXPORT int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa,
 {
 	US_SHIM_OR(US_REAL(posix_spawn_file_actions_addopen)(fa, fd, path,
 							     oflag, mode));
-	char abs[PATH_MAX];
-	struct us_target t;
-	const char *a = fa_path(fa, path, 1, abs, sizeof abs);
-	const char *p = a ? us_path(a, us_open_map_flags(oflag), &t) : NULL;
+	US_SCRATCH_SCOPE;
+	struct {
+		char abs[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return ENOMEM;
+	US_TARGET(t);
+	const char *a = fa_path(fa, path, 1, sb->abs, sizeof sb->abs);
+	const char *p = a ? us_path(a, us_open_map_flags(oflag), t) : NULL;
 	if (!p) {
 		int err = errno;
 		return refused(fa, err, US_REAL(posix_spawn_file_actions_addopen)(
@@ -172,9 +191,9 @@ US_EXPORT int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa,
 	}
 	int err = US_REAL(posix_spawn_file_actions_addopen)(fa, fd, p, oflag, mode);
 	if (!err)
-		us_spawnfds_add(fa, t.r.where == US_INSIDE ? US_FDOP_OPEN
+		us_spawnfds_add(fa, t->r.where == US_INSIDE ? US_FDOP_OPEN
 							   : US_FDOP_CLOSE,
-				fd, fd, t.r.where == US_INSIDE ? t.r.path : a);
+				fd, fd, t->r.where == US_INSIDE ? t->r.path : a);
 	return err;
 }
 
@@ -183,10 +202,15 @@ posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *fa,
 				     const char *path)
 {
 	US_SHIM_OR(US_REAL(posix_spawn_file_actions_addchdir_np)(fa, path));
-	char abs[PATH_MAX];
-	struct us_target t;
-	const char *a = fa_path(fa, path, 1, abs, sizeof abs);
-	const char *p = a ? us_path(a, 0, &t) : NULL;
+	US_SCRATCH_SCOPE;
+	struct {
+		char abs[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return ENOMEM;
+	US_TARGET(t);
+	const char *a = fa_path(fa, path, 1, sb->abs, sizeof sb->abs);
+	const char *p = a ? us_path(a, 0, t) : NULL;
 	if (!p) {
 		int err = errno;
 		return refused(fa, err,
@@ -194,7 +218,7 @@ posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *fa,
 	}
 	int err = US_REAL(posix_spawn_file_actions_addchdir_np)(fa, p);
 	if (!err)
-		us_spawnfds_set_cwd(fa, t.r.where == US_INSIDE ? t.r.path : a);
+		us_spawnfds_set_cwd(fa, t->r.where == US_INSIDE ? t->r.path : a);
 	return err;
 }
 
@@ -205,15 +229,20 @@ US_EXPORT int
 posix_spawn_file_actions_addfchdir_np(posix_spawn_file_actions_t *fa, int fd)
 {
 	US_SHIM_OR(US_REAL(posix_spawn_file_actions_addfchdir_np)(fa, fd));
-	char dir[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char dir[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return ENOMEM;
 	int saved = errno;
 	int err = US_REAL(posix_spawn_file_actions_addfchdir_np)(fa, fd);
 	if (err)
 		return err;
-	int rc = us_spawnfds_fd_path(fa, &fd, dir, sizeof dir);
+	int rc = us_spawnfds_fd_path(fa, &fd, sb->dir, sizeof sb->dir);
 	if (rc == 0)
-		rc = us_fd_path(fd, dir, sizeof dir) < 0 ? -1 : 1;
-	us_spawnfds_set_cwd(fa, rc == 1 ? dir : NULL); /* -1: EBADF there */
+		rc = us_fd_path(fd, sb->dir, sizeof sb->dir) < 0 ? -1 : 1;
+	us_spawnfds_set_cwd(fa, rc == 1 ? sb->dir : NULL); /* -1: EBADF there */
 	errno = saved;
 	return 0;
 }

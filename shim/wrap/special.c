@@ -25,11 +25,11 @@
 US_EXPORT int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev)
 {
 	US_SHIM_OR(US_REAL(mknodat)(dirfd, path, mode, dev));
-	struct us_target t;
-	const char *p = us_path_at(&dirfd, path, NEWNAME, &t);
+	US_TARGET(t);
+	const char *p = us_path_at(&dirfd, path, NEWNAME, t);
 	if (!p || US_REAL(mknodat)(dirfd, p, mode, dev) < 0)
 		return -1;
-	us_created(&t);
+	us_created(t);
 	return 0;
 }
 
@@ -65,9 +65,9 @@ US_EXPORT int name_to_handle_at(int dirfd, const char *path,
 				struct file_handle *h, int *mount_id, int flags)
 {
 	US_SHIM_OR(US_REAL(name_to_handle_at)(dirfd, path, h, mount_id, flags));
-	struct us_target t;
+	US_TARGET(t);
 	unsigned mf = (flags & AT_SYMLINK_FOLLOW) ? 0 : US_MAP_NOFOLLOW;
-	const char *p = us_path_at(&dirfd, path, mf, &t);
+	const char *p = us_path_at(&dirfd, path, mf, t);
 	return p ? US_REAL(name_to_handle_at)(dirfd, p, h, mount_id, flags) : -1;
 }
 
@@ -93,8 +93,8 @@ US_EXPORT int open_by_handle_at(int mount_fd, struct file_handle *h, int flags)
 US_EXPORT int inotify_add_watch(int fd, const char *path, uint32_t mask)
 {
 	US_SHIM_OR(US_REAL(inotify_add_watch)(fd, path, mask));
-	struct us_target t;
-	const char *p = us_path(path, (mask & IN_DONT_FOLLOW) ? US_MAP_NOFOLLOW : 0, &t);
+	US_TARGET(t);
+	const char *p = us_path(path, (mask & IN_DONT_FOLLOW) ? US_MAP_NOFOLLOW : 0, t);
 	return p ? US_REAL(inotify_add_watch)(fd, p, mask) : -1;
 }
 
@@ -103,10 +103,10 @@ US_EXPORT int fanotify_mark(int fd, unsigned int flags, uint64_t mask,
 			    int dirfd, const char *path)
 {
 	US_SHIM_OR(US_REAL(fanotify_mark)(fd, flags, mask, dirfd, path));
-	struct us_target t;
+	US_TARGET(t);
 	const char *p = us_unchecked(path);
 	if (p && !(p = us_path_at(&dirfd, p, (flags & FAN_MARK_DONT_FOLLOW) ?
-					     US_MAP_NOFOLLOW : 0, &t)))
+					     US_MAP_NOFOLLOW : 0, t)))
 		return -1;
 	return US_REAL(fanotify_mark)(fd, flags, mask, dirfd, p);
 }
@@ -152,6 +152,10 @@ static int map_sun(const struct sockaddr **addr, socklen_t *len,
 	size_t off = offsetof(struct sockaddr_un, sun_path);
 
 	*held = -1;
+	if (!t) { /* US_TARGET found no scratch */
+		errno = ENOMEM;
+		return -1;
+	}
 	t->whiteout = false;
 	t->swap = false;
 	if (!in || *len <= off || in->sun_family != AF_UNIX || !in->sun_path[0])
@@ -189,15 +193,15 @@ US_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	US_SHIM_OR(US_REAL(bind)(fd, addr, len));
 	struct sockaddr_un sun;
-	struct us_target t;
+	US_TARGET(t);
 	int held;
-	if (map_sun(&addr, &len, &sun, NEWNAME, &t, &held) < 0)
+	if (map_sun(&addr, &len, &sun, NEWNAME, t, &held) < 0)
 		return -1;
 	int rc = US_REAL(bind)(fd, addr, len);
 	sun_done(held);
 	if (rc < 0)
 		return -1;
-	us_created(&t);
+	us_created(t);
 	return 0;
 }
 
@@ -205,9 +209,9 @@ US_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	US_SHIM_OR(US_REAL(connect)(fd, addr, len));
 	struct sockaddr_un sun;
-	struct us_target t;
+	US_TARGET(t);
 	int held;
-	if (map_sun(&addr, &len, &sun, 0, &t, &held) < 0)
+	if (map_sun(&addr, &len, &sun, 0, t, &held) < 0)
 		return -1;
 	int rc = US_REAL(connect)(fd, addr, len);
 	sun_done(held);
@@ -220,9 +224,9 @@ US_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 {
 	US_SHIM_OR(US_REAL(sendto)(fd, buf, n, flags, addr, len));
 	struct sockaddr_un sun;
-	struct us_target t;
+	US_TARGET(t);
 	int held;
-	if (map_sun(&addr, &len, &sun, 0, &t, &held) < 0)
+	if (map_sun(&addr, &len, &sun, 0, t, &held) < 0)
 		return -1;
 	ssize_t rc = US_REAL(sendto)(fd, buf, n, flags, addr, len);
 	sun_done(held);
@@ -233,11 +237,11 @@ US_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	US_SHIM_OR(US_REAL(sendmsg)(fd, msg, flags));
 	struct sockaddr_un sun;
-	struct us_target t;
+	US_TARGET(t);
 	const struct sockaddr *addr = msg ? msg->msg_name : NULL;
 	socklen_t len = msg ? msg->msg_namelen : 0;
 	int held;
-	if (map_sun(&addr, &len, &sun, 0, &t, &held) < 0)
+	if (map_sun(&addr, &len, &sun, 0, t, &held) < 0)
 		return -1;
 	if (!msg || addr == msg->msg_name)
 		return US_REAL(sendmsg)(fd, msg, flags);

@@ -37,17 +37,17 @@ static int fixed(int rc, const struct us_target *t, struct stat *st)
 US_EXPORT int stat(const char *path, struct stat *st)
 {
 	US_SHIM_OR(US_REAL(stat)(path, st));
-	struct us_target t;
-	const char *p = us_path(path, 0, &t);
-	return p ? fixed(US_REAL(stat)(p, st), &t, st) : -1;
+	US_TARGET(t);
+	const char *p = us_path(path, 0, t);
+	return p ? fixed(US_REAL(stat)(p, st), t, st) : -1;
 }
 
 US_EXPORT int lstat(const char *path, struct stat *st)
 {
 	US_SHIM_OR(US_REAL(lstat)(path, st));
-	struct us_target t;
-	const char *p = us_path(path, US_MAP_NOFOLLOW, &t);
-	return p ? fixed(US_REAL(lstat)(p, st), &t, st) : -1;
+	US_TARGET(t);
+	const char *p = us_path(path, US_MAP_NOFOLLOW, t);
+	return p ? fixed(US_REAL(lstat)(p, st), t, st) : -1;
 }
 
 US_EXPORT int fstat(int fd, struct stat *st)
@@ -70,9 +70,9 @@ US_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 		us_fd_stat(dirfd, st);
 		return 0;
 	}
-	struct us_target t;
-	const char *p = us_path_at(&dirfd, path, at_flags(flags), &t);
-	return p ? fixed(US_REAL(fstatat)(dirfd, p, st, flags), &t, st) : -1;
+	US_TARGET(t);
+	const char *p = us_path_at(&dirfd, path, at_flags(flags), t);
+	return p ? fixed(US_REAL(fstatat)(dirfd, p, st, flags), t, st) : -1;
 }
 
 US_EXPORT int stat64(const char *, struct stat64 *) __attribute__((alias("stat")));
@@ -148,13 +148,13 @@ US_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 			statx_fix(stx, &st);
 		return 0;
 	}
-	struct us_target t;
-	const char *p = us_path_at(&dirfd, path, at_flags(flags), &t);
+	US_TARGET(t);
+	const char *p = us_path_at(&dirfd, path, at_flags(flags), t);
 	if (!p || US_REAL(statx)(dirfd, p, flags, mask, stx) < 0)
 		return -1;
-	if (t.r.where == US_INSIDE) {
+	if (t->r.where == US_INSIDE) {
 		statx_base(stx, &st);
-		fixed(0, &t, &st);
+		fixed(0, t, &st);
 		statx_fix(stx, &st);
 	}
 	return 0;
@@ -187,10 +187,10 @@ static int lower_write_ok(const struct us_target *t, int flags)
 static int access_at(int dirfd, const char *path, int mode, int flags,
 		     int (*real)(int, const char *, int, int))
 {
-	struct us_target t;
-	const char *p = us_path_at(&dirfd, path, at_flags(flags), &t);
-	bool inside = p && t.r.where == US_INSIDE;
-	bool below = inside && t.r.node.layer != 0 && !us_write_errno(t.r.m);
+	US_TARGET(t);
+	const char *p = us_path_at(&dirfd, path, at_flags(flags), t);
+	bool inside = p && t->r.where == US_INSIDE;
+	bool below = inside && t->r.node.layer != 0 && !us_write_errno(t->r.m);
 
 	if (!p)
 		return -1;
@@ -199,11 +199,11 @@ static int access_at(int dirfd, const char *path, int mode, int flags,
 	if (!(mode & W_OK) || !inside)
 		return 0;
 	if (below)
-		return lower_write_ok(&t, flags);
-	if ((S_ISREG(t.r.node.mode) || S_ISDIR(t.r.node.mode) ||
-	     S_ISLNK(t.r.node.mode)) &&
-	    us_write_errno(t.r.m)) {
-		errno = us_write_errno(t.r.m);
+		return lower_write_ok(t, flags);
+	if ((S_ISREG(t->r.node.mode) || S_ISDIR(t->r.node.mode) ||
+	     S_ISLNK(t->r.node.mode)) &&
+	    us_write_errno(t->r.m)) {
+		errno = us_write_errno(t->r.m);
 		return -1;
 	}
 	return 0;
@@ -254,8 +254,8 @@ static const char *statfs_path(const char *path, struct us_target *t)
 US_EXPORT int statfs(const char *path, struct statfs *buf)
 {
 	US_SHIM_OR(US_REAL(statfs)(path, buf));
-	struct us_target t;
-	const char *p = statfs_path(path, &t);
+	US_TARGET(t);
+	const char *p = statfs_path(path, t);
 	return p ? US_REAL(statfs)(p, buf) : -1;
 }
 
@@ -268,11 +268,11 @@ static void vfs_flags(const struct us_mount *m, struct statvfs *buf)
 US_EXPORT int statvfs(const char *path, struct statvfs *buf)
 {
 	US_SHIM_OR(US_REAL(statvfs)(path, buf));
-	struct us_target t;
-	const char *p = statfs_path(path, &t);
+	US_TARGET(t);
+	const char *p = statfs_path(path, t);
 	int rc = p ? US_REAL(statvfs)(p, buf) : -1;
-	if (rc == 0 && t.r.where == US_INSIDE)
-		vfs_flags(t.r.m, buf);
+	if (rc == 0 && t->r.where == US_INSIDE)
+		vfs_flags(t->r.m, buf);
 	return rc;
 }
 
@@ -311,7 +311,7 @@ US_EXPORT int fstatvfs64(int, struct statvfs64 *)
 US_EXPORT long pathconf(const char *path, int name)
 {
 	US_SHIM_OR(US_REAL(pathconf)(path, name));
-	struct us_target t;
-	const char *p = us_path(path, 0, &t);
+	US_TARGET(t);
+	const char *p = us_path(path, 0, t);
 	return p ? US_REAL(pathconf)(p, name) : -1;
 }

@@ -16,21 +16,21 @@
 static int with_real_template(char *template, int suffixlen,
 			      int (*make)(char *real, void *arg), void *arg)
 {
-	struct us_target t;
+	US_TARGET(t);
 	size_t tl = strlen(template);
 
-	switch (us_map(AT_FDCWD, template, US_MAP_OPENCREAT | US_MAP_WRITE, &t)) {
+	switch (us_map(AT_FDCWD, template, US_MAP_OPENCREAT | US_MAP_WRITE, t)) {
 	case US_PASS:
 		return make(template, arg);
 	case US_MAPPED: {
-		size_t rl = strlen(t.real), tail = 6 + (size_t)suffixlen;
+		size_t rl = strlen(t->real), tail = 6 + (size_t)suffixlen;
 		if (tl < tail || rl < tail) {
 			errno = EINVAL;
 			return -1;
 		}
-		int rc = make(t.real, arg);
+		int rc = make(t->real, arg);
 		if (rc >= 0)
-			memcpy(template + tl - tail, t.real + rl - tail, 6);
+			memcpy(template + tl - tail, t->real + rl - tail, 6);
 		return rc;
 	}
 	default:

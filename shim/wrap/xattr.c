@@ -10,6 +10,7 @@
 #include "../front.h"
 #include "../guard.h"
 #include "unionshim/identity.h"
+#include "unionshim/scratch.h"
 
 #define W US_MAP_WRITE
 #define WNF (US_MAP_WRITE | US_MAP_NOFOLLOW)
@@ -53,10 +54,10 @@ US_EXPORT ssize_t getxattr(const char *path, const char *name, void *v,
 			   size_t size)
 {
 	US_SHIM_OR(US_REAL(getxattr)(path, name, v, size));
-	struct us_target t;
+	US_TARGET(t);
 	if (own_get(name) < 0)
 		return -1;
-	const char *p = us_path(path, 0, &t);
+	const char *p = us_path(path, 0, t);
 	return p ? US_REAL(getxattr)(p, name, v, size) : -1;
 }
 
@@ -64,10 +65,10 @@ US_EXPORT ssize_t lgetxattr(const char *path, const char *name, void *v,
 			    size_t size)
 {
 	US_SHIM_OR(US_REAL(lgetxattr)(path, name, v, size));
-	struct us_target t;
+	US_TARGET(t);
 	if (own_get(name) < 0)
 		return -1;
-	const char *p = us_path(path, US_MAP_NOFOLLOW, &t);
+	const char *p = us_path(path, US_MAP_NOFOLLOW, t);
 	return p ? US_REAL(lgetxattr)(p, name, v, size) : -1;
 }
 
@@ -82,8 +83,8 @@ US_EXPORT ssize_t fgetxattr(int fd, const char *name, void *v, size_t size)
 US_EXPORT ssize_t listxattr(const char *path, char *list, size_t size)
 {
 	US_SHIM_OR(US_REAL(listxattr)(path, list, size));
-	struct us_target t;
-	const char *p = us_path(path, 0, &t);
+	US_TARGET(t);
+	const char *p = us_path(path, 0, t);
 	return p ? filter_list(list, size, US_REAL(listxattr)(p, list, size))
 		 : -1;
 }
@@ -91,8 +92,8 @@ US_EXPORT ssize_t listxattr(const char *path, char *list, size_t size)
 US_EXPORT ssize_t llistxattr(const char *path, char *list, size_t size)
 {
 	US_SHIM_OR(US_REAL(llistxattr)(path, list, size));
-	struct us_target t;
-	const char *p = us_path(path, US_MAP_NOFOLLOW, &t);
+	US_TARGET(t);
+	const char *p = us_path(path, US_MAP_NOFOLLOW, t);
 	return p ? filter_list(list, size, US_REAL(llistxattr)(p, list, size))
 		 : -1;
 }
@@ -107,10 +108,10 @@ US_EXPORT int setxattr(const char *path, const char *name, const void *v,
 		       size_t size, int flags)
 {
 	US_SHIM_OR(US_REAL(setxattr)(path, name, v, size, flags));
-	struct us_target t;
+	US_TARGET(t);
 	if (own_set(name) < 0)
 		return -1;
-	const char *p = us_path(path, W, &t);
+	const char *p = us_path(path, W, t);
 	return p ? US_REAL(setxattr)(p, name, v, size, flags) : -1;
 }
 
@@ -118,10 +119,10 @@ US_EXPORT int lsetxattr(const char *path, const char *name, const void *v,
 			size_t size, int flags)
 {
 	US_SHIM_OR(US_REAL(lsetxattr)(path, name, v, size, flags));
-	struct us_target t;
+	US_TARGET(t);
 	if (own_set(name) < 0)
 		return -1;
-	const char *p = us_path(path, WNF, &t);
+	const char *p = us_path(path, WNF, t);
 	return p ? US_REAL(lsetxattr)(p, name, v, size, flags) : -1;
 }
 
@@ -129,41 +130,51 @@ US_EXPORT int fsetxattr(int fd, const char *name, const void *v, size_t size,
 			int flags)
 {
 	US_SHIM_OR(US_REAL(fsetxattr)(fd, name, v, size, flags));
-	char up[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	if (own_set(name) < 0)
 		return -1;
-	int rc = us_fd_write(fd, up, sizeof up);
-	return rc < 0 ? -1 : rc ? US_REAL(setxattr)(up, name, v, size, flags)
+	int rc = us_fd_write(fd, sb->up, sizeof sb->up);
+	return rc < 0 ? -1 : rc ? US_REAL(setxattr)(sb->up, name, v, size, flags)
 			    : US_REAL(fsetxattr)(fd, name, v, size, flags);
 }
 
 US_EXPORT int removexattr(const char *path, const char *name)
 {
 	US_SHIM_OR(US_REAL(removexattr)(path, name));
-	struct us_target t;
+	US_TARGET(t);
 	if (own_set(name) < 0)
 		return -1;
-	const char *p = us_path(path, W, &t);
+	const char *p = us_path(path, W, t);
 	return p ? US_REAL(removexattr)(p, name) : -1;
 }
 
 US_EXPORT int lremovexattr(const char *path, const char *name)
 {
 	US_SHIM_OR(US_REAL(lremovexattr)(path, name));
-	struct us_target t;
+	US_TARGET(t);
 	if (own_set(name) < 0)
 		return -1;
-	const char *p = us_path(path, WNF, &t);
+	const char *p = us_path(path, WNF, t);
 	return p ? US_REAL(lremovexattr)(p, name) : -1;
 }
 
 US_EXPORT int fremovexattr(int fd, const char *name)
 {
 	US_SHIM_OR(US_REAL(fremovexattr)(fd, name));
-	char up[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
 	if (own_set(name) < 0)
 		return -1;
-	int rc = us_fd_write(fd, up, sizeof up);
-	return rc < 0 ? -1 : rc ? US_REAL(removexattr)(up, name)
+	int rc = us_fd_write(fd, sb->up, sizeof sb->up);
+	return rc < 0 ? -1 : rc ? US_REAL(removexattr)(sb->up, name)
 			    : US_REAL(fremovexattr)(fd, name);
 }

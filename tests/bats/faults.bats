@@ -159,7 +159,7 @@ emfile() {
 	enomem exec ./prog
 	# the sweep reached allocations in the shim (not only the probe's own)
 	[[ " ${NSWEPT[*]} " == *"write small 1"* ]] || BROKEN+=("setup: the xattr copy-up made no allocation: ${NSWEPT[*]}")
-	[[ " ${NSWEPT[*]} " == *"link h1 h3 2"* ]] || BROKEN+=("setup: link made no allocation: ${NSWEPT[*]}")
+	[[ " ${NSWEPT[*]} " == *"link h1 h3 "[1-9]* ]] || BROKEN+=("setup: link made no allocation: ${NSWEPT[*]}")
 	verdict
 }
 
