@@ -154,34 +154,47 @@ static int order_note(struct order *o, uint32_t index1)
 	return 0;
 }
 
-/* Reorder L's entries by O (a permutation of the offsets), their d_off
- * (the telldir position of the next entry) following. */
+/* Reorder L's entries by O, rewritten in their new order (records stay
+ * back to back, d_off the telldir position of the next entry). */
 static int order_apply(const struct order *o, struct us_dirlist *l)
 {
-	size_t *offs = malloc((l->n ? l->n : 1) * sizeof *offs);
 	size_t *byrank = calloc((size_t)o->next + 1, sizeof *byrank);
-	size_t k = 0;
+	char *buf = malloc(l->cap ? l->cap : 1);
+	size_t k = 0, used = 0;
 
-	if (!offs || !byrank) {
-		free(offs);
+	if (!byrank || !buf) {
 		free(byrank);
+		free(buf);
 		return -1;
 	}
 	for (size_t i = 0; i < l->n && i < o->cap; i++)
 		if (o->rank[i])
 			byrank[o->rank[i] - 1] = i + 1;
-	for (uint32_t r = 0; r < o->next; r++)
-		if (byrank[r])
-			offs[k++] = l->offs[byrank[r] - 1];
-	for (size_t i = 0; i < l->n; i++)
-		if (i >= o->cap || !o->rank[i])
-			offs[k++] = l->offs[i];
+	for (size_t pass = 0; pass < 2; pass++)
+		for (size_t j = 0; j < (pass ? l->n : o->next); j++) {
+			size_t i;
+			if (!pass) {
+				if (!byrank[j])
+					continue;
+				i = byrank[j] - 1;
+			} else {
+				if (j < o->cap && o->rank[j])
+					continue;
+				i = j;
+			}
+			struct dirent64 *d = us_dirlist_at(l, i);
+			memcpy(buf + used, d, d->d_reclen);
+			((struct dirent64 *)(void *)(buf + used))->d_off = (int64_t)(k + 1);
+			used += d->d_reclen;
+			k++;
+		}
+	for (size_t i = 0, off = 0; i < l->n; i++) {
+		l->offs[i] = off;
+		off += ((struct dirent64 *)(void *)(buf + off))->d_reclen;
+	}
 	free(byrank);
-	free(l->offs);
-	l->offs = offs;
-	l->ncap = l->n ? l->n : 1;
-	for (size_t i = 0; i < l->n; i++)
-		us_dirlist_at(l, i)->d_off = (int64_t)(i + 1);
+	free(l->buf);
+	l->buf = buf;
 	return 0;
 }
 
