@@ -273,3 +273,31 @@ big_job() {
 	[ "$kills" -ge "$rounds" ]
 	[ "$midway" -ge $((rounds / 2)) ]
 }
+
+@test "a user who is not root commits, read-only dirs and all" {
+	command -v setpriv >/dev/null || skip "no setpriv"
+	local r
+	r=$(mktemp -d /tmp/uc-user.XXXXXX)
+	chmod 755 "$r"
+	mkdir -p "$r/lower/ro" "$r/upper" "$r/work" "$r/target"
+	echo old >"$r/lower/ro/f"
+	echo x >"$r/lower/gone"
+	chown -R nobody: "$r"
+	chmod 555 "$r/lower/ro"
+	as_nobody() {
+		setpriv --reuid=nobody --regid=nogroup --clear-groups env LD_PRELOAD="$SHIM_LIB" \
+			UNIONSHIM_MOUNTS="target=$r/target,lowerdir=$r/lower,upperdir=$r/upper,workdir=$r/work" "$@"
+	}
+	# a read-only dir in the upper: what a build copying a read-only tree makes
+	as_nobody sh -c 'cd "$1" && rm gone && mkdir -p new/sub && echo n >new/sub/n && chmod 555 new/sub new' _ "$r/target"
+	local before
+	before=$(as_nobody python3 "$MANIFEST" "$r/target")
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$UNIONCTL" commit \
+		--lower "$r/lower" --upper "$r/upper" --work "$r/work"
+	local got
+	got=$(python3 "$MANIFEST" "$r/lower")
+	chmod -R u+w "$r"
+	rm -rf "$r"
+	[ "$status" -eq 0 ]
+	[ "$got" = "$before" ]
+}
