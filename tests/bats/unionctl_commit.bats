@@ -55,6 +55,7 @@ fill_lower() {
 	ln -s a "$LOWER/s"
 	echo same >"$LOWER/same"
 	echo k >"$LOWER/keep/k"
+	echo k2 >"$LOWER/keep/k2"
 	setfattr -n user.old -v 1 "$LOWER/keep/k"
 	mkfifo "$LOWER/fifo"
 	seq 1 300000 >"$LOWER/big"
@@ -83,6 +84,8 @@ job() {
 		rm -r o2; echo now-a-file >o2
 		echo tail >>big
 		rm fifo; mkfifo nfifo
+		rm keep/k2; mkdir keep/k2; echo in >keep/k2/in
+		mknod nd/null c 1 3
 	' _ "$u"
 }
 
@@ -93,7 +96,7 @@ check_committed() {
 	[ -z "$(ls -A "$UPPER")" ]
 	[ -z "$(ls -A "$WORK")" ]
 	[ -z "$(find "$LOWER" -name '.#unionctl.*' -o -name '.wh.*')" ]
-	[ -z "$(find "$LOWER" -type c)" ]
+	[ -z "$(find "$LOWER" -type c ! -path "$LOWER/nd/null")" ]
 	[ -z "$(getfattr -R -h -d -m '^(user\.unionshim|trusted\.overlay|user\.overlay)' "$LOWER" 2>/dev/null)" ]
 }
 
