@@ -304,3 +304,19 @@ big_job() {
 	[ "$status" -eq 0 ]
 	[ "$got" = "$before" ]
 }
+
+@test "layers that cannot be read: exit 1, one line, nothing changed (--dry-run too)" {
+	fill_lower
+	job "$TARGET" shim
+	mkdir "$UPPER/r"
+	setfattr -n trusted.overlay.redirect -v /elsewhere "$UPPER/r" 2>/dev/null ||
+		skip "cannot set trusted xattrs here"
+	local snap
+	snap=$(snapshot "$ROOT")
+	run -1 "$UNIONCTL" commit --dry-run --lower "$LOWER" --upper "$UPPER" --work "$WORK"
+	[ "${#lines[@]}" -eq 1 ]
+	run -1 "$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK"
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == "unionctl commit: $UPPER/r: "* ]]
+	[ "$(snapshot "$ROOT")" = "$snap" ]
+}
