@@ -11,6 +11,7 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib/unionshim
+MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 CC ?= cc
@@ -51,7 +52,8 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 PROBE_SRC := $(wildcard tests/probes/*.c)
 PROBES := $(PROBE_SRC:tests/probes/%.c=$(B)/probes/%)
 FAULT_LIBS := $(B)/probes/libfailmalloc.so $(B)/probes/libchangelower.so
-TOOLS := $(B)/unionrun
+TOOLS := $(B)/unionrun $(B)/unionctl
+UNIONCTL_SRC := $(wildcard tools/unionctl/*.c)
 TRACE_LIB := $(B)/libunionshim-trace.so
 AUDIT_LIB := $(B)/libunionshim-audit.so
 AUDIT_SRC := $(wildcard shim/audit/*.c)
@@ -127,6 +129,9 @@ $(B)/libuscore.a: $(CORE_OBJ)
 $(B)/unionrun: tools/unionrun.c $(B)/libuscore.a $(HDRS)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ tools/unionrun.c $(B)/libuscore.a
 
+$(B)/unionctl: $(UNIONCTL_SRC) $(wildcard tools/unionctl/*.h) $(B)/libuscore.a $(HDRS)
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $(UNIONCTL_SRC) $(B)/libuscore.a
+
 $(B)/probes/%: tests/probes/%.c $(wildcard tests/probes/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $<
@@ -198,11 +203,15 @@ install: all
 	install -m 755 $(TRACE_LIB) $(DESTDIR)$(LIBDIR)/libunionshim-trace.so
 	install -m 755 $(AUDIT_LIB) $(DESTDIR)$(LIBDIR)/libunionshim-audit.so
 	install -m 755 $(B)/unionrun $(DESTDIR)$(BINDIR)/unionrun
+	install -m 755 $(B)/unionctl $(DESTDIR)$(BINDIR)/unionctl
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 644 man/unionctl.1 $(DESTDIR)$(MANDIR)/man1/unionctl.1
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libunionshim.so $(DESTDIR)$(LIBDIR)/libunionshim-trace.so \
 		$(DESTDIR)$(LIBDIR)/libunionshim-audit.so \
-		$(DESTDIR)$(BINDIR)/unionrun
+		$(DESTDIR)$(BINDIR)/unionrun $(DESTDIR)$(BINDIR)/unionctl \
+		$(DESTDIR)$(MANDIR)/man1/unionctl.1
 	-rmdir $(DESTDIR)$(LIBDIR)
 
 clean:
