@@ -115,8 +115,9 @@ $(AUDIT_LIB): $(AUDIT_OBJ)
 $(B)/libuscore.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/unionrun: tools/unionrun.c $(B)/libuscore.a $(HDRS)
-	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ tools/unionrun.c $(B)/libuscore.a
+UNIONRUN_SRC := $(wildcard tools/unionrun/*.c)
+$(B)/unionrun: $(UNIONRUN_SRC) tools/unionrun/unionrun.h $(B)/libuscore.a $(HDRS)
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $(UNIONRUN_SRC) $(B)/libuscore.a
 
 $(B)/probes/%: tests/probes/%.c $(wildcard tests/probes/*.h)
 	@mkdir -p $(@D)
