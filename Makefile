@@ -36,7 +36,7 @@ SHIM_SRC := $(wildcard shim/*.c shim/wrap/*.c shim/libc/*.c)
 CORE_SHIM_OBJ := $(CORE_SRC:%.c=$(B)/preload/%.o)
 SHIM_OBJ := $(SHIM_SRC:%.c=$(B)/preload/%.o)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/plain/%.o)
-HDRS := $(wildcard include/unionshim/*.h shim/*.h shim/core/*.h shim/wrap/*.h shim/libc/*.h) shim/wrapfuncs.def
+HDRS := $(wildcard include/unionshim/*.h shim/*.h shim/core/*.h shim/wrap/*.h shim/libc/*.h shim/trace/*.h) shim/wrapfuncs.def
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
 PROBE_SRC := $(wildcard tests/probes/*.c)
@@ -95,8 +95,8 @@ $(B)/libunionshim.so: $(CORE_SHIM_OBJ) $(SHIM_OBJ) $(B)/exports.map $(B)/self.ld
 
 # Backtraces for UNIONSHIM_TRACE=2, loaded only then (libunwind stays out
 # of every other process).
-$(TRACE_LIB): shim/trace/backtrace.c shim/core/msgline.c include/unionshim/msgline.h
-	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -shared -o $@ shim/trace/backtrace.c shim/core/msgline.c -lunwind
+$(TRACE_LIB): shim/trace/backtrace.c shim/trace/frames.h
+	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -shared -o $@ shim/trace/backtrace.c -lunwind
 
 # The loader's searches through the union (LD_AUDIT): its own namespace and
 # libc, so the core is linked in plain (no wrappers, no sanitizer), hidden.

@@ -16,6 +16,7 @@
 #include "forks.h"
 #include "guard.h"
 #include "state.h"
+#include "trace.h"
 #include "unionshim/copyup.h"
 #include "unionshim/msgline.h"
 #include "unionshim/shared.h"
@@ -89,6 +90,7 @@ static void init_body(void)
 	us_allow_unfollowed = us_allow_value(getenv(US_ENV_ALLOW));
 	const char *trace = getenv(US_ENV_TRACE);
 	us_trace = trace ? atoi(trace) : 0;
+	us_trace_init();
 	find_self();
 	find_audit();
 	us_sanrt_find();

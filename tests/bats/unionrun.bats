@@ -180,3 +180,84 @@ setup() {
 	[[ "$output" == *"Read-only file system"* ]]
 	[ "$(snapshot "$tree")" = "$before" ]
 }
+
+# --trace: the lines of one run, for the checks below.
+trace_run() {
+	TRACE=$BATS_TEST_TMPDIR/trace.txt
+	run "$UNIONRUN" --lower "$LOWER" --upper "$UPPER" --work "$WORK" --at "$TARGET" \
+		--trace "$TRACE" -- "$@"
+}
+
+@test "--trace: every copy-up, whiteout, opaque dir and refused write, one line each with pid, program, operation and path" {
+	echo data > "$LOWER/f"
+	echo gone > "$LOWER/g"
+	mkdir -p "$LOWER/d" "$LOWER/sub2"
+	echo x > "$LOWER/d/x"
+	trace_run sh -c "echo more >> '$TARGET/f'; rm '$TARGET/g'; rm -r '$TARGET/d'; mkdir '$TARGET/d';
+		echo no > '$LOWER/own' 2>/dev/null; mv '$TARGET/sub/file' '$TARGET/moved'; true"
+	[ "$status" -eq 0 ]
+	cat "$TRACE"
+	grep -Eq "^unionshim: \[[0-9]+ sh\] copy-up $TARGET/f \(5 bytes\)$" "$TRACE"
+	grep -Eq "^unionshim: \[[0-9]+ mv\] copy-up $TARGET/sub$" "$TRACE"
+	grep -Eq "^unionshim: \[[0-9]+ rm\] copy-up $TARGET/d$" "$TRACE"
+	grep -Eq "^unionshim: \[[0-9]+ rm\] whiteout $TARGET/g$" "$TRACE"
+	grep -Eq "^unionshim: \[[0-9]+ rm\] whiteout $TARGET/d/x$" "$TRACE"
+	grep -Eq "^unionshim: \[[0-9]+ rm\] whiteout $TARGET/d$" "$TRACE"
+	grep -Eq "^unionshim: \[[0-9]+ mkdir\] opaque $TARGET/d$" "$TRACE"
+	grep -Eq "^unionshim: \[[0-9]+ mv\] copy-up $TARGET/sub/file \(6 bytes\)$" "$TRACE"
+	grep -Eq "^unionshim: \[[0-9]+ mv\] whiteout $TARGET/sub/file$" "$TRACE"
+	grep -Eq "^unionshim: \[[0-9]+ sh\] refused .* of $LOWER(/own)?: Read-only file system$" "$TRACE"
+	# one line per event: nothing else but backtrace frames
+	[ "$(grep -vc '^unionshim:   #' "$TRACE")" -eq 10 ]
+	[ ! -e "$LOWER/own" ]
+	# the command's stderr carries none of it
+	[[ "$output" != *unionshim:* ]]
+}
+
+# A program built with -g that copies up from a named function; a stripped
+# copy runs, the unstripped one answers addr2line.
+build_tracee() {
+	cat > "$BATS_TEST_TMPDIR/tracee.c" <<-'C'
+	#include <fcntl.h>
+	#include <unistd.h>
+	__attribute__((noinline)) int make_change(const char *p)
+	{
+		int fd = open(p, O_WRONLY | O_APPEND);
+		if (fd >= 0)
+			close(fd);
+		return fd;
+	}
+	int main(int argc, char **argv)
+	{
+		return argc > 1 && make_change(argv[1]) < 0;
+	}
+	C
+	cc -g -O1 "$@" -o "$BATS_TEST_TMPDIR/tracee" "$BATS_TEST_TMPDIR/tracee.c"
+	cp "$BATS_TEST_TMPDIR/tracee" "$BATS_TEST_TMPDIR/tracee.stripped"
+	strip "$BATS_TEST_TMPDIR/tracee.stripped"
+}
+
+# The function addr2line gives for the first frame in the stripped tracee.
+tracee_function() {
+	local frame off
+	frame=$(grep -m1 -E "^unionshim:   #[0-9]+ $BATS_TEST_TMPDIR/tracee\.stripped\+0x[0-9a-f]+$" "$TRACE")
+	off=${frame##*+}
+	addr2line -f -e "$BATS_TEST_TMPDIR/tracee" "$off" | head -1
+}
+
+@test "--trace: backtrace frames name module and offset; addr2line places a frame of a stripped program (PIE and fixed address)" {
+	echo data > "$LOWER/f"
+	for kind in -pie -no-pie; do
+		build_tracee "$kind"
+		rm -rf "$UPPER" "$WORK"
+		trace_run "$BATS_TEST_TMPDIR/tracee.stripped" "$TARGET/f"
+		[ "$status" -eq 0 ]
+		cat "$TRACE"
+		grep -q "copy-up $TARGET/f (5 bytes)" "$TRACE"
+		# the wrapper the program called, then the program's frames
+		grep -Eq "^unionshim:   #0 .*/libunionshim\.so\+0x[0-9a-f]+ \(open(64)?\+0x[0-9a-f]+\)$" "$TRACE"
+		[ "$(tracee_function)" = make_change ]
+		# no frame without a module
+		! grep -q '^unionshim:   #[0-9]* ?' "$TRACE"
+	done
+}
