@@ -11,6 +11,7 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib/unionshim
+MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 CC ?= cc
@@ -184,17 +185,23 @@ check-sanitize:
 bench: all
 	tests/bench/run
 
+# Programs to BINDIR, the libraries to LIBDIR (unionrun finds them at
+# ../lib/unionshim from its own dir), the man pages to MANDIR.
+MAN1 := $(wildcard man/*.1)
+MAN7 := $(wildcard man/*.7)
+LIBS := $(B)/libunionshim.so $(TRACE_LIB) $(AUDIT_LIB)
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
-	install -m 755 $(B)/libunionshim.so $(DESTDIR)$(LIBDIR)/libunionshim.so
-	install -m 755 $(TRACE_LIB) $(DESTDIR)$(LIBDIR)/libunionshim-trace.so
-	install -m 755 $(AUDIT_LIB) $(DESTDIR)$(LIBDIR)/libunionshim-audit.so
-	install -m 755 $(B)/unionrun $(DESTDIR)$(BINDIR)/unionrun
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(LIBS) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libunionshim.so $(DESTDIR)$(LIBDIR)/libunionshim-trace.so \
-		$(DESTDIR)$(LIBDIR)/libunionshim-audit.so \
-		$(DESTDIR)$(BINDIR)/unionrun
+	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,$(notdir $(LIBS))) \
+		$(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOLS))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
 	-rmdir $(DESTDIR)$(LIBDIR)
 
 clean:

@@ -146,15 +146,35 @@ setup() {
 	[[ "$output" == *"unionrun --lower"* ]]
 }
 
-@test "after make install, unionrun finds the installed library" {
+@test "make install: binaries, libraries and man pages under DESTDIR; the installed unionrun runs; make uninstall removes them" {
 	src=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 	dest=$BATS_TEST_TMPDIR/dest
 	make -C "$src" -s install B="$UNIONSHIM_BUILD" DESTDIR="$dest" PREFIX=/opt/us >/dev/null
 	[ -x "$dest/opt/us/bin/unionrun" ]
 	[ -f "$dest/opt/us/lib/unionshim/libunionshim.so" ]
+	[ -f "$dest/opt/us/lib/unionshim/libunionshim-audit.so" ]
+	[ -f "$dest/opt/us/lib/unionshim/libunionshim-trace.so" ]
+	[ -f "$dest/opt/us/share/man/man1/unionrun.1" ]
+	[ -f "$dest/opt/us/share/man/man7/unionshim.7" ]
+	# the pages render without a warning
+	run groff -man -ww -z "$dest/opt/us/share/man/man1/unionrun.1" "$dest/opt/us/share/man/man7/unionshim.7"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
 	run "$dest/opt/us/bin/unionrun" --lower "$LOWER" --at "$TARGET" -- cat "$TARGET/sub/file"
 	[ "$status" -eq 0 ]
 	[ "$output" = lower ]
+	if [ -x "$UNIONSHIM_BUILD/unionctl" ]; then
+		# the default run: in place, its summary from the installed unionctl
+		[ -x "$dest/opt/us/bin/unionctl" ]
+		cd "$LOWER"
+		TMPDIR=$BATS_TEST_TMPDIR run "$dest/opt/us/bin/unionrun" --discard -- sh -c 'echo new > n'
+		[ "$status" -eq 0 ]
+		[ "$output" = "unionrun: 1 added, 0 changed, 0 deleted; discarded" ]
+		[ ! -e "$LOWER/n" ]
+		cd - >/dev/null
+	fi
+	make -C "$src" -s uninstall B="$UNIONSHIM_BUILD" DESTDIR="$dest" PREFIX=/opt/us >/dev/null
+	[ -z "$(find "$dest" -type f)" ]
 }
 
 @test "quick start: a real build isolated in a union; the tree stays pristine" {
