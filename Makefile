@@ -43,7 +43,8 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 PROBE_SRC := $(wildcard tests/probes/*.c)
 PROBES := $(PROBE_SRC:tests/probes/%.c=$(B)/probes/%)
 FAULT_LIBS := $(B)/probes/libfailmalloc.so $(B)/probes/libchangelower.so
-TOOLS := $(B)/unionrun
+TOOLS := $(B)/unionrun $(B)/unionctl
+UNIONCTL_SRC := $(wildcard tools/unionctl/*.c)
 TRACE_LIB := $(B)/libunionshim-trace.so
 AUDIT_LIB := $(B)/libunionshim-audit.so
 AUDIT_SRC := $(wildcard shim/audit/*.c)
@@ -119,6 +120,9 @@ $(B)/libuscore.a: $(CORE_OBJ)
 UNIONRUN_SRC := $(wildcard tools/unionrun/*.c)
 $(B)/unionrun: $(UNIONRUN_SRC) tools/unionrun/unionrun.h $(B)/libuscore.a $(HDRS)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $(UNIONRUN_SRC) $(B)/libuscore.a
+
+$(B)/unionctl: $(UNIONCTL_SRC) $(wildcard tools/unionctl/*.h) $(B)/libuscore.a $(HDRS)
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $(UNIONCTL_SRC) $(B)/libuscore.a
 
 $(B)/probes/%: tests/probes/%.c $(wildcard tests/probes/*.h)
 	@mkdir -p $(@D)
