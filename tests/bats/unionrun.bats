@@ -281,3 +281,203 @@ tracee_function() {
 		! grep -q '^unionshim:   #[0-9]* ?' "$TRACE"
 	done
 }
+
+# The default run and the options acting at exit. Temp dirs go under
+# $TMPDIR, here a dir of the test's own.
+default_setup() {
+	export TMPDIR=$BATS_TEST_TMPDIR/tmp
+	mkdir -p "$TMPDIR"
+	echo old > "$LOWER/f"
+	echo gone > "$LOWER/g"
+	cd "$LOWER"
+	BEFORE=$(snapshot "$LOWER")
+}
+
+# The job of most tests below: one name added, one changed, one deleted.
+JOB='echo new > n; echo more >> f; rm g'
+
+temps() { find "$TMPDIR" -mindepth 1 -maxdepth 1 | sort; }
+
+@test "no layer options: in place over the cwd, upper and work in a private temp dir; one summary line; the tree stays pristine" {
+	default_setup
+	run --separate-stderr "$UNIONRUN" -- sh -c "$JOB; cat f n; ls"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'old\nmore\nnew\nf\nn\nsub')" ]
+	[ "$(snapshot "$LOWER")" = "$BEFORE" ]
+	tmp=$(temps)
+	[[ "$tmp" == "$TMPDIR/unionrun."?????? ]]
+	[ "$stderr" = "unionrun: 1 added, 1 changed, 1 deleted; changes kept in $tmp" ]
+	[ "$(cat "$tmp/upper/n")" = new ]
+	[ -e "$tmp/upper/.wh.g" ]
+	[ -d "$tmp/work" ]
+	[ "$(stat -c %d "$tmp/upper")" = "$(stat -c %d "$tmp/work")" ]
+	# the kept layers are a union again: unionrun over them sees the job's result
+	run "$UNIONRUN" --lower "$LOWER" --upper "$tmp/upper" --work "$tmp/work" -- cat f
+	[ "$output" = "$(printf 'old\nmore')" ]
+}
+
+@test "nothing changed: the temp dir is removed, the line says so; --quiet says nothing" {
+	default_setup
+	run --separate-stderr "$UNIONRUN" -- cat f
+	[ "$status" -eq 0 ]
+	[ "$output" = old ]
+	[ "$stderr" = "unionrun: 0 added, 0 changed, 0 deleted; nothing kept" ]
+	[ -z "$(temps)" ]
+	run "$UNIONRUN" --quiet -- sh -c "$JOB"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ -f "$(temps)/upper/n" ]
+	[ "$(snapshot "$LOWER")" = "$BEFORE" ]
+}
+
+@test "waiting for the command: its exit status, its signal, and the summary still printed" {
+	default_setup
+	run --separate-stderr "$UNIONRUN" -- sh -c "$JOB; exit 7"
+	[ "$status" -eq 7 ]
+	[[ "$stderr" == "unionrun: 1 added, 1 changed, 1 deleted; changes kept in $TMPDIR/unionrun."* ]]
+	# killed by SIGTERM: unionrun dies of SIGTERM too (not exit 143)
+	run python3 -c 'import subprocess, sys; r = subprocess.run(sys.argv[1:], stderr=subprocess.PIPE); print(r.returncode); sys.stdout.write(r.stderr.decode())' \
+		"$UNIONRUN" --discard -- sh -c "$JOB; kill -TERM \$\$"
+	[ "${lines[0]}" = -15 ]
+	[ "${lines[1]}" = "unionrun: 1 added, 1 changed, 1 deleted; discarded" ]
+	[ "$(snapshot "$LOWER")" = "$BEFORE" ]
+}
+
+@test "a signal sent to unionrun reaches the command; the changes are still reported" {
+	default_setup
+	"$UNIONRUN" -- sh -c "trap 'echo got TERM > t; kill \$!; exit 3' TERM; echo > ready; sleep 30 & wait" \
+		2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	for i in $(seq 100); do [ -n "$(temps)" ] && [ -e "$(temps)/upper/ready" ] && break; sleep 0.1; done
+	kill -TERM "$pid"
+	st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 3 ]
+	[ "$(cat "$(temps)/upper/t")" = "got TERM" ]
+	[[ "$(cat "$BATS_TEST_TMPDIR/err")" == "unionrun: 2 added, 0 changed, 0 deleted; changes kept in "* ]]
+}
+
+@test "--diff lists the changes on stderr, --diff=FILE into FILE, --diff=- on stdout; the command's stdout stays its own" {
+	default_setup
+	run --separate-stderr "$UNIONRUN" --discard --diff -- sh -c "$JOB; echo out"
+	[ "$status" -eq 0 ]
+	[ "$output" = out ]
+	[ "$stderr" = "$(printf 'M f\nD g\nA n\nunionrun: 1 added, 1 changed, 1 deleted; discarded')" ]
+	run --separate-stderr "$UNIONRUN" --discard --diff="$BATS_TEST_TMPDIR/list" -- sh -c "$JOB"
+	[ "$(cat "$BATS_TEST_TMPDIR/list")" = "$(printf 'M f\nD g\nA n')" ]
+	run --separate-stderr "$UNIONRUN" --discard --diff=- -- sh -c "$JOB"
+	[ "$output" = "$(printf 'M f\nD g\nA n')" ]
+	[ -z "$(temps)" ]
+	[ "$(snapshot "$LOWER")" = "$BEFORE" ]
+}
+
+@test "--discard: a temp dir goes whole; an upper and work dir the user named are emptied" {
+	default_setup
+	run "$UNIONRUN" --discard -- sh -c "$JOB"
+	[ "$status" -eq 0 ]
+	[ "$output" = "unionrun: 1 added, 1 changed, 1 deleted; discarded" ]
+	[ -z "$(temps)" ]
+	run "$UNIONRUN" --lower "$LOWER" --upper "$UPPER" --work "$WORK" --discard -- sh -c "$JOB"
+	[ "$status" -eq 0 ]
+	[ "$output" = "unionrun: 1 added, 1 changed, 1 deleted; discarded" ]
+	[ -d "$UPPER" ] && [ -z "$(ls -A "$UPPER")" ]
+	[ -d "$WORK" ] && [ -z "$(ls -A "$WORK")" ]
+	[ "$(snapshot "$LOWER")" = "$BEFORE" ]
+}
+
+@test "--keep DIR: upper and work under DIR; a second run goes on where the first stopped" {
+	default_setup
+	keep=$BATS_TEST_TMPDIR/keep
+	run "$UNIONRUN" --keep "$keep" -- sh -c "$JOB"
+	[ "$status" -eq 0 ]
+	[ "$output" = "unionrun: 1 added, 1 changed, 1 deleted; changes kept in $keep" ]
+	[ "$(cat "$keep/upper/n")" = new ]
+	[ -d "$keep/work" ]
+	run "$UNIONRUN" --keep "$keep" -- sh -c 'cat n; echo m > m'
+	[ "${lines[0]}" = new ]
+	[ "${lines[1]}" = "unionrun: 2 added, 1 changed, 1 deleted; changes kept in $keep" ]
+	# --keep also makes --lower writable; with DIR/N for several unions
+	run "$UNIONRUN" --keep "$BATS_TEST_TMPDIR/k2" --lower "$LOWER2" --mount "lowerdir=$LOWER" -- \
+		sh -c "echo a > '$LOWER2/a'; echo b > '$LOWER/b'"
+	[ "$status" -eq 0 ]
+	[ -f "$BATS_TEST_TMPDIR/k2/1/upper/a" ]
+	[ -f "$BATS_TEST_TMPDIR/k2/2/upper/b" ]
+	[ -z "$(temps)" ]
+	[ "$(snapshot "$LOWER")" = "$BEFORE" ]
+	[ -z "$(ls "$LOWER2" | grep -v bottom)" ]
+}
+
+@test "--mount repeated: several unions, each with its own layers; diff and summary per union" {
+	default_setup
+	cache=$ROOT/cache
+	mkdir -p "$cache"
+	echo c > "$cache/c"
+	run --separate-stderr "$UNIONRUN" --diff --mount "lowerdir=$LOWER" --mount "lowerdir=$cache" \
+		--mount "lowerdir=$LOWER2,upperdir=$UPPER,workdir=$WORK,target=$TARGET" -- \
+		sh -c "$JOB; rm '$cache/c'; echo t > '$TARGET/t'; cat '$TARGET/bottom'"
+	[ "$status" -eq 0 ]
+	[ "$output" = bottom ]
+	first=$(temps | head -1)
+	echo "$stderr"
+	[ "${#stderr_lines[@]}" -eq 8 ]
+	[ "${stderr_lines[0]}" = "M $LOWER/f" ]
+	[ "${stderr_lines[1]}" = "D $LOWER/g" ]
+	[ "${stderr_lines[2]}" = "A $LOWER/n" ]
+	[[ "${stderr_lines[3]}" == "unionrun: $LOWER: 1 added, 1 changed, 1 deleted; changes kept in $TMPDIR/unionrun."* ]]
+	[ "${stderr_lines[4]}" = "D $cache/c" ]
+	[[ "${stderr_lines[5]}" == "unionrun: $cache: 0 added, 0 changed, 1 deleted; changes kept in $TMPDIR/unionrun."* ]]
+	[ "${stderr_lines[6]}" = "A $TARGET/t" ]
+	[ "${stderr_lines[7]}" = "unionrun: $TARGET: 1 added, 0 changed, 0 deleted; changes kept in $UPPER" ]
+	[ "$(temps | wc -l)" -eq 2 ]
+	[ -f "$cache/c" ]
+	[ "$(snapshot "$LOWER")" = "$BEFORE" ]
+}
+
+@test "--commit: a failed command's changes are kept, not committed, and it says so" {
+	default_setup
+	run --separate-stderr "$UNIONRUN" --commit -- sh -c "$JOB; exit 4"
+	[ "$status" -eq 4 ]
+	[[ "$stderr" == "unionrun: 1 added, 1 changed, 1 deleted; not committed (the command failed); changes kept in $TMPDIR/unionrun."* ]]
+	[ "$(snapshot "$LOWER")" = "$BEFORE" ]
+	run --separate-stderr "$UNIONRUN" --commit --discard -- sh -c "$JOB; exit 4"
+	[ "$status" -eq 4 ]
+	[ "$stderr" = "unionrun: 1 added, 1 changed, 1 deleted; not committed (the command failed); discarded" ]
+	[ "$(temps | wc -l)" -eq 1 ]
+	[ "$(snapshot "$LOWER")" = "$BEFORE" ]
+}
+
+@test "bad use: one line, exit 125, nothing made and the command not run" {
+	default_setup
+	before_root=$(snapshot "$ROOT")
+	for args in "--keep $ROOT/k --discard" "--keep $ROOT/k --lower $LOWER --upper $UPPER --work $WORK" \
+		"--mount lowerdir=$LOWER;lowerdir=$LOWER2" "--mount lowerdir=$LOWER,bogus=1" \
+		"--mount target=$TARGET" "--diff=$ROOT/no/such/dir/list --lower $LOWER --upper $UPPER --work $WORK" \
+		"--trace $ROOT/no/such/trace"; do
+		run "$UNIONRUN" $args -- sh -c "echo ran > '$ROOT/ran'"
+		echo "$args: $output"
+		[ "$status" -eq 125 ]
+		[ "${#lines[@]}" -eq 1 ]
+		[[ "$output" == unionrun:* ]]
+	done
+	[ "$(snapshot "$ROOT")" = "$before_root" ]
+	# a temp dir would land in the lower: refused before anything is made
+	mkdir "$LOWER/tmp"
+	before_root=$(snapshot "$ROOT")
+	TMPDIR=$LOWER/tmp run "$UNIONRUN" -- sh -c "echo ran > '$ROOT/ran'"
+	[ "$status" -eq 125 ]
+	[ "$output" = "unionrun: temp dir $LOWER/tmp is inside lowerdir $LOWER (set TMPDIR or --keep to a dir outside the union)" ]
+	run "$UNIONRUN" --keep "$LOWER/tmp/k" -- true
+	[ "$status" -eq 125 ]
+	[ "$(snapshot "$ROOT")" = "$before_root" ]
+	[ -z "$(temps)" ]
+}
+
+@test "unionctl missing: the command's changes are kept and said so; a successful command's run ends 125" {
+	default_setup
+	UNIONRUN_UNIONCTL=$ROOT/no-unionctl run "$UNIONRUN" -- sh -c "$JOB"
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"unionrun: cannot read the changes of $LOWER; they are kept in $TMPDIR/unionrun."* ]]
+	[ -f "$(temps)/upper/n" ]
+	UNIONRUN_UNIONCTL=$ROOT/no-unionctl run "$UNIONRUN" -- sh -c "exit 5"
+	[ "$status" -eq 5 ]
+}

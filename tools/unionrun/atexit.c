@@ -119,16 +119,9 @@ static void put_changes(int fd, const char *text, const char *prefix)
 
 static int diff_fd(const struct ur_run *r)
 {
-	static int fd = -2;
-
-	if (fd != -2)
-		return fd;
 	if (!r->o.diff_file || !strcmp(r->o.diff_file, "-"))
-		return fd = r->o.diff_file ? 1 : 2;
-	fd = open(r->o.diff_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		ur_warn("--diff %s: %s", r->o.diff_file, strerror(errno));
-	return fd;
+		return r->o.diff_file ? 1 : 2;
+	return r->o.diff_fd;
 }
 
 /* One line: "unionrun: [TARGET: ]SUMMARY; TAIL". */

@@ -258,6 +258,9 @@ int main(int argc, char **argv)
 	ur_prepare(&r);
 	if (trace)
 		r.o.trace = trace_file(trace);
+	if (r.o.diff_file && strcmp(r.o.diff_file, "-") &&
+	    (r.o.diff_fd = open(r.o.diff_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		ur_die("--diff %s: %s", r.o.diff_file, strerror(errno));
 	argv[optind - 1] = argv[0];
 	int status = ur_run_command(&r, argv + optind - 1);
 	if (ur_report(&r, status) < 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)

@@ -36,6 +36,18 @@ void ur_undo_forget(void)
 	nmade = 0;
 }
 
+/* Does SPEC hold C outside a backslash escape? */
+static int has_unescaped(const char *spec, char c)
+{
+	for (const char *p = spec; *p; p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		else if (*p == c)
+			return 1;
+	}
+	return 0;
+}
+
 /* Does SPEC (one mount) set option NAME? Fields split at unescaped ','. */
 static int has_option(const char *spec, const char *name)
 {
@@ -68,13 +80,13 @@ void ur_add_mount(struct ur_run *r, const char *spec, int want_upper)
 
 	if (k >= US_MAX_MOUNTS)
 		ur_die("more than %d mounts", US_MAX_MOUNTS);
+	if (has_unescaped(spec, ';'))
+		ur_die("one mount per --mount (repeat the option): %s", spec);
 	sb_add(&b, spec, 0);
 	if (no_target) /* a placeholder, replaced by the first lowerdir */
 		sb_add(&b, ",target=/", 0);
 	if (us_config_parse(b.s, one, err, sizeof err) < 0)
 		ur_die("%s", err);
-	if (one->nmounts != 1)
-		ur_die("--mount takes one mount, not %d: %s", one->nmounts, spec);
 	struct us_mount *m = &r->cfg.mounts[k];
 	*m = one->mounts[0];
 	if (no_target) {

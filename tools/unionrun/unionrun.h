@@ -30,7 +30,8 @@ struct ur_mount {
 
 struct ur_opts {
 	int quiet, diff, commit, discard;
-	const char *diff_file; /* --diff=FILE; NULL: stderr */
+	const char *diff_file; /* --diff=FILE; NULL: stderr; "-": stdout */
+	int diff_fd;           /* FILE, opened before the command runs */
 	const char *keep;      /* --keep DIR */
 	const char *trace;     /* --trace FILE, made absolute */
 	const char *cdir;      /* -C DIR */
