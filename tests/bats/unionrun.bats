@@ -481,3 +481,45 @@ temps() { find "$TMPDIR" -mindepth 1 -maxdepth 1 | sort; }
 	UNIONRUN_UNIONCTL=$ROOT/no-unionctl run "$UNIONRUN" -- sh -c "exit 5"
 	[ "$status" -eq 5 ]
 }
+
+# A tree's entries with what a change alters (type, mode, size, mtime,
+# symlink target), one per line: "PATH<TAB>...", sorted.
+listing() {
+	(cd "$1" && find . -mindepth 1 -printf '%P\t%y %m %s %T@ %l\n' | LC_ALL=C sort)
+}
+
+# What changed between two listings, in `unionctl diff`'s form, sorted by
+# path (a dir counts when it is new or gone: its times follow its entries).
+changes_between() {
+	LC_ALL=C join -t$'\t' -a1 -a2 -e MISSING -o 0,1.2,2.2 "$1" "$2" |
+		awk -F'\t' '$2 == "MISSING" { print "A " $1; next }
+			$3 == "MISSING" { print "D " $1; next }
+			$2 != $3 && $2 !~ /^d/ { print "M " $1 }' | LC_ALL=C sort -k2
+}
+
+@test "CI-style: unionrun --diff -- make in a real C project lists the build outputs and nothing else; the source tree stays pristine" {
+	command -v autoreconf >/dev/null && command -v libtoolize >/dev/null ||
+		skip "autoconf, automake and libtool are needed (.ci/run installs them)"
+	export TMPDIR=$BATS_TEST_TMPDIR/tmp
+	mkdir -p "$TMPDIR"
+	proj=$BATS_TEST_TMPDIR/proj
+	cp -r "$BATS_TEST_DIRNAME/../projects/autotools" "$proj"
+	mkdir -p "$proj/m4"
+	# a configured tree, as a release tarball unpacks
+	(cd "$proj" && autoreconf -fi >/dev/null 2>&1 && ./configure -q --disable-static >/dev/null)
+	# what a plain make changes, in an identical copy
+	cp -a "$proj" "$BATS_TEST_TMPDIR/ref"
+	listing "$BATS_TEST_TMPDIR/ref" > "$BATS_TEST_TMPDIR/before"
+	(cd "$BATS_TEST_TMPDIR/ref" && make -s >/dev/null 2>&1)
+	listing "$BATS_TEST_TMPDIR/ref" > "$BATS_TEST_TMPDIR/after"
+	want=$(changes_between "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after")
+	[[ "$want" == *"A .libs/libgreet.so.2.0.0"* ]]
+	before=$(snapshot "$proj")
+	cd "$proj"
+	run "$UNIONRUN" --diff="$BATS_TEST_TMPDIR/diff" -- make -s
+	[ "$status" -eq 0 ]
+	got=$(LC_ALL=C sort -k2 "$BATS_TEST_TMPDIR/diff")
+	diff <(echo "$want") <(echo "$got")
+	[ "$(snapshot "$proj")" = "$before" ]
+	[[ "${lines[-1]}" == "unionrun: $(grep -c '^A ' <<<"$want") added, $(grep -c '^M ' <<<"$want") changed, 0 deleted; changes kept in $TMPDIR/unionrun."* ]]
+}
