@@ -15,6 +15,7 @@ struct uc_command {
 
 static const struct uc_command commands[] = {
 	{"diff", uc_diff, "list what the upper layer changes in the union"},
+	{"commit", uc_commit, "apply the upper layer onto the lower dir"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
