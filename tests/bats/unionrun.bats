@@ -163,16 +163,14 @@ setup() {
 	run "$dest/opt/us/bin/unionrun" --lower "$LOWER" --at "$TARGET" -- cat "$TARGET/sub/file"
 	[ "$status" -eq 0 ]
 	[ "$output" = lower ]
-	if [ -x "$UNIONSHIM_BUILD/unionctl" ]; then
-		# the default run: in place, its summary from the installed unionctl
-		[ -x "$dest/opt/us/bin/unionctl" ]
-		cd "$LOWER"
-		TMPDIR=$BATS_TEST_TMPDIR run "$dest/opt/us/bin/unionrun" --discard -- sh -c 'echo new > n'
-		[ "$status" -eq 0 ]
-		[ "$output" = "unionrun: 1 added, 0 changed, 0 deleted; discarded" ]
-		[ ! -e "$LOWER/n" ]
-		cd - >/dev/null
-	fi
+	# the default run: in place, its summary from the installed unionctl
+	[ -x "$dest/opt/us/bin/unionctl" ]
+	cd "$LOWER"
+	TMPDIR=$BATS_TEST_TMPDIR run "$dest/opt/us/bin/unionrun" --discard -- sh -c 'echo new > n'
+	[ "$status" -eq 0 ]
+	[ "$output" = "unionrun: 1 added, 0 changed, 0 deleted; discarded" ]
+	[ ! -e "$LOWER/n" ]
+	cd - >/dev/null
 	make -C "$src" -s uninstall B="$UNIONSHIM_BUILD" DESTDIR="$dest" PREFIX=/opt/us >/dev/null
 	[ -z "$(find "$dest" -type f)" ]
 }
@@ -522,4 +520,31 @@ changes_between() {
 	diff <(echo "$want") <(echo "$got")
 	[ "$(snapshot "$proj")" = "$before" ]
 	[[ "${lines[-1]}" == "unionrun: $(grep -c '^A ' <<<"$want") added, $(grep -c '^M ' <<<"$want") changed, 0 deleted; changes kept in $TMPDIR/unionrun."* ]]
+	# --commit: the tree becomes what the union showed after the build
+	view=$BATS_TEST_TMPDIR/view
+	run "$UNIONRUN" --commit -- sh -c "make -s && { snapshot() { $(declare -f snapshot | tail -n +2); }; snapshot . > '$view'; }"
+	[ "$status" -eq 0 ]
+	[[ "${lines[-1]}" == *"; committed to $proj" ]]
+	[ "$(snapshot "$proj")" = "$(cat "$view")" ]
+	[ "$(listing "$proj" | cut -f1)" = "$(cut -f1 "$BATS_TEST_TMPDIR/after")" ]
+}
+
+@test "--commit: when the command succeeds the lower becomes what the union showed; the temp dir goes" {
+	default_setup
+	mkdir -p "$LOWER/d" && echo x > "$LOWER/d/x" && ln "$LOWER/f" "$LOWER/f2"
+	view=$BATS_TEST_TMPDIR/view
+	run --separate-stderr "$UNIONRUN" --commit -- sh -c "$JOB; rm -r d; mkdir d; echo y > d/y;
+		ln -s n link; echo more >> f2; setfattr -n user.k -v v n; snapshot() { $(declare -f snapshot | tail -n +2); }; snapshot . > '$view'"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "unionrun: 3 added, 2 changed, 2 deleted; committed to $LOWER" ]
+	[ "$(snapshot "$LOWER")" = "$(cat "$view")" ]
+	[ "$(stat -c %i "$LOWER/f")" = "$(stat -c %i "$LOWER/f2")" ]
+	[ "$(getfattr --only-values -n user.k "$LOWER/n")" = v ]
+	[ ! -e "$LOWER/d/x" ]
+	[ -z "$(temps)" ]
+	# several lowers: refused before anything runs
+	run "$UNIONRUN" --commit --lower "$LOWER" --lower "$LOWER2" --keep "$ROOT/k" -- touch "$LOWER/ran"
+	[ "$status" -eq 125 ]
+	[ "$output" = "unionrun: --commit applies the changes to a union's only lower; $LOWER has 2" ]
+	[ ! -e "$LOWER/ran" ] && [ ! -e "$ROOT/k" ]
 }

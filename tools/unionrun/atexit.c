@@ -76,7 +76,7 @@ static int ctl(char **args, int out, struct strbuf *cap)
 }
 
 /* The arguments naming mount K's layers for `unionctl CMD`; ALL_LOWERS:
- * every lower (diff), else the topmost (commit). */
+ * every lower (diff), else the topmost (commit, on a union with one). */
 static char **layer_args(const struct us_mount *m, const char *cmd,
 			 const char *flag, int all_lowers)
 {
