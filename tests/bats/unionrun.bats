@@ -144,6 +144,12 @@ setup() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"Examples:"* ]]
 	[[ "$output" == *"unionrun --lower"* ]]
+	# an example for each workflow, and each option described
+	for opt in --diff --commit --discard --keep --mount --trace; do
+		[ "$(grep -c -- "unionrun.* $opt" <<<"$output")" -ge 1 ]
+		grep -q -- "^  $opt" <<<"$output"
+	done
+	grep -q -- "^  -q, --quiet" <<<"$output"
 }
 
 @test "make install: binaries, libraries and man pages under DESTDIR; the installed unionrun runs; make uninstall removes them" {
