@@ -554,3 +554,20 @@ changes_between() {
 	[ "$output" = "unionrun: --commit applies the changes to a union's only lower; $LOWER has 2" ]
 	[ ! -e "$LOWER/ran" ] && [ ! -e "$ROOT/k" ]
 }
+
+@test "--trace: four processes tracing at once never interleave an event and its frames; a child started with env -i keeps the trace; a link of a lower's own file is traced" {
+	for i in $(seq 1 40); do echo "$i" > "$LOWER/f$i"; done
+	echo own > "$LOWER/own"
+	trace_run sh -c "for p in 1 2 3 4; do
+		(for i in \$(seq \$p 4 40); do echo x >> '$TARGET/f'\$i; done) &
+	done; wait; env -i /bin/rm '$TARGET/f1'; ln '$LOWER/own' '$TARGET/own2'"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c ' copy-up .*/f[0-9]* (' "$TRACE")" -eq 40 ]
+	grep -Eq "^unionshim: \[[0-9]+ rm\] whiteout $TARGET/f1$" "$TRACE"
+	grep -Eq "^unionshim: \[[0-9]+ ln\] copy-up $TARGET/own2 \(4 bytes\)$" "$TRACE"
+	# every block: one event line, then frames #0, #1, ... in order
+	awk '/^unionshim: \[/ { want = 0; next }
+		/^unionshim:   #/ { n = substr($2, 2) + 0; if (n != want) { print "bad " NR ": " $0; bad = 1 } want++; next }
+		{ print "stray " NR ": " $0; bad = 1 }
+		END { exit bad }' "$TRACE"
+}
