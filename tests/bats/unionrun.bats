@@ -161,6 +161,7 @@ setup() {
 	[ -f "$dest/opt/us/lib/unionshim/libunionshim-audit.so" ]
 	[ -f "$dest/opt/us/lib/unionshim/libunionshim-trace.so" ]
 	[ -f "$dest/opt/us/share/man/man1/unionrun.1" ]
+	[ -f "$dest/opt/us/share/man/man1/unionctl.1" ]
 	[ -f "$dest/opt/us/share/man/man7/unionshim.7" ]
 	# the pages render without a warning
 	run groff -man -ww -z "$dest/opt/us/share/man/man1/unionrun.1" "$dest/opt/us/share/man/man7/unionshim.7"
