@@ -154,66 +154,93 @@ static int drop_changes(const struct ur_run *r, int k)
 	return ur_empty_dir(m->layers[0].path) < 0 || ur_empty_dir(m->work) < 0 ? -1 : 0;
 }
 
-static int report_mount(struct ur_run *r, int k, int ok)
+/* `unionctl diff --summary` of mount K into SUM ("N added, N changed, N
+ * deleted"); NONE: it counts no change. 0, or -1 (said). */
+static int read_summary(const struct ur_run *r, int k, struct strbuf *sum, int *none)
 {
-	struct us_mount *m = &r->cfg.mounts[k];
-	struct strbuf sum = {0};
-	int rc = 0, added = -1, changed = -1, deleted = -1;
-	const char *dir = ur_kept_in(r, k);
-
+	const struct us_mount *m = &r->cfg.mounts[k];
 	char **a = layer_args(m, "diff", "--summary", 1);
-	if (ctl(a, -1, &sum) != 0 || !sum.s) {
+	int added = -1, changed = -1, deleted = -1;
+	int rc = ctl(a, -1, sum) == 0 && sum->s ? 0 : -1;
+
+	free(a);
+	if (rc < 0) {
 		ur_warn("cannot read the changes of %s; they are kept in %s",
-			m->target, dir);
-		free(a);
+			m->target, ur_kept_in(r, k));
+		return -1;
+	}
+	sum->s[strcspn(sum->s, "\n")] = '\0';
+	sscanf(sum->s, "%d added, %d changed, %d deleted", &added, &changed, &deleted);
+	*none = added == 0 && changed == 0 && deleted == 0;
+	return 0;
+}
+
+/* --diff: mount K's change list. 0, or -1. */
+static int list_changes(const struct ur_run *r, int k)
+{
+	const struct us_mount *m = &r->cfg.mounts[k];
+	char **a = layer_args(m, "diff", NULL, 1);
+	struct strbuf list = {0};
+	int fd = diff_fd(r), rc = 0;
+
+	if (fd < 0 || ctl(a, -1, &list) != 0)
+		rc = -1;
+	else if (list.s)
+		put_changes(fd, list.s, r->cfg.nmounts > 1 ? m->target : NULL);
+	free(list.s);
+	free(a);
+	return rc;
+}
+
+/* --commit of mount K (the command succeeded). 0, or -1. */
+static int commit_mount(const struct ur_run *r, int k, const char *sum)
+{
+	const struct us_mount *m = &r->cfg.mounts[k];
+	char **a = layer_args(m, "commit", NULL, 0);
+	int rc = ctl(a, 2, NULL) == 0 ? 0 : -1;
+
+	free(a);
+	if (rc < 0) {
+		say_line(r, k, sum, "commit failed; changes kept in ", ur_kept_in(r, k));
+		return -1;
+	}
+	if (r->m[k].own == UR_TEMP) /* emptied by the commit */
+		ur_rmtree(r->m[k].base);
+	if (!r->o.quiet)
+		say_line(r, k, sum, "committed to ", m->layers[1].path);
+	return 0;
+}
+
+static int report_mount(const struct ur_run *r, int k, int ok)
+{
+	struct strbuf sum = {0};
+	int none = 0, rc = 0;
+	/* a failed command's changes are never committed */
+	int held = r->o.commit && !ok;
+
+	if (read_summary(r, k, &sum, &none) < 0) {
 		free(sum.s);
 		return -1;
 	}
-	sum.s[strcspn(sum.s, "\n")] = '\0';
-	sscanf(sum.s, "%d added, %d changed, %d deleted", &added, &changed, &deleted);
-	if (r->o.diff) {
-		struct strbuf list = {0};
-		free(a);
-		a = layer_args(m, "diff", NULL, 1);
-		int fd = diff_fd(r);
-		if (fd < 0 || ctl(a, -1, &list) != 0)
-			rc = -1;
-		else if (list.s)
-			put_changes(fd, list.s, r->cfg.nmounts > 1 ? m->target : NULL);
-		free(list.s);
-	}
-	free(a);
-	int none = added == 0 && changed == 0 && deleted == 0;
-	const char *top = m->layers[1].path;
+	if (r->o.diff && list_changes(r, k) < 0)
+		rc = -1;
 	if (r->o.commit && ok && !none) {
-		a = layer_args(m, "commit", NULL, 0);
-		if (ctl(a, 2, NULL) != 0) {
-			say_line(r, k, sum.s, "commit failed; changes kept in ", dir);
-			rc = -1;
-		} else {
-			if (r->m[k].own == UR_TEMP)
-				ur_rmtree(r->m[k].base);
-			if (!r->o.quiet)
-				say_line(r, k, sum.s, "committed to ", top);
-		}
-		free(a);
+		rc |= commit_mount(r, k, sum.s);
 	} else if (r->o.discard || (none && r->m[k].own == UR_TEMP)) {
-		const char *what = none ? "nothing kept" : "discarded";
 		if (drop_changes(r, k) < 0) {
-			ur_warn("cannot remove %s: %s", dir, strerror(errno));
+			ur_warn("cannot remove %s: %s", ur_kept_in(r, k), strerror(errno));
 			rc = -1;
 		} else if (!r->o.quiet)
 			say_line(r, k, sum.s,
-				 r->o.commit && !ok && !none
-					 ? "not committed (the command failed); discarded"
-					 : what,
+				 none ? "nothing kept"
+				 : held ? "not committed (the command failed); discarded"
+					: "discarded",
 				 NULL);
 	} else if (!r->o.quiet) {
 		say_line(r, k, sum.s,
-			 r->o.commit && !ok && !none
-				 ? "not committed (the command failed); changes kept in "
-				 : "changes kept in ",
-			 dir);
+			 held && !none ? "not committed (the command failed); changes kept in "
+				       : "changes kept in ",
+			 ur_kept_in(r, k));
 	}
 	free(sum.s);
 	return rc;
