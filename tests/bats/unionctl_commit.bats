@@ -55,6 +55,7 @@ fill_lower() {
 	ln -s a "$LOWER/s"
 	echo same >"$LOWER/same"
 	echo k >"$LOWER/keep/k"
+	echo k2 >"$LOWER/keep/k2"
 	setfattr -n user.old -v 1 "$LOWER/keep/k"
 	mkfifo "$LOWER/fifo"
 	seq 1 300000 >"$LOWER/big"
@@ -83,6 +84,8 @@ job() {
 		rm -r o2; echo now-a-file >o2
 		echo tail >>big
 		rm fifo; mkfifo nfifo
+		rm keep/k2; mkdir keep/k2; echo in >keep/k2/in
+		mknod nd/null c 1 3
 	' _ "$u"
 }
 
@@ -93,7 +96,7 @@ check_committed() {
 	[ -z "$(ls -A "$UPPER")" ]
 	[ -z "$(ls -A "$WORK")" ]
 	[ -z "$(find "$LOWER" -name '.#unionctl.*' -o -name '.wh.*')" ]
-	[ -z "$(find "$LOWER" -type c)" ]
+	[ -z "$(find "$LOWER" -type c ! -path "$LOWER/nd/null")" ]
 	[ -z "$(getfattr -R -h -d -m '^(user\.unionshim|trusted\.overlay|user\.overlay)' "$LOWER" 2>/dev/null)" ]
 }
 
@@ -272,4 +275,48 @@ big_job() {
 	echo "# $i rounds, $kills kills, $midway left a journal behind" >&3
 	[ "$kills" -ge "$rounds" ]
 	[ "$midway" -ge $((rounds / 2)) ]
+}
+
+@test "a user who is not root commits, read-only dirs and all" {
+	command -v setpriv >/dev/null || skip "no setpriv"
+	local r
+	r=$(mktemp -d /tmp/uc-user.XXXXXX)
+	chmod 755 "$r"
+	mkdir -p "$r/lower/ro" "$r/upper" "$r/work" "$r/target"
+	echo old >"$r/lower/ro/f"
+	echo x >"$r/lower/gone"
+	chown -R nobody: "$r"
+	chmod 555 "$r/lower/ro"
+	as_nobody() {
+		setpriv --reuid=nobody --regid=nogroup --clear-groups env LD_PRELOAD="$SHIM_LIB" \
+			UNIONSHIM_MOUNTS="target=$r/target,lowerdir=$r/lower,upperdir=$r/upper,workdir=$r/work" "$@"
+	}
+	# a read-only dir in the upper: what a build copying a read-only tree makes
+	as_nobody sh -c 'cd "$1" && rm gone && mkdir -p new/sub && echo n >new/sub/n && chmod 555 new/sub new' _ "$r/target"
+	local before
+	before=$(as_nobody python3 "$MANIFEST" "$r/target")
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$UNIONCTL" commit \
+		--lower "$r/lower" --upper "$r/upper" --work "$r/work"
+	local got
+	got=$(python3 "$MANIFEST" "$r/lower")
+	chmod -R u+w "$r"
+	rm -rf "$r"
+	[ "$status" -eq 0 ]
+	[ "$got" = "$before" ]
+}
+
+@test "layers that cannot be read: exit 1, one line, nothing changed (--dry-run too)" {
+	fill_lower
+	job "$TARGET" shim
+	mkdir "$UPPER/r"
+	setfattr -n trusted.overlay.redirect -v /elsewhere "$UPPER/r" 2>/dev/null ||
+		skip "cannot set trusted xattrs here"
+	local snap
+	snap=$(snapshot "$ROOT")
+	run -1 "$UNIONCTL" commit --dry-run --lower "$LOWER" --upper "$UPPER" --work "$WORK"
+	[ "${#lines[@]}" -eq 1 ]
+	run -1 "$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK"
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == "unionctl commit: $UPPER/r: "* ]]
+	[ "$(snapshot "$ROOT")" = "$snap" ]
 }

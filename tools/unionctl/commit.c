@@ -264,6 +264,7 @@ static int apply_plan(const struct journal *j, const char *lower, const char *cm
 
 	if (plan_load(j, lower, tag, &p, cmd) < 0)
 		return -1;
+	tty = tty && p.n >= 64; /* a short commit needs no progress */
 	size_t k = next_read(j);
 	int fd = open(j->next, O_WRONLY | O_CLOEXEC);
 	int rc = fd < 0 ? -1 : 0;
@@ -281,7 +282,7 @@ static int apply_plan(const struct journal *j, const char *lower, const char *cm
 		free(where);
 	}
 	if (rc == 0)
-		progress(p.n, p.n, tty && p.n >= 64);
+		progress(p.n, p.n, tty);
 	if (fd >= 0)
 		close(fd);
 	us_plan_free(&p);
@@ -348,7 +349,7 @@ static int cleanup(const struct journal *j, const struct uc_layers *l,
 	return 0;
 }
 
-static void dry_run(struct uc_layers *l, const struct journal *j)
+static int dry_run(struct uc_layers *l, const struct journal *j)
 {
 	struct us_changes c;
 	struct us_plan p;
@@ -357,19 +358,19 @@ static void dry_run(struct uc_layers *l, const struct journal *j)
 
 	if (lstat(j->plan, &st) == 0) {
 		if (plan_load(j, l->clower[0], tag, &p, "commit") < 0)
-			return;
+			return -1;
 		size_t k = next_read(j);
 		printf("an interrupted commit is to be finished: %zu of %zu steps left\n",
 		       k < p.n ? p.n - k : 0, p.n);
 		us_plan_free(&p);
-		return;
+		return 0;
 	}
 	if (us_changes_collect(&l->set, US_CHANGES_LINKS, &c) < 0 ||
 	    us_commit_plan(&c, &p) < 0) {
 		uc_err("commit", "%s: %s", c.errpath ? c.errpath : l->cupper,
 		       strerror(errno));
 		us_changes_free(&c);
-		return;
+		return -1;
 	}
 	for (size_t i = 0; i < p.n; i++) {
 		const struct us_op *o = &p.v[i];
@@ -388,6 +389,7 @@ static void dry_run(struct uc_layers *l, const struct journal *j)
 	}
 	us_plan_free(&p);
 	us_changes_free(&c);
+	return 0;
 }
 
 int uc_commit(int argc, char **argv)
@@ -441,8 +443,7 @@ int uc_commit(int argc, char **argv)
 		goto out;
 	}
 	if (dry) {
-		dry_run(&l, &j);
-		rc = fflush(stdout) == 0 ? 0 : 1;
+		rc = dry_run(&l, &j) == 0 && fflush(stdout) == 0 ? 0 : 1;
 		goto out;
 	}
 	/* one commit at a time: a lock on the work dir itself */
@@ -457,7 +458,9 @@ int uc_commit(int argc, char **argv)
 		char *where = NULL;
 		if (plan_make(&l, &j, &where) < 0) {
 			uc_err("commit", "%s: %s", where ? where : l.cupper,
-			       strerror(errno));
+			       errno == ENOTSUP ? "an overlayfs redirect or metacopy "
+						  "entry: not supported"
+						: strerror(errno));
 			free(where);
 			goto out;
 		}
