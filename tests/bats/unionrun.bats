@@ -287,6 +287,12 @@ tracee_function() {
 	done
 }
 
+teardown() {
+	if [ -n "${OVL_MOUNTED:-}" ] && mountpoint -q "$OVL_MOUNTED"; then
+		umount "$OVL_MOUNTED" || umount -l "$OVL_MOUNTED"
+	fi
+}
+
 # The default run and the options acting at exit. Temp dirs go under
 # $TMPDIR, here a dir of the test's own.
 default_setup() {
@@ -502,7 +508,7 @@ changes_between() {
 			$2 != $3 && $2 !~ /^d/ { print "M " $1 }' | LC_ALL=C sort -k2
 }
 
-@test "CI-style: unionrun --diff -- make in a real C project lists the build outputs and nothing else; the source tree stays pristine" {
+@test "CI-style: unionrun --diff -- make in a real C project lists the build outputs and nothing else (as a plain make, and make on kernel overlayfs, change); the source tree stays pristine; --commit makes it what the union showed" {
 	command -v autoreconf >/dev/null && command -v libtoolize >/dev/null ||
 		skip "autoconf, automake and libtool are needed (.ci/run installs them)"
 	export TMPDIR=$BATS_TEST_TMPDIR/tmp
@@ -519,6 +525,19 @@ changes_between() {
 	listing "$BATS_TEST_TMPDIR/ref" > "$BATS_TEST_TMPDIR/after"
 	want=$(changes_between "$BATS_TEST_TMPDIR/before" "$BATS_TEST_TMPDIR/after")
 	[[ "$want" == *"A .libs/libgreet.so.2.0.0"* ]]
+	if can_mount_overlay; then
+		# kernel overlayfs agrees: make on an overlay mounted over a copy in
+		# place, then unionctl diff of its layers
+		ovl=$BATS_TEST_TMPDIR/ovl
+		mkdir -p "$ovl/up" "$ovl/work"
+		cp -a "$proj" "$ovl/tree"
+		mount -t overlay overlay -o "lowerdir=$ovl/tree,upperdir=$ovl/up,workdir=$ovl/work" "$ovl/tree"
+		OVL_MOUNTED=$ovl/tree
+		(cd "$ovl/tree" && make -s >/dev/null 2>&1)
+		umount "$ovl/tree"
+		OVL_MOUNTED=
+		diff <(echo "$want") <("$UNIONSHIM_BUILD/unionctl" diff --lower "$ovl/tree" --upper "$ovl/up" --work "$ovl/work" | LC_ALL=C sort -k2)
+	fi
 	before=$(snapshot "$proj")
 	cd "$proj"
 	run "$UNIONRUN" --diff="$BATS_TEST_TMPDIR/diff" -- make -s
