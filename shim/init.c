@@ -90,8 +90,8 @@ static void init_body(void)
 	us_allow_unfollowed = us_allow_value(getenv(US_ENV_ALLOW));
 	const char *trace = getenv(US_ENV_TRACE);
 	us_trace = trace ? atoi(trace) : 0;
-	us_trace_init();
 	find_self();
+	us_trace_init();
 	find_audit();
 	us_sanrt_find();
 	for (int k = 0; k < us_cfg.nmounts; k++) {

@@ -32,6 +32,7 @@
 
 char us_trace_path[PATH_MAX];
 static char exe_path[PATH_MAX];
+static char frames_lib[PATH_MAX]; /* libunionshim-trace.so beside us, or "" */
 
 struct tline {
 	char *buf;
@@ -58,22 +59,17 @@ static us_trace_frames_fn load_frames(void)
 {
 	static us_trace_frames_fn fn;
 	static int failed;
-	char lib[PATH_MAX];
 
 	if (fn || failed)
 		return fn;
-	snprintf(lib, sizeof lib, "%s", us_self_path);
-	char *slash = strrchr(lib, '/');
-	if (slash)
-		snprintf(slash + 1, sizeof lib - (size_t)(slash + 1 - lib),
-			 "libunionshim-trace.so");
-	void *h = slash ? US_REAL(dlopen)(lib, RTLD_NOW | RTLD_LOCAL) : NULL;
+	void *h = frames_lib[0] ? US_REAL(dlopen)(frames_lib, RTLD_NOW | RTLD_LOCAL) : NULL;
 	if (h)
 		fn = (us_trace_frames_fn)dlsym(h, US_TRACE_FRAMES_SYM);
 	if (!fn) {
 		struct us_msg m;
 		us_msg_start(&m, 2, "unionshim: no backtrace: ");
-		us_msg_val(&m, h ? "no " US_TRACE_FRAMES_SYM : dlerror());
+		us_msg_val(&m, h ? "no " US_TRACE_FRAMES_SYM
+			       : frames_lib[0] ? dlerror() : "libunionshim-trace.so not found");
 		us_msg_end(&m);
 		failed = 1;
 	}
@@ -216,6 +212,10 @@ void us_trace_init(void)
 		memcpy(us_trace_path, file, strlen(file) + 1);
 	ssize_t n = US_REAL(readlink)("/proc/self/exe", exe_path, sizeof exe_path - 1);
 	exe_path[n > 0 ? n : 0] = '\0';
+	const char *slash = strrchr(us_self_path, '/');
+	if (us_trace >= 2 && slash)
+		snprintf(frames_lib, sizeof frames_lib, "%.*s/libunionshim-trace.so",
+			 (int)(slash - us_self_path), us_self_path);
 	if (us_trace)
 		__atomic_store_n(&us_event_hook, trace_event, __ATOMIC_RELAXED);
 }
