@@ -46,7 +46,7 @@ SHIM_SRC := $(wildcard shim/*.c shim/wrap/*.c shim/libc/*.c)
 CORE_SHIM_OBJ := $(CORE_SRC:%.c=$(B)/preload/%.o)
 SHIM_OBJ := $(SHIM_SRC:%.c=$(B)/preload/%.o)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/plain/%.o)
-HDRS := $(wildcard include/unionshim/*.h shim/*.h shim/core/*.h shim/wrap/*.h shim/libc/*.h) shim/wrapfuncs.def
+HDRS := $(wildcard include/unionshim/*.h shim/*.h shim/core/*.h shim/wrap/*.h shim/libc/*.h shim/trace/*.h) shim/wrapfuncs.def
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
 PROBE_SRC := $(wildcard tests/probes/*.c)
@@ -106,8 +106,8 @@ $(B)/libunionshim.so: $(CORE_SHIM_OBJ) $(SHIM_OBJ) $(B)/exports.map $(B)/self.ld
 
 # Backtraces for UNIONSHIM_TRACE=2, loaded only then (libunwind stays out
 # of every other process).
-$(TRACE_LIB): shim/trace/backtrace.c shim/core/msgline.c include/unionshim/msgline.h
-	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -shared -o $@ shim/trace/backtrace.c shim/core/msgline.c -lunwind
+$(TRACE_LIB): shim/trace/backtrace.c shim/trace/frames.h
+	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -shared -o $@ shim/trace/backtrace.c -lunwind
 
 # The loader's searches through the union (LD_AUDIT): its own namespace and
 # libc, so the core is linked in plain (no wrappers, no sanitizer), hidden.
@@ -126,8 +126,9 @@ $(AUDIT_LIB): $(AUDIT_OBJ)
 $(B)/libuscore.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/unionrun: tools/unionrun.c $(B)/libuscore.a $(HDRS)
-	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ tools/unionrun.c $(B)/libuscore.a
+UNIONRUN_SRC := $(wildcard tools/unionrun/*.c)
+$(B)/unionrun: $(UNIONRUN_SRC) tools/unionrun/unionrun.h $(B)/libuscore.a $(HDRS)
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $(UNIONRUN_SRC) $(B)/libuscore.a
 
 $(B)/unionctl: $(UNIONCTL_SRC) $(wildcard tools/unionctl/*.h) $(B)/libuscore.a $(HDRS)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $(UNIONCTL_SRC) $(B)/libuscore.a
@@ -197,21 +198,23 @@ check-sanitize:
 bench: all
 	tests/bench/run
 
+# Programs to BINDIR, the libraries to LIBDIR (unionrun finds them at
+# ../lib/unionshim from its own dir), the man pages to MANDIR.
+MAN1 := $(wildcard man/*.1)
+MAN7 := $(wildcard man/*.7)
+LIBS := $(B)/libunionshim.so $(TRACE_LIB) $(AUDIT_LIB)
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
-	install -m 755 $(B)/libunionshim.so $(DESTDIR)$(LIBDIR)/libunionshim.so
-	install -m 755 $(TRACE_LIB) $(DESTDIR)$(LIBDIR)/libunionshim-trace.so
-	install -m 755 $(AUDIT_LIB) $(DESTDIR)$(LIBDIR)/libunionshim-audit.so
-	install -m 755 $(B)/unionrun $(DESTDIR)$(BINDIR)/unionrun
-	install -m 755 $(B)/unionctl $(DESTDIR)$(BINDIR)/unionctl
-	install -d $(DESTDIR)$(MANDIR)/man1
-	install -m 644 man/unionctl.1 $(DESTDIR)$(MANDIR)/man1/unionctl.1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(LIBS) $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)/
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
 
 uninstall:
-	rm -f $(DESTDIR)$(LIBDIR)/libunionshim.so $(DESTDIR)$(LIBDIR)/libunionshim-trace.so \
-		$(DESTDIR)$(LIBDIR)/libunionshim-audit.so \
-		$(DESTDIR)$(BINDIR)/unionrun $(DESTDIR)$(BINDIR)/unionctl \
-		$(DESTDIR)$(MANDIR)/man1/unionctl.1
+	rm -f $(addprefix $(DESTDIR)$(LIBDIR)/,$(notdir $(LIBS))) \
+		$(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOLS))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
 	-rmdir $(DESTDIR)$(LIBDIR)
 
 clean:

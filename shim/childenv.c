@@ -21,11 +21,16 @@
 #include "fdmap.h"
 #include "state.h"
 #include "unionshim/handover.h"
+#include "trace.h"
 #include "unionshim/lookup.h"
 #include "unionshim/scratch.h"
 
 #define LD_PRELOAD "LD_PRELOAD"
 #define LD_AUDIT "LD_AUDIT"
+/* entries us_childenv_fill may add: LD_PRELOAD, LD_AUDIT, the mounts, the
+ * cwd, the two switches, the trace file, the fd map, the resolved
+ * configuration */
+#define CHILDENV_ADDED 9
 
 static int named(const char *entry, const char *name)
 {
@@ -87,6 +92,11 @@ int us_childenv_allows_unfollowed(char *const envp[])
 static int add_trace(const struct us_childenv *ce)
 {
 	return us_trace && !value_of(ce->envp, US_ENV_TRACE);
+}
+
+static int add_trace_file(const struct us_childenv *ce)
+{
+	return us_trace_path[0] && !value_of(ce->envp, US_ENV_TRACE_FILE);
 }
 
 /* A real cwd inside a layer (a lower's own path) is passed on too: the
@@ -152,8 +162,9 @@ void us_childenv_prepare_ops(struct us_childenv *ce, char *const envp[],
 	if (ce->cwd)
 		strs += sizeof US_ENV_CWD + strlen(ce->cwd) + 1;
 	strs += sizeof US_ENV_ALLOW + 2 + sizeof US_ENV_TRACE + sizeof ce->trace;
+	strs += sizeof US_ENV_TRACE_FILE + strlen(us_trace_path) + 1;
 	strs += sizeof US_ENV_FDMAP + strlen(ce->fdmap) + 1;
-	ce->size = (ce->n + 9) * sizeof(char *) + strs;
+	ce->size = (ce->n + CHILDENV_ADDED + 1) * sizeof(char *) + strs;
 	ce->size = (ce->size + 15) & ~(size_t)15;
 }
 
@@ -186,7 +197,7 @@ static char *put_preload(char **cur, const struct us_childenv *ce)
 
 char **us_childenv_fill(const struct us_childenv *ce, void *mem)
 {
-	char **env = mem, *cur = (char *)(env + ce->n + 9);
+	char **env = mem, *cur = (char *)(env + ce->n + CHILDENV_ADDED + 1);
 	size_t k = 0;
 
 	for (size_t i = 0; i < ce->n; i++)
@@ -212,6 +223,8 @@ char **us_childenv_fill(const struct us_childenv *ce, void *mem)
 		env[k++] = put(&cur, US_ENV_ALLOW, "1", "", "");
 	if (add_trace(ce))
 		env[k++] = put(&cur, US_ENV_TRACE, ce->trace, "", "");
+	if (add_trace_file(ce))
+		env[k++] = put(&cur, US_ENV_TRACE_FILE, us_trace_path, "", "");
 	if (ce->fdmap[0])
 		env[k++] = put(&cur, US_ENV_FDMAP, ce->fdmap, "", "");
 	env[k] = NULL;

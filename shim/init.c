@@ -17,6 +17,7 @@
 #include "forks.h"
 #include "guard.h"
 #include "state.h"
+#include "trace.h"
 #include "unionshim/copyup.h"
 #include "unionshim/handover.h"
 #include "unionshim/msgline.h"
@@ -133,6 +134,7 @@ static void init_body(void)
 	us_trace = trace ? atoi(trace) : 0;
 	find_self(adopted ? strchr(rec, ' ') : NULL);
 	make_handover(spec, rec, adopted);
+	us_trace_init();
 	us_sanrt_find();
 	for (int k = 0; k < us_cfg.nmounts; k++) {
 		const struct us_mount *m = &us_cfg.mounts[k];

@@ -18,6 +18,7 @@
 #include "front.h"
 #include "state.h"
 #include "trace.h"
+#include "unionshim/event.h"
 #include "unionshim/copyup.h"
 
 #define NEWNAME (US_MAP_CREATE | US_MAP_NOFOLLOW)
@@ -65,6 +66,7 @@ static int copy_in(struct link_job *j, unsigned of)
 	if (us_copy_new(j->n.r.m, j->src, j->n.real) < 0)
 		return -1;
 	us_created(&j->n);
+	us_event("copy-up", j->n.r.path, S_ISREG(st.st_mode) ? (long long)st.st_size : -1);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #define US_ENV_CWD "UNIONSHIM_CWD"
 #define US_ENV_ALLOW "UNIONSHIM_ALLOW_UNFOLLOWED"
 #define US_ENV_TRACE "UNIONSHIM_TRACE"
+#define US_ENV_TRACE_FILE "UNIONSHIM_TRACE_FILE"
 
 struct us_layer {
 	char *path; /* canonical, no trailing slash */

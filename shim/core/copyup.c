@@ -28,6 +28,7 @@
 #include "copyup_parts.h"
 #include "layer.h"
 #include "sys.h"
+#include "unionshim/event.h"
 #include "unionshim/copyup.h"
 #include "unionshim/identity.h"
 #include "unionshim/linkindex.h"
@@ -456,7 +457,7 @@ int us_place_temp(const char *tmp, const char *dst, bool dir)
  * the work dir. An object that appeared at DST meanwhile (a concurrent
  * copy-up) wins. */
 static int copy_object(const struct us_mount *m, int layer, const char *src,
-		       const char *dst, bool data)
+		       const char *dst, bool data, const char *upath)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -469,6 +470,7 @@ static int copy_object(const struct us_mount *m, int layer, const char *src,
 	if (us_copy_temp(m, layer, src, &st, sb->tmp, sizeof sb->tmp, data) < 0 ||
 	    us_place_temp(sb->tmp, dst, S_ISDIR(st.st_mode)) < 0)
 		return -1;
+	us_event("copy-up", upath, S_ISREG(st.st_mode) && data ? (long long)st.st_size : -1);
 	if (S_ISREG(st.st_mode)) /* fds open on the old copy move */
 		us_shared_bump(m, us_ino_of(m, layer, st.st_ino));
 	return 0;
@@ -490,7 +492,7 @@ static int copy_dir_up(const char *path, struct us_node *dir, void *arg)
 		return 0;
 	if (upper_path(m, path, sb->up, sizeof sb->up) < 0 ||
 	    us_layer_path(m, dir->layer, path, sb->src, sizeof sb->src) < 0 ||
-	    copy_object(m, dir->layer, sb->src, sb->up, false) < 0)
+	    copy_object(m, dir->layer, sb->src, sb->up, false, path) < 0)
 		return -1;
 	dir->layer = 0;
 	dir->dirs |= 1;
@@ -557,7 +559,7 @@ int us_copyup(const struct us_mount *m, const char *upath,
 		return -1;
 	int rc = 0;
 	if (SYS(lstat)(sb->dst, &st) < 0) /* not copied by someone else meanwhile */
-		rc = copy_object(m, node->layer, sb->src, sb->dst, data);
+		rc = copy_object(m, node->layer, sb->src, sb->dst, data, upath);
 	us_unlock_key(lock);
 	return rc;
 }

@@ -13,6 +13,7 @@
 
 #include "copyup_parts.h"
 #include "sys.h"
+#include "unionshim/event.h"
 #include "unionshim/identity.h"
 #include "unionshim/linkindex.h"
 #include "unionshim/shared.h"
@@ -141,7 +142,8 @@ static int gone_finish(const char *entry, bool done)
 
 /* Make the index entry of NODE when missing (locked). 0, or -1. */
 static int ensure_entry(const struct us_mount *m, const struct us_node *node,
-			const char *src, const char *entry, bool data)
+			const char *src, const char *entry, bool data,
+			const char *upath)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -165,7 +167,8 @@ static int ensure_entry(const struct us_mount *m, const struct us_node *node,
 		int saved = errno;
 		SYS(unlink)(sb->tmp);
 		errno = saved;
-	}
+	} else
+		us_event("copy-up", upath, S_ISREG(st.st_mode) && data ? (long long)st.st_size : -1);
 	return rc;
 }
 
@@ -202,7 +205,7 @@ int us_index_copyup(const struct us_mount *m, const char *upath,
 		return -1;
 	int rc = 0;
 	if (SYS(lstat)(dst, &st) < 0) { /* not linked by someone else */
-		rc = ensure_entry(m, node, sb->src, sb->entry, data);
+		rc = ensure_entry(m, node, sb->src, sb->entry, data, upath);
 		if (rc == 0)
 			rc = gone_prepare(sb->entry);
 		if (rc == 0) {
@@ -239,7 +242,7 @@ int us_index_drop_begin(const struct us_mount *m, const char *upath,
 		return -1;
 	d->lock = lock_entry(m, upath, node, d->entry, sb->src);
 	/* the names left below are answered by the entry from now on */
-	if (d->lock < 0 || ensure_entry(m, node, sb->src, d->entry, true) < 0 ||
+	if (d->lock < 0 || ensure_entry(m, node, sb->src, d->entry, true, upath) < 0 ||
 	    gone_prepare(d->entry) < 0) {
 		if (d->lock >= 0)
 			unlock_entry(d->lock);

@@ -16,6 +16,7 @@
 
 #include "layer.h"
 #include "sys.h"
+#include "unionshim/event.h"
 #include "unionshim/copyup.h"
 #include "unionshim/identity.h"
 #include "unionshim/linkindex.h"
@@ -130,7 +131,10 @@ int us_union_remove(const struct us_resolved *r, bool isdir)
 	if (below && r->node.layer == 0 && !us_whiteout_oci(m, r->path)) {
 		if (!isdir && us_layer_path(m, 0, r->path, sb->up, sizeof sb->up) == 0)
 			us_origin_forget_aside(m, sb->up);
-		return us_upper_remove_whiteout(m, r->path, isdir);
+		if (us_upper_remove_whiteout(m, r->path, isdir) < 0)
+			return -1;
+		us_event("whiteout", r->path, -1);
+		return 0;
 	}
 	struct us_index_drop drop = {.lock = -1};
 	if (r->node.layer != 0 &&
@@ -152,8 +156,10 @@ int us_union_remove(const struct us_resolved *r, bool isdir)
 		made = true;
 	}
 	us_index_drop_end(&drop, true);
-	if (r->node.layer != 0)
+	if (r->node.layer != 0) {
+		us_event("whiteout", r->path, -1);
 		return 0; /* only below: the whiteout did it */
+	}
 	int rc;
 	if (isdir)
 		rc = remove_upper_dir(m, r->path);
@@ -166,6 +172,8 @@ int us_union_remove(const struct us_resolved *r, bool isdir)
 		us_whiteout_clear(m, r->path);
 		errno = saved;
 	}
+	if (rc == 0 && made)
+		us_event("whiteout", r->path, -1);
 	return rc;
 }
 
@@ -224,8 +232,9 @@ static int rename_checks(const struct us_resolved *o,
 }
 
 /* Make the upper dir of UPATH opaque (it is about to stand where
- * something lies below). */
-static int make_opaque(const struct us_mount *m, const char *upath)
+ * something lies below: at SHOWN, once renamed). */
+static int make_opaque(const struct us_mount *m, const char *upath,
+		       const char *shown)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -236,9 +245,11 @@ static int make_opaque(const struct us_mount *m, const char *upath)
 		return -1;
 
 	if (us_layer_path(m, 0, upath, sb->up, sizeof sb->up) < 0 ||
-	    us_path_join(sb->marker, sizeof sb->marker, sb->up, US_WH_OPAQUE) < 0)
+	    us_path_join(sb->marker, sizeof sb->marker, sb->up, US_WH_OPAQUE) < 0 ||
+	    us_make_marker(sb->marker, false) < 0)
 		return -1;
-	return us_make_marker(sb->marker, false);
+	us_event("opaque", shown, -1);
+	return 0;
 }
 
 int us_union_rename(const struct us_resolved *o, const struct us_resolved *n,
@@ -279,10 +290,10 @@ int us_union_rename(const struct us_resolved *o, const struct us_resolved *n,
 					 (o_inplace ? RENAME_WHITEOUT : 0u);
 	/* a dir landing on a name that has something below must not merge
 	 * with it; with EXCHANGE the dir at NEW lands on OLD's name too */
-	if (S_ISDIR(o->node.mode) && n_below && make_opaque(m, o->path) < 0)
+	if (S_ISDIR(o->node.mode) && n_below && make_opaque(m, o->path, n->path) < 0)
 		return -1;
 	if (exchange && S_ISDIR(n->node.mode) && o_name_below &&
-	    make_opaque(m, n->path) < 0)
+	    make_opaque(m, n->path, o->path) < 0)
 		return -1;
 	if (!exchange && n->err == 0 && S_ISDIR(n->node.mode) &&
 	    n->node.layer == 0 && us_upper_dir_clear(m, n->path) < 0)
@@ -310,5 +321,7 @@ int us_union_rename(const struct us_resolved *o, const struct us_resolved *n,
 	us_index_drop_end(&drop, true);
 	if (n_whiteout)
 		us_whiteout_clear(m, n->path);
+	if (o_below && !swap)
+		us_event("whiteout", o->path, -1);
 	return 0;
 }

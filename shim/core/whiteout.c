@@ -27,6 +27,7 @@
 #include "kdirent.h"
 #include "layer.h"
 #include "sys.h"
+#include "unionshim/event.h"
 #include "unionshim/copyup.h"
 #include "unionshim/path.h"
 #include "unionshim/scratch.h"
@@ -284,6 +285,7 @@ int us_mkdir_upper(const struct us_mount *m, const char *upath, mode_t mode)
 		    : SYS(renameat2)(AT_FDCWD, sb->tmp, AT_FDCWD, sb->up, RENAME_NOREPLACE) < 0)
 		goto fail_marker;
 	us_whiteout_clear(m, upath);
+	us_event("opaque", upath, -1);
 	return 0;
 fail_marker:;
 	int saved = errno;

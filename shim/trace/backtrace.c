@@ -1,35 +1,35 @@
-/* backtrace.c: libunionshim-trace.so, loaded by the shim only in trace
- * mode 2, so that libunwind (and what it pulls in) costs a normal process
- * nothing. Prints the caller's stack with libunwind, which walks it without
- * calling back into libc's file functions; one escaped line per frame. */
+/* backtrace.c: libunionshim-trace.so, loaded by the library only when a
+ * trace asks for backtraces (UNIONSHIM_TRACE=2), so that libunwind (and
+ * what it pulls in) costs every other process nothing. It walks the
+ * caller's stack with libunwind, which reads no file through libc, and
+ * hands back each frame's pc and function name (frames.h); naming the
+ * module and the offset is the library's part. */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "unionshim/msgline.h"
+#include "frames.h"
 
-void us_trace_backtrace(void);
+int us_trace_frames(struct us_frame *f, int max);
 
-__attribute__((visibility("default"))) void us_trace_backtrace(void)
+__attribute__((visibility("default"))) int us_trace_frames(struct us_frame *f, int max)
 {
 	unw_cursor_t cur;
 	unw_context_t ctx;
-	char head[48], name[256], tail[32];
-	unw_word_t off;
-	struct us_msg m;
+	int n = 0;
 
 	if (unw_getcontext(&ctx) < 0 || unw_init_local(&cur, &ctx) < 0)
-		return;
-	for (int depth = 0; depth < 32 && unw_step(&cur) > 0; depth++) {
-		if (unw_get_proc_name(&cur, name, sizeof name, &off) < 0)
-			strcpy(name, "?");
-		snprintf(head, sizeof head, "unionshim:   #%d ", depth);
-		snprintf(tail, sizeof tail, "+0x%lx", (unsigned long)off);
-		us_msg_start(&m, 2, head);
-		us_msg_val(&m, name); /* a symbol name is the program's text */
-		us_msg_raw(&m, tail);
-		us_msg_end(&m);
+		return 0;
+	while (n < max && unw_step(&cur) > 0) {
+		unw_word_t ip, off = 0;
+		if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || ip == 0)
+			break;
+		f[n].ip = (uintptr_t)ip;
+		int rc = unw_get_proc_name(&cur, f[n].name, sizeof f[n].name, &off);
+		if (rc < 0 && rc != -UNW_ENOMEM)
+			f[n].name[0] = '\0';
+		f[n].off = (uintptr_t)off;
+		n++;
 	}
+	return n;
 }

@@ -17,8 +17,10 @@
 #include <unistd.h>
 
 #include "unionshim/copyup.h"
+#include "unionshim/event.h"
 #include "unionshim/identity.h"
 #include "unionshim/lookup.h"
+#include "unionshim/unionops.h"
 #include "unit.h"
 
 #define M0 (&ut.cfg.mounts[0])
@@ -471,6 +473,34 @@ START_TEST(copy_new_is_a_new_object)
 }
 END_TEST
 
+/* The trace's events (event.h): what the core reported, one line each. */
+static char events[1024];
+
+static void record(const char *op, const char *path, long long size)
+{
+	size_t n = strlen(events);
+
+	snprintf(events + n, sizeof events - n, "%s %s %lld\n", op,
+		 path + strlen(ut.target), size);
+}
+
+START_TEST(copyup_and_removal_report_events)
+{
+	ut_mkdir(ut.low1, "d");
+	ut_file(ut.low1, "d/f", "12345");
+	ut_file(ut.low1, "g", "x");
+	ut_load();
+	events[0] = '\0';
+	us_event_hook = record;
+	copyup("d/f", true);
+	copyup("d/f", true); /* already up: no event */
+	resolve("g");
+	ck_assert_int_eq(us_union_remove(&r, false), 0);
+	us_event_hook = NULL;
+	ck_assert_str_eq(events, "copy-up /d -1\ncopy-up /d/f 5\nwhiteout /g -1\n");
+}
+END_TEST
+
 Suite *copyup_suite(void)
 {
 	Suite *s = suite_create("copyup");
@@ -478,6 +508,7 @@ Suite *copyup_suite(void)
 
 	tcase_add_checked_fixture(tc, ut_tree_setup, ut_tree_teardown);
 	tcase_add_test(tc, copyup_regular_file_faithful);
+	tcase_add_test(tc, copyup_and_removal_report_events);
 	tcase_add_test(tc, copyup_sparse_keeps_holes);
 	tcase_add_test(tc, copyup_symlink);
 	tcase_add_test(tc, copyup_fifo);
