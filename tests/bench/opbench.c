@@ -19,7 +19,7 @@
  *                           write 4 KiB, close
  *   copyup DIR N            open(DIR/fI, O_WRONLY) + close for I < N:
  *                           the first write-open of N lower files
- *   copy DIR N              copy DIR/fI to DIR/fI.cp (what `cp` does):
+ *   copy DIR N              copy DIR/fI to DIR/fI.cp as `cp` does:
  *                           the native counterpart of copyup
  *   run DIR CMD [ARG]...    chdir DIR, run CMD (stdout into a pipe that is
  *                           drained, stderr kept), which must exit 0 */
@@ -163,6 +163,18 @@ static void copy_one(const char *from, const char *to)
 	int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777);
 	if (out < 0)
 		die("create", to, errno);
+	/* As cp does (coreutils 9): copy_file_range, read/write where the
+	 * filesystem cannot. */
+	for (;;) {
+		ssize_t got = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+		if (got == 0)
+			goto done;
+		if (got < 0) {
+			if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
+				die("copy_file_range", from, errno);
+			break;
+		}
+	}
 	for (;;) {
 		ssize_t got = read(in, block, sizeof block);
 		if (got < 0)
@@ -172,6 +184,7 @@ static void copy_one(const char *from, const char *to)
 		if (write(out, block, (size_t)got) != got)
 			die("write", to, errno);
 	}
+done:
 	close(in);
 	if (close(out) != 0)
 		die("close", to, errno);
