@@ -32,11 +32,11 @@ ALL_CFLAGS = $(CPPFLAGS) $(WARN) $(CFLAGS) -std=gnu11 -fPIC
 
 B ?= build
 CORE_SRC := $(wildcard shim/core/*.c)
-SHIM_SRC := $(wildcard shim/*.c shim/wrap/*.c shim/libc/*.c)
+SHIM_SRC := $(wildcard shim/*.c shim/fdmap/*.c shim/wrap/*.c shim/libc/*.c)
 CORE_SHIM_OBJ := $(CORE_SRC:%.c=$(B)/preload/%.o)
 SHIM_OBJ := $(SHIM_SRC:%.c=$(B)/preload/%.o)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/plain/%.o)
-HDRS := $(wildcard include/unionshim/*.h shim/*.h shim/core/*.h shim/wrap/*.h shim/libc/*.h) shim/wrapfuncs.def
+HDRS := $(wildcard include/unionshim/*.h shim/*.h shim/fdmap/*.h shim/core/*.h shim/wrap/*.h shim/libc/*.h) shim/wrapfuncs.def
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
 PROBE_SRC := $(wildcard tests/probes/*.c)

@@ -150,7 +150,7 @@ US_HIDDEN void us_fdmap_exec_failed(const char *list);
 US_HIDDEN bool us_fdmap_in_vfork_child(void);
 US_HIDDEN void us_fdmap_import(void);
 
-/* Inside the fd map (fdmap.c, fdfresh.c, fdexec.c); "locked" means
+/* Inside the fd map (shim/fdmap/); "locked" means
  * between us_fdmap_lock and us_fdmap_unlock. */
 extern US_HIDDEN int us_fdmap_top;     /* highest fd that had an entry */
 extern US_HIDDEN int us_fdmap_proxies; /* shim fds open */

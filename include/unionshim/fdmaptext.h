@@ -1,5 +1,5 @@
 /* fdmaptext.h: the text of UNIONSHIM_FDMAP, the fd-map entries that cross
- * an exec: "fd:group:proxy:gen;" repeated (shim/fdexec.c says what each
+ * an exec: "fd:group:proxy:gen;" repeated (shim/fdmap/exec.c says what each
  * field means). Pure text: nothing here touches an fd. */
 #ifndef UNIONSHIM_FDMAPTEXT_H
 #define UNIONSHIM_FDMAPTEXT_H

@@ -1,4 +1,4 @@
-/* fdmap.c: the per-process fd map's table, dup and close bookkeeping,
+/* fdmap/table.c: the per-process fd map's table, dup and close bookkeeping,
  * and the shim's own fds (lock proxies) kept out of the program's way.
  *
  * Storage is a two-level table indexed by fd number (chunks of 1024 entries
@@ -15,10 +15,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "fdmap.h"
-#include "forks.h"
-#include "guard.h"
-#include "state.h"
+#include "../fdmap.h"
+#include "../forks.h"
+#include "../guard.h"
+#include "../state.h"
 #include "unionshim/identity.h"
 #include "unionshim/shared.h"
 

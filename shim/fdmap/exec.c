@@ -1,4 +1,4 @@
-/* fdexec.c: the fd map across exec. Before an exec the entries the new
+/* fdmap/exec.c: the fd map across exec. Before an exec the entries the new
  * image cannot rebuild by itself (fds on a lower file, which must keep
  * watching for a copy-up, with the generation they saw, and fds with a lock
  * proxy) are written into UNIONSHIM_FDMAP as "fd:group:proxy:gen;" (fds of
@@ -24,9 +24,9 @@
 #include <unistd.h>
 
 #include "unionshim/fdmaptext.h"
-#include "fdmap.h"
-#include "forks.h"
-#include "state.h"
+#include "../fdmap.h"
+#include "../forks.h"
+#include "../state.h"
 
 #define MAX_GROUPS 2048 /* more than a full UNIONSHIM_FDMAP can name */
 /* The group of an fd opened by a layer's own real path from outside the
