@@ -42,9 +42,7 @@ static int fd_real(int fd, char *out, size_t len)
  * say): it stays that path, never the union object at the same place. */
 static bool opened_outside(int fd)
 {
-	struct us_fdent *e = us_fdent_peek(fd);
-
-	return e && e->kind == US_FD_OUTSIDE;
+	return us_fd_kind(fd) == US_FD_OUTSIDE;
 }
 
 int us_fd_path(int fd, char *out, size_t len)

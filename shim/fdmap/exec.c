@@ -24,7 +24,8 @@
 #include <unistd.h>
 
 #include "unionshim/fdmaptext.h"
-#include "../fdmap.h"
+#define US_FDMAP_INSIDE
+#include "fdmap_priv.h"
 #include "../forks.h"
 #include "../state.h"
 

@@ -14,7 +14,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "../fdmap.h"
+#define US_FDMAP_INSIDE
+#include "fdmap_priv.h"
 #include "../state.h"
 #include "unionshim/identity.h"
 #include "unionshim/shared.h"

@@ -15,7 +15,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "../fdmap.h"
+#define US_FDMAP_INSIDE
+#include "fdmap_priv.h"
 #include "../forks.h"
 #include "../guard.h"
 #include "../state.h"
@@ -46,7 +47,7 @@ bool us_fdmap_in_vfork_child(void)
 	return us_in_vfork_child();
 }
 
-struct us_fdent *us_fdent_peek(int fd)
+static inline __attribute__((always_inline)) struct us_fdent *peek(int fd)
 {
 	if (fd < 0 || fd >= CHUNK * NCHUNKS)
 		return NULL;
@@ -55,6 +56,25 @@ struct us_fdent *us_fdent_peek(int fd)
 			  US_FD_NONE)
 		return NULL;
 	return &c[fd % CHUNK];
+}
+
+struct us_fdent *us_fdent_peek(int fd)
+{
+	return peek(fd);
+}
+
+/* (fresh.c's test, here where the table lookup inlines: it runs before
+ * every read.) */
+bool us_fd_stale(int fd)
+{
+	struct us_fdent *e = peek(fd);
+
+	const uint32_t *w = e ? __atomic_load_n(&e->watch, __ATOMIC_RELAXED) : NULL;
+
+	return __builtin_expect(w != NULL, 0) &&
+	       __atomic_load_n(w, __ATOMIC_ACQUIRE) !=
+		       __atomic_load_n(&e->gen, __ATOMIC_RELAXED) &&
+	       !us_inside && us_state == US_ACTIVE;
 }
 
 struct us_fdent *us_fdmap_slot(int fd)
@@ -313,6 +333,25 @@ bool us_fd_is_shim(int fd)
 	struct us_fdent *e = us_fdent_peek(fd);
 
 	return e && e->kind == US_FD_SHIM;
+}
+
+enum us_fdkind us_fd_kind(int fd)
+{
+	struct us_fdent *e = us_fdent_peek(fd);
+
+	return e ? (enum us_fdkind)e->kind : US_FD_NONE;
+}
+
+int us_fd_access(int fd)
+{
+	struct us_fdent *e = us_fdent_peek(fd);
+
+	return e && e->kind == US_FD_UNION ? e->acc : -1;
+}
+
+int us_fd_highest(void)
+{
+	return __atomic_load_n(&us_fdmap_top, __ATOMIC_RELAXED);
 }
 
 /* Where shim fds go: near the top of a table of at most 1024 slots, so

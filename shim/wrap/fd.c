@@ -31,7 +31,7 @@ US_EXPORT int close(int fd)
 static int range_around_shim(unsigned first, unsigned last, int flags)
 {
 	bool cloexec = flags & CLOSE_RANGE_CLOEXEC;
-	unsigned top = (unsigned)us_fdmap_top;
+	unsigned top = (unsigned)us_fd_highest();
 	unsigned from = first;
 
 	if (!cloexec && us_fdmap_in_vfork_child())
