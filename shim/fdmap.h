@@ -24,6 +24,7 @@
 
 #include "front.h"
 #include "guard.h"
+#include "unionshim/fdops.h"
 
 #define US_ENV_FDMAP "UNIONSHIM_FDMAP"
 
@@ -75,8 +76,9 @@ US_HIDDEN int us_fd_stat(int fd, struct stat *st);
  * open file description's proxy when it was the last fd). */
 US_HIDDEN void us_fd_closing(int fd);
 
-/* NEWFD is now a copy of OLDFD. */
-US_HIDDEN void us_fd_duped(int oldfd, int newfd);
+/* DUP.fd is now a copy of DUP.src: the op of the call that made it
+ * (us_fdop_dup3, us_fdop_dupfd). */
+US_HIDDEN void us_fd_duped(struct us_fdop dup);
 
 /* Is FD one of the shim's own (hidden from the program)? */
 US_HIDDEN bool us_fd_is_shim(int fd);
@@ -90,21 +92,10 @@ US_HIDDEN int us_fd_make_room(int fd);
  * errno EBADF when FD is no union file (lock the fd itself then). */
 US_HIDDEN int us_fd_proxy(int fd);
 
-/* What a child does to its fds between fork and exec where the map does
- * not follow (a vfork child, posix_spawn file actions), in order. */
-enum us_fdop_kind {
-	US_FDOP_DUP,   /* FD becomes a copy of SRC */
-	US_FDOP_OPEN,  /* FD is opened on a union file */
-	US_FDOP_CLOSE, /* FD..SRC are closed (or opened on no union file) */
-};
-struct us_fdop {
-	enum us_fdop_kind kind;
-	int fd, src;
-};
-
 /* Before an exec: the value of UNIONSHIM_FDMAP for the new image into BUF
  * ("" when nothing needs to cross), the map as changed by OPS[0..NOPS)
- * (NULL: by what this vfork child did, if it is one), and proxies whose
+ * (fdops.h; NULL: by what this vfork child did, if it is one), and
+ * proxies whose
  * open file description survives the exec made inheritable. After a
  * failed exec (or a spawn, in the parent), with the BUF it made: undo
  * that (per call: other threads may be exec'ing or spawning too). */
@@ -113,8 +104,8 @@ US_HIDDEN void us_fdmap_export(char *buf, size_t len, const struct us_fdop *ops,
 
 US_HIDDEN void us_fdmap_exec_failed(const char *list);
 
-/* A vfork child changed its fds: remember it for its exec. */
-US_HIDDEN void us_fdmap_vfork_op(enum us_fdop_kind kind, int fd, int src);
+/* A vfork child changed its fds by OP: remember it for its exec. */
+US_HIDDEN void us_fdmap_vfork_op(struct us_fdop op);
 
 /* A vfork child shares the map's memory: it must leave it alone. */
 US_HIDDEN bool us_fdmap_in_vfork_child(void);

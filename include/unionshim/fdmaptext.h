@@ -12,6 +12,10 @@ struct us_fdmap_rec {
 	unsigned gen;
 };
 
+/* The group of an fd opened by a layer's own real path from outside the
+ * union ("fd:-1:-1:0;"): the new image keeps it that path. */
+#define US_FDMAP_OUTSIDE (-1)
+
 /* Append REC as "fd:group:proxy:gen;" to the string BUF (LEN bytes, *USED
  * of them in use) and advance *USED. false when it does not fit: BUF ends
  * at *USED again (LEN > *USED). */

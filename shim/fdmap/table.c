@@ -186,7 +186,7 @@ void us_fd_opened(int fd, int flags, const char *path,
 	if (us_fdmap_in_vfork_child()) {
 		bool u = t && t->r.where == US_INSIDE && !t->r.err &&
 			 S_ISREG(t->r.node.mode);
-		us_fdmap_vfork_op(u ? US_FDOP_OPEN : US_FDOP_CLOSE, fd, fd);
+		us_fdmap_vfork_op(u ? us_fdop_open(fd, flags) : us_fdop_close(fd));
 		return;
 	}
 	if (!us_fdmap_lock()) {
@@ -265,7 +265,7 @@ void us_fd_closing(int fd)
 
 	if (known || us_fdmap_vfork_logging()) {
 		if (us_fdmap_in_vfork_child()) {
-			us_fdmap_vfork_op(US_FDOP_CLOSE, fd, fd);
+			us_fdmap_vfork_op(us_fdop_close(fd));
 			return;
 		}
 		us_fdmap_vfork_forget(); /* a vfork child's, long exec'd */
@@ -301,14 +301,15 @@ static void copy_entry(struct us_fdent *e, const struct us_fdent *o)
 	__atomic_store_n(&e->kind, o->kind, __ATOMIC_RELEASE);
 }
 
-void us_fd_duped(int oldfd, int newfd)
+void us_fd_duped(struct us_fdop dup)
 {
 	US_KEEP_ERRNO;
+	int oldfd = dup.src, newfd = dup.fd;
 
 	if (oldfd == newfd)
 		return;
 	if (us_fdmap_in_vfork_child()) {
-		us_fdmap_vfork_op(US_FDOP_DUP, newfd, oldfd);
+		us_fdmap_vfork_op(dup);
 		return;
 	}
 	if (!us_fdmap_lock()) {
