@@ -42,6 +42,10 @@ US_HIDDEN int us_fd_access(int fd);
 /* The highest fd that ever had an entry: no fd above it has one. */
 US_HIDDEN int us_fd_highest(void);
 
+/* The real path behind FD (the kernel's link /proc/self/fd/FD) into OUT
+ * (LEN bytes): 0, or -1 when FD names no path (pipe, socket, bad fd). */
+US_HIDDEN int us_fd_real(int fd, char *out, size_t len);
+
 /* Slow half of us_fd_fresh. */
 US_HIDDEN void us_fd_refresh(int fd);
 

@@ -2,7 +2,11 @@
  *
  * The fast path for a path that is no union's business is string work
  * only: the virtual cwd is copied, the path is walked lexically, and the
- * original arguments go to the real call untouched. */
+ * original arguments go to the real call untouched.
+ *
+ * Dependencies run one way: wrappers, fdwrite.c and the fd map's copy-up
+ * follower (fdmap/fresh.c) call this file; it calls fdpath.c for what a
+ * dirfd or a magic link names, and fdpath.c never calls back. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

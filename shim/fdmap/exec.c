@@ -67,41 +67,6 @@ static void hand_over(struct us_ofd *ofd, int proxy, bool child)
 		US_REAL(fcntl)(proxy, F_SETFD, 0);
 }
 
-/* The fd ops of the vfork child running now (it shares our memory; its
- * parent waits until it has exec'd or exited). */
-static struct {
-	pid_t pid;
-	int n; /* -1: overflowed, the ops are lost */
-	struct us_fdop ops[256];
-} vlog;
-
-bool us_fdmap_vfork_logging(void)
-{
-	return __atomic_load_n(&vlog.n, __ATOMIC_RELAXED) != 0;
-}
-
-void us_fdmap_vfork_forget(void)
-{
-	__atomic_store_n(&vlog.n, 0, __ATOMIC_RELAXED);
-}
-
-void us_fdmap_vfork_op(struct us_fdop op)
-{
-	pid_t self = us_pid();
-
-	if (vlog.pid != self) {
-		vlog.pid = self;
-		vlog.n = 0;
-	}
-	if (vlog.n < 0)
-		return;
-	if (vlog.n == (int)(sizeof vlog.ops / sizeof vlog.ops[0])) {
-		vlog.n = -1;
-		return;
-	}
-	vlog.ops[vlog.n++] = op;
-}
-
 /* Is the child's fd F, of fate FATE after the ops (fdops.h), still open
  * in the new image? A vfork child asks the kernel about its own fd; a
  * spawn's parent asks about its fd the child inherits, when no op set
@@ -153,12 +118,8 @@ void us_fdmap_export(char *buf, size_t len, const struct us_fdop *ops,
 	bool child = false;
 
 	buf[0] = '\0';
-	if (!ops && us_fdmap_vfork_logging() && us_fdmap_in_vfork_child() &&
-	    vlog.pid == us_pid() && vlog.n > 0) {
-		ops = vlog.ops; /* what this vfork child did since */
-		nops = vlog.n;
-		child = true;
-	}
+	if (!ops && (ops = us_fdmap_vfork_ops(&nops)))
+		child = true; /* what this vfork child did since */
 	int top = us_fdops_top(ops, nops, us_fdmap_top);
 	if (!us_fdmap_lock())
 		return; /* a nested call: nothing crosses (fdmap.h) */

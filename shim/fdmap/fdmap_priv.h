@@ -1,7 +1,12 @@
 /* fdmap_priv.h: the fd map's insides, for the files of shim/fdmap/ only: the entry
  * layout, the table, its lock and the shim's own fds. Everything else
  * asks the map through ../fdmap.h. "Locked" below means between
- * us_fdmap_lock and us_fdmap_unlock. */
+ * us_fdmap_lock and us_fdmap_unlock.
+ *
+ * The files, each calling only those before it: vfork.c (a vfork child's
+ * log), table.c (entries, dups, closes, proxies), ident.c (what object an
+ * fd is), fresh.c (moving fds to a copy; it alone calls out, to front.c's
+ * us_map), exec.c (the map across exec). */
 #ifndef UNIONSHIM_FDMAP_PRIV_H
 #define UNIONSHIM_FDMAP_PRIV_H
 
@@ -80,5 +85,8 @@ US_HIDDEN void us_fdmap_fill(struct us_fdent *e, const struct us_mount *m,
  * forgets them: that child has exec'd or exited. */
 US_HIDDEN bool us_fdmap_vfork_logging(void);
 US_HIDDEN void us_fdmap_vfork_forget(void);
+/* The ops this vfork child logged (NULL when this is none, or it logged
+ * nothing, or more than the log holds), their count in *N. */
+US_HIDDEN const struct us_fdop *us_fdmap_vfork_ops(int *n);
 
 #endif

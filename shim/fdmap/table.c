@@ -38,15 +38,6 @@ bool us_fdmap_lock(void) { return us_lock_unless_mine(US_LOCK_FDMAP); }
 
 void us_fdmap_unlock(void) { us_unlock(US_LOCK_FDMAP); }
 
-/* A vfork child shares the parent's memory but has its own fds: its
- * opens, dups and closes must not rewrite the parent's map (it keeps
- * none; an exec hands over the parent's entries, each checked by the new
- * image). A child of a fork without atfork handlers owns its copy. */
-bool us_fdmap_in_vfork_child(void)
-{
-	return us_in_vfork_child();
-}
-
 static inline __attribute__((always_inline)) struct us_fdent *peek(int fd)
 {
 	if (fd < 0 || fd >= CHUNK * NCHUNKS)
@@ -466,65 +457,4 @@ void us_fd_stream(int fd, FILE *f)
 
 	if (e && e->kind == US_FD_UNION)
 		e->stream = f;
-}
-
-/* Odd while an entry's real object (layer, rdev, rino) moves to a copy
- * (map locked): us_fd_stat's lock-free read of the three is then retried
- * the slow way, never mixed from before and after. */
-static unsigned ident_seq;
-
-void us_fdent_moving(bool start)
-{
-	__atomic_add_fetch(&ident_seq, 1, start ? __ATOMIC_ACQ_REL : __ATOMIC_RELEASE);
-}
-
-/* E's real object, read without the lock; false if it was moving. */
-static bool ident_of(const struct us_fdent *e, int *layer, dev_t *rdev,
-		     uint64_t *rino)
-{
-	unsigned s = __atomic_load_n(&ident_seq, __ATOMIC_ACQUIRE);
-
-	*layer = __atomic_load_n(&e->layer, __ATOMIC_ACQUIRE);
-	*rdev = __atomic_load_n(&e->rdev, __ATOMIC_ACQUIRE);
-	*rino = __atomic_load_n(&e->rino, __ATOMIC_ACQUIRE);
-	return !(s & 1) && __atomic_load_n(&ident_seq, __ATOMIC_ACQUIRE) == s;
-}
-
-int us_fd_stat(int fd, struct stat *st)
-{
-	struct us_fdent *e = us_fdent_peek(fd);
-	int layer;
-	dev_t edev;
-	uint64_t eino;
-
-	if (e && e->kind == US_FD_OUTSIDE)
-		return 0;
-	if (e && e->kind == US_FD_UNION && !e->opath &&
-	    ident_of(e, &layer, &edev, &eino) && st->st_dev == edev &&
-	    (uint64_t)st->st_ino == eino) {
-		us_ident_stat(&us_cfg.mounts[e->mount], layer, NULL, fd, st);
-		return 1;
-	}
-	dev_t rdev = st->st_dev;
-	uint64_t rino = st->st_ino;
-	int rc = us_fd_ident(fd, st);
-	if (rc && e && e->kind == US_FD_UNION && !e->opath) {
-		if (!us_fdmap_lock())
-			return rc;
-		us_fdent_moving(true); /* the real object now known: fast next time */
-		US_FDENT_SET(e, rdev, rdev);
-		US_FDENT_SET(e, rino, rino);
-		us_fdent_moving(false);
-		us_fdmap_unlock();
-	} else if (!rc && !e && !us_fdmap_in_vfork_child()) {
-		/* an fd the shim did not open (stdin, a pipe) on no union
-		 * file: its next fstat asks the kernel nothing more */
-		if (!us_fdmap_lock())
-			return rc;
-		struct us_fdent *n = us_fdmap_slot(fd);
-		if (n && n->kind == US_FD_NONE)
-			__atomic_store_n(&n->kind, US_FD_OUTSIDE, __ATOMIC_RELEASE);
-		us_fdmap_unlock();
-	}
-	return rc;
 }
