@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdroom.h"
 #include "front.h"
 #include "guard.h"
 #include "state.h"
@@ -192,6 +193,12 @@ const char *us_path(const char *path, unsigned flags, struct us_target *t)
 int us_map(int dirfd, const char *path, unsigned flags, struct us_target *t)
 {
 	int rc = map(dirfd, path, flags, t);
+
+	/* a copy-up's own fds, where overlayfs needs none (fdroom.h) */
+	if ((flags & US_MAP_WRITES) && us_fdroom_again(rc)) {
+		rc = map(dirfd, path, flags, t);
+		us_fdroom_end();
+	}
 
 	if (rc != US_FAIL)
 		us_errno_back();

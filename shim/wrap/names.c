@@ -12,6 +12,7 @@
 #include "../front.h"
 #include "../guard.h"
 #include "../state.h"
+#include "../fdroom.h"
 #include "glibc_protos.h"
 #include "unionshim/unionops.h"
 
@@ -47,10 +48,9 @@ US_EXPORT int symlink(const char *text, const char *path)
 	return US_SELF(symlinkat)(text, AT_FDCWD, path);
 }
 
-US_EXPORT int renameat2(int olddirfd, const char *old, int newdirfd,
+static int rename_union(int olddirfd, const char *old, int newdirfd,
 			const char *new, unsigned int flags)
 {
-	US_SHIM_OR(US_REAL(renameat2)(olddirfd, old, newdirfd, new, flags));
 	struct us_target to, tn;
 	const char *o = us_path_at(&olddirfd, old, RM, &to);
 	const char *n = o ? us_path_at(&newdirfd, new, RM | US_MAP_MAYBE, &tn) : NULL;
@@ -66,6 +66,20 @@ US_EXPORT int renameat2(int olddirfd, const char *old, int newdirfd,
 	return US_REAL(renameat2)(olddirfd, o, newdirfd, n, flags);
 }
 
+/* A rename or remove in a union takes fds of the shim's where overlayfs
+ * takes none: with none free, again with room (fdroom.h). */
+US_EXPORT int renameat2(int olddirfd, const char *old, int newdirfd,
+			const char *new, unsigned int flags)
+{
+	US_SHIM_OR(US_REAL(renameat2)(olddirfd, old, newdirfd, new, flags));
+	int rc = rename_union(olddirfd, old, newdirfd, new, flags);
+	if (us_fdroom_again(rc)) {
+		rc = rename_union(olddirfd, old, newdirfd, new, flags);
+		us_fdroom_end();
+	}
+	return rc;
+}
+
 US_EXPORT int renameat(int olddirfd, const char *old, int newdirfd,
 		       const char *new)
 {
@@ -77,9 +91,8 @@ US_EXPORT int rename(const char *old, const char *new)
 	return US_SELF(renameat2)(AT_FDCWD, old, AT_FDCWD, new, 0);
 }
 
-US_EXPORT int unlinkat(int dirfd, const char *path, int flags)
+static int unlink_union(int dirfd, const char *path, int flags)
 {
-	US_SHIM_OR(US_REAL(unlinkat)(dirfd, path, flags));
 	struct us_target t;
 	const char *p = us_path_at(&dirfd, path, RM, &t);
 	if (!p)
@@ -87,6 +100,17 @@ US_EXPORT int unlinkat(int dirfd, const char *path, int flags)
 	if (t.r.where == US_INSIDE)
 		return us_ok(us_union_remove(&t.r, flags & AT_REMOVEDIR));
 	return US_REAL(unlinkat)(dirfd, p, flags);
+}
+
+US_EXPORT int unlinkat(int dirfd, const char *path, int flags)
+{
+	US_SHIM_OR(US_REAL(unlinkat)(dirfd, path, flags));
+	int rc = unlink_union(dirfd, path, flags);
+	if (us_fdroom_again(rc)) {
+		rc = unlink_union(dirfd, path, flags);
+		us_fdroom_end();
+	}
+	return rc;
 }
 
 US_EXPORT int unlink(const char *path)
