@@ -42,13 +42,18 @@ ALL_CFLAGS = $(CPPFLAGS) $(WARN) $(CFLAGS) -std=gnu11 -fPIC
 
 B ?= build
 CORE_SRC := $(wildcard shim/core/*.c)
-SHIM_SRC := $(wildcard shim/*.c shim/wrap/*.c shim/libc/*.c)
+SHIM_SRC := $(wildcard shim/*.c shim/fdmap/*.c shim/wrap/*.c shim/libc/*.c)
 CORE_SHIM_OBJ := $(CORE_SRC:%.c=$(B)/preload/%.o)
 SHIM_OBJ := $(SHIM_SRC:%.c=$(B)/preload/%.o)
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/plain/%.o)
-HDRS := $(wildcard include/unionshim/*.h shim/*.h shim/core/*.h shim/wrap/*.h shim/libc/*.h shim/trace/*.h) shim/wrapfuncs.def
+# Headers are found by the compiler (-MMD -MP: a .d file beside each
+# object, read below): touching one rebuilds only what includes it.
+# CORE_HDRS: what a plain program linking the core may include.
+CORE_HDRS := $(wildcard include/unionshim/*.h shim/core/*.h)
+DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/unit/%.o)
 PROBE_SRC := $(wildcard tests/probes/*.c)
 PROBES := $(PROBE_SRC:tests/probes/%.c=$(B)/probes/%)
 FAULT_LIBS := $(B)/probes/libfailmalloc.so $(B)/probes/libchangelower.so
@@ -76,14 +81,20 @@ SANRT_RENAME = $(if $(filter %/sanrt.o,$@),,objcopy \
 	$(foreach n,$(SANRT_NAMES),--redefine-sym $(n)=us_sanrt_body_$(n)) $@)
 endif
 
-$(B)/preload/%.o: %.c $(HDRS)
+# An object without its .d (built before, or the .d removed) is rebuilt:
+# the .d is a prerequisite that, when missing, is "made" by an empty rule.
+DEPS := $(patsubst %.o,%.d,$(CORE_SHIM_OBJ) $(SHIM_OBJ) $(CORE_OBJ) $(AUDIT_OBJ) $(UNIT_OBJ))
+$(DEPS):
+include $(wildcard $(DEPS))
+
+$(B)/preload/%.o: %.c $(B)/preload/%.d
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SANFLAGS) $(STACK_FLAGS) -DUNIONSHIM_PRELOAD -include shim/names.h -fno-partial-inlining -fvisibility=hidden -ftls-model=initial-exec -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(SANFLAGS) $(STACK_FLAGS) -DUNIONSHIM_PRELOAD -include shim/names.h -fno-partial-inlining -fvisibility=hidden -ftls-model=initial-exec -c $< -o $@
 	$(SANRT_RENAME)
 
-$(B)/plain/%.o: %.c $(HDRS)
+$(B)/plain/%.o: %.c $(B)/plain/%.d
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(SANFLAGS) -c $< -o $@
 
 # The export list comes from the same table as the real-function pointers.
 $(B)/exports.map: shim/wrapfuncs.def
@@ -115,9 +126,9 @@ $(TRACE_LIB): shim/trace/backtrace.c shim/trace/frames.h
 # An empty DT_RUNPATH keeps ld.so from searching the program's DT_RPATH for
 # this library's libc: a search there would mark the program's union-only
 # RPATH dirs as missing before the program's own libraries are looked up.
-$(B)/audit/%.o: %.c $(HDRS) $(wildcard shim/audit/*.h)
+$(B)/audit/%.o: %.c $(B)/audit/%.d
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(STACK_FLAGS) -DUNIONSHIM_AUDIT -fvisibility=hidden -ffunction-sections -fdata-sections -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(STACK_FLAGS) -DUNIONSHIM_AUDIT -fvisibility=hidden -ffunction-sections -fdata-sections -c $< -o $@
 
 $(AUDIT_LIB): $(AUDIT_OBJ)
 	$(CC) -shared -o $@ $(filter $(B)/audit/shim/audit/%,$^) \
@@ -128,10 +139,10 @@ $(B)/libuscore.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 UNIONRUN_SRC := $(wildcard tools/unionrun/*.c)
-$(B)/unionrun: $(UNIONRUN_SRC) tools/unionrun/unionrun.h $(B)/libuscore.a $(HDRS)
+$(B)/unionrun: $(UNIONRUN_SRC) $(wildcard tools/unionrun/*.h) $(B)/libuscore.a $(CORE_HDRS)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $(UNIONRUN_SRC) $(B)/libuscore.a
 
-$(B)/unionctl: $(UNIONCTL_SRC) $(wildcard tools/unionctl/*.h) $(B)/libuscore.a $(HDRS)
+$(B)/unionctl: $(UNIONCTL_SRC) $(wildcard tools/unionctl/*.h) $(B)/libuscore.a $(CORE_HDRS)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $(UNIONCTL_SRC) $(B)/libuscore.a
 
 $(B)/probes/%: tests/probes/%.c $(wildcard tests/probes/*.h)
@@ -143,8 +154,12 @@ $(B)/probes/lib%.so: tests/lib/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
-$(B)/unit-tests: $(UNIT_SRC) $(B)/libuscore.a $(HDRS)
-	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -Ishim/core -o $@ $(UNIT_SRC) $(B)/libuscore.a $(CHECK_LIBS)
+$(B)/unit/%.o: %.c $(B)/unit/%.d
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(SANFLAGS) -Ishim/core -c $< -o $@
+
+$(B)/unit-tests: $(UNIT_OBJ) $(B)/libuscore.a
+	$(CC) $(SANFLAGS) -o $@ $(UNIT_OBJ) $(B)/libuscore.a $(CHECK_LIBS)
 
 # Fuzz targets (tests/fuzz/fuzz_NAME.c; inputs written by hand in
 # tests/fuzz/seeds/NAME, the minimized corpus in tests/fuzz/corpus/NAME):
@@ -155,7 +170,7 @@ FUZZ_NAMES := config path fdmaptext
 FUZZ_CORE := shim/core/config.c shim/core/layer.c shim/core/path.c shim/core/fdmaptext.c
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CC ?= clang
-FUZZ_DEPS = tests/fuzz/fuzz.h $(FUZZ_CORE) $(HDRS)
+FUZZ_DEPS = tests/fuzz/fuzz.h $(FUZZ_CORE) $(CORE_HDRS)
 
 $(B)/fuzz-replay/%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_DEPS)
 	@mkdir -p $(@D)

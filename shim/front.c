@@ -2,7 +2,11 @@
  *
  * The fast path for a path that is no union's business is string work
  * only: the virtual cwd is copied, the path is walked lexically, and the
- * original arguments go to the real call untouched. */
+ * original arguments go to the real call untouched.
+ *
+ * Dependencies run one way: wrappers, fdwrite.c and the fd map's copy-up
+ * follower (fdmap/fresh.c) call this file; it calls fdpath.c for what a
+ * dirfd or a magic link names, and fdpath.c never calls back. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdroom.h"
 #include "front.h"
 #include "guard.h"
 #include "state.h"
@@ -204,6 +209,12 @@ int us_map(int dirfd, const char *path, unsigned flags, struct us_target *t)
 	if (!t) /* US_TARGET found no scratch */
 		return fail(ENOMEM);
 	int rc = map(dirfd, path, flags, t);
+
+	/* a copy-up's own fds, where overlayfs needs none (fdroom.h) */
+	if ((flags & US_MAP_WRITES) && us_fdroom_again(rc)) {
+		rc = map(dirfd, path, flags, t);
+		us_fdroom_end();
+	}
 
 	if (rc != US_FAIL)
 		us_errno_back();

@@ -71,13 +71,10 @@ US_HIDDEN const char *us_path(const char *path, unsigned flags,
 US_HIDDEN const char *us_path_at(int *dirfd, const char *path,
 				 unsigned flags, struct us_target *t);
 
-/* The union path of what FD refers to (1), its real path when it is in
- * no union (0), or -1 when FD names no path (pipe, socket, bad fd). */
+/* What an fd refers to (fdpath.c). The union path of what FD refers to
+ * (1), its real path when it is in no union (0), or -1 when FD names no
+ * path (pipe, socket, bad fd). */
 US_HIDDEN int us_fd_path(int fd, char *out, size_t len);
-
-/* When FD is open on a union object, turn ST (its real fstat) into the
- * union's identity and return 1; else 0. */
-US_HIDDEN int us_fd_ident(int fd, struct stat *st);
 
 /* Magic paths (magic.c). PATH below this process's own proc dir
  * ("/proc/self/", "/proc/thread-self/", "/proc/<our pid>/"): what follows
@@ -103,11 +100,16 @@ US_HIDDEN int us_magic_lower_object(const char *path, char *out, size_t len);
  * there through the union: 1 with its union path in OUT, else 0. */
 US_HIDDEN int us_fd_lower_object(int fd, char *out, size_t len);
 
+/* Real path REAL lies in a lower layer of a union: 1 with its union path
+ * in OUT, else 0. */
+US_HIDDEN int us_real_lower_object(const char *real, char *out, size_t len);
+
 /* Is canonical real path P inside a lower dir, or inside a target dir
  * itself (hidden under its union)? The dir, or NULL. */
 US_HIDDEN const char *us_hidden_dir(const char *p);
 
-/* A write through FD itself (ftruncate): 0 if allowed, else -1 with
+/* Writes through an fd (fdwrite.c). A write through FD itself
+ * (ftruncate): 0 if allowed, else -1 with
  * EROFS when FD is open on a file of a lower layer. */
 US_HIDDEN int us_fd_write_check(int fd);
 

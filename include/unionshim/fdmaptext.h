@@ -1,5 +1,5 @@
 /* fdmaptext.h: the text of UNIONSHIM_FDMAP, the fd-map entries that cross
- * an exec: "fd:group:proxy:gen;" repeated (shim/fdexec.c says what each
+ * an exec: "fd:group:proxy:gen;" repeated (shim/fdmap/exec.c says what each
  * field means). Pure text: nothing here touches an fd. */
 #ifndef UNIONSHIM_FDMAPTEXT_H
 #define UNIONSHIM_FDMAPTEXT_H
@@ -11,6 +11,10 @@ struct us_fdmap_rec {
 	int fd, group, proxy;
 	unsigned gen;
 };
+
+/* The group of an fd opened by a layer's own real path from outside the
+ * union ("fd:-1:-1:0;"): the new image keeps it that path. */
+#define US_FDMAP_OUTSIDE (-1)
 
 /* Append REC as "fd:group:proxy:gen;" to the string BUF (LEN bytes, *USED
  * of them in use) and advance *USED. false when it does not fit: BUF ends

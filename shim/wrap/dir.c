@@ -13,6 +13,7 @@
 
 #include "../dirstream.h"
 #include "../fdmap.h"
+#include "../fdroom.h"
 #include "../front.h"
 #include "../guard.h"
 #include "../state.h"
@@ -30,7 +31,12 @@ static DIR *attach(DIR *dir, const struct us_resolved *r)
 {
 	if (!dir || r->where != US_INSIDE || r->err)
 		return dir;
-	if (us_dirstream_attach(dir, r->m, r->path, r->node.dirs) < 0) {
+	int rc = us_dirstream_attach(dir, r->m, r->path, r->node.dirs);
+	if (us_fdroom_again(rc)) { /* the layers' dirs: fds of the shim's */
+		rc = us_dirstream_attach(dir, r->m, r->path, r->node.dirs);
+		us_fdroom_end();
+	}
+	if (rc < 0) {
 		int saved = errno;
 		US_REAL(closedir)(dir);
 		errno = saved;
@@ -168,9 +174,9 @@ US_EXPORT int mkdirat(int dirfd, const char *path, mode_t mode)
 	return p ? US_REAL(mkdirat)(dirfd, p, mode) : -1;
 }
 
-US_EXPORT int rmdir(const char *path)
+static int rmdir_union(const char *path)
 {
-	US_SHIM_OR(US_REAL(rmdir)(path));
+	US_SCRATCH_SCOPE;
 	if (us_names_dot(path))
 		return us_remove_dot(AT_FDCWD, path, AT_REMOVEDIR);
 	US_TARGET(t);
@@ -178,4 +184,17 @@ US_EXPORT int rmdir(const char *path)
 	if (p && t->r.where == US_INSIDE)
 		return us_ok(us_union_remove(&t->r, true));
 	return p ? US_REAL(rmdir)(p) : -1;
+}
+
+/* A merged dir is read to see it empty: with no fd free, again with room
+ * for the shim's (fdroom.h), as overlayfs needs none. */
+US_EXPORT int rmdir(const char *path)
+{
+	US_SHIM_OR(US_REAL(rmdir)(path));
+	int rc = rmdir_union(path);
+	if (us_fdroom_again(rc)) {
+		rc = rmdir_union(path);
+		us_fdroom_end();
+	}
+	return rc;
 }

@@ -5,7 +5,6 @@
  * first. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -31,12 +30,11 @@ US_EXPORT int close(int fd)
 static int range_around_shim(unsigned first, unsigned last, int flags)
 {
 	bool cloexec = flags & CLOSE_RANGE_CLOEXEC;
-	unsigned top = (unsigned)us_fdmap_top;
+	unsigned top = (unsigned)us_fd_highest();
 	unsigned from = first;
 
-	if (!cloexec && us_fdmap_in_vfork_child())
-		us_fdmap_vfork_op(US_FDOP_CLOSE, (int)(first > INT_MAX ? INT_MAX : first),
-				  (int)(last > INT_MAX ? INT_MAX : last));
+	if (us_fdmap_in_vfork_child())
+		us_fdmap_vfork_op(us_fdop_close_range(first, last, (unsigned)flags));
 
 	for (unsigned f = first; f <= last && f <= top; f++) {
 		if (us_fd_is_shim((int)f)) {
@@ -79,7 +77,7 @@ US_EXPORT int dup(int fd)
 	}
 	int nfd = US_REAL(dup)(fd);
 	if (nfd >= 0)
-		us_fd_duped(fd, nfd);
+		us_fd_duped(us_fdop_dup3(fd, nfd, 0));
 	return nfd;
 }
 
@@ -95,7 +93,7 @@ static int dup_onto(int oldfd, int newfd, int flags, bool three)
 	int rc = three ? US_REAL(dup3)(oldfd, newfd, flags)
 		       : US_REAL(dup2)(oldfd, newfd);
 	if (rc >= 0)
-		us_fd_duped(oldfd, newfd);
+		us_fd_duped(us_fdop_dup3(oldfd, newfd, three ? flags : 0));
 	return rc;
 }
 
@@ -127,7 +125,7 @@ US_EXPORT int fcntl(int fd, int cmd, ...)
 	case F_DUPFD_CLOEXEC: {
 		int nfd = US_REAL(fcntl)(fd, cmd, arg);
 		if (nfd >= 0)
-			us_fd_duped(fd, nfd);
+			us_fd_duped(us_fdop_dupfd(fd, cmd, nfd));
 		return nfd;
 	}
 	case F_GETLK:

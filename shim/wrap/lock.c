@@ -51,14 +51,14 @@ static int absolute(int fd, struct flock *fl)
 
 static bool allowed(int fd, short type)
 {
-	struct us_fdent *e = us_fdent_peek(fd);
+	int acc = us_fd_access(fd);
 
-	if (!e)
+	if (acc < 0)
 		return true;
 	if (type == F_RDLCK)
-		return e->acc != O_WRONLY;
+		return acc != O_WRONLY;
 	if (type == F_WRLCK)
-		return e->acc != O_RDONLY;
+		return acc != O_RDONLY;
 	return true;
 }
 
@@ -110,7 +110,7 @@ US_EXPORT int lockf(int fd, int cmd, off_t len)
 	US_SHIM_OR(US_REAL(lockf)(fd, cmd, len));
 	struct flock fl = {.l_whence = SEEK_CUR, .l_start = 0, .l_len = len};
 
-	if (us_fdent_peek(fd) == NULL)
+	if (us_fd_kind(fd) == US_FD_NONE)
 		return US_REAL(lockf)(fd, cmd, len);
 	switch (cmd) {
 	case F_TEST:

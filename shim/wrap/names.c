@@ -12,6 +12,7 @@
 #include "../front.h"
 #include "../guard.h"
 #include "../state.h"
+#include "../fdroom.h"
 #include "glibc_protos.h"
 #include "unionshim/unionops.h"
 #include "unionshim/scratch.h"
@@ -48,10 +49,10 @@ US_EXPORT int symlink(const char *text, const char *path)
 	return US_SELF(symlinkat)(text, AT_FDCWD, path);
 }
 
-US_EXPORT int renameat2(int olddirfd, const char *old, int newdirfd,
+static int rename_union(int olddirfd, const char *old, int newdirfd,
 			const char *new, unsigned int flags)
 {
-	US_SHIM_OR(US_REAL(renameat2)(olddirfd, old, newdirfd, new, flags));
+	US_SCRATCH_SCOPE;
 	if (us_names_dot(old) || us_names_dot(new))
 		return us_rename_dot(olddirfd, old, newdirfd, new, flags);
 	US_TARGET(to);
@@ -70,6 +71,20 @@ US_EXPORT int renameat2(int olddirfd, const char *old, int newdirfd,
 	return US_REAL(renameat2)(olddirfd, o, newdirfd, n, flags);
 }
 
+/* A rename or remove in a union takes fds of the shim's where overlayfs
+ * takes none: with none free, again with room (fdroom.h). */
+US_EXPORT int renameat2(int olddirfd, const char *old, int newdirfd,
+			const char *new, unsigned int flags)
+{
+	US_SHIM_OR(US_REAL(renameat2)(olddirfd, old, newdirfd, new, flags));
+	int rc = rename_union(olddirfd, old, newdirfd, new, flags);
+	if (us_fdroom_again(rc)) {
+		rc = rename_union(olddirfd, old, newdirfd, new, flags);
+		us_fdroom_end();
+	}
+	return rc;
+}
+
 US_EXPORT int renameat(int olddirfd, const char *old, int newdirfd,
 		       const char *new)
 {
@@ -81,9 +96,9 @@ US_EXPORT int rename(const char *old, const char *new)
 	return US_SELF(renameat2)(AT_FDCWD, old, AT_FDCWD, new, 0);
 }
 
-US_EXPORT int unlinkat(int dirfd, const char *path, int flags)
+static int unlink_union(int dirfd, const char *path, int flags)
 {
-	US_SHIM_OR(US_REAL(unlinkat)(dirfd, path, flags));
+	US_SCRATCH_SCOPE;
 	if (us_names_dot(path))
 		return us_remove_dot(dirfd, path, flags);
 	US_TARGET(t);
@@ -93,6 +108,17 @@ US_EXPORT int unlinkat(int dirfd, const char *path, int flags)
 	if (t->r.where == US_INSIDE)
 		return us_ok(us_union_remove(&t->r, flags & AT_REMOVEDIR));
 	return US_REAL(unlinkat)(dirfd, p, flags);
+}
+
+US_EXPORT int unlinkat(int dirfd, const char *path, int flags)
+{
+	US_SHIM_OR(US_REAL(unlinkat)(dirfd, path, flags));
+	int rc = unlink_union(dirfd, path, flags);
+	if (us_fdroom_again(rc)) {
+		rc = unlink_union(dirfd, path, flags);
+		us_fdroom_end();
+	}
+	return rc;
 }
 
 US_EXPORT int unlink(const char *path)

@@ -191,9 +191,9 @@ US_EXPORT int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa,
 	}
 	int err = US_REAL(posix_spawn_file_actions_addopen)(fa, fd, p, oflag, mode);
 	if (!err)
-		us_spawnfds_add(fa, t->r.where == US_INSIDE ? US_FDOP_OPEN
-							   : US_FDOP_CLOSE,
-				fd, fd, t->r.where == US_INSIDE ? t->r.path : a);
+		us_spawnfds_add(fa, t->r.where == US_INSIDE ? us_fdop_open(fd, oflag)
+							   : us_fdop_close(fd),
+				t->r.where == US_INSIDE ? t->r.path : a);
 	return err;
 }
 

@@ -83,14 +83,14 @@ static bool grow(struct fa_ops *r)
 	return true;
 }
 
-void us_spawnfds_add(const posix_spawn_file_actions_t *fa,
-		     enum us_fdop_kind kind, int fd, int src, const char *path)
+void us_spawnfds_add(const posix_spawn_file_actions_t *fa, struct us_fdop op,
+		     const char *path)
 {
 	us_lock(US_LOCK_SPAWNFDS);
 	struct fa_ops *r = find(fa, true);
 	if (r && grow(r)) {
 		r->paths[r->n] = path ? strdup(path) : NULL;
-		r->ops[r->n++] = (struct us_fdop){kind, fd, src};
+		r->ops[r->n++] = op;
 	}
 	us_unlock(US_LOCK_SPAWNFDS);
 }
@@ -217,7 +217,7 @@ US_EXPORT int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa,
 	int err = US_REAL(posix_spawn_file_actions_adddup2)(fa, fd, newfd);
 
 	if (!err)
-		us_spawnfds_add(fa, US_FDOP_DUP, newfd, fd, NULL);
+		us_spawnfds_add(fa, us_fdop_dup3(fd, newfd, 0), NULL);
 	return err;
 }
 
@@ -227,7 +227,7 @@ US_EXPORT int posix_spawn_file_actions_addclose(posix_spawn_file_actions_t *fa,
 	int err = US_REAL(posix_spawn_file_actions_addclose)(fa, fd);
 
 	if (!err)
-		us_spawnfds_add(fa, US_FDOP_CLOSE, fd, fd, NULL);
+		us_spawnfds_add(fa, us_fdop_close(fd), NULL);
 	return err;
 }
 
@@ -238,6 +238,6 @@ posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *fa,
 	int err = US_REAL(posix_spawn_file_actions_addclosefrom_np)(fa, from);
 
 	if (!err)
-		us_spawnfds_add(fa, US_FDOP_CLOSE, from, INT_MAX, NULL);
+		us_spawnfds_add(fa, us_fdop_close_range((unsigned)from, ~0U, 0), NULL);
 	return err;
 }

@@ -10,11 +10,10 @@
 
 #include "../fdmap.h"
 
-/* Remember that FA's next action does KIND to FD (SRC: see us_fdop);
- * PATH (or NULL) is the absolute path an open action opens. */
+/* Remember that FA's next action does OP (fdops.h); PATH (or NULL) is
+ * the absolute path an open action opens. */
 US_HIDDEN void us_spawnfds_add(const posix_spawn_file_actions_t *fa,
-			       enum us_fdop_kind kind, int fd, int src,
-			       const char *path);
+			       struct us_fdop op, const char *path);
 
 /* A malloc'd copy of FA's changes (free() it) and their count in *N;
  * NULL with *N 0 when there are none (or no memory: the child then gets

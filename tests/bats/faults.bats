@@ -264,6 +264,41 @@ nofd() {
 	verdict
 }
 
+# fdfree MODE K OP ARG...: OP on a fresh union (MODE shim|overlayfs) with
+# only K fds free below a soft limit under the hard one (as a login
+# session has it: 1024 of 524288); its answer and the view after.
+fdfree() {
+	local mode=$1 k=$2
+	shift 2
+	fresh
+	use_union "$mode"
+	(ulimit -S -n 1024 && "${RUN[@]}" "$OP" --free "$k" "$U" "$@")
+	view
+	unmount_union
+}
+
+@test "EMFILE parity: a copy-up (write, chmod), rename, link, readdir and rmdir of a merged dir with 0, 1, 2 fds free answer as on overlayfs" {
+	local k call want
+	for k in 0 1 2; do
+		for call in "write big" "write small" "chmod small" "write h1" "link h1 h3" \
+			"rename s3 s4" "readdir d1" "rmdir dd" "write d1/d2/f"; do
+			# shellcheck disable=SC2086
+			want=$(fdfree overlayfs "$k" $call)
+			# shellcheck disable=SC2086
+			expect "EMFILE parity: '$call' with $k fds free answers as on overlayfs" "$want" "$(fdfree shim "$k" $call)"
+		done
+	done
+	# the room made for the shim's fds goes again: the soft limit is back
+	fresh
+	use_union shim
+	expect "EMFILE parity: the soft limit is as before after calls that made room" \
+		"$(printf 'ok\n1024\nok\nok\n1024\nok')" \
+		"$( (ulimit -S -n 1024 && "${RUN[@]}" "$OP" --free 0 "$U" chmod small -- sh 'ulimit -S -n' -- rename s3 s4 -- sh 'ulimit -S -n'))"
+	unmount_union
+	expect "EMFILE parity: lower layers stay untouched" "$LOWER_SNAP" "$(lower_snap)"
+	verdict
+}
+
 # changed HOW samefs|crossfs: append a line to big in the union while
 # libchangelower writes the lower big (HOW) in the middle of its copy-up.
 # The union file must be one version of the lower (before or after the

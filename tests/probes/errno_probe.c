@@ -153,7 +153,7 @@ static char *fresh_empty(void) { return P("cud/e%d", ++nempty); }    /* lower2 e
 static char *newname(const char *tag) { return P("new_%s", tag); }   /* no such name */
 
 /* An fd open on a lower2 file that another name has since copied up: the
- * next read-side call on it moves it to the copy (shim/fdfresh.c). */
+ * next read-side call on it moves it to the copy (shim/fdmap/fresh.c). */
 static int stale_fd(int flags)
 {
 	char *p = fresh();

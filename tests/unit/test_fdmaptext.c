@@ -111,6 +111,32 @@ START_TEST(out_of_range_ends_the_list)
 }
 END_TEST
 
+/* An fd opened by a layer's own path from outside the union crosses an
+ * exec as group US_FDMAP_OUTSIDE, and is read back as that, not as a
+ * union fd of some group. */
+START_TEST(outside_kind_round_trip)
+{
+	char buf[64];
+	size_t used = 0;
+	struct us_fdmap_rec r;
+	const struct us_fdmap_rec in[] = {{9, US_FDMAP_OUTSIDE, -1, 0},
+					  {10, 10, -1, 0}};
+
+	buf[0] = '\0';
+	ck_assert(us_fdmaptext_put(buf, sizeof buf, &used, &in[0]));
+	ck_assert(us_fdmaptext_put(buf, sizeof buf, &used, &in[1]));
+	ck_assert_str_eq(buf, "9:-1:-1:0;10:10:-1:0;");
+	const char *s = buf;
+	ck_assert_int_eq(us_fdmaptext_next(&s, &r), 1);
+	same(&r, &in[0]);
+	ck_assert_int_eq(r.group, US_FDMAP_OUTSIDE);
+	ck_assert_int_eq(us_fdmaptext_next(&s, &r), 1);
+	same(&r, &in[1]);
+	ck_assert_int_ne(r.group, US_FDMAP_OUTSIDE);
+	ck_assert_int_eq(us_fdmaptext_next(&s, &r), 0);
+}
+END_TEST
+
 Suite *fdmaptext_suite(void)
 {
 	Suite *s = suite_create("fdmaptext");
@@ -121,6 +147,7 @@ Suite *fdmaptext_suite(void)
 	tcase_add_test(tc, last_entry_without_separator);
 	tcase_add_test(tc, malformed_entry_ends_the_list);
 	tcase_add_test(tc, out_of_range_ends_the_list);
+	tcase_add_test(tc, outside_kind_round_trip);
 	suite_add_tcase(s, tc);
 	return s;
 }

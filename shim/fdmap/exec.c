@@ -1,4 +1,4 @@
-/* fdexec.c: the fd map across exec. Before an exec the entries the new
+/* fdmap/exec.c: the fd map across exec. Before an exec the entries the new
  * image cannot rebuild by itself (fds on a lower file, which must keep
  * watching for a copy-up, with the generation they saw, and fds with a lock
  * proxy) are written into UNIONSHIM_FDMAP as "fd:group:proxy:gen;" (fds of
@@ -24,15 +24,13 @@
 #include <unistd.h>
 
 #include "unionshim/fdmaptext.h"
-#include "fdmap.h"
-#include "forks.h"
-#include "state.h"
+#define US_FDMAP_INSIDE
+#include "fdmap_priv.h"
+#include "../forks.h"
+#include "../state.h"
 #include "unionshim/scratch.h"
 
 #define MAX_GROUPS 2048 /* more than a full UNIONSHIM_FDMAP can name */
-/* The group of an fd opened by a layer's own real path from outside the
- * union: it stays that path in the new image too. */
-#define OUTSIDE_GROUP (-1)
 
 /* The lowest fd sharing E's open file description (locked). */
 static int group_of(int fd, const struct us_fdent *e)
@@ -70,83 +68,22 @@ static void hand_over(struct us_ofd *ofd, int proxy, bool child)
 		US_REAL(fcntl)(proxy, F_SETFD, 0);
 }
 
-/* The fd ops of the vfork child running now (it shares our memory; its
- * parent waits until it has exec'd or exited). */
-static struct {
-	pid_t pid;
-	int n; /* -1: overflowed, the ops are lost */
-	struct us_fdop ops[256];
-} vlog;
-
-bool us_fdmap_vfork_logging(void)
+/* Is the child's fd F, of fate FATE after the ops (fdops.h), still open
+ * in the new image? A vfork child asks the kernel about its own fd; a
+ * spawn's parent asks about its fd the child inherits, when no op set
+ * the flag. */
+static bool survives(int f, struct us_fdfate fate, bool child)
 {
-	return __atomic_load_n(&vlog.n, __ATOMIC_RELAXED) != 0;
-}
+	int cl = 0;
 
-void us_fdmap_vfork_forget(void)
-{
-	__atomic_store_n(&vlog.n, 0, __ATOMIC_RELAXED);
-}
-
-void us_fdmap_vfork_op(enum us_fdop_kind kind, int fd, int src)
-{
-	pid_t self = us_pid();
-
-	if (vlog.pid != self) {
-		vlog.pid = self;
-		vlog.n = 0;
+	if (child || (fate.cloexec < 0 && fate.from >= 0)) {
+		cl = US_REAL(fcntl)(child ? f : fate.from, F_GETFD);
+		if (cl < 0)
+			return false;
+		if (child)
+			return !(cl & FD_CLOEXEC);
 	}
-	if (vlog.n < 0)
-		return;
-	if (vlog.n == (int)(sizeof vlog.ops / sizeof vlog.ops[0])) {
-		vlog.n = -1;
-		return;
-	}
-	vlog.ops[vlog.n++] = (struct us_fdop){kind, fd, src};
-}
-
-/* Where the fd FD of the child gets its entry after OPS[0..UPTO): from the
- * map's fd (returned), from an open (-2), or none (-1). */
-static int origin_of(int fd, const struct us_fdop *ops, int upto)
-{
-	for (int i = upto - 1; i >= 0; i--) {
-		const struct us_fdop *op = &ops[i];
-		switch (op->kind) {
-		case US_FDOP_DUP:
-			if (op->fd == fd)
-				return op->src == fd ? fd
-						     : origin_of(op->src, ops, i);
-			break;
-		case US_FDOP_OPEN:
-			if (op->fd == fd)
-				return -2;
-			break;
-		case US_FDOP_CLOSE:
-			if (fd >= op->fd && fd <= op->src)
-				return -1;
-			break;
-		}
-	}
-	return fd;
-}
-
-/* Did OPS put something at FD (then it does not close on exec)? */
-static bool placed(int fd, const struct us_fdop *ops, int nops)
-{
-	for (int i = 0; i < nops; i++)
-		if (ops[i].kind != US_FDOP_CLOSE && ops[i].fd == fd)
-			return true;
-	return false;
-}
-
-/* Is FD still open in the new image (placed there by OPS, or not
- * close-on-exec)? */
-static bool survives(int fd, const struct us_fdop *ops, int nops, bool child)
-{
-	if (placed(fd, ops, nops) && !child)
-		return true;
-	int cl = US_REAL(fcntl)(fd, F_GETFD);
-	return cl >= 0 && !(cl & FD_CLOEXEC);
+	return us_fdops_survives(fate, cl & FD_CLOEXEC);
 }
 
 /* Is FD open on a real path inside some layer? */
@@ -182,30 +119,25 @@ void us_fdmap_export(char *buf, size_t len, const struct us_fdop *ops,
 	bool child = false;
 
 	buf[0] = '\0';
-	if (!ops && us_fdmap_vfork_logging() && us_fdmap_in_vfork_child() &&
-	    vlog.pid == us_pid() && vlog.n > 0) {
-		ops = vlog.ops; /* what this vfork child did since */
-		nops = vlog.n;
-		child = true;
-	}
-	int top = us_fdmap_top;
-	for (int i = 0; i < nops; i++)
-		if (ops[i].kind != US_FDOP_CLOSE && ops[i].fd > top)
-			top = ops[i].fd;
+	if (!ops && (ops = us_fdmap_vfork_ops(&nops)))
+		child = true; /* what this vfork child did since */
+	int top = us_fdops_top(ops, nops, us_fdmap_top);
 	if (!us_fdmap_lock())
 		return; /* a nested call: nothing crosses (fdmap.h) */
 	for (int f = 0; f <= top; f++) {
-		int o = origin_of(f, ops, nops);
-		if (o == -2) { /* the new image finds out what it is */
-			if (!put(buf, len, &used, f, f, -1, 0))
+		struct us_fdfate fate = us_fdops_fate(ops, nops, f);
+		int o = fate.from;
+		if (o == US_FDFATE_OPENED) { /* the new image finds out what it is */
+			if (survives(f, fate, child) &&
+			    !put(buf, len, &used, f, f, -1, 0))
 				break;
 			continue;
 		}
 		struct us_fdent *e = o >= 0 ? us_fdent_peek(o) : NULL;
 		if (e && e->kind == US_FD_OUTSIDE) {
-			if (survives(f, ops, nops, child) &&
+			if (survives(f, fate, child) &&
 			    in_layer(child ? f : o) &&
-			    !put(buf, len, &used, f, OUTSIDE_GROUP, -1, 0))
+			    !put(buf, len, &used, f, US_FDMAP_OUTSIDE, -1, 0))
 				break;
 			continue;
 		}
@@ -214,7 +146,7 @@ void us_fdmap_export(char *buf, size_t len, const struct us_fdop *ops,
 		int proxy = e->ofd ? e->ofd->proxy : -1;
 		if (!e->watch && proxy < 0)
 			continue;
-		if (!survives(f, ops, nops, child))
+		if (!survives(f, fate, child))
 			continue;
 		size_t at = used;
 		if (!put(buf, len, &used, f, group_of(o, e), proxy,
@@ -294,7 +226,7 @@ void us_fdmap_import(void)
 	while (s && us_fdmaptext_next(&s, &r) == 1) {
 		int fd = r.fd, group = r.group, proxy = r.proxy;
 		unsigned gen = r.gen;
-		if (group == OUTSIDE_GROUP) {
+		if (group == US_FDMAP_OUTSIDE) {
 			struct us_fdent *o = US_REAL(fcntl)(fd, F_GETFD) >= 0
 						     ? us_fdmap_slot(fd)
 						     : NULL;

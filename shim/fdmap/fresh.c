@@ -1,4 +1,4 @@
-/* fdfresh.c: fresh reads across copy-up. An fd open on a lower file
+/* fdmap/fresh.c: fresh reads across copy-up. An fd open on a lower file
  * watches its object's generation slot (shared.h); when the slot moved,
  * the next read-family call finds the upper copy and puts it under the fd
  * and its dups, keeping offset, status flags and close-on-exec. In the
@@ -14,8 +14,9 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "fdmap.h"
-#include "state.h"
+#define US_FDMAP_INSIDE
+#include "fdmap_priv.h"
+#include "../state.h"
 #include "unionshim/identity.h"
 #include "unionshim/shared.h"
 #include "unionshim/scratch.h"

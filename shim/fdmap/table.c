@@ -1,4 +1,4 @@
-/* fdmap.c: the per-process fd map's table, dup and close bookkeeping,
+/* fdmap/table.c: the per-process fd map's table, dup and close bookkeeping,
  * and the shim's own fds (lock proxies) kept out of the program's way.
  *
  * Storage is a two-level table indexed by fd number (chunks of 1024 entries
@@ -15,10 +15,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "fdmap.h"
-#include "forks.h"
-#include "guard.h"
-#include "state.h"
+#define US_FDMAP_INSIDE
+#include "fdmap_priv.h"
+#include "../forks.h"
+#include "../guard.h"
+#include "../state.h"
 #include "unionshim/identity.h"
 #include "unionshim/shared.h"
 #include "unionshim/scratch.h"
@@ -38,16 +39,7 @@ bool us_fdmap_lock(void) { return us_lock_unless_mine(US_LOCK_FDMAP); }
 
 void us_fdmap_unlock(void) { us_unlock(US_LOCK_FDMAP); }
 
-/* A vfork child shares the parent's memory but has its own fds: its
- * opens, dups and closes must not rewrite the parent's map (it keeps
- * none; an exec hands over the parent's entries, each checked by the new
- * image). A child of a fork without atfork handlers owns its copy. */
-bool us_fdmap_in_vfork_child(void)
-{
-	return us_in_vfork_child();
-}
-
-struct us_fdent *us_fdent_peek(int fd)
+static inline __attribute__((always_inline)) struct us_fdent *peek(int fd)
 {
 	if (fd < 0 || fd >= CHUNK * NCHUNKS)
 		return NULL;
@@ -56,6 +48,25 @@ struct us_fdent *us_fdent_peek(int fd)
 			  US_FD_NONE)
 		return NULL;
 	return &c[fd % CHUNK];
+}
+
+struct us_fdent *us_fdent_peek(int fd)
+{
+	return peek(fd);
+}
+
+/* (fresh.c's test, here where the table lookup inlines: it runs before
+ * every read.) */
+bool us_fd_stale(int fd)
+{
+	struct us_fdent *e = peek(fd);
+
+	const uint32_t *w = e ? __atomic_load_n(&e->watch, __ATOMIC_RELAXED) : NULL;
+
+	return __builtin_expect(w != NULL, 0) &&
+	       __atomic_load_n(w, __ATOMIC_ACQUIRE) !=
+		       __atomic_load_n(&e->gen, __ATOMIC_RELAXED) &&
+	       !us_inside && us_state == US_ACTIVE;
 }
 
 struct us_fdent *us_fdmap_slot(int fd)
@@ -167,7 +178,7 @@ void us_fd_opened(int fd, int flags, const char *path,
 	if (us_fdmap_in_vfork_child()) {
 		bool u = t && t->r.where == US_INSIDE && !t->r.err &&
 			 S_ISREG(t->r.node.mode);
-		us_fdmap_vfork_op(u ? US_FDOP_OPEN : US_FDOP_CLOSE, fd, fd);
+		us_fdmap_vfork_op(u ? us_fdop_open(fd, flags) : us_fdop_close(fd));
 		return;
 	}
 	if (!us_fdmap_lock()) {
@@ -246,7 +257,7 @@ void us_fd_closing(int fd)
 
 	if (known || us_fdmap_vfork_logging()) {
 		if (us_fdmap_in_vfork_child()) {
-			us_fdmap_vfork_op(US_FDOP_CLOSE, fd, fd);
+			us_fdmap_vfork_op(us_fdop_close(fd));
 			return;
 		}
 		us_fdmap_vfork_forget(); /* a vfork child's, long exec'd */
@@ -282,14 +293,15 @@ static void copy_entry(struct us_fdent *e, const struct us_fdent *o)
 	__atomic_store_n(&e->kind, o->kind, __ATOMIC_RELEASE);
 }
 
-void us_fd_duped(int oldfd, int newfd)
+void us_fd_duped(struct us_fdop dup)
 {
 	US_KEEP_ERRNO;
+	int oldfd = dup.src, newfd = dup.fd;
 
 	if (oldfd == newfd)
 		return;
 	if (us_fdmap_in_vfork_child()) {
-		us_fdmap_vfork_op(US_FDOP_DUP, newfd, oldfd);
+		us_fdmap_vfork_op(dup);
 		return;
 	}
 	if (!us_fdmap_lock()) {
@@ -314,6 +326,25 @@ bool us_fd_is_shim(int fd)
 	struct us_fdent *e = us_fdent_peek(fd);
 
 	return e && e->kind == US_FD_SHIM;
+}
+
+enum us_fdkind us_fd_kind(int fd)
+{
+	struct us_fdent *e = us_fdent_peek(fd);
+
+	return e ? (enum us_fdkind)e->kind : US_FD_NONE;
+}
+
+int us_fd_access(int fd)
+{
+	struct us_fdent *e = us_fdent_peek(fd);
+
+	return e && e->kind == US_FD_UNION ? e->acc : -1;
+}
+
+int us_fd_highest(void)
+{
+	return __atomic_load_n(&us_fdmap_top, __ATOMIC_RELAXED);
 }
 
 /* Where shim fds go: near the top of a table of at most 1024 slots, so
@@ -432,72 +463,4 @@ void us_fd_stream(int fd, FILE *f)
 
 	if (e && e->kind == US_FD_UNION)
 		e->stream = f;
-}
-
-/* Odd while an entry's real object (layer, rdev, rino) moves to a copy
- * (map locked): us_fd_stat's lock-free read of the three is then retried
- * the slow way, never mixed from before and after. */
-static unsigned ident_seq;
-
-void us_fdent_moving(bool start)
-{
-	__atomic_add_fetch(&ident_seq, 1, start ? __ATOMIC_ACQ_REL : __ATOMIC_RELEASE);
-}
-
-/* E's real object, read without the lock; false if it was moving. */
-static bool ident_of(const struct us_fdent *e, int *layer, dev_t *rdev,
-		     uint64_t *rino)
-{
-	unsigned s = __atomic_load_n(&ident_seq, __ATOMIC_ACQUIRE);
-
-	*layer = __atomic_load_n(&e->layer, __ATOMIC_ACQUIRE);
-	*rdev = __atomic_load_n(&e->rdev, __ATOMIC_ACQUIRE);
-	*rino = __atomic_load_n(&e->rino, __ATOMIC_ACQUIRE);
-	return !(s & 1) && __atomic_load_n(&ident_seq, __ATOMIC_ACQUIRE) == s;
-}
-
-int us_fd_stat(int fd, struct stat *st)
-{
-	struct us_fdent *e = us_fdent_peek(fd);
-	int layer;
-	dev_t edev;
-	uint64_t eino;
-
-	if (e && e->kind == US_FD_OUTSIDE)
-		return 0;
-	if (e && e->kind == US_FD_UNION && !e->opath &&
-	    ident_of(e, &layer, &edev, &eino) && st->st_dev == edev &&
-	    (uint64_t)st->st_ino == eino) {
-		us_ident_stat(&us_cfg.mounts[e->mount], layer, NULL, fd, st);
-		return 1;
-	}
-	dev_t rdev = st->st_dev;
-	uint64_t rino = st->st_ino;
-	int rc = us_fd_ident(fd, st);
-	if (rc && e && e->kind == US_FD_UNION && !e->opath) {
-		if (!us_fdmap_lock())
-			return rc;
-		us_fdent_moving(true); /* the real object now known: fast next time */
-		US_FDENT_SET(e, rdev, rdev);
-		US_FDENT_SET(e, rino, rino);
-		us_fdent_moving(false);
-		us_fdmap_unlock();
-	} else if (!rc && !e && !us_fdmap_in_vfork_child()) {
-		/* an fd the shim did not open (stdin, a pipe) on no union
-		 * file: its next fstat asks the kernel nothing more */
-		if (!us_fdmap_lock())
-			return rc;
-		struct us_fdent *n = us_fdmap_slot(fd);
-		if (n && n->kind == US_FD_NONE)
-			__atomic_store_n(&n->kind, US_FD_OUTSIDE, __ATOMIC_RELEASE);
-		us_fdmap_unlock();
-	}
-	return rc;
-}
-
-const struct us_mount *us_fd_mount(int fd)
-{
-	struct us_fdent *e = us_fdent_peek(fd);
-
-	return e && e->kind == US_FD_UNION ? &us_cfg.mounts[e->mount] : NULL;
 }
