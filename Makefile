@@ -42,7 +42,9 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 PROBE_SRC := $(wildcard tests/probes/*.c)
 PROBES := $(PROBE_SRC:tests/probes/%.c=$(B)/probes/%)
 FAULT_LIBS := $(B)/probes/libfailmalloc.so $(B)/probes/libchangelower.so
-TOOLS := $(B)/unionrun
+TOOLS := $(B)/unionrun $(B)/unionctl
+UNIONCTL_SRC := $(wildcard tools/unionctl/*.c)
+UNIONCTL_PKGS := libarchive nettle
 TRACE_LIB := $(B)/libunionshim-trace.so
 AUDIT_LIB := $(B)/libunionshim-audit.so
 AUDIT_SRC := $(wildcard shim/audit/*.c)
@@ -118,6 +120,12 @@ $(B)/libuscore.a: $(CORE_OBJ)
 $(B)/unionrun: tools/unionrun.c $(B)/libuscore.a $(HDRS)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ tools/unionrun.c $(B)/libuscore.a
 
+# unionctl: layers offline (export needs libarchive for the formats and
+# nettle, which libarchive uses too, for the digests).
+$(B)/unionctl: $(UNIONCTL_SRC) $(wildcard tools/unionctl/*.h) $(B)/libuscore.a $(HDRS)
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) $$(pkg-config --cflags $(UNIONCTL_PKGS)) -o $@ \
+		$(UNIONCTL_SRC) $(B)/libuscore.a $$(pkg-config --libs $(UNIONCTL_PKGS))
+
 $(B)/probes/%: tests/probes/%.c $(wildcard tests/probes/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $<
@@ -189,11 +197,12 @@ install: all
 	install -m 755 $(TRACE_LIB) $(DESTDIR)$(LIBDIR)/libunionshim-trace.so
 	install -m 755 $(AUDIT_LIB) $(DESTDIR)$(LIBDIR)/libunionshim-audit.so
 	install -m 755 $(B)/unionrun $(DESTDIR)$(BINDIR)/unionrun
+	install -m 755 $(B)/unionctl $(DESTDIR)$(BINDIR)/unionctl
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libunionshim.so $(DESTDIR)$(LIBDIR)/libunionshim-trace.so \
 		$(DESTDIR)$(LIBDIR)/libunionshim-audit.so \
-		$(DESTDIR)$(BINDIR)/unionrun
+		$(DESTDIR)$(BINDIR)/unionrun $(DESTDIR)$(BINDIR)/unionctl
 	-rmdir $(DESTDIR)$(LIBDIR)
 
 clean:
