@@ -1,27 +1,41 @@
-/* unionctl: read and manage a union's layers offline (no shim, no mount).
- * main.c only dispatches to one command per file (unionctl.h). */
+/* unionctl: offline work on the layer dirs of a union (the upper and
+ * work dirs a unionshim or overlayfs union wrote, its lower dirs).
+ * main.c only dispatches: one table entry per command, each in its own
+ * file (unionctl.h). */
 #include <stdio.h>
 #include <string.h>
 
 #include "unionctl.h"
-#include "unionshim/msgline.h"
 
-static const struct command {
+struct uc_command {
 	const char *name;
 	int (*run)(int argc, char **argv);
 	const char *what;
-} commands[] = {
+};
+
+static const struct uc_command commands[] = {
+	{"diff", uc_diff, "list what the upper layer changes in the union"},
 	{"export", uc_export, "write the changes as an OCI image layer tarball"},
 };
 
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: unionctl COMMAND [OPTION]... (unionctl COMMAND --help)\n\n");
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+	fprintf(out, "usage: unionctl COMMAND [OPTION]...\n\n"
+		     "Work offline on the layer dirs of a union made by unionshim\n"
+		     "(unionrun, LD_PRELOAD) or by kernel overlayfs.\n\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].what);
 	fprintf(out,
-"\nExamples:\n"
-"  unionctl export --upper /tmp/up --work /tmp/wk --lower ~/src -z -o layer.tar.gz\n");
+		"\n`unionctl COMMAND --help` describes a command, with examples.\n\n"
+		"Examples:\n"
+		"  unionctl diff --lower ~/src --upper /tmp/up --work /tmp/wk\n"
+		"  unionctl diff --summary --lower ~/src --upper /tmp/up --work /tmp/wk\n"
+		"  unionctl commit --lower ~/src --upper /tmp/up --work /tmp/wk\n"
+		"  unionctl export --lower ~/src --upper /tmp/up --work /tmp/wk -z -o layer.tar.gz\n\n"
+		"Exit status: 0 done; 1 failed; 2 usage error (nothing done).\n");
 }
 
 int main(int argc, char **argv)
@@ -30,17 +44,15 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
-	struct us_msg m;
-	us_msg_start(&m, 2, "unionctl: unknown command ");
-	us_msg_val(&m, argv[1]);
-	us_msg_raw(&m, " (unionctl --help)");
-	us_msg_end(&m);
+	fprintf(stderr, "unionctl: unknown command '%s' (see unionctl --help)\n",
+		argv[1]);
 	return 2;
 }
