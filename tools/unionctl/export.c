@@ -244,7 +244,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		if (c == 'h')
 			return usage(stdout), 1;
 		if (c == 'u' || c == 'l' || c == 'w') {
-			if (uc_layers_option(&o->l, CMD, c, optarg) < 0)
+			if (uc_layers_opt(&o->l, CMD, c, optarg) < 0)
 				return -1;
 		} else if (c == 'o') {
 			o->out = optarg;
@@ -280,7 +280,7 @@ int uc_export(int argc, char **argv)
 		uc_say(CMD, "will not write a tarball to a terminal (use -o FILE)", NULL, NULL);
 		return 2;
 	}
-	if (uc_layers_open(&o.l, CMD) < 0)
+	if (uc_layers_check(&o.l, CMD, false, false) < 0)
 		return 2;
 	char *tmp = to_stdout ? NULL : temp_beside(o.out);
 	int fd = to_stdout ? 1 : tmp ? open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
@@ -304,6 +304,6 @@ int uc_export(int argc, char **argv)
 			digest, diff_id, (unsigned long long)size);
 	free(tmp);
 	uc_xlist_free(&x);
-	uc_layers_close(&o.l);
+	uc_layers_free(&o.l);
 	return rc;
 }

@@ -54,14 +54,14 @@ static int by_key(const void *pa, const void *pb)
 /* The entries of WORK/#index: names "<layer>-<ino>", LAYER a lower. */
 static int read_index(const struct uc_layers *l, struct ientry **out, size_t *n)
 {
-	char *dir = malloc(strlen(l->work_real) + sizeof "/#index");
+	char *dir = malloc(strlen(l->cwork) + sizeof "/#index");
 	size_t cap = 0;
 
 	*out = NULL;
 	*n = 0;
 	if (!dir)
 		return -1;
-	sprintf(dir, "%s/#index", l->work_real);
+	sprintf(dir, "%s/#index", l->cwork);
 	DIR *d = opendir(dir);
 	if (!d) {
 		free(dir);
@@ -71,7 +71,7 @@ static int read_index(const struct uc_layers *l, struct ientry **out, size_t *n)
 		int layer, used = 0;
 		uint64_t ino;
 		if (sscanf(de->d_name, "%d-%" SCNu64 "%n", &layer, &ino, &used) != 2 ||
-		    de->d_name[used] || layer < 1 || layer >= l->m->nlayers)
+		    de->d_name[used] || layer < 1 || layer >= uc_mount(l)->nlayers)
 			continue;
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -153,7 +153,7 @@ static int scan_dir(struct scan *s, const char *real, const char *rel)
 static bool shown(const struct uc_layers *l, const char *rel,
 		  const struct ientry *e)
 {
-	char *up = uc_union_path(l, rel), *slash;
+	char *up = uc_union_path(rel), *slash;
 	struct us_node dir, child;
 	bool yes = false;
 
@@ -161,8 +161,8 @@ static bool shown(const struct uc_layers *l, const char *rel,
 		return false;
 	slash = strrchr(up, '/');
 	*slash = '\0';
-	if (us_walk_dirs(l->m, up, NULL, NULL, &dir) == 0 &&
-	    us_lookup_child(l->m, up, &dir, slash + 1, &child) == 0)
+	if (us_walk_dirs(uc_mount(l), up, NULL, NULL, &dir) == 0 &&
+	    us_lookup_child(uc_mount(l), up, &dir, slash + 1, &child) == 0)
 		yes = child.layer == e->layer && child.ino == e->ino;
 	free(up);
 	return yes;
@@ -209,11 +209,11 @@ static int add_ancestors(const struct uc_layers *l, struct uc_xlist *x,
 
 	while (rc == 0 && (slash = strrchr(a, '/'))) {
 		*slash = '\0';
-		char *up = uc_union_path(l, a), real[PATH_MAX];
+		char *up = uc_union_path(a), real[PATH_MAX];
 		struct us_node node;
 		struct stat st;
-		if (up && us_walk_dirs(l->m, up, NULL, NULL, &node) == 0 &&
-		    us_layer_path(l->m, node.layer, up, real, sizeof real) == 0 &&
+		if (up && us_walk_dirs(uc_mount(l), up, NULL, NULL, &node) == 0 &&
+		    us_layer_path(uc_mount(l), node.layer, up, real, sizeof real) == 0 &&
 		    lstat(real, &st) == 0)
 			rc = uc_xlist_add(x, a, real, UC_X_OBJECT, 2, &st);
 		free(up);
@@ -231,7 +231,7 @@ static int export_found(const struct uc_layers *l, struct scan *s,
 		char lower[PATH_MAX];
 		struct stat st;
 		if (!shown(l, rel, e) || lstat(e->real, &st) < 0 ||
-		    snprintf(lower, sizeof lower, "%s/%s", l->m->layers[e->layer].path,
+		    snprintf(lower, sizeof lower, "%s/%s", uc_mount(l)->layers[e->layer].path,
 			     rel) >= (int)sizeof lower)
 			continue;
 		if (st.st_nlink <= 1 && !differs(e->real, &st, lower))
@@ -257,7 +257,7 @@ int uc_xlist_from_index(const struct uc_layers *l, const char *cmd,
 		if (i && s.e[i].layer == s.e[i - 1].layer)
 			continue; /* one walk a layer */
 		s.layer = s.e[i].layer;
-		rc = scan_dir(&s, l->m->layers[s.layer].path, "");
+		rc = scan_dir(&s, uc_mount(l)->layers[s.layer].path, "");
 	}
 	if (rc == 0)
 		rc = export_found(l, &s, x);

@@ -194,10 +194,10 @@ int uc_xlist_build(const struct uc_layers *l, const char *cmd,
 
 	if (uc_walk_upper(l, cmd, collect, &c) != 0)
 		return -1;
-	if (root_opaque(l->m->layers[0].path) &&
+	if (root_opaque(uc_mount(l)->layers[0].path) &&
 	    uc_xlist_add(x, UC_OPQ, NULL, UC_X_MARKER, 0, NULL) < 0)
 		return -1;
-	if (l->work && l->m->nlayers > 1 && uc_xlist_from_index(l, cmd, x) < 0)
+	if (l->work && uc_mount(l)->nlayers > 1 && uc_xlist_from_index(l, cmd, x) < 0)
 		return -1;
 	qsort(x->v, x->n, sizeof *x->v, by_path);
 	/* one entry a path: the first (the upper's, else its ancestor's) */

@@ -117,7 +117,7 @@ static int walk_dir(struct walk *w, const char *rel, const char *real,
 
 static int visit(struct walk *w, struct uc_item *it, char **names)
 {
-	const struct us_mount *m = w->l->m;
+	const struct us_mount *m = uc_mount(w->l);
 	const char *n = it->name;
 
 	if (lstat(it->real, &it->st) < 0) {
@@ -150,9 +150,10 @@ static int visit(struct walk *w, struct uc_item *it, char **names)
 	if (rc)
 		return rc;
 	struct us_node child;
-	char *up = join(it->dirupath, n);
+	char *up = malloc(strlen(it->dirupath) + strlen(n) + 2);
 	if (!up)
 		return -1;
+	sprintf(up, "%s/%s", it->dirupath, n); /* union paths: "/a/b" */
 	if (us_lookup_child(m, it->dirupath, it->dir, n, &child) != 0 ||
 	    !S_ISDIR(child.mode)) { /* cannot be: the upper has a dir here */
 		child.layer = 0;
@@ -195,6 +196,6 @@ int uc_walk_upper(const struct uc_layers *l, const char *cmd,
 	struct walk w = {l, cmd, fn, arg};
 	struct us_node root;
 
-	us_root_node(l->m, &root);
-	return walk_dir(&w, "", l->m->layers[0].path, l->m->target, &root);
+	us_root_node(uc_mount(l), &root);
+	return walk_dir(&w, "", uc_mount(l)->layers[0].path, "", &root);
 }
