@@ -96,20 +96,6 @@ static char *marker_of(const char *dir, const char *name)
 	return p;
 }
 
-/* overlayfs xattrs that make the upper depend on the lower in ways the
- * shim does not follow. */
-static const char *unreadable(const char *real)
-{
-	static const char *const names[] = {
-		"trusted.overlay.redirect", "trusted.overlay.metacopy",
-		"user.overlay.redirect", "user.overlay.metacopy"};
-
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (lgetxattr(real, names[i], NULL, 0) >= 0)
-			return names[i];
-	return NULL;
-}
-
 struct collect {
 	const char *cmd;
 	struct uc_xlist *x;
@@ -154,7 +140,7 @@ static int collect(const struct uc_item *it, void *arg)
 	case UC_OBJECT:
 		break;
 	}
-	if ((bad = unreadable(it->real))) {
+	if ((bad = uc_overlay_only(it->real))) {
 		uc_say(c->cmd, "cannot export ", it->real, NULL);
 		uc_say(c->cmd, "  it has the overlayfs xattr ", bad,
 		       " (redirect_dir/metacopy layers are not supported)");

@@ -68,6 +68,18 @@ static int read_names(const char *dir, char ***out)
 	return (int)n;
 }
 
+const char *uc_overlay_only(const char *real)
+{
+	static const char *const names[] = {
+		"trusted.overlay.redirect", "trusted.overlay.metacopy",
+		"user.overlay.redirect", "user.overlay.metacopy"};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (lgetxattr(real, names[i], NULL, 0) >= 0)
+			return names[i];
+	return NULL;
+}
+
 static bool xattr_y(const char *path, const char *name)
 {
 	char v[2];
@@ -146,6 +158,7 @@ static int visit(struct walk *w, struct uc_item *it, char **names)
 	it->opaque = it->opaque_xattr || (marker && lstat(marker, &st) == 0);
 	free(marker);
 	it->below = shown_below(m, it->dirupath, it->dir, n, true);
+	it->below_any = it->below || shown_below(m, it->dirupath, it->dir, n, false);
 	int rc = w->fn(it, w->arg);
 	if (rc)
 		return rc;

@@ -31,6 +31,7 @@ struct uc_item {
 	bool sibling;  /* whiteouts: the upper dir holds NAME too */
 	bool below;    /* whiteouts: a lower shows NAME here; dirs: a lower
 			  shows a dir here (which an opaque dir hides) */
+	bool below_any; /* dirs: a lower shows anything at all here */
 	bool opaque;   /* dirs: opaque (marker file or overlay xattr) */
 	bool opaque_xattr; /* dirs: opaque by trusted./user.overlay.opaque */
 };
@@ -41,6 +42,11 @@ struct uc_item {
  * a message naming CMD when a dir cannot be read. */
 int uc_walk_upper(const struct uc_layers *l, const char *cmd,
 		  int (*fn)(const struct uc_item *it, void *arg), void *arg);
+
+/* The overlayfs xattr (redirect_dir, metacopy) that makes the upper
+ * object at REAL depend on a lower in a way the shim does not read, or
+ * NULL. */
+const char *uc_overlay_only(const char *real);
 
 /* Compare two names as the walk orders them (UC_OPQ first). */
 int uc_name_cmp(const char *a, const char *b);
