@@ -32,7 +32,7 @@ void us_layerset_init(struct us_layerset *ls, const char *upper,
 		      const char *work, const char *const *lowers, int n);
 
 struct us_change {
-	char kind;     /* 'A', 'M' or 'D' */
+	char kind;     /* 'A', 'M' or 'D' ('=': see US_CHANGES_LINKS) */
 	unsigned what; /* M: what differs (US_DIFF_* of objcmp.h) */
 	mode_t type;   /* S_IFMT of the object after (A, M), before (D) */
 	char *path;    /* union path relative to the root ("a/b") */
@@ -47,10 +47,18 @@ struct us_changes {
 	char *errpath; /* on failure: the real path that failed (heap) */
 };
 
+/* Flags of us_changes_collect. LINKS: also list, as kind '=', the names
+ * that did not change but whose object is a hard link that may have
+ * (an unchanged upper non-dir with other names in the upper or below,
+ * a lower name the index answers): a commit must relink them. They are
+ * not counted. */
+#define US_CHANGES_LINKS 1u
+
 /* Compute the changes of LS into OUT (zeroed first). 0, or -1 with errno
  * and OUT->errpath naming what failed (ENOTSUP: an overlayfs layer with
  * redirect_dir or metacopy entries, which are not read). */
-int us_changes_collect(const struct us_layerset *ls, struct us_changes *out);
+int us_changes_collect(const struct us_layerset *ls, unsigned flags,
+		       struct us_changes *out);
 
 void us_changes_free(struct us_changes *c);
 

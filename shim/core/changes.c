@@ -74,6 +74,7 @@ struct walk {
 	size_t nidx;
 	char **ovl; /* overlayfs's: "KEY\0NAME", sorted by KEY */
 	size_t novl;
+	unsigned flags;
 };
 
 static int fail_at(struct walk *w, const char *real)
@@ -145,7 +146,7 @@ static int add(struct walk *w, char kind, unsigned what, mode_t type,
 		o->added++;
 	else if (kind == 'M')
 		o->changed++;
-	else
+	else if (kind == 'D')
 		o->deleted++;
 	return 0;
 }
@@ -460,7 +461,9 @@ static int lower_only(struct walk *w, const struct us_node *c)
 	int what = us_obj_diff(w->p1, &se, w->p2, &sl);
 	if (what < 0)
 		return fail_at(w, w->p1);
-	return what ? add(w, 'M', (unsigned)what, se.st_mode, w->p1) : 0;
+	if (what || (w->flags & US_CHANGES_LINKS))
+		return add(w, what ? 'M' : '=', (unsigned)what, se.st_mode, w->p1);
+	return 0;
 }
 
 /* The upper object at the walk's path (real path in w->p1, stat SU),
@@ -469,6 +472,7 @@ static int upper_entry(struct walk *w, const struct stat *su, bool found,
 		       const struct us_node *c)
 {
 	int what = 0;
+	bool linked = false;
 
 	if (check_plain(w, w->p1) < 0)
 		return -1;
@@ -480,11 +484,14 @@ static int upper_entry(struct walk *w, const struct stat *su, bool found,
 			return fail_at(w, w->p2);
 		if ((what = us_obj_diff(w->p1, su, w->p2, &sl)) < 0)
 			return fail_at(w, w->p1);
+		linked = !S_ISDIR(su->st_mode) && (su->st_nlink > 1 || sl.st_nlink > 1) &&
+			 (w->flags & US_CHANGES_LINKS);
 	} else if (found) {
 		what = US_DIFF_TYPE;
 	}
-	if ((!found || what) &&
-	    add(w, found ? 'M' : 'A', (unsigned)what, su->st_mode, w->p1) < 0)
+	if ((!found || what || linked) &&
+	    add(w, !found ? 'A' : what ? 'M' : '=', (unsigned)what, su->st_mode,
+		w->p1) < 0)
 		return -1;
 	if (S_ISDIR(su->st_mode)) {
 		bool opaque = us_layer_is_opaque(w->p1);
@@ -584,9 +591,10 @@ static int change_cmp(const void *a, const void *b)
 		      ((const struct us_change *)b)->path);
 }
 
-int us_changes_collect(const struct us_layerset *ls, struct us_changes *out)
+int us_changes_collect(const struct us_layerset *ls, unsigned flags,
+		       struct us_changes *out)
 {
-	struct walk w = {.ls = ls, .out = out};
+	struct walk w = {.ls = ls, .out = out, .flags = flags};
 	int rc = -1;
 
 	memset(out, 0, sizeof *out);

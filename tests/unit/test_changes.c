@@ -28,7 +28,7 @@ static const char *changes(int work)
 	size_t n = 0;
 
 	us_layerset_init(&ls, ut.upper, work ? ut.work : NULL, lowers, 2);
-	ck_assert_msg(us_changes_collect(&ls, &c) == 0, "collect: %s at %s",
+	ck_assert_msg(us_changes_collect(&ls, 0, &c) == 0, "collect: %s at %s",
 		      strerror(errno), c.errpath ? c.errpath : "?");
 	out[0] = '\0';
 	for (size_t i = 0; i < c.n; i++)

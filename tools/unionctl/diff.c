@@ -145,7 +145,7 @@ int uc_diff(int argc, char **argv)
 		uc_layers_free(&l);
 		return 2;
 	}
-	if (us_changes_collect(&l.set, &c) < 0) {
+	if (us_changes_collect(&l.set, 0, &c) < 0) {
 		if (errno == ENOTSUP)
 			uc_err("diff", "%s: an overlayfs redirect or metacopy entry "
 			       "(redirect_dir, metacopy): not supported",

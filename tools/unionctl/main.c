@@ -15,6 +15,7 @@ struct uc_command {
 
 static const struct uc_command commands[] = {
 	{"diff", uc_diff, "list what the upper layer changes in the union"},
+	{"commit", uc_commit, "apply the upper layer onto the lower dir"},
 	{"export", uc_export, "write the changes as an OCI image layer tarball"},
 	{"check", uc_check, "find (and --repair) leftovers and stale records"},
 };

@@ -1,0 +1,307 @@
+/* apply.c: the steps of a commit on the lower dir (apply.h). Plain libc:
+ * this is a tool, never preloaded. Only object xattrs are written (the
+ * shim's and overlayfs's records are no part of an object, objcmp.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <linux/limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "unionshim/objcmp.h"
+
+#define CHUNK (1 << 20)
+
+static int failed(char **where, const char *path)
+{
+	int saved = errno;
+
+	if (!*where)
+		*where = strdup(path);
+	errno = saved;
+	return -1;
+}
+
+static const char *nftw_failed;
+
+static int remove_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	int rc = flag == FTW_DP ? rmdir(p) : unlink(p);
+	if (rc < 0 && errno != ENOENT) {
+		nftw_failed = p;
+		return -1;
+	}
+	return 0;
+}
+
+int uc_remove_tree(const char *path, char **where)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : failed(where, path);
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path) < 0 && errno != ENOENT ? failed(where, path) : 0;
+	nftw_failed = NULL;
+	if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		return failed(where, nftw_failed ? nftw_failed : path);
+	return 0;
+}
+
+/* Xattrs a lower may refuse without the object losing anything a union
+ * user set (user.* must go across). */
+static bool optional_xattr(const char *name)
+{
+	return strncmp(name, "user.", 5) != 0;
+}
+
+/* Give DST exactly the object xattrs of SRC. */
+static int copy_xattrs(const char *src, const char *dst, char **where)
+{
+	char *have, *want;
+	size_t hl, wl;
+
+	if (us_xattrs_read(src, &want, &wl) < 0)
+		return failed(where, src);
+	if (us_xattrs_read(dst, &have, &hl) < 0) {
+		free(want);
+		return failed(where, dst);
+	}
+	int rc = 0;
+	/* records: name NUL, 8-byte length, value (objcmp.h) */
+	for (size_t at = 0; rc == 0 && at < hl;) {
+		const char *name = have + at;
+		uint64_t vl;
+		size_t nl = strlen(name) + 1;
+		memcpy(&vl, have + at + nl, sizeof vl);
+		at += nl + sizeof vl + vl;
+		bool kept = false;
+		for (size_t w = 0; w < wl && !kept;) {
+			uint64_t l2;
+			size_t n2 = strlen(want + w) + 1;
+			memcpy(&l2, want + w + n2, sizeof l2);
+			kept = strcmp(want + w, name) == 0;
+			w += n2 + sizeof l2 + l2;
+		}
+		if (!kept && lremovexattr(dst, name) < 0 && errno != ENODATA &&
+		    !optional_xattr(name))
+			rc = failed(where, dst);
+	}
+	for (size_t at = 0; rc == 0 && at < wl;) {
+		const char *name = want + at;
+		uint64_t vl;
+		size_t nl = strlen(name) + 1;
+		memcpy(&vl, want + at + nl, sizeof vl);
+		if (lsetxattr(dst, name, want + at + nl + sizeof vl, vl, 0) < 0 &&
+		    !optional_xattr(name))
+			rc = failed(where, dst);
+		at += nl + sizeof vl + vl;
+	}
+	free(have);
+	free(want);
+	return rc;
+}
+
+/* Owner (when permitted), xattrs, mode, times of SRC (stat ST) onto DST. */
+static int copy_meta(const char *src, const struct stat *st, const char *dst,
+		     char **where)
+{
+	struct timespec ts[2] = {st->st_atim, st->st_mtim};
+
+	if (lchown(dst, st->st_uid, st->st_gid) < 0 && errno != EPERM)
+		return failed(where, dst);
+	if (copy_xattrs(src, dst, where) < 0)
+		return -1;
+	if (!S_ISLNK(st->st_mode) && chmod(dst, st->st_mode & 07777) < 0)
+		return failed(where, dst);
+	if (utimensat(AT_FDCWD, dst, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return failed(where, dst);
+	return 0;
+}
+
+static int copy_data(int in, int out)
+{
+	static char *buf;
+
+	for (;;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+		if (n == 0)
+			return 0;
+		if (n > 0)
+			continue;
+		if (errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP &&
+		    errno != EINVAL)
+			return -1;
+		break;
+	}
+	if (!buf && !(buf = malloc(CHUNK)))
+		return -1;
+	for (;;) {
+		ssize_t n = read(in, buf, CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (int)n;
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0 && errno != EINTR)
+				return -1;
+			off += w > 0 ? w : 0;
+		}
+	}
+}
+
+/* A new object at TMP like SRC (stat ST), data and all. */
+static int make_object(const char *src, const struct stat *st, const char *tmp,
+		       char **where)
+{
+	char target[PATH_MAX];
+
+	switch (st->st_mode & S_IFMT) {
+	case S_IFREG: {
+		int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (in < 0)
+			return failed(where, src);
+		int out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (out < 0) {
+			close(in);
+			return failed(where, tmp);
+		}
+		int rc = copy_data(in, out);
+		int saved = errno;
+		close(in);
+		if (close(out) < 0 && rc == 0) {
+			rc = -1;
+			saved = errno;
+		}
+		errno = saved;
+		return rc < 0 ? failed(where, tmp) : 0;
+	}
+	case S_IFLNK: {
+		ssize_t n = readlink(src, target, sizeof target - 1);
+		if (n < 0)
+			return failed(where, src);
+		target[n] = '\0';
+		return symlink(target, tmp) < 0 ? failed(where, tmp) : 0;
+	}
+	default:
+		return mknod(tmp, st->st_mode & (S_IFMT | 07777), st->st_rdev) < 0
+			       ? failed(where, tmp)
+			       : 0;
+	}
+}
+
+/* DST's temp for step N: beside it, in its dir. */
+static char *temp_for(const char *dst, size_t n, const char *tag)
+{
+	const char *slash = strrchr(dst, '/');
+	char *t = NULL;
+
+	if (asprintf(&t, "%.*s/.#unionctl.%s.%zu", (int)(slash - dst), dst, tag, n) < 0)
+		return NULL;
+	return t;
+}
+
+/* Put the whole object at TMP in DST's place (a dir there goes first). */
+static int put_in_place(const char *tmp, const char *dst, char **where)
+{
+	struct stat st;
+
+	if (lstat(dst, &st) == 0 && S_ISDIR(st.st_mode) && uc_remove_tree(dst, where) < 0)
+		return -1;
+	if (rename(tmp, dst) < 0)
+		return failed(where, dst);
+	/* a rename between two names of one inode does nothing */
+	if (lstat(tmp, &st) == 0)
+		unlink(tmp);
+	return 0;
+}
+
+static int install(const char *src, const char *dst, const char *tmp, char **where)
+{
+	struct stat st;
+
+	if (lstat(src, &st) < 0)
+		return failed(where, src);
+	if (make_object(src, &st, tmp, where) < 0 ||
+	    copy_meta(src, &st, tmp, where) < 0) {
+		int saved = errno;
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	return put_in_place(tmp, dst, where);
+}
+
+static int make_dir(const char *dst, char **where)
+{
+	struct stat st;
+
+	if (lstat(dst, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	if (uc_remove_tree(dst, where) < 0)
+		return -1;
+	return mkdir(dst, 0700) < 0 ? failed(where, dst) : 0;
+}
+
+int uc_apply(const char *lower, const struct us_op *op, size_t n,
+	     const char *tag, char **where)
+{
+	char *dst = NULL, *tmp = NULL, *first = NULL;
+	struct stat st;
+	int rc = -1;
+
+	if (asprintf(&dst, "%s/%s", lower, op->path) < 0)
+		return -1;
+	if ((op->kind == US_OP_INSTALL || op->kind == US_OP_LINK) &&
+	    !(tmp = temp_for(dst, n, tag)))
+		goto out;
+	if (tmp && unlink(tmp) < 0 && errno != ENOENT) {
+		failed(where, tmp);
+		goto out;
+	}
+	switch (op->kind) {
+	case US_OP_REMOVE:
+		rc = uc_remove_tree(dst, where);
+		break;
+	case US_OP_MKDIR:
+		rc = make_dir(dst, where);
+		break;
+	case US_OP_INSTALL:
+		rc = install(op->arg, dst, tmp, where);
+		break;
+	case US_OP_LINK:
+		if (asprintf(&first, "%s/%s", lower, op->arg) < 0)
+			break;
+		if (link(first, tmp) < 0)
+			rc = failed(where, first);
+		else
+			rc = put_in_place(tmp, dst, where);
+		break;
+	case US_OP_META:
+		if (lstat(op->arg, &st) < 0)
+			rc = failed(where, op->arg);
+		else
+			rc = copy_meta(op->arg, &st, dst, where);
+		break;
+	default:
+		errno = EINVAL;
+		rc = failed(where, op->path);
+	}
+out:;
+	int saved = errno;
+	free(dst);
+	free(tmp);
+	free(first);
+	errno = saved;
+	return rc;
+}

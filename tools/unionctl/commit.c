@@ -1,0 +1,472 @@
+/* commit.c: `unionctl commit`: apply the upper layer onto the lower dir,
+ * then empty the upper and the work dir's records.
+ *
+ * The journal, WORK/#commit: "plan" (a header naming the lower and a tag,
+ * then the steps of commitplan.h; it appears whole, by rename), "next"
+ * (the number of the first step not known done) and "cleaning" (every
+ * step is done; the upper and the work dir are being emptied). A commit
+ * finding a journal finishes that one: the plan is made once, from the
+ * layers as they were, since the steps change what a new plan would see.
+ * Nothing is lost at any point: the upper is read, never changed, until
+ * every step is done. The journal resists the process being killed (the
+ * kernel keeps what it wrote); after a power loss, run it again too, but
+ * what the disk kept is the filesystem's business (no fsync). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "layerargs.h"
+#include "unionctl.h"
+#include "unionshim/commitplan.h"
+#include "unionshim/msgline.h"
+
+#define JOURNAL "#commit"
+#define MAGIC "unionctl-commit 1"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"usage: unionctl commit --lower DIR --upper DIR --work DIR [--dry-run]\n"
+"\n"
+"Apply the upper layer onto the lower dir, so that the lower alone shows\n"
+"what the union showed: each changed file is written beside its place\n"
+"and renamed over it (it appears whole), whiteouts become removals, an\n"
+"opaque dir loses what it hid, hard links stay hard links (the shim's\n"
+"or overlayfs's index says which names are one file), and the union's\n"
+"own records (user.unionshim.* and trusted.overlay.* xattrs, whiteouts,\n"
+"opaque markers) are never copied. Then the upper dir and the work dir\n"
+"are emptied: the union shows the same tree, now from the lower.\n"
+"\n"
+"A journal in the work dir (#commit) makes it safe to interrupt: run the\n"
+"same command again and it finishes the job. Nothing may use the union\n"
+"(nor write the lower) while it runs.\n"
+"\n"
+"  --lower DIR   the lower dir (one: the union's only lower)\n"
+"  --upper DIR   the upper dir\n"
+"  --work DIR    the work dir\n"
+"  --dry-run     print the steps (remove, mkdir, install, link, meta),\n"
+"                change nothing\n"
+"  -h, --help    this text\n"
+"\n"
+"Examples:\n"
+"  unionrun --lower ~/src --upper /tmp/up --work /tmp/wk -C ~/src -- make\n"
+"  unionctl diff --lower ~/src --upper /tmp/up --work /tmp/wk\n"
+"  unionctl commit --lower ~/src --upper /tmp/up --work /tmp/wk\n"
+"  unionctl commit --dry-run --lower ~/src --upper /tmp/up --work /tmp/wk\n"
+"\n"
+"Exit status: 0 done; 1 failed (run it again to finish); 2 usage error.\n");
+}
+
+struct journal {
+	char *dir, *plan, *next, *cleaning;
+};
+
+static int journal_paths(struct journal *j, const char *work)
+{
+	if (asprintf(&j->dir, "%s/" JOURNAL, work) < 0 ||
+	    asprintf(&j->plan, "%s/plan", j->dir) < 0 ||
+	    asprintf(&j->next, "%s/next", j->dir) < 0 ||
+	    asprintf(&j->cleaning, "%s/cleaning", j->dir) < 0)
+		return -1;
+	return 0;
+}
+
+static void journal_free(struct journal *j)
+{
+	free(j->dir);
+	free(j->plan);
+	free(j->next);
+	free(j->cleaning);
+}
+
+static int write_file(const char *path, const char *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(fd, buf + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			int saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	return close(fd);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf = NULL;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !(buf = malloc((size_t)st.st_size + 1)))
+		goto fail;
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*len = got;
+	close(fd);
+	return buf;
+fail:;
+	int saved = errno;
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+	return NULL;
+}
+
+/* The plan: MAGIC " " TAG "\n" LOWER "\0" steps. */
+static int plan_make(struct uc_layers *l, const struct journal *j, char **err)
+{
+	struct us_changes c;
+	struct us_plan p;
+	unsigned char rnd[8];
+	char *steps, *head = NULL, *buf;
+	size_t slen;
+
+	if (us_changes_collect(&l->set, US_CHANGES_LINKS, &c) < 0 ||
+	    us_commit_plan(&c, &p) < 0) {
+		int saved = errno;
+		*err = c.errpath ? strdup(c.errpath) : NULL;
+		us_changes_free(&c);
+		errno = saved;
+		return -1;
+	}
+	us_changes_free(&c);
+	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd) {
+		uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+		memcpy(rnd, &t, sizeof rnd);
+	}
+	int rc = us_plan_format(&p, &steps, &slen);
+	us_plan_free(&p);
+	if (rc < 0)
+		return -1;
+	int hl = asprintf(&head, MAGIC " %02x%02x%02x%02x%02x%02x%02x%02x\n%s",
+			  rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6],
+			  rnd[7], l->clower[0]);
+	buf = hl < 0 ? NULL : malloc((size_t)hl + 1 + slen);
+	char *tmp = NULL;
+	rc = -1;
+	if (buf && asprintf(&tmp, "%s.tmp", j->plan) >= 0) {
+		memcpy(buf, head, (size_t)hl + 1);
+		memcpy(buf + hl + 1, steps, slen);
+		if (mkdir(j->dir, 0700) < 0 && errno != EEXIST)
+			*err = strdup(j->dir);
+		else if (write_file(j->next, "0", 1) < 0 ||
+			 write_file(tmp, buf, (size_t)hl + 1 + slen) < 0 ||
+			 rename(tmp, j->plan) < 0)
+			*err = strdup(j->plan);
+		else
+			rc = 0;
+	}
+	int saved = errno;
+	free(tmp);
+	free(head);
+	free(buf);
+	free(steps);
+	errno = saved;
+	return rc;
+}
+
+/* Read the journal's plan for lower LOWER: its tag (17 bytes) and steps. */
+static int plan_load(const struct journal *j, const char *lower, char *tag,
+		     struct us_plan *p, const char *cmd)
+{
+	size_t len;
+	char *buf = read_file(j->plan, &len);
+
+	if (!buf) {
+		uc_err(cmd, "%s: %s", j->plan, strerror(errno));
+		return -1;
+	}
+	char *nl = memchr(buf, '\n', len);
+	size_t ll = nl ? strnlen(nl + 1, len - (size_t)(nl + 1 - buf)) : 0;
+	if (!nl || (size_t)(nl - buf) != sizeof MAGIC + 16 ||
+	    strncmp(buf, MAGIC " ", sizeof MAGIC) != 0 ||
+	    nl + 1 + ll >= buf + len + (len ? 0 : 1)) {
+		uc_err(cmd, "%s: not a commit journal", j->plan);
+		free(buf);
+		return -1;
+	}
+	if (strcmp(nl + 1, lower) != 0) {
+		uc_err(cmd, "the work dir holds an unfinished commit into %s, not "
+		       "into --lower %s: finish that one first", nl + 1, lower);
+		free(buf);
+		return -1;
+	}
+	memcpy(tag, buf + sizeof MAGIC, 16);
+	tag[16] = '\0';
+	const char *steps = nl + 1 + ll + 1;
+	int rc = us_plan_parse(steps, (size_t)(buf + len - steps), p);
+	if (rc < 0)
+		uc_err(cmd, "%s: not a commit journal", j->plan);
+	free(buf);
+	return rc;
+}
+
+static size_t next_read(const struct journal *j)
+{
+	size_t len;
+	char *buf = read_file(j->next, &len);
+	size_t n = buf ? strtoull(buf, NULL, 10) : 0;
+
+	free(buf);
+	return n;
+}
+
+/* Record that steps before N are done: the number, overwritten in place
+ * (one small write: never torn by a kill). */
+static int next_write(int fd, size_t n)
+{
+	char v[24];
+	int l = snprintf(v, sizeof v, "%020zu", n);
+
+	return pwrite(fd, v, (size_t)l, 0) == l ? 0 : -1;
+}
+
+static void progress(size_t k, size_t n, bool tty)
+{
+	if (tty && (k == n || k % 64 == 0))
+		fprintf(stderr, "\runionctl commit: %zu/%zu steps%s", k, n,
+			k == n ? "\n" : "");
+}
+
+static int apply_plan(const struct journal *j, const char *lower, const char *cmd)
+{
+	struct us_plan p;
+	char tag[17];
+	bool tty = isatty(2);
+
+	if (plan_load(j, lower, tag, &p, cmd) < 0)
+		return -1;
+	size_t k = next_read(j);
+	int fd = open(j->next, O_WRONLY | O_CLOEXEC);
+	int rc = fd < 0 ? -1 : 0;
+	if (fd < 0)
+		uc_err(cmd, "%s: %s", j->next, strerror(errno));
+	for (; rc == 0 && k < p.n; k++) {
+		char *where = NULL;
+		progress(k, p.n, tty);
+		if (uc_apply(lower, &p.v[k], k, tag, &where) < 0 ||
+		    next_write(fd, k + 1) < 0) {
+			uc_err(cmd, "%s: %s (run the same command again to finish)",
+			       where ? where : j->next, strerror(errno));
+			rc = -1;
+		}
+		free(where);
+	}
+	if (rc == 0)
+		progress(p.n, p.n, tty && p.n >= 64);
+	if (fd >= 0)
+		close(fd);
+	us_plan_free(&p);
+	return rc;
+}
+
+/* Remove every entry of DIR but KEEP (a name, or NULL). */
+static int empty_dir(const char *dir, const char *keep, const char *cmd)
+{
+	char *list = NULL;
+	size_t len = 0;
+	FILE *names = open_memstream(&list, &len);
+	DIR *d = names ? opendir(dir) : NULL;
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d) {
+		uc_err(cmd, "%s: %s", dir, strerror(errno));
+		if (names)
+			fclose(names);
+		free(list);
+		return -1;
+	}
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    (!keep || strcmp(e->d_name, keep)))
+			fwrite(e->d_name, 1, strlen(e->d_name) + 1, names);
+	closedir(d);
+	fclose(names);
+	for (size_t at = 0; rc == 0 && at < len; at += strlen(list + at) + 1) {
+		char *p = NULL, *where = NULL;
+		if (asprintf(&p, "%s/%s", dir, list + at) < 0 ||
+		    uc_remove_tree(p, &where) < 0) {
+			uc_err(cmd, "%s: %s", where ? where : dir, strerror(errno));
+			rc = -1;
+		}
+		free(where);
+		free(p);
+	}
+	free(list);
+	return rc;
+}
+
+/* Every step done: empty the upper, then the work dir, journal last. */
+static int cleanup(const struct journal *j, const struct uc_layers *l,
+		   const char *cmd)
+{
+	int fd = open(j->cleaning, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		uc_err(cmd, "%s: %s", j->cleaning, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	char *where = NULL;
+	if (empty_dir(l->cupper, NULL, cmd) < 0 ||
+	    empty_dir(l->cwork, JOURNAL, cmd) < 0)
+		return -1;
+	if (uc_remove_tree(j->dir, &where) < 0) {
+		uc_err(cmd, "%s: %s", where ? where : j->dir, strerror(errno));
+		free(where);
+		return -1;
+	}
+	return 0;
+}
+
+static void dry_run(struct uc_layers *l, const struct journal *j)
+{
+	struct us_changes c;
+	struct us_plan p;
+	struct stat st;
+	char tag[17];
+
+	if (lstat(j->plan, &st) == 0) {
+		if (plan_load(j, l->clower[0], tag, &p, "commit") < 0)
+			return;
+		size_t k = next_read(j);
+		printf("an interrupted commit is to be finished: %zu of %zu steps left\n",
+		       k < p.n ? p.n - k : 0, p.n);
+		us_plan_free(&p);
+		return;
+	}
+	if (us_changes_collect(&l->set, US_CHANGES_LINKS, &c) < 0 ||
+	    us_commit_plan(&c, &p) < 0) {
+		uc_err("commit", "%s: %s", c.errpath ? c.errpath : l->cupper,
+		       strerror(errno));
+		us_changes_free(&c);
+		return;
+	}
+	for (size_t i = 0; i < p.n; i++) {
+		const struct us_op *o = &p.v[i];
+		const char *verb = o->kind == US_OP_REMOVE ? "remove"
+				   : o->kind == US_OP_MKDIR ? "mkdir"
+				   : o->kind == US_OP_INSTALL ? "install"
+				   : o->kind == US_OP_LINK ? "link"
+							   : "meta";
+		printf("%s ", verb);
+		uc_put_path(stdout, o->path);
+		if (o->kind == US_OP_LINK) {
+			fputs(" = ", stdout);
+			uc_put_path(stdout, o->arg);
+		}
+		putchar('\n');
+	}
+	us_plan_free(&p);
+	us_changes_free(&c);
+}
+
+int uc_commit(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"lower", required_argument, NULL, 'l'},
+		{"upper", required_argument, NULL, 'u'},
+		{"work", required_argument, NULL, 'w'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct uc_layers l = {0};
+	struct journal j = {0};
+	struct stat st;
+	bool dry = false;
+	int opt, rc = 1;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		int r = uc_layers_opt(&l, "commit", opt, optarg);
+		if (r < 0)
+			return 2;
+		if (r)
+			continue;
+		switch (opt) {
+		case 'n': dry = true; break;
+		case 'h': usage(stdout); return 0;
+		default:
+			uc_err("commit", "bad option '%s' (see unionctl commit --help)",
+			       argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		uc_err("commit", "unexpected argument '%s' (see unionctl commit --help)",
+		       argv[optind]);
+		return 2;
+	}
+	if (l.nlower > 1) {
+		uc_err("commit", "one --lower only: a union of several lowers "
+		       "cannot be committed (into its topmost) yet");
+		return 2;
+	}
+	if (uc_layers_check(&l, "commit", true, true) < 0) {
+		uc_layers_free(&l);
+		return 2;
+	}
+	if (journal_paths(&j, l.cwork) < 0) {
+		uc_err("commit", "out of memory");
+		goto out;
+	}
+	if (dry) {
+		dry_run(&l, &j);
+		rc = fflush(stdout) == 0 ? 0 : 1;
+		goto out;
+	}
+	/* one commit at a time: a lock on the work dir itself */
+	int lock = open(l.cwork, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		uc_err("commit", "%s: %s", l.cwork,
+		       errno == EWOULDBLOCK ? "another commit is running on it"
+					    : strerror(errno));
+		goto out;
+	}
+	if (lstat(j.cleaning, &st) < 0 && lstat(j.plan, &st) < 0) {
+		char *where = NULL;
+		if (plan_make(&l, &j, &where) < 0) {
+			uc_err("commit", "%s: %s", where ? where : l.cupper,
+			       strerror(errno));
+			free(where);
+			goto out;
+		}
+	}
+	if ((lstat(j.cleaning, &st) == 0 || apply_plan(&j, l.clower[0], "commit") == 0) &&
+	    cleanup(&j, &l, "commit") == 0)
+		rc = 0;
+out:
+	journal_free(&j);
+	uc_layers_free(&l);
+	return rc;
+}
