@@ -206,6 +206,41 @@ killed_copyup() {
 	! grep -q '^info:' <<<"$output" || false
 }
 
+@test "a commit killed mid-way: its journal is a problem --repair leaves to commit, which finishes it" {
+	local i pid tries=0
+	for i in $(seq 400); do echo "file $i" >"$LOWER/f$i"; done
+	in_union bash -c 'cd "$1" && for i in $(seq 400); do echo "new $i" >"f$i"; done' _ "$TARGET"
+	while [ ! -d "$WORK/#commit" ]; do
+		((tries++ < 20)) || false
+		"$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK" &
+		pid=$!
+		for _ in $(seq 2000); do [ -e "$WORK/#commit/plan" ] && break; done
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	run "${CHECK[@]}" --repair
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -qxF "problem: $WORK/#commit: journal of an interrupted commit: run unionctl commit again to finish it" <<<"$output"
+	[ -d "$WORK/#commit" ]
+	"$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK"
+	[ "$(cat "$LOWER/f400")" = "new 400" ]
+	run "${CHECK[@]}"
+	[ "$status" -eq 0 ]
+}
+
+@test "refused while a commit holds the work dir" {
+	local fd
+	exec {fd}<"$WORK"
+	flock -x "$fd" # the lock unionctl commit holds while it runs
+	run "${CHECK[@]}"
+	exec {fd}<&-
+	[ "$status" -eq 2 ]
+	[[ $output == "unionctl check: a commit is running in the work dir $WORK" ]]
+	run "${CHECK[@]}"
+	[ "$status" -eq 0 ]
+}
+
 @test "refused while a union process uses the work dir; usage errors exit 2" {
 	local spec
 	spec=$(mounts_spec)

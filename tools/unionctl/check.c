@@ -8,11 +8,13 @@
  * never changed: whether a whiteout hides something depends on the lowers
  * given, and a wrong --lower list must not cost a deletion. It refuses to
  * run while a union process maps the work dir's #state. */
+#include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -34,7 +36,8 @@ static void usage(FILE *out)
 "Problems: temps of interrupted copy-ups (#us.PID.N) and link-index\n"
 "counts, link-index entries no name uses, origin records and lock proxies\n"
 "of objects gone, unknown .wh..wh. names, whiteouts that are not empty\n"
-"files or stand beside the name they hide; with --lower also whiteouts and\n"
+"files or stand beside the name they hide, the journal of an interrupted\n"
+"commit (unionctl commit finishes it); with --lower also whiteouts and\n"
 "opaque dirs that hide nothing in those lowers. Info: whiteouts in\n"
 "overlayfs's form (char device 0/0; the shim reads them, and writes them\n"
 "itself only for names of 252-255 bytes), entries of the work dir that\n"
@@ -46,7 +49,8 @@ static void usage(FILE *out)
 "  --repair      remove what is safe to remove: the temps and the work\n"
 "                dir's unused records (the upper is never changed)\n"
 "\n"
-"Run it when no union process uses the work dir: it refuses otherwise.\n"
+"Run it when no union process and no commit uses the work dir: it refuses\n"
+"otherwise.\n"
 "Exit status: 0 clean (or everything found was repaired), 1 problems\n"
 "remain, 2 usage error or the check could not run.\n"
 "\n"
@@ -179,8 +183,13 @@ int uc_check(int argc, char **argv)
 		uc_layers_free(&c.l);
 		return rc > 0 ? 0 : 2;
 	}
+	/* a running commit holds this lock; holding it keeps one from starting */
+	int lock = open(c.l.cwork, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	pid_t user = uc_work_user(c.l.cwork);
-	if (user) {
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		uc_say(CMD, "a commit is running in the work dir ", c.l.cwork, NULL);
+		rc = 2;
+	} else if (user) {
 		char pid[32];
 		snprintf(pid, sizeof pid, "%d", (int)user);
 		uc_say(CMD, "the work dir is in use by process ", pid,
@@ -195,6 +204,8 @@ int uc_check(int argc, char **argv)
 			c.problems, c.problems == 1 ? "" : "s", c.repaired,
 			c.notes, c.notes == 1 ? "" : "s");
 	}
+	if (lock >= 0)
+		close(lock);
 	uc_set_free(&c.upper_inos);
 	uc_set_free(&c.origins);
 	uc_set_free(&c.aside_used);

@@ -13,6 +13,9 @@
  *   #locks/HEX         a lock proxy, named by union inode number: unused
  *                      once no layer has the object (read from the upper's
  *                      numbers and origins, and the lowers given)
+ *   #commit            the journal of a commit (unionctl commit): one that
+ *                      is there was interrupted; commit run again finishes
+ *                      it, so check only reports it
  *   #state, #lock.NN   kept: every process maps the one, locks the others */
 #include <dirent.h>
 #include <errno.h>
@@ -260,6 +263,8 @@ int uc_check_work(struct uc_check *c)
 			break;
 		if (!strncmp(n, "#us.", 4))
 			uc_problem_remove(c, p, "temp of an interrupted copy-up (its process is gone)");
+		else if (!strcmp(n, "#commit"))
+			uc_problem(c, p, "journal of an interrupted commit: run unionctl commit again to finish it");
 		else if (!strcmp(n, "work") || !strcmp(n, "index"))
 			uc_note(c, p, "kernel overlayfs's (left alone)");
 		else if (strcmp(n, "#state") && !is_lock_file(n) &&
