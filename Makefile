@@ -11,6 +11,7 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib/unionshim
+MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 CC ?= cc
@@ -198,11 +199,14 @@ install: all
 	install -m 755 $(AUDIT_LIB) $(DESTDIR)$(LIBDIR)/libunionshim-audit.so
 	install -m 755 $(B)/unionrun $(DESTDIR)$(BINDIR)/unionrun
 	install -m 755 $(B)/unionctl $(DESTDIR)$(BINDIR)/unionctl
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 644 man/unionctl.1 $(DESTDIR)$(MANDIR)/man1/unionctl.1
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libunionshim.so $(DESTDIR)$(LIBDIR)/libunionshim-trace.so \
 		$(DESTDIR)$(LIBDIR)/libunionshim-audit.so \
-		$(DESTDIR)$(BINDIR)/unionrun $(DESTDIR)$(BINDIR)/unionctl
+		$(DESTDIR)$(BINDIR)/unionrun $(DESTDIR)$(BINDIR)/unionctl \
+		$(DESTDIR)$(MANDIR)/man1/unionctl.1
 	-rmdir $(DESTDIR)$(LIBDIR)
 
 clean:

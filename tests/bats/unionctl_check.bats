@@ -247,8 +247,7 @@ killed_copyup() {
 	(LD_PRELOAD=$SHIM_LIB UNIONSHIM_MOUNTS=$spec exec sleep 30) &
 	BG=$!
 	local i
-	for i in $(seq 100); do [ -s "$WORK/#state" ] && break; sleep 0.05; done
-	sleep 0.2
+	for i in $(seq 100); do grep -q '#state' "/proc/$BG/maps" 2>/dev/null && break; sleep 0.05; done
 	run "${CHECK[@]}" --repair
 	[ "$status" -eq 2 ]
 	[[ $output == "unionctl check: the work dir is in use by process $BG"* ]]

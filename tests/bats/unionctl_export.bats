@@ -25,6 +25,7 @@ setup() {
 
 teardown() {
 	unmount_union
+	[ -z "${BG:-}" ] || kill "$BG" 2>/dev/null || true
 }
 
 fill_lower() {
@@ -230,4 +231,32 @@ unpacked() {
 	[[ $output == *redirect* ]]
 	[ "$(cat "$OUT/x")" = old ]
 	[ -z "$(ls "$OUT" | grep -v '^x$')" ] # no temp left beside it
+}
+
+@test "progress on a terminal only; refused while a union process uses the work dir" {
+	fill_lower
+	use_union shim
+	run_ops 1
+	# stderr a terminal (script gives a pty): a status line, erased at the end
+	script -qec "$UNIONCTL export --upper $UPPER --work $WORK --lower $LOWER -o $OUT/t.tar" \
+		/dev/null >"$OUT/tty.log"
+	grep -aq $'\runionctl export: [0-9]' "$OUT/tty.log"
+	# in a log: nothing but the digests
+	"$UNIONCTL" export --upper "$UPPER" --work "$WORK" --lower "$LOWER" -o "$OUT/l.tar" \
+		>"$OUT/out.log" 2>"$OUT/err.log"
+	[ ! -s "$OUT/err.log" ]
+	[ "$(wc -l <"$OUT/out.log")" -eq 3 ]
+	local spec
+	spec=$(mounts_spec)
+	(LD_PRELOAD=$SHIM_LIB UNIONSHIM_MOUNTS=$spec exec sleep 30) &
+	BG=$!
+	local i
+	for i in $(seq 100); do grep -q '#state' "/proc/$BG/maps" 2>/dev/null && break; sleep 0.05; done
+	run "$UNIONCTL" export --upper "$UPPER" --work "$WORK" --lower "$LOWER" -o "$OUT/busy.tar"
+	kill "$BG"
+	wait "$BG" || true
+	BG=
+	[ "$status" -eq 2 ]
+	[[ $output == "unionctl export: the work dir is in use by process "* ]]
+	[ ! -e "$OUT/busy.tar" ]
 }

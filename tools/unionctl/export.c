@@ -49,7 +49,8 @@ static void usage(FILE *out)
 "Prints the blob's digest, its diff_id (the sha256 of the uncompressed\n"
 "tar) and its size, one per line, on stdout (on stderr with -o -):\n"
 "  digest sha256:...\n  diff_id sha256:...\n  size N\n"
-"Exit status: 0 done, 1 failed (one line says why), 2 usage.\n"
+"With --work it refuses to run while a union process uses the work dir.\n"
+"Exit status: 0 done, 1 failed (one line says why), 2 usage (or in use).\n"
 "\n"
 "Examples:\n"
 "  unionctl export --upper /tmp/up --work /tmp/wk --lower ~/src -z -o layer.tar.gz\n"
@@ -282,6 +283,15 @@ int uc_export(int argc, char **argv)
 	}
 	if (uc_layers_check(&o.l, CMD, false, false) < 0)
 		return 2;
+	pid_t user = o.l.cwork ? uc_work_user(o.l.cwork) : 0;
+	if (user) { /* a file written while it is read would go out cut */
+		char pid[32];
+		snprintf(pid, sizeof pid, "%d", (int)user);
+		uc_say(CMD, "the work dir is in use by process ", pid,
+		       ": export when no union process runs");
+		uc_layers_free(&o.l);
+		return 2;
+	}
 	char *tmp = to_stdout ? NULL : temp_beside(o.out);
 	int fd = to_stdout ? 1 : tmp ? open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
 	if (fd < 0) {
