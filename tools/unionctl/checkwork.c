@@ -27,41 +27,17 @@
 
 #include "check.h"
 #include "progress.h"
+#include "upperwalk.h"
 #include "unionshim/identity.h"
 
 #define LAYER_SHIFT 56
 
-/* The names in real dir DIR, sorted (NULL-ended), or NULL. */
+/* The names in real dir DIR (NULL-ended), or NULL. */
 static char **names_of(const char *dir)
 {
-	DIR *d = opendir(dir);
-	char **v = NULL;
-	size_t n = 0;
+	char **v;
 
-	if (!d)
-		return NULL;
-	for (struct dirent *e; (e = readdir(d));) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		char **nv = realloc(v, (n + 2) * sizeof *v);
-		if (!nv)
-			break;
-		v = nv;
-		if (!(v[n] = strdup(e->d_name)))
-			break;
-		v[++n] = NULL;
-	}
-	closedir(d);
-	if (!v)
-		v = calloc(1, sizeof *v);
-	return v;
-}
-
-static void names_free(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
+	return uc_read_names(dir, &v) < 0 ? NULL : v;
 }
 
 static char *join(const char *a, const char *b)
@@ -144,7 +120,7 @@ static void check_index(struct uc_check *c, const char *dir)
 		}
 		free(p);
 	}
-	names_free(v);
+	uc_names_free(v);
 }
 
 static void check_origins(struct uc_check *c, const char *dir)
@@ -162,7 +138,7 @@ static void check_origins(struct uc_check *c, const char *dir)
 			uc_problem_remove(c, p, "origin record of an object no longer in the upper");
 		free(p);
 	}
-	names_free(v);
+	uc_names_free(v);
 }
 
 /* The inode numbers of lower layer LAYER, read once into SETS[LAYER]. */
@@ -181,7 +157,7 @@ static int read_layer(const char *dir, struct uc_set *s, struct uc_check *c)
 		}
 		free(p);
 	}
-	names_free(v);
+	uc_names_free(v);
 	return 0;
 }
 
@@ -225,7 +201,7 @@ static void check_locks(struct uc_check *c, const char *dir)
 	}
 	for (int i = 0; i < US_MAX_LAYERS; i++)
 		uc_set_free(&lowers[i]);
-	names_free(v);
+	uc_names_free(v);
 }
 
 static bool is_lock_file(const char *name)
@@ -272,6 +248,6 @@ int uc_check_work(struct uc_check *c)
 			uc_note(c, p, "not the shim's (left alone)");
 		free(p);
 	}
-	names_free(v);
+	uc_names_free(v);
 	return 0;
 }

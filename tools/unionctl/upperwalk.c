@@ -28,9 +28,7 @@ static int by_name(const void *a, const void *b)
 	return uc_name_cmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The names in real dir DIR, sorted, into *OUT (NULL-ended). The count,
- * or -1 with errno. */
-static int read_names(const char *dir, char ***out)
+int uc_read_names(const char *dir, char ***out)
 {
 	DIR *d = opendir(dir);
 	char **v = NULL;
@@ -78,6 +76,13 @@ const char *uc_overlay_only(const char *real)
 		if (lgetxattr(real, names[i], NULL, 0) >= 0)
 			return names[i];
 	return NULL;
+}
+
+void uc_names_free(char **names)
+{
+	for (size_t i = 0; names && names[i]; i++)
+		free(names[i]);
+	free(names);
 }
 
 static bool xattr_y(const char *path, const char *name)
@@ -182,7 +187,7 @@ static int walk_dir(struct walk *w, const char *rel, const char *real,
 		    const char *upath, const struct us_node *node)
 {
 	char **names;
-	int n = read_names(real, &names), rc = 0;
+	int n = uc_read_names(real, &names), rc = 0;
 
 	if (n < 0) {
 		uc_say(w->cmd, "cannot read dir ", real, NULL);
@@ -197,9 +202,7 @@ static int walk_dir(struct walk *w, const char *rel, const char *real,
 		free(r);
 		free(p);
 	}
-	for (int i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	uc_names_free(names);
 	return rc;
 }
 

@@ -48,6 +48,12 @@ int uc_walk_upper(const struct uc_layers *l, const char *cmd,
  * NULL. */
 const char *uc_overlay_only(const char *real);
 
+/* The names in real dir DIR but "." and "..", sorted as the walk sorts
+ * them, into *OUT (NULL-ended; free with uc_names_free). The count, or -1
+ * with errno. */
+int uc_read_names(const char *dir, char ***out);
+void uc_names_free(char **names);
+
 /* Compare two names as the walk orders them (UC_OPQ first). */
 int uc_name_cmp(const char *a, const char *b);
 
