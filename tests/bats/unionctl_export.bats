@@ -49,6 +49,8 @@ fill_lower() {
 	echo kf >"$LOWER/kind_f"
 	echo long >"$LOWER/$LONG"
 	mkfifo "$LOWER/fifo"
+	echo odd >"$LOWER/"$'odd name\nwith newline'
+	echo odd2 >"$LOWER/"$'gone \xff byte'
 	setfattr -n user.low -v lowval "$LOWER/keep"
 	setfattr -n user.dirx -v d "$LOWER/dir"
 }
@@ -81,6 +83,9 @@ ops() {
 	ln new newlink
 	mkfifo newfifo
 	echo s2 >dir/sub/s2
+	echo more >>$'odd name\nwith newline'
+	rm $'gone \xff byte'
+	echo new >$'new \xfe\t-name'
 	if [ "$2" = 1 ]; then echo changed >>h1; fi
 }
 

@@ -141,6 +141,9 @@ struct uc_tar *uc_tar_open(int outfd, enum uc_comp comp, char *err,
 	if (!t->tar || archive_write_set_format_pax(t->tar) != ARCHIVE_OK ||
 	    archive_write_set_format_option(t->tar, "pax", "xattrheader",
 					    "SCHILY") != ARCHIVE_OK ||
+	    /* names are bytes: any a filesystem holds goes out as it is */
+	    archive_write_set_format_option(t->tar, "pax", "hdrcharset",
+					    "BINARY") != ARCHIVE_OK ||
 	    archive_write_add_filter_none(t->tar) != ARCHIVE_OK ||
 	    archive_write_open2(t->tar, t, NULL, tar_write, NULL, NULL) != ARCHIVE_OK) {
 		fail(t->tar, err, errlen);
