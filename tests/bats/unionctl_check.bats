@@ -186,6 +186,9 @@ killed_copyup() {
 	rm -r "$TARGET/opq"
 	mkdir "$TARGET/opq"
 	echo w >>"$TARGET/h1"
+	run "${CHECK[@]}" # its layers change under a reader while mounted
+	[ "$status" -eq 2 ]
+	[[ $output == "unionctl check: the upper is mounted by kernel overlayfs at $TARGET"* ]]
 	unmount_union
 	[ -c "$UPPER/f" ]
 	run "${CHECK[@]}"

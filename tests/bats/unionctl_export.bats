@@ -134,6 +134,9 @@ unpacked() {
 	local want
 	want=$(view)
 	[[ $want == *"h1 h2"* ]] # index=on: one file, by every name
+	run "$UNIONCTL" export --upper "$UPPER" -o "$OUT/mounted.tar"
+	[ "$status" -eq 2 ] # not while mounted: its layers change under a reader
+	[ ! -e "$OUT/mounted.tar" ]
 	unmount_union
 	# overlayfs's forms are on disk: char 0/0 whiteouts, an opaque xattr
 	[ -c "$UPPER/gone_f" ]

@@ -49,8 +49,8 @@ static void usage(FILE *out)
 "  --repair      remove what is safe to remove: the temps and the work\n"
 "                dir's unused records (the upper is never changed)\n"
 "\n"
-"Run it when no union process and no commit uses the work dir: it refuses\n"
-"otherwise.\n"
+"Run it when no union process, no commit and no kernel overlayfs mount\n"
+"uses the layers: it refuses otherwise.\n"
 "Exit status: 0 clean (or everything found was repaired), 1 problems\n"
 "remain, 2 usage error or the check could not run.\n"
 "\n"
@@ -186,7 +186,12 @@ int uc_check(int argc, char **argv)
 	/* a running commit holds this lock; holding it keeps one from starting */
 	int lock = open(c.l.cwork, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	pid_t user = uc_work_user(c.l.cwork);
-	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
+	char *ovl = uc_overlay_mount(c.l.cupper);
+	if (ovl) {
+		uc_say(CMD, "the upper is mounted by kernel overlayfs at ", ovl,
+		       ": check it once unmounted");
+		rc = 2;
+	} else if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
 		uc_say(CMD, "a commit is running in the work dir ", c.l.cwork, NULL);
 		rc = 2;
 	} else if (user) {
@@ -206,6 +211,7 @@ int uc_check(int argc, char **argv)
 	}
 	if (lock >= 0)
 		close(lock);
+	free(ovl);
 	uc_set_free(&c.upper_inos);
 	uc_set_free(&c.origins);
 	uc_set_free(&c.aside_used);

@@ -50,7 +50,8 @@ static void usage(FILE *out)
 "Prints the blob's digest, its diff_id (the sha256 of the uncompressed\n"
 "tar) and its size, one per line, on stdout (on stderr with -o -):\n"
 "  digest sha256:...\n  diff_id sha256:...\n  size N\n"
-"With --work it refuses to run while a union process uses the work dir.\n"
+"It refuses to run while a union process uses the work dir (given with\n"
+"--work) or a kernel overlayfs mount uses the upper.\n"
 "Exit status: 0 done, 1 failed (one line says why), 2 usage (or in use).\n"
 "\n"
 "Examples:\n"
@@ -284,12 +285,19 @@ int uc_export(int argc, char **argv)
 	}
 	if (uc_layers_check(&o.l, CMD, false, false) < 0)
 		return 2;
+	/* a file written while it is read would go out cut */
 	pid_t user = o.l.cwork ? uc_work_user(o.l.cwork) : 0;
-	if (user) { /* a file written while it is read would go out cut */
+	char *ovl = user ? NULL : uc_overlay_mount(o.l.cupper);
+	if (user || ovl) {
 		char pid[32];
 		snprintf(pid, sizeof pid, "%d", (int)user);
-		uc_say(CMD, "the work dir is in use by process ", pid,
-		       ": export when no union process runs");
+		if (user)
+			uc_say(CMD, "the work dir is in use by process ", pid,
+			       ": export when no union process runs");
+		else
+			uc_say(CMD, "the upper is mounted by kernel overlayfs at ", ovl,
+			       ": export it once unmounted");
+		free(ovl);
 		uc_layers_free(&o.l);
 		return 2;
 	}

@@ -70,3 +70,34 @@ pid_t uc_work_user(const char *work)
 	closedir(d);
 	return found;
 }
+
+char *uc_overlay_mount(const char *upper)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL, *found = NULL, *want = malloc(strlen(upper) + 10);
+	size_t cap = 0;
+
+	if (!f || !want) {
+		if (f)
+			fclose(f);
+		free(want);
+		return NULL;
+	}
+	sprintf(want, "upperdir=%s", upper);
+	while (!found && getline(&line, &cap, f) > 0) {
+		char mnt[4096], type[64];
+		char *sep = strstr(line, " - ");
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf(sep + 3, "%63s", type) != 1 || strcmp(type, "overlay"))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		for (char *o = strtok(strrchr(line, ' ') + 1, ","); o && !found;
+		     o = strtok(NULL, ","))
+			if (strcmp(o, want) == 0)
+				found = strdup(mnt);
+	}
+	free(line);
+	free(want);
+	fclose(f);
+	return found;
+}

@@ -27,4 +27,8 @@ void uc_say(const char *cmd, const char *what, const char *value,
  * process of the union does, from its start): its pid, 0 when none. */
 pid_t uc_work_user(const char *work);
 
+/* The mount point (heap) of a kernel overlayfs mount whose upperdir is
+ * UPPER (canonical), or NULL: its layers change under a reader. */
+char *uc_overlay_mount(const char *upper);
+
 #endif
