@@ -82,6 +82,7 @@ ops() {
 	rm "$3"
 	ln new newlink
 	mkfifo newfifo
+	mknod newdev c 1 7
 	echo s2 >dir/sub/s2
 	echo more >>$'odd name\nwith newline'
 	rm $'gone \xff byte'

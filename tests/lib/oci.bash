@@ -5,7 +5,8 @@
 #                            (.tar, .tar.gz, .tar.zst by name)
 #   oci_unpack DIR BUNDLE    umoci unpack; the tree is BUNDLE/rootfs
 #   tree_manifest DIR        names, types, modes, owners, sizes, symlink
-#                            targets, mtimes of non-dirs, contents, link
+#                            targets, mtimes of non-dirs, device numbers,
+#                            contents, link
 #                            groups and user.* xattrs of the tree under DIR
 #                            (run it in the union with in_union bash -c)
 
@@ -60,6 +61,8 @@ tree_manifest() (
 	echo "== entries"
 	find . -mindepth 1 \( -type d -printf '%P %y %m %U:%G\n' \) -o \
 		\( -printf '%P %y %m %U:%G %s %l %T@\n' \) | LC_ALL=C sort
+	echo "== device numbers"
+	find . \( -type c -o -type b \) -print0 | LC_ALL=C sort -z | xargs -0 -r stat -c '%n %t:%T'
 	echo "== contents"
 	find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
 	echo "== link groups"
