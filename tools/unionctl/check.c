@@ -185,20 +185,10 @@ int uc_check(int argc, char **argv)
 	}
 	/* a running commit holds this lock; holding it keeps one from starting */
 	int lock = open(c.l.cwork, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	pid_t user = uc_work_user(c.l.cwork);
-	char *ovl = uc_overlay_mount(c.l.cupper);
-	if (ovl) {
-		uc_say(CMD, "the upper is mounted by kernel overlayfs at ", ovl,
-		       ": check it once unmounted");
+	if (uc_layers_busy(&c.l, CMD)) {
 		rc = 2;
 	} else if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0) {
 		uc_say(CMD, "a commit is running in the work dir ", c.l.cwork, NULL);
-		rc = 2;
-	} else if (user) {
-		char pid[32];
-		snprintf(pid, sizeof pid, "%d", (int)user);
-		uc_say(CMD, "the work dir is in use by process ", pid,
-		       ": check it when no union process runs");
 		rc = 2;
 	} else if (uc_check_upper(&c) < 0 || uc_check_work(&c) < 0) {
 		rc = 2;
@@ -211,7 +201,6 @@ int uc_check(int argc, char **argv)
 	}
 	if (lock >= 0)
 		close(lock);
-	free(ovl);
 	uc_set_free(&c.upper_inos);
 	uc_set_free(&c.origins);
 	uc_set_free(&c.aside_used);

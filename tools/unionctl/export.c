@@ -285,19 +285,7 @@ int uc_export(int argc, char **argv)
 	}
 	if (uc_layers_check(&o.l, CMD, false, false) < 0)
 		return 2;
-	/* a file written while it is read would go out cut */
-	pid_t user = o.l.cwork ? uc_work_user(o.l.cwork) : 0;
-	char *ovl = user ? NULL : uc_overlay_mount(o.l.cupper);
-	if (user || ovl) {
-		char pid[32];
-		snprintf(pid, sizeof pid, "%d", (int)user);
-		if (user)
-			uc_say(CMD, "the work dir is in use by process ", pid,
-			       ": export when no union process runs");
-		else
-			uc_say(CMD, "the upper is mounted by kernel overlayfs at ", ovl,
-			       ": export it once unmounted");
-		free(ovl);
+	if (uc_layers_busy(&o.l, CMD)) { /* a file written meanwhile would go out cut */
 		uc_layers_free(&o.l);
 		return 2;
 	}

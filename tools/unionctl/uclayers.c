@@ -48,7 +48,7 @@ static bool maps_inode(const char *pid, dev_t dev, ino_t ino)
 	return hit;
 }
 
-pid_t uc_work_user(const char *work)
+static pid_t work_user(const char *work)
 {
 	char p[4096];
 	struct stat st;
@@ -71,7 +71,7 @@ pid_t uc_work_user(const char *work)
 	return found;
 }
 
-char *uc_overlay_mount(const char *upper)
+static char *overlay_mount(const char *upper)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char *line = NULL, *found = NULL, *want = malloc(strlen(upper) + 10);
@@ -100,4 +100,21 @@ char *uc_overlay_mount(const char *upper)
 	free(want);
 	fclose(f);
 	return found;
+}
+
+bool uc_layers_busy(const struct uc_layers *l, const char *cmd)
+{
+	pid_t user = l->cwork ? work_user(l->cwork) : 0;
+	char *ovl = user ? NULL : overlay_mount(l->cupper);
+	char pid[32];
+
+	snprintf(pid, sizeof pid, "%d", (int)user);
+	if (user)
+		uc_say(cmd, "the work dir is in use by process ", pid,
+		       ": run it when no union process runs");
+	else if (ovl)
+		uc_say(cmd, "the upper is mounted by kernel overlayfs at ", ovl,
+		       ": run it once unmounted");
+	free(ovl);
+	return user || ovl;
 }

@@ -4,6 +4,7 @@
 #ifndef UCLAYERS_H
 #define UCLAYERS_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "layerargs.h"
@@ -23,12 +24,9 @@ char *uc_union_path(const char *relpath);
 void uc_say(const char *cmd, const char *what, const char *value,
 	    const char *rest);
 
-/* A process other than this one that maps the work dir's #state (every
- * process of the union does, from its start): its pid, 0 when none. */
-pid_t uc_work_user(const char *work);
-
-/* The mount point (heap) of a kernel overlayfs mount whose upperdir is
- * UPPER (canonical), or NULL: its layers change under a reader. */
-char *uc_overlay_mount(const char *upper);
+/* Is a layer of L in use: a union process maps the work dir's #state
+ * (every process of the union does, from its start), or a kernel
+ * overlayfs mount has the upper? True after a line naming CMD. */
+bool uc_layers_busy(const struct uc_layers *l, const char *cmd);
 
 #endif
