@@ -210,18 +210,41 @@ static int ents_read(const char *dir, struct ents *e)
 	return rc;
 }
 
-/* Is NAME among the entries (as an object, or as a whiteout when WH)? */
-static bool ents_has(const struct ents *e, const char *name, bool wh)
+static int name_cmp(const void *a, const void *b)
 {
-	for (size_t off = 0; off < e->used;) {
-		const char *n = e->buf + off + 1;
-		if (!wh && strcmp(n, name) == 0)
-			return true;
-		if (wh && us_is_reserved_name(n) && strcmp(n + US_WH_PREFIX_LEN, name) == 0)
-			return true;
-		off += strlen(n) + 2;
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The names of E sorted, for lookups: every entry as is (so an OCI
+ * whiteout .wh.X is found as ".wh.X"). NULL with errno when out of
+ * memory (E empty: NULL too, and nothing to find). */
+static const char **ents_sorted(const struct ents *e)
+{
+	const char **v = e->n ? malloc(e->n * sizeof *v) : NULL;
+	size_t i = 0;
+
+	for (size_t off = 0; v && off < e->used; i++) {
+		v[i] = e->buf + off + 1;
+		off += strlen(v[i]) + 2;
 	}
-	return false;
+	if (v)
+		qsort(v, e->n, sizeof *v, name_cmp);
+	return v;
+}
+
+/* Is NAME among the sorted entries V (N of them)? With WH: is there a
+ * whiteout .wh.NAME? */
+static bool ents_has(const char **v, size_t n, const char *name, bool wh,
+		     char *scratch)
+{
+	if (wh) {
+		if (strlen(name) + US_WH_PREFIX_LEN >= PATH_MAX)
+			return false;
+		memcpy(scratch, US_WH_PREFIX, US_WH_PREFIX_LEN);
+		strcpy(scratch + US_WH_PREFIX_LEN, name);
+		name = scratch;
+	}
+	return n && bsearch(&name, v, n, sizeof *v, name_cmp);
 }
 
 static int idx_cmp(const void *a, const void *b)
@@ -549,12 +572,18 @@ static int upper_dir(struct walk *w, us_layermask bdirs, bool opaque)
 		return -1;
 	if (ents_read(w->p1, &e) < 0)
 		return fail_at(w, w->p1);
+	const char **sorted = ents_sorted(&e);
+	if (e.n && !sorted) {
+		free(e.buf);
+		return -1;
+	}
 	for (size_t off = 0; rc == 0 && off < e.used;) {
 		unsigned char t = (unsigned char)e.buf[off];
 		const char *name = e.buf + off + 1;
 		off += strlen(name) + 2;
 		/* an object and a whiteout of one name: the object wins */
-		if (us_is_reserved_name(name) && ents_has(&e, name + US_WH_PREFIX_LEN, false))
+		if (us_is_reserved_name(name) &&
+		    ents_has(sorted, e.n, name + US_WH_PREFIX_LEN, false, w->p2))
 			continue;
 		rc = upper_name(w, bdirs, name, t);
 	}
@@ -565,7 +594,8 @@ static int upper_dir(struct walk *w, us_layermask bdirs, bool opaque)
 		const char *name = us_dirlist_at(&l, i)->d_name;
 		struct us_node c;
 		if (!strcmp(name, ".") || !strcmp(name, "..") ||
-		    ents_has(&e, name, false) || ents_has(&e, name, true))
+		    ents_has(sorted, e.n, name, false, w->p2) ||
+		    ents_has(sorted, e.n, name, true, w->p2))
 			continue;
 		/* an overlayfs whiteout is an entry of the name itself */
 		int f = below_child(w, bdirs, name, &c);
@@ -581,6 +611,7 @@ static int upper_dir(struct walk *w, us_layermask bdirs, bool opaque)
 		leave(w, old);
 	}
 	us_dirlist_free(&l);
+	free(sorted);
 	free(e.buf);
 	return rc;
 }

@@ -2,7 +2,8 @@
  * under it (objcmp.h): A/M/D over two lowers, both whiteout forms, both
  * opaque forms, lower whiteouts honoured, a dir turned file and back,
  * the shim's and overlayfs's xattrs ignored, a lower hard link answered
- * by the shim's index. */
+ * by the shim's index; the commit plan made from the changes and its
+ * journal form. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "unionshim/changes.h"
+#include "unionshim/commitplan.h"
 #include "unionshim/identity.h"
 #include "unionshim/objcmp.h"
 #include "unit.h"
@@ -163,6 +165,81 @@ START_TEST(objcmp_what)
 }
 END_TEST
 
+
+/* The plan of the changes of ut's layers (one lower: low1). */
+static void plan_of(struct us_plan *p, unsigned flags)
+{
+	struct us_layerset ls;
+	struct us_changes c;
+	const char *lowers[] = {ut.low1};
+
+	us_layerset_init(&ls, ut.upper, ut.work, lowers, 1);
+	ck_assert_int_eq(us_changes_collect(&ls, flags, &c), 0);
+	ck_assert_int_eq(us_commit_plan(&c, p), 0);
+	us_changes_free(&c);
+}
+
+static const char *plan_text(const struct us_plan *p)
+{
+	static char out[4096];
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < p->n; i++)
+		n += (size_t)snprintf(out + n, sizeof out - n, "%s%c %s%s%s",
+				      i ? "," : "", p->v[i].kind, p->v[i].path,
+				      p->v[i].kind == US_OP_LINK ? "=" : "",
+				      p->v[i].kind == US_OP_LINK ? p->v[i].arg : "");
+	return out;
+}
+
+START_TEST(plan_steps)
+{
+	struct us_plan p;
+	struct stat st;
+	char entry[64];
+
+	/* low1: a and sub/b one file; the index entry answers both */
+	ut_file(ut.low1, "a", "a");
+	ut_mkdir(ut.low1, "sub");
+	ck_assert_int_eq(link(ut_p(ut.low1, "a"), ut_p(ut.low1, "sub/b")), 0);
+	ck_assert_int_eq(lstat(ut_p(ut.low1, "a"), &st), 0);
+	snprintf(entry, sizeof entry, "#index/1-%llu", (unsigned long long)st.st_ino);
+	ut_file(ut.work, entry, "a");
+	struct timespec ts[2] = {st.st_atim, st.st_mtim};
+	ck_assert_int_eq(utimensat(AT_FDCWD, ut_p(ut.work, entry), ts, 0), 0);
+	ck_assert_int_eq(chmod(ut_p(ut.work, entry), st.st_mode & 07777), 0);
+	ck_assert_int_eq(link(ut_p(ut.work, entry), ut_p(ut.upper, "a")), 0);
+	ut_file(ut.low1, "gone/x", "x");
+	ut_file(ut.upper, ".wh.gone", "");
+	ut_file(ut.upper, "n/f", "f");
+	ck_assert_int_eq(link(ut_p(ut.upper, "n/f"), ut_p(ut.upper, "n/g")), 0);
+	/* without LINKS the unchanged group is not there at all */
+	plan_of(&p, 0);
+	ck_assert_str_eq(plan_text(&p), "r gone,d n,i n/f,l n/g=n/f,m n");
+	us_plan_free(&p);
+	plan_of(&p, US_CHANGES_LINKS);
+	ck_assert_str_eq(plan_text(&p), "i a,r gone,d n,i n/f,l n/g=n/f,l sub/b=a,m n");
+	ck_assert_str_eq(p.v[0].arg, ut_p(ut.upper, "a"));
+
+	char *buf;
+	size_t len;
+	struct us_plan back;
+	ck_assert_int_eq(us_plan_format(&p, &buf, &len), 0);
+	ck_assert_int_eq(us_plan_parse(buf, len, &back), 0);
+	ck_assert_str_eq(plan_text(&back), plan_text(&p));
+	us_plan_free(&back);
+	/* a torn journal is refused, whole */
+	ck_assert_int_eq(us_plan_parse(buf, len - 1, &back), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_uint_eq(back.n, 0);
+	buf[0] = 'z';
+	ck_assert_int_eq(us_plan_parse(buf, len, &back), -1);
+	free(buf);
+	us_plan_free(&p);
+}
+END_TEST
+
 Suite *changes_suite(void)
 {
 	Suite *s = suite_create("changes");
@@ -174,6 +251,7 @@ Suite *changes_suite(void)
 	tcase_add_test(tc, changes_private_xattrs_ignored);
 	tcase_add_test(tc, changes_index_answers_lower_links);
 	tcase_add_test(tc, objcmp_what);
+	tcase_add_test(tc, plan_steps);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -43,6 +43,16 @@ static int remove_one(const char *p, const struct stat *st, int flag, struct FTW
 	return 0;
 }
 
+/* A dir without write or search permission for its owner (a tree
+ * copied read-only) could not be emptied by a user who is not root. */
+static int open_up(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)f;
+	if (flag == FTW_D && (st->st_mode & 0700) != 0700)
+		chmod(p, (st->st_mode & 07777) | 0700);
+	return 0;
+}
+
 int uc_remove_tree(const char *path, char **where)
 {
 	struct stat st;
@@ -51,6 +61,9 @@ int uc_remove_tree(const char *path, char **where)
 		return errno == ENOENT || errno == ENOTDIR ? 0 : failed(where, path);
 	if (!S_ISDIR(st.st_mode))
 		return unlink(path) < 0 && errno != ENOENT ? failed(where, path) : 0;
+	if ((st.st_mode & 0700) != 0700)
+		chmod(path, (st.st_mode & 07777) | 0700);
+	nftw(path, open_up, 16, FTW_PHYS);
 	nftw_failed = NULL;
 	if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		return failed(where, nftw_failed ? nftw_failed : path);

@@ -1,38 +1,27 @@
 /* commit.c: `unionctl commit`: apply the upper layer onto the lower dir,
  * then empty the upper and the work dir's records.
  *
- * The journal, WORK/#commit: "plan" (a header naming the lower and a tag,
- * then the steps of commitplan.h; it appears whole, by rename), "next"
- * (the number of the first step not known done) and "cleaning" (every
- * step is done; the upper and the work dir are being emptied). A commit
- * finding a journal finishes that one: the plan is made once, from the
- * layers as they were, since the steps change what a new plan would see.
- * Nothing is lost at any point: the upper is read, never changed, until
- * every step is done. The journal resists the process being killed (the
- * kernel keeps what it wrote); after a power loss, run it again too, but
- * what the disk kept is the filesystem's business (no fsync). */
+ * A commit finding a journal (journal.h) finishes that one: the plan is
+ * made once, from the layers as they were, since the steps change what a
+ * new plan would see. Nothing is lost at any point: the upper is read,
+ * never changed, until every step is done. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "apply.h"
+#include "journal.h"
 #include "layerargs.h"
 #include "unionctl.h"
 #include "unionshim/commitplan.h"
-#include "unionshim/msgline.h"
 
-#define JOURNAL "#commit"
-#define MAGIC "unionctl-commit 1"
 
 static void usage(FILE *out)
 {
@@ -68,187 +57,6 @@ static void usage(FILE *out)
 "Exit status: 0 done; 1 failed (run it again to finish); 2 usage error.\n");
 }
 
-struct journal {
-	char *dir, *plan, *next, *cleaning;
-};
-
-static int journal_paths(struct journal *j, const char *work)
-{
-	if (asprintf(&j->dir, "%s/" JOURNAL, work) < 0 ||
-	    asprintf(&j->plan, "%s/plan", j->dir) < 0 ||
-	    asprintf(&j->next, "%s/next", j->dir) < 0 ||
-	    asprintf(&j->cleaning, "%s/cleaning", j->dir) < 0)
-		return -1;
-	return 0;
-}
-
-static void journal_free(struct journal *j)
-{
-	free(j->dir);
-	free(j->plan);
-	free(j->next);
-	free(j->cleaning);
-}
-
-static int write_file(const char *path, const char *buf, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(fd, buf + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			int saved = errno;
-			close(fd);
-			errno = saved;
-			return -1;
-		}
-		off += (size_t)w;
-	}
-	return close(fd);
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char *buf = NULL;
-
-	if (fd < 0 || fstat(fd, &st) < 0 || !(buf = malloc((size_t)st.st_size + 1)))
-		goto fail;
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto fail;
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	*len = got;
-	close(fd);
-	return buf;
-fail:;
-	int saved = errno;
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	errno = saved;
-	return NULL;
-}
-
-/* The plan: MAGIC " " TAG "\n" LOWER "\0" steps. */
-static int plan_make(struct uc_layers *l, const struct journal *j, char **err)
-{
-	struct us_changes c;
-	struct us_plan p;
-	unsigned char rnd[8];
-	char *steps, *head = NULL, *buf;
-	size_t slen;
-
-	if (us_changes_collect(&l->set, US_CHANGES_LINKS, &c) < 0 ||
-	    us_commit_plan(&c, &p) < 0) {
-		int saved = errno;
-		*err = c.errpath ? strdup(c.errpath) : NULL;
-		us_changes_free(&c);
-		errno = saved;
-		return -1;
-	}
-	us_changes_free(&c);
-	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd) {
-		uint64_t t = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-		memcpy(rnd, &t, sizeof rnd);
-	}
-	int rc = us_plan_format(&p, &steps, &slen);
-	us_plan_free(&p);
-	if (rc < 0)
-		return -1;
-	int hl = asprintf(&head, MAGIC " %02x%02x%02x%02x%02x%02x%02x%02x\n%s",
-			  rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6],
-			  rnd[7], l->clower[0]);
-	buf = hl < 0 ? NULL : malloc((size_t)hl + 1 + slen);
-	char *tmp = NULL;
-	rc = -1;
-	if (buf && asprintf(&tmp, "%s.tmp", j->plan) >= 0) {
-		memcpy(buf, head, (size_t)hl + 1);
-		memcpy(buf + hl + 1, steps, slen);
-		if (mkdir(j->dir, 0700) < 0 && errno != EEXIST)
-			*err = strdup(j->dir);
-		else if (write_file(j->next, "0", 1) < 0 ||
-			 write_file(tmp, buf, (size_t)hl + 1 + slen) < 0 ||
-			 rename(tmp, j->plan) < 0)
-			*err = strdup(j->plan);
-		else
-			rc = 0;
-	}
-	int saved = errno;
-	free(tmp);
-	free(head);
-	free(buf);
-	free(steps);
-	errno = saved;
-	return rc;
-}
-
-/* Read the journal's plan for lower LOWER: its tag (17 bytes) and steps. */
-static int plan_load(const struct journal *j, const char *lower, char *tag,
-		     struct us_plan *p, const char *cmd)
-{
-	size_t len;
-	char *buf = read_file(j->plan, &len);
-
-	if (!buf) {
-		uc_err(cmd, "%s: %s", j->plan, strerror(errno));
-		return -1;
-	}
-	char *nl = memchr(buf, '\n', len);
-	size_t ll = nl ? strnlen(nl + 1, len - (size_t)(nl + 1 - buf)) : 0;
-	if (!nl || (size_t)(nl - buf) != sizeof MAGIC + 16 ||
-	    strncmp(buf, MAGIC " ", sizeof MAGIC) != 0 ||
-	    nl + 1 + ll >= buf + len + (len ? 0 : 1)) {
-		uc_err(cmd, "%s: not a commit journal", j->plan);
-		free(buf);
-		return -1;
-	}
-	if (strcmp(nl + 1, lower) != 0) {
-		uc_err(cmd, "the work dir holds an unfinished commit into %s, not "
-		       "into --lower %s: finish that one first", nl + 1, lower);
-		free(buf);
-		return -1;
-	}
-	memcpy(tag, buf + sizeof MAGIC, 16);
-	tag[16] = '\0';
-	const char *steps = nl + 1 + ll + 1;
-	int rc = us_plan_parse(steps, (size_t)(buf + len - steps), p);
-	if (rc < 0)
-		uc_err(cmd, "%s: not a commit journal", j->plan);
-	free(buf);
-	return rc;
-}
-
-static size_t next_read(const struct journal *j)
-{
-	size_t len;
-	char *buf = read_file(j->next, &len);
-	size_t n = buf ? strtoull(buf, NULL, 10) : 0;
-
-	free(buf);
-	return n;
-}
-
-/* Record that steps before N are done: the number, overwritten in place
- * (one small write: never torn by a kill). */
-static int next_write(int fd, size_t n)
-{
-	char v[24];
-	int l = snprintf(v, sizeof v, "%020zu", n);
-
-	return pwrite(fd, v, (size_t)l, 0) == l ? 0 : -1;
-}
-
 static void progress(size_t k, size_t n, bool tty)
 {
 	if (tty && (k == n || k % 64 == 0))
@@ -264,6 +72,7 @@ static int apply_plan(const struct journal *j, const char *lower, const char *cm
 
 	if (plan_load(j, lower, tag, &p, cmd) < 0)
 		return -1;
+	tty = tty && p.n >= 64; /* a short commit needs no progress */
 	size_t k = next_read(j);
 	int fd = open(j->next, O_WRONLY | O_CLOEXEC);
 	int rc = fd < 0 ? -1 : 0;
@@ -281,7 +90,7 @@ static int apply_plan(const struct journal *j, const char *lower, const char *cm
 		free(where);
 	}
 	if (rc == 0)
-		progress(p.n, p.n, tty && p.n >= 64);
+		progress(p.n, p.n, tty);
 	if (fd >= 0)
 		close(fd);
 	us_plan_free(&p);
@@ -348,7 +157,7 @@ static int cleanup(const struct journal *j, const struct uc_layers *l,
 	return 0;
 }
 
-static void dry_run(struct uc_layers *l, const struct journal *j)
+static int dry_run(struct uc_layers *l, const struct journal *j)
 {
 	struct us_changes c;
 	struct us_plan p;
@@ -357,19 +166,19 @@ static void dry_run(struct uc_layers *l, const struct journal *j)
 
 	if (lstat(j->plan, &st) == 0) {
 		if (plan_load(j, l->clower[0], tag, &p, "commit") < 0)
-			return;
+			return -1;
 		size_t k = next_read(j);
 		printf("an interrupted commit is to be finished: %zu of %zu steps left\n",
 		       k < p.n ? p.n - k : 0, p.n);
 		us_plan_free(&p);
-		return;
+		return 0;
 	}
 	if (us_changes_collect(&l->set, US_CHANGES_LINKS, &c) < 0 ||
 	    us_commit_plan(&c, &p) < 0) {
 		uc_err("commit", "%s: %s", c.errpath ? c.errpath : l->cupper,
 		       strerror(errno));
 		us_changes_free(&c);
-		return;
+		return -1;
 	}
 	for (size_t i = 0; i < p.n; i++) {
 		const struct us_op *o = &p.v[i];
@@ -388,6 +197,7 @@ static void dry_run(struct uc_layers *l, const struct journal *j)
 	}
 	us_plan_free(&p);
 	us_changes_free(&c);
+	return 0;
 }
 
 int uc_commit(int argc, char **argv)
@@ -441,8 +251,7 @@ int uc_commit(int argc, char **argv)
 		goto out;
 	}
 	if (dry) {
-		dry_run(&l, &j);
-		rc = fflush(stdout) == 0 ? 0 : 1;
+		rc = dry_run(&l, &j) == 0 && fflush(stdout) == 0 ? 0 : 1;
 		goto out;
 	}
 	/* one commit at a time: a lock on the work dir itself */
@@ -457,7 +266,9 @@ int uc_commit(int argc, char **argv)
 		char *where = NULL;
 		if (plan_make(&l, &j, &where) < 0) {
 			uc_err("commit", "%s: %s", where ? where : l.cupper,
-			       strerror(errno));
+			       errno == ENOTSUP ? "an overlayfs redirect or metacopy "
+						  "entry: not supported"
+						: strerror(errno));
 			free(where);
 			goto out;
 		}

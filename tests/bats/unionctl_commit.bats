@@ -1,0 +1,322 @@
+#!/usr/bin/env bats
+# Promise (issue 11, `unionctl commit`): the changes of an upper layer are
+# applied onto its lower dir, so that the lower alone shows what the union
+# showed (names, types, modes, contents, symlink targets, hard-link groups,
+# user xattrs: tests/lib/manifest.py), with nothing of the union's own
+# (user.unionshim.*, trusted.overlay.* xattrs, whiteouts, opaque markers,
+# temps) left in it; then the upper and the work dir are empty. Layers
+# written by the shim and by kernel overlayfs. A commit killed with
+# SIGKILL at any moment and run again ends the same, bit for bit.
+
+bats_require_minimum_version 1.5.0
+
+load ../lib/common
+
+UNIONCTL=$UNIONSHIM_BUILD/unionctl
+MANIFEST=$BATS_TEST_DIRNAME/../lib/manifest.py
+L=$(printf 'L%.0s' {1..255})
+MOUNTED=
+
+setup() {
+	make_layers
+}
+
+teardown() {
+	if [ -n "$MOUNTED" ] && mountpoint -q "$MOUNTED"; then
+		umount "$MOUNTED" || umount -l "$MOUNTED"
+	fi
+	[ -z "${FAST:-}" ] || rm -rf "$FAST"
+}
+
+# A union of the one lower $LOWER (commit takes one).
+shim() {
+	LD_PRELOAD=$SHIM_LIB UNIONSHIM_MOUNTS="target=$TARGET,lowerdir=$LOWER,upperdir=$UPPER,workdir=$WORK" "$@"
+}
+
+ovl_mount() {
+	need_overlay
+	mount -t overlay overlay -o "lowerdir=$LOWER,upperdir=$UPPER,workdir=$WORK,index=on,xino=on" "$TARGET" ||
+		skip "kernel overlayfs cannot be mounted with index=on,xino=on here"
+	MOUNTED=$TARGET
+}
+
+fill_lower() {
+	mkdir -p "$LOWER/d" "$LOWER/e/sub" "$LOWER/o/deep" "$LOWER/o2" "$LOWER/keep"
+	echo a >"$LOWER/a"
+	echo b >"$LOWER/d/b"
+	echo c >"$LOWER/e/sub/c"
+	echo "$L" >"$LOWER/d/$L"
+	echo h >"$LOWER/h1"
+	ln "$LOWER/h1" "$LOWER/d/h2"
+	ln "$LOWER/h1" "$LOWER/keep/h3"
+	echo x >"$LOWER/o/x"
+	echo x >"$LOWER/o/deep/x"
+	echo y2 >"$LOWER/o2/y2"
+	ln -s a "$LOWER/s"
+	echo same >"$LOWER/same"
+	echo k >"$LOWER/keep/k"
+	echo k2 >"$LOWER/keep/k2"
+	setfattr -n user.old -v 1 "$LOWER/keep/k"
+	mkfifo "$LOWER/fifo"
+	seq 1 300000 >"$LOWER/big"
+}
+
+# The job, through the union at $1, by PREFIX... (env or shim).
+job() {
+	local u=$1
+	shift
+	"$@" env L="$L" bash -c '
+		set -e
+		cd "$1"
+		echo new >n; ln n n2
+		mkdir -p nd/deep; echo q >nd/deep/q; ln -s ../n nd/ln
+		echo more >>a
+		rm -r e
+		rm -r o; mkdir o; echo y >o/y
+		echo hh >>h1
+		chmod 600 d/b
+		ln -sf b s
+		chmod 644 same
+		setfattr -n user.t -v 1 d; setfattr -n user.f -v 2 a
+		setfattr -x user.old keep/k
+		rm "d/$L"; echo long >"nd/$L"
+		echo odd >"$(printf "x\ny")"; echo q >"q\"t"; echo b >"b\\s"
+		rm -r o2; echo now-a-file >o2
+		echo tail >>big
+		rm fifo; mkfifo nfifo
+		rm keep/k2; mkdir keep/k2; echo in >keep/k2/in
+		mknod nd/null c 1 3
+	' _ "$u"
+}
+
+# The lower after the commit is the union before, and nothing else is left.
+check_committed() {
+	local before=$1
+	[ "$(python3 "$MANIFEST" "$LOWER")" = "$before" ]
+	[ -z "$(ls -A "$UPPER")" ]
+	[ -z "$(ls -A "$WORK")" ]
+	[ -z "$(find "$LOWER" -name '.#unionctl.*' -o -name '.wh.*')" ]
+	[ -z "$(find "$LOWER" -type c ! -path "$LOWER/nd/null")" ]
+	[ -z "$(getfattr -R -h -d -m '^(user\.unionshim|trusted\.overlay|user\.overlay)' "$LOWER" 2>/dev/null)" ]
+}
+
+@test "commit of layers written by the shim: the lower becomes the union view" {
+	fill_lower
+	job "$TARGET" shim
+	local before
+	before=$(shim python3 "$MANIFEST" "$TARGET")
+	[ -n "$(find "$WORK" -path '*#index*' -type f)" ] # a hard link went through the index
+	run -0 "$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK"
+	[ -z "$output" ]
+	check_committed "$before"
+	# the union, now empty above, shows the same
+	[ "$(shim python3 "$MANIFEST" "$TARGET")" = "$before" ]
+	# and a second commit has nothing to do
+	run -0 "$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK"
+	[ "$(python3 "$MANIFEST" "$LOWER")" = "$before" ]
+}
+
+@test "commit of layers written by kernel overlayfs (index=on)" {
+	fill_lower
+	ovl_mount
+	job "$TARGET" env
+	local before
+	before=$(python3 "$MANIFEST" "$TARGET")
+	umount "$TARGET"
+	[ -n "$(ls -A "$WORK/index")" ] # a hard link went through the index
+	run -0 "$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK"
+	check_committed "$before"
+}
+
+@test "--dry-run lists the steps and changes nothing" {
+	fill_lower
+	job "$TARGET" shim
+	local snap
+	snap=$(snapshot "$ROOT")
+	run -0 "$UNIONCTL" commit --dry-run --lower "$LOWER" --upper "$UPPER" --work "$WORK"
+	[ "$(snapshot "$ROOT")" = "$snap" ]
+	[[ "$output" == *'install "x\ny"'* ]]
+	[[ "$output" == *"remove e"$'\n'* ]]
+	[[ "$output" == *"link keep/h3 = d/h2"* ]]
+	[[ "$output" == *"mkdir nd"* ]]
+	[[ "$output" == *"meta d"* ]]
+}
+
+@test "bad input: one line, exit 2, nothing written" {
+	fill_lower
+	local snap
+	snap=$(snapshot "$ROOT")
+	run -2 "$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER"
+	[ "$output" = "unionctl commit: --work DIR is required (see unionctl commit --help)" ]
+	run -2 "$UNIONCTL" commit --upper "$UPPER" --work "$WORK"
+	[ "$output" = "unionctl commit: --lower DIR is required (see unionctl commit --help)" ]
+	run -2 "$UNIONCTL" commit --lower "$LOWER" --lower "$LOWER2" --upper "$UPPER" --work "$WORK"
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == "unionctl commit: one --lower only"* ]]
+	run -2 "$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$LOWER/d"
+	[ "$output" = "unionctl commit: --work $LOWER/d is inside --lower $LOWER" ]
+	run -2 "$UNIONCTL" commit --lower "$LOWER" --upper "$WORK" --work "$WORK"
+	[ "$output" = "unionctl commit: --work and --upper are the same dir $WORK" ]
+	run -2 "$UNIONCTL" commit --lower "$ROOT/nope" --upper "$UPPER" --work "$WORK"
+	[ "$output" = "unionctl commit: --lower $ROOT/nope: No such file or directory" ]
+	run -2 "$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK" --frob
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$(snapshot "$ROOT")" = "$snap" ]
+	run -0 "$UNIONCTL" commit --help
+	[[ "$output" == *"--dry-run"*"Examples"* ]]
+}
+
+@test "a journal of a commit into another lower is refused" {
+	fill_lower
+	job "$TARGET" shim
+	mkdir "$WORK/#commit"
+	printf 'unionctl-commit 1 0123456789abcdef\n/elsewhere\0' >"$WORK/#commit/plan"
+	run -1 "$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK"
+	[ "$output" = "unionctl commit: the work dir holds an unfinished commit into /elsewhere, not into --lower $LOWER: finish that one first" ]
+	[ -n "$(ls -A "$UPPER")" ]
+}
+
+# The crash test's tree: big enough that a kill lands mid-way.
+fill_big() {
+	python3 - "$LOWER" <<'PY'
+import os, random, sys
+r = random.Random(11)
+root = sys.argv[1]
+for d in range(8):
+    os.makedirs(f"{root}/src/d{d}", exist_ok=True)
+    for f in range(25):
+        with open(f"{root}/src/d{d}/f{f}", "w") as fh:
+            fh.write(f"{d}/{f}\n" * r.randint(1, 200))
+os.makedirs(f"{root}/big", exist_ok=True)
+for b in range(2):
+    with open(f"{root}/big/b{b}", "wb") as fh:
+        fh.write(r.randbytes(1 << 20))
+os.makedirs(f"{root}/hl", exist_ok=True)
+for g in range(20):
+    with open(f"{root}/hl/g{g}", "w") as fh:
+        fh.write(f"group {g}\n")
+    os.link(f"{root}/hl/g{g}", f"{root}/src/d{g % 8}/link{g}")
+os.makedirs(f"{root}/gone/sub", exist_ok=True)
+for f in range(50):
+    open(f"{root}/gone/sub/f{f}", "w").write("x")
+os.makedirs(f"{root}/opq/keep", exist_ok=True)
+for f in range(50):
+    open(f"{root}/opq/f{f}", "w").write("o")
+PY
+}
+
+big_job() {
+	shim env L="$L" bash -c '
+		set -e
+		cd "$1"
+		for d in 0 1 2 3 4 5 6 7; do
+			for f in 0 3 6 9 12 15 18 21 24; do echo "more $d" >>src/d$d/f$f; done
+		done
+		for b in 0 1; do echo tail >>big/b$b; done
+		for g in 0 2 4 6 8 10 12 14 16 18; do echo "changed" >>hl/g$g; done
+		mkdir -p new/a/b
+		for f in $(seq 0 99); do echo "new $f" >new/a/b/n$f; done
+		ln new/a/b/n0 new/a/n0link
+		rm -r gone src/d7/f1 src/d7/f2
+		rm -r opq; mkdir opq; echo fresh >opq/fresh
+		setfattr -n user.x -v commit src/d0/f1
+		chmod 600 src/d1/f1
+		ln -s ../big/b0 src/bigl
+		echo long >"$L"; echo odd >"$(printf "x\ny")"
+	' _ "$TARGET"
+}
+
+@test "commit killed with SIGKILL at random moments, run again: the lower is the union view" {
+	# on a tmpfs when there is one: 50 rounds on a busy disk take minutes
+	if FAST=$(mktemp -d /dev/shm/uc-crash.XXXXXX 2>/dev/null) &&
+		touch "$FAST/x" && setfattr -n user.t -v 1 "$FAST/x" 2>/dev/null; then
+		ROOT=$FAST LOWER=$FAST/lower UPPER=$FAST/upper WORK=$FAST/work TARGET=$FAST/target
+		mkdir "$LOWER" "$UPPER" "$WORK" "$TARGET"
+	fi
+	fill_big
+	cp -a "$LOWER" "$ROOT/template"
+	big_job
+	local want start end span i t kills=0 midway=0 k
+	want=$(shim python3 "$MANIFEST" "$TARGET")
+	# one whole commit, timed: the kills fall within its span
+	start=$(date +%s%N)
+	"$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK"
+	end=$(date +%s%N)
+	[ "$(python3 "$MANIFEST" "$LOWER")" = "$want" ]
+	span=$(((end - start) / 1000))
+	[ "$span" -gt 0 ]
+	local rounds=${UC_CRASH_ROUNDS:-50}
+	i=0
+	# at least ROUNDS rounds and ROUNDS kills that landed (at most 3x rounds)
+	while { [ "$i" -lt "$rounds" ] || [ "$kills" -lt "$rounds" ]; } && [ "$i" -lt $((3 * rounds)) ]; do
+		i=$((i + 1))
+		rm -rf "$LOWER" "$UPPER" "$WORK"
+		cp -a "$ROOT/template" "$LOWER"
+		mkdir "$UPPER" "$WORK"
+		big_job
+		for k in 1 2 3; do # up to three kills, then a run to the end
+			"$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK" &
+			t=$((RANDOM * 32768 + RANDOM))
+			t=$((t % (span / k + 1)))
+			sleep "$(printf '%d.%06d' $((t / 1000000)) $((t % 1000000)))"
+			kill -KILL $! 2>/dev/null && kills=$((kills + 1))
+			wait $! || true
+			[ -e "$WORK/#commit" ] && midway=$((midway + 1))
+		done
+		"$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK"
+		[ "$(python3 "$MANIFEST" "$LOWER")" = "$want" ] || {
+			echo "iteration $i: the lower differs from the union view"
+			diff <(echo "$want") <(python3 "$MANIFEST" "$LOWER") | head -20
+			false
+		}
+		[ -z "$(ls -A "$UPPER")" ] && [ -z "$(ls -A "$WORK")" ]
+		[ -z "$(find "$LOWER" -name '.#unionctl.*')" ]
+	done
+	echo "# $i rounds, $kills kills, $midway left a journal behind" >&3
+	[ "$kills" -ge "$rounds" ]
+	[ "$midway" -ge $((rounds / 2)) ]
+}
+
+@test "a user who is not root commits, read-only dirs and all" {
+	command -v setpriv >/dev/null || skip "no setpriv"
+	local r
+	r=$(mktemp -d /tmp/uc-user.XXXXXX)
+	chmod 755 "$r"
+	mkdir -p "$r/lower/ro" "$r/upper" "$r/work" "$r/target"
+	echo old >"$r/lower/ro/f"
+	echo x >"$r/lower/gone"
+	chown -R nobody: "$r"
+	chmod 555 "$r/lower/ro"
+	as_nobody() {
+		setpriv --reuid=nobody --regid=nogroup --clear-groups env LD_PRELOAD="$SHIM_LIB" \
+			UNIONSHIM_MOUNTS="target=$r/target,lowerdir=$r/lower,upperdir=$r/upper,workdir=$r/work" "$@"
+	}
+	# a read-only dir in the upper: what a build copying a read-only tree makes
+	as_nobody sh -c 'cd "$1" && rm gone && mkdir -p new/sub && echo n >new/sub/n && chmod 555 new/sub new' _ "$r/target"
+	local before
+	before=$(as_nobody python3 "$MANIFEST" "$r/target")
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$UNIONCTL" commit \
+		--lower "$r/lower" --upper "$r/upper" --work "$r/work"
+	local got
+	got=$(python3 "$MANIFEST" "$r/lower")
+	chmod -R u+w "$r"
+	rm -rf "$r"
+	[ "$status" -eq 0 ]
+	[ "$got" = "$before" ]
+}
+
+@test "layers that cannot be read: exit 1, one line, nothing changed (--dry-run too)" {
+	fill_lower
+	job "$TARGET" shim
+	mkdir "$UPPER/r"
+	setfattr -n trusted.overlay.redirect -v /elsewhere "$UPPER/r" 2>/dev/null ||
+		skip "cannot set trusted xattrs here"
+	local snap
+	snap=$(snapshot "$ROOT")
+	run -1 "$UNIONCTL" commit --dry-run --lower "$LOWER" --upper "$UPPER" --work "$WORK"
+	[ "${#lines[@]}" -eq 1 ]
+	run -1 "$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK"
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == "unionctl commit: $UPPER/r: "* ]]
+	[ "$(snapshot "$ROOT")" = "$snap" ]
+}
