@@ -60,6 +60,7 @@ FAULT_LIBS := $(B)/probes/libfailmalloc.so $(B)/probes/libchangelower.so
 TOOLS := $(B)/unionrun $(B)/unionctl
 UNIONCTL_SRC := $(wildcard tools/unionctl/*.c)
 BENCH_BIN := $(B)/bench/opbench
+UNIONCTL_PKGS := libarchive nettle
 TRACE_LIB := $(B)/libunionshim-trace.so
 AUDIT_LIB := $(B)/libunionshim-audit.so
 AUDIT_SRC := $(wildcard shim/audit/*.c)
@@ -142,8 +143,11 @@ UNIONRUN_SRC := $(wildcard tools/unionrun/*.c)
 $(B)/unionrun: $(UNIONRUN_SRC) $(wildcard tools/unionrun/*.h) $(B)/libuscore.a $(CORE_HDRS)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $(UNIONRUN_SRC) $(B)/libuscore.a
 
+# unionctl: layers offline (export needs libarchive for the formats and
+# nettle, which libarchive uses too, for the digests).
 $(B)/unionctl: $(UNIONCTL_SRC) $(wildcard tools/unionctl/*.h) $(B)/libuscore.a $(CORE_HDRS)
-	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $(UNIONCTL_SRC) $(B)/libuscore.a
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) $$(pkg-config --cflags $(UNIONCTL_PKGS)) -o $@ \
+		$(UNIONCTL_SRC) $(B)/libuscore.a $$(pkg-config --libs $(UNIONCTL_PKGS))
 
 $(B)/probes/%: tests/probes/%.c $(wildcard tests/probes/*.h)
 	@mkdir -p $(@D)

@@ -16,6 +16,8 @@ struct uc_command {
 static const struct uc_command commands[] = {
 	{"diff", uc_diff, "list what the upper layer changes in the union"},
 	{"commit", uc_commit, "apply the upper layer onto the lower dir"},
+	{"export", uc_export, "write the changes as an OCI image layer tarball"},
+	{"check", uc_check, "find (and --repair) leftovers and stale records"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -33,7 +35,9 @@ static void usage(FILE *out)
 		"Examples:\n"
 		"  unionctl diff --lower ~/src --upper /tmp/up --work /tmp/wk\n"
 		"  unionctl diff --summary --lower ~/src --upper /tmp/up --work /tmp/wk\n"
-		"  unionctl commit --lower ~/src --upper /tmp/up --work /tmp/wk\n\n"
+		"  unionctl commit --lower ~/src --upper /tmp/up --work /tmp/wk\n"
+		"  unionctl export --lower ~/src --upper /tmp/up --work /tmp/wk -z -o layer.tar.gz\n"
+		"  unionctl check --lower ~/src --upper /tmp/up --work /tmp/wk --repair\n\n"
 		"Exit status: 0 done; 1 failed; 2 usage error (nothing done).\n");
 }
 
