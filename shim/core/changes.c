@@ -405,8 +405,10 @@ static int check_plain(struct walk *w, const char *real)
 
 static int upper_dir(struct walk *w, us_layermask bdirs, bool opaque);
 
-/* Every name below the walk's path in the view before (BDIRS) is gone. */
-static int deleted_dir(struct walk *w, us_layermask bdirs)
+/* Call EACH for every name (node C, the walk entered into it) of the
+ * walk's dir in the view before (BDIRS). */
+static int each_below(struct walk *w, us_layermask bdirs,
+		      int (*each)(struct walk *w, const struct us_node *c))
 {
 	struct us_dirlist l;
 	int rc = 0;
@@ -424,13 +426,26 @@ static int deleted_dir(struct walk *w, us_layermask bdirs)
 			rc = f < 0 || old < 0 ? -1 : 0;
 			continue;
 		}
-		rc = add(w, 'D', 0, c.mode, NULL);
-		if (rc == 0 && S_ISDIR(c.mode))
-			rc = deleted_dir(w, c.dirs);
+		rc = each(w, &c);
 		leave(w, old);
 	}
 	us_dirlist_free(&l);
 	return rc;
+}
+
+static int deleted_dir(struct walk *w, us_layermask bdirs);
+
+static int deleted_one(struct walk *w, const struct us_node *c)
+{
+	int rc = add(w, 'D', 0, c->mode, NULL);
+
+	return rc == 0 && S_ISDIR(c->mode) ? deleted_dir(w, c->dirs) : rc;
+}
+
+/* Every name below the walk's path in the view before (BDIRS) is gone. */
+static int deleted_dir(struct walk *w, us_layermask bdirs)
+{
+	return each_below(w, bdirs, deleted_one);
 }
 
 /* A lower name (node C) at the walk's path that the upper does not
@@ -439,27 +454,7 @@ static int lower_only(struct walk *w, const struct us_node *c);
 
 static int lower_only_dir(struct walk *w, us_layermask bdirs)
 {
-	struct us_dirlist l;
-	int rc = 0;
-
-	if (us_dir_merge(&w->ls->below, w->rel, bdirs, &l) < 0)
-		return fail_at(w, w->rel);
-	for (size_t i = 0; rc == 0 && i < l.n; i++) {
-		const char *name = us_dirlist_at(&l, i)->d_name;
-		struct us_node c;
-		if (!strcmp(name, ".") || !strcmp(name, ".."))
-			continue;
-		int f = below_child(w, bdirs, name, &c);
-		long old = f > 0 ? enter(w, name) : -1;
-		if (f <= 0 || old < 0) {
-			rc = f < 0 || old < 0 ? -1 : 0;
-			continue;
-		}
-		rc = lower_only(w, &c);
-		leave(w, old);
-	}
-	us_dirlist_free(&l);
-	return rc;
+	return each_below(w, bdirs, lower_only);
 }
 
 static int lower_only(struct walk *w, const struct us_node *c)
