@@ -20,6 +20,7 @@
 
 #include "forks.h"
 #include "state.h"
+#include "unionshim/lcache.h"
 #include "unionshim/shared.h"
 
 pthread_mutex_t us_locks[US_NLOCKS] = {
@@ -64,6 +65,7 @@ static void child_reset(bool handled)
 		pthread_mutex_init(&us_locks[i], NULL);
 	pthread_mutex_init(&us_shared_lock, NULL);
 	__atomic_store_n(us_pid_word, getpid(), __ATOMIC_RELAXED);
+	us_lcache_after_fork();
 	if (!handled)
 		us_cwd_forked();
 }

@@ -28,6 +28,7 @@
 #include "copyup_parts.h"
 #include "layer.h"
 #include "sys.h"
+#include "unionshim/lcache.h"
 #include "unionshim/copyup.h"
 #include "unionshim/identity.h"
 #include "unionshim/linkindex.h"
@@ -405,17 +406,21 @@ int us_place_temp(const char *tmp, const char *dst, bool dir)
 	return -1;
 }
 
-/* Copy real object SRC of layer LAYER to upper path DST through a temp in
- * the work dir. An object that appeared at DST meanwhile (a concurrent
- * copy-up) wins. */
-static int copy_object(const struct us_mount *m, int layer, const char *src,
-		       const char *dst, bool data)
+/* Copy real object SRC of layer LAYER to upper path DST (of union path
+ * UPATH) through a temp in the work dir. An object that appeared at DST
+ * meanwhile (a concurrent copy-up) wins. Lookup caches learn of the copy
+ * before fds move to it (their move looks the name up again). */
+static int copy_object(const struct us_mount *m, int layer, const char *upath,
+		       const char *src, const char *dst, bool data)
 {
 	char tmp[PATH_MAX];
 	struct stat st;
 
-	if (us_copy_temp(m, layer, src, &st, tmp, sizeof tmp, data) < 0 ||
-	    us_place_temp(tmp, dst, S_ISDIR(st.st_mode)) < 0)
+	if (us_copy_temp(m, layer, src, &st, tmp, sizeof tmp, data) < 0)
+		return -1;
+	int rc = us_place_temp(tmp, dst, S_ISDIR(st.st_mode));
+	us_lcache_name_changed(m, upath);
+	if (rc < 0)
 		return -1;
 	if (S_ISREG(st.st_mode)) /* fds open on the old copy move */
 		us_shared_bump(m, us_ino_make(layer, st.st_ino));
@@ -432,7 +437,7 @@ static int copy_dir_up(const char *path, struct us_node *dir, void *arg)
 		return 0;
 	if (upper_path(m, path, up, sizeof up) < 0 ||
 	    us_layer_path(m, dir->layer, path, src, sizeof src) < 0 ||
-	    copy_object(m, dir->layer, src, up, false) < 0)
+	    copy_object(m, dir->layer, path, src, up, false) < 0)
 		return -1;
 	dir->layer = 0;
 	dir->dirs |= 1;
@@ -465,16 +470,28 @@ static int parent_of(const char *upath, char *out, size_t len)
 	return 0;
 }
 
+static int copyup_nondir(const struct us_mount *m, const char *upath,
+			 const struct us_node *node, bool data);
+
+/* Lookup caches learn that UPATH is now an upper object (lcache.h). */
 int us_copyup(const struct us_mount *m, const char *upath,
 	      const struct us_node *node, bool data)
 {
-	char parent[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
-	struct stat st;
-
 	if (node->layer == 0)
 		return 0;
 	if (S_ISDIR(node->mode))
 		return us_copyup_dir(m, upath);
+	int rc = copyup_nondir(m, upath, node, data);
+	us_lcache_name_changed(m, upath);
+	return rc;
+}
+
+static int copyup_nondir(const struct us_mount *m, const char *upath,
+			 const struct us_node *node, bool data)
+{
+	char parent[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
+	struct stat st;
+
 	if (parent_of(upath, parent, sizeof parent) < 0 ||
 	    us_copyup_dir(m, parent) < 0 ||
 	    us_layer_path(m, node->layer, upath, src, sizeof src) < 0 ||
@@ -487,7 +504,7 @@ int us_copyup(const struct us_mount *m, const char *upath,
 		return -1;
 	int rc = 0;
 	if (SYS(lstat)(dst, &st) < 0) /* not copied by someone else meanwhile */
-		rc = copy_object(m, node->layer, src, dst, data);
+		rc = copy_object(m, node->layer, upath, src, dst, data);
 	us_unlock_key(lock);
 	return rc;
 }

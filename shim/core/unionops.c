@@ -18,6 +18,7 @@
 #include "sys.h"
 #include "unionshim/copyup.h"
 #include "unionshim/identity.h"
+#include "unionshim/lcache.h"
 #include "unionshim/linkindex.h"
 #include "unionshim/dirmerge.h"
 #include "unionshim/path.h"
@@ -90,10 +91,25 @@ static int remove_upper_dir(const struct us_mount *m, const char *upath)
 	return 0;
 }
 
+/* Tell lookup caches (lcache.h) that the names UPATH (and NEWPATH, when
+ * not NULL) changed, and every name below when a dir moved or went: done
+ * after the change, whether it worked or not (a failed one may have been
+ * seen half done). Keeps errno. */
+static void changed(const struct us_mount *m, const char *upath,
+		    const char *newpath, bool dir)
+{
+	us_lcache_name_changed(m, upath);
+	if (newpath)
+		us_lcache_name_changed(m, newpath);
+	if (dir)
+		us_lcache_moved(m);
+}
+
+static int remove_name(const struct us_resolved *r, bool isdir);
+
 int us_union_remove(const struct us_resolved *r, bool isdir)
 {
 	const struct us_mount *m = r->m;
-	char up[PATH_MAX];
 	bool dir = S_ISDIR(r->node.mode);
 
 	if (!m->has_upper)
@@ -106,6 +122,15 @@ int us_union_remove(const struct us_resolved *r, bool isdir)
 		return fail(EISDIR);
 	if (isdir && union_dir_empty(m, r->path, &r->node) < 0)
 		return -1;
+	int rc = remove_name(r, isdir);
+	changed(m, r->path, NULL, isdir);
+	return rc;
+}
+
+static int remove_name(const struct us_resolved *r, bool isdir)
+{
+	const struct us_mount *m = r->m;
+	char up[PATH_MAX];
 	bool below = name_below(r), made = false;
 	/* a long name's whiteout takes the name's place: the upper object
 	 * leaves it behind as it goes */
@@ -201,17 +226,29 @@ static int make_opaque(const struct us_mount *m, const char *upath)
 	return us_make_marker(marker, false);
 }
 
+static int rename_names(const struct us_resolved *o,
+			const struct us_resolved *n, unsigned flags);
+
 int us_union_rename(const struct us_resolved *o, const struct us_resolved *n,
 		    unsigned flags)
+{
+	if (rename_checks(o, n, flags) < 0)
+		return -1;
+	if (strcmp(o->path, n->path) == 0)
+		return 0;
+	int rc = rename_names(o, n, flags);
+	changed(o->m, o->path, n->path,
+		S_ISDIR(o->node.mode) || (n->err == 0 && S_ISDIR(n->node.mode)));
+	return rc;
+}
+
+static int rename_names(const struct us_resolved *o,
+			const struct us_resolved *n, unsigned flags)
 {
 	const struct us_mount *m = o->m;
 	char oup[PATH_MAX], nup[PATH_MAX], nparent[PATH_MAX];
 	bool exchange = flags & RENAME_EXCHANGE;
 
-	if (rename_checks(o, n, flags) < 0)
-		return -1;
-	if (strcmp(o->path, n->path) == 0)
-		return 0;
 	parent_of(n->path, nparent);
 	if (us_copyup(m, o->path, &o->node, true) < 0 ||
 	    (exchange && us_copyup(m, n->path, &n->node, true) < 0) ||

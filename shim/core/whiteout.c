@@ -28,6 +28,7 @@
 #include "layer.h"
 #include "sys.h"
 #include "unionshim/copyup.h"
+#include "unionshim/lcache.h"
 #include "unionshim/path.h"
 
 /* Upper path of the whiteout standing for UPATH's last component. */
@@ -125,6 +126,7 @@ int us_whiteout_replace(const struct us_mount *m, const char *upath,
 		return -1;
 	if (dir)
 		SYS(unlink)(tmp);
+	us_lcache_name_changed(m, upath);
 	return 0;
 }
 
@@ -152,6 +154,7 @@ int us_upper_remove_whiteout(const struct us_mount *m, const char *upath,
 			SYS(unlink)(tmp);
 		errno = saved;
 	}
+	us_lcache_name_changed(m, upath);
 	int saved = errno;
 	free(up);
 	errno = saved;
@@ -180,13 +183,18 @@ int us_make_marker(const char *path, bool excl)
 	return 0;
 }
 
+/* Every whiteout made or dropped here tells lookup caches (lcache.h). */
 int us_whiteout_create(const struct us_mount *m, const char *upath)
 {
 	char wh[PATH_MAX];
+	int rc;
 
 	if (whiteout_path(m, upath, wh, sizeof wh) < 0)
-		return errno == ENAMETOOLONG ? whiteout_inplace(m, upath) : -1;
-	return us_make_marker(wh, false);
+		rc = errno == ENAMETOOLONG ? whiteout_inplace(m, upath) : -1;
+	else
+		rc = us_make_marker(wh, false);
+	us_lcache_name_changed(m, upath);
+	return rc;
 }
 
 int us_whiteout_normalize(const struct us_mount *m, const char *upath)
@@ -220,22 +228,40 @@ void us_whiteout_clear(const struct us_mount *m, const char *upath)
 
 	if (whiteout_path(m, upath, wh, sizeof wh) == 0)
 		SYS(unlink)(wh);
+	us_lcache_name_changed(m, upath);
 	errno = saved;
 }
 
 /* A new dir standing where a whiteout hid something below must be opaque
  * from its first instant: build it in the work dir with its marker, then
  * rename it into place; only then drop the whiteout. */
+static int mkdir_opaque(const struct us_mount *m, const char *upath,
+			const char *up, bool inplace, mode_t mode);
+
+/* Lookup caches learn of the new dir (lcache.h); an opaque one stands
+ * where a dir of that name was: every entry of the mount goes. */
 int us_mkdir_upper(const struct us_mount *m, const char *upath, mode_t mode)
 {
-	char up[PATH_MAX], tmp[PATH_MAX], marker[PATH_MAX];
+	char up[PATH_MAX];
 
 	if (us_layer_path(m, 0, upath, up, sizeof up) < 0 ||
 	    us_whiteout_normalize(m, upath) < 0)
 		return -1;
 	bool inplace = us_whiteout_inplace(m, upath);
-	if (!inplace && !us_whiteout_present(m, upath))
-		return SYS(mkdir)(up, mode);
+	bool opaque = inplace || us_whiteout_present(m, upath);
+	int rc = opaque ? mkdir_opaque(m, upath, up, inplace, mode)
+			: SYS(mkdir)(up, mode);
+	us_lcache_name_changed(m, upath);
+	if (opaque)
+		us_lcache_moved(m);
+	return rc;
+}
+
+static int mkdir_opaque(const struct us_mount *m, const char *upath,
+			const char *up, bool inplace, mode_t mode)
+{
+	char tmp[PATH_MAX], marker[PATH_MAX];
+
 	if (work_temp(m, 'd', tmp, sizeof tmp) < 0 || SYS(mkdir)(tmp, mode) < 0)
 		return -1;
 	if (us_path_join(marker, sizeof marker, tmp, US_WH_OPAQUE) < 0)

@@ -27,6 +27,7 @@ int main(void)
 	srunner_add_suite(sr, ioctlclass_suite());
 	srunner_add_suite(sr, linkindex_suite());
 	srunner_add_suite(sr, fdmaptext_suite());
+	srunner_add_suite(sr, lcache_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

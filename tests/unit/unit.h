@@ -28,6 +28,7 @@ Suite *exectarget_suite(void);
 Suite *ioctlclass_suite(void);
 Suite *linkindex_suite(void);
 Suite *fdmaptext_suite(void);
+Suite *lcache_suite(void);
 
 /* A scratch dir (canonical path) holding upper/, low1/, low2/, work/ and
  * target/, and the config for "target=T,lowerdir=low1:low2,upperdir=upper,
