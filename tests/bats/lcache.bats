@@ -176,3 +176,24 @@ n gone
 dd dir
 dd gone" ]
 }
+
+# posix_spawn's open actions run in the child, past every wrapper: a name
+# they create is seen by the spawning process, which had it cached missing.
+spawn_created() {
+	use_union "$1"
+	local got
+	got=$(cd "$ROOT" && "${RUN[@]}" "$(probe spawn_actions)" "seen:$U/made" \
+		"append:3:$U/made" -- /bin/true 2>&1)
+	expect "A name a spawn's open action made is seen by the spawner ($1)" \
+		"spawn: OK, exit=0
+seen $U/made: no, then yes" "$got"
+	verdict
+}
+
+@test "a name made by a posix_spawn open action is seen by the spawner (shim)" {
+	spawn_created shim
+}
+
+@test "a name made by a posix_spawn open action is seen by the spawner (overlayfs oracle)" {
+	spawn_created overlayfs
+}
