@@ -197,3 +197,66 @@ seen $U/made: no, then yes" "$got"
 @test "a name made by a posix_spawn open action is seen by the spawner (overlayfs oracle)" {
 	spawn_created overlayfs
 }
+
+# A dir fd's union path is remembered (no readlink of /proc/self/fd per
+# *at() call), and follows the dir when another process renames a dir
+# above it, as the kernel's fd follows the object.
+dirfd_follows() {
+	use_union "$1"
+	b 'mkdir -p "$1/p/d" && echo v >"$1/p/d/x"'
+	mkfifo "$ROOT/go" "$ROOT/ready"
+	local got
+	got=$("${RUN[@]}" python3 -c '
+import os, sys
+fd = os.open(sys.argv[1] + "/p/d", os.O_RDONLY | os.O_DIRECTORY)
+def has(n):
+    try:
+        os.stat(n, dir_fd=fd)
+        return "yes"
+    except FileNotFoundError:
+        return "no"
+print("x", has("x"), flush=True)
+open(sys.argv[3], "w").write("ready")
+open(sys.argv[2]).read()
+print("x", has("x"), "z", has("z"))
+os.close(os.open("y", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
+' "$U" "$ROOT/go" "$ROOT/ready" &
+	cat "$ROOT/ready" >/dev/null
+	b 'mv "$1/p" "$1/q" && echo w >"$1/q/d/z"'
+	echo go >"$ROOT/go"
+	wait)
+	got+=$'\n'$(b 'ls "$1/q/d"; [ -e "$1/p" ] || echo "p gone"')
+	expect "A dir fd follows its dir renamed by another process ($1)" \
+		"x yes
+x yes z yes
+x
+y
+z
+p gone" "$got"
+	verdict
+}
+
+@test "a dir fd follows its dir when another process renames a dir above it (shim)" {
+	dirfd_follows shim
+}
+
+@test "a dir fd follows its dir when another process renames a dir above it (overlayfs oracle)" {
+	dirfd_follows overlayfs
+}
+
+@test "*at() calls on a union dir fd do not readlink /proc/self/fd each time" {
+	command -v strace >/dev/null || skip "no strace"
+	mkdir -p "$LOWER/a/b"
+	echo f >"$LOWER/a/b/f"
+	fd=$(in_union strace -f -qq -e trace=readlink,readlinkat -o "$ROOT/trace" python3 -c '
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+print(fd)
+for i in range(200):
+    os.stat("b/f", dir_fd=fd)
+    os.close(os.open("b/f", os.O_RDONLY, dir_fd=fd))
+' "$TARGET/a")
+	n=$(grep -c "\"/proc/self/fd/$fd\"" "$ROOT/trace" || true)
+	echo "readlinks of /proc/self/fd/$fd: $n"
+	[ "$n" -le 2 ]
+}
