@@ -43,6 +43,7 @@ PROBE_SRC := $(wildcard tests/probes/*.c)
 PROBES := $(PROBE_SRC:tests/probes/%.c=$(B)/probes/%)
 FAULT_LIBS := $(B)/probes/libfailmalloc.so $(B)/probes/libchangelower.so
 TOOLS := $(B)/unionrun
+BENCH_BIN := $(B)/bench/opbench
 TRACE_LIB := $(B)/libunionshim-trace.so
 AUDIT_LIB := $(B)/libunionshim-audit.so
 AUDIT_SRC := $(wildcard shim/audit/*.c)
@@ -53,7 +54,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 SHELL := /bin/bash
 
 .PHONY: all check check-sanitize unit names bats probes install uninstall clean bench fuzz fuzz-replay
-all: $(B)/libunionshim.so $(TRACE_LIB) $(AUDIT_LIB) $(TOOLS) $(PROBES) $(FAULT_LIBS)
+all: $(B)/libunionshim.so $(TRACE_LIB) $(AUDIT_LIB) $(TOOLS) $(PROBES) $(FAULT_LIBS) $(BENCH_BIN)
 
 # A sanitizer build renames the wrappers the sanitizer runtime itself calls
 # (listed in shim/sanrt.c): its uninstrumented entries stand in front.
@@ -180,8 +181,15 @@ check-sanitize:
 	$(MAKE) B=build-tsan TSAN=1 SANITIZE= all
 	tests/san/run build-asan build-tsan $(SAN_BATS:%=tests/bats/%.bats)
 
+# The benchmark (tests/bench/run): native, overlayfs and the shim side by
+# side, a table on stdout and $(B)/bench.json. BENCH_ARGS passes options
+# (--reps N, --only OP,OP, --quick).
+$(BENCH_BIN): tests/bench/opbench.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $<
+
 bench: all
-	tests/bench/run
+	UNIONSHIM_BUILD=$(abspath $(B)) tests/bench/run $(BENCH_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)
