@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -218,13 +219,29 @@ const uint32_t *us_shared_dirgen(const struct us_mount *m, uint64_t hash,
 	return &s[DIRGEN_BASE + (hash % US_SHARED_DIRSLOTS)];
 }
 
+/* Add one to W in the kernel (futex FUTEX_WAKE_OP, waking nobody): a
+ * page of #state the filesystem cannot take a write into just now (btrfs
+ * with the upper's quota spent reserves space at the first write to a
+ * clean page) then fails the call with EFAULT where a store would kill
+ * the process with SIGBUS. Such a bump is lost: other processes' caches
+ * may miss that change (README: Known limits). */
+static void bump(uint32_t *w)
+{
+	int saved = errno;
+
+	if (SYS(syscall)(SYS_futex, w, FUTEX_WAKE_OP, 0, NULL, w,
+			 FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0)) < 0 &&
+	    errno == ENOSYS)
+		__atomic_add_fetch(w, 1, __ATOMIC_SEQ_CST);
+	errno = saved;
+}
+
 void us_shared_dir_bump(const struct us_mount *m, uint64_t hash)
 {
 	uint32_t *s = slots_of(m);
 
 	if (s)
-		__atomic_add_fetch(&s[DIRGEN_BASE + (hash % US_SHARED_DIRSLOTS)],
-				   1, __ATOMIC_SEQ_CST);
+		bump(&s[DIRGEN_BASE + (hash % US_SHARED_DIRSLOTS)]);
 }
 
 void us_shared_moves_bump(const struct us_mount *m)
@@ -232,5 +249,5 @@ void us_shared_moves_bump(const struct us_mount *m)
 	uint32_t *s = slots_of(m);
 
 	if (s)
-		__atomic_add_fetch(&s[MOVES_WORD], 1, __ATOMIC_SEQ_CST);
+		bump(&s[MOVES_WORD]);
 }
