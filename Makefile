@@ -209,7 +209,7 @@ check: all unit names fuzz-replay bats
 # The sanitizer builds, each in its own dir, and the tests run under them
 # (tests/san/run): the bats files that exercise most of the library quickly.
 SAN_BATS := copyup fdmap fresh_locks exec lower_routes lower_guard getdents \
-	errno door spawn_actions
+	errno door spawn_actions lcache
 check-sanitize:
 	$(MAKE) B=build-asan SANITIZE=1 TSAN= all build-asan/unit-tests
 	$(MAKE) B=build-tsan TSAN=1 SANITIZE= all

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "dirfdpath.h"
 #include "fdmap.h"
 #include "front.h"
 #include "state.h"
@@ -23,13 +24,20 @@ static bool opened_outside(int fd)
 	return us_fd_kind(fd) == US_FD_OUTSIDE;
 }
 
+/* A union dir fd's path is remembered (dirfdpath.h): *at() calls on it
+ * cost no readlink. */
 int us_fd_path(int fd, char *out, size_t len)
 {
 	char real[PATH_MAX];
+	uint32_t moves;
 
+	if (us_dirfd_cached(fd, out, len, &moves))
+		return 1;
 	if (us_fd_real(fd, real, sizeof real) < 0)
 		return -1;
 	int rc = opened_outside(fd) ? 0 : us_revmap(&us_cfg, real, out, len, NULL);
+	if (rc == 1)
+		us_dirfd_remember(fd, out, moves);
 	if (rc != 0)
 		return rc;
 	if (strlen(real) + 1 > len)

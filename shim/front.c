@@ -100,6 +100,7 @@ static int inside(unsigned flags, struct us_target *t)
 
 	if ((flags & US_MAP_WRITES) && us_nested())
 		return fail(EAGAIN); /* guard.h: no copy-up in a nested call */
+	t->creates = flags & (US_MAP_CREATE | US_MAP_OPENCREAT);
 	if (r->err) {
 		if (flags & (US_MAP_CREATE | US_MAP_OPENCREAT))
 			return us_prepare_create(t) < 0 ? US_FAIL : US_MAPPED;
@@ -144,6 +145,7 @@ static int map(int dirfd, const char *path, unsigned flags,
 		return -1;
 
 	t->r.where = US_OUTSIDE;
+	t->creates = false;
 	t->whiteout = false;
 	t->swap = false;
 	t->indexed = false;
@@ -169,6 +171,7 @@ static int map(int dirfd, const char *path, unsigned flags,
 
 int us_map_resolved(unsigned flags, struct us_target *t)
 {
+	t->creates = false;
 	t->whiteout = false;
 	t->indexed = false;
 	if (t->r.where == US_INSIDE)

@@ -42,6 +42,7 @@ struct us_target {
 				 the name's in-place whiteout (us_created) */
 	bool indexed;         /* real is the hard-link index entry of the
 				 lower file found (linkindex.h) */
+	bool creates;         /* the call may make the name (us_created) */
 };
 
 /* A target for one call, in the thread's scratch (scratch.h) and popped
@@ -127,7 +128,8 @@ US_HIDDEN int us_write_errno(const struct us_mount *m);
 US_HIDDEN int us_prepare_create(struct us_target *t);
 US_HIDDEN int us_prepare_write(struct us_target *t, bool data);
 
-/* After a create through T succeeded: drop the whiteout it replaced. */
+/* After a create through T succeeded: drop the whiteout it replaced, and
+ * tell lookup caches of the new name (lcache.h). */
 US_HIDDEN void us_created(const struct us_target *t);
 
 /* A write to real path ABS outside every union: -1 with EROFS when it

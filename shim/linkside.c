@@ -19,6 +19,7 @@
 #include "state.h"
 #include "trace.h"
 #include "unionshim/event.h"
+#include "unionshim/lcache.h"
 #include "unionshim/copyup.h"
 
 #define NEWNAME (US_MAP_CREATE | US_MAP_NOFOLLOW)
@@ -98,6 +99,8 @@ static int run(struct link_job *j, int odfd, const char *old, int ndfd,
 	}
 	if (US_REAL(linkat)(sdfd, o, ndfd, n, flags) < 0)
 		return -1;
+	if (j->o.r.where == US_INSIDE) /* its link count, in its dir's entry */
+		us_lcache_name_changed(j->o.r.m, j->o.r.path);
 	us_created(&j->n);
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include "state.h"
 #include "trace.h"
 #include "unionshim/copyup.h"
+#include "unionshim/lcache.h"
 #include "unionshim/path.h"
 #include "core/layer.h"
 #include "unionshim/scratch.h"
@@ -96,6 +97,8 @@ void us_created(const struct us_target *t)
 		US_REAL(unlink)(t->real);
 		errno = saved;
 	}
+	if (t->r.where == US_INSIDE && t->creates)
+		us_lcache_name_changed(t->r.m, t->r.path);
 }
 
 const char *us_hidden_dir(const char *p)

@@ -3,7 +3,10 @@
  * of the union inode number's hash: a copy-up bumps its object's slot, and
  * an fd or cache that remembers the value it saw learns, by one memory
  * load and no system call, that the object may have moved. After them, one
- * word says whether any copy-up ever recorded an origin. */
+ * word says whether any copy-up ever recorded an origin, one counts moved
+ * subtrees, and a second table of generations, one per slot of a union
+ * dir path's hash, tells lookup caches (lcache.h) that a dir's names
+ * changed. */
 #ifndef UNIONSHIM_SHARED_H
 #define UNIONSHIM_SHARED_H
 
@@ -14,6 +17,7 @@
 #include "unionshim/config.h"
 
 #define US_SHARED_SLOTS 4096
+#define US_SHARED_DIRSLOTS 4096 /* directory generations (lcache.h) */
 
 /* Map M's state now, made and allocated whole if need be (at startup:
  * a process that cannot have it must not run). 0, or -1 with errno
@@ -39,6 +43,17 @@ bool us_shared_origins_maybe(const struct us_mount *m);
 
 /* A copy-up is about to write an origin record. */
 void us_shared_origins_set(const struct us_mount *m);
+
+/* The generation word of the union dir whose path hashes to HASH, and in
+ * *MOVES the mount's word for moved or removed subtrees; NULL when M has
+ * no work dir or its state cannot be mapped (nothing then is bumped). */
+const uint32_t *us_shared_dirgen(const struct us_mount *m, uint64_t hash,
+				 const uint32_t **moves);
+
+/* The names in the union dir whose path hashes to HASH changed (or the
+ * objects they name changed layer or kind); a subtree moved or went. */
+void us_shared_dir_bump(const struct us_mount *m, uint64_t hash);
+void us_shared_moves_bump(const struct us_mount *m);
 
 /* Called after a copy-up in this process (set by the preload library to
  * switch its own fds at once); may be NULL. */

@@ -29,6 +29,7 @@
 #include "layer.h"
 #include "sys.h"
 #include "unionshim/event.h"
+#include "unionshim/lcache.h"
 #include "unionshim/copyup.h"
 #include "unionshim/identity.h"
 #include "unionshim/linkindex.h"
@@ -453,11 +454,12 @@ int us_place_temp(const char *tmp, const char *dst, bool dir)
 	return -1;
 }
 
-/* Copy real object SRC of layer LAYER to upper path DST through a temp in
- * the work dir. An object that appeared at DST meanwhile (a concurrent
- * copy-up) wins. */
-static int copy_object(const struct us_mount *m, int layer, const char *src,
-		       const char *dst, bool data, const char *upath)
+/* Copy real object SRC of layer LAYER to upper path DST (of union path
+ * UPATH) through a temp in the work dir. An object that appeared at DST
+ * meanwhile (a concurrent copy-up) wins. Lookup caches learn of the copy
+ * before fds move to it (their move looks the name up again). */
+static int copy_object(const struct us_mount *m, int layer, const char *upath,
+		       const char *src, const char *dst, bool data)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -467,8 +469,11 @@ static int copy_object(const struct us_mount *m, int layer, const char *src,
 		return -1;
 	struct stat st;
 
-	if (us_copy_temp(m, layer, src, &st, sb->tmp, sizeof sb->tmp, data) < 0 ||
-	    us_place_temp(sb->tmp, dst, S_ISDIR(st.st_mode)) < 0)
+	if (us_copy_temp(m, layer, src, &st, sb->tmp, sizeof sb->tmp, data) < 0)
+		return -1;
+	int rc = us_place_temp(sb->tmp, dst, S_ISDIR(st.st_mode));
+	us_lcache_name_changed(m, upath);
+	if (rc < 0)
 		return -1;
 	us_event("copy-up", upath, S_ISREG(st.st_mode) && data ? (long long)st.st_size : -1);
 	if (S_ISREG(st.st_mode)) /* fds open on the old copy move */
@@ -492,7 +497,7 @@ static int copy_dir_up(const char *path, struct us_node *dir, void *arg)
 		return 0;
 	if (upper_path(m, path, sb->up, sizeof sb->up) < 0 ||
 	    us_layer_path(m, dir->layer, path, sb->src, sizeof sb->src) < 0 ||
-	    copy_object(m, dir->layer, sb->src, sb->up, false, path) < 0)
+	    copy_object(m, dir->layer, path, sb->src, sb->up, false) < 0)
 		return -1;
 	dir->layer = 0;
 	dir->dirs |= 1;
@@ -530,8 +535,24 @@ static int parent_of(const char *upath, char *out, size_t len)
 	return 0;
 }
 
+static int copyup_nondir(const struct us_mount *m, const char *upath,
+			 const struct us_node *node, bool data);
+
+/* Lookup caches learn that UPATH is now an upper object (lcache.h). */
 int us_copyup(const struct us_mount *m, const char *upath,
 	      const struct us_node *node, bool data)
+{
+	if (node->layer == 0)
+		return 0;
+	if (S_ISDIR(node->mode))
+		return us_copyup_dir(m, upath);
+	int rc = copyup_nondir(m, upath, node, data);
+	us_lcache_name_changed(m, upath);
+	return rc;
+}
+
+static int copyup_nondir(const struct us_mount *m, const char *upath,
+			 const struct us_node *node, bool data)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -543,10 +564,6 @@ int us_copyup(const struct us_mount *m, const char *upath,
 		return -1;
 	struct stat st;
 
-	if (node->layer == 0)
-		return 0;
-	if (S_ISDIR(node->mode))
-		return us_copyup_dir(m, upath);
 	if (parent_of(upath, sb->parent, sizeof sb->parent) < 0 ||
 	    us_copyup_dir(m, sb->parent) < 0 ||
 	    us_layer_path(m, node->layer, upath, sb->src, sizeof sb->src) < 0 ||
@@ -559,7 +576,7 @@ int us_copyup(const struct us_mount *m, const char *upath,
 		return -1;
 	int rc = 0;
 	if (SYS(lstat)(sb->dst, &st) < 0) /* not copied by someone else meanwhile */
-		rc = copy_object(m, node->layer, sb->src, sb->dst, data, upath);
+		rc = copy_object(m, node->layer, upath, sb->src, sb->dst, data);
 	us_unlock_key(lock);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include "sys.h"
 #include "unionshim/event.h"
 #include "unionshim/identity.h"
+#include "unionshim/lcache.h"
 #include "unionshim/linkindex.h"
 #include "unionshim/shared.h"
 #include "unionshim/scratch.h"
@@ -219,6 +220,7 @@ int us_index_copyup(const struct us_mount *m, const char *upath,
 		}
 	}
 	unlock_entry(lock);
+	us_lcache_name_changed(m, upath); /* before fds move: they look it up */
 	if (rc == 0) /* fds on any name of it move to the copy */
 		us_shared_bump(m, us_ino_of(m, node->layer, node->ino));
 	return rc;

@@ -22,6 +22,7 @@
 
 #include "layer.h"
 #include "sys.h"
+#include "unionshim/lcache.h"
 #include "unionshim/lookup.h"
 #include "unionshim/path.h"
 #include "unionshim/scratch.h"
@@ -55,9 +56,9 @@ int us_layer_path(const struct us_mount *m, int layer, const char *upath,
 	return 0;
 }
 
-int us_lookup_child(const struct us_mount *m, const char *upath,
-		    const struct us_node *dir, const char *name,
-		    struct us_node *child)
+static int lookup_child(const struct us_mount *m, const char *upath,
+			const struct us_node *dir, const char *name,
+			struct us_node *child)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -70,8 +71,6 @@ int us_lookup_child(const struct us_mount *m, const char *upath,
 	struct stat st;
 	bool found = false, pending = false;
 
-	if (us_is_reserved_name(name))
-		return ENOENT;
 	/* Whether a dir found in one layer is opaque matters only when a layer
 	 * below has a dir of that name too: the test (a stat and an xattr
 	 * list) waits for one. An upper-only dir costs no opacity test. */
@@ -111,6 +110,23 @@ int us_lookup_child(const struct us_mount *m, const char *upath,
 		}
 	}
 	return found ? 0 : ENOENT;
+}
+
+/* The cache first (lcache.h); what the layers say is kept for next time. */
+int us_lookup_child(const struct us_mount *m, const char *upath,
+		    const struct us_node *dir, const char *name,
+		    struct us_node *child)
+{
+	struct us_lc_miss miss;
+	int err;
+
+	if (us_is_reserved_name(name))
+		return ENOENT;
+	if (us_lcache_get(m, upath, dir, name, child, &err, &miss))
+		return err;
+	err = lookup_child(m, upath, dir, name, child);
+	us_lcache_put(&miss, err, child);
+	return err;
 }
 
 const struct us_mount *us_mount_of(const struct us_config *cfg,

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -28,7 +29,11 @@
 #define STATE_NAME "#state"
 #define ORIGINS_WORD US_SHARED_SLOTS /* after the slots: 1 once any copy-up
 					     recorded an origin in the upper */
-#define STATE_SIZE ((US_SHARED_SLOTS + 1) * sizeof(uint32_t))
+#define MOVES_WORD (US_SHARED_SLOTS + 1) /* bumped when a subtree moves */
+#define DIRGEN_BASE (US_SHARED_SLOTS + 16) /* the dirs' generations (own
+					       cache lines) */
+#define STATE_WORDS (DIRGEN_BASE + US_SHARED_DIRSLOTS)
+#define STATE_SIZE (STATE_WORDS * sizeof(uint32_t))
 
 void (*us_copied_hook)(const struct us_mount *m, uint64_t ino);
 
@@ -268,4 +273,50 @@ void us_shared_bump(const struct us_mount *m, uint64_t ino)
 		__atomic_add_fetch(&s[slot_index(ino)], 1, __ATOMIC_RELEASE);
 	if (us_copied_hook)
 		us_copied_hook(m, ino);
+}
+
+/* The lookup cache's words (lcache.h). The dir slot is the hash's low
+ * bits: the cache spreads its sets by the high ones. */
+const uint32_t *us_shared_dirgen(const struct us_mount *m, uint64_t hash,
+				 const uint32_t **moves)
+{
+	uint32_t *s = slots_of(m);
+
+	if (!s)
+		return NULL;
+	*moves = &s[MOVES_WORD];
+	return &s[DIRGEN_BASE + (hash % US_SHARED_DIRSLOTS)];
+}
+
+/* Add one to W in the kernel (futex FUTEX_WAKE_OP, waking nobody): a
+ * page of #state the filesystem cannot take a write into just now (btrfs
+ * with the upper's quota spent reserves space at the first write to a
+ * clean page) then fails the call with EFAULT where a store would kill
+ * the process with SIGBUS. Such a bump is lost: other processes' caches
+ * may miss that change (README: Known limits). */
+static void bump(uint32_t *w)
+{
+	int saved = errno;
+
+	if (SYS(syscall)(SYS_futex, w, FUTEX_WAKE_OP, 0, NULL, w,
+			 FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0)) < 0 &&
+	    errno == ENOSYS)
+		__atomic_add_fetch(w, 1, __ATOMIC_SEQ_CST);
+	errno = saved;
+}
+
+void us_shared_dir_bump(const struct us_mount *m, uint64_t hash)
+{
+	uint32_t *s = slots_of(m);
+
+	if (s)
+		bump(&s[DIRGEN_BASE + (hash % US_SHARED_DIRSLOTS)]);
+}
+
+void us_shared_moves_bump(const struct us_mount *m)
+{
+	uint32_t *s = slots_of(m);
+
+	if (s)
+		bump(&s[MOVES_WORD]);
 }

@@ -19,6 +19,7 @@
 #include "unionshim/event.h"
 #include "unionshim/copyup.h"
 #include "unionshim/identity.h"
+#include "unionshim/lcache.h"
 #include "unionshim/linkindex.h"
 #include "unionshim/dirmerge.h"
 #include "unionshim/path.h"
@@ -104,15 +105,25 @@ static int remove_upper_dir(const struct us_mount *m, const char *upath)
 	return 0;
 }
 
+/* Tell lookup caches (lcache.h) that the names UPATH (and NEWPATH, when
+ * not NULL) changed, and every name below when a dir moved or went: done
+ * after the change, whether it worked or not (a failed one may have been
+ * seen half done). Keeps errno. */
+static void changed(const struct us_mount *m, const char *upath,
+		    const char *newpath, bool dir)
+{
+	us_lcache_name_changed(m, upath);
+	if (newpath)
+		us_lcache_name_changed(m, newpath);
+	if (dir)
+		us_lcache_moved(m);
+}
+
+static int remove_name(const struct us_resolved *r, bool isdir);
+
 int us_union_remove(const struct us_resolved *r, bool isdir)
 {
 	const struct us_mount *m = r->m;
-	US_SCRATCH_SCOPE;
-	struct {
-		char up[PATH_MAX];
-	} *sb = us_scratch_push(sizeof *sb);
-	if (!sb)
-		return -1;
 	bool dir = S_ISDIR(r->node.mode);
 
 	if (!m->has_upper)
@@ -124,6 +135,20 @@ int us_union_remove(const struct us_resolved *r, bool isdir)
 	if (!isdir && dir)
 		return fail(EISDIR);
 	if (isdir && union_dir_empty(m, r->path, &r->node) < 0)
+		return -1;
+	int rc = remove_name(r, isdir);
+	changed(m, r->path, NULL, isdir);
+	return rc;
+}
+
+static int remove_name(const struct us_resolved *r, bool isdir)
+{
+	const struct us_mount *m = r->m;
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
 		return -1;
 	bool below = name_below(r), made = false;
 	/* a long name's whiteout takes the name's place: the upper object
@@ -252,8 +277,23 @@ static int make_opaque(const struct us_mount *m, const char *upath,
 	return 0;
 }
 
+static int rename_names(const struct us_resolved *o,
+			const struct us_resolved *n, unsigned flags);
+
 int us_union_rename(const struct us_resolved *o, const struct us_resolved *n,
 		    unsigned flags)
+{
+	int checked = rename_checks(o, n, flags);
+	if (checked != 0 || strcmp(o->path, n->path) == 0)
+		return checked < 0 ? -1 : 0;
+	int rc = rename_names(o, n, flags);
+	changed(o->m, o->path, n->path,
+		S_ISDIR(o->node.mode) || (n->err == 0 && S_ISDIR(n->node.mode)));
+	return rc;
+}
+
+static int rename_names(const struct us_resolved *o,
+			const struct us_resolved *n, unsigned flags)
 {
 	const struct us_mount *m = o->m;
 	US_SCRATCH_SCOPE;
@@ -266,9 +306,6 @@ int us_union_rename(const struct us_resolved *o, const struct us_resolved *n,
 		return -1;
 	bool exchange = flags & RENAME_EXCHANGE;
 
-	int checked = rename_checks(o, n, flags);
-	if (checked != 0 || strcmp(o->path, n->path) == 0)
-		return checked < 0 ? -1 : 0;
 	parent_of(n->path, sb->nparent);
 	if (us_copyup(m, o->path, &o->node, true) < 0 ||
 	    (exchange && us_copyup(m, n->path, &n->node, true) < 0) ||

@@ -29,6 +29,7 @@
 #include "sys.h"
 #include "unionshim/event.h"
 #include "unionshim/copyup.h"
+#include "unionshim/lcache.h"
 #include "unionshim/path.h"
 #include "unionshim/scratch.h"
 
@@ -142,6 +143,7 @@ int us_whiteout_replace(const struct us_mount *m, const char *upath,
 		return -1;
 	if (dir)
 		SYS(unlink)(tmp);
+	us_lcache_name_changed(m, upath);
 	return 0;
 }
 
@@ -169,6 +171,7 @@ int us_upper_remove_whiteout(const struct us_mount *m, const char *upath,
 			SYS(unlink)(tmp);
 		errno = saved;
 	}
+	us_lcache_name_changed(m, upath);
 	int saved = errno;
 	free(up);
 	errno = saved;
@@ -197,6 +200,7 @@ int us_make_marker(const char *path, bool excl)
 	return 0;
 }
 
+/* Every whiteout made or dropped here tells lookup caches (lcache.h). */
 int us_whiteout_create(const struct us_mount *m, const char *upath)
 {
 	US_SCRATCH_SCOPE;
@@ -205,10 +209,14 @@ int us_whiteout_create(const struct us_mount *m, const char *upath)
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
+	int rc;
 
 	if (whiteout_path(m, upath, sb->wh, sizeof sb->wh) < 0)
-		return errno == ENAMETOOLONG ? whiteout_inplace(m, upath) : -1;
-	return us_make_marker(sb->wh, false);
+		rc = errno == ENAMETOOLONG ? whiteout_inplace(m, upath) : -1;
+	else
+		rc = us_make_marker(sb->wh, false);
+	us_lcache_name_changed(m, upath);
+	return rc;
 }
 
 int us_whiteout_normalize(const struct us_mount *m, const char *upath)
@@ -252,19 +260,23 @@ void us_whiteout_clear(const struct us_mount *m, const char *upath)
 
 	if (whiteout_path(m, upath, sb->wh, sizeof sb->wh) == 0)
 		SYS(unlink)(sb->wh);
+	us_lcache_name_changed(m, upath);
 	errno = saved;
 }
 
 /* A new dir standing where a whiteout hid something below must be opaque
  * from its first instant: build it in the work dir with its marker, then
  * rename it into place; only then drop the whiteout. */
+static int mkdir_opaque(const struct us_mount *m, const char *upath,
+			const char *up, bool inplace, mode_t mode);
+
+/* Lookup caches learn of the new dir (lcache.h); an opaque one stands
+ * where a dir of that name was: every entry of the mount goes. */
 int us_mkdir_upper(const struct us_mount *m, const char *upath, mode_t mode)
 {
 	US_SCRATCH_SCOPE;
 	struct {
 		char up[PATH_MAX];
-		char tmp[PATH_MAX];
-		char marker[PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -273,8 +285,26 @@ int us_mkdir_upper(const struct us_mount *m, const char *upath, mode_t mode)
 	    us_whiteout_normalize(m, upath) < 0)
 		return -1;
 	bool inplace = us_whiteout_inplace(m, upath);
-	if (!inplace && !us_whiteout_present(m, upath))
-		return SYS(mkdir)(sb->up, mode);
+	bool opaque = inplace || us_whiteout_present(m, upath);
+	int rc = opaque ? mkdir_opaque(m, upath, sb->up, inplace, mode)
+			: SYS(mkdir)(sb->up, mode);
+	us_lcache_name_changed(m, upath);
+	if (opaque)
+		us_lcache_moved(m);
+	return rc;
+}
+
+static int mkdir_opaque(const struct us_mount *m, const char *upath,
+			const char *up, bool inplace, mode_t mode)
+{
+	US_SCRATCH_SCOPE;
+	struct {
+		char tmp[PATH_MAX];
+		char marker[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
+
 	if (work_temp(m, 'd', sb->tmp, sizeof sb->tmp) < 0 || SYS(mkdir)(sb->tmp, mode) < 0)
 		return -1;
 	if (us_path_join(sb->marker, sizeof sb->marker, sb->tmp, US_WH_OPAQUE) < 0)
@@ -282,7 +312,7 @@ int us_mkdir_upper(const struct us_mount *m, const char *upath, mode_t mode)
 	if (us_make_marker(sb->marker, true) < 0)
 		goto fail;
 	if (inplace ? us_whiteout_replace(m, upath, sb->tmp, true) < 0
-		    : SYS(renameat2)(AT_FDCWD, sb->tmp, AT_FDCWD, sb->up, RENAME_NOREPLACE) < 0)
+		    : SYS(renameat2)(AT_FDCWD, sb->tmp, AT_FDCWD, up, RENAME_NOREPLACE) < 0)
 		goto fail_marker;
 	us_whiteout_clear(m, upath);
 	us_event("opaque", upath, -1);

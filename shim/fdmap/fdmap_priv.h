@@ -35,6 +35,7 @@ struct us_fdent {
 	int layer;  /* the layer the fd reads from (0: upper) */
 	int acc;    /* its O_ACCMODE */
 	bool opath; /* opened O_PATH */
+	bool dir;   /* open on a union dir (read without the lock) */
 	dev_t rdev; /* the real object it is open on (a lower file's) */
 	uint64_t rino;
 	/* watch and gen are read without the lock (us_fd_stale): stored

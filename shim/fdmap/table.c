@@ -118,6 +118,7 @@ struct us_ofd *us_fdmap_ofd(struct us_fdent *e)
 void us_fdmap_clear(struct us_fdent *e)
 {
 	US_FDENT_SET(e, watch, NULL);
+	US_FDENT_SET(e, dir, false);
 	e->ofd = NULL;
 	e->stream = NULL;
 	__atomic_store_n(&e->kind, US_FD_NONE, __ATOMIC_RELEASE);
@@ -144,6 +145,7 @@ void us_fdmap_fill(struct us_fdent *e, const struct us_mount *m, int layer,
 	US_FDENT_SET(e, rdev, rdev);
 	US_FDENT_SET(e, rino, rino);
 	e->opath = false;
+	US_FDENT_SET(e, dir, dir);
 	US_FDENT_SET(e, watch, NULL);
 	if (layer != 0 && m->has_upper && !dir) {
 		const uint32_t *w = us_shared_slot(m, us_ino_of(m, layer, rino));
@@ -284,6 +286,7 @@ static void copy_entry(struct us_fdent *e, const struct us_fdent *o)
 	US_FDENT_SET(e, layer, o->layer);
 	e->acc = o->acc;
 	e->opath = o->opath;
+	US_FDENT_SET(e, dir, o->dir);
 	US_FDENT_SET(e, rdev, o->rdev);
 	US_FDENT_SET(e, rino, o->rino);
 	US_FDENT_SET(e, watch, o->watch);

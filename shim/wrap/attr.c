@@ -11,6 +11,7 @@
 #include "../front.h"
 #include "../guard.h"
 #include "unionshim/scratch.h"
+#include "unionshim/lcache.h"
 
 #define W US_MAP_WRITE
 #define WNF (US_MAP_WRITE | US_MAP_NOFOLLOW)
@@ -20,12 +21,21 @@ static unsigned at_write(int flags)
 	return (flags & AT_SYMLINK_NOFOLLOW) ? WNF : W;
 }
 
+/* RC of a chmod or chown through T: a union dir's new permissions decide
+ * what a lookup in it answers (EACCES), so lookup caches forget it. */
+static int perms(int rc, const struct us_target *t)
+{
+	if (rc == 0 && t->r.where == US_INSIDE && S_ISDIR(t->r.node.mode))
+		us_lcache_dir_changed(t->r.m, t->r.path);
+	return rc;
+}
+
 US_EXPORT int chmod(const char *path, mode_t mode)
 {
 	US_SHIM_OR(US_REAL(chmod)(path, mode));
 	US_TARGET(t);
 	const char *p = us_path(path, W, t);
-	return p ? US_REAL(chmod)(p, mode) : -1;
+	return p ? perms(US_REAL(chmod)(p, mode), t) : -1;
 }
 
 US_EXPORT int lchmod(const char *path, mode_t mode)
@@ -33,7 +43,7 @@ US_EXPORT int lchmod(const char *path, mode_t mode)
 	US_SHIM_OR(US_REAL(lchmod)(path, mode));
 	US_TARGET(t);
 	const char *p = us_path(path, WNF, t);
-	return p ? US_REAL(lchmod)(p, mode) : -1;
+	return p ? perms(US_REAL(lchmod)(p, mode), t) : -1;
 }
 
 US_EXPORT int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
@@ -41,7 +51,7 @@ US_EXPORT int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 	US_SHIM_OR(US_REAL(fchmodat)(dirfd, path, mode, flags));
 	US_TARGET(t);
 	const char *p = us_path_at(&dirfd, path, at_write(flags), t);
-	return p ? US_REAL(fchmodat)(dirfd, p, mode, flags) : -1;
+	return p ? perms(US_REAL(fchmodat)(dirfd, p, mode, flags), t) : -1;
 }
 
 US_EXPORT int fchmod(int fd, mode_t mode)
@@ -62,7 +72,7 @@ US_EXPORT int chown(const char *path, uid_t uid, gid_t gid)
 	US_SHIM_OR(US_REAL(chown)(path, uid, gid));
 	US_TARGET(t);
 	const char *p = us_path(path, W, t);
-	return p ? US_REAL(chown)(p, uid, gid) : -1;
+	return p ? perms(US_REAL(chown)(p, uid, gid), t) : -1;
 }
 
 US_EXPORT int lchown(const char *path, uid_t uid, gid_t gid)
@@ -70,7 +80,7 @@ US_EXPORT int lchown(const char *path, uid_t uid, gid_t gid)
 	US_SHIM_OR(US_REAL(lchown)(path, uid, gid));
 	US_TARGET(t);
 	const char *p = us_path(path, WNF, t);
-	return p ? US_REAL(lchown)(p, uid, gid) : -1;
+	return p ? perms(US_REAL(lchown)(p, uid, gid), t) : -1;
 }
 
 US_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid,
@@ -91,7 +101,7 @@ US_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid,
 		return rc < 0 ? -1 : rc ? US_REAL(lchown)(sb->up, uid, gid)
 				    : US_REAL(fchownat)(dirfd, p, uid, gid, flags);
 	}
-	return p ? US_REAL(fchownat)(dirfd, p, uid, gid, flags) : -1;
+	return p ? perms(US_REAL(fchownat)(dirfd, p, uid, gid, flags), t) : -1;
 }
 
 US_EXPORT int fchown(int fd, uid_t uid, gid_t gid)

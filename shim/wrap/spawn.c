@@ -23,7 +23,9 @@
 #include "../execplan.h"
 #include "../front.h"
 #include "../guard.h"
+#include "../state.h"
 #include "spawnfds.h"
+#include "unionshim/lcache.h"
 #include "unionshim/path.h"
 #include "unionshim/scratch.h"
 
@@ -47,6 +49,20 @@ static const char *fa_path(const posix_spawn_file_actions_t *fa,
 	if (!absolute)
 		return path;
 	return us_abs_path(AT_FDCWD, path, out, len) < 0 ? NULL : out;
+}
+
+/* The child's open actions on union files may have made names there
+ * (O_CREAT), unseen by any wrapper: lookup caches forget every mount's
+ * entries (rare: shells and make spawn without open actions). */
+static void spawn_opened(const struct us_fdop *ops, int nops)
+{
+	for (int i = 0; i < nops; i++) {
+		if (ops[i].kind != US_FDOP_OPEN)
+			continue;
+		for (int k = 0; k < us_cfg.nmounts; k++)
+			us_lcache_moved(&us_cfg.mounts[k]);
+		return;
+	}
 }
 
 static int spawn_one(pid_t *pid, const char *path,
@@ -81,16 +97,18 @@ static int spawn_one(pid_t *pid, const char *path,
 	int nops;
 	struct us_fdop *ops = us_spawnfds_get(fa, &nops);
 	us_childenv_prepare_ops(ce, envp, has_cwd ? sb->cwd : NULL, ops, nops);
-	free(ops);
 	char *mem = malloc(ce->size + us_exec_argv_size(p, argv));
 	if (!mem) {
 		us_fdmap_exec_failed(ce->fdmap);
+		free(ops);
 		return ENOMEM;
 	}
 	char **env = us_childenv_fill(ce, mem);
 	char **av = us_exec_argv(p, argv, mem + ce->size);
 	err = US_REAL(posix_spawn)(pid, p->real, fa, attr, av, env);
 	us_fdmap_exec_failed(ce->fdmap); /* the parent's proxies close on exec again */
+	spawn_opened(ops, nops); /* the child ran its actions (or failed in them) */
+	free(ops);
 	free(mem);
 	return err;
 }

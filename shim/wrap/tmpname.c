@@ -10,6 +10,7 @@
 
 #include "../front.h"
 #include "../guard.h"
+#include "unionshim/lcache.h"
 
 /* Run MAKE on the real form of TEMPLATE; SUFFIXLEN trailing bytes follow
  * the XXXXXX. Returns MAKE's result (fd or 0), or -1 with errno. */
@@ -31,6 +32,8 @@ static int with_real_template(char *template, int suffixlen,
 		int rc = make(t->real, arg);
 		if (rc >= 0)
 			memcpy(template + tl - tail, t->real + rl - tail, 6);
+		if (rc >= 0 && t->r.where == US_INSIDE) /* a new name there */
+			us_lcache_name_changed(t->r.m, t->r.path);
 		return rc;
 	}
 	default:

@@ -17,7 +17,7 @@ bats_require_minimum_version 1.5.0
 load ../lib/common
 load ../lib/oracle
 
-STATE_SIZE=16388 # (4096 slots + 1 word) * 4 bytes
+STATE_SIZE=32832 # (4096 slots + 16 words + 4096 dir slots) * 4 bytes
 
 setup() {
 	make_layers

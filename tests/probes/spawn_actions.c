@@ -10,6 +10,8 @@
  *   trunc:N:FILE     addopen(N, FILE, O_WRONLY | O_TRUNC)
  *   read:N:FILE      addopen(N, FILE, O_RDONLY)
  *   dup2:A:B         adddup2(A, B)
+ *   seen:FILE        no action: FILE is stat'ed by this process now and
+ *                    once the child ended ("seen FILE: yes|no, then ...")
  *
  * Prints "ACTION: ERRNO" for an action that fails, then "spawn: ERRNO",
  * or, once the child ended, "spawn: OK, exit=N". */
@@ -19,12 +21,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "probe_io.h"
 
 extern char **environ;
+
+static const char *seen_path;
+static const char *seen_before;
+
+static const char *seen(void)
+{
+	struct stat st;
+
+	return stat(seen_path, &st) == 0 ? "yes" : "no";
+}
 
 static int add(posix_spawn_file_actions_t *fa, const char *action)
 {
@@ -38,6 +51,11 @@ static int add(posix_spawn_file_actions_t *fa, const char *action)
 	if (strcmp(kind, "fchdir") == 0) {
 		int fd = open(arg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		return fd < 0 ? errno : posix_spawn_file_actions_addfchdir_np(fa, fd);
+	}
+	if (strcmp(kind, "seen") == 0) {
+		seen_path = action + 5;
+		seen_before = seen();
+		return 0;
 	}
 	if (strcmp(kind, "fchdirfd") == 0)
 		return posix_spawn_file_actions_addfchdir_np(fa, atoi(arg));
@@ -90,5 +108,7 @@ int main(int argc, char **argv)
 		return 1;
 	/* after the child's own output, whose order is then fixed */
 	say("spawn: OK, exit=%d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	if (seen_path)
+		say("seen %s: %s, then %s", seen_path, seen_before, seen());
 	return 0;
 }

@@ -17,6 +17,7 @@
 
 #include "unionshim/dirmerge.h"
 #include "unionshim/lookup.h"
+#include "unionshim/lcache.h"
 #include "unit.h"
 
 struct ut_tree ut;
@@ -161,6 +162,7 @@ void ut_tree_setup(void)
 	char tmpl[PATH_MAX];
 
 	memset(&ut, 0, sizeof ut);
+	us_lcache_forget(); /* a new tree at the old config's address */
 	snprintf(tmpl, sizeof tmpl, "%s", ut_p(scratch, "tree.XXXXXX"));
 	ck_assert_msg(mkdtemp(tmpl), "mkdtemp: %s", strerror(errno));
 	/* canonical, as validation will make the layer paths */

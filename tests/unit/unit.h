@@ -33,6 +33,7 @@ Suite *symnext_suite(void);
 Suite *scratch_suite(void);
 Suite *changes_suite(void);
 Suite *fdops_suite(void);
+Suite *lcache_suite(void);
 
 /* A scratch dir (canonical path) holding upper/, low1/, low2/, work/ and
  * target/, and the config for "target=T,lowerdir=low1:low2,upperdir=upper,

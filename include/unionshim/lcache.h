@@ -1,0 +1,78 @@
+/* lcache.h: the lookup cache. Each process remembers, per (mount, union
+ * dir, layers that merge into it, name), what us_lookup_child found: the
+ * winning entry (us_node) or that the name is in no layer. An entry is
+ * valid while the generation word of its dir (shared.h, a hash of the
+ * dir's union path) and the mount's word for moved subtrees are what they
+ * were before the lookup was made: a hit costs no system call and takes
+ * no lock. Every change of the namespace made through the union bumps the
+ * word of the dir it changes before it returns (us_lcache_*changed), in
+ * whichever process of the mount it is made. A mount without a work dir
+ * never changes through the union: its entries stay valid.
+ *
+ * Changes made to the layers from outside the union are not seen until
+ * something bumps the dir (us_lcache_forget drops every entry of this
+ * process). The cached mode's permission bits may be stale (a chmod of an
+ * upper object bumps the object's own dir only): callers use its type.
+ *
+ * Fixed size (US_LCACHE_ENTRIES of 128 bytes, mapped on the first store;
+ * the oldest way of a 4-way set goes), never malloc. Readers use a
+ * per-entry sequence word: an entry being written is a miss, never a
+ * wait, so a signal handler and a forked child can use the cache. */
+#ifndef UNIONSHIM_LCACHE_H
+#define UNIONSHIM_LCACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "unionshim/lookup.h"
+
+#define US_LCACHE_ENTRIES 4096
+#define US_LCACHE_NAME 40 /* longer names are looked up each time */
+
+/* A lookup the cache did not answer: what us_lcache_put needs to store
+ * its result (key, set, and the generations read before the lookup). */
+struct us_lc_miss {
+	bool storable;
+	unsigned set;
+	uint64_t phash, m, pdirs, lens;
+	uint64_t name[US_LCACHE_NAME / 8];
+	uint32_t gdir, gall;
+};
+
+/* Look NAME up in union dir UPATH (node DIR) of M in the cache: 1 with
+ * *ERR (0 or ENOENT) and, for 0, *CHILD; else 0 with MISS filled for the
+ * store that follows the real lookup. */
+int us_lcache_get(const struct us_mount *m, const char *upath,
+		  const struct us_node *dir, const char *name,
+		  struct us_node *child, int *err, struct us_lc_miss *miss);
+
+/* Remember the real lookup's answer (ERR 0 with CHILD, or ENOENT; other
+ * errors are not kept). */
+void us_lcache_put(const struct us_lc_miss *miss, int err,
+		   const struct us_node *child);
+
+/* The names of union dir DIR of M changed. */
+void us_lcache_dir_changed(const struct us_mount *m, const char *dir);
+
+/* The name UPATH (its dir's entry: kind, layer, identity) changed. */
+void us_lcache_name_changed(const struct us_mount *m, const char *upath);
+
+/* A subtree of M moved or went (dir rename, rmdir, a dir made opaque):
+ * every entry of the mount is stale. */
+void us_lcache_moved(const struct us_mount *m);
+
+/* Forget every entry of this process (the layers were changed from
+ * outside the union). */
+void us_lcache_forget(void);
+
+/* In a new child of fork, its only thread: entries a thread of the parent
+ * was writing are made free again. No lock, no malloc. */
+void us_lcache_after_fork(void);
+
+/* Counters of this process (tests, measurements). */
+struct us_lcache_stats {
+	uint64_t hits, misses, stores;
+};
+void us_lcache_stats(struct us_lcache_stats *s);
+
+#endif

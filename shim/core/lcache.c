@@ -1,0 +1,326 @@
+/* lcache.c: the per-process lookup cache (see lcache.h).
+ *
+ * A table of 4-way sets, mapped once. Every field of an entry is read and
+ * written with atomic loads and stores: a reader takes the sequence word,
+ * copies, and takes it again; an odd or changed word is a miss. A writer
+ * claims an entry by turning its word odd (compare-and-swap: a claimed
+ * entry is skipped, never waited for). The key is exact for the name and
+ * the mount, and the union dir's path is known by its 64-bit hash and
+ * length (two dirs of one mount with the same length, layer set and hash
+ * would share entries: a known limit). */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "sys.h"
+#include "unionshim/lcache.h"
+#include "unionshim/shared.h"
+
+#define WAYS 4
+#define SETS (US_LCACHE_ENTRIES / WAYS)
+#define NAME_WORDS (US_LCACHE_NAME / 8)
+#define NEGATIVE ((uint64_t)1 << 24)
+
+struct entry {
+	uint32_t seq;   /* odd while being written */
+	uint32_t stamp; /* when stored: the oldest way goes first */
+	uint64_t phash, m, pdirs;
+	uint64_t lens;  /* dir path length | name length << 16 | NEGATIVE |
+			   winning layer << 32 */
+	uint64_t gens;  /* dir generation | mount's moves generation << 32 */
+	uint64_t mode, dirs, dev, ino, nlink;
+	uint64_t name[NAME_WORDS];
+};
+_Static_assert(sizeof(struct entry) == 128, "two cache lines an entry");
+
+static struct entry *table;
+static uint32_t clock_;  /* stamps */
+static uint32_t epoch;   /* us_lcache_forget: added to every generation */
+static uint32_t writers; /* entries being written now (after_fork) */
+static uint64_t n_hits, n_misses, n_stores;
+
+/* Acquire loads and release stores (plain moves on x86-64): a reader that
+ * sees a field a writer stored sees its sequence word odd after it, with
+ * no fence (which ThreadSanitizer cannot follow). */
+#define LOAD(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
+#define STORE(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
+
+/* A counter only this module reads: lossy, but no locked instruction. */
+static inline void count(uint64_t *c)
+{
+	STORE(c, LOAD(c) + 1);
+}
+
+static inline uint64_t mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * UINT64_C(0xbf58476d1ce4e5b9);
+	return h ^ (h >> 31);
+}
+
+/* The same in every process: the dir's generation slot comes from it. */
+static uint64_t path_hash(const char *s, size_t n)
+{
+	uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ n, w;
+
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = mix(h, w);
+	}
+	if (n) {
+		w = 0;
+		memcpy(&w, s, n);
+		h = mix(h, w);
+	}
+	h ^= h >> 29;
+	h *= UINT64_C(0x94d049bb133111eb);
+	return h ^ (h >> 32);
+}
+
+static struct entry *table_get(void)
+{
+	struct entry *t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
+
+	if (t)
+		return t;
+	int saved = errno;
+	void *p = SYS(mmap)(NULL, sizeof(struct entry) * US_LCACHE_ENTRIES,
+			    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
+	errno = saved;
+	if (p == MAP_FAILED)
+		return NULL;
+	struct entry *none = NULL;
+	if (!__atomic_compare_exchange_n(&table, &none, (struct entry *)p, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		munmap(p, sizeof(struct entry) * US_LCACHE_ENTRIES);
+		return none; /* another thread mapped it first */
+	}
+	return p;
+}
+
+/* The generations an entry of M for dir hash PHASH must carry to be
+ * valid now; false when M changes but cannot tell (no shared state). */
+static bool gens_now(const struct us_mount *m, uint64_t phash, uint32_t *gdir,
+		     uint32_t *gall)
+{
+	uint32_t e = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
+
+	*gdir = *gall = e;
+	if (!m->work)
+		return true;
+	const uint32_t *moves;
+	const uint32_t *dir = us_shared_dirgen(m, phash, &moves);
+	if (!dir)
+		return false;
+	*gdir += __atomic_load_n(dir, __ATOMIC_ACQUIRE);
+	*gall += __atomic_load_n(moves, __ATOMIC_ACQUIRE);
+	return true;
+}
+
+static bool key_of(const struct us_mount *m, const char *upath,
+		   const struct us_node *dir, const char *name,
+		   struct us_lc_miss *k)
+{
+	size_t nl = strlen(name), pl = strlen(upath);
+
+	k->storable = false;
+	if (nl > US_LCACHE_NAME || pl > 0xffff)
+		return false;
+	memset(k->name, 0, sizeof k->name);
+	memcpy(k->name, name, nl);
+	k->phash = path_hash(upath, pl);
+	k->m = (uint64_t)(uintptr_t)m;
+	k->pdirs = dir->dirs;
+	k->lens = pl | (uint64_t)nl << 16;
+	uint64_t h = mix(k->phash, k->m);
+	h = mix(h, k->pdirs);
+	for (int i = 0; i < NAME_WORDS && k->name[i]; i++)
+		h = mix(h, k->name[i]);
+	k->set = (unsigned)(h >> 32) % SETS;
+	return true;
+}
+
+static bool same_key(const struct entry *e, const struct us_lc_miss *k)
+{
+	if (LOAD(&e->phash) != k->phash || LOAD(&e->m) != k->m ||
+	    LOAD(&e->pdirs) != k->pdirs ||
+	    (LOAD(&e->lens) & 0xffffff) != k->lens)
+		return false;
+	for (int i = 0; i < NAME_WORDS; i++)
+		if (LOAD(&e->name[i]) != k->name[i])
+			return false;
+	return true;
+}
+
+/* Copy entry E when it holds key K, unchanged while read. */
+static bool read_entry(const struct entry *e, const struct us_lc_miss *k,
+		       uint64_t *lens, uint64_t *gens, struct us_node *n)
+{
+	uint32_t s = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+
+	if ((s & 1) || !same_key(e, k))
+		return false;
+	*lens = LOAD(&e->lens);
+	*gens = LOAD(&e->gens);
+	n->mode = (mode_t)LOAD(&e->mode);
+	n->dirs = LOAD(&e->dirs);
+	n->dev = (dev_t)LOAD(&e->dev);
+	n->ino = LOAD(&e->ino);
+	n->nlink = LOAD(&e->nlink);
+	n->layer = (int)(*lens >> 32);
+	return LOAD(&e->seq) == s;
+}
+
+int us_lcache_get(const struct us_mount *m, const char *upath,
+		  const struct us_node *dir, const char *name,
+		  struct us_node *child, int *err, struct us_lc_miss *miss)
+{
+	struct entry *t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
+
+	if (!key_of(m, upath, dir, name, miss) ||
+	    !gens_now(m, miss->phash, &miss->gdir, &miss->gall))
+		return 0;
+	miss->storable = true;
+	if (t) {
+		uint64_t want = miss->gdir | (uint64_t)miss->gall << 32;
+		struct entry *set = &t[miss->set * WAYS];
+		for (int i = 0; i < WAYS; i++) {
+			uint64_t lens, gens;
+			struct us_node n;
+			if (!read_entry(&set[i], miss, &lens, &gens, &n) ||
+			    gens != want)
+				continue;
+			count(&n_hits);
+			*err = (lens & NEGATIVE) ? ENOENT : 0;
+			if (!*err)
+				*child = n;
+			return 1;
+		}
+	}
+	count(&n_misses);
+	return 0;
+}
+
+/* The way of SET to write: the key's own, else a free or stale one, else
+ * the oldest. Its sequence word is returned claimed (odd), or NULL. */
+static struct entry *claim(struct entry *set, const struct us_lc_miss *k)
+{
+	uint64_t want = k->gdir | (uint64_t)k->gall << 32;
+	struct entry *best = NULL;
+	int rank = 4; /* 0 same key, 1 free, 2 stale, 3 oldest */
+	uint32_t oldest = 0, now = LOAD(&clock_);
+
+	for (int i = 0; i < WAYS; i++) {
+		struct entry *e = &set[i];
+		uint32_t s = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+		int r = 3;
+		if (s & 1)
+			continue;
+		if (same_key(e, k))
+			r = 0;
+		else if (!LOAD(&e->m))
+			r = 1;
+		else if (LOAD(&e->gens) != want)
+			r = 2;
+		uint32_t age = now - LOAD(&e->stamp);
+		if (r < rank || (r == 3 && rank == 3 && age > oldest)) {
+			best = e;
+			rank = r;
+			oldest = age;
+		}
+	}
+	if (!best)
+		return NULL;
+	uint32_t s = __atomic_load_n(&best->seq, __ATOMIC_RELAXED);
+	if ((s & 1) || !__atomic_compare_exchange_n(&best->seq, &s, s + 1, false,
+						    __ATOMIC_ACQUIRE,
+						    __ATOMIC_RELAXED))
+		return NULL;
+	return best;
+}
+
+void us_lcache_put(const struct us_lc_miss *k, int err,
+		   const struct us_node *child)
+{
+	if (!k->storable || (err != 0 && err != ENOENT))
+		return;
+	struct entry *t = table_get();
+	if (!t)
+		return;
+	__atomic_add_fetch(&writers, 1, __ATOMIC_RELAXED);
+	struct entry *e = claim(&t[k->set * WAYS], k);
+	if (e) {
+		STORE(&e->phash, k->phash);
+		STORE(&e->m, k->m);
+		STORE(&e->pdirs, k->pdirs);
+		STORE(&e->lens, k->lens | (err ? NEGATIVE
+					   : (uint64_t)child->layer << 32));
+		STORE(&e->gens, k->gdir | (uint64_t)k->gall << 32);
+		STORE(&e->mode, err ? 0 : (uint64_t)child->mode);
+		STORE(&e->dirs, err ? 0 : child->dirs);
+		STORE(&e->dev, err ? 0 : (uint64_t)child->dev);
+		STORE(&e->ino, err ? 0 : child->ino);
+		STORE(&e->nlink, err ? 0 : child->nlink);
+		for (int i = 0; i < NAME_WORDS; i++)
+			STORE(&e->name[i], k->name[i]);
+		STORE(&e->stamp, __atomic_add_fetch(&clock_, 1, __ATOMIC_RELAXED));
+		__atomic_add_fetch(&e->seq, 1, __ATOMIC_RELEASE);
+		count(&n_stores);
+	}
+	__atomic_sub_fetch(&writers, 1, __ATOMIC_RELAXED);
+}
+
+/* The bumps run after a change, often a failed one: errno is the call's. */
+void us_lcache_dir_changed(const struct us_mount *m, const char *dir)
+{
+	int saved = errno;
+
+	us_shared_dir_bump(m, path_hash(dir, strlen(dir)));
+	errno = saved;
+}
+
+void us_lcache_name_changed(const struct us_mount *m, const char *upath)
+{
+	const char *slash = strrchr(upath, '/');
+	int saved = errno;
+
+	if (slash)
+		us_shared_dir_bump(m, path_hash(upath, (size_t)(slash - upath)));
+	errno = saved;
+}
+
+void us_lcache_moved(const struct us_mount *m)
+{
+	int saved = errno;
+
+	us_shared_moves_bump(m);
+	errno = saved;
+}
+
+void us_lcache_forget(void)
+{
+	__atomic_add_fetch(&epoch, 1, __ATOMIC_ACQ_REL);
+}
+
+void us_lcache_after_fork(void)
+{
+	struct entry *t = LOAD(&table);
+
+	if (!t || !LOAD(&writers))
+		return;
+	for (int i = 0; i < US_LCACHE_ENTRIES; i++) {
+		uint32_t s = LOAD(&t[i].seq);
+		if (s & 1) { /* its writer stayed in the parent */
+			STORE(&t[i].m, 0);
+			__atomic_store_n(&t[i].seq, s + 1, __ATOMIC_RELEASE);
+		}
+	}
+	STORE(&writers, 0);
+}
+
+void us_lcache_stats(struct us_lcache_stats *s)
+{
+	s->hits = LOAD(&n_hits);
+	s->misses = LOAD(&n_misses);
+	s->stores = LOAD(&n_stores);
+}

@@ -1,0 +1,19 @@
+/* dirfdpath.h: remembered union paths of dir fds (dirfdpath.c). */
+#ifndef UNIONSHIM_DIRFDPATH_H
+#define UNIONSHIM_DIRFDPATH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "real.h"
+
+/* 1 with FD's union path in OUT when it is remembered and still valid,
+ * else 0; *MOVES gets what us_dirfd_remember needs (read before the
+ * kernel is asked). */
+US_HIDDEN int us_dirfd_cached(int fd, char *out, size_t len, uint32_t *moves);
+
+/* FD (when the fd map has it open on a union dir) has union path UPATH,
+ * found after us_dirfd_cached gave MOVES. */
+US_HIDDEN void us_dirfd_remember(int fd, const char *upath, uint32_t moves);
+
+#endif

@@ -1,0 +1,110 @@
+/* fdmap/dirpath.c: the union paths of dir fds, remembered, so that *at()
+ * calls on a union dir fd (and getdents, fchdir, /proc/self/fd/N/x) do
+ * not ask the kernel for /proc/self/fd/N every time.
+ *
+ * A small table indexed by fd number. An entry holds the fd's union path
+ * and what the fd map said the fd was open on (real st_dev and st_ino),
+ * and the mount's generation of moved subtrees (shared.h) read before the
+ * path was: it is valid while the fd map still says the fd is open on
+ * that dir and no dir of the mount was renamed or removed since (a dir's
+ * path changes no other way through the union). Entries are read and
+ * written with atomic loads and stores under a sequence word, odd while
+ * written: a reader finding it odd asks the kernel; no lock, no malloc
+ * (signal handlers and forked children may be here). */
+#include <errno.h>
+#include <string.h>
+
+#define US_FDMAP_INSIDE
+#include "fdmap_priv.h"
+#include "../dirfdpath.h"
+#include "../forks.h"
+#include "../state.h"
+#include "unionshim/shared.h"
+
+#define SLOTS 64
+#define PATH_WORDS 32 /* longer paths are asked for each time */
+
+struct slot {
+	uint32_t seq;
+	uint32_t moves;
+	int64_t fd;
+	uint64_t rdev, rino, len;
+	uint64_t path[PATH_WORDS];
+};
+static struct slot slots[SLOTS];
+
+/* Acquire loads and release stores (plain moves on x86-64): a reader that
+ * sees a field a writer stored sees its sequence word odd after it, with
+ * no fence (which ThreadSanitizer cannot follow). */
+#define LOAD(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
+#define STORE(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
+
+/* The fd map's entry of FD when it is open on a union dir, else NULL. */
+static struct us_fdent *union_dir(int fd)
+{
+	struct us_fdent *e = us_fdent_peek(fd);
+
+	if (!e || __atomic_load_n(&e->kind, __ATOMIC_ACQUIRE) != US_FD_UNION ||
+	    !LOAD(&e->dir) || us_in_vfork_child())
+		return NULL;
+	return e;
+}
+
+static uint32_t moves_now(const struct us_fdent *e)
+{
+	const uint32_t *moves = NULL;
+
+	if (!us_shared_dirgen(&us_cfg.mounts[e->mount], 0, &moves) || !moves)
+		return 0;
+	return __atomic_load_n(moves, __ATOMIC_ACQUIRE);
+}
+
+int us_dirfd_cached(int fd, char *out, size_t len, uint32_t *moves)
+{
+	struct us_fdent *e = union_dir(fd);
+
+	*moves = 0;
+	if (!e)
+		return 0;
+	*moves = moves_now(e);
+	struct slot *s = &slots[fd % SLOTS];
+	uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+	size_t n = LOAD(&s->len);
+	if ((seq & 1) || LOAD(&s->fd) != fd || LOAD(&s->moves) != *moves ||
+	    LOAD(&s->rdev) != (uint64_t)LOAD(&e->rdev) ||
+	    LOAD(&s->rino) != LOAD(&e->rino) || n + 1 > len ||
+	    n >= sizeof s->path)
+		return 0;
+	uint64_t w[PATH_WORDS];
+	for (size_t i = 0; i * 8 < n + 1; i++)
+		w[i] = LOAD(&s->path[i]);
+	if (LOAD(&s->seq) != seq)
+		return 0;
+	memcpy(out, w, n + 1);
+	return 1;
+}
+
+void us_dirfd_remember(int fd, const char *upath, uint32_t moves)
+{
+	struct us_fdent *e = union_dir(fd);
+	size_t n = strlen(upath);
+	struct slot *s = &slots[fd % SLOTS];
+	uint64_t w[PATH_WORDS] = {0};
+
+	if (!e || n >= sizeof s->path)
+		return;
+	uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+	if ((seq & 1) || !__atomic_compare_exchange_n(&s->seq, &seq, seq + 1, false,
+						      __ATOMIC_ACQUIRE,
+						      __ATOMIC_RELAXED))
+		return;
+	memcpy(w, upath, n + 1);
+	STORE(&s->fd, fd);
+	STORE(&s->moves, moves);
+	STORE(&s->rdev, (uint64_t)LOAD(&e->rdev));
+	STORE(&s->rino, LOAD(&e->rino));
+	STORE(&s->len, n);
+	for (size_t i = 0; i * 8 < n + 1; i++)
+		STORE(&s->path[i], w[i]);
+	__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
+}

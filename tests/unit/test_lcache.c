@@ -1,0 +1,254 @@
+/* test_lcache.c: the lookup cache (lcache.h): a second lookup is a hit,
+ * a name in no layer is remembered too, a bump of the dir's generation
+ * (or of the mount's, or a forget) makes the next lookup read the layers
+ * again, every namespace change of the core bumps, the table's size is
+ * fixed (old entries go), and what is not cacheable (long names) is
+ * looked up every time.
+ *
+ * A change made here to a layer's own files is one from outside the
+ * union, which the cache does not see: that is how a test tells a hit
+ * from a lookup. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "unionshim/copyup.h"
+#include "unionshim/lcache.h"
+#include "unionshim/lookup.h"
+#include "unionshim/unionops.h"
+#include "unit.h"
+
+#define M0 (&ut.cfg.mounts[0])
+
+static struct us_resolved r;
+
+static int resolve(const char *rel)
+{
+	ck_assert(us_resolve(&ut.cfg, ut_u(rel), US_LOOKUP_NOFOLLOW, &r) == 0);
+	ck_assert(r.where == US_INSIDE);
+	return r.err;
+}
+
+static struct us_lcache_stats stats(void)
+{
+	struct us_lcache_stats s;
+
+	us_lcache_stats(&s);
+	return s;
+}
+
+START_TEST(second_lookup_is_a_hit)
+{
+	ut_file(ut.low1, "a/b/c/f", "lower");
+	ut_load();
+	ck_assert_int_eq(resolve("a/b/c/f"), 0);
+	struct us_node first = r.node;
+	struct us_lcache_stats s0 = stats();
+	ck_assert_int_eq(resolve("a/b/c/f"), 0);
+	struct us_lcache_stats s1 = stats();
+	ck_assert_uint_eq(s1.hits - s0.hits, 4); /* a, b, c, f */
+	ck_assert_uint_eq(s1.misses, s0.misses);
+	ck_assert_int_eq(r.node.layer, first.layer);
+	ck_assert_uint_eq(r.node.ino, first.ino);
+	ck_assert_uint_eq(r.node.dev, first.dev);
+	ck_assert_uint_eq(r.node.mode, first.mode);
+	ck_assert_uint_eq(r.node.dirs, first.dirs);
+	ck_assert_uint_eq(r.parent.dirs, (1u << 1)); /* c merges from low1 */
+	/* proof that no layer was read: a change from outside is not seen */
+	ck_assert_int_eq(unlink(ut_p(ut.low1, "a/b/c/f")), 0);
+	ck_assert_int_eq(resolve("a/b/c/f"), 0);
+	us_lcache_forget();
+	ck_assert_int_eq(resolve("a/b/c/f"), ENOENT);
+}
+END_TEST
+
+START_TEST(a_name_in_no_layer_is_remembered)
+{
+	ut_mkdir(ut.low1, "d");
+	ut_load();
+	ck_assert_int_eq(resolve("d/none"), ENOENT);
+	struct us_lcache_stats s0 = stats();
+	ck_assert_int_eq(resolve("d/none"), ENOENT);
+	ck_assert_uint_eq(stats().hits - s0.hits, 2);
+	ck_assert_uint_eq(stats().misses, s0.misses);
+	ut_file(ut.low1, "d/none", "outside"); /* not seen: cached miss */
+	ck_assert_int_eq(resolve("d/none"), ENOENT);
+	us_lcache_dir_changed(M0, ut_u("d")); /* the dir's generation */
+	ck_assert_int_eq(resolve("d/none"), 0);
+	ck_assert_int_eq(r.node.layer, 1);
+}
+END_TEST
+
+START_TEST(a_bump_of_one_dir_leaves_the_others)
+{
+	ut_file(ut.low1, "d/x", "x");
+	ut_file(ut.low1, "e/y", "y");
+	ut_load();
+	resolve("d/x");
+	resolve("e/y");
+	us_lcache_name_changed(M0, ut_u("d/x")); /* bumps d */
+	struct us_lcache_stats s0 = stats();
+	resolve("e/y");
+	ck_assert_uint_eq(stats().misses, s0.misses); /* d's slot only... */
+	s0 = stats();
+	resolve("d/x");
+	ck_assert_uint_eq(stats().misses - s0.misses, 1); /* ...x in d */
+}
+END_TEST
+
+START_TEST(moves_make_every_entry_stale)
+{
+	ut_file(ut.low1, "d/e/x", "x");
+	ut_load();
+	resolve("d/e/x");
+	struct us_lcache_stats s0 = stats();
+	us_lcache_moved(M0);
+	resolve("d/e/x");
+	ck_assert_uint_eq(stats().misses - s0.misses, 3);
+	ck_assert_uint_eq(stats().hits, s0.hits);
+}
+END_TEST
+
+START_TEST(copyup_rename_unlink_mkdir_bump)
+{
+	ut_file(ut.low1, "d/f", "lower");
+	ut_mkdir(ut.low1, "d/sub");
+	ut_file(ut.low1, "d/sub/g", "g");
+	ut_load();
+	ck_assert_int_eq(resolve("d/f"), 0);
+	ck_assert_int_eq(r.node.layer, 1);
+	ck_assert_int_eq(us_copyup(M0, r.path, &r.node, true), 0);
+	ck_assert_int_eq(resolve("d/f"), 0);
+	ck_assert_int_eq(r.node.layer, 0); /* the copy, not the cached lower */
+	ck_assert_int_eq(resolve("d"), 0);
+	ck_assert(r.node.dirs & 1); /* d was copied up as f's parent */
+
+	struct us_resolved o, n;
+	ck_assert_int_eq(resolve("d/f"), 0);
+	o = r;
+	ck_assert_int_eq(resolve("d/f2"), ENOENT);
+	n = r;
+	ck_assert_int_eq(us_union_rename(&o, &n, 0), 0);
+	ck_assert_int_eq(resolve("d/f"), ENOENT);
+	ck_assert_int_eq(resolve("d/f2"), 0);
+
+	ck_assert_int_eq(resolve("d/sub/g"), 0);
+	ck_assert_int_eq(us_union_remove(&r, false), 0);
+	ck_assert_int_eq(resolve("d/sub/g"), ENOENT); /* whited out */
+	ck_assert_int_eq(resolve("d/sub"), 0);
+	ck_assert_int_eq(us_union_remove(&r, true), 0);
+	ck_assert_int_eq(resolve("d/sub"), ENOENT);
+	ck_assert_int_eq(us_mkdir_upper(M0, ut_u("d/sub"), 0755), 0);
+	ck_assert_int_eq(resolve("d/sub"), 0);
+	ck_assert_uint_eq(r.node.dirs, 1); /* opaque: low1's sub is gone */
+	ck_assert_int_eq(resolve("d/sub/g"), ENOENT);
+}
+END_TEST
+
+START_TEST(old_entries_go_the_size_stays)
+{
+	ut_mkdir(ut.low1, "d");
+	ut_load();
+	char name[32];
+	for (int i = 0; i < 2 * US_LCACHE_ENTRIES; i++) {
+		snprintf(name, sizeof name, "d/n%d", i);
+		resolve(name);
+	}
+	struct us_lcache_stats s0 = stats();
+	/* the newest names are still there, the oldest went */
+	for (int i = 2 * US_LCACHE_ENTRIES - 64; i < 2 * US_LCACHE_ENTRIES; i++) {
+		snprintf(name, sizeof name, "d/n%d", i);
+		resolve(name);
+	}
+	ck_assert_uint_eq(stats().misses, s0.misses);
+	/* an early name stays only while its 4-way set took fewer than 4
+	 * later names: about 1 in 25 */
+	s0 = stats();
+	for (int i = 0; i < 256; i++) {
+		snprintf(name, sizeof name, "d/n%d", i);
+		resolve(name);
+	}
+	ck_assert_uint_ge(stats().misses - s0.misses, 200);
+}
+END_TEST
+
+START_TEST(long_names_are_looked_up_each_time)
+{
+	char rel[128] = "d/";
+	memset(rel + 2, 'L', US_LCACHE_NAME + 1);
+	ut_file(ut.low1, rel, "long");
+	ut_load();
+	ck_assert_int_eq(resolve(rel), 0);
+	ck_assert_int_eq(unlink(ut_p(ut.low1, rel)), 0);
+	ck_assert_int_eq(resolve(rel), ENOENT); /* seen at once */
+}
+END_TEST
+
+START_TEST(layer_sets_are_part_of_the_key)
+{
+	/* whiteout.c asks for the layers below the upper: another answer */
+	ut_file(ut.upper, "d/x", "upper");
+	ut_file(ut.low1, "d/x", "lower");
+	ut_load();
+	ck_assert_int_eq(resolve("d/x"), 0);
+	ck_assert_int_eq(r.node.layer, 0);
+	struct us_node below = r.parent, child;
+	below.dirs &= ~(us_layermask)1;
+	ck_assert_int_eq(us_lookup_child(M0, ut_u("d"), &below, "x", &child), 0);
+	ck_assert_int_eq(child.layer, 1);
+}
+END_TEST
+
+START_TEST(a_read_only_union_keeps_its_entries)
+{
+	ut_file(ut.low1, "f", "x");
+	ut_load_spec("target=%s,lowerdir=%s:%s", ut.target, ut.low1, ut.low2);
+	ck_assert_int_eq(resolve("f"), 0);
+	unlink(ut_p(ut.low1, "f"));
+	ck_assert_int_eq(resolve("f"), 0); /* nothing bumps: still cached */
+	us_lcache_forget();
+	ck_assert_int_eq(resolve("f"), ENOENT);
+}
+END_TEST
+
+START_TEST(a_forked_child_uses_the_cache)
+{
+	ut_file(ut.low1, "d/f", "x");
+	ut_load();
+	resolve("d/f");
+	unlink(ut_p(ut.low1, "d/f")); /* unseen by the cache */
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct us_lcache_stats s0 = stats();
+		int ok = resolve("d/f") == 0 && stats().hits - s0.hits == 2;
+		_exit(ok ? 0 : 1);
+	}
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+END_TEST
+
+Suite *lcache_suite(void)
+{
+	Suite *s = suite_create("lcache");
+	TCase *tc = tcase_create("lcache");
+
+	tcase_add_checked_fixture(tc, ut_tree_setup, ut_tree_teardown);
+	tcase_add_test(tc, second_lookup_is_a_hit);
+	tcase_add_test(tc, a_name_in_no_layer_is_remembered);
+	tcase_add_test(tc, a_bump_of_one_dir_leaves_the_others);
+	tcase_add_test(tc, moves_make_every_entry_stale);
+	tcase_add_test(tc, copyup_rename_unlink_mkdir_bump);
+	tcase_add_test(tc, old_entries_go_the_size_stays);
+	tcase_add_test(tc, long_names_are_looked_up_each_time);
+	tcase_add_test(tc, layer_sets_are_part_of_the_key);
+	tcase_add_test(tc, a_read_only_union_keeps_its_entries);
+	tcase_add_test(tc, a_forked_child_uses_the_cache);
+	suite_add_tcase(s, tc);
+	return s;
+}
