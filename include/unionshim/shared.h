@@ -51,9 +51,11 @@ const uint32_t *us_shared_dirgen(const struct us_mount *m, uint64_t hash,
 				 const uint32_t **moves);
 
 /* The names in the union dir whose path hashes to HASH changed (or the
- * objects they name changed layer or kind); a subtree moved or went. */
-void us_shared_dir_bump(const struct us_mount *m, uint64_t hash);
-void us_shared_moves_bump(const struct us_mount *m);
+ * objects they name changed layer or kind); a subtree moved or went.
+ * False when that could not be announced (no state this process may
+ * write, or a write into #state refused): the caller forgets its own. */
+bool us_shared_dir_bump(const struct us_mount *m, uint64_t hash);
+bool us_shared_moves_bump(const struct us_mount *m);
 
 /* Called after a copy-up in this process (set by the preload library to
  * switch its own fds at once); may be NULL. */

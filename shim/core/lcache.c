@@ -275,7 +275,8 @@ void us_lcache_dir_changed(const struct us_mount *m, const char *dir)
 {
 	int saved = errno;
 
-	us_shared_dir_bump(m, path_hash(dir, strlen(dir)));
+	if (!us_shared_dir_bump(m, path_hash(dir, strlen(dir))))
+		us_lcache_forget(); /* not announced: at least not stale here */
 	errno = saved;
 }
 
@@ -284,8 +285,8 @@ void us_lcache_name_changed(const struct us_mount *m, const char *upath)
 	const char *slash = strrchr(upath, '/');
 	int saved = errno;
 
-	if (slash)
-		us_shared_dir_bump(m, path_hash(upath, (size_t)(slash - upath)));
+	if (slash && !us_shared_dir_bump(m, path_hash(upath, (size_t)(slash - upath))))
+		us_lcache_forget(); /* not announced: at least not stale here */
 	errno = saved;
 }
 
@@ -293,7 +294,8 @@ void us_lcache_moved(const struct us_mount *m)
 {
 	int saved = errno;
 
-	us_shared_moves_bump(m);
+	if (!us_shared_moves_bump(m))
+		us_lcache_forget();
 	errno = saved;
 }
 

@@ -294,29 +294,34 @@ const uint32_t *us_shared_dirgen(const struct us_mount *m, uint64_t hash,
  * clean page) then fails the call with EFAULT where a store would kill
  * the process with SIGBUS. Such a bump is lost: other processes' caches
  * may miss that change (README: Known limits). */
-static void bump(uint32_t *w)
+static bool bump(uint32_t *w)
 {
 	int saved = errno;
+	bool done = true;
 
 	if (SYS(syscall)(SYS_futex, w, FUTEX_WAKE_OP, 0, NULL, w,
-			 FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0)) < 0 &&
-	    errno == ENOSYS)
-		__atomic_add_fetch(w, 1, __ATOMIC_SEQ_CST);
+			 FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0)) < 0) {
+		if (errno == ENOSYS)
+			__atomic_add_fetch(w, 1, __ATOMIC_SEQ_CST);
+		else
+			done = false;
+	}
 	errno = saved;
+	return done;
 }
 
-void us_shared_dir_bump(const struct us_mount *m, uint64_t hash)
+/* A state this process may not write (another uid's) announces nothing:
+ * false, as for a bump lost. */
+bool us_shared_dir_bump(const struct us_mount *m, uint64_t hash)
 {
-	uint32_t *s = slots_of(m);
+	uint32_t *s = state_of(m, true);
 
-	if (s)
-		bump(&s[DIRGEN_BASE + (hash % US_SHARED_DIRSLOTS)]);
+	return s && bump(&s[DIRGEN_BASE + (hash % US_SHARED_DIRSLOTS)]);
 }
 
-void us_shared_moves_bump(const struct us_mount *m)
+bool us_shared_moves_bump(const struct us_mount *m)
 {
-	uint32_t *s = slots_of(m);
+	uint32_t *s = state_of(m, true);
 
-	if (s)
-		bump(&s[MOVES_WORD]);
+	return s && bump(&s[MOVES_WORD]);
 }

@@ -79,9 +79,11 @@ scenario() {
 	run as_nobody sh -c 'cat "$1/d/f" && mkdir "$1/pub/m" && rmdir "$1/pub/m" && echo done' sh "$TARGET"
 	[ "$status" -eq 0 ]
 	[ "$output" = $'f\ndone' ]
-	# readable, not writable: mapped for reading
+	# readable, not writable: mapped for reading; the process's own
+	# changes, which it cannot announce, still reach its own lookups
 	chmod 644 "$WORK/#state"
-	run as_nobody sh -c 'cat "$1/d/f" && echo x >"$1/pub/n" && echo done' sh "$TARGET"
+	run as_nobody bash -c 'cat "$1/d/f" && [ ! -e "$1/pub/n" ] && echo x >"$1/pub/n" &&
+		[ -e "$1/pub/n" ] && mkdir "$1/pub/nd" && [ -d "$1/pub/nd" ] && echo done' sh "$TARGET"
 	[ "$status" -eq 0 ]
 	[ "$output" = $'f\ndone' ]
 }
