@@ -19,7 +19,7 @@ static int collect(struct uc_check *c, const struct uc_item *it)
 		return -1;
 	if (xattrs ? us_origin_read(it->real, -1, &o)
 		   : us_origin_read_aside(m, it->real, it->st.st_ino, &o)) {
-		if (uc_set_add(&c->origins, us_ino_make(o.layer, o.ino)) < 0)
+		if (uc_set_add(&c->origins, us_ino_of(m, o.layer, o.ino)) < 0)
 			return -1;
 		if (!xattrs && uc_set_add(&c->aside_used, it->st.st_ino) < 0)
 			return -1;

@@ -161,10 +161,42 @@ static int read_layer(const char *dir, struct uc_set *s, struct uc_check *c)
 	return 0;
 }
 
+/* Is N the inode number of an object of lower LAYER (read once)? */
+static bool in_lower(struct uc_check *c, int layer, uint64_t ino,
+		     struct uc_set *lowers, bool *read)
+{
+	const struct us_mount *m = uc_mount(&c->l);
+
+	if (!read[layer]) {
+		read_layer(m->layers[layer].path, &lowers[layer], c);
+		read[layer] = true;
+	}
+	return uc_set_has(&lowers[layer], ino);
+}
+
+/* With every layer on one filesystem a union number is a real inode
+ * number of some layer (identity.h): any layer given may hold it. */
+static bool proxy_used_samefs(struct uc_check *c, uint64_t n,
+			      struct uc_set *lowers, bool *read)
+{
+	const struct us_mount *m = uc_mount(&c->l);
+
+	if (uc_set_has(&c->origins, n) || uc_set_has(&c->upper_inos, n))
+		return true;
+	if (m->nlayers <= 1)
+		return true; /* no lower given: cannot tell */
+	for (int l = 1; l < m->nlayers; l++)
+		if (in_lower(c, l, n, lowers, read))
+			return true;
+	return false;
+}
+
 static bool proxy_used(struct uc_check *c, uint64_t n, struct uc_set *lowers,
 		       bool *read)
 {
 	const struct us_mount *m = uc_mount(&c->l);
+	if (us_mount_samefs(m))
+		return proxy_used_samefs(c, n, lowers, read);
 	int layer = (int)(n >> LAYER_SHIFT);
 	uint64_t ino = n & ((UINT64_C(1) << LAYER_SHIFT) - 1);
 
@@ -175,11 +207,7 @@ static bool proxy_used(struct uc_check *c, uint64_t n, struct uc_set *lowers,
 		return true;
 	if (layer == 0 || layer >= m->nlayers)
 		return layer != 0; /* a lower not given: cannot tell */
-	if (!read[layer]) {
-		read_layer(m->layers[layer].path, &lowers[layer], c);
-		read[layer] = true;
-	}
-	return uc_set_has(&lowers[layer], ino);
+	return in_lower(c, layer, ino, lowers, read);
 }
 
 static void check_locks(struct uc_check *c, const char *dir)
