@@ -64,7 +64,8 @@ static void progress(size_t k, size_t n, bool tty)
 			k == n ? "\n" : "");
 }
 
-static int apply_plan(const struct journal *j, const char *lower, const char *cmd)
+static int apply_plan(const struct journal *j, const char *lower,
+		      const char *upper, const char *cmd)
 {
 	struct us_plan p;
 	char tag[17];
@@ -81,7 +82,7 @@ static int apply_plan(const struct journal *j, const char *lower, const char *cm
 	for (; rc == 0 && k < p.n; k++) {
 		char *where = NULL;
 		progress(k, p.n, tty);
-		if (uc_apply(lower, &p.v[k], k, tag, &where) < 0 ||
+		if (uc_apply(lower, upper, &p.v[k], k, tag, &where) < 0 ||
 		    next_write(fd, k + 1) < 0) {
 			uc_err(cmd, "%s: %s (run the same command again to finish)",
 			       where ? where : j->next, strerror(errno));
@@ -174,7 +175,7 @@ static int dry_run(struct uc_layers *l, const struct journal *j)
 		return 0;
 	}
 	if (us_changes_collect(&l->set, US_CHANGES_LINKS, &c) < 0 ||
-	    us_commit_plan(&c, &p) < 0) {
+	    us_commit_plan(&l->set, &c, &p) < 0) {
 		uc_err("commit", "%s: %s", c.errpath ? c.errpath : l->cupper,
 		       strerror(errno));
 		us_changes_free(&c);
@@ -186,6 +187,8 @@ static int dry_run(struct uc_layers *l, const struct journal *j)
 				   : o->kind == US_OP_MKDIR ? "mkdir"
 				   : o->kind == US_OP_INSTALL ? "install"
 				   : o->kind == US_OP_LINK ? "link"
+				   : o->kind == US_OP_WHITEOUT ? "whiteout"
+				   : o->kind == US_OP_OPAQUE ? "opaque"
 							   : "meta";
 		printf("%s ", verb);
 		uc_put_path(stdout, o->path);
@@ -237,11 +240,6 @@ int uc_commit(int argc, char **argv)
 		       argv[optind]);
 		return 2;
 	}
-	if (l.nlower > 1) {
-		uc_err("commit", "one --lower only: a union of several lowers "
-		       "cannot be committed (into its topmost) yet");
-		return 2;
-	}
 	if (uc_layers_check(&l, "commit", true, true) < 0) {
 		uc_layers_free(&l);
 		return 2;
@@ -273,7 +271,7 @@ int uc_commit(int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((lstat(j.cleaning, &st) == 0 || apply_plan(&j, l.clower[0], "commit") == 0) &&
+	if ((lstat(j.cleaning, &st) == 0 || apply_plan(&j, l.clower[0], l.cupper, "commit") == 0) &&
 	    cleanup(&j, &l, "commit") == 0)
 		rc = 0;
 out:
