@@ -28,9 +28,19 @@ teardown() {
 	[ -z "${FAST:-}" ] || rm -rf "$FAST"
 }
 
-# A union of the one lower $LOWER (commit takes one).
+# A union of the lower $LOWER (or of the lowers $LOWERS, A:B...).
 shim() {
-	LD_PRELOAD=$SHIM_LIB UNIONSHIM_MOUNTS="target=$TARGET,lowerdir=$LOWER,upperdir=$UPPER,workdir=$WORK" "$@"
+	LD_PRELOAD=$SHIM_LIB UNIONSHIM_MOUNTS="target=$TARGET,lowerdir=${LOWERS:-$LOWER},upperdir=$UPPER,workdir=$WORK" "$@"
+}
+
+# What the lowers alone show (after a commit): one lower, or the union
+# of $LOWERS through the shim.
+lowers_view() {
+	if [ -n "${LOWERS:-}" ]; then
+		LD_PRELOAD=$SHIM_LIB UNIONSHIM_MOUNTS="target=$TARGET,lowerdir=$LOWERS" python3 "$MANIFEST" "$TARGET"
+	else
+		python3 "$MANIFEST" "$LOWER"
+	fi
 }
 
 ovl_mount() {
@@ -223,23 +233,43 @@ big_job() {
 	' _ "$TARGET"
 }
 
-@test "commit killed with SIGKILL at random moments, run again: the lower is the union view" {
+# Kill commits at random moments, run them again; the lowers end as the
+# union view every time. NLOWERS 2: the tree is the bottom lower, under a
+# topmost that hides or replaces some of it.
+crash_rounds() {
+	local nlowers=$1
 	# on a tmpfs when there is one: 50 rounds on a busy disk take minutes
 	if FAST=$(mktemp -d /dev/shm/uc-crash.XXXXXX 2>/dev/null) &&
 		touch "$FAST/x" && setfattr -n user.t -v 1 "$FAST/x" 2>/dev/null; then
 		ROOT=$FAST LOWER=$FAST/lower UPPER=$FAST/upper WORK=$FAST/work TARGET=$FAST/target
-		mkdir "$LOWER" "$UPPER" "$WORK" "$TARGET"
+		LOWER2=$FAST/lower2
+		mkdir "$LOWER" "$LOWER2" "$UPPER" "$WORK" "$TARGET"
 	fi
-	fill_big
+	local largs=(--lower "$LOWER")
+	if [ "$nlowers" = 2 ]; then
+		LOWER=$LOWER2 fill_big
+		LOWERS=$LOWER:$LOWER2
+		largs+=(--lower "$LOWER2")
+		# the topmost: a whiteout, an opaque dir, a file over a bottom one
+		mkdir -p "$LOWER/src/d2" "$LOWER/src/d3" "$LOWER/opq"
+		mknod "$LOWER/src/d3/f0" c 0 0
+		: >"$LOWER/opq/.wh..wh..opq"
+		echo top >"$LOWER/opq/top"
+		echo top >"$LOWER/src/d2/f0"
+	else
+		fill_big
+	fi
 	cp -a "$LOWER" "$ROOT/template"
+	local below
+	below=$(snapshot "$LOWER2")
 	big_job
 	local want start end span i t kills=0 midway=0 k
 	want=$(shim python3 "$MANIFEST" "$TARGET")
 	# one whole commit, timed: the kills fall within its span
 	start=$(date +%s%N)
-	"$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK"
+	"$UNIONCTL" commit "${largs[@]}" --upper "$UPPER" --work "$WORK"
 	end=$(date +%s%N)
-	[ "$(python3 "$MANIFEST" "$LOWER")" = "$want" ]
+	[ "$(lowers_view)" = "$want" ]
 	span=$(((end - start) / 1000))
 	[ "$span" -gt 0 ]
 	local rounds=${UC_CRASH_ROUNDS:-50}
@@ -252,7 +282,7 @@ big_job() {
 		mkdir "$UPPER" "$WORK"
 		big_job
 		for k in 1 2 3; do # up to three kills, then a run to the end
-			"$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK" &
+			"$UNIONCTL" commit "${largs[@]}" --upper "$UPPER" --work "$WORK" &
 			t=$((RANDOM * 32768 + RANDOM))
 			t=$((t % (span / k + 1)))
 			sleep "$(printf '%d.%06d' $((t / 1000000)) $((t % 1000000)))"
@@ -260,18 +290,27 @@ big_job() {
 			wait $! || true
 			[ -e "$WORK/#commit" ] && midway=$((midway + 1))
 		done
-		"$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK"
-		[ "$(python3 "$MANIFEST" "$LOWER")" = "$want" ] || {
-			echo "iteration $i: the lower differs from the union view"
-			diff <(echo "$want") <(python3 "$MANIFEST" "$LOWER") | head -20
+		"$UNIONCTL" commit "${largs[@]}" --upper "$UPPER" --work "$WORK"
+		[ "$(lowers_view)" = "$want" ] || {
+			echo "iteration $i: the lowers differ from the union view"
+			diff <(echo "$want") <(lowers_view) | head -20
 			false
 		}
+		[ "$(snapshot "$LOWER2")" = "$below" ]
 		[ -z "$(ls -A "$UPPER")" ] && [ -z "$(ls -A "$WORK")" ]
 		[ -z "$(find "$LOWER" -name '.#unionctl.*')" ]
 	done
 	echo "# $i rounds, $kills kills, $midway left a journal behind" >&3
 	[ "$kills" -ge "$rounds" ]
 	[ "$midway" -ge $((rounds / 2)) ]
+}
+
+@test "commit killed with SIGKILL at random moments, run again: the lower is the union view" {
+	crash_rounds 1
+}
+
+@test "commit onto the topmost of two lowers killed with SIGKILL at random moments, run again: the lowers' union is the union view" {
+	crash_rounds 2
 }
 
 @test "a user who is not root commits, read-only dirs and all" {

@@ -1,5 +1,6 @@
-/* commit.c: `unionctl commit`: apply the upper layer onto the lower dir,
- * then empty the upper and the work dir's records.
+/* commit.c: `unionctl commit`: apply the upper layer onto the lower dir
+ * (the topmost of several), then empty the upper and the work dir's
+ * records.
  *
  * A commit finding a journal (journal.h) finishes that one: the plan is
  * made once, from the layers as they were, since the steps change what a
@@ -26,7 +27,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-"usage: unionctl commit --lower DIR --upper DIR --work DIR [--dry-run]\n"
+"usage: unionctl commit --lower DIR... --upper DIR --work DIR [--dry-run]\n"
 "\n"
 "Apply the upper layer onto the lower dir, so that the lower alone shows\n"
 "what the union showed: each changed file is written beside its place\n"
@@ -37,15 +38,21 @@ static void usage(FILE *out)
 "opaque markers) are never copied. Then the upper dir and the work dir\n"
 "are emptied: the union shows the same tree, now from the lower.\n"
 "\n"
+"With several lowers the changes go onto the topmost: a name deleted\n"
+"that a lower below still holds becomes a whiteout there (a char device\n"
+"0/0, else .wh.NAME), a dir hiding what those below hold is marked\n"
+"opaque, so that the union of the lowers shows what the union showed.\n"
+"\n"
 "A journal in the work dir (#commit) makes it safe to interrupt: run the\n"
 "same command again and it finishes the job. Nothing may use the union\n"
 "(nor write the lower) while it runs.\n"
 "\n"
-"  --lower DIR   the lower dir (one: the union's only lower)\n"
+"  --lower DIR   a lower dir; repeat it, topmost first (the changes go\n"
+"                onto the topmost)\n"
 "  --upper DIR   the upper dir\n"
 "  --work DIR    the work dir\n"
-"  --dry-run     print the steps (remove, mkdir, install, link, meta),\n"
-"                change nothing\n"
+"  --dry-run     print the steps (remove, mkdir, install, link, meta,\n"
+"                whiteout, opaque), change nothing\n"
 "  -h, --help    this text\n"
 "\n"
 "Examples:\n"
