@@ -266,28 +266,41 @@ static int make_dir(const char *dst, char **where)
 	return mkdir(dst, 0700) < 0 ? failed(where, dst) : 0;
 }
 
+/* Make dir DST like the upper's dir SRC, whole: built at temp TMP (a
+ * dir a killed run left there goes first), then renamed in place. */
+static int dir_like(const char *dst, const char *src, const char *tmp, char **where)
+{
+	struct stat st;
+
+	if (uc_remove_tree(tmp, where) < 0)
+		return -1;
+	if (mkdir(tmp, 0700) < 0)
+		return failed(where, tmp);
+	if (lstat(src, &st) == 0 && copy_meta(src, &st, tmp, where) < 0)
+		return -1;
+	return rename(tmp, dst) < 0 ? failed(where, dst) : 0;
+}
+
 /* The dirs above PATH that the topmost lower lacks (they came from a
- * lower below it): made, with the metadata of the upper's. */
+ * lower below it): made like the upper's (step N, TAG: the temps). */
 static int make_parents(const char *lower, const char *upper, const char *path,
-			char **where)
+			size_t n, const char *tag, char **where)
 {
 	int rc = 0;
 
 	for (const char *s = strchr(path, '/'); rc == 0 && s; s = strchr(s + 1, '/')) {
-		char *dst = NULL, *src = NULL;
+		char *dst = NULL, *src = NULL, *tmp = NULL;
 		struct stat st;
 		int len = (int)(s - path);
 		if (asprintf(&dst, "%s/%.*s", lower, len, path) < 0 ||
-		    asprintf(&src, "%s/%.*s", upper, len, path) < 0)
+		    asprintf(&src, "%s/%.*s", upper, len, path) < 0 ||
+		    !(tmp = temp_for(dst, n, tag)))
 			rc = -1;
-		else if (lstat(dst, &st) == 0 || errno != ENOENT)
-			;
-		else if (mkdir(dst, 0700) < 0)
-			rc = failed(where, dst);
-		else if (lstat(src, &st) == 0)
-			rc = copy_meta(src, &st, dst, where);
+		else if (lstat(dst, &st) < 0 && errno == ENOENT)
+			rc = dir_like(dst, src, tmp, where);
 		free(dst);
 		free(src);
+		free(tmp);
 	}
 	return rc;
 }
@@ -339,16 +352,13 @@ static int whiteout(const char *dst, const char *tmp, char **where)
 /* Mark dir DST opaque (made first, like the upper's dir SRC, if the
  * topmost lacks it): trusted.overlay.opaque when root, else
  * user.overlay.opaque, else a .wh..wh..opq file in it. */
-static int opaque(const char *dst, const char *src, char **where)
+static int opaque(const char *dst, const char *src, const char *tmp, char **where)
 {
 	struct stat st;
 
-	if (lstat(dst, &st) < 0) {
-		if (errno != ENOENT || mkdir(dst, 0700) < 0)
-			return failed(where, dst);
-		if (lstat(src, &st) == 0 && copy_meta(src, &st, dst, where) < 0)
-			return -1;
-	}
+	if (lstat(dst, &st) < 0 &&
+	    (errno != ENOENT ? failed(where, dst) : dir_like(dst, src, tmp, where)) < 0)
+		return -1;
 	if (geteuid() == 0 && lsetxattr(dst, "trusted.overlay.opaque", "y", 1, 0) == 0)
 		return 0;
 	if (lsetxattr(dst, "user.overlay.opaque", "y", 1, 0) == 0)
@@ -372,15 +382,14 @@ int uc_apply(const char *lower, const char *upper, const struct us_op *op,
 	if (asprintf(&dst, "%s/%s", lower, op->path) < 0)
 		return -1;
 	if ((op->kind == US_OP_INSTALL || op->kind == US_OP_LINK ||
-	     op->kind == US_OP_WHITEOUT) && !(tmp = temp_for(dst, n, tag)))
+	     op->kind == US_OP_WHITEOUT || op->kind == US_OP_OPAQUE) &&
+	    !(tmp = temp_for(dst, n, tag)))
 		goto out;
 	if (op->kind != US_OP_REMOVE && op->kind != US_OP_META &&
-	    make_parents(lower, upper, op->path, where) < 0)
+	    make_parents(lower, upper, op->path, n, tag, where) < 0)
 		goto out;
-	if (tmp && unlink(tmp) < 0 && errno != ENOENT) {
-		failed(where, tmp);
+	if (tmp && uc_remove_tree(tmp, where) < 0)
 		goto out;
-	}
 	switch (op->kind) {
 	case US_OP_REMOVE:
 		rc = uc_remove_tree(dst, where);
@@ -410,7 +419,7 @@ int uc_apply(const char *lower, const char *upper, const struct us_op *op,
 		break;
 	case US_OP_OPAQUE:
 		if (asprintf(&first, "%s/%s", upper, op->path) >= 0)
-			rc = opaque(dst, first, where);
+			rc = opaque(dst, first, tmp, where);
 		break;
 	default:
 		errno = EINVAL;
