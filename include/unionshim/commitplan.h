@@ -19,6 +19,10 @@ enum {
 	US_OP_LINK = 'l',    /* make PATH a hard link of PATH ARG (done) */
 	US_OP_META = 'm',    /* give dir PATH the mode, owner, xattrs and
 			      * times of real dir ARG (after its entries) */
+	US_OP_WHITEOUT = 'w', /* make PATH a whiteout (what is there goes):
+			       * a lower below the topmost still has it */
+	US_OP_OPAQUE = 'o',  /* mark dir PATH opaque ("." the root): a lower
+			      * below the topmost still has names in it */
 };
 
 struct us_op {
@@ -32,12 +36,16 @@ struct us_plan {
 	size_t n, cap;
 };
 
-/* The steps for the changes C (sorted, with '=' entries): removals, dirs
- * and objects in path order (a dir before what is in it; the first name
- * of each hard-link group installed, the others linked to it), then the
- * dirs' metadata, deepest first. 0, or -1 with errno (the stat of a
- * change's object failed: its path in C->errpath). */
-int us_commit_plan(struct us_changes *c, struct us_plan *out);
+/* The steps for the changes C (sorted, with '=' entries) of the layers
+ * LS, applied onto the topmost lower: removals, dirs and objects in path
+ * order (a dir before what is in it; the first name of each hard-link
+ * group installed, the others linked to it), then the dirs' metadata,
+ * deepest first. With lowers below the topmost, a removed name they still
+ * hold becomes a whiteout, and a dir that hides what they hold (opaque in
+ * the upper, or new in the topmost) is marked opaque. 0, or -1 with errno
+ * (the stat of a change's object failed: its path in C->errpath). */
+int us_commit_plan(const struct us_layerset *ls, struct us_changes *c,
+		   struct us_plan *out);
 
 /* The plan as bytes: "K" PATH NUL ARG NUL per step. us_plan_parse takes
  * them back (a torn or foreign text: EINVAL). 0, or -1 with errno. */

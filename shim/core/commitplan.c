@@ -1,12 +1,16 @@
 /* commitplan.c: the steps of a commit (see commitplan.h). */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "layer.h"
 #include "sys.h"
 #include "unionshim/commitplan.h"
+#include "unionshim/lookup.h"
 #include "unionshim/objcmp.h"
 
 static int push(struct us_plan *p, char kind, const char *path, const char *arg)
@@ -47,27 +51,115 @@ static int below(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && path[n] == '/';
 }
 
-int us_commit_plan(struct us_changes *c, struct us_plan *out)
+/* The lowers below the topmost, as a union of their own (none: no
+ * layers). The topmost's opaque root hides them all. */
+static void deeper_init(const struct us_layerset *ls, struct us_mount *d)
+{
+	memset(d, 0, sizeof *d);
+	d->target = (char *)"";
+	for (int i = 1; ls && i < ls->below.nlayers; i++)
+		d->layers[d->nlayers++] = ls->below.layers[i];
+	d->root_dirs = ls ? ls->below.root_dirs >> 1 : 0;
+}
+
+/* Does union path PATH ("a/b") exist in D? Its mode in *MODE. */
+static bool deeper_has(const struct us_mount *d, const char *path, mode_t *mode)
+{
+	const char *slash = strrchr(path, '/');
+	struct us_node dir, child;
+	char *up;
+
+	if (!d->root_dirs || !(up = malloc(PATH_MAX)))
+		return false;
+	up[0] = '\0';
+	us_root_node(d, &dir);
+	bool found = false;
+	if (slash)
+		snprintf(up, PATH_MAX, "/%.*s", (int)(slash - path), path);
+	if ((!slash || us_walk_dirs(d, up, NULL, NULL, &dir) == 0) && dir.dirs &&
+	    us_lookup_child(d, up, &dir, slash ? slash + 1 : path, &child) == 0) {
+		*mode = child.mode;
+		found = true;
+	}
+	free(up);
+	return found;
+}
+
+/* Is the upper's dir holding PATH opaque? Its union path ("." the root)
+ * in *DIR (heap). */
+static bool parent_opaque(const struct us_layerset *ls, const char *path, char **dir)
+{
+	const char *slash = strrchr(path, '/');
+	char *real = NULL;
+
+	*dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+	if (!*dir || asprintf(&real, "%s/%s", ls->m.layers[0].path, *dir) < 0)
+		return false;
+	bool o = us_layer_is_opaque(real);
+	free(real);
+	return o;
+}
+
+/* The steps for a name D removed: a removal, or (the lowers below still
+ * hold it) a whiteout or the opaque mark of its dir. *OPQ: the last dir
+ * marked. */
+static int removed(const struct us_layerset *ls, const struct us_mount *d,
+		   const char *path, struct us_plan *out, char **opq)
+{
+	char *dir = NULL;
+	mode_t mode;
+
+	if (!deeper_has(d, path, &mode))
+		return push(out, US_OP_REMOVE, path, NULL);
+	if (!parent_opaque(ls, path, &dir)) {
+		int rc = dir ? push(out, US_OP_WHITEOUT, path, NULL) : -1;
+		free(dir);
+		return rc;
+	}
+	int rc = push(out, US_OP_REMOVE, path, NULL);
+	if (rc == 0 && (!*opq || strcmp(*opq, dir)))
+		rc = push(out, US_OP_OPAQUE, dir, NULL);
+	free(*opq);
+	*opq = dir;
+	return rc;
+}
+
+int us_commit_plan(const struct us_layerset *ls, struct us_changes *c,
+		   struct us_plan *out)
 {
 	struct group *g = NULL;
 	size_t ng = 0, gcap = 0;
 	const char *gone = NULL; /* the last dir removed whole */
-	int rc = 0;
+	char *opq = NULL;        /* the last dir marked opaque */
+	struct us_mount *d = malloc(sizeof *d);
+	int rc = d ? 0 : -1;
 
 	memset(out, 0, sizeof *out);
+	if (d)
+		deeper_init(ls, d);
 	for (size_t i = 0; rc == 0 && i < c->n; i++) {
 		const struct us_change *ch = &c->v[i];
 		struct stat st;
+		mode_t mode;
 		if (ch->kind == 'D') {
 			if (gone && below(ch->path, gone))
 				continue;
 			gone = ch->path;
-			rc = push(out, US_OP_REMOVE, ch->path, NULL);
+			rc = removed(ls, d, ch->path, out, &opq);
 			continue;
 		}
+		if (gone && below(ch->path, gone))
+			continue; /* what a removed dir or a new non-dir held */
+		if (!S_ISDIR(ch->type))
+			gone = ch->path;
 		if (S_ISDIR(ch->type)) {
-			if (ch->kind == 'A' || (ch->what & US_DIFF_TYPE))
+			if (ch->kind == 'A' || (ch->what & US_DIFF_TYPE)) {
 				rc = push(out, US_OP_MKDIR, ch->path, NULL);
+				/* a new dir in the topmost would show theirs */
+				if (rc == 0 && deeper_has(d, ch->path, &mode) &&
+				    S_ISDIR(mode))
+					rc = push(out, US_OP_OPAQUE, ch->path, NULL);
+			}
 			continue;
 		}
 		if (SYS(lstat)(ch->real, &st) < 0) {
@@ -106,6 +198,8 @@ int us_commit_plan(struct us_changes *c, struct us_plan *out)
 	}
 	int saved = errno;
 	free(g);
+	free(d);
+	free(opq);
 	if (rc < 0)
 		us_plan_free(out);
 	errno = saved;
@@ -142,7 +236,7 @@ int us_plan_parse(const char *buf, size_t len, struct us_plan *out)
 		const char *e1 = memchr(path, '\0', len - at - 1);
 		const char *e2 = e1 ? memchr(e1 + 1, '\0', (size_t)(buf + len - e1 - 1)) : NULL;
 		char k = buf[at];
-		if (!e2 || !strchr("rdilm", k) || k == '\0' || !*path) {
+		if (!e2 || !strchr("rdilmwo", k) || k == '\0' || !*path) {
 			us_plan_free(out);
 			errno = EINVAL;
 			return -1;

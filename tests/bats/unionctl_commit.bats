@@ -28,9 +28,19 @@ teardown() {
 	[ -z "${FAST:-}" ] || rm -rf "$FAST"
 }
 
-# A union of the one lower $LOWER (commit takes one).
+# A union of the lower $LOWER (or of the lowers $LOWERS, A:B...).
 shim() {
-	LD_PRELOAD=$SHIM_LIB UNIONSHIM_MOUNTS="target=$TARGET,lowerdir=$LOWER,upperdir=$UPPER,workdir=$WORK" "$@"
+	LD_PRELOAD=$SHIM_LIB UNIONSHIM_MOUNTS="target=$TARGET,lowerdir=${LOWERS:-$LOWER},upperdir=$UPPER,workdir=$WORK" "$@"
+}
+
+# What the lowers alone show (after a commit): one lower, or the union
+# of $LOWERS through the shim.
+lowers_view() {
+	if [ -n "${LOWERS:-}" ]; then
+		LD_PRELOAD=$SHIM_LIB UNIONSHIM_MOUNTS="target=$TARGET,lowerdir=$LOWERS" python3 "$MANIFEST" "$TARGET"
+	else
+		python3 "$MANIFEST" "$LOWER"
+	fi
 }
 
 ovl_mount() {
@@ -150,9 +160,6 @@ check_committed() {
 	[ "$output" = "unionctl commit: --work DIR is required (see unionctl commit --help)" ]
 	run -2 "$UNIONCTL" commit --upper "$UPPER" --work "$WORK"
 	[ "$output" = "unionctl commit: --lower DIR is required (see unionctl commit --help)" ]
-	run -2 "$UNIONCTL" commit --lower "$LOWER" --lower "$LOWER2" --upper "$UPPER" --work "$WORK"
-	[ "${#lines[@]}" -eq 1 ]
-	[[ "$output" == "unionctl commit: one --lower only"* ]]
 	run -2 "$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$LOWER/d"
 	[ "$output" = "unionctl commit: --work $LOWER/d is inside --lower $LOWER" ]
 	run -2 "$UNIONCTL" commit --lower "$LOWER" --upper "$WORK" --work "$WORK"
@@ -226,23 +233,43 @@ big_job() {
 	' _ "$TARGET"
 }
 
-@test "commit killed with SIGKILL at random moments, run again: the lower is the union view" {
+# Kill commits at random moments, run them again; the lowers end as the
+# union view every time. NLOWERS 2: the tree is the bottom lower, under a
+# topmost that hides or replaces some of it.
+crash_rounds() {
+	local nlowers=$1
 	# on a tmpfs when there is one: 50 rounds on a busy disk take minutes
 	if FAST=$(mktemp -d /dev/shm/uc-crash.XXXXXX 2>/dev/null) &&
 		touch "$FAST/x" && setfattr -n user.t -v 1 "$FAST/x" 2>/dev/null; then
 		ROOT=$FAST LOWER=$FAST/lower UPPER=$FAST/upper WORK=$FAST/work TARGET=$FAST/target
-		mkdir "$LOWER" "$UPPER" "$WORK" "$TARGET"
+		LOWER2=$FAST/lower2
+		mkdir "$LOWER" "$LOWER2" "$UPPER" "$WORK" "$TARGET"
 	fi
-	fill_big
+	local largs=(--lower "$LOWER")
+	if [ "$nlowers" = 2 ]; then
+		LOWER=$LOWER2 fill_big
+		LOWERS=$LOWER:$LOWER2
+		largs+=(--lower "$LOWER2")
+		# the topmost: a whiteout, an opaque dir, a file over a bottom one
+		mkdir -p "$LOWER/src/d2" "$LOWER/src/d3" "$LOWER/opq"
+		mknod "$LOWER/src/d3/f0" c 0 0
+		: >"$LOWER/opq/.wh..wh..opq"
+		echo top >"$LOWER/opq/top"
+		echo top >"$LOWER/src/d2/f0"
+	else
+		fill_big
+	fi
 	cp -a "$LOWER" "$ROOT/template"
+	local below
+	below=$(snapshot "$LOWER2")
 	big_job
 	local want start end span i t kills=0 midway=0 k
 	want=$(shim python3 "$MANIFEST" "$TARGET")
 	# one whole commit, timed: the kills fall within its span
 	start=$(date +%s%N)
-	"$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK"
+	"$UNIONCTL" commit "${largs[@]}" --upper "$UPPER" --work "$WORK"
 	end=$(date +%s%N)
-	[ "$(python3 "$MANIFEST" "$LOWER")" = "$want" ]
+	[ "$(lowers_view)" = "$want" ]
 	span=$(((end - start) / 1000))
 	[ "$span" -gt 0 ]
 	local rounds=${UC_CRASH_ROUNDS:-50}
@@ -255,7 +282,7 @@ big_job() {
 		mkdir "$UPPER" "$WORK"
 		big_job
 		for k in 1 2 3; do # up to three kills, then a run to the end
-			"$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK" &
+			"$UNIONCTL" commit "${largs[@]}" --upper "$UPPER" --work "$WORK" &
 			t=$((RANDOM * 32768 + RANDOM))
 			t=$((t % (span / k + 1)))
 			sleep "$(printf '%d.%06d' $((t / 1000000)) $((t % 1000000)))"
@@ -263,18 +290,27 @@ big_job() {
 			wait $! || true
 			[ -e "$WORK/#commit" ] && midway=$((midway + 1))
 		done
-		"$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK"
-		[ "$(python3 "$MANIFEST" "$LOWER")" = "$want" ] || {
-			echo "iteration $i: the lower differs from the union view"
-			diff <(echo "$want") <(python3 "$MANIFEST" "$LOWER") | head -20
+		"$UNIONCTL" commit "${largs[@]}" --upper "$UPPER" --work "$WORK"
+		[ "$(lowers_view)" = "$want" ] || {
+			echo "iteration $i: the lowers differ from the union view"
+			diff <(echo "$want") <(lowers_view) | head -20
 			false
 		}
+		[ "$(snapshot "$LOWER2")" = "$below" ]
 		[ -z "$(ls -A "$UPPER")" ] && [ -z "$(ls -A "$WORK")" ]
 		[ -z "$(find "$LOWER" -name '.#unionctl.*')" ]
 	done
 	echo "# $i rounds, $kills kills, $midway left a journal behind" >&3
 	[ "$kills" -ge "$rounds" ]
 	[ "$midway" -ge $((rounds / 2)) ]
+}
+
+@test "commit killed with SIGKILL at random moments, run again: the lower is the union view" {
+	crash_rounds 1
+}
+
+@test "commit onto the topmost of two lowers killed with SIGKILL at random moments, run again: the lowers' union is the union view" {
+	crash_rounds 2
 }
 
 @test "a user who is not root commits, read-only dirs and all" {
@@ -319,4 +355,101 @@ big_job() {
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "$output" == "unionctl commit: $UPPER/r: "* ]]
 	[ "$(snapshot "$ROOT")" = "$snap" ]
+}
+
+# Several lowers: $LOWER (topmost), $LOWER2, and $LOWER3 when N is 3.
+multi_make() {
+	LOWER3=$ROOT/lower3
+	mkdir -p "$LOWER3"
+	LOWERS=$LOWER:$LOWER2
+	[ "$1" = 2 ] || LOWERS=$LOWERS:$LOWER3
+	local bottom=$LOWER2
+	[ "$1" = 2 ] || bottom=$LOWER3
+	# the bottom: a subtree, names to delete, a name a whiteout hides
+	mkdir -p "$bottom/tree/sub" "$bottom/only/deep" "$bottom/dir2file/x" "$bottom/hidden"
+	echo t >"$bottom/tree/t"; echo s >"$bottom/tree/sub/s"
+	echo o >"$bottom/only/deep/o"; echo x >"$bottom/dir2file/x/x"
+	echo gone >"$bottom/bottom-gone"; echo w >"$bottom/was-whited"
+	echo w >"$bottom/was-oci"; echo h >"$bottom/hidden/h"
+	echo "$L" >"$bottom/$L"
+	# the middle (or the bottom of two): more of the same names
+	mkdir -p "$LOWER2/tree" "$LOWER2/mid" "$LOWER2/hl"
+	echo m >"$LOWER2/tree/m"; echo mid >"$LOWER2/mid-gone"; echo k >"$LOWER2/mid/k"
+	echo h1 >"$LOWER2/hl/a"; ln "$LOWER2/hl/a" "$LOWER2/hl/b"
+	# the topmost: its own file over a name below, whiteouts of both forms
+	mkdir -p "$LOWER/tree"
+	echo top >"$LOWER/tree/top"; echo f >"$LOWER/file2dir"
+	mknod "$LOWER/was-whited" c 0 0
+	: >"$LOWER/.wh.was-oci"
+	mkdir -p "$bottom/file2dir"; echo under >"$bottom/file2dir/under"
+}
+
+multi_job() {
+	LD_PRELOAD=$SHIM_LIB UNIONSHIM_MOUNTS="target=$TARGET,lowerdir=$LOWERS,upperdir=$UPPER,workdir=$WORK" \
+		env L="$L" bash -c '
+		set -e
+		cd "$1"
+		[ ! -e was-whited ] && [ ! -e was-oci ] && [ -e hidden/h ]
+		rm bottom-gone mid-gone "$L" hidden/h
+		rm -r tree; mkdir tree; echo fresh >tree/fresh
+		rm -r dir2file; echo now-a-file >dir2file
+		rm file2dir; mkdir file2dir; echo in >file2dir/in
+		echo back >was-whited; mkdir was-oci; echo in >was-oci/in
+		echo new >only/deep/new; rm only/deep/o
+		echo more >>hl/a; ln hl/a hl/c
+		echo k2 >>mid/k
+	' _ "$TARGET"
+}
+
+# After a commit onto the topmost, the union of the lowers alone (through
+# the shim, and through kernel overlayfs when it mounts) is WANT; the
+# lowers below the topmost are unchanged.
+multi_check() {
+	local want=$1 snap=$2
+	[ "$(LD_PRELOAD=$SHIM_LIB UNIONSHIM_MOUNTS="target=$TARGET,lowerdir=$LOWERS" \
+		python3 "$MANIFEST" "$TARGET")" = "$want" ] || {
+		diff <(echo "$want") <(LD_PRELOAD=$SHIM_LIB UNIONSHIM_MOUNTS="target=$TARGET,lowerdir=$LOWERS" python3 "$MANIFEST" "$TARGET") >&3
+		false
+	}
+	[ "$(snapshot "$LOWER2"; snapshot "$LOWER3")" = "$snap" ]
+	[ -z "$(ls -A "$UPPER")" ] && [ -z "$(ls -A "$WORK")" ]
+	[ -z "$(find "$LOWER" -name '.#unionctl.*')" ]
+	if [ "$(id -u)" = 0 ] && can_mount_overlay; then
+		mount -t overlay overlay -o "lowerdir=$LOWERS,upperdir=$UPPER,workdir=$WORK" "$TARGET"
+		MOUNTED=$TARGET
+		local got
+		got=$(python3 "$MANIFEST" "$TARGET")
+		umount "$TARGET"
+		MOUNTED=
+		rm -rf "$WORK"/*
+		[ "$got" = "$want" ] || { diff <(echo "$want") <(echo "$got") >&3; false; }
+	fi
+}
+
+multi_commit() {
+	multi_make "$1"
+	local want snap
+	snap=$(snapshot "$LOWER2"; snapshot "$LOWER3")
+	multi_job
+	want=$(LD_PRELOAD=$SHIM_LIB UNIONSHIM_MOUNTS="target=$TARGET,lowerdir=$LOWERS,upperdir=$UPPER,workdir=$WORK" \
+		python3 "$MANIFEST" "$TARGET")
+	local args=(--lower "$LOWER" --lower "$LOWER2")
+	[ "$1" = 2 ] || args+=(--lower "$LOWER3")
+	run -0 "$UNIONCTL" commit --dry-run "${args[@]}" --upper "$UPPER" --work "$WORK"
+	[[ "$output" == *"whiteout bottom-gone"* && "$output" == *"opaque tree"* ]]
+	run "$UNIONCTL" commit "${args[@]}" --upper "$UPPER" --work "$WORK"
+	[ "$status" = 0 ]
+	[ -z "$output" ]
+	multi_check "$want" "$snap"
+	# the markers are in the topmost: a char 0/0 whiteout for the long name
+	[ "$(stat -c '%F %t:%T' "$LOWER/$L")" = "character special file 0:0" ]
+	[ ! -e "$LOWER/.wh.was-oci" ] && [ -f "$LOWER/was-whited" ]
+}
+
+@test "commit onto the topmost of two lowers: the lowers' union is the union view" {
+	multi_commit 2
+}
+
+@test "commit onto the topmost of three lowers: the lowers' union is the union view" {
+	multi_commit 3
 }

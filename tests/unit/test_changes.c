@@ -175,7 +175,7 @@ static void plan_of(struct us_plan *p, unsigned flags)
 
 	us_layerset_init(&ls, ut.upper, ut.work, lowers, 1);
 	ck_assert_int_eq(us_changes_collect(&ls, flags, &c), 0);
-	ck_assert_int_eq(us_commit_plan(&c, p), 0);
+	ck_assert_int_eq(us_commit_plan(&ls, &c, p), 0);
 	us_changes_free(&c);
 }
 

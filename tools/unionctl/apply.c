@@ -266,8 +266,114 @@ static int make_dir(const char *dst, char **where)
 	return mkdir(dst, 0700) < 0 ? failed(where, dst) : 0;
 }
 
-int uc_apply(const char *lower, const struct us_op *op, size_t n,
-	     const char *tag, char **where)
+/* Make dir DST like the upper's dir SRC, whole: built at temp TMP (a
+ * dir a killed run left there goes first), then renamed in place. */
+static int dir_like(const char *dst, const char *src, const char *tmp, char **where)
+{
+	struct stat st;
+
+	if (uc_remove_tree(tmp, where) < 0)
+		return -1;
+	if (mkdir(tmp, 0700) < 0)
+		return failed(where, tmp);
+	if (lstat(src, &st) == 0 && copy_meta(src, &st, tmp, where) < 0)
+		return -1;
+	return rename(tmp, dst) < 0 ? failed(where, dst) : 0;
+}
+
+/* The dirs above PATH that the topmost lower lacks (they came from a
+ * lower below it): made like the upper's (step N, TAG: the temps). */
+static int make_parents(const char *lower, const char *upper, const char *path,
+			size_t n, const char *tag, char **where)
+{
+	int rc = 0;
+
+	for (const char *s = strchr(path, '/'); rc == 0 && s; s = strchr(s + 1, '/')) {
+		char *dst = NULL, *src = NULL, *tmp = NULL;
+		struct stat st;
+		int len = (int)(s - path);
+		if (asprintf(&dst, "%s/%.*s", lower, len, path) < 0 ||
+		    asprintf(&src, "%s/%.*s", upper, len, path) < 0 ||
+		    !(tmp = temp_for(dst, n, tag)))
+			rc = -1;
+		else if (lstat(dst, &st) < 0 && errno == ENOENT)
+			rc = dir_like(dst, src, tmp, where);
+		free(dst);
+		free(src);
+		free(tmp);
+	}
+	return rc;
+}
+
+/* The OCI whiteout of DST's name (.wh.NAME beside it), as a path. */
+static char *oci_whiteout(const char *dst)
+{
+	const char *slash = strrchr(dst, '/');
+	char *w = NULL;
+
+	if (asprintf(&w, "%.*s/.wh.%s", (int)(slash - dst), dst, slash + 1) < 0)
+		return NULL;
+	return w;
+}
+
+/* A name now shown: an OCI whiteout of it must stop hiding it. */
+static int unhide(const char *dst, char **where)
+{
+	char *w = oci_whiteout(dst);
+	/* a name of 252-255 bytes has no OCI form */
+	int rc = !w || (unlink(w) < 0 && errno != ENOENT && errno != ENAMETOOLONG)
+			 ? -1 : 0;
+
+	if (rc < 0 && w)
+		failed(where, w);
+	free(w);
+	return rc;
+}
+
+/* DST becomes a whiteout: overlayfs's char device 0/0, whole by rename;
+ * where mknod is refused, the OCI form (.wh.NAME, an empty file). */
+static int whiteout(const char *dst, const char *tmp, char **where)
+{
+	if (mknod(tmp, S_IFCHR, makedev(0, 0)) == 0)
+		return put_in_place(tmp, dst, where);
+	if (errno != EPERM)
+		return failed(where, tmp);
+	char *w = oci_whiteout(dst);
+	int rc = w ? uc_remove_tree(dst, where) : -1;
+	int fd = rc == 0 ? open(w, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
+	if (rc == 0 && fd < 0)
+		rc = failed(where, w);
+	if (fd >= 0)
+		close(fd);
+	free(w);
+	return rc;
+}
+
+/* Mark dir DST opaque (made first, like the upper's dir SRC, if the
+ * topmost lacks it): trusted.overlay.opaque when root, else
+ * user.overlay.opaque, else a .wh..wh..opq file in it. */
+static int opaque(const char *dst, const char *src, const char *tmp, char **where)
+{
+	struct stat st;
+
+	if (lstat(dst, &st) < 0 &&
+	    (errno != ENOENT ? failed(where, dst) : dir_like(dst, src, tmp, where)) < 0)
+		return -1;
+	if (geteuid() == 0 && lsetxattr(dst, "trusted.overlay.opaque", "y", 1, 0) == 0)
+		return 0;
+	if (lsetxattr(dst, "user.overlay.opaque", "y", 1, 0) == 0)
+		return 0;
+	char *m = NULL;
+	if (asprintf(&m, "%s/.wh..wh..opq", dst) < 0)
+		return -1;
+	int fd = open(m, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int rc = fd < 0 ? failed(where, m) : close(fd);
+	free(m);
+	return rc;
+}
+
+int uc_apply(const char *lower, const char *upper, const struct us_op *op,
+	     size_t n, const char *tag, char **where)
 {
 	char *dst = NULL, *tmp = NULL, *first = NULL;
 	struct stat st;
@@ -275,13 +381,15 @@ int uc_apply(const char *lower, const struct us_op *op, size_t n,
 
 	if (asprintf(&dst, "%s/%s", lower, op->path) < 0)
 		return -1;
-	if ((op->kind == US_OP_INSTALL || op->kind == US_OP_LINK) &&
+	if ((op->kind == US_OP_INSTALL || op->kind == US_OP_LINK ||
+	     op->kind == US_OP_WHITEOUT || op->kind == US_OP_OPAQUE) &&
 	    !(tmp = temp_for(dst, n, tag)))
 		goto out;
-	if (tmp && unlink(tmp) < 0 && errno != ENOENT) {
-		failed(where, tmp);
+	if (op->kind != US_OP_REMOVE && op->kind != US_OP_META &&
+	    make_parents(lower, upper, op->path, n, tag, where) < 0)
 		goto out;
-	}
+	if (tmp && uc_remove_tree(tmp, where) < 0)
+		goto out;
 	switch (op->kind) {
 	case US_OP_REMOVE:
 		rc = uc_remove_tree(dst, where);
@@ -306,10 +414,20 @@ int uc_apply(const char *lower, const struct us_op *op, size_t n,
 		else
 			rc = copy_meta(op->arg, &st, dst, where);
 		break;
+	case US_OP_WHITEOUT:
+		rc = whiteout(dst, tmp, where);
+		break;
+	case US_OP_OPAQUE:
+		if (asprintf(&first, "%s/%s", upper, op->path) >= 0)
+			rc = opaque(dst, first, tmp, where);
+		break;
 	default:
 		errno = EINVAL;
 		rc = failed(where, op->path);
 	}
+	if (rc == 0 && (op->kind == US_OP_INSTALL || op->kind == US_OP_LINK ||
+			op->kind == US_OP_MKDIR))
+		rc = unhide(dst, where);
 out:;
 	int saved = errno;
 	free(dst);

@@ -10,10 +10,12 @@
 
 #include "unionshim/commitplan.h"
 
-/* Do step OP (number N of the plan tagged TAG) in lower dir LOWER.
- * 0, or -1 with errno and the real path that failed in *WHERE (heap). */
-int uc_apply(const char *lower, const struct us_op *op, size_t n,
-	     const char *tag, char **where);
+/* Do step OP (number N of the plan tagged TAG) in lower dir LOWER (the
+ * topmost), the upper dir being UPPER (dirs the topmost lacks are made
+ * like the upper's). 0, or -1 with errno and the real path that failed
+ * in *WHERE (heap). */
+int uc_apply(const char *lower, const char *upper, const struct us_op *op,
+	     size_t n, const char *tag, char **where);
 
 /* Remove PATH, with all below it when a dir; gone already is fine.
  * 0, or -1 with errno and the failing path in *WHERE. */

@@ -1,5 +1,6 @@
-/* commit.c: `unionctl commit`: apply the upper layer onto the lower dir,
- * then empty the upper and the work dir's records.
+/* commit.c: `unionctl commit`: apply the upper layer onto the lower dir
+ * (the topmost of several), then empty the upper and the work dir's
+ * records.
  *
  * A commit finding a journal (journal.h) finishes that one: the plan is
  * made once, from the layers as they were, since the steps change what a
@@ -26,7 +27,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-"usage: unionctl commit --lower DIR --upper DIR --work DIR [--dry-run]\n"
+"usage: unionctl commit --lower DIR... --upper DIR --work DIR [--dry-run]\n"
 "\n"
 "Apply the upper layer onto the lower dir, so that the lower alone shows\n"
 "what the union showed: each changed file is written beside its place\n"
@@ -37,15 +38,21 @@ static void usage(FILE *out)
 "opaque markers) are never copied. Then the upper dir and the work dir\n"
 "are emptied: the union shows the same tree, now from the lower.\n"
 "\n"
+"With several lowers the changes go onto the topmost: a name deleted\n"
+"that a lower below still holds becomes a whiteout there (a char device\n"
+"0/0, else .wh.NAME), a dir hiding what those below hold is marked\n"
+"opaque, so that the union of the lowers shows what the union showed.\n"
+"\n"
 "A journal in the work dir (#commit) makes it safe to interrupt: run the\n"
 "same command again and it finishes the job. Nothing may use the union\n"
 "(nor write the lower) while it runs.\n"
 "\n"
-"  --lower DIR   the lower dir (one: the union's only lower)\n"
+"  --lower DIR   a lower dir; repeat it, topmost first (the changes go\n"
+"                onto the topmost)\n"
 "  --upper DIR   the upper dir\n"
 "  --work DIR    the work dir\n"
-"  --dry-run     print the steps (remove, mkdir, install, link, meta),\n"
-"                change nothing\n"
+"  --dry-run     print the steps (remove, mkdir, install, link, meta,\n"
+"                whiteout, opaque), change nothing\n"
 "  -h, --help    this text\n"
 "\n"
 "Examples:\n"
@@ -64,7 +71,8 @@ static void progress(size_t k, size_t n, bool tty)
 			k == n ? "\n" : "");
 }
 
-static int apply_plan(const struct journal *j, const char *lower, const char *cmd)
+static int apply_plan(const struct journal *j, const char *lower,
+		      const char *upper, const char *cmd)
 {
 	struct us_plan p;
 	char tag[17];
@@ -81,7 +89,7 @@ static int apply_plan(const struct journal *j, const char *lower, const char *cm
 	for (; rc == 0 && k < p.n; k++) {
 		char *where = NULL;
 		progress(k, p.n, tty);
-		if (uc_apply(lower, &p.v[k], k, tag, &where) < 0 ||
+		if (uc_apply(lower, upper, &p.v[k], k, tag, &where) < 0 ||
 		    next_write(fd, k + 1) < 0) {
 			uc_err(cmd, "%s: %s (run the same command again to finish)",
 			       where ? where : j->next, strerror(errno));
@@ -174,7 +182,7 @@ static int dry_run(struct uc_layers *l, const struct journal *j)
 		return 0;
 	}
 	if (us_changes_collect(&l->set, US_CHANGES_LINKS, &c) < 0 ||
-	    us_commit_plan(&c, &p) < 0) {
+	    us_commit_plan(&l->set, &c, &p) < 0) {
 		uc_err("commit", "%s: %s", c.errpath ? c.errpath : l->cupper,
 		       strerror(errno));
 		us_changes_free(&c);
@@ -186,6 +194,8 @@ static int dry_run(struct uc_layers *l, const struct journal *j)
 				   : o->kind == US_OP_MKDIR ? "mkdir"
 				   : o->kind == US_OP_INSTALL ? "install"
 				   : o->kind == US_OP_LINK ? "link"
+				   : o->kind == US_OP_WHITEOUT ? "whiteout"
+				   : o->kind == US_OP_OPAQUE ? "opaque"
 							   : "meta";
 		printf("%s ", verb);
 		uc_put_path(stdout, o->path);
@@ -237,11 +247,6 @@ int uc_commit(int argc, char **argv)
 		       argv[optind]);
 		return 2;
 	}
-	if (l.nlower > 1) {
-		uc_err("commit", "one --lower only: a union of several lowers "
-		       "cannot be committed (into its topmost) yet");
-		return 2;
-	}
 	if (uc_layers_check(&l, "commit", true, true) < 0) {
 		uc_layers_free(&l);
 		return 2;
@@ -273,7 +278,7 @@ int uc_commit(int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((lstat(j.cleaning, &st) == 0 || apply_plan(&j, l.clower[0], "commit") == 0) &&
+	if ((lstat(j.cleaning, &st) == 0 || apply_plan(&j, l.clower[0], l.cupper, "commit") == 0) &&
 	    cleanup(&j, &l, "commit") == 0)
 		rc = 0;
 out:

@@ -75,10 +75,10 @@ static int ctl(char **args, int out, struct strbuf *cap)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* The arguments naming mount K's layers for `unionctl CMD`; ALL_LOWERS:
- * every lower (diff), else the topmost (commit, on a union with one). */
+/* The arguments naming mount K's layers, every lower topmost first, for
+ * `unionctl CMD` (diff; commit, which applies onto the topmost). */
 static char **layer_args(const struct us_mount *m, const char *cmd,
-			 const char *flag, int all_lowers)
+			 const char *flag)
 {
 	char **a = ur_alloc((size_t)(2 * m->nlayers + 8) * sizeof *a);
 	int n = 1;
@@ -86,7 +86,7 @@ static char **layer_args(const struct us_mount *m, const char *cmd,
 	a[n++] = (char *)cmd;
 	if (flag)
 		a[n++] = (char *)flag;
-	for (int i = 1; i < m->nlayers && (all_lowers || i == 1); i++) {
+	for (int i = 1; i < m->nlayers; i++) {
 		a[n++] = (char *)"--lower";
 		a[n++] = m->layers[i].path;
 	}
@@ -159,7 +159,7 @@ static int drop_changes(const struct ur_run *r, int k)
 static int read_summary(const struct ur_run *r, int k, struct strbuf *sum, int *none)
 {
 	const struct us_mount *m = &r->cfg.mounts[k];
-	char **a = layer_args(m, "diff", "--summary", 1);
+	char **a = layer_args(m, "diff", "--summary");
 	int added = -1, changed = -1, deleted = -1;
 	int rc = ctl(a, -1, sum) == 0 && sum->s ? 0 : -1;
 
@@ -179,7 +179,7 @@ static int read_summary(const struct ur_run *r, int k, struct strbuf *sum, int *
 static int list_changes(const struct ur_run *r, int k)
 {
 	const struct us_mount *m = &r->cfg.mounts[k];
-	char **a = layer_args(m, "diff", NULL, 1);
+	char **a = layer_args(m, "diff", NULL);
 	struct strbuf list = {0};
 	int fd = diff_fd(r), rc = 0;
 
@@ -196,7 +196,7 @@ static int list_changes(const struct ur_run *r, int k)
 static int commit_mount(const struct ur_run *r, int k, const char *sum)
 {
 	const struct us_mount *m = &r->cfg.mounts[k];
-	char **a = layer_args(m, "commit", NULL, 0);
+	char **a = layer_args(m, "commit", NULL);
 	int rc = ctl(a, 2, NULL) == 0 ? 0 : -1;
 
 	free(a);

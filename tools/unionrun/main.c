@@ -50,8 +50,9 @@ static void usage(FILE *out)
 "At exit (unionrun then waits for COMMAND):\n"
 "  --diff[=FILE]    list the changes (A added, M changed, D deleted), on\n"
 "                   stderr or into FILE (- for stdout)\n"
-"  --commit         apply the changes to the lower (of a union with one\n"
-"                   lower) when COMMAND exits 0; otherwise keep them\n"
+"  --commit         apply the changes to the lower (the topmost of\n"
+"                   several, with whiteouts for what those below still\n"
+"                   hold) when COMMAND exits 0; otherwise keep them\n"
 "                   and say so\n"
 "  --discard        delete the changes (the upper and work dirs)\n"
 "  --keep DIR       keep the upper and work dirs unionrun makes under DIR\n"
@@ -182,12 +183,6 @@ static void add_default(struct ur_run *r)
 
 static void check_options(const struct ur_run *r)
 {
-	for (int k = 0; r->o.commit && k < r->cfg.nmounts; k++) {
-		const struct us_mount *m = &r->cfg.mounts[k];
-		if (m->nlayers - m->has_upper > 1)
-			ur_die("--commit applies the changes to a union's only lower; "
-			       "%s has %d", m->target, m->nlayers - m->has_upper);
-	}
 	if (r->o.keep && r->o.discard)
 		ur_die("--keep and --discard contradict each other");
 	if (r->o.keep) {
