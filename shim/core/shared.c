@@ -235,6 +235,36 @@ bool us_shared_writable(const struct us_mount *m)
 	return state_of(m, true) != NULL;
 }
 
+/* Add one to W (or set it to 1: OP) in the kernel (futex FUTEX_WAKE_OP,
+ * waking nobody), every write into #state: a
+ * page of #state the filesystem cannot take a write into just now (btrfs
+ * with the upper's quota spent reserves space at the first write to a
+ * clean page) then fails the call with EFAULT where a store would kill
+ * the process with SIGBUS. Such a bump is lost: other processes' caches
+ * may miss that change (README: Known limits). */
+static bool kernel_op(uint32_t *w, int op)
+{
+	int saved = errno;
+	bool done = true;
+
+	if (SYS(syscall)(SYS_futex, w, FUTEX_WAKE_OP, 0, NULL, w,
+			 FUTEX_OP(op, 1, FUTEX_OP_CMP_EQ, 0)) < 0) {
+		if (errno != ENOSYS)
+			done = false;
+		else if (op == FUTEX_OP_ADD)
+			__atomic_add_fetch(w, 1, __ATOMIC_SEQ_CST);
+		else
+			__atomic_store_n(w, 1, __ATOMIC_SEQ_CST);
+	}
+	errno = saved;
+	return done;
+}
+
+static bool bump(uint32_t *w)
+{
+	return kernel_op(w, FUTEX_OP_ADD);
+}
+
 bool us_shared_origins_maybe(const struct us_mount *m)
 {
 	uint32_t *s = slots_of(m);
@@ -247,7 +277,7 @@ void us_shared_origins_set(const struct us_mount *m)
 	uint32_t *s = state_of(m, true);
 
 	if (s && !__atomic_load_n(&s[ORIGINS_WORD], __ATOMIC_RELAXED))
-		__atomic_store_n(&s[ORIGINS_WORD], 1, __ATOMIC_RELEASE);
+		kernel_op(&s[ORIGINS_WORD], FUTEX_OP_SET);
 }
 
 static unsigned slot_index(uint64_t ino)
@@ -270,7 +300,7 @@ void us_shared_bump(const struct us_mount *m, uint64_t ino)
 	uint32_t *s = state_of(m, true);
 
 	if (s)
-		__atomic_add_fetch(&s[slot_index(ino)], 1, __ATOMIC_RELEASE);
+		bump(&s[slot_index(ino)]);
 	if (us_copied_hook)
 		us_copied_hook(m, ino);
 }
@@ -286,28 +316,6 @@ const uint32_t *us_shared_dirgen(const struct us_mount *m, uint64_t hash,
 		return NULL;
 	*moves = &s[MOVES_WORD];
 	return &s[DIRGEN_BASE + (hash % US_SHARED_DIRSLOTS)];
-}
-
-/* Add one to W in the kernel (futex FUTEX_WAKE_OP, waking nobody): a
- * page of #state the filesystem cannot take a write into just now (btrfs
- * with the upper's quota spent reserves space at the first write to a
- * clean page) then fails the call with EFAULT where a store would kill
- * the process with SIGBUS. Such a bump is lost: other processes' caches
- * may miss that change (README: Known limits). */
-static bool bump(uint32_t *w)
-{
-	int saved = errno;
-	bool done = true;
-
-	if (SYS(syscall)(SYS_futex, w, FUTEX_WAKE_OP, 0, NULL, w,
-			 FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0)) < 0) {
-		if (errno == ENOSYS)
-			__atomic_add_fetch(w, 1, __ATOMIC_SEQ_CST);
-		else
-			done = false;
-	}
-	errno = saved;
-	return done;
 }
 
 /* A state this process may not write (another uid's) announces nothing:
