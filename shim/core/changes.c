@@ -25,6 +25,7 @@
 #include "sys.h"
 #include "unionshim/changes.h"
 #include "unionshim/dirmerge.h"
+#include "unionshim/identity.h"
 #include "unionshim/objcmp.h"
 #include "unionshim/path.h"
 
@@ -57,6 +58,8 @@ void us_layerset_init(struct us_layerset *ls, const char *upper,
 			break;
 	}
 	ls->m.root_dirs = ls->below.root_dirs << 1 | 1;
+	ls->m.samefs = us_layers_samefs(&ls->m);
+	ls->below.samefs = us_layers_samefs(&ls->below);
 }
 
 struct idx {

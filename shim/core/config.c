@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "sys.h"
+#include "unionshim/identity.h"
 #include "unionshim/config.h"
 #include "unionshim/path.h"
 #include "layer.h"
@@ -428,6 +429,8 @@ static int validate(struct us_config *cfg, int planned, char *err,
 			if (us_layer_is_opaque(m->layers[i].path))
 				break;
 		}
+		/* a planned upper is not there to stat yet: found out later */
+		m->samefs = planned ? 0 : us_layers_samefs(m);
 	}
 	return check_across(cfg, err, errlen);
 }

@@ -38,14 +38,7 @@ dev_t us_mount_dev(const struct us_mount *m)
 	return makedev(2048 + (unsigned)(h % 1024), (unsigned)((h >> 10) & 0xfffff));
 }
 
-/* Do all of M's layers lie on one filesystem? Known per mount after the
- * first ask (racing threads compute the same answer). */
-static struct {
-	const struct us_mount *m;
-	int samefs; /* 0: not known yet, 1: no, 2: yes */
-} fs_known[US_MAX_MOUNTS];
-
-static int compute_samefs(const struct us_mount *m)
+int us_layers_samefs(const struct us_mount *m)
 {
 	struct stat st;
 	dev_t dev = 0;
@@ -63,30 +56,11 @@ static int compute_samefs(const struct us_mount *m)
 	return 2;
 }
 
+/* Known once per mount (validation, a handover, a layer set); a mount
+ * made some other way asks the filesystem each time. */
 bool us_mount_samefs(const struct us_mount *m)
 {
-	if (m->samefs)
-		return m->samefs == 2;
-	for (int i = 0; i < US_MAX_MOUNTS; i++) {
-		const struct us_mount *k = __atomic_load_n(&fs_known[i].m, __ATOMIC_ACQUIRE);
-		if (k == m) {
-			int v = __atomic_load_n(&fs_known[i].samefs, __ATOMIC_ACQUIRE);
-			if (v)
-				return v == 2;
-			break;
-		}
-		if (!k) {
-			const struct us_mount *none = NULL;
-			if (!__atomic_compare_exchange_n(&fs_known[i].m, &none, m, false,
-							 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) &&
-			    none != m)
-				continue; /* another mount took the slot */
-			int v = compute_samefs(m);
-			__atomic_store_n(&fs_known[i].samefs, v, __ATOMIC_RELEASE);
-			return v == 2;
-		}
-	}
-	return compute_samefs(m) == 2;
+	return (m->samefs ? m->samefs : us_layers_samefs(m)) == 2;
 }
 
 uint64_t us_ino_of(const struct us_mount *m, int layer, uint64_t ino)
