@@ -38,6 +38,10 @@ struct us_mount {
 		       yet (identity.c finds out); a handover sets it */
 };
 
+/* What M->samefs should hold (2: every layer on one filesystem, 1:
+ * several), asked of the filesystem: one stat per layer (layer.c). */
+int us_layers_samefs(const struct us_mount *m);
+
 struct us_config {
 	int nmounts;
 	struct us_mount mounts[US_MAX_MOUNTS];

@@ -52,9 +52,6 @@ dev_t us_mount_dev(const struct us_mount *m);
  * us_ino_make's tagged number. */
 uint64_t us_ino_of(const struct us_mount *m, int layer, uint64_t ino);
 bool us_mount_samefs(const struct us_mount *m);
-/* What M->samefs should hold (2 one filesystem, 1 several), asked of the
- * filesystem: one stat per layer. */
-int us_layers_samefs(const struct us_mount *m);
 
 /* (LAYER << 56) | INO, or the hash form (above). */
 uint64_t us_ino_make(int layer, uint64_t ino);

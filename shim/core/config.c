@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 
 #include "sys.h"
-#include "unionshim/identity.h"
 #include "unionshim/config.h"
 #include "unionshim/path.h"
 #include "layer.h"

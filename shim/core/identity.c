@@ -38,24 +38,6 @@ dev_t us_mount_dev(const struct us_mount *m)
 	return makedev(2048 + (unsigned)(h % 1024), (unsigned)((h >> 10) & 0xfffff));
 }
 
-int us_layers_samefs(const struct us_mount *m)
-{
-	struct stat st;
-	dev_t dev = 0;
-	int saved = errno;
-
-	for (int i = 0; i < m->nlayers; i++) {
-		if (SYS(stat)(m->layers[i].path, &st) < 0 ||
-		    (i > 0 && st.st_dev != dev)) {
-			errno = saved;
-			return 1;
-		}
-		dev = st.st_dev;
-	}
-	errno = saved;
-	return 2;
-}
-
 /* Known once per mount (validation, a handover, a layer set); a mount
  * made some other way asks the filesystem each time. */
 bool us_mount_samefs(const struct us_mount *m)

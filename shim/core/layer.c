@@ -1,10 +1,13 @@
-/* layer.c: whiteout and opaque tests on one real layer directory. */
+/* layer.c: whiteout and opaque tests on one real layer directory, and
+ * whether a mount's layers share one filesystem. */
 #include <errno.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <sys/xattr.h>
 
 #include "layer.h"
 #include "sys.h"
+#include "unionshim/config.h"
 #include "unionshim/path.h"
 
 static bool xattr_is_y(const char *path, const char *name)
@@ -43,4 +46,22 @@ bool us_layer_has_whiteout(const char *dirpath, const char *name)
 	memcpy(p + dl + 1, US_WH_PREFIX, US_WH_PREFIX_LEN);
 	memcpy(p + dl + 1 + US_WH_PREFIX_LEN, name, nl + 1);
 	return SYS(lstat)(p, &st) == 0;
+}
+
+int us_layers_samefs(const struct us_mount *m)
+{
+	struct stat st;
+	dev_t dev = 0;
+	int saved = errno;
+
+	for (int i = 0; i < m->nlayers; i++) {
+		if (SYS(stat)(m->layers[i].path, &st) < 0 ||
+		    (i > 0 && st.st_dev != dev)) {
+			errno = saved;
+			return 1;
+		}
+		dev = st.st_dev;
+	}
+	errno = saved;
+	return 2;
 }
