@@ -3,10 +3,15 @@
  * The object is built in the work dir under a temp name (#us.PID.N) with
  * its data, mode, owner (where permitted), times and xattrs, then renamed
  * into the upper layer: the name appears whole or not at all, even if the
- * copier is killed. A lock file per object hash in the work dir makes
- * concurrent copy-ups of one object wait for the first and reuse its copy.
+ * copier is killed. Concurrent copy-ups of one object each build a temp;
+ * the rename never replaces (RENAME_NOREPLACE): the first copy placed
+ * wins and the others are dropped, so there is one copy and no write to
+ * it is lost. (No lock: a lock file cost four system calls on every
+ * copy-up to save a duplicate copy in a rare race.)
  * Data: FICLONE where the filesystem can, else copy_file_range, else a
- * 1 MiB read/write loop; holes stay holes (SEEK_DATA/SEEK_HOLE). A lower
+ * read/write loop through the thread's scratch; a way the filesystems
+ * refused once is not tried again (copyways.c); holes stay holes
+ * (SEEK_DATA/SEEK_HOLE). A lower
  * file written during its copy (from outside the union) is copied again:
  * the copy is one version of it, never a mix. */
 #include <errno.h>
@@ -39,7 +44,7 @@
 
 #define TEMP_PREFIX "#us."
 #define LOCK_SLOTS 64
-#define COPY_CHUNK (1 << 20)
+#define COPY_CHUNK (256 << 10) /* of the thread's scratch (1 MiB) */
 #define COPY_TRIES 3 /* copies of a lower file written during its copy-up */
 
 static unsigned long temp_counter;
@@ -213,12 +218,15 @@ static int write_all(int fd, const char *buf, size_t n, off_t off)
 	return 0;
 }
 
-/* The read/write loop, for filesystems copy_file_range cannot serve. */
+/* The read/write loop, for filesystems copy_file_range cannot serve. The
+ * buffer is the thread's scratch: nothing kept, nothing left at thread
+ * exit. */
 static ssize_t copy_chunk(int in, int out, off_t off, size_t want)
 {
-	static __thread char *buf;
+	US_SCRATCH_SCOPE;
+	char *buf = us_scratch_push(COPY_CHUNK);
 
-	if (!buf && !(buf = malloc(COPY_CHUNK)))
+	if (!buf)
 		return -1;
 	if (want > COPY_CHUNK)
 		want = COPY_CHUNK;
@@ -231,9 +239,10 @@ static ssize_t copy_chunk(int in, int out, off_t off, size_t want)
 	return n;
 }
 
-static int copy_range(int in, int out, off_t off, off_t end)
+static int copy_range(const struct us_mount *m, dev_t dev, int in, int out,
+		      off_t off, off_t end)
 {
-	bool fallback = false;
+	bool fallback = us_way_refused(m, dev, US_WAY_RANGE);
 
 	while (off < end) {
 		/* the kernel copies a big range in one call; the fallback
@@ -246,6 +255,8 @@ static int copy_range(int in, int out, off_t off, off_t end)
 			n = SYS(copy_file_range)(in, &ioff, out, &ooff, want, 0);
 			fallback = n < 0 && (errno == EXDEV || errno == ENOSYS ||
 					     errno == EOPNOTSUPP || errno == EINVAL);
+			if (fallback && errno != EINVAL) /* EINVAL: this file's */
+				us_way_refuse(m, dev, US_WAY_RANGE);
 		}
 		if (fallback)
 			n = copy_chunk(in, out, off, want);
@@ -258,26 +269,50 @@ static int copy_range(int in, int out, off_t off, off_t end)
 	return 0;
 }
 
-/* Copy regular file data, keeping holes. */
-static int copy_data(int in, int out, off_t size)
+/* Share the data of IN (of a source on device DEV) with OUT: true when
+ * done. Refused for want of support, it is not tried again. */
+static bool clone_data(const struct us_mount *m, dev_t dev, int in, int out)
 {
+	if (us_way_refused(m, dev, US_WAY_CLONE))
+		return false;
 	if (SYS(ioctl)(out, FICLONE, in) == 0)
+		return true;
+	if (errno == EOPNOTSUPP || errno == ENOTTY || errno == EXDEV || errno == ENOSYS)
+		us_way_refuse(m, dev, US_WAY_CLONE);
+	return false;
+}
+
+/* Copy the data of regular file IN (stat ST) to OUT, keeping holes. The
+ * first look is SEEK_HOLE from 0: a file without holes (most) costs that
+ * one lseek, and no ftruncate when its data reaches the end. */
+static int copy_data(const struct us_mount *m, int in, int out,
+		     const struct stat *st)
+{
+	off_t size = st->st_size, data = 0, end = 0;
+
+	if (size == 0 || clone_data(m, st->st_dev, in, out))
 		return 0;
-	off_t off = 0;
-	while (off < size) {
-		off_t data = SYS(lseek)(in, off, SEEK_DATA);
+	off_t hole = SYS(lseek)(in, 0, SEEK_HOLE);
+	if (hole < 0) /* no SEEK_HOLE here: copy everything */
+		return copy_range(m, st->st_dev, in, out, 0, size);
+	for (;;) {
+		if (hole > data) {
+			if (copy_range(m, st->st_dev, in, out, data, hole) < 0)
+				return -1;
+			end = hole;
+		}
+		if (hole >= size)
+			break;
+		data = SYS(lseek)(in, hole, SEEK_DATA);
 		if (data < 0 && errno == ENXIO)
 			break; /* only a hole remains */
-		if (data < 0) /* no SEEK_DATA here: copy everything */
-			return copy_range(in, out, off, size);
-		off_t hole = SYS(lseek)(in, data, SEEK_HOLE);
+		if (data < 0)
+			return -1;
+		hole = SYS(lseek)(in, data, SEEK_HOLE);
 		if (hole < 0)
 			hole = size;
-		if (copy_range(in, out, data, hole) < 0)
-			return -1;
-		off = hole;
 	}
-	return SYS(ftruncate)(out, size);
+	return end >= size ? 0 : SYS(ftruncate)(out, size);
 }
 
 /* Was the source written between two looks (by a writer outside the
@@ -294,12 +329,13 @@ static bool same_version(const struct stat *a, const struct stat *b)
  * size, times and mode are the ones the copy gets): a copy the source
  * changed under is started again, so the temp never holds a mix of two
  * versions; EBUSY when it never holds still. */
-static int copy_version(int in, int out, struct stat *st)
+static int copy_version(const struct us_mount *m, int in, int out,
+			struct stat *st)
 {
 	struct stat after;
 
 	for (int i = 0; i < COPY_TRIES; i++) {
-		if (SYS(fstat)(in, st) < 0 || copy_data(in, out, st->st_size) < 0 ||
+		if (SYS(fstat)(in, st) < 0 || copy_data(m, in, out, st) < 0 ||
 		    SYS(fstat)(in, &after) < 0)
 			return -1;
 		if (same_version(st, &after))
@@ -311,7 +347,8 @@ static int copy_version(int in, int out, struct stat *st)
 	return -1;
 }
 
-static int make_file(const char *src, const char *tmp, struct stat *st, bool data)
+static int make_file(const struct us_mount *m, const char *src, const char *tmp,
+		     struct stat *st, bool data)
 {
 	int in = SYS(open)(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (in < 0)
@@ -321,13 +358,14 @@ static int make_file(const char *src, const char *tmp, struct stat *st, bool dat
 		close_keep_errno(in);
 		return -1;
 	}
-	int rc = data ? copy_version(in, out, st) : 0;
+	int rc = data ? copy_version(m, in, out, st) : 0;
 	close_keep_errno(in);
 	close_keep_errno(out);
 	return rc;
 }
 
-static int make_object(const char *src, const char *tmp, struct stat *st, bool data)
+static int make_object(const struct us_mount *m, const char *src, const char *tmp,
+		       struct stat *st, bool data)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -339,7 +377,7 @@ static int make_object(const char *src, const char *tmp, struct stat *st, bool d
 
 	switch (st->st_mode & S_IFMT) {
 	case S_IFREG:
-		return make_file(src, tmp, st, data);
+		return make_file(m, src, tmp, st, data);
 	case S_IFDIR:
 		return SYS(mkdir)(tmp, 0700);
 	case S_IFLNK:
@@ -389,7 +427,7 @@ int us_copy_temp(const struct us_mount *m, int layer, const char *src,
 {
 	if (SYS(lstat)(src, st) < 0 || temp_path(m, tmp, len) < 0)
 		return -1;
-	if (make_object(src, tmp, st, data) < 0) {
+	if (make_object(m, src, tmp, st, data) < 0) {
 		remove_temp(tmp, false);
 		return -1;
 	}
@@ -546,9 +584,8 @@ int us_copyup(const struct us_mount *m, const char *upath,
 		return 0;
 	if (S_ISDIR(node->mode))
 		return us_copyup_dir(m, upath);
-	int rc = copyup_nondir(m, upath, node, data);
-	us_lcache_name_changed(m, upath);
-	return rc;
+	/* the copy (copy_object, us_index_copyup) told the caches */
+	return copyup_nondir(m, upath, node, data);
 }
 
 static int copyup_nondir(const struct us_mount *m, const char *upath,
@@ -562,7 +599,6 @@ static int copyup_nondir(const struct us_mount *m, const char *upath,
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
-	struct stat st;
 
 	if (parent_of(upath, sb->parent, sizeof sb->parent) < 0 ||
 	    us_copyup_dir(m, sb->parent) < 0 ||
@@ -571,12 +607,6 @@ static int copyup_nondir(const struct us_mount *m, const char *upath,
 		return -1;
 	if (us_index_wanted(m, node))
 		return us_index_copyup(m, upath, node, sb->dst, data);
-	int lock = us_lock_key(m, upath);
-	if (lock < 0)
-		return -1;
-	int rc = 0;
-	if (SYS(lstat)(sb->dst, &st) < 0) /* not copied by someone else meanwhile */
-		rc = copy_object(m, node->layer, upath, sb->src, sb->dst, data);
-	us_unlock_key(lock);
-	return rc;
+	/* a concurrent copy placed first wins (us_place_temp) */
+	return copy_object(m, node->layer, upath, sb->src, sb->dst, data);
 }

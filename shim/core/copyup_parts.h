@@ -27,6 +27,14 @@ void us_unlock_key(int fd);
 int us_copy_temp(const struct us_mount *m, int layer, const char *src,
 		 struct stat *st, char *tmp, size_t len, bool data);
 
+/* Ways of copying file data (copyways.c): a way the filesystems of a
+ * source on device DEV and M's upper refused once is not tried again by
+ * this process. */
+#define US_WAY_CLONE 1u /* ioctl FICLONE */
+#define US_WAY_RANGE 2u /* copy_file_range */
+bool us_way_refused(const struct us_mount *m, dev_t dev, unsigned way);
+void us_way_refuse(const struct us_mount *m, dev_t dev, unsigned way);
+
 /* Rename temp TMP to DST unless something is there (then TMP goes and that
  * object wins), keeping the times of DST's dir. 0, or -1 with errno. */
 int us_place_temp(const char *tmp, const char *dst, bool dir);
