@@ -1,0 +1,121 @@
+#!/usr/bin/env bats
+# Promise (issue 10, "copy-up at the floor"): a copy-up of a small lower
+# file costs the system calls its promises need (atomic temp + rename,
+# metadata, origin record, parent times) and no more: no lock file, one
+# SEEK_HOLE and no ftruncate for a file without holes, a way of copying
+# the filesystems refused (FICLONE, copy_file_range) tried once per
+# process, not once per file. And the read/write fallback leaves no
+# buffer behind per thread. Shim only: the counts are the shim's own.
+
+bats_require_minimum_version 1.5.0
+
+load ../lib/common
+load ../lib/itest
+
+N=20 # files copied up per run
+
+setup() {
+	command -v strace >/dev/null || skip "no strace"
+	make_layers
+	FS=
+}
+
+teardown() {
+	if [ -n "$FS" ] && mountpoint -q "$FS"; then umount "$FS"; fi
+}
+
+# N lower files of 4 KiB in LOWER/cu (no holes).
+lower_files() {
+	mkdir -p "$LOWER/cu"
+	for i in $(seq 1 $N); do head -c 4096 /dev/urandom >"$LOWER/cu/f$i"; done
+}
+
+# Open each of the N files for writing (no write) in one process, under
+# strace; the trace goes to $1.
+open_all() {
+	local trace=$1
+	in_union strace -f -qq -o "$trace" python3 -c '
+import os, sys
+for p in sys.argv[1:]:
+    os.close(os.open(p, os.O_WRONLY))
+' $(for i in $(seq 1 $N); do echo "$TARGET/cu/f$i"; done)
+}
+
+# How many calls of system call NAME the trace $1 holds.
+calls() { grep -c -E "^[0-9]+ +$2\(" "$1" || true; }
+
+# SEEK_DATA and SEEK_HOLE looks in trace $1.
+seeks() { grep -c -E 'SEEK_(DATA|HOLE)' "$1" || true; }
+
+fail() {
+	echo "$*" >&2
+	return 1
+}
+
+# Lines of trace $1 (total system calls).
+total() { wc -l <"$1"; }
+
+@test "a copy-up of a 4 KiB file without holes: no lock file, one SEEK_HOLE, no ftruncate, refusals tried once, at most 24 system calls" {
+	lower_files
+	local t1=$ROOT/copy.trace t2=$ROOT/again.trace
+	open_all "$t1"
+	for i in $(seq 1 $N); do cmp -s "$LOWER/cu/f$i" "$UPPER/cu/f$i" || fail "f$i: not copied whole"; done
+	open_all "$t2" # the same opens, every file upper now: no copy-up
+	same 0 "$(calls "$t1" flock)"
+	same 0 "$(grep -c '#lock' "$t1" || true)"
+	same $N "$(seeks "$t1")"
+	same 0 "$(calls "$t1" ftruncate)"
+	[ "$(grep -c 'FICLONE' "$t1" || true)" -le 1 ] || fail "FICLONE tried $(grep -c FICLONE "$t1") times"
+	local per=$(( ($(total "$t1") - $(total "$t2")) / N ))
+	echo "system calls per copy-up: $per"
+	[ "$per" -le 24 ] || fail "$per system calls per copy-up (at most 24)"
+}
+
+# The upper and work dir on a tmpfs, the lower on the disk: FICLONE and
+# copy_file_range fail with EXDEV, the data goes by read/write.
+cross_fs() {
+	FS=$ROOT/fs
+	mkdir -p "$FS"
+	mount -t tmpfs tmpfs "$FS" 2>/dev/null || skip "cannot mount a tmpfs"
+	UPPER=$FS/upper WORK=$FS/work
+	mkdir -p "$UPPER" "$WORK"
+}
+
+@test "lower and upper on different filesystems: FICLONE and copy_file_range are tried once per process, not per file" {
+	cross_fs
+	lower_files
+	local t=$ROOT/copy.trace
+	open_all "$t"
+	for i in $(seq 1 $N); do cmp -s "$LOWER/cu/f$i" "$UPPER/cu/f$i" || fail "f$i: not copied whole"; done
+	[ "$(grep -c 'FICLONE' "$t" || true)" -le 1 ] || fail "FICLONE tried $(grep -c FICLONE "$t") times"
+	[ "$(calls "$t" copy_file_range)" -le 1 ] || fail "copy_file_range tried $(calls "$t" copy_file_range) times"
+	[ "$(calls "$t" pwrite64)" -ge $N ] || fail "the read/write loop did not copy"
+}
+
+@test "the read/write fallback keeps no buffer per thread: 64 threads copying up one file each leave VmData flat" {
+	cross_fs
+	N=72 lower_files
+	run --separate-stderr in_union python3 -c '
+import os, sys, threading
+def vmdata():
+    for l in open("/proc/self/status"):
+        if l.startswith("VmData:"):
+            return int(l.split()[1])
+def one(p):
+    os.close(os.open(p, os.O_WRONLY))
+def run(names):
+    for p in names:
+        t = threading.Thread(target=one, args=(p,))
+        t.start()
+        t.join()
+names = ["%s/cu/f%d" % (sys.argv[1], i) for i in range(1, 73)]
+run(names[:8])
+before = vmdata()
+run(names[8:])
+print(vmdata() - before)
+' "$TARGET"
+	[ "$status" -eq 0 ] || fail "status $status: $stderr"
+	cmp -s "$LOWER/cu/f72" "$UPPER/cu/f72" || fail "f72: not copied whole"
+	echo "VmData growth over 64 threads: $output KiB"
+	[ "$output" -lt 8192 ] || fail "VmData grew by $output KiB over 64 threads"
+}
