@@ -69,6 +69,8 @@ int us_origin_read_at(int dirfd, const char *name, const char *real,
 
 /* Record O on the (temp) object at REAL. 0, or -1 with errno. */
 int us_origin_write(const char *real, const struct us_origin *o);
+/* The same on the (temp) file open at FD. */
+int us_origin_fwrite(int fd, const struct us_origin *o);
 
 /* Symlinks, device nodes, fifos and sockets cannot carry user xattrs: their
  * record lies in M's work dir as #origin/<upper inode number>, a symlink

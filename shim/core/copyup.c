@@ -131,10 +131,16 @@ static bool skipped_xattr(const char *name)
  * grew before the second (ERANGE), so a long list is never cut or lost.
  * *LEN gets the list's length (0: none, or no xattrs on this filesystem).
  * NULL with *LEN 0 for none; NULL with errno on failure. */
-static char *list_xattrs(const char *src, ssize_t *len)
+static ssize_t list_of(const char *src, int in, char *names, size_t size)
+{
+	return in >= 0 ? SYS(flistxattr)(in, names, size)
+		       : SYS(llistxattr)(src, names, size);
+}
+
+static char *list_xattrs(const char *src, int in, ssize_t *len)
 {
 	for (int tries = 0; tries < 8; tries++) {
-		ssize_t want = SYS(llistxattr)(src, NULL, 0);
+		ssize_t want = list_of(src, in, NULL, 0);
 		if (want <= 0) {
 			*len = 0;
 			return NULL; /* none, or a filesystem without xattrs */
@@ -142,7 +148,7 @@ static char *list_xattrs(const char *src, ssize_t *len)
 		char *names = malloc((size_t)want + XATTR_SIZE_MAX);
 		if (!names)
 			break;
-		*len = SYS(llistxattr)(src, names, (size_t)want);
+		*len = list_of(src, in, names, (size_t)want);
 		if (*len >= 0)
 			return names;
 		int err = errno;
@@ -158,11 +164,12 @@ static char *list_xattrs(const char *src, ssize_t *len)
 /* Copy the xattrs a copy-up keeps: everything the upper fs takes, except
  * security.capability (a copy must not gain privileges) and overlayfs's
  * own bookkeeping. Names and values live on the heap (a value may be
- * 64 KiB). 0, or -1 with errno when the copy cannot be whole. */
-static int copy_xattrs(const char *src, const char *dst)
+ * 64 KiB). By the fds IN and OUT when >= 0 (a regular file), else by
+ * path. 0, or -1 with errno when the copy cannot be whole. */
+static int copy_xattrs(const char *src, const char *dst, int in, int out)
 {
 	ssize_t n;
-	char *names = list_xattrs(src, &n);
+	char *names = list_xattrs(src, in, &n);
 
 	if (!names)
 		return n == 0 ? 0 : -1;
@@ -171,8 +178,11 @@ static int copy_xattrs(const char *src, const char *dst)
 	for (ssize_t i = 0; rc == 0 && i < n; i += (ssize_t)strlen(names + i) + 1) {
 		const char *name = names + i;
 		ssize_t vl = skipped_xattr(name) ? -1 :
+			in >= 0 ? SYS(fgetxattr)(in, name, value, XATTR_SIZE_MAX) :
 			SYS(lgetxattr)(src, name, value, XATTR_SIZE_MAX);
-		if (vl >= 0 && SYS(lsetxattr)(dst, name, value, (size_t)vl, 0) < 0 &&
+		if (vl >= 0 &&
+		    (out >= 0 ? SYS(fsetxattr)(out, name, value, (size_t)vl, 0) :
+		     SYS(lsetxattr)(dst, name, value, (size_t)vl, 0)) < 0 &&
 		    fatal_errno(errno))
 			rc = -1;
 	}
@@ -182,15 +192,23 @@ static int copy_xattrs(const char *src, const char *dst)
 	return rc;
 }
 
-/* Owner (where permitted), mode and times of ST onto DST (by path). */
-static int copy_meta(const char *src, const char *dst, const struct stat *st)
+/* Owner (where permitted), xattrs, mode and times of ST onto DST: by
+ * the fds IN (of SRC) and OUT (of DST) when >= 0, which saves a regular
+ * file's copy five path walks; by path otherwise. */
+static int copy_meta(const char *src, const char *dst, int in, int out,
+		     const struct stat *st)
 {
 	struct timespec ts[2] = {st->st_atim, st->st_mtim};
 
-	if (SYS(lchown)(dst, st->st_uid, st->st_gid) < 0 && errno != EPERM)
+	if ((out >= 0 ? SYS(fchown)(out, st->st_uid, st->st_gid)
+		      : SYS(lchown)(dst, st->st_uid, st->st_gid)) < 0 &&
+	    errno != EPERM)
 		return -1;
-	if (copy_xattrs(src, dst) < 0)
+	if (copy_xattrs(src, dst, in, out) < 0)
 		return -1;
+	if (out >= 0)
+		return SYS(fchmod)(out, st->st_mode & 07777) < 0 ? -1 :
+			SYS(futimens)(out, ts);
 	if (!S_ISLNK(st->st_mode) && SYS(chmod)(dst, st->st_mode & 07777) < 0)
 		return -1;
 	return SYS(utimensat)(AT_FDCWD, dst, ts, AT_SYMLINK_NOFOLLOW);
@@ -347,8 +365,13 @@ static int copy_version(const struct us_mount *m, int in, int out,
 	return -1;
 }
 
-static int make_file(const struct us_mount *m, const char *src, const char *tmp,
-		     struct stat *st, bool data)
+static int keep_origin(const struct us_mount *m, int layer, const char *src,
+		       const char *tmp, int out, const struct stat *st);
+
+/* A regular file: data (when DATA), metadata and origin record (LAYER >=
+ * 0) all by fd, before the copy's fd closes. */
+static int make_file(const struct us_mount *m, int layer, const char *src,
+		     const char *tmp, struct stat *st, bool data)
 {
 	int in = SYS(open)(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (in < 0)
@@ -359,13 +382,17 @@ static int make_file(const struct us_mount *m, const char *src, const char *tmp,
 		return -1;
 	}
 	int rc = data ? copy_version(m, in, out, st) : 0;
+	if (rc == 0)
+		rc = copy_meta(src, tmp, in, out, st);
+	if (rc == 0 && layer >= 0)
+		rc = keep_origin(m, layer, src, tmp, out, st);
 	close_keep_errno(in);
 	close_keep_errno(out);
 	return rc;
 }
 
-static int make_object(const struct us_mount *m, const char *src, const char *tmp,
-		       struct stat *st, bool data)
+static int make_object(const struct us_mount *m, int layer, const char *src,
+		       const char *tmp, struct stat *st, bool data)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -377,7 +404,7 @@ static int make_object(const struct us_mount *m, const char *src, const char *tm
 
 	switch (st->st_mode & S_IFMT) {
 	case S_IFREG:
-		return make_file(m, src, tmp, st, data);
+		return make_file(m, layer, src, tmp, st, data);
 	case S_IFDIR:
 		return SYS(mkdir)(tmp, 0700);
 	case S_IFLNK:
@@ -408,14 +435,16 @@ static void remove_temp(const char *tmp, bool dir)
  * xattrs loses the record (README: Known limits); a full one fails the
  * copy-up rather than give the object a new number. 0, or -1 with errno. */
 static int keep_origin(const struct us_mount *m, int layer, const char *src,
-		       const char *tmp, const struct stat *st)
+		       const char *tmp, int out, const struct stat *st)
 {
 	struct us_origin o;
 	int rc;
 
 	us_origin_of(NULL, layer, src, -1, st, &o);
 	us_shared_origins_set(m);
-	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode))
+	if (out >= 0)
+		rc = us_origin_fwrite(out, &o);
+	else if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode))
 		rc = us_origin_write(tmp, &o);
 	else
 		rc = us_origin_write_aside(m, tmp, &o);
@@ -427,12 +456,14 @@ int us_copy_temp(const struct us_mount *m, int layer, const char *src,
 {
 	if (SYS(lstat)(src, st) < 0 || temp_path(m, tmp, len) < 0)
 		return -1;
-	if (make_object(m, src, tmp, st, data) < 0) {
+	if (make_object(m, layer, src, tmp, st, data) < 0) {
 		remove_temp(tmp, false);
 		return -1;
 	}
-	if (copy_meta(src, tmp, st) < 0 ||
-	    (layer >= 0 && keep_origin(m, layer, src, tmp, st) < 0)) {
+	if (S_ISREG(st->st_mode)) /* make_file did the rest by fd */
+		return 0;
+	if (copy_meta(src, tmp, -1, -1, st) < 0 ||
+	    (layer >= 0 && keep_origin(m, layer, src, tmp, -1, st) < 0)) {
 		remove_temp(tmp, S_ISDIR(st->st_mode));
 		return -1;
 	}

@@ -130,6 +130,15 @@ int us_origin_write(const char *real, const struct us_origin *o)
 	return SYS(lsetxattr)(real, US_ORIGIN_XATTR, v, (size_t)n, 0);
 }
 
+int us_origin_fwrite(int fd, const struct us_origin *o)
+{
+	char v[96];
+	int n = snprintf(v, sizeof v, "%d:%" PRIu64 ":%" PRIu64, o->layer,
+			 o->ino, o->nlink);
+
+	return SYS(fsetxattr)(fd, US_ORIGIN_XATTR, v, (size_t)n, 0);
+}
+
 /* The birth time of real object REAL ({0, 0} where not kept). */
 static struct timespec birth_of(const char *real)
 {

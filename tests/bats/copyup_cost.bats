@@ -30,15 +30,13 @@ lower_files() {
 	for i in $(seq 1 $N); do head -c 4096 /dev/urandom >"$LOWER/cu/f$i"; done
 }
 
+names() { for i in $(seq 1 $N); do echo "$TARGET/cu/f$i"; done; }
+
 # Open each of the N files for writing (no write) in one process, under
-# strace; the trace goes to $1.
+# strace (itself outside the union); the trace goes to $1.
 open_all() {
-	local trace=$1
-	in_union strace -f -qq -o "$trace" python3 -c '
-import os, sys
-for p in sys.argv[1:]:
-    os.close(os.open(p, os.O_WRONLY))
-' $(for i in $(seq 1 $N); do echo "$TARGET/cu/f$i"; done)
+	strace -f -qq -o "$1" -E LD_PRELOAD="$SHIM_LIB" -E UNIONSHIM_MOUNTS="$(mounts_spec)" \
+		"$(probe copyup_many)" $(names)
 }
 
 # How many calls of system call NAME the trace $1 holds.
@@ -67,7 +65,7 @@ total() { wc -l <"$1"; }
 	same 0 "$(calls "$t1" ftruncate)"
 	[ "$(grep -c 'FICLONE' "$t1" || true)" -le 1 ] || fail "FICLONE tried $(grep -c FICLONE "$t1") times"
 	local per=$(( ($(total "$t1") - $(total "$t2")) / N ))
-	echo "system calls per copy-up: $per"
+	echo "system calls per copy-up: $per" >&3
 	[ "$per" -le 24 ] || fail "$per system calls per copy-up (at most 24)"
 }
 
@@ -95,25 +93,7 @@ cross_fs() {
 @test "the read/write fallback keeps no buffer per thread: 64 threads copying up one file each leave VmData flat" {
 	cross_fs
 	N=72 lower_files
-	run --separate-stderr in_union python3 -c '
-import os, sys, threading
-def vmdata():
-    for l in open("/proc/self/status"):
-        if l.startswith("VmData:"):
-            return int(l.split()[1])
-def one(p):
-    os.close(os.open(p, os.O_WRONLY))
-def run(names):
-    for p in names:
-        t = threading.Thread(target=one, args=(p,))
-        t.start()
-        t.join()
-names = ["%s/cu/f%d" % (sys.argv[1], i) for i in range(1, 73)]
-run(names[:8])
-before = vmdata()
-run(names[8:])
-print(vmdata() - before)
-' "$TARGET"
+	N=72 run --separate-stderr in_union "$(probe copyup_many)" -t $(N=72 names)
 	[ "$status" -eq 0 ] || fail "status $status: $stderr"
 	cmp -s "$LOWER/cu/f72" "$UPPER/cu/f72" || fail "f72: not copied whole"
 	echo "VmData growth over 64 threads: $output KiB"
