@@ -11,9 +11,11 @@
  * Data: FICLONE where the filesystem can, else copy_file_range, else a
  * read/write loop through the thread's scratch; a way the filesystems
  * refused once is not tried again (copyways.c); holes stay holes
- * (SEEK_DATA/SEEK_HOLE). A lower
- * file written during its copy (from outside the union) is copied again:
- * the copy is one version of it, never a mix. */
+ * (SEEK_DATA/SEEK_HOLE). A lower file written during its copy (from
+ * outside the union) is copied again: the copy is one version of it,
+ * never a mix. No fsync: a copy-up promises atomic visibility (whole or
+ * absent, even after SIGKILL), not durability across a power cut, which
+ * the program's own writes to the copy do not get either without one. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
