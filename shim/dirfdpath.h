@@ -16,4 +16,15 @@ US_HIDDEN int us_dirfd_cached(int fd, char *out, size_t len, uint32_t *moves);
  * found after us_dirfd_cached gave MOVES. */
 US_HIDDEN void us_dirfd_remember(int fd, const char *upath, uint32_t moves);
 
+/* FD was just opened by union path UPATH: remembered when its real path
+ * may not lead back to it (a lower dir below a renamed dir). */
+US_HIDDEN void us_dirfd_opened(int fd, const char *upath);
+
+/* TO was made a dup of FROM: it has FROM's path. */
+US_HIDDEN void us_dirfd_duped(int from, int to);
+
+/* After us_dirfd_cached said no: 1 with OUT when the path FD had still
+ * leads to the dir FD is open on (then remembered again with MOVES). */
+US_HIDDEN int us_dirfd_recheck(int fd, char *out, size_t len, uint32_t moves);
+
 #endif

@@ -31,7 +31,8 @@ int us_fd_path(int fd, char *out, size_t len)
 	char real[PATH_MAX];
 	uint32_t moves;
 
-	if (us_dirfd_cached(fd, out, len, &moves))
+	if (us_dirfd_cached(fd, out, len, &moves) ||
+	    us_dirfd_recheck(fd, out, len, moves))
 		return 1;
 	if (us_fd_real(fd, real, sizeof real) < 0)
 		return -1;

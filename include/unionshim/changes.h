@@ -45,6 +45,9 @@ struct us_changes {
 	size_t n, cap;
 	size_t added, changed, deleted;
 	char *errpath; /* on failure: the real path that failed (heap) */
+	size_t redirected; /* upper dirs with a redirect record (renamed
+			    * dirs, redirect.h): their trees are listed
+			    * whole, name by name */
 };
 
 /* Flags of us_changes_collect. LINKS: also list, as kind '=', the names

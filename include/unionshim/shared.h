@@ -44,6 +44,12 @@ bool us_shared_origins_maybe(const struct us_mount *m);
 /* A copy-up is about to write an origin record. */
 void us_shared_origins_set(const struct us_mount *m);
 
+/* May the upper of M hold redirect records (redirect.h)? False only while
+ * no rename through this work dir wrote one and the upper was empty when
+ * the state was made. _set: a rename is about to write one. */
+bool us_shared_redirects_maybe(const struct us_mount *m);
+void us_shared_redirects_set(const struct us_mount *m);
+
 /* The generation word of the union dir whose path hashes to HASH, and in
  * *MOVES the mount's word for moved or removed subtrees; NULL when M has
  * no work dir or its state cannot be mapped (nothing then is bumped). */

@@ -28,6 +28,7 @@
 #include "unionshim/identity.h"
 #include "unionshim/objcmp.h"
 #include "unionshim/path.h"
+#include "unionshim/redirect.h"
 
 #define INDEX_DIR "#index"
 #define OVL_INDEX_DIR "index"
@@ -407,6 +408,7 @@ static int check_plain(struct walk *w, const char *real)
 }
 
 static int upper_dir(struct walk *w, us_layermask bdirs, bool opaque);
+static int deleted_one(struct walk *w, const struct us_node *c);
 
 /* Call EACH for every name (node C, the walk entered into it) of the
  * walk's dir in the view before (BDIRS). */
@@ -487,6 +489,121 @@ static int lower_only(struct walk *w, const struct us_node *c)
 	return 0;
 }
 
+/* A renamed dir (redirect.h) and everything below it: its view after is
+ * read through the union (lookups follow the record) and compared name by
+ * name with the view before at its path, as if that were another tree:
+ * names only after are A (an object below the record's path has its
+ * lower copy as real), names only before D. (The shim's hard-link index
+ * is not consulted below a renamed dir.) */
+static int moved_dir(struct walk *w, const struct us_node *after,
+		     us_layermask bdirs);
+
+static int sorted_has(char **v, size_t n, const char *name)
+{
+	return n && bsearch(&name, v, n, sizeof *v, key_cmp);
+}
+
+/* The name just entered: after (node A, real path in w->p1) against
+ * before (C when FOUND). */
+static int moved_entry(struct walk *w, const struct us_node *a, bool found,
+		       const struct us_node *c)
+{
+	struct stat sa, sb;
+	int what = 0;
+
+	if (us_layer_path(&w->ls->m, a->layer, w->rel, w->p1, PATH_MAX) < 0 ||
+	    SYS(lstat)(w->p1, &sa) < 0)
+		return fail_at(w, w->p1);
+	if (found && ((sa.st_mode ^ c->mode) & S_IFMT) == 0) {
+		if (real_of(w, &w->ls->below, c->layer, w->p2) < 0)
+			return -1;
+		if (SYS(lstat)(w->p2, &sb) < 0)
+			return fail_at(w, w->p2);
+		if ((what = us_obj_diff(w->p1, &sa, w->p2, &sb)) < 0)
+			return fail_at(w, w->p1);
+	} else if (found) {
+		what = US_DIFF_TYPE;
+	}
+	if ((!found || what) &&
+	    add(w, !found ? 'A' : 'M', (unsigned)what, sa.st_mode, w->p1) < 0)
+		return -1;
+	us_layermask bdirs = found && S_ISDIR(c->mode) ? c->dirs : 0;
+	if (S_ISDIR(sa.st_mode))
+		return moved_dir(w, a, bdirs);
+	return bdirs ? deleted_dir(w, bdirs) : 0;
+}
+
+static int moved_dir(struct walk *w, const struct us_node *after,
+		     us_layermask bdirs)
+{
+	struct us_dirlist la = {0}, lb = {0};
+	char **names = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (us_dir_merge(&w->ls->m, w->rel, after->dirs, &la) < 0)
+		return fail_at(w, w->rel);
+	names = la.n ? malloc(la.n * sizeof *names) : NULL;
+	if (la.n && !names)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < la.n; i++) {
+		char *name = us_dirlist_at(&la, i)->d_name;
+		struct us_node a, c;
+		if (!strcmp(name, ".") || !strcmp(name, ".."))
+			continue;
+		names[n++] = name;
+		int err = us_lookup_child(&w->ls->m, w->rel, after, name, &a);
+		if (err) {
+			errno = err;
+			rc = fail_at(w, w->rel);
+			break;
+		}
+		int f = below_child(w, bdirs, name, &c);
+		long old = f >= 0 ? enter(w, name) : -1;
+		if (f < 0 || old < 0) {
+			rc = -1;
+			break;
+		}
+		rc = moved_entry(w, &a, f > 0, &c);
+		leave(w, old);
+	}
+	if (names)
+		qsort(names, n, sizeof *names, key_cmp);
+	if (rc == 0 && bdirs && us_dir_merge(&w->ls->below, w->rel, bdirs, &lb) < 0)
+		rc = fail_at(w, w->rel);
+	for (size_t i = 0; rc == 0 && i < lb.n; i++) {
+		const char *name = us_dirlist_at(&lb, i)->d_name;
+		struct us_node c;
+		if (!strcmp(name, ".") || !strcmp(name, "..") ||
+		    sorted_has(names, n, name))
+			continue;
+		int f = below_child(w, bdirs, name, &c);
+		long old = f > 0 ? enter(w, name) : -1;
+		if (f <= 0 || old < 0) {
+			rc = f < 0 || old < 0 ? -1 : 0;
+			continue;
+		}
+		rc = deleted_one(w, &c);
+		leave(w, old);
+	}
+	free(names);
+	us_dirlist_free(&la);
+	us_dirlist_free(&lb);
+	return rc;
+}
+
+/* The walk's path is an upper dir with a redirect record, over the view
+ * before BDIRS. */
+static int renamed_dir(struct walk *w, us_layermask bdirs)
+{
+	struct us_node after;
+
+	w->out->redirected++;
+	if (us_walk_dirs(&w->ls->m, w->rel, NULL, NULL, &after) < 0)
+		return fail_at(w, w->rel);
+	return moved_dir(w, &after, bdirs);
+}
+
 /* The upper object at the walk's path (real path in w->p1, stat SU),
  * hiding C when FOUND. */
 static int upper_entry(struct walk *w, const struct stat *su, bool found,
@@ -515,8 +632,14 @@ static int upper_entry(struct walk *w, const struct stat *su, bool found,
 		w->p1) < 0)
 		return -1;
 	if (S_ISDIR(su->st_mode)) {
+		us_layermask bdirs = found && S_ISDIR(c->mode) ? c->dirs : 0;
+		int rd = us_redirect_read(w->p1, w->p2, PATH_MAX);
+		if (rd < 0)
+			return fail_at(w, w->p1);
+		if (rd > 0)
+			return renamed_dir(w, bdirs);
 		bool opaque = us_layer_is_opaque(w->p1);
-		return upper_dir(w, found && S_ISDIR(c->mode) ? c->dirs : 0, opaque);
+		return upper_dir(w, bdirs, opaque);
 	}
 	return found && S_ISDIR(c->mode) ? deleted_dir(w, c->dirs) : 0;
 }

@@ -25,6 +25,7 @@
 #include "unionshim/lcache.h"
 #include "unionshim/lookup.h"
 #include "unionshim/path.h"
+#include "unionshim/redirect.h"
 #include "unionshim/scratch.h"
 
 #define US_MAXLINKS 40
@@ -40,11 +41,10 @@ static inline int top_layer(us_layermask mask)
 	return mask ? __builtin_ctzll(mask) : 0;
 }
 
-int us_layer_path(const struct us_mount *m, int layer, const char *upath,
-		  char *out, size_t outlen)
+/* LAYER's dir + REL: no redirect followed. */
+static int layer_join(const struct us_layer *l, const char *rel, char *out,
+		      size_t outlen)
 {
-	const struct us_layer *l = &m->layers[layer];
-	const char *rel = upath + m->target_len; /* "" or "/..." */
 	size_t rl = strlen(rel);
 
 	if (l->len + rl + 1 > outlen) {
@@ -56,6 +56,69 @@ int us_layer_path(const struct us_mount *m, int layer, const char *upath,
 	return 0;
 }
 
+/* A lower layer holds UPATH at its lower-side path (redirect.h). */
+int us_layer_path(const struct us_mount *m, int layer, const char *upath,
+		  char *out, size_t outlen)
+{
+	if (layer == 0 || !us_redirects_maybe(m))
+		return layer_join(&m->layers[layer], upath + m->target_len, out,
+				  outlen);
+	US_SCRATCH_SCOPE;
+	char *low = us_scratch_path();
+	if (!low || us_lower_upath(m, upath, low, PATH_MAX) < 0)
+		return -1;
+	return layer_join(&m->layers[layer], low + m->target_len, out, outlen);
+}
+
+/* The redirect record of the upper dir UP (redirect.h) as a lower-side
+ * union path of M into OUT: 1, 0 when it has none, -1 with errno. */
+static int redirect_of(const struct us_mount *m, const char *up, char *out)
+{
+	if (!us_redirects_maybe(m))
+		return 0;
+	int got = us_redirect_read(up, out + m->target_len,
+				   PATH_MAX - m->target_len);
+	if (got == 1) {
+		memcpy(out, m->target, m->target_len);
+		if (strcmp(out + m->target_len, "/") == 0)
+			out[m->target_len] = '\0';
+	}
+	return got;
+}
+
+/* The lower-side path of UPATH/NAME (no redirect of its own) into OUT. */
+static int lower_child(const struct us_mount *m, const char *upath,
+		       const char *name, char *out)
+{
+	if (us_lower_upath(m, upath, out, PATH_MAX) < 0)
+		return -1;
+	size_t ol = strlen(out), nl = strlen(name);
+	if (ol + 1 + nl + 1 > PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	out[ol] = '/';
+	memcpy(out + ol + 1, name, nl + 1);
+	return 0;
+}
+
+/* The real path of lower-side union path LOW in layer I of M into P, its
+ * dir into DIR; the name's place in P is returned (NULL: too long). */
+static const char *lower_real(const struct us_mount *m, int i,
+			      const char *low, char *p, char *dir)
+{
+	if (layer_join(&m->layers[i], low + m->target_len, p, PATH_MAX) < 0)
+		return NULL;
+	size_t pl = strlen(p);
+	memcpy(dir, p, pl + 1);
+	char *slash = strrchr(dir, '/');
+	*slash = '\0';
+	return p + (slash - dir) + 1;
+}
+
+/* An upper dir with a redirect record (redirect.h) merges with what the
+ * lowers hold at the record's path, in every lower of the mount (an
+ * absolute redirect: overlayfs searches from the root's layers too). */
 static int lookup_child(const struct us_mount *m, const char *upath,
 			const struct us_node *dir, const char *name,
 			struct us_node *child)
@@ -65,22 +128,33 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 		char dirreal[PATH_MAX];
 		char p[PATH_MAX];
 		char above[PATH_MAX];
+		char low[PATH_MAX]; /* UPATH/NAME as the lowers hold it */
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return ENOMEM;
 	struct stat st;
 	bool found = false, pending = false;
+	const char *base = name;
+	us_layermask mask = dir->dirs;
 
+	sb->low[0] = '\0';
 	/* Whether a dir found in one layer is opaque matters only when a layer
 	 * below has a dir of that name too: the test (a stat and an xattr
 	 * list) waits for one. An upper-only dir costs no opacity test. */
 	for (int i = 0; i < m->nlayers; i++) {
-		if (!(dir->dirs & ((us_layermask)1 << i)))
+		if (!(mask & ((us_layermask)1 << i)))
 			continue;
-		bool more = layers_below(dir->dirs, i) != 0;
-		if (us_layer_path(m, i, upath, sb->dirreal, sizeof sb->dirreal) < 0 ||
-		    us_path_join(sb->p, sizeof sb->p, sb->dirreal, name) < 0)
-			return ENAMETOOLONG;
+		if (i == 0) {
+			if (us_layer_path(m, 0, upath, sb->dirreal, sizeof sb->dirreal) < 0 ||
+			    us_path_join(sb->p, sizeof sb->p, sb->dirreal, name) < 0)
+				return ENAMETOOLONG;
+		} else {
+			if (!sb->low[0] && lower_child(m, upath, name, sb->low) < 0)
+				return errno;
+			base = lower_real(m, i, sb->low, sb->p, sb->dirreal);
+			if (!base)
+				return ENAMETOOLONG;
+		}
 		if (SYS(lstat)(sb->p, &st) == 0) {
 			if (us_stat_is_whiteout(&st))
 				break;
@@ -94,16 +168,22 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 				child->nlink = st.st_nlink;
 				if (!S_ISDIR(st.st_mode))
 					return 0;
+				int rd = i == 0 ? redirect_of(m, sb->p, sb->low) : 0;
+				if (rd < 0)
+					return errno;
+				if (rd > 0)
+					mask = 1 | (m->root_dirs & ~(us_layermask)1);
 			} else if (!S_ISDIR(st.st_mode) ||
 				   (pending && us_layer_is_opaque(sb->above))) {
 				break;
 			}
+			bool more = layers_below(mask, i) != 0;
 			child->dirs |= (us_layermask)1 << i;
 			pending = more;
 			if (more)
 				memcpy(sb->above, sb->p, strlen(sb->p) + 1);
 		} else if (errno == ENOENT || errno == ENOTDIR) {
-			if (more && us_layer_has_whiteout(sb->dirreal, name))
+			if (layers_below(mask, i) && us_layer_has_whiteout(sb->dirreal, base))
 				break;
 		} else {
 			return errno;

@@ -30,6 +30,8 @@
 #define ORIGINS_WORD US_SHARED_SLOTS /* after the slots: 1 once any copy-up
 					     recorded an origin in the upper */
 #define MOVES_WORD (US_SHARED_SLOTS + 1) /* bumped when a subtree moves */
+#define REDIRECTS_WORD (US_SHARED_SLOTS + 4) /* 1 once a rename may have
+						written a redirect record */
 #define DIRGEN_BASE (US_SHARED_SLOTS + 16) /* the dirs' generations (own
 					       cache lines) */
 #define STATE_WORDS (DIRGEN_BASE + US_SHARED_DIRSLOTS)
@@ -166,8 +168,10 @@ static uint32_t *map_state(const struct us_mount *m, bool *readonly)
 	SYS(close)(fd);
 	/* a new state knows of no origin record; an upper that is not empty
 	 * may hold some from an earlier work dir: assume it does */
-	if (mem != MAP_FAILED && grown && dir_has_entries(m->layers[0].path))
+	if (mem != MAP_FAILED && grown && dir_has_entries(m->layers[0].path)) {
 		__atomic_store_n(&mem[ORIGINS_WORD], 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&mem[REDIRECTS_WORD], 1, __ATOMIC_RELEASE);
+	}
 	errno = saved;
 	return mem;
 }
@@ -278,6 +282,21 @@ void us_shared_origins_set(const struct us_mount *m)
 
 	if (s && !__atomic_load_n(&s[ORIGINS_WORD], __ATOMIC_RELAXED))
 		kernel_op(&s[ORIGINS_WORD], FUTEX_OP_SET);
+}
+
+bool us_shared_redirects_maybe(const struct us_mount *m)
+{
+	uint32_t *s = slots_of(m);
+
+	return !s || __atomic_load_n(&s[REDIRECTS_WORD], __ATOMIC_ACQUIRE);
+}
+
+void us_shared_redirects_set(const struct us_mount *m)
+{
+	uint32_t *s = state_of(m, true);
+
+	if (s && !__atomic_load_n(&s[REDIRECTS_WORD], __ATOMIC_RELAXED))
+		kernel_op(&s[REDIRECTS_WORD], FUTEX_OP_SET);
 }
 
 static unsigned slot_index(uint64_t ino)

@@ -3,8 +3,12 @@
  * Removing a name that exists below leaves a whiteout, written before the
  * upper object goes so the lower one never shows through; a removed upper
  * dir that still holds whiteouts is first renamed into the work dir (it
- * vanishes at once) and emptied there; an empty one is removed in place. Rename follows overlayfs without redirect_dir: a dir that exists
- * below answers EXDEV (mv then copies); a dir moved onto a name that hides
+ * vanishes at once) and emptied there; an empty one is removed in place.
+ * Rename follows overlayfs with redirect_dir=on: a dir that exists below
+ * is copied up alone (its tree stays below) and its upper dir, moved,
+ * carries a redirect record naming where its lower half lies
+ * (redirect.h); an upper that takes no user xattr answers EXDEV (mv then
+ * copies). A dir without a lower half moved onto a name that hides
  * something below becomes opaque first. */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +27,7 @@
 #include "unionshim/linkindex.h"
 #include "unionshim/dirmerge.h"
 #include "unionshim/path.h"
+#include "unionshim/redirect.h"
 #include "unionshim/unionops.h"
 #include "unionshim/scratch.h"
 
@@ -250,10 +255,31 @@ static int rename_checks(const struct us_resolved *o,
 		if (ndir && union_dir_empty(o->m, n->path, &n->node) < 0)
 			return -1;
 	}
-	if (dir_has_lower(&o->node) ||
-	    ((flags & RENAME_EXCHANGE) && dir_has_lower(&n->node)))
-		return fail(EXDEV);
 	return 0;
+}
+
+/* The copied-up dir UPATH (node N, with a lower half) is about to move:
+ * give it a redirect record to where the lowers hold it, unless it has
+ * one. */
+static int keep_lower_half(const struct us_mount *m, const char *upath)
+{
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[PATH_MAX];
+		char low[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
+
+	if (us_layer_path(m, 0, upath, sb->up, sizeof sb->up) < 0)
+		return -1;
+	int has = us_redirects_maybe(m) ? us_redirect_read(sb->up, sb->low, sizeof sb->low) : 0;
+	if (has != 0)
+		return has < 0 ? -1 : 0;
+	if (us_lower_upath(m, upath, sb->low, sizeof sb->low) < 0)
+		return -1;
+	const char *value = sb->low[m->target_len] ? sb->low + m->target_len : "/";
+	return us_redirect_write(m, upath, value);
 }
 
 /* Make the upper dir of UPATH opaque (it is about to stand where
@@ -311,6 +337,11 @@ static int rename_names(const struct us_resolved *o,
 	    (exchange && us_copyup(m, n->path, &n->node, true) < 0) ||
 	    us_copyup_dir(m, sb->nparent) < 0)
 		return -1;
+	bool o_redir = dir_has_lower(&o->node);
+	bool n_redir = exchange && dir_has_lower(&n->node);
+	if ((o_redir && keep_lower_half(m, o->path) < 0) ||
+	    (n_redir && keep_lower_half(m, n->path) < 0))
+		return -1;
 	bool o_name_below = name_below(o), o_below = !exchange && o_name_below;
 	bool n_below = us_exists_below(m, sb->nparent, &n->parent, last_name(n->path));
 	if (n->err && us_whiteout_normalize(m, n->path) < 0)
@@ -327,9 +358,10 @@ static int rename_names(const struct us_resolved *o,
 					 (o_inplace ? RENAME_WHITEOUT : 0u);
 	/* a dir landing on a name that has something below must not merge
 	 * with it; with EXCHANGE the dir at NEW lands on OLD's name too */
-	if (S_ISDIR(o->node.mode) && n_below && make_opaque(m, o->path, n->path) < 0)
+	if (S_ISDIR(o->node.mode) && !o_redir && n_below &&
+	    make_opaque(m, o->path, n->path) < 0)
 		return -1;
-	if (exchange && S_ISDIR(n->node.mode) && o_name_below &&
+	if (exchange && S_ISDIR(n->node.mode) && !n_redir && o_name_below &&
 	    make_opaque(m, n->path, o->path) < 0)
 		return -1;
 	if (!exchange && n->err == 0 && S_ISDIR(n->node.mode) &&

@@ -10,15 +10,24 @@
  * path changes no other way through the union). Entries are read and
  * written with atomic loads and stores under a sequence word, odd while
  * written: a reader finding it odd asks the kernel; no lock, no malloc
- * (signal handlers and forked children may be here). */
+ * (signal handlers and forked children may be here).
+ *
+ * A dir fd open on a lower dir below a renamed one (redirect.h) cannot
+ * find its union path from its real one (that names the dir's old place):
+ * its path is remembered when it is opened, and after a rename it is kept
+ * while it still leads to the dir the fd is open on. */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define US_FDMAP_INSIDE
 #include "fdmap_priv.h"
 #include "../dirfdpath.h"
 #include "../forks.h"
 #include "../state.h"
+#include "unionshim/redirect.h"
+#include "unionshim/scratch.h"
 #include "unionshim/shared.h"
 
 #define SLOTS 64
@@ -107,4 +116,80 @@ void us_dirfd_remember(int fd, const char *upath, uint32_t moves)
 	for (size_t i = 0; i * 8 < n + 1; i++)
 		STORE(&s->path[i], w[i]);
 	__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+/* FD, a union dir fd open on a lower dir of a mount whose dirs may have
+ * been renamed, was just opened by union path UPATH. */
+void us_dirfd_opened(int fd, const char *upath)
+{
+	struct us_fdent *e = union_dir(fd);
+
+	if (e && LOAD(&e->layer) != 0 &&
+	    us_redirects_maybe(&us_cfg.mounts[e->mount]))
+		us_dirfd_remember(fd, upath, moves_now(e));
+}
+
+/* The path FD's slot remembers whatever the moves since, when the slot
+ * is FD's and the fd is still open on the dir it was. */
+static int recall(int fd, const struct us_fdent *e, char *out, size_t len)
+{
+	struct slot *s = &slots[fd % SLOTS];
+	uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+	size_t n = LOAD(&s->len);
+	uint64_t w[PATH_WORDS];
+
+	if ((seq & 1) || LOAD(&s->fd) != fd ||
+	    LOAD(&s->rdev) != (uint64_t)LOAD(&e->rdev) ||
+	    LOAD(&s->rino) != LOAD(&e->rino) || n + 1 > len ||
+	    n >= sizeof s->path)
+		return 0;
+	for (size_t i = 0; i * 8 < n + 1; i++)
+		w[i] = LOAD(&s->path[i]);
+	if (LOAD(&s->seq) != seq)
+		return 0;
+	memcpy(out, w, n + 1);
+	return 1;
+}
+
+/* Does union path UPATH (still) lead to a dir whose copy in LAYER is the
+ * real dir (DEV, INO)? (A copy-up since may have put one above it.) */
+static bool leads_to(const char *upath, int layer, dev_t dev, uint64_t ino)
+{
+	US_SCRATCH_SCOPE;
+	struct {
+		struct us_resolved r;
+		char real[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	struct stat st;
+	int saved = errno;
+	bool same = sb && us_resolve(&us_cfg, upath, 0, &sb->r) == 0 &&
+		    sb->r.where == US_INSIDE && sb->r.err == 0 &&
+		    (sb->r.node.dirs & ((us_layermask)1 << layer)) &&
+		    us_layer_path(sb->r.m, layer, sb->r.path, sb->real,
+				  sizeof sb->real) == 0 &&
+		    US_REAL(lstat)(sb->real, &st) == 0 && st.st_dev == dev &&
+		    st.st_ino == ino;
+	errno = saved;
+	return same;
+}
+
+int us_dirfd_recheck(int fd, char *out, size_t len, uint32_t moves)
+{
+	struct us_fdent *e = union_dir(fd);
+
+	if (!e || LOAD(&e->layer) == 0 || !recall(fd, e, out, len) ||
+	    !leads_to(out, LOAD(&e->layer), (dev_t)LOAD(&e->rdev), LOAD(&e->rino)))
+		return 0;
+	us_dirfd_remember(fd, out, moves);
+	return 1;
+}
+
+void us_dirfd_duped(int from, int to)
+{
+	struct us_fdent *e = union_dir(from), *n = union_dir(to);
+	char path[PATH_WORDS * 8];
+
+	if (!e || !n || LOAD(&e->layer) == 0 || !recall(from, e, path, sizeof path))
+		return;
+	us_dirfd_remember(to, path, LOAD(&slots[from % SLOTS].moves));
 }

@@ -17,6 +17,7 @@
 
 #define US_FDMAP_INSIDE
 #include "fdmap_priv.h"
+#include "../dirfdpath.h"
 #include "../forks.h"
 #include "../guard.h"
 #include "../state.h"
@@ -204,6 +205,8 @@ void us_fd_opened(int fd, int flags, const char *path,
 	e->opath = flags & O_PATH;
 out:
 	us_fdmap_unlock();
+	if (t && t->r.where == US_INSIDE && !t->r.err && S_ISDIR(t->r.node.mode))
+		us_dirfd_opened(fd, t->r.path);
 }
 
 /* Release this process's record locks on the identity of entry E (fd
@@ -322,6 +325,7 @@ void us_fd_duped(struct us_fdop dup)
 		n->ofd->refs++;
 	}
 	us_fdmap_unlock();
+	us_dirfd_duped(oldfd, newfd);
 }
 
 bool us_fd_is_shim(int fd)

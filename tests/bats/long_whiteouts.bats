@@ -73,7 +73,7 @@ scenario() {
 	show d1
 	s "rename a long lower file away" 'mv "d2/$M" d2/short && cat d2/short'
 	show d2
-	s "mv a long lower dir (rename says EXDEV: mv copies, then removes)" 'mv -T "d2/$N" d2/nd && cat d2/nd/f'
+	s "mv a long lower dir (renamed in place: a redirect record)" 'mv -T "d2/$N" d2/nd && cat d2/nd/f'
 	show d2
 	s "rename an upper file onto the long name again" 'echo up >d2/u && mv d2/u "d2/$N" && cat "d2/$N"'
 	show d2
@@ -115,7 +115,7 @@ ok
 == rename a long lower file away
 lowerM
 N* short 
-== mv a long lower dir (rename says EXDEV: mv copies, then removes)
+== mv a long lower dir (renamed in place: a redirect record)
 lowerN
 nd short 
 == rename an upper file onto the long name again

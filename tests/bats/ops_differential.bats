@@ -3,7 +3,8 @@
 # "Hard links", and "Where this page is silent, do what kernel overlayfs
 # does"; "Lower layers stay untouched"): a sequence of ordinary shell
 # writes run in a union under the shim behaves as the same sequence run on
-# a kernel overlayfs mount (index=on) over the same lower layers: every
+# a kernel overlayfs mount (index=on,redirect_dir=on: a dir that exists
+# below is renamed in place, its tree kept) over the same lower layers: every
 # step exits with the same status and prints the same stdout (read steps:
 # cat, ls, readlink), the final view has the same names, types, modes,
 # link texts and file contents, and the shim's lower copy is bit for bit
@@ -84,7 +85,7 @@ outside() {
 run_seed() {
 	local s=$1 d=$BATS_TEST_TMPDIR/s$1 lw kall sall kout sout bad= spec
 	read -r lw <"$d/lowerdirs"
-	mount -t overlay overlay -o "lowerdir=$d/c1/${lw/:/:$d/c1/},upperdir=$d/k/u,workdir=$d/k/w,index=on" "$d/k/$PAD/root"
+	mount -t overlay overlay -o "lowerdir=$d/c1/${lw/:/:$d/c1/},upperdir=$d/k/u,workdir=$d/k/w,index=on,redirect_dir=on" "$d/k/$PAD/root"
 	(
 		cd / && timeout -k 5 60 sh -c "$RUN" sh "$d/k/$PAD/root" "$d/ops.sh" >"$d/k/raw" 2>/dev/null
 		umount "$d/k/$PAD/root"
@@ -94,7 +95,7 @@ run_seed() {
 	if [ "${OPS_SELFCHECK:-}" = 1 ]; then
 		# the oracle against itself: a seed that fails here is the
 		# generator's fault (an op whose outcome is not determined)
-		mount -t overlay overlay -o "lowerdir=$d/c2/${lw/:/:$d/c2/},upperdir=$d/s/u,workdir=$d/s/w,index=on" "$d/s/$PAD/root"
+		mount -t overlay overlay -o "lowerdir=$d/c2/${lw/:/:$d/c2/},upperdir=$d/s/u,workdir=$d/s/w,index=on,redirect_dir=on" "$d/s/$PAD/root"
 		(cd / && timeout -k 5 60 sh -c "$RUN" sh "$d/s/$PAD/root" "$d/ops.sh" >"$d/s/raw" 2>/dev/null)
 		umount "$d/s/$PAD/root"
 	else

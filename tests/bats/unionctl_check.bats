@@ -265,3 +265,19 @@ killed_copyup() {
 	run "$UNIONCTL" check --upper "$UPPER" --work "$WORK" --bogus
 	[ "$status" -eq 2 ]
 }
+
+@test "redirect records of renamed dirs: valid ones pass, bad ones are reported (and left)" {
+	fill_lower
+	in_union sh -c 'cd "$1" && mv dir dir2 && mv opq/inner inner2' _ "$TARGET"
+	run "${CHECK[@]}"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	setfattr -h -n user.unionshim.redirect -v /nowhere "$UPPER/dir2"
+	setfattr -h -n user.unionshim.redirect -v ../opq "$UPPER/inner2"
+	run "${CHECK[@]}" --repair
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"problem: $UPPER/dir2: redirect record naming a dir no lower given holds"* ]]
+	[[ $output == *"problem: $UPPER/inner2: redirect record that is not an absolute union path (ignored)"* ]]
+	[ -n "$(getfattr -h -n user.unionshim.redirect "$UPPER/dir2" 2>/dev/null)" ]
+}

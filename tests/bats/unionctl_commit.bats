@@ -453,3 +453,17 @@ multi_commit() {
 @test "commit onto the topmost of three lowers: the lowers' union is the union view" {
 	multi_commit 3
 }
+
+@test "an upper with dirs renamed in place (redirect records) is refused: one line, exit 1, nothing changed" {
+	fill_lower
+	shim sh -c 'cd "$1" && mv e e2 && echo n >new' _ "$TARGET"
+	[ -n "$(getfattr -h -n user.unionshim.redirect "$UPPER/e2" 2>/dev/null)" ]
+	local snap
+	snap=$(snapshot "$ROOT")
+	run -1 "$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK"
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output == "unionctl commit: $UPPER: holds dirs renamed in place"* ]]
+	run -1 "$UNIONCTL" commit --dry-run --lower "$LOWER" --upper "$UPPER" --work "$WORK"
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$(snapshot "$ROOT")" = "$snap" ]
+}

@@ -201,3 +201,15 @@ print(d["added"], d["changed"], d["deleted"], "sorted" if paths == sorted(paths)
 	run -0 "$UNIONCTL" --help
 	[[ "$output" == *"diff"*"Examples"* ]]
 }
+
+@test "a dir renamed in place (redirect record): the new name added with all it shows, the old removed" {
+	use_union shim
+	"${RUN[@]}" sh -c 'cd "$1" && mv e e2 && mv o o3 && echo z >o3/z && mv e2/sub sub2' _ "$U"
+	[ -n "$(getfattr -h -n user.unionshim.redirect "$UPPER/o3" 2>/dev/null)" ] # renamed in place
+	run -0 diff_layers
+	echo "$output"
+	[ "$output" = "$(printf '%s\n' 'D e' 'D e/sub' 'D e/sub/c' 'A e2' 'D o' 'D o/x' \
+		'D o/x2' 'A o3' 'A o3/x' 'A o3/x2' 'A o3/z' 'A sub2' 'A sub2/c')" ]
+	run -0 diff_layers --summary
+	[ "$output" = "7 added, 0 changed, 6 deleted" ]
+}

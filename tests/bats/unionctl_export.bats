@@ -273,3 +273,21 @@ unpacked() {
 	[[ $output == "unionctl export: the work dir is in use by process "* ]]
 	[ ! -e "$OUT/busy.tar" ]
 }
+
+@test "export of dirs renamed in place (redirect records), unpacked by umoci, equals the union view" {
+	need_umoci
+	fill_lower
+	base_layer
+	use_union shim
+	"${RUN[@]}" sh -c 'cd "$1" && mv dir/sub subm && echo s3 >subm/s3 &&
+		mv gone/deep dir/deep && mv kind_d kd2 && mv opq/inner opq2' _ "$U"
+	[ -n "$(getfattr -h -n user.unionshim.redirect "$UPPER/kd2" 2>/dev/null)" ] # renamed in place
+	local want
+	want=$(view)
+	[[ $want == *"dir/deep/f"* && $want == *"subm/s3"* ]]
+	run "$UNIONCTL" export --upper "$UPPER" --work "$WORK" --lower "$LOWER" \
+		--lower "$LOWER2" -o "$OUT/layer.tar"
+	[ "$status" -eq 0 ]
+	same "$want" "$(unpacked "$OUT/layer.tar")"
+	! tar -tf "$OUT/layer.tar" | grep -q 'unionshim'
+}

@@ -700,6 +700,36 @@ class Ops:
         m.copy(src, fin, same=True)
         m.remove(src)
 
+    def op_mvdir(self):
+        """A dir renamed in place (what overlayfs does with redirect_dir=on,
+        the shim with redirect records): one that exists below, often
+        nested, to a new name in another dir; now and then its new parent
+        is renamed at once, or it goes back to its old name."""
+        m, r = self.m, self.r
+        ds = [d for d in m.of(DIR) if d and d.count("/") < 4]
+        merged = [d for d in ds if d in m.merged]
+        if not ds:
+            return self.op_mv()
+        src = r.choice(sorted(merged)) if merged and r.random() < 0.6 else m.pick(ds)
+        dst = m.new_name()
+        if dst == src or dst.startswith(src + "/") or not m.is_dir(parent(dst)):
+            return self.op_mv()
+        self.emit("mv -T %s %s" % (q(src), q(dst)))
+        m.copy(src, dst, same=True)
+        m.remove(src)
+        x = r.random()
+        if x < 0.25 and m.exists(dst) and not m.exists(src) and m.is_dir(parent(src)):
+            self.emit("mv -T %s %s" % (q(dst), q(src)))      # and back
+            m.copy(dst, src, same=True)
+            m.remove(dst)
+        elif x < 0.5 and parent(dst) and "/" not in parent(dst):
+            top = parent(dst)
+            nt = m.new_name("")
+            if nt != top and not nt.startswith(top + "/"):
+                self.emit("mv -T %s %s" % (q(top), q(nt)))   # its parent
+                m.copy(top, nt, same=True)
+                m.remove(top)
+
     def op_cp(self):
         m, r = self.m, self.r
         src = m.target([DIR]) if r.random() < 0.4 else m.target([FILE, LINK])
@@ -822,7 +852,7 @@ class Ops:
 
     OPS = [("op_write", 12), ("op_append", 7), ("op_truncate", 5),
            ("op_touch", 5), ("op_mkdir", 9), ("op_rmdir", 5), ("op_rm", 9),
-           ("op_rmf", 2), ("op_rmrf", 6), ("op_mv", 14), ("op_cp", 7),
+           ("op_rmf", 2), ("op_rmrf", 6), ("op_mv", 14), ("op_mvdir", 5), ("op_cp", 7),
            ("op_ln", 5), ("op_symlink", 4), ("op_chmod", 5), ("op_read", 6),
            ("op_chain", 6)]
 

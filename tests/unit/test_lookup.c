@@ -13,6 +13,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "unionshim/lcache.h"
 #include "unionshim/lookup.h"
 #include "unit.h"
 
@@ -525,6 +526,55 @@ START_TEST(mount_of)
 }
 END_TEST
 
+/* An upper dir with a redirect record (redirect.h) merges with the
+ * lowers' dir at the record's path, in every lower of the mount (even one
+ * its parent has no dir in), never with the lowers' dir of its own name;
+ * names below it and lower paths built from union paths follow it. */
+START_TEST(redirect_followed)
+{
+	char out[PATH_MAX];
+
+	ut_file(ut.low1, "old/sub/f", "f");
+	ut_file(ut.low2, "old/g", "g");
+	ut_file(ut.low1, "new/hidden", "");
+	ut_file(ut.low2, "p", "a file where the parent is in low2");
+	ut_mkdir(ut.upper, "p/new");
+	ut_mkdir(ut.upper, "new");
+	ut_mkdir(ut.upper, "p/new/sub");
+	int e = ut_xattr(ut.upper, "p/new", "user.unionshim.redirect", "/old");
+	if (e == ENOTSUP || e == EPERM)
+		ut_skip("user xattrs: %s", strerror(e));
+	ck_assert_int_eq(e, 0);
+	ck_assert_int_eq(ut_xattr(ut.upper, "new", "user.unionshim.redirect",
+				  "/old/sub"), 0);
+	ut_load();
+	found("p/new", 0, S_IFDIR);
+	ck_assert_uint_eq(r.node.dirs, 7); /* upper, low1 and low2 at /old */
+	found("p/new/g", 2, S_IFREG);
+	found("p/new/sub", 0, S_IFDIR);
+	ck_assert_uint_eq(r.node.dirs, 3);
+	found("p/new/sub/f", 1, S_IFREG);
+	ck_assert_int_eq(us_layer_path(M0, 1, ut_u("p/new/sub/f"), out, sizeof out), 0);
+	ck_assert_str_eq(out, ut_p(ut.low1, "old/sub/f"));
+	ck_assert_int_eq(us_layer_path(M0, 2, ut_u("p/new"), out, sizeof out), 0);
+	ck_assert_str_eq(out, ut_p(ut.low2, "old"));
+	ck_assert_int_eq(us_layer_path(M0, 0, ut_u("p/new"), out, sizeof out), 0);
+	ck_assert_str_eq(out, ut_p(ut.upper, "p/new"));
+	found("new", 0, S_IFDIR);
+	found("new/f", 1, S_IFREG);
+	missing("new/hidden"); /* its own name's lower dir is not merged */
+	ck_assert_str_eq(ut_union_names("new"), "f");
+	ck_assert_str_eq(ut_union_names("p/new"), "g sub");
+	/* a malformed record is no record */
+	ck_assert_int_eq(ut_xattr(ut.upper, "new", "user.unionshim.redirect",
+				  "../old"), 0);
+	us_lcache_forget(); /* changed from outside the union */
+	ut_load();
+	found("new/hidden", 1, S_IFREG);
+	missing("new/f");
+}
+END_TEST
+
 START_TEST(layer_path)
 {
 	char out[PATH_MAX];
@@ -699,6 +749,7 @@ Suite *lookup_suite(void)
 	tcase_add_test(tc, opaque_by_user_xattr);
 	tcase_add_test(tc, opaque_by_trusted_xattr);
 	tcase_add_test(tc, opaque_lower_root);
+	tcase_add_test(tc, redirect_followed);
 	tcase_add_test(tc, reserved_names_never_found);
 	tcase_add_test(tc, symlink_relative);
 	tcase_add_test(tc, symlink_absolute);

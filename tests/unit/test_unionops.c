@@ -1,6 +1,7 @@
 /* test_unionops.c: unlink, rmdir and rename in a union (unionops.h) with
  * overlayfs's rules: whiteouts for removed names that exist below, errno
- * choices of ovl_rename (EXDEV, ENOTEMPTY, EINVAL, EEXIST, EROFS), opaque
+ * choices of ovl_rename (ENOTEMPTY, EINVAL, EEXIST, EROFS), redirects
+ * of renamed dirs that exist below (redirect_dir=on), opaque
  * dirs where a moved dir hides something below. Each test resolves its
  * paths with us_resolve as the shim does, then checks the union view
  * afterwards and that no lower layer changed. */
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "unionshim/lookup.h"
@@ -388,25 +390,52 @@ START_TEST(rename_exchange_dir_onto_name_over_lower_dir_opaque)
 }
 END_TEST
 
-START_TEST(rename_dir_below_exdev)
+/* A dir that exists below is renamed in place (overlayfs redirect_dir=on):
+ * copied up alone, moved, given a redirect record to where its lower half
+ * lies; the old name is whited out; nothing below it is copied. */
+START_TEST(rename_dir_below_redirect)
 {
-	ut_file(ut.low1, "d/sub/x", "");
+	char v[PATH_MAX];
+
+	ut_file(ut.low1, "d/sub/x", "x");
+	ut_file(ut.low1, "d/sub/deep/y", "y");
 	ut_mkdir(ut.upper, "d/merged");
 	ut_file(ut.low2, "d/merged/y", "");
 	ut_mkdir(ut.upper, "d/u");
 	ut_mkdir(ut.low2, "d/t");
+	ut_file(ut.low1, "d/new/hidden", "");
 	load();
-	renames("d/sub", "d/new", 0, EXDEV);
-	renames("d/merged", "d/new", 0, EXDEV);
-	renames("d/u", "d/t", RENAME_EXCHANGE, EXDEV); /* the other one is below */
-	found("d/sub", 1, S_IFDIR);
-	found("d/sub/x", 1, S_IFREG);
-	found("d/merged/y", 2, S_IFREG);
-	found("d/u", 0, S_IFDIR);
-	gone("d/new");
-	ck_assert(!exists(ut.upper, "d/sub"));
-	ck_assert(!exists(ut.upper, "d/.wh.sub"));
-	ck_assert_str_eq(ut_union_names("d"), "merged sub t u");
+	if (ut_xattr(ut.upper, "d", "user.probe", "1") != 0)
+		ut_skip("the upper takes no user xattrs");
+	renames("d/sub", "d/q", 0, 0);
+	found("d/q", 0, S_IFDIR);
+	found("d/q/x", 1, S_IFREG);
+	found("d/q/deep/y", 1, S_IFREG);
+	gone("d/sub");
+	ck_assert(!exists(ut.upper, "d/q/x") && !exists(ut.upper, "d/q/deep"));
+	ssize_t n = lgetxattr(ut_p(ut.upper, "d/q"), "user.unionshim.redirect",
+			      v, sizeof v - 1);
+	ck_assert_int_eq(n, 6);
+	v[n] = '\0';
+	ck_assert_str_eq(v, "/d/sub");
+	/* again, onto a name whited out over a dir below (no merge with
+	 * it), and its parent */
+	removes("d/new/hidden", false, 0);
+	removes("d/new", true, 0);
+	renames("d/q", "d/new", 0, 0);
+	found("d/new/x", 1, S_IFREG);
+	gone("d/new/hidden");
+	renames("d/merged", "d/m2", 0, 0);
+	found("d/m2/y", 2, S_IFREG);
+	renames("d", "e", 0, 0);
+	found("e/new/deep/y", 1, S_IFREG);
+	found("e/m2/y", 2, S_IFREG);
+	ck_assert_str_eq(ut_union_names("e"), "m2 new t u");
+	renames("e/u", "e/t", RENAME_EXCHANGE, 0);
+	found("e/u", 0, S_IFDIR); /* low2's t, copied up, at u */
+	found("e/t", 0, S_IFDIR);
+	ck_assert_str_eq(ut_union_names("e/t"), "");
+	gone("d");
 	after();
 }
 END_TEST
@@ -563,7 +592,7 @@ Suite *unionops_suite(void)
 	tcase_add_test(tc, rename_noreplace_eexist);
 	tcase_add_test(tc, rename_exchange_lower_files);
 	tcase_add_test(tc, rename_exchange_dir_onto_name_over_lower_dir_opaque);
-	tcase_add_test(tc, rename_dir_below_exdev);
+	tcase_add_test(tc, rename_dir_below_redirect);
 	tcase_add_test(tc, rename_dir_onto_empty_merged_dir_opaque);
 	tcase_add_test(tc, rename_dir_onto_whited_out_name_opaque);
 	tcase_add_test(tc, rename_onto_nonempty_dir_enotempty);

@@ -1,12 +1,18 @@
 /* checkupper.c: the upper half of unionctl check (see check.c): every
  * entry is read as the shim reads it (upperwalk.c); what the work dir's
  * records refer to is collected on the way. */
+#include <errno.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include "check.h"
 #include "progress.h"
 #include "upperwalk.h"
 #include "unionshim/identity.h"
+#include "unionshim/path.h"
+#include "unionshim/redirect.h"
 
 /* The records of upper object IT: its inode number, its origin. */
 static int collect(struct uc_check *c, const struct uc_item *it)
@@ -42,6 +48,32 @@ static void whiteout(struct uc_check *c, const struct uc_item *it)
 		uc_note(c, it->real, "whiteout in overlayfs's form (char device 0/0), read as one");
 }
 
+/* The redirect record of dir IT (a renamed dir, redirect.h): one the
+ * shim would ignore, or one naming a path no lower given holds (the dir
+ * then merges with nothing below). Reported, never repaired: dropping a
+ * record could show what the lowers hold at the dir's own name. */
+static void redirect(struct uc_check *c, const struct uc_item *it)
+{
+	const struct us_mount *m = uc_mount(&c->l);
+	char v[PATH_MAX], real[PATH_MAX];
+	struct stat st;
+	ssize_t n = lgetxattr(it->real, US_REDIRECT_XATTR, v, sizeof v - 1);
+
+	if (n < 0)
+		return;
+	v[n] = '\0';
+	if (us_redirect_read(it->real, v, sizeof v) != 1) {
+		uc_problem(c, it->real, "redirect record that is not an absolute union path (ignored)");
+		return;
+	}
+	for (int i = 1; i < m->nlayers; i++)
+		if (us_path_join(real, sizeof real, m->layers[i].path, v + 1) == 0 &&
+		    lstat(real, &st) == 0 && S_ISDIR(st.st_mode))
+			return;
+	if (m->nlayers > 1)
+		uc_problem(c, it->real, "redirect record naming a dir no lower given holds");
+}
+
 static int visit(const struct uc_item *it, void *arg)
 {
 	struct uc_check *c = arg;
@@ -63,6 +95,8 @@ static int visit(const struct uc_item *it, void *arg)
 	}
 	if (uc_overlay_only(it->real))
 		uc_problem(c, it->real, "overlayfs redirect_dir/metacopy entry: unionshim does not read it");
+	if (S_ISDIR(it->st.st_mode))
+		redirect(c, it);
 	if (S_ISDIR(it->st.st_mode) && it->opaque && uc_mount(&c->l)->nlayers > 1 &&
 	    !it->below_any)
 		uc_problem(c, it->real, "opaque dir that hides nothing in the lowers given");

@@ -99,6 +99,7 @@ static char *marker_of(const char *dir, const char *name)
 struct collect {
 	const char *cmd;
 	struct uc_xlist *x;
+	size_t renamed; /* dirs with a redirect record */
 };
 
 static int add_marker(struct collect *c, const struct uc_item *it,
@@ -152,6 +153,12 @@ static int collect(const struct uc_item *it, void *arg)
 	}
 	if (uc_xlist_add(c->x, it->rel, it->real, UC_X_OBJECT, 0, &it->st) < 0)
 		return -1;
+	if (S_ISDIR(it->st.st_mode)) {
+		int rd = uc_xlist_redirect_marker(c->x, it->rel, it->real);
+		if (rd < 0)
+			return -1;
+		c->renamed += (size_t)rd;
+	}
 	if (S_ISDIR(it->st.st_mode) && it->opaque_xattr) {
 		char *m = malloc(strlen(it->rel) + sizeof "/" UC_OPQ);
 		if (!m)
@@ -176,7 +183,7 @@ static bool root_opaque(const char *root)
 int uc_xlist_build(const struct uc_layers *l, const char *cmd,
 		   struct uc_xlist *x)
 {
-	struct collect c = {cmd, x};
+	struct collect c = {cmd, x, 0};
 
 	if (uc_walk_upper(l, cmd, collect, &c) != 0)
 		return -1;
@@ -184,6 +191,8 @@ int uc_xlist_build(const struct uc_layers *l, const char *cmd,
 	    uc_xlist_add(x, UC_OPQ, NULL, UC_X_MARKER, 0, NULL) < 0)
 		return -1;
 	if (l->work && uc_mount(l)->nlayers > 1 && uc_xlist_from_index(l, cmd, x) < 0)
+		return -1;
+	if (c.renamed && uc_xlist_from_moves(l, cmd, x) < 0)
 		return -1;
 	qsort(x->v, x->n, sizeof *x->v, by_path);
 	/* one entry a path: the first (the upper's, else its ancestor's) */

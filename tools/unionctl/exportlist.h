@@ -46,6 +46,14 @@ int uc_xlist_add(struct uc_xlist *x, const char *path, const char *src,
 int uc_xlist_from_index(const struct uc_layers *l, const char *cmd,
 			struct uc_xlist *x);
 
+/* Part of uc_xlist_build (exportmoves.c): the trees of dirs renamed with
+ * a redirect record, written whole; and the opaque marker of upper dir
+ * REL (real path REAL) when it is one (then 1). 0, or -1. */
+int uc_xlist_from_moves(const struct uc_layers *l, const char *cmd,
+			struct uc_xlist *x);
+int uc_xlist_redirect_marker(struct uc_xlist *x, const char *rel,
+			     const char *real);
+
 /* Compare two layer paths component by component (a dir before what it
  * holds, its opaque marker first). */
 int uc_path_cmp(const char *a, const char *b);

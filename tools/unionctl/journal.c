@@ -95,6 +95,7 @@ int plan_make(struct uc_layers *l, const struct journal *j, char **err)
 	size_t slen;
 
 	if (us_changes_collect(&l->set, US_CHANGES_LINKS, &c) < 0 ||
+	    (c.redirected && (errno = EXDEV)) ||
 	    us_commit_plan(&l->set, &c, &p) < 0) {
 		int saved = errno;
 		*err = c.errpath ? strdup(c.errpath) : NULL;

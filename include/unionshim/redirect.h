@@ -1,0 +1,40 @@
+/* redirect.h: redirect records of renamed dirs (overlayfs redirect_dir=on,
+ * without trusted.* xattrs).
+ *
+ * Renaming a dir that has a lower half moves (or copies up, dir only) its
+ * upper dir to the new name and gives it the xattr user.unionshim.redirect:
+ * the union path, relative to the mount's target ("/a/b"), where its lower
+ * half lies in every lower. Only the upper's records count (the lowers are
+ * read-only); a value is always absolute, so moving a redirected dir or its
+ * parent again keeps it right. The "lower-side" path of a union path is
+ * where the lowers hold it: the path with the deepest redirected upper
+ * ancestor (or itself) replaced by its record. */
+#ifndef UNIONSHIM_REDIRECT_H
+#define UNIONSHIM_REDIRECT_H
+
+#include <stddef.h>
+
+#include "unionshim/config.h"
+
+#define US_REDIRECT_XATTR "user.unionshim.redirect"
+
+/* The redirect record of the real upper object REAL into OUT (the value,
+ * "/..." relative to the target): 1, 0 when it has none (or does not
+ * exist), -1 with errno. */
+int us_redirect_read(const char *real, char *out, size_t outlen);
+
+/* The lower-side union path of union path UPATH of M into OUT (may be
+ * UPATH itself: then nothing is copied). 0, or -1 with errno. */
+int us_lower_upath(const struct us_mount *m, const char *upath, char *out,
+		   size_t outlen);
+
+/* May M's upper hold redirect records? (one load: false for most mounts) */
+int us_redirects_maybe(const struct us_mount *m);
+
+/* Give the upper dir of union path UPATH of M the record VALUE ("/..."),
+ * first telling every process of the mount that records exist. 0, or -1
+ * with errno (EXDEV when the upper's filesystem takes no user xattr). */
+int us_redirect_write(const struct us_mount *m, const char *upath,
+		      const char *value);
+
+#endif

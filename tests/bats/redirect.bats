@@ -1,0 +1,166 @@
+#!/usr/bin/env bats
+# Promise (semantics.md "Removing and renaming": renaming a directory that
+# exists below works without EXDEV and without copying its tree;
+# "Identity", "Hard links", "Lower layers stay untouched"): rename() of a
+# dir with a lower half is done in place, as kernel overlayfs does with
+# redirect_dir=on: the dir and everything below keep their st_ino, hard
+# links between the moved tree and the rest of the union stay one file,
+# its listing, `..` from inside it, a copy-up below it, renaming it again,
+# renaming its parent, renames inside it and renaming it back all read as
+# on overlayfs; rmdir of it answers ENOTEMPTY while the merged dir holds a
+# name; the redirect record is hidden; the rename costs the same system calls
+# whatever the size of the tree below. Each scenario runs under the shim
+# and on a kernel overlayfs mount (redirect_dir=on,index=on,xino=on) of
+# the same layers; the transcripts must be equal.
+
+bats_require_minimum_version 1.5.0
+
+load ../lib/common
+
+OVL_OPTS=redirect_dir=on,index=on,xino=on
+
+setup() {
+	make_layers
+	mkdir -p "$LOWER/top/a/sub/deep" "$LOWER2/top/a/more" "$LOWER/other"
+	echo f > "$LOWER/top/a/f"
+	echo g > "$LOWER/top/a/sub/g"
+	echo d > "$LOWER/top/a/sub/deep/d"
+	echo m > "$LOWER2/top/a/more/m"
+	echo two > "$LOWER2/top/a/two"
+	ln "$LOWER/top/a/f" "$LOWER/other/hl" # a hard link out of the tree
+	BEFORE=$(snapshot "$ROOT/lower"; snapshot "$ROOT/lower2")
+	cd "$ROOT"
+}
+
+teardown() {
+	if mountpoint -q "$TARGET"; then
+		umount "$TARGET" || umount -l "$TARGET"
+	fi
+}
+
+# side shim|overlayfs SCRIPT: SCRIPT run by sh with $1 = the union root,
+# in a fresh upper, under the shim or on overlayfs; its transcript.
+side() {
+	rm -rf "$UPPER" "$WORK" && mkdir "$UPPER" "$WORK"
+	if [ "$1" = shim ]; then
+		in_union sh -c "$2" sh "$TARGET" 2>&1
+	else
+		mount -t overlay overlay \
+			-o "lowerdir=$LOWER:$LOWER2,upperdir=$UPPER,workdir=$WORK,$OVL_OPTS" "$TARGET" ||
+			return 99
+		sh -c "$2" sh "$TARGET" 2>&1
+		umount "$TARGET"
+	fi
+}
+
+# compare SCRIPT: the shim's transcript equals overlayfs's (where
+# overlayfs mounts; the shim's alone must still equal WANT when given).
+compare() {
+	local ours theirs
+	ours=$(side shim "$1")
+	echo "--- shim:"; echo "$ours"
+	[ "$(snapshot "$ROOT/lower"; snapshot "$ROOT/lower2")" = "$BEFORE" ] ||
+		{ echo "a lower changed"; return 1; }
+	if [ -n "${2:-}" ]; then
+		[ "$ours" = "$2" ] || { echo "--- want:"; echo "$2"; return 1; }
+	fi
+	can_mount_overlay || return 0
+	theirs=$(side overlayfs "$1")
+	echo "--- overlayfs:"; echo "$theirs"
+	[ "$ours" = "$theirs" ]
+}
+
+# Shell helpers every script starts with: ids NAME... remembers st_ino
+# of names; same NAME OLD reports whether NAME has OLD's remembered one.
+PRE='cd "$1" || exit 99
+ids() { for n; do eval "ino_$(echo "$n" | tr -c "a-z0-9\n" _)=\$(stat -c %i \"\$n\")"; done; }
+same() { o=$(eval echo "\$ino_$(echo "$2" | tr -c "a-z0-9\n" _)"); n=$(stat -c %i "$1" 2>/dev/null); [ "$o" = "$n" ] && echo "$1 is $2" || echo "$1 is NOT $2"; }
+list() { echo "$1: $(ls -A "$1" 2>&1 | tr "\n" " ")"; }
+'
+
+@test "rename of a dir that exists below: in place, tree, identity and hard links kept" {
+	compare "$PRE"'
+ids top/a top/a/f top/a/sub top/a/sub/g top/a/more/m other/hl
+mv top/a top/b; echo "mv rc=$?"
+list top; list top/b; list top/b/sub; list top/b/more
+same top/b top/a; same top/b/f top/a/f; same top/b/sub top/a/sub
+same top/b/sub/g top/a/sub/g; same top/b/more/m top/a/more/m
+same other/hl top/a/f
+echo more >> top/b/f; cat other/hl
+same top/b/f top/a/f; same other/hl top/a/f
+echo "nlink $(stat -c %h top/b/f)"
+cat top/b/sub/deep/d top/b/two
+ls -A top/a 2>/dev/null || echo "old name gone"
+getfattr -d -m - top/b 2>/dev/null | grep -c unionshim
+(cd top/b/sub && list .. && cat ../f)'
+}
+
+@test "rename again, rename of the parent, renames inside, and back to the first name" {
+	compare "$PRE"'
+ids top/a/f top/a/sub/g top/a/sub/deep/d top/a/more/m
+mv top/a top/b && mv top/b top/c && mv top top2; echo "rc=$?"
+list top2; list top2/c; same top2/c/f top/a/f
+mv top2/c/sub top2/c/more/s2; echo "rc=$?"
+list top2/c; list top2/c/more; list top2/c/more/s2; same top2/c/more/s2/g top/a/sub/g
+mv top2/c/more/s2/deep other/deep2; echo "rc=$?"
+cat other/deep2/d; same other/deep2/d top/a/sub/deep/d
+mv top2/c/more other/more; mv other/more/s2 top2/c/sub; echo "rc=$?"
+list top2/c; list other/more; list top2/c/sub
+mv top2 top && mv top/c top/a && mv other/deep2 top/a/sub/deep; echo "rc=$?"
+list top/a; list top/a/sub; list top/a/sub/deep
+same top/a/sub/deep/d top/a/sub/deep/d; same top/a/more/m top/a/more/m
+mv other/more top/a/more; echo "rc=$?"; list top/a; list top/a/more'
+}
+
+@test "rmdir of a renamed dir: ENOTEMPTY while its merged listing has names; copy-up below it" {
+	compare "$PRE"'
+ids top/a/sub/g top/a/f
+mv top/a top/b
+rmdir top/b 2>/dev/null; echo "rmdir full rc=$?"
+echo new >> top/b/sub/g; cat top/b/sub/g
+same top/b/sub/g top/a/sub/g; same other/hl top/a/f
+rm -r top/b/sub top/b/more top/b/f; echo "rm rc=$?"
+list top/b
+rmdir top/b 2>/dev/null; echo "rmdir rc=$?"
+rm top/b/two; rmdir top/b; echo "rmdir emptied rc=$?"
+list top
+mkdir top/b; list top/b; mkdir top/a; list top/a'
+}
+
+# RENAME_EXCHANGE through libc's renameat2 (the shim's wrapper under it).
+XCHG='import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+rc = libc.renameat2(-100, sys.argv[1].encode(), -100, sys.argv[2].encode(), 2)
+print("exchange rc=%d %s" % (rc, os.strerror(ctypes.get_errno()) if rc else ""))'
+
+@test "exchange of two dirs that exist below; a dir moved onto a whited-out name" {
+	command -v python3 >/dev/null || skip "no python3"
+	compare "$PRE"'
+ids top/a/f other/hl
+python3 -c '"'$XCHG'"' top/a other
+list top/a; list other; same other/f top/a/f; same top/a/hl other/hl
+rm top/a/hl && rmdir top/a && mv other top/a; echo "rc=$?"
+list top/a; same top/a/f top/a/f'
+}
+
+# strace -f -c's total of system calls for `mv top/a top/b` under the
+# shim.
+calls_of_mv() {
+	rm -rf "$UPPER" "$WORK" && mkdir "$UPPER" "$WORK"
+	in_union strace -f -c -o "$ROOT/calls" mv "$TARGET/top/a" "$TARGET/top/b" ||
+		return 1
+	awk '$NF == "total" { print $4 }' "$ROOT/calls"
+}
+
+@test "mv of a dir with 1,000 files below costs what mv of a dir with 2 does" {
+	command -v strace >/dev/null || skip "no strace"
+	local small big i
+	small=$(calls_of_mv)
+	for i in $(seq 1000); do : >"$LOWER/top/a/sub/f$i"; done
+	big=$(calls_of_mv)
+	echo "system calls: tree of 5 files: $small; of 1,005: $big"
+	[ "$small" -gt 0 ]
+	[ "$big" -le $((small + 10)) ]
+	in_union ls "$TARGET/top/b/sub" | wc -l | grep -qx 1002
+	[ ! -e "$UPPER/top/b/sub" ] # nothing below the dir was copied
+}
