@@ -113,27 +113,44 @@ $(B)/self.ld: shim/wrapfuncs.def
 	printf '#define WRAP(r, n, p) PROVIDE_HIDDEN(us_self_##n = n);\n#define OWN(n) PROVIDE_HIDDEN(us_self_##n = n);\n#define REAL(r, n, p)\n#include "wrapfuncs.def"\n' \
 	    | $(CC) -E -P -Ishim - | tr -s ' ' | sed 's/;[[:space:]]*/;\n/g' | grep -v '^[[:space:]]*$$' > $@.tmp && mv $@.tmp $@
 
+# Lazy binding: the library imports ~90 libc functions; bound at load
+# (-z now) they cost a symbol lookup each in every process, ~50,000
+# instructions per exec, where a program calls a handful (ld.so's resolver
+# takes no lock: safe in a signal handler and a forked child).
 $(B)/libunionshim.so: $(CORE_SHIM_OBJ) $(SHIM_OBJ) $(B)/exports.map $(B)/self.ld
 	$(CC) $(SANFLAGS) -shared -o $@ $(CORE_SHIM_OBJ) $(SHIM_OBJ) $(B)/self.ld -Wl,--version-script=$(B)/exports.map \
-		-Wl,-z,now -Wl,-z,relro -ldl -lpthread
+		-Wl,-z,lazy -Wl,-z,relro -ldl -lpthread
 
 # Backtraces for UNIONSHIM_TRACE=2, loaded only then (libunwind stays out
 # of every other process).
 $(TRACE_LIB): shim/trace/backtrace.c shim/trace/frames.h
 	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -shared -o $@ shim/trace/backtrace.c -lunwind
 
-# The loader's searches through the union (LD_AUDIT): its own namespace and
-# libc, so the core is linked in plain (no wrappers, no sanitizer), hidden.
+# The loader's searches through the union (LD_AUDIT): ld.so loads it into a
+# namespace of its own in every process, so it links no libc (that would be
+# a second libc mapped, relocated and started per exec): sysraw.c,
+# strfmt.c and heap.c are the few libc functions it calls, built so that
+# no loop of theirs becomes a call of itself; the only library it names is
+# ld.so (already in every namespace). The core is linked in plain (no
+# wrappers, no sanitizer), hidden.
 # An empty DT_RUNPATH keeps ld.so from searching the program's DT_RPATH for
-# this library's libc: a search there would mark the program's union-only
+# a library of ours: a search there would mark the program's union-only
 # RPATH dirs as missing before the program's own libraries are looked up.
+RTLD ?= $(shell readelf -l /bin/sh 2>/dev/null | sed -n 's/.*interpreter: \(.*\)\]$$/\1/p')
+AUDIT_CFLAGS := -DUNIONSHIM_AUDIT -fvisibility=hidden -ffunction-sections -fdata-sections \
+	-fno-stack-protector
+$(B)/audit/shim/audit/%.o: shim/audit/%.c $(B)/audit/shim/audit/%.d
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(STACK_FLAGS) $(AUDIT_CFLAGS) -ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns -c $< -o $@
+
 $(B)/audit/%.o: %.c $(B)/audit/%.d
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(STACK_FLAGS) -DUNIONSHIM_AUDIT -fvisibility=hidden -ffunction-sections -fdata-sections -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(STACK_FLAGS) $(AUDIT_CFLAGS) -c $< -o $@
 
 $(AUDIT_LIB): $(AUDIT_OBJ)
-	$(CC) -shared -o $@ $(filter $(B)/audit/shim/audit/%,$^) \
+	$(CC) -shared -nostdlib -o $@ $(filter $(B)/audit/shim/audit/%,$^) \
 		-Wl,--start-group $(filter $(B)/audit/shim/core/%,$^) -Wl,--end-group \
+		$(RTLD) -lgcc -Wl,--no-undefined \
 		-Wl,-z,now -Wl,-z,relro -Wl,--gc-sections -Wl,--enable-new-dtags -Wl,-rpath=
 
 $(B)/libuscore.a: $(CORE_OBJ)

@@ -186,7 +186,7 @@ void us_ld_object(struct link_map *map)
 /* Can the search for a bare name asked by LOADER reach a dir the system
  * does not list? Not without a DT_RPATH (the loader's, its loaders' or
  * the program's), the loader's DT_RUNPATH or LD_LIBRARY_PATH (as ld.so
- * read it at startup: this libc's environment is a copy taken then). */
+ * read it at startup: getenv reads the environment ld.so started with). */
 static int custom_search(struct link_map *loader)
 {
 	static int env = -1;
@@ -198,21 +198,24 @@ static int custom_search(struct link_map *loader)
 	return env || rpath_seen || has_tag(loader, DT_RUNPATH);
 }
 
+/* ld.so's own answer to dlinfo(RTLD_DI_SERINFOSIZE / RTLD_DI_SERINFO):
+ * libc's dlinfo is this call. The audit library links no libc (sysraw.c),
+ * so it asks ld.so directly. */
+extern void _dl_rtld_di_serinfo(struct link_map *loader, Dl_serinfo *si,
+				_Bool counting);
+
 /* LOADER's search dirs, as ld.so would walk them (RTLD_DI_SERINFO). */
 static Dl_serinfo *search_dirs(struct link_map *loader)
 {
 	Dl_serinfo size, *si;
 
-	if (dlinfo(loader, RTLD_DI_SERINFOSIZE, &size) != 0)
-		return NULL;
+	_dl_rtld_di_serinfo(loader, &size, 1);
 	si = malloc(size.dls_size);
 	if (!si)
 		return NULL;
-	if (dlinfo(loader, RTLD_DI_SERINFOSIZE, si) != 0 ||
-	    dlinfo(loader, RTLD_DI_SERINFO, si) != 0) {
-		free(si);
-		return NULL;
-	}
+	si->dls_size = size.dls_size;
+	si->dls_cnt = size.dls_cnt;
+	_dl_rtld_di_serinfo(loader, si, 0);
 	return si;
 }
 

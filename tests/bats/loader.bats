@@ -42,6 +42,9 @@ setup() {
 	BROKEN=()
 	local d=$BATS_FILE_TMPDIR
 	SYS=$ROOT/sys # a system-like dir outside the union: the old copy
+	# ld.so run as a command moves argv: the audit library reads the
+	# environment from the initial stack
+	RTLD=$(readelf -l /bin/sh | sed -n 's/.*interpreter: \(.*\)\]$/\1/p')
 	mkdir -p "$SYS" "$LOWER/lib" "$LOWER/bin" "$LOWER/build"
 	cp "$d/libfoo1.so" "$SYS/libfoo.so"
 	cp "$d/libfoo1.so" "$LOWER/lib/libfoo.so"   # an older build in the lower
@@ -57,6 +60,10 @@ setup() {
 	cc -o "$LOWER/bin/order" "$d/prog.c" -Wl,--no-as-needed -lm -L"$SYS" -lfoo \
 		-Wl,--disable-new-dtags,-rpath,"$TARGET/build"
 	cc -o "$LOWER/bin/dl" "$BATS_TEST_DIRNAME/../probes/exec_dlopen.c" -Wl,-rpath,"$TARGET/lib"
+	# for ld.so run as a command (it opens the program itself, before any
+	# audit library is loaded: the program lies outside the union)
+	cc -o "$ROOT/plain" "$d/prog.c" -L"$SYS" -lfoo
+	cc -o "$ROOT/runpath" "$d/prog.c" -L"$SYS" -lfoo -Wl,--enable-new-dtags,-rpath,"$TARGET/build:$SYS"
 }
 
 teardown() {
@@ -83,6 +90,8 @@ routes() {
 		echo dlopen-name \$(LD_LIBRARY_PATH='$U/lib:$SYS' '$(probe exec_dlopen)' libbar.so)
 		echo dlopen-runpath \$('$U/bin/dl' libbar.so)
 		echo order \$('$U/bin/order')
+		echo ldso-cmd \$(UNIONSHIM_ALLOW_UNFOLLOWED=1 LD_LIBRARY_PATH='$U/build:$SYS' '$RTLD' --argv0 x '$ROOT/plain' a b c)
+		echo ldso-runpath \$(UNIONSHIM_ALLOW_UNFOLLOWED=1 '$RTLD' '$ROOT/runpath')
 	" 2>&1
 }
 
@@ -95,7 +104,9 @@ env-i foo 2
 dlopen bar sees foo 2
 dlopen-name bar sees foo 2
 dlopen-runpath bar sees foo 2
-order foo 2"
+order foo 2
+ldso-cmd foo 2
+ldso-runpath foo 2"
 
 @test "the loader finds a library built in the union by every search route (shim)" {
 	use_union shim
@@ -154,4 +165,16 @@ dlopen cannot open shared object file"
 	[ "$output" = "$UNIONSHIM_BUILD/libunionshim-audit.so" ]
 	run --separate-stderr in_union env LD_AUDIT=/nonexistent/other.so sh -c 'echo "$LD_AUDIT"'
 	[ "$output" = "$UNIONSHIM_BUILD/libunionshim-audit.so:/nonexistent/other.so" ]
+}
+
+# The audit library is loaded in every process under the shim, into a
+# link namespace of its own: it must bring no libc there (a second libc
+# mapped, relocated and started per exec was most of an exec's cost).
+@test "the audit library maps no second libc into its namespace" {
+	use_union shim
+	run --separate-stderr in_union env LD_DEBUG=files /bin/true
+	[ "$status" -eq 0 ]
+	grep -q 'libunionshim-audit.so \[1\];  generating link map' <<<"$stderr"
+	run grep -E 'file=[^ ]*libc\.so[^ ]* \[1\]' <<<"$stderr"
+	[ "$status" -eq 1 ]
 }

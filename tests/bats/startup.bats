@@ -5,6 +5,8 @@
 # loader's audit module alike; a record that no longer matches the dirs is
 # detected and the configuration validated in full.
 
+bats_require_minimum_version 1.5.0
+
 load ../lib/common
 
 setup() {
@@ -62,4 +64,34 @@ child_calls() {
 		sh -c 'echo "${UNIONSHIM_RESOLVED:-none}"; cat '"$ROOT/t2/h"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf 'none\nother')" ]
+}
+
+# The real functions behind the wrappers are read from the symbol tables
+# on first use: the constructor asks ld.so (dlsym) for no name, not even
+# for the ones libc lacks (io_uring_*, which failed dlsym, an error
+# message built each time, in every process).
+@test "the constructor looks up no real function through dlsym" {
+	run --separate-stderr in_union env LD_DEBUG=symbols /bin/true
+	[ "$status" -eq 0 ]
+	init=$(sed -n '/calling init: .*libunionshim\.so/,/initialize program/p' <<<"$stderr")
+	[[ "$init" == *"calling init:"* ]]
+	# a wrapped name looked up there is dlsym's (the library never calls
+	# one through its PLT: shim/names.h)
+	names=$(sed -n -E 's/^(WRAP|REAL)\([^,]*, *([a-z0-9_]+),.*/\2/p' \
+		"$BATS_TEST_DIRNAME/../../shim/wrapfuncs.def")
+	[ "$(wc -l <<<"$names")" -gt 100 ]
+	run grep -c -E "symbol lookup error|symbol=($(paste -sd'|' <<<"$names"));" <<<"$init"
+	[ "$output" = 0 ]
+}
+
+# The preload library's libc imports are bound on first call, not all at
+# load: a symbol lookup each, in every process, was a sixth of an exec.
+@test "the preload library binds its libc imports lazily" {
+	imports=$(readelf -r "$UNIONSHIM_BUILD/libunionshim.so" | grep -c -E "_JUMP_SL")
+	[ "$imports" -gt 40 ]
+	run --separate-stderr in_union env LD_DEBUG=bindings /bin/true
+	[ "$status" -eq 0 ]
+	bound=$(grep -c "binding file [^ ]*libunionshim\.so " <<<"$stderr")
+	[ "$bound" -gt 0 ]
+	[ $((bound * 2)) -lt "$imports" ]
 }
