@@ -127,6 +127,11 @@ $(TRACE_LIB): shim/trace/backtrace.c shim/trace/frames.h
 # An empty DT_RUNPATH keeps ld.so from searching the program's DT_RPATH for
 # this library's libc: a search there would mark the program's union-only
 # RPATH dirs as missing before the program's own libraries are looked up.
+# For the same reason the dynamic loader is a DT_NEEDED of this library
+# whether or not it uses a symbol of it (libc.so only names it AS_NEEDED):
+# otherwise ld.so looks it up as libc.so.6's dependency, and libc.so.6 has
+# no DT_RUNPATH, so that search goes through the program's DT_RPATH.
+AUDIT_LDSO := $(shell sed -n 's/.*AS_NEEDED *( *\([^ )]*\).*/\1/p' "$$($(CC) -print-file-name=libc.so)" 2>/dev/null)
 $(B)/audit/%.o: %.c $(B)/audit/%.d
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(STACK_FLAGS) -DUNIONSHIM_AUDIT -fvisibility=hidden -ffunction-sections -fdata-sections -c $< -o $@
@@ -134,7 +139,8 @@ $(B)/audit/%.o: %.c $(B)/audit/%.d
 $(AUDIT_LIB): $(AUDIT_OBJ)
 	$(CC) -shared -o $@ $(filter $(B)/audit/shim/audit/%,$^) \
 		-Wl,--start-group $(filter $(B)/audit/shim/core/%,$^) -Wl,--end-group \
-		-Wl,-z,now -Wl,-z,relro -Wl,--gc-sections -Wl,--enable-new-dtags -Wl,-rpath=
+		-Wl,-z,now -Wl,-z,relro -Wl,--gc-sections -Wl,--enable-new-dtags -Wl,-rpath= \
+		-Wl,--no-as-needed $(AUDIT_LDSO)
 
 $(B)/libuscore.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
