@@ -33,6 +33,7 @@
 #include "unionshim/copyup.h"
 #include "unionshim/identity.h"
 #include "unionshim/linkindex.h"
+#include "unionshim/metacopy.h"
 #include "unionshim/shared.h"
 #include "unionshim/path.h"
 #include "unionshim/scratch.h"
@@ -387,13 +388,24 @@ static int keep_origin(const struct us_mount *m, int layer, const char *src,
 int us_copy_temp(const struct us_mount *m, int layer, const char *src,
 		 struct stat *st, char *tmp, size_t len, bool data)
 {
+	return us_copy_temp_meta(m, layer, src, NULL, st, tmp, len, data);
+}
+
+int us_copy_temp_meta(const struct us_mount *m, int layer, const char *src,
+		      const char *meta, struct stat *st, char *tmp, size_t len,
+		      bool data)
+{
+	struct stat mst;
+
 	if (SYS(lstat)(src, st) < 0 || temp_path(m, tmp, len) < 0)
+		return -1;
+	if (meta && SYS(lstat)(meta, &mst) < 0)
 		return -1;
 	if (make_object(src, tmp, st, data) < 0) {
 		remove_temp(tmp, false);
 		return -1;
 	}
-	if (copy_meta(src, tmp, st) < 0 ||
+	if (copy_meta(meta ? meta : src, tmp, meta ? &mst : st) < 0 ||
 	    (layer >= 0 && keep_origin(m, layer, src, tmp, st) < 0)) {
 		remove_temp(tmp, S_ISDIR(st->st_mode));
 		return -1;
@@ -543,7 +555,8 @@ int us_copyup(const struct us_mount *m, const char *upath,
 	      const struct us_node *node, bool data)
 {
 	if (node->layer == 0)
-		return 0;
+		return us_node_metacopy(node)
+			       ? us_metacopy_fill(m, upath, node, data) : 0;
 	if (S_ISDIR(node->mode))
 		return us_copyup_dir(m, upath);
 	int rc = copyup_nondir(m, upath, node, data);

@@ -11,6 +11,7 @@
 #include "../state.h"
 #include "unionshim/identity.h"
 #include "unionshim/linkindex.h"
+#include "unionshim/metacopy.h"
 #include "unionshim/scratch.h"
 
 int us_fd_real(int fd, char *out, size_t len)
@@ -48,6 +49,10 @@ static int fd_ident(int fd, struct stat *st)
 	if (layer < 0)
 		return 0;
 	us_ident_stat(m, layer, sb->real, fd, st);
+	struct us_fdent *e = us_fdent_peek(fd);
+	if (layer > 0 && e && __atomic_load_n(&e->meta, __ATOMIC_ACQUIRE) &&
+	    us_revmap(&us_cfg, sb->real, sb->up, sizeof sb->up, &m) == 1)
+		us_metacopy_fstat(m, sb->up, st);
 	return 1;
 }
 
@@ -83,6 +88,7 @@ int us_fd_stat(int fd, struct stat *st)
 	if (e && e->kind == US_FD_OUTSIDE)
 		return 0;
 	if (e && e->kind == US_FD_UNION && !e->opath &&
+	    !__atomic_load_n(&e->meta, __ATOMIC_ACQUIRE) &&
 	    ident_of(e, &layer, &edev, &eino) && st->st_dev == edev &&
 	    (uint64_t)st->st_ino == eino) {
 		us_ident_stat(&us_cfg.mounts[e->mount], layer, NULL, fd, st);

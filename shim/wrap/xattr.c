@@ -12,8 +12,9 @@
 #include "unionshim/identity.h"
 #include "unionshim/scratch.h"
 
-#define W US_MAP_WRITE
-#define WNF (US_MAP_WRITE | US_MAP_NOFOLLOW)
+/* metadata changes: a lower file's copy-up may leave its data below */
+#define W (US_MAP_WRITE | US_MAP_META)
+#define WNF (US_MAP_WRITE | US_MAP_META | US_MAP_NOFOLLOW)
 
 /* A get of one of our names: -1/ENODATA, else 0 to go on. */
 static int own_get(const char *name)
