@@ -99,6 +99,8 @@ scenario_write() {
 	local ino want
 	ino=$("${RUN[@]}" stat -c %i "$U/m1")
 	"${RUN[@]}" chmod 600 "$U/m1" "$U/m2" "$U/m3"
+	expect "before the write: metacopies" "nodata nodata nodata" \
+		"$(upper_kind m1) $(upper_kind m2) $(upper_kind m3)"
 	"${RUN[@]}" sh -c 'echo tail >>"$1"' _ "$U/m1"
 	want=$( (cat "$LOWER/m1"; echo tail) | sum)
 	expect "append after chmod: lower data and the write" "$want" "$("${RUN[@]}" cat "$U/m1" | sum)"
@@ -136,7 +138,7 @@ scenario_write() {
 # A program holding fds on m1 across its metacopy and its data copy-up.
 FDS_PY='
 import os, subprocess, sys
-p, low = sys.argv[1], open(sys.argv[2], "rb").read()
+p, low, up = sys.argv[1], open(sys.argv[2], "rb").read(), sys.argv[3]
 fd = os.open(p, os.O_RDONLY)
 a = os.read(fd, 4)
 subprocess.run(["chmod", "640", p], check=True)     # another process
@@ -149,6 +151,7 @@ print("fd before, after a chmod here:", oct(st.st_mode & 0o7777), st.st_size, a 
 fd2 = os.open(p, os.O_RDONLY)
 st = os.fstat(fd2)
 print("fd on the metacopy:", oct(st.st_mode & 0o7777), st.st_size, os.pread(fd2, 8, 4) == low[4:12])
+print("the upper holds no data yet:", os.stat(up).st_blocks * 512 < 65536)
 subprocess.run(["sh", "-c", "echo tail >>\"$0\"", p], check=True)
 for f in (fd, fd2):
     st = os.fstat(f)
@@ -158,11 +161,12 @@ for f in (fd, fd2):
 
 scenario_fds() {
 	local out
-	out=$("${RUN[@]}" python3 -c "$FDS_PY" "$U/m1" "$LOWER/m1" 2>&1)
+	out=$("${RUN[@]}" python3 -c "$FDS_PY" "$U/m1" "$LOWER/m1" "$UPPER/m1" 2>&1)
 	expect "fds opened before and on a metacopy read and stat right" \
 		"fd before, after a chmod elsewhere: 0o640 1048576
 fd before, after a chmod here: 0o600 1048576 True
 fd on the metacopy: 0o600 1048576 True
+the upper holds no data yet: True
 after the data copy-up: 0o600 1048581 b'tail\n' True
 after the data copy-up: 0o600 1048581 b'tail\n' " "$out"
 }
@@ -231,6 +235,8 @@ scenario_names() {
 	local ino
 	ino=$("${RUN[@]}" stat -c %i "$U/m1")
 	"${RUN[@]}" chmod 600 "$U/m1" "$U/m2" "$U/m3"
+	expect "before: metacopies" "nodata nodata nodata" \
+		"$(upper_kind m1) $(upper_kind m2) $(upper_kind m3)"
 	"${RUN[@]}" mv "$U/m1" "$U/m1b"
 	expect "rename of a metacopy: data, mode and inode go along" \
 		"$(sum <"$LOWER/m1") 600 $ino" \
