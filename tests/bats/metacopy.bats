@@ -288,3 +288,40 @@ scenario_names() {
 	same nodata "$(upper_kind huge)"
 	same "600 67108864" "$(in_union stat -c '%a %s' "$U/huge")"
 }
+
+scenario_loader() {
+	"${RUN[@]}" touch -h -d @1000000000 "$U/lib/libbig.so" "$U/bin/usebig"
+	expect "a program and its library made metacopies" "nodata nodata" \
+		"$(upper_kind lib/libbig.so) $(upper_kind bin/usebig)"
+	expect "the loader maps a metacopy library's data (DT_RUNPATH, LD_LIBRARY_PATH)" \
+		"big 7
+big 7" "$("${RUN[@]}" sh -c '"$1"/bin/usebig; LD_LIBRARY_PATH="$1"/lib "$1"/bin/usebig' _ "$U" 2>&1)"
+	expect "loading copies no data" "nodata nodata" \
+		"$(upper_kind lib/libbig.so) $(upper_kind bin/usebig)"
+}
+
+# A library and a program of 64 KiB and more (so the shim makes
+# metacopies of them too).
+build_big_lib() {
+	mkdir -p "$LOWER/lib" "$LOWER/bin"
+	printf 'char pad[100000] = {1};\nint big(void) { return 7 + pad[99999]; }\n' >"$ROOT/big.c"
+	printf '#include <stdio.h>\nint big(void);\nchar pad2[100000] = {1};\nint main(void) { printf("big %%d\\n", big() + pad2[99999]); return 0; }\n' >"$ROOT/usebig.c"
+	cc -shared -fPIC -o "$LOWER/lib/libbig.so" "$ROOT/big.c"
+	cc -o "$LOWER/bin/usebig" "$ROOT/usebig.c" -L"$LOWER/lib" -lbig \
+		-Wl,--enable-new-dtags,-rpath,"$TARGET/lib"
+	LOWER_BEFORE=$(lower_state)
+}
+
+@test "a library and a program made metacopies load and run from their lower data (shim)" {
+	build_big_lib
+	use_union shim
+	scenario_loader
+	verdict
+}
+
+@test "a library and a program made metacopies load and run from their lower data (overlayfs)" {
+	build_big_lib
+	use_union overlayfs
+	scenario_loader
+	verdict
+}
