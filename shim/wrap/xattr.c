@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/xattr.h>
 
+#include "../fdmap.h"
 #include "../front.h"
 #include "../guard.h"
 #include "unionshim/identity.h"
@@ -78,6 +79,11 @@ US_EXPORT ssize_t fgetxattr(int fd, const char *name, void *v, size_t size)
 	US_SHIM_OR(US_REAL(fgetxattr)(fd, name, v, size));
 	if (own_get(name) < 0)
 		return -1;
+	us_fd_fresh(fd);
+	US_SCRATCH_SCOPE;
+	char *up = us_scratch_path();
+	if (up && us_fd_metacopy(fd, up, PATH_MAX)) /* the object's own xattrs */
+		return US_REAL(lgetxattr)(up, name, v, size);
 	return US_REAL(fgetxattr)(fd, name, v, size);
 }
 
@@ -102,6 +108,11 @@ US_EXPORT ssize_t llistxattr(const char *path, char *list, size_t size)
 US_EXPORT ssize_t flistxattr(int fd, char *list, size_t size)
 {
 	US_SHIM_OR(US_REAL(flistxattr)(fd, list, size));
+	us_fd_fresh(fd);
+	US_SCRATCH_SCOPE;
+	char *up = us_scratch_path();
+	if (up && us_fd_metacopy(fd, up, PATH_MAX))
+		return filter_list(list, size, US_REAL(llistxattr)(up, list, size));
 	return filter_list(list, size, US_REAL(flistxattr)(fd, list, size));
 }
 

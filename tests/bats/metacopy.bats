@@ -148,6 +148,8 @@ os.chmod(p, 0o600)                                   # this process
 b = os.read(fd, 4)
 st = os.fstat(fd)
 print("fd before, after a chmod here:", oct(st.st_mode & 0o7777), st.st_size, a + b == low[:8])
+subprocess.run(["setfattr", "-n", "user.color", "-v", "red", p], check=True)
+print("xattrs through the fd:", os.getxattr(fd, "user.color"), "user.color" in os.listxattr(fd))
 fd2 = os.open(p, os.O_RDONLY)
 st = os.fstat(fd2)
 print("fd on the metacopy:", oct(st.st_mode & 0o7777), st.st_size, os.pread(fd2, 8, 4) == low[4:12])
@@ -165,6 +167,7 @@ scenario_fds() {
 	expect "fds opened before and on a metacopy read and stat right" \
 		"fd before, after a chmod elsewhere: 0o640 1048576
 fd before, after a chmod here: 0o600 1048576 True
+xattrs through the fd: b'red' True
 fd on the metacopy: 0o600 1048576 True
 the upper holds no data yet: True
 after the data copy-up: 0o600 1048581 b'tail\n' True
