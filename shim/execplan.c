@@ -148,7 +148,8 @@ int us_exec_plan(int dirfd, const char *path, int flags, char *const envp[],
 	for (;;) {
 		int level = p->nscripts, dfd = level ? AT_FDCWD : dirfd;
 		p->flags = level ? 0 : flags;
-		unsigned mf = (p->flags & AT_SYMLINK_NOFOLLOW ? US_MAP_NOFOLLOW : 0) |
+		unsigned mf = US_MAP_DATA | US_MAP_EXEC |
+			      (p->flags & AT_SYMLINK_NOFOLLOW ? US_MAP_NOFOLLOW : 0) |
 			      (p->flags & AT_EMPTY_PATH ? US_MAP_EMPTY_OK : 0);
 		const char *real = us_path_at(&dfd, name, mf, t);
 		if (!real)

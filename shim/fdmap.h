@@ -87,6 +87,11 @@ US_HIDDEN void us_fd_duped(struct us_fdop dup);
 /* Is FD one of the shim's own (hidden from the program)? */
 US_HIDDEN bool us_fd_is_shim(int fd);
 
+/* FD is open on the lower data of an upper metacopy (metacopy.h): 1 with
+ * the metacopy's real path in OUT (what holds the object's metadata,
+ * xattrs included), else 0. errno kept. */
+US_HIDDEN int us_fd_metacopy(int fd, char *out, size_t len);
+
 /* The mount a union fd's object lies in, or NULL. */
 US_HIDDEN const struct us_mount *us_fd_mount(int fd);
 

@@ -95,7 +95,8 @@ int us_fd_write(int fd, char *path, size_t len)
 
 	if (rc != 1)
 		return rc;
-	if (us_map(AT_FDCWD, up, US_MAP_WRITE | US_MAP_NOFOLLOW, t) != US_MAPPED)
+	if (us_map(AT_FDCWD, up, US_MAP_WRITE | US_MAP_META | US_MAP_NOFOLLOW, t) !=
+	    US_MAPPED)
 		return -1;
 	if (strlen(t->real) + 1 > len) {
 		errno = ENAMETOOLONG;

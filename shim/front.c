@@ -32,6 +32,8 @@ unsigned us_open_map_flags(int flags)
 	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND)) ||
 	    (flags & O_TMPFILE) == O_TMPFILE)
 		f |= US_MAP_WRITE;
+	else
+		f |= US_MAP_DATA;
 	if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY)
 		f |= US_MAP_NODATA; /* truncated at once: copy metadata only */
 	if ((flags & O_CREAT) && (flags & O_EXCL))
@@ -113,8 +115,12 @@ static int inside(unsigned flags, struct us_target *t)
 	if (flags & US_MAP_CREATE)
 		return fail(EEXIST);
 	if ((flags & US_MAP_WRITE) &&
-	    us_prepare_write(t, !(flags & US_MAP_NODATA)) < 0)
+	    ((flags & US_MAP_META) ? us_prepare_meta(t)
+				   : us_prepare_write(t, !(flags & US_MAP_NODATA))) < 0)
 		return US_FAIL;
+	if (!(flags & US_MAP_WRITES) && (flags & US_MAP_DATA) &&
+	    us_node_metacopy(&r->node))
+		return us_prepare_data(t, flags) < 0 ? US_FAIL : US_MAPPED;
 	if (!(flags & US_MAP_WRITES) &&
 	    us_index_find(r->m, &r->node, t->real, sizeof t->real) == 1) {
 		t->indexed = true; /* a hard link copied up by another name */
@@ -149,6 +155,7 @@ static int map(int dirfd, const char *path, unsigned flags,
 	t->whiteout = false;
 	t->swap = false;
 	t->indexed = false;
+	t->metacopy = false;
 	if (!path)
 		return fail(EFAULT); /* what the kernel answers */
 	if (!*path)
@@ -174,6 +181,7 @@ int us_map_resolved(unsigned flags, struct us_target *t)
 	t->creates = false;
 	t->whiteout = false;
 	t->indexed = false;
+	t->metacopy = false;
 	if (t->r.where == US_INSIDE)
 		return inside(flags, t);
 	if (strlen(t->r.path) + 1 > sizeof t->real)

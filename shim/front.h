@@ -26,6 +26,15 @@
 #define US_MAP_MAYBE 0x80    /* the final name may be missing (rename) */
 #define US_MAP_OBJECT 0x100  /* a bare /proc/self/fd/N of an fd on a lower
 				file names its union object (link source) */
+#define US_MAP_META 0x200    /* with WRITE: changes metadata only (chmod,
+				chown, utimes, xattrs): a lower file's copy-up
+				may leave its data below (metacopy.h) */
+#define US_MAP_DATA 0x400    /* reads the data (an open, exec): an upper
+				metacopy maps to its lower data file */
+#define US_MAP_EXEC 0x800    /* with DATA: execs it (a metacopy whose
+				mode or owner differ from its data file's
+				gets its data first: the kernel checks the
+				real file) */
 #define US_MAP_WRITES                                                         \
 	(US_MAP_WRITE | US_MAP_CREATE | US_MAP_OPENCREAT | US_MAP_REMOVE)
 
@@ -43,6 +52,8 @@ struct us_target {
 	bool indexed;         /* real is the hard-link index entry of the
 				 lower file found (linkindex.h) */
 	bool creates;         /* the call may make the name (us_created) */
+	bool metacopy;        /* real is the lower data of an upper metacopy
+				 (r.node: that data file, layer and all) */
 };
 
 /* A target for one call, in the thread's scratch (scratch.h) and popped
@@ -127,6 +138,12 @@ US_HIDDEN int us_write_errno(const struct us_mount *m);
  * (copied up, with or without its data). 0, or -1 with errno. */
 US_HIDDEN int us_prepare_create(struct us_target *t);
 US_HIDDEN int us_prepare_write(struct us_target *t, bool data);
+
+/* Metacopy sides of us_map (metaside.c): a metadata change (US_MAP_META),
+ * and a read of the data of an upper metacopy (T->real set to it). 0, or
+ * -1 with errno. */
+US_HIDDEN int us_prepare_meta(struct us_target *t);
+US_HIDDEN int us_prepare_data(struct us_target *t, unsigned flags);
 
 /* After a create through T succeeded: drop the whiteout it replaced, and
  * tell lookup caches of the new name (lcache.h). */

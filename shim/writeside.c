@@ -79,7 +79,8 @@ int us_prepare_write(struct us_target *t, bool data)
 	if (us_copyup(r->m, r->path, &r->node, data) < 0)
 		return -1;
 	r->node.layer = 0;
-	r->node.dirs |= 1;
+	/* a file's data is in it now (not a metacopy any more) */
+	r->node.dirs = S_ISDIR(r->node.mode) ? r->node.dirs | 1 : 0;
 	return 0;
 }
 

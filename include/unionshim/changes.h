@@ -38,6 +38,8 @@ struct us_change {
 	char *path;    /* union path relative to the root ("a/b") */
 	char *real;    /* A, M: where the object after lies (the upper, or
 			* the index entry of a lower name); D: NULL */
+	char *data;    /* M of a metacopy (metacopy.h): the real file
+			* holding its data (below); else NULL */
 };
 
 struct us_changes {

@@ -17,8 +17,9 @@ enum {
 	US_OP_MKDIR = 'd',   /* make PATH a dir (what is there goes) */
 	US_OP_INSTALL = 'i', /* put a copy of real object ARG at PATH, whole */
 	US_OP_LINK = 'l',    /* make PATH a hard link of PATH ARG (done) */
-	US_OP_META = 'm',    /* give dir PATH the mode, owner, xattrs and
-			      * times of real dir ARG (after its entries) */
+	US_OP_META = 'm',    /* give PATH the mode, owner, xattrs and times
+			      * of real object ARG: a dir (after its
+			      * entries), or the data file of a metacopy */
 	US_OP_WHITEOUT = 'w', /* make PATH a whiteout (what is there goes):
 			       * a lower below the topmost still has it */
 	US_OP_OPAQUE = 'o',  /* mark dir PATH opaque ("." the root): a lower

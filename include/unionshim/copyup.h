@@ -18,7 +18,8 @@
 int us_copyup_dir(const struct us_mount *m, const char *upath);
 
 /* Copy the object NODE at UPATH into the upper layer (a no-op when it is
- * there already). DATA false copies a regular file's metadata only (the
+ * there already, but for an upper metacopy, which gets its data:
+ * metacopy.h). DATA false copies a regular file's metadata only (the
  * caller truncates it anyway). 0, or -1 with errno. */
 int us_copyup(const struct us_mount *m, const char *upath,
 	      const struct us_node *node, bool data);

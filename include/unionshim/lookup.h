@@ -11,6 +11,7 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "unionshim/config.h"
@@ -21,11 +22,27 @@ typedef uint64_t us_layermask;
 struct us_node {
 	int layer;         /* index into mount->layers of the winning entry */
 	mode_t mode;       /* its st_mode (type and permission bits) */
-	us_layermask dirs; /* for a dir: the layers that merge into it */
+	us_layermask dirs; /* for a dir: the layers that merge into it; for
+			      an upper metacopy file (metacopy.h): the
+			      bit of the layer holding its data */
 	dev_t dev;         /* the winning entry's real st_dev, st_ino and */
 	uint64_t ino;      /* st_nlink (0 for a mount's root) */
 	uint64_t nlink;
 };
+
+/* Is N an upper regular file whose data is still below (a metadata-only
+ * copy-up, metacopy.h)? */
+static inline int us_node_metacopy(const struct us_node *n)
+{
+	return S_ISREG(n->mode) && n->layer == 0 && (n->dirs & ~(us_layermask)1);
+}
+
+/* The layer holding the data of metacopy N (>= the mount's layer count:
+ * the data is gone). */
+static inline int us_node_data_layer(const struct us_node *n)
+{
+	return __builtin_ctzll(n->dirs & ~(us_layermask)1);
+}
 
 enum us_where {
 	US_OUTSIDE = 0, /* path names the real filesystem: use it as is */

@@ -27,7 +27,8 @@ const char *us_diff_name(int bit);
 bool us_xattr_private(const char *name);
 
 /* Compare real objects A (stat SA) and B (stat SB). The mask, or -1 with
- * errno when one cannot be read. Times of dirs are not compared. */
+ * errno when one cannot be read. Times of dirs are not compared; nor is
+ * the data when A is a metacopy (metacopy.h: B is its data). */
 int us_obj_diff(const char *a, const struct stat *sa, const char *b,
 		const struct stat *sb);
 

@@ -29,6 +29,7 @@
 #include "unionshim/handover.h"
 #include "unionshim/linkindex.h"
 #include "unionshim/lookup.h"
+#include "unionshim/metacopy.h"
 #include "unionshim/path.h"
 
 static struct us_config cfg_store;
@@ -113,6 +114,9 @@ static int lookup(const struct us_config *cfg)
 	}
 	if (us_index_find(res.m, &res.node, answer, sizeof answer) == 1)
 		return LD_FOUND; /* a hard link copied up by another name */
+	if (us_node_metacopy(&res.node)) /* its data: a lower file */
+		return us_metacopy_data(res.m, res.path, &res.node, answer,
+					sizeof answer, NULL) < 0 ? LD_NONE : LD_FOUND;
 	if (us_layer_path(res.m, res.node.layer, res.path, answer,
 			  sizeof answer) < 0)
 		return LD_NONE;

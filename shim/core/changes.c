@@ -26,6 +26,7 @@
 #include "unionshim/changes.h"
 #include "unionshim/dirmerge.h"
 #include "unionshim/identity.h"
+#include "unionshim/metacopy.h"
 #include "unionshim/objcmp.h"
 #include "unionshim/path.h"
 #include "unionshim/redirect.h"
@@ -140,6 +141,7 @@ static int add(struct walk *w, char kind, unsigned what, mode_t type,
 	c->type = type & S_IFMT;
 	c->path = strdup(w->rel + 1);
 	c->real = real ? strdup(real) : NULL;
+	c->data = NULL;
 	if (!c->path || (real && !c->real)) {
 		free(c->path);
 		free(c->real);
@@ -627,9 +629,17 @@ static int upper_entry(struct walk *w, const struct stat *su, bool found,
 	} else if (found) {
 		what = US_DIFF_TYPE;
 	}
+	bool meta = S_ISREG(su->st_mode) && us_metacopy_is(w->p1, su);
+	if (meta && (!found || !S_ISREG(c->mode))) {
+		errno = EIO; /* a metacopy whose data is gone */
+		return fail_at(w, w->p1);
+	}
 	if ((!found || what || linked) &&
 	    add(w, !found ? 'A' : what ? 'M' : '=', (unsigned)what, su->st_mode,
 		w->p1) < 0)
+		return -1;
+	if (meta && (what || linked) &&
+	    !(w->out->v[w->out->n - 1].data = strdup(w->p2)))
 		return -1;
 	if (S_ISDIR(su->st_mode)) {
 		us_layermask bdirs = found && S_ISDIR(c->mode) ? c->dirs : 0;
@@ -776,6 +786,7 @@ void us_changes_free(struct us_changes *c)
 	for (size_t i = 0; i < c->n; i++) {
 		free(c->v[i].path);
 		free(c->v[i].real);
+		free(c->v[i].data);
 	}
 	free(c->v);
 	free(c->errpath);

@@ -12,6 +12,7 @@
 #include "unionshim/commitplan.h"
 #include "unionshim/lookup.h"
 #include "unionshim/objcmp.h"
+#include "unionshim/path.h"
 
 static int push(struct us_plan *p, char kind, const char *path, const char *arg)
 {
@@ -160,6 +161,16 @@ int us_commit_plan(const struct us_layerset *ls, struct us_changes *c,
 				    S_ISDIR(mode))
 					rc = push(out, US_OP_OPAQUE, ch->path, NULL);
 			}
+			continue;
+		}
+		if (ch->data) {
+			/* a metacopy: its metadata onto its data, which a
+			 * lower below the topmost first gives the topmost */
+			const struct us_layer *top = &ls->below.layers[0];
+			if (!us_path_under(ch->data, top->path, top->len))
+				rc = push(out, US_OP_INSTALL, ch->path, ch->data);
+			if (rc == 0)
+				rc = push(out, US_OP_META, ch->path, ch->real);
 			continue;
 		}
 		if (SYS(lstat)(ch->real, &st) < 0) {

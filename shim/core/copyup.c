@@ -40,6 +40,7 @@
 #include "unionshim/copyup.h"
 #include "unionshim/identity.h"
 #include "unionshim/linkindex.h"
+#include "unionshim/metacopy.h"
 #include "unionshim/shared.h"
 #include "unionshim/path.h"
 #include "unionshim/scratch.h"
@@ -372,7 +373,10 @@ static int keep_origin(const struct us_mount *m, int layer, const char *src,
 
 /* A regular file: data (when DATA), metadata and origin record (LAYER >=
  * 0) all by fd, before the copy's fd closes. */
+/* META (when not NULL, with its stat MST) lends the copy its mode, owner,
+ * times and xattrs in place of SRC's: a metacopy being filled. */
 static int make_file(const struct us_mount *m, int layer, const char *src,
+		     const char *meta, const struct stat *mst,
 		     const char *tmp, struct stat *st, bool data)
 {
 	int in = SYS(open)(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -385,7 +389,8 @@ static int make_file(const struct us_mount *m, int layer, const char *src,
 	}
 	int rc = data ? copy_version(m, in, out, st) : 0;
 	if (rc == 0)
-		rc = copy_meta(src, tmp, in, out, st);
+		rc = meta ? copy_meta(meta, tmp, -1, out, mst)
+			  : copy_meta(src, tmp, in, out, st);
 	if (rc == 0 && layer >= 0)
 		rc = keep_origin(m, layer, src, tmp, out, st);
 	close_keep_errno(in);
@@ -394,6 +399,7 @@ static int make_file(const struct us_mount *m, int layer, const char *src,
 }
 
 static int make_object(const struct us_mount *m, int layer, const char *src,
+		       const char *meta, const struct stat *mst,
 		       const char *tmp, struct stat *st, bool data)
 {
 	US_SCRATCH_SCOPE;
@@ -406,7 +412,7 @@ static int make_object(const struct us_mount *m, int layer, const char *src,
 
 	switch (st->st_mode & S_IFMT) {
 	case S_IFREG:
-		return make_file(m, layer, src, tmp, st, data);
+		return make_file(m, layer, src, meta, mst, tmp, st, data);
 	case S_IFDIR:
 		return SYS(mkdir)(tmp, 0700);
 	case S_IFLNK:
@@ -456,15 +462,26 @@ static int keep_origin(const struct us_mount *m, int layer, const char *src,
 int us_copy_temp(const struct us_mount *m, int layer, const char *src,
 		 struct stat *st, char *tmp, size_t len, bool data)
 {
+	return us_copy_temp_meta(m, layer, src, NULL, st, tmp, len, data);
+}
+
+int us_copy_temp_meta(const struct us_mount *m, int layer, const char *src,
+		      const char *meta, struct stat *st, char *tmp, size_t len,
+		      bool data)
+{
+	struct stat mst;
+
 	if (SYS(lstat)(src, st) < 0 || temp_path(m, tmp, len) < 0)
 		return -1;
-	if (make_object(m, layer, src, tmp, st, data) < 0) {
+	if (meta && SYS(lstat)(meta, &mst) < 0)
+		return -1;
+	if (make_object(m, layer, src, meta, &mst, tmp, st, data) < 0) {
 		remove_temp(tmp, false);
 		return -1;
 	}
 	if (S_ISREG(st->st_mode)) /* make_file did the rest by fd */
 		return 0;
-	if (copy_meta(src, tmp, -1, -1, st) < 0 ||
+	if (copy_meta(meta ? meta : src, tmp, -1, -1, meta ? &mst : st) < 0 ||
 	    (layer >= 0 && keep_origin(m, layer, src, tmp, -1, st) < 0)) {
 		remove_temp(tmp, S_ISDIR(st->st_mode));
 		return -1;
@@ -614,7 +631,8 @@ int us_copyup(const struct us_mount *m, const char *upath,
 	      const struct us_node *node, bool data)
 {
 	if (node->layer == 0)
-		return 0;
+		return us_node_metacopy(node)
+			       ? us_metacopy_fill(m, upath, node, data) : 0;
 	if (S_ISDIR(node->mode))
 		return us_copyup_dir(m, upath);
 	/* the copy (copy_object, us_index_copyup) told the caches */

@@ -34,6 +34,11 @@ int us_copy_temp(const struct us_mount *m, int layer, const char *src,
 #define US_WAY_RANGE 2u /* copy_file_range */
 bool us_way_refused(const struct us_mount *m, dev_t dev, unsigned way);
 void us_way_refuse(const struct us_mount *m, dev_t dev, unsigned way);
+/* The same with the mode, owner, times and xattrs of real object META
+ * (when not NULL) in place of SRC's: a metacopy filled (metacopy.c). */
+int us_copy_temp_meta(const struct us_mount *m, int layer, const char *src,
+		      const char *meta, struct stat *st, char *tmp, size_t len,
+		      bool data);
 
 /* Rename temp TMP to DST unless something is there (then TMP goes and that
  * object wins), keeping the times of DST's dir. 0, or -1 with errno. */

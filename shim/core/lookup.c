@@ -24,6 +24,7 @@
 #include "sys.h"
 #include "unionshim/lcache.h"
 #include "unionshim/lookup.h"
+#include "unionshim/metacopy.h"
 #include "unionshim/path.h"
 #include "unionshim/redirect.h"
 #include "unionshim/scratch.h"
@@ -166,6 +167,9 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 				child->dev = st.st_dev;
 				child->ino = st.st_ino;
 				child->nlink = st.st_nlink;
+				if (i == 0 && us_metacopy_maybe(&st) &&
+				    us_metacopy_is(sb->p, &st))
+					child->dirs = us_metacopy_below(m, upath, dir, name);
 				if (!S_ISDIR(st.st_mode))
 					return 0;
 				int rd = i == 0 ? redirect_of(m, sb->p, sb->low) : 0;

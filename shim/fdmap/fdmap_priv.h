@@ -36,6 +36,8 @@ struct us_fdent {
 	int acc;    /* its O_ACCMODE */
 	bool opath; /* opened O_PATH */
 	bool dir;   /* open on a union dir (read without the lock) */
+	bool meta;  /* open on the lower data of an upper metacopy: fstat
+		       shows the metacopy's metadata (metacopy.h) */
 	dev_t rdev; /* the real object it is open on (a lower file's) */
 	uint64_t rino;
 	/* watch and gen are read without the lock (us_fd_stale): stored

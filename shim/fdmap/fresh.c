@@ -21,6 +21,18 @@
 #include "unionshim/shared.h"
 #include "unionshim/scratch.h"
 
+/* Every entry on E's real object learns whether an upper metacopy holds
+ * its metadata (map locked). */
+static void set_meta(const struct us_fdent *e, bool meta)
+{
+	for (int f = 0; f <= us_fdmap_top; f++) {
+		struct us_fdent *o = us_fdent_peek(f);
+		if (o && o->kind == US_FD_UNION && o->mount == e->mount &&
+		    o->layer == e->layer && o->rino == e->rino && o->rdev == e->rdev)
+			US_FDENT_SET(o, meta, meta);
+	}
+}
+
 /* FD (entry E, on a lower file) may have a copy in the upper layer now:
  * open it, and put it under FD and every fd sharing FD's open file
  * description, with the same offset, status flags and close-on-exec flag
@@ -44,12 +56,16 @@ void us_fdmap_move_to_copy(int fd, struct us_fdent *e)
 	if (n <= 0)
 		return;
 	sb->real[n] = '\0';
+	/* DATA: an upper metacopy names its data, the file FD is open on */
 	if (us_revmap(&us_cfg, sb->real, sb->upath, sizeof sb->upath, &m) != 1 ||
-	    us_map(AT_FDCWD, sb->upath, US_MAP_NOFOLLOW, t) != US_MAPPED ||
-	    t->r.where != US_INSIDE || !S_ISREG(t->r.node.mode) ||
-	    (!t->indexed && t->r.node.layer == e->layer &&
-	     t->r.node.ino == e->rino) ||
-	    US_REAL(lstat)(t->real, &st) < 0)
+	    us_map(AT_FDCWD, sb->upath, US_MAP_NOFOLLOW | US_MAP_DATA, t) != US_MAPPED ||
+	    t->r.where != US_INSIDE || !S_ISREG(t->r.node.mode))
+		return;
+	if (!t->indexed && t->r.node.layer == e->layer && t->r.node.ino == e->rino) {
+		set_meta(e, t->metacopy); /* a metacopy came or went over it */
+		return;
+	}
+	if (US_REAL(lstat)(t->real, &st) < 0)
 		return;
 	dev_t ndev = st.st_dev;
 	uint64_t nino = st.st_ino;
@@ -75,6 +91,7 @@ void us_fdmap_move_to_copy(int fd, struct us_fdent *e)
 		if (cl < 0 || US_REAL(dup3)(nfd, f, (cl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
 			continue;
 		us_fdent_moving(true);
+		US_FDENT_SET(o, meta, t->metacopy);
 		US_FDENT_SET(o, layer, us_target_layer(t));
 		US_FDENT_SET(o, rdev, ndev);
 		US_FDENT_SET(o, rino, nino);

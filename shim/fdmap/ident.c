@@ -1,6 +1,7 @@
 /* fdmap/ident.c: what object an fd is open on: the kernel's link
  * /proc/self/fd/N (us_fd_real) and the union identity fstat shows
  * (us_fd_stat), read from the map's entry without a lock when it can. */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include "../state.h"
 #include "unionshim/identity.h"
 #include "unionshim/linkindex.h"
+#include "unionshim/metacopy.h"
 #include "unionshim/scratch.h"
 
 int us_fd_real(int fd, char *out, size_t len)
@@ -48,6 +50,10 @@ static int fd_ident(int fd, struct stat *st)
 	if (layer < 0)
 		return 0;
 	us_ident_stat(m, layer, sb->real, fd, st);
+	struct us_fdent *e = us_fdent_peek(fd);
+	if (layer > 0 && e && __atomic_load_n(&e->meta, __ATOMIC_ACQUIRE) &&
+	    us_revmap(&us_cfg, sb->real, sb->up, sizeof sb->up, &m) == 1)
+		us_metacopy_fstat(m, sb->up, st);
 	return 1;
 }
 
@@ -83,6 +89,7 @@ int us_fd_stat(int fd, struct stat *st)
 	if (e && e->kind == US_FD_OUTSIDE)
 		return 0;
 	if (e && e->kind == US_FD_UNION && !e->opath &&
+	    !__atomic_load_n(&e->meta, __ATOMIC_ACQUIRE) &&
 	    ident_of(e, &layer, &edev, &eino) && st->st_dev == edev &&
 	    (uint64_t)st->st_ino == eino) {
 		us_ident_stat(&us_cfg.mounts[e->mount], layer, NULL, fd, st);
@@ -109,6 +116,30 @@ int us_fd_stat(int fd, struct stat *st)
 			__atomic_store_n(&n->kind, US_FD_OUTSIDE, __ATOMIC_RELEASE);
 		us_fdmap_unlock();
 	}
+	return rc;
+}
+
+int us_fd_metacopy(int fd, char *out, size_t len)
+{
+	struct us_fdent *e = us_fdent_peek(fd);
+
+	if (!e || e->kind != US_FD_UNION || !__atomic_load_n(&e->meta, __ATOMIC_ACQUIRE))
+		return 0;
+	US_SCRATCH_SCOPE;
+	struct {
+		char real[PATH_MAX];
+		char up[PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	const struct us_mount *m;
+	struct stat st;
+	int saved = errno, rc = 0;
+
+	if (sb && us_fd_real(fd, sb->real, sizeof sb->real) == 0 &&
+	    us_revmap(&us_cfg, sb->real, sb->up, sizeof sb->up, &m) == 1 &&
+	    us_layer_path(m, 0, sb->up, out, len) == 0 &&
+	    US_REAL(lstat)(out, &st) == 0 && us_metacopy_is(out, &st))
+		rc = 1;
+	errno = saved;
 	return rc;
 }
 

@@ -147,6 +147,7 @@ void us_fdmap_fill(struct us_fdent *e, const struct us_mount *m, int layer,
 	US_FDENT_SET(e, rino, rino);
 	e->opath = false;
 	US_FDENT_SET(e, dir, dir);
+	US_FDENT_SET(e, meta, false);
 	US_FDENT_SET(e, watch, NULL);
 	if (layer != 0 && m->has_upper && !dir) {
 		const uint32_t *w = us_shared_slot(m, us_ino_of(m, layer, rino));
@@ -203,6 +204,7 @@ void us_fd_opened(int fd, int flags, const char *path,
 	us_fdmap_fill(e, t->r.m, us_target_layer(t), flags & O_ACCMODE,
 		      t->r.node.dev, t->r.node.ino, S_ISDIR(t->r.node.mode));
 	e->opath = flags & O_PATH;
+	US_FDENT_SET(e, meta, t->metacopy);
 out:
 	us_fdmap_unlock();
 	if (t && t->r.where == US_INSIDE && !t->r.err && S_ISDIR(t->r.node.mode))
@@ -290,6 +292,7 @@ static void copy_entry(struct us_fdent *e, const struct us_fdent *o)
 	e->acc = o->acc;
 	e->opath = o->opath;
 	US_FDENT_SET(e, dir, o->dir);
+	US_FDENT_SET(e, meta, o->meta);
 	US_FDENT_SET(e, rdev, o->rdev);
 	US_FDENT_SET(e, rino, o->rino);
 	US_FDENT_SET(e, watch, o->watch);

@@ -13,8 +13,9 @@
 #include "unionshim/scratch.h"
 #include "unionshim/lcache.h"
 
-#define W US_MAP_WRITE
-#define WNF (US_MAP_WRITE | US_MAP_NOFOLLOW)
+/* metadata changes: a lower file's copy-up may leave its data below */
+#define W (US_MAP_WRITE | US_MAP_META)
+#define WNF (US_MAP_WRITE | US_MAP_META | US_MAP_NOFOLLOW)
 
 static unsigned at_write(int flags)
 {
@@ -121,7 +122,7 @@ US_EXPORT int truncate(const char *path, off_t len)
 {
 	US_SHIM_OR(US_REAL(truncate)(path, len));
 	US_TARGET(t);
-	const char *p = us_path(path, W, t);
+	const char *p = us_path(path, US_MAP_WRITE, t);
 	return p ? US_REAL(truncate)(p, len) : -1;
 }
 

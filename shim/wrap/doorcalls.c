@@ -109,7 +109,7 @@ long door_fchmodat2(const long a[6])
 		return US_REAL(syscall)(SYS_fchmodat2, a[0], a[1], a[2], a[3]);
 	long rc = fd_form(I(0), us_unchecked(P(1)), fl)
 		? fd_change(SYS_fchmodat2, a, 3, fl & ~(unsigned)AT_EMPTY_PATH)
-		: path_change(SYS_fchmodat2, a, US_MAP_WRITE |
+		: path_change(SYS_fchmodat2, a, US_MAP_WRITE | US_MAP_META |
 			      ((fl & AT_SYMLINK_NOFOLLOW) ? US_MAP_NOFOLLOW : 0));
 	us_end_scope(&mark);
 	return rc;
@@ -192,7 +192,7 @@ long door_fileattr(long nr, const long a[6])
 			 : US_REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4]);
 	else
 		rc = path_change(nr, a, ((fl & AT_SYMLINK_NOFOLLOW) ? US_MAP_NOFOLLOW : 0) |
-				 (set ? US_MAP_WRITE : 0));
+				 (set ? US_MAP_WRITE | US_MAP_META : 0));
 	us_end_scope(&mark);
 	return rc;
 }

@@ -76,7 +76,7 @@ static __attribute__((noinline)) void *dlopen_path(const char *path, int flags)
 {
 	US_SHIM_OR(US_REAL(dlopen)(path, flags));
 	US_TARGET(t);
-	const char *p = us_path(path, 0, t);
+	const char *p = us_path(path, US_MAP_DATA, t);
 	return US_REAL(dlopen)(p ? p : path, flags);
 }
 

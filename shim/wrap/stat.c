@@ -14,6 +14,7 @@
 
 #include "../fdmap.h"
 #include "../front.h"
+#include "unionshim/metacopy.h"
 #include "../guard.h"
 #include "glibc_protos.h"
 #include "unionshim/identity.h"
@@ -29,8 +30,11 @@ static unsigned at_flags(int flags)
 /* RC of a real stat through T: the union's identity into ST. */
 static int fixed(int rc, const struct us_target *t, struct stat *st)
 {
-	if (rc == 0 && t->r.where == US_INSIDE)
+	if (rc == 0 && t->r.where == US_INSIDE) {
 		us_ident_stat(t->r.m, us_target_layer(t), t->real, -1, st);
+		if (us_node_metacopy(&t->r.node)) /* blocks of its data */
+			us_metacopy_stat(t->r.m, t->r.path, &t->r.node, st);
+	}
 	return rc;
 }
 
@@ -123,6 +127,18 @@ static void statx_fix(struct statx *stx, const struct stat *st)
 	stx->stx_dev_major = major(st->st_dev);
 	stx->stx_dev_minor = minor(st->st_dev);
 	stx->stx_nlink = (__u32)st->st_nlink;
+	/* what a metacopy takes from its data, or lends an fd on that data */
+	stx->stx_mode = (__u16)st->st_mode;
+	stx->stx_uid = st->st_uid;
+	stx->stx_gid = st->st_gid;
+	stx->stx_size = (__u64)st->st_size;
+	stx->stx_blocks = (__u64)st->st_blocks;
+	stx->stx_atime.tv_sec = st->st_atim.tv_sec;
+	stx->stx_atime.tv_nsec = (__u32)st->st_atim.tv_nsec;
+	stx->stx_mtime.tv_sec = st->st_mtim.tv_sec;
+	stx->stx_mtime.tv_nsec = (__u32)st->st_mtim.tv_nsec;
+	stx->stx_ctime.tv_sec = st->st_ctim.tv_sec;
+	stx->stx_ctime.tv_nsec = (__u32)st->st_ctim.tv_nsec;
 }
 
 /* Fill ST with STX's fields that identity looks at. */
@@ -132,6 +148,16 @@ static void statx_base(const struct statx *stx, struct stat *st)
 	st->st_dev = makedev(stx->stx_dev_major, stx->stx_dev_minor);
 	st->st_nlink = stx->stx_nlink;
 	st->st_mode = stx->stx_mode;
+	st->st_uid = stx->stx_uid;
+	st->st_gid = stx->stx_gid;
+	st->st_size = (off_t)stx->stx_size;
+	st->st_blocks = (blkcnt_t)stx->stx_blocks;
+	st->st_atim.tv_sec = stx->stx_atime.tv_sec;
+	st->st_atim.tv_nsec = stx->stx_atime.tv_nsec;
+	st->st_mtim.tv_sec = stx->stx_mtime.tv_sec;
+	st->st_mtim.tv_nsec = stx->stx_mtime.tv_nsec;
+	st->st_ctim.tv_sec = stx->stx_ctime.tv_sec;
+	st->st_ctim.tv_nsec = stx->stx_ctime.tv_nsec;
 }
 
 US_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,

@@ -7,13 +7,15 @@
 #include <string.h>
 #include <sys/xattr.h>
 
+#include "../fdmap.h"
 #include "../front.h"
 #include "../guard.h"
 #include "unionshim/identity.h"
 #include "unionshim/scratch.h"
 
-#define W US_MAP_WRITE
-#define WNF (US_MAP_WRITE | US_MAP_NOFOLLOW)
+/* metadata changes: a lower file's copy-up may leave its data below */
+#define W (US_MAP_WRITE | US_MAP_META)
+#define WNF (US_MAP_WRITE | US_MAP_META | US_MAP_NOFOLLOW)
 
 /* A get of one of our names: -1/ENODATA, else 0 to go on. */
 static int own_get(const char *name)
@@ -77,6 +79,11 @@ US_EXPORT ssize_t fgetxattr(int fd, const char *name, void *v, size_t size)
 	US_SHIM_OR(US_REAL(fgetxattr)(fd, name, v, size));
 	if (own_get(name) < 0)
 		return -1;
+	us_fd_fresh(fd);
+	US_SCRATCH_SCOPE;
+	char *up = us_scratch_path();
+	if (up && us_fd_metacopy(fd, up, PATH_MAX)) /* the object's own xattrs */
+		return US_REAL(lgetxattr)(up, name, v, size);
 	return US_REAL(fgetxattr)(fd, name, v, size);
 }
 
@@ -101,6 +108,11 @@ US_EXPORT ssize_t llistxattr(const char *path, char *list, size_t size)
 US_EXPORT ssize_t flistxattr(int fd, char *list, size_t size)
 {
 	US_SHIM_OR(US_REAL(flistxattr)(fd, list, size));
+	us_fd_fresh(fd);
+	US_SCRATCH_SCOPE;
+	char *up = us_scratch_path();
+	if (up && us_fd_metacopy(fd, up, PATH_MAX))
+		return filter_list(list, size, US_REAL(llistxattr)(up, list, size));
 	return filter_list(list, size, US_REAL(flistxattr)(fd, list, size));
 }
 

@@ -3,7 +3,9 @@
 # processes yield one copy, whole"): 8 processes released at one instant
 # (copyup_race waits on a barrier file) each copy up one lower file and
 # write to it; the upper ends with one whole copy holding every write, no
-# update lost, no temp left behind, and the lower unchanged.
+# update lost, no temp left behind, and the lower unchanged. Metadata
+# changes make one metacopy (metacopy.h); writes to a metacopy fill it
+# once.
 
 bats_require_minimum_version 1.5.0
 
@@ -71,13 +73,21 @@ one_copy() {
 	lower_unchanged
 }
 
-@test "8 processes chmod or touch one file at once: one whole copy, no change lost" {
+# A metadata-only copy-up (metacopy.h): the record, no data blocks, the
+# lower's bytes read through the union.
+one_metacopy() {
+	getfattr -n user.unionshim.metacopy "$UPPER/d/shared" >/dev/null
+	(($(stat -c %b "$UPPER/d/shared") * 512 < 65536))
+	in_union cat "$TARGET/d/shared" | cmp - "$LOWER/d/shared"
+}
+
+@test "8 processes chmod or touch one file at once: one whole metacopy, no change lost" {
 	local mode mtime
 	for ROUND in $(seq 1 $ROUNDS); do
 		rm -rf "$UPPER/d"
 		race meta_plan
 		one_copy
-		cmp "$UPPER/d/shared" "$LOWER/d/shared"
+		one_metacopy
 		# a copy that replaced an updated one would bring back the lower's
 		# mode or mtime
 		mode=$(stat -c %a "$UPPER/d/shared")
@@ -85,6 +95,25 @@ one_copy() {
 		[[ " 610 630 650 670 " == *" $mode "* ]] || { echo "round $ROUND: mode $mode is none of the chmods"; false; }
 		((mtime > 1000000000 && mtime <= 1000000000 + N)) ||
 			{ echo "round $ROUND: mtime $mtime is none of the touches"; false; }
+	done
+	lower_unchanged
+}
+
+@test "8 processes append a line at once to a metacopy: one copy with its data, its mode and all 8 lines" {
+	local sz
+	sz=$(stat -c %s "$LOWER/d/shared")
+	for ROUND in $(seq 1 $ROUNDS); do
+		rm -rf "$UPPER/d"
+		in_union chmod 604 "$TARGET/d/shared"
+		one_metacopy
+		race append_plan
+		one_copy
+		run getfattr -n user.unionshim.metacopy "$UPPER/d/shared"
+		[ "$status" -ne 0 ]
+		cmp -n "$sz" "$UPPER/d/shared" "$LOWER/d/shared"
+		same "$(for i in $(seq 1 $N); do line_arg "$i"; done | sort)" \
+			"$(tail -c +$((sz + 1)) "$UPPER/d/shared" | sort)"
+		same 604 "$(stat -c %a "$UPPER/d/shared")"
 	done
 	lower_unchanged
 }

@@ -79,7 +79,8 @@ killed_copyup() {
 	while ! compgen -G "$WORK/#us.*" >/dev/null; do
 		((tries++ < 50)) || return 1
 		rm -f "$UPPER/big"
-		LD_PRELOAD=$SHIM_LIB UNIONSHIM_MOUNTS="$spec" chmod 600 "$TARGET/big" &
+		# a data copy-up (a chmod copies the metadata only: too quick)
+		LD_PRELOAD=$SHIM_LIB UNIONSHIM_MOUNTS="$spec" "$(probe copyup_open)" "$TARGET/big" rdwr &
 		pid=$!
 		# kill it as soon as its temp shows
 		for _ in $(seq 2000); do

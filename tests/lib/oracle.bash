@@ -4,8 +4,9 @@
 # same layers. Load it after common (`load ../lib/common`, then
 # `load ../lib/oracle`); it owns MOUNTED, the overlayfs mount to undo.
 #   use_union shim|overlayfs -> U and RUN for that half; overlayfs mounts
-#                               the layers at $TARGET (index=on,xino=on),
-#                               or skips the test where it cannot
+#                               the layers at $TARGET (index=on,xino=on,
+#                               or the options in OVL_OPTS), or skips the
+#                               test where it cannot
 #   unmount_union            -> for teardown: undo what use_union mounted
 #   expect PROMISE WANT GOT  -> note PROMISE broken when GOT is not WANT
 #   verdict                  -> fail the test naming every broken promise
@@ -22,8 +23,8 @@ use_union() {
 	fi
 	need_overlay
 	mount -t overlay overlay \
-		-o "lowerdir=$LOWER:$LOWER2,upperdir=$UPPER,workdir=$WORK,index=on,xino=on" "$TARGET" ||
-		skip "kernel overlayfs cannot be mounted with index=on,xino=on here"
+		-o "lowerdir=$LOWER:$LOWER2,upperdir=$UPPER,workdir=$WORK,${OVL_OPTS:-index=on,xino=on}" "$TARGET" ||
+		skip "kernel overlayfs cannot be mounted with ${OVL_OPTS:-index=on,xino=on} here"
 	MOUNTED=$TARGET
 	RUN=(env)
 }

@@ -11,6 +11,7 @@
 #include "progress.h"
 #include "upperwalk.h"
 #include "unionshim/identity.h"
+#include "unionshim/metacopy.h"
 #include "unionshim/path.h"
 #include "unionshim/redirect.h"
 
@@ -74,6 +75,31 @@ static void redirect(struct uc_check *c, const struct uc_item *it)
 		uc_problem(c, it->real, "redirect record naming a dir no lower given holds");
 }
 
+/* A metacopy's record (metacopy.h): its data must lie below. */
+static void metacopy(struct uc_check *c, const struct uc_item *it)
+{
+	const struct us_mount *m = uc_mount(&c->l);
+
+	if (!S_ISREG(it->st.st_mode) ||
+	    lgetxattr(it->real, US_METACOPY_XATTR, NULL, 0) < 0)
+		return;
+	if (!us_metacopy_maybe(&it->st)) {
+		uc_problem(c, it->real, "metacopy record on a file that holds data (read as a plain file)");
+		return;
+	}
+	if (m->nlayers < 2)
+		return; /* no lowers given: nothing to look for */
+	us_layermask b = it->dir ? us_metacopy_below(m, it->dirupath, it->dir, it->name) : 0;
+	int d = b ? __builtin_ctzll(b) : 64;
+	char dir[PATH_MAX], data[PATH_MAX];
+	struct stat st;
+	if (d >= m->nlayers || us_layer_path(m, d, it->dirupath, dir, sizeof dir) < 0 ||
+	    us_path_join(data, sizeof data, dir, it->name) < 0 || lstat(data, &st) < 0)
+		uc_problem(c, it->real, "metacopy whose lower data is gone (reads fail with EIO)");
+	else if (st.st_size != it->st.st_size)
+		uc_note(c, it->real, "metacopy whose lower data changed size since (the lower's is shown)");
+}
+
 static int visit(const struct uc_item *it, void *arg)
 {
 	struct uc_check *c = arg;
@@ -97,6 +123,7 @@ static int visit(const struct uc_item *it, void *arg)
 		uc_problem(c, it->real, "overlayfs redirect_dir/metacopy entry: unionshim does not read it");
 	if (S_ISDIR(it->st.st_mode))
 		redirect(c, it);
+	metacopy(c, it);
 	if (S_ISDIR(it->st.st_mode) && it->opaque && uc_mount(&c->l)->nlayers > 1 &&
 	    !it->below_any)
 		uc_problem(c, it->real, "opaque dir that hides nothing in the lowers given");

@@ -105,10 +105,15 @@ static int put_entry(struct uc_tar *t, const struct uc_xlist *x, size_t i,
 		return rc;
 	}
 	if (S_ISREG(st.st_mode) && link < 0) {
-		/* the size and times of what is read, not of the walk */
-		fd = open(xe->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &st) < 0)
+		/* the size and times of what is read, not of the walk; a
+		 * metacopy's bytes are its data file's, the rest its own */
+		struct stat ds;
+		fd = open(xe->data ? xe->data : xe->src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &ds) < 0 || (xe->data && lstat(xe->src, &st) < 0))
 			goto out_errno;
+		if (!xe->data)
+			st = ds;
+		st.st_size = ds.st_size;
 	}
 	archive_entry_set_mode(e, st.st_mode);
 	archive_entry_set_uid(e, st.st_uid);

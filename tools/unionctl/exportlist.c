@@ -6,12 +6,16 @@
  * features unionshim does not read (redirect_dir, metacopy) are refused:
  * their upper alone does not say what the union shows. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
 
 #include "exportlist.h"
+#include "unionctl.h"
+#include "unionshim/metacopy.h"
+#include "unionshim/path.h"
 #include "upperwalk.h"
 
 int uc_xlist_add(struct uc_xlist *x, const char *path, const char *src,
@@ -47,6 +51,7 @@ void uc_xlist_free(struct uc_xlist *x)
 	for (size_t i = 0; i < x->n; i++) {
 		free(x->v[i].path);
 		free(x->v[i].src);
+		free(x->v[i].data);
 	}
 	free(x->v);
 	x->v = NULL;
@@ -100,7 +105,30 @@ struct collect {
 	const char *cmd;
 	struct uc_xlist *x;
 	size_t renamed; /* dirs with a redirect record */
+	const struct uc_layers *l;
 };
+
+/* The entry just added for IT, a metacopy of the shim (metacopy.h),
+ * takes its data from the lower file below it. 0, or -1 after a
+ * message. */
+static int metacopy_data(struct collect *c, const struct uc_item *it)
+{
+	const struct us_mount *m = uc_mount(c->l);
+	char dir[PATH_MAX], data[PATH_MAX];
+	us_layermask b = it->dir ? us_metacopy_below(m, it->dirupath, it->dir, it->name)
+				 : 0;
+	int d = b ? __builtin_ctzll(b) : 64;
+	struct stat st;
+
+	if (d >= m->nlayers || us_layer_path(m, d, it->dirupath, dir, sizeof dir) < 0 ||
+	    us_path_join(data, sizeof data, dir, it->name) < 0 ||
+	    lstat(data, &st) < 0 || !S_ISREG(st.st_mode)) {
+		uc_say(c->cmd, "cannot export ", it->real,
+		       ": a metacopy whose data no --lower dir holds");
+		return -1;
+	}
+	return (c->x->v[c->x->n - 1].data = strdup(data)) ? 0 : -1;
+}
 
 static int add_marker(struct collect *c, const struct uc_item *it,
 		      const char *name)
@@ -159,6 +187,9 @@ static int collect(const struct uc_item *it, void *arg)
 			return -1;
 		c->renamed += (size_t)rd;
 	}
+	if (S_ISREG(it->st.st_mode) && us_metacopy_is(it->real, &it->st) &&
+	    metacopy_data(c, it) < 0)
+		return -1;
 	if (S_ISDIR(it->st.st_mode) && it->opaque_xattr) {
 		char *m = malloc(strlen(it->rel) + sizeof "/" UC_OPQ);
 		if (!m)
@@ -183,7 +214,7 @@ static bool root_opaque(const char *root)
 int uc_xlist_build(const struct uc_layers *l, const char *cmd,
 		   struct uc_xlist *x)
 {
-	struct collect c = {cmd, x, 0};
+	struct collect c = {cmd, x, 0, l};
 
 	if (uc_walk_upper(l, cmd, collect, &c) != 0)
 		return -1;
@@ -201,6 +232,7 @@ int uc_xlist_build(const struct uc_layers *l, const char *cmd,
 		if (k && strcmp(x->v[k - 1].path, x->v[i].path) == 0) {
 			free(x->v[i].path);
 			free(x->v[i].src);
+			free(x->v[i].data);
 			continue;
 		}
 		x->v[k++] = x->v[i];

@@ -17,6 +17,8 @@ enum uc_xkind {
 struct uc_xent {
 	char *path; /* "a/b", relative to the layer root */
 	char *src;  /* UC_X_OBJECT: the real object */
+	char *data; /* a metacopy's (metacopy.h): the real file of its data,
+		       read in place of SRC's; else NULL */
 	enum uc_xkind kind;
 	int prio;   /* of two entries of one path the lower number wins */
 	struct stat st;
