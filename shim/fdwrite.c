@@ -69,7 +69,7 @@ static int fd_write_target(int fd, char *up, size_t len)
 
 	if (!real)
 		return -1;
-	if (us_fd_real(fd, real, PATH_MAX) < 0) {
+	if (us_fd_real(fd, real, US_PATH_MAX) < 0) {
 		us_errno_back();
 		return 0;
 	}
@@ -91,7 +91,7 @@ int us_fd_write(int fd, char *path, size_t len)
 	if (!up)
 		return -1;
 	US_TARGET(t);
-	int rc = fd_write_target(fd, up, PATH_MAX);
+	int rc = fd_write_target(fd, up, US_PATH_MAX);
 
 	if (rc != 1)
 		return rc;
@@ -111,7 +111,7 @@ int us_fd_write_check(int fd)
 	char *up = us_scratch_path();
 	if (!up)
 		return -1;
-	int rc = fd_write_target(fd, up, PATH_MAX);
+	int rc = fd_write_target(fd, up, US_PATH_MAX);
 
 	if (rc != 1)
 		return rc;

@@ -26,8 +26,8 @@
 
 struct link_job {
 	struct us_target o, n;
-	char src[PATH_MAX];   /* the union path or real path of the source */
-	char canon[PATH_MAX]; /* the source's canonical real path */
+	char src[US_PATH_MAX];   /* the union path or real path of the source */
+	char canon[US_PATH_MAX]; /* the source's canonical real path */
 };
 
 /* Is the (outside) source O, resolved from DIRFD, a lower's inode? Then

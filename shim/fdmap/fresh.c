@@ -29,9 +29,9 @@ void us_fdmap_move_to_copy(int fd, struct us_fdent *e)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char real[PATH_MAX];
+		char real[US_PATH_MAX];
 		char proc[40];
-		char upath[PATH_MAX];
+		char upath[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return;
@@ -49,7 +49,7 @@ void us_fdmap_move_to_copy(int fd, struct us_fdent *e)
 	    t->r.where != US_INSIDE || !S_ISREG(t->r.node.mode) ||
 	    (!t->indexed && t->r.node.layer == e->layer &&
 	     t->r.node.ino == e->rino) ||
-	    US_REAL(lstat)(t->real, &st) < 0)
+	    us_long_lstat(t->real, &st) < 0)
 		return;
 	dev_t ndev = st.st_dev;
 	uint64_t nino = st.st_ino;
@@ -59,7 +59,7 @@ void us_fdmap_move_to_copy(int fd, struct us_fdent *e)
 	int fl = US_REAL(fcntl)(fd, F_GETFL);
 	off_t off = US_REAL(lseek)(fd, 0, SEEK_CUR);
 	int nfd = fl < 0 ? -1
-			 : US_REAL(open)(t->real,
+			 : us_long_open(t->real,
 					 (fl & ~(O_CREAT | O_EXCL | O_TRUNC)) |
 						 O_CLOEXEC);
 	if (nfd < 0)

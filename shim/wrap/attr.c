@@ -59,7 +59,7 @@ US_EXPORT int fchmod(int fd, mode_t mode)
 	US_SHIM_OR(US_REAL(fchmod)(fd, mode));
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -93,7 +93,7 @@ US_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid,
 	if (p && !*p && (flags & AT_EMPTY_PATH)) {
 		US_SCRATCH_SCOPE;
 		struct {
-			char up[PATH_MAX];
+			char up[US_PATH_MAX];
 		} *sb = us_scratch_push(sizeof *sb);
 		if (!sb)
 			return -1;
@@ -109,7 +109,7 @@ US_EXPORT int fchown(int fd, uid_t uid, gid_t gid)
 	US_SHIM_OR(US_REAL(fchown)(fd, uid, gid));
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -163,7 +163,7 @@ static int fd_utimes(int fd, const struct timeval tv[2])
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -190,7 +190,7 @@ US_EXPORT int utimensat(int dirfd, const char *path, const struct timespec ts[2]
 	if (!us_unchecked(path) || (!*path && (flags & AT_EMPTY_PATH))) {
 		US_SCRATCH_SCOPE;
 		struct {
-			char up[PATH_MAX];
+			char up[US_PATH_MAX];
 		} *sb = us_scratch_push(sizeof *sb);
 		if (!sb)
 			return -1;
@@ -208,7 +208,7 @@ US_EXPORT int futimens(int fd, const struct timespec ts[2])
 	US_SHIM_OR(US_REAL(futimens)(fd, ts));
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;

@@ -157,8 +157,8 @@ static int magic_readlink(const char *path, char *buf, size_t size,
 	const char *what = us_magic_self(path);
 	US_SCRATCH_SCOPE;
 	struct {
-		char real[PATH_MAX];
-		char up[PATH_MAX];
+		char real[US_PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return (*result = -1, 1);

@@ -32,8 +32,8 @@
 
 struct call {
 	struct us_target t;
-	char base[PATH_MAX]; /* the dirfd's path: where the walk starts */
-	char abs[PATH_MAX];
+	char base[US_PATH_MAX]; /* the dirfd's path: where the walk starts */
+	char abs[US_PATH_MAX];
 };
 
 static long real_openat2(int dirfd, const char *path,
