@@ -140,10 +140,16 @@ US_EXPORT int remove(const char *path)
 	return 0;
 }
 
+/* A magic link's target as the kernel gives it: a path past a page
+ * (PATH_MAX) is ENAMETOOLONG, never cut. */
 static ssize_t copy_out(const char *s, char *buf, size_t size)
 {
 	size_t n = strlen(s);
 
+	if (!us_path_fits(s)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	if (n > size)
 		n = size;
 	memcpy(buf, s, n);

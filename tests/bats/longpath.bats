@@ -174,3 +174,51 @@ long_paths() {
 @test "long paths: 4,095-byte relative paths over a long layer prefix, and trees deeper than PATH_MAX (overlayfs oracle)" {
 	long_paths overlayfs
 }
+
+# Each call family on a lower file and dir 20 levels deep, by short
+# relative paths (tests/lib/longpath_calls.py).
+families() {
+	"${RUN[@]}" "$PY" "$BATS_TEST_DIRNAME/../lib/longpath_calls.py" "$U"
+}
+
+families_expected() {
+	cat <<'OUT'
+access ok True
+utime ok -
+stat-mtime ok 2.0
+chown ok -
+lchown ok -
+setxattr ok -
+getxattr ok b'1'
+listxattr ok ['user.x']
+link ok -
+nlink ok 2
+truncate ok -
+read ok lo
+mkfifo ok -
+listdir ok ['fifo', 'hard', 'lowfile']
+script ok -
+exec ok b'script ran\n'
+getcwd ok 5120
+rmdir-dot ERR 22
+rename-dir ok ['fifo', 'hard', 'lowfile', 's.sh', 'y']
+readlink-proc-cwd ERR 36
+dirfd-list ok ['fifo', 'hard', 'lowfile', 's.sh', 'y']
+OUT
+}
+
+call_families() {
+	use_union "$1"
+	expect "Every call family works on a lower tree deeper than PATH_MAX" \
+		"$(families_expected)" "$(families 2>&1)"
+	expect "Lower layers stay untouched" "$LOWER_SNAP" "$(deep_snapshot "$LOWER")"
+	verdict
+}
+
+@test "long paths: each call family 20 levels of 255-byte names deep in a lower (shim)" {
+	call_families shim
+}
+
+@test "long paths: each call family 20 levels of 255-byte names deep in a lower (overlayfs oracle)" {
+	call_families overlayfs
+}
