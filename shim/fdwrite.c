@@ -65,7 +65,7 @@ static __attribute__((noinline)) int unnamed_check(int fd, const char *real)
 static int fd_write_target(int fd, char *up, size_t len)
 {
 	US_SCRATCH_SCOPE;
-	char *real = us_scratch_path();
+	char *real = us_scratch_push(US_PATH_MAX);
 
 	if (!real)
 		return -1;
@@ -87,7 +87,7 @@ static int fd_write_target(int fd, char *up, size_t len)
 int us_fd_write(int fd, char *path, size_t len)
 {
 	US_SCRATCH_SCOPE;
-	char *up = us_scratch_path();
+	char *up = us_scratch_push(US_PATH_MAX);
 	if (!up)
 		return -1;
 	US_TARGET(t);
@@ -108,7 +108,7 @@ int us_fd_write(int fd, char *path, size_t len)
 int us_fd_write_check(int fd)
 {
 	US_SCRATCH_SCOPE;
-	char *up = us_scratch_path();
+	char *up = us_scratch_push(US_PATH_MAX);
 	if (!up)
 		return -1;
 	int rc = fd_write_target(fd, up, US_PATH_MAX);

@@ -99,7 +99,7 @@ US_HIDDEN int us_long_lsetxattr(const char *p, const char *name,
 #define US_SYS_read SYS_RAW(read)
 #define US_SYS_realpath SYS_RAW(realpath)
 #define US_SYS_syscall SYS_RAW(syscall)
-/* a work-dir or index path: short (a work dir is under PATH_MAX) */
+/* unionctl's index walk (changes.c): a path past PATH_MAX fails there */
 #define US_SYS_name_to_handle_at SYS_RAW(name_to_handle_at)
 
 #endif
