@@ -14,6 +14,7 @@
 #include "core/longpath.h"
 #include "front.h"
 #include "state.h"
+#include "unionshim/scratch.h"
 
 /* The hidden dir (us_hidden_dir's list) that is the dir ST, or NULL. */
 static const char *hidden_is(const struct stat *st)
@@ -74,7 +75,12 @@ const char *us_hidden_long(const char *abs, unsigned flags)
 		fd = US_REAL(openat)(dir, rest, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		/* REST's dir: REST's last name cut off */
-		char buf[PATH_MAX];
+		US_SCRATCH_SCOPE;
+		char *buf = us_scratch_push(PATH_MAX);
+		if (!buf) {
+			us_long_done(dir, AT_FDCWD);
+			goto out;
+		}
 		size_t n = strlen(rest);
 		while (n > 1 && rest[n - 1] == '/')
 			n--;

@@ -5,7 +5,8 @@
  * dir before it, which resolves it as the kernel's own walk of the whole
  * path would (symlinks in it followed, ".." physical, search permission
  * checked). The call then runs on the last dir with the rest. No malloc,
- * no lock: a forked child or a signal handler may get here. */
+ * no lock, buffers in scratch: a forked child or a signal handler on a
+ * small stack may get here. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "sys.h"
+#include "unionshim/scratch.h"
 
 void us_long_done(int fd, int dirfd)
 {
@@ -39,11 +41,14 @@ static size_t piece(const char *p, size_t max)
 
 int us_long_split(int dirfd, const char *path, size_t max, const char **rest)
 {
-	char buf[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	char *buf = us_scratch_push(PATH_MAX);
 	int fd = dirfd;
 
-	if (max > sizeof buf)
-		max = sizeof buf;
+	if (!buf)
+		return -1;
+	if (max > PATH_MAX)
+		max = PATH_MAX;
 	while (strnlen(path, max) >= max) {
 		size_t n = piece(path, max);
 		if (n == 0 && path[0] == '/')
@@ -241,12 +246,15 @@ int us_long_link(const char *a, const char *b)
 
 #define XATTR_CALL(p, expr)                                                   \
 	do {                                                                   \
-		char P[PATH_MAX];                                              \
+		US_SCRATCH_SCOPE;                                              \
+		char *P = us_scratch_push(PATH_MAX);                           \
 		const char *r_;                                                \
+		if (!P)                                                        \
+			return -1;                                             \
 		int d_ = us_long_split(AT_FDCWD, (p), PATH_MAX - PROC_ROOM, &r_); \
 		if (d_ == -1)                                                  \
 			return -1;                                             \
-		snprintf(P, sizeof P, "/proc/self/fd/%d/%s", d_, r_);          \
+		snprintf(P, PATH_MAX, "/proc/self/fd/%d/%s", d_, r_);          \
 		ssize_t rc_ = (expr);                                          \
 		us_long_done(d_, AT_FDCWD);                                    \
 		return rc_;                                                    \
