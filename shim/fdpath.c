@@ -51,6 +51,11 @@ int us_fd_path(int fd, char *out, size_t len)
 	return 0;
 }
 
+bool us_fd_path_lost(int fd)
+{
+	return us_fd_kind(fd) == US_FD_UNION;
+}
+
 /* Does real path REAL lie in the upper layer of M? */
 static bool in_upper(const struct us_mount *m, const char *real)
 {

@@ -75,7 +75,8 @@ int us_abs_path(int dirfd, const char *path, char *out, size_t len)
 			return -1;
 		}
 	} else if (us_fd_path(dirfd, sb->base, sizeof sb->base) < 0) {
-		errno = EBADF;
+		/* a union dir's lost path: never the layer's dir itself */
+		errno = us_fd_path_lost(dirfd) ? EACCES : EBADF;
 		return -1;
 	}
 	return us_path_join(out, len, sb->base, path);

@@ -109,6 +109,10 @@ US_HIDDEN const char *us_path_at(int *dirfd, const char *path,
  * path (pipe, socket, bad fd). */
 US_HIDDEN int us_fd_path(int fd, char *out, size_t len);
 
+/* After us_fd_path failed: FD is open on a union object all the same (a
+ * dir deeper than a page whose way up cannot be read). */
+US_HIDDEN bool us_fd_path_lost(int fd);
+
 /* Magic paths (magic.c). PATH below this process's own proc dir
  * ("/proc/self/", "/proc/thread-self/", "/proc/<our pid>/"): what follows
  * that dir ("fd/3", "cwd/x"); "/dev/fd/N" gives "fd/N". NULL if none. */

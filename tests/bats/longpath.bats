@@ -222,3 +222,46 @@ call_families() {
 @test "long paths: each call family 20 levels of 255-byte names deep in a lower (overlayfs oracle)" {
 	call_families overlayfs
 }
+
+# A union dir fd deeper than a page whose way up nobody can read (a 0711
+# dir on the way): its union path cannot be found, and a call through it
+# fails with EACCES; it never reaches the layer's dir itself (a mkdir there
+# would land in the lower).
+@test "long paths: a deep union dir fd whose path cannot be found never reaches the layer's dir (shim)" {
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) missing"
+	"$PY" -c '
+import os, sys
+os.chdir(sys.argv[1])
+for i in range(20):
+    os.chdir(sys.argv[2])
+    if i == 2:
+        os.chmod(".", 0o711)
+os.chmod(".", 0o777)
+' "$LOWER" "$D"
+	chmod 777 "$UPPER" "$WORK"
+	chmod 755 "$ROOT" "$TARGET"
+	local d=$LOWER
+	while [ "$d" != / ] && [ "$d" != /tmp ]; do
+		chmod o+x "$d"
+		d=$(dirname "$d")
+	done
+	local snap
+	snap=$(deep_snapshot "$LOWER")
+	use_union shim
+	local got
+	got=$("${RUN[@]}" setpriv --reuid=65534 --regid=65534 --clear-groups "$PY" -c '
+import os, sys
+os.chdir(sys.argv[1])
+for i in range(20):
+    os.chdir(sys.argv[2])
+fd = os.open(".", os.O_RDONLY)
+try:
+    os.mkdir("viafd", dir_fd=fd)
+    print("mkdir ok")
+except OSError as e:
+    print("mkdir", e.errno)
+' "$U" "$D" 2>&1)
+	expect "A call through the fd fails with EACCES" "mkdir 13" "$got"
+	expect "Lower layers stay untouched" "$snap" "$(deep_snapshot "$LOWER")"
+	verdict
+}
