@@ -265,3 +265,21 @@ except OSError as e:
 	expect "Lower layers stay untouched" "$snap" "$(deep_snapshot "$LOWER")"
 	verdict
 }
+
+# The lower guard past PATH_MAX: writes by the lower's own path, 20 levels
+# deep (a real path realpath cannot take), are refused as at any depth,
+# in the shell and in its children (mkdir, mv: the cwd they inherit is the
+# lower's own path, not the union dir it belongs to).
+@test "long paths: writes by a lower's own path deeper than PATH_MAX are refused (shim)" {
+	use_union shim
+	local got
+	got=$("${RUN[@]}" env D="$D" sh -c "cd \"\$1\" && $(deep D)"'
+		(echo x >new) 2>&1 | sed "s/.*: //"; mkdir m 2>&1 | sed "s/.*: //"
+		mv lowfile moved 2>&1 | sed "s/.*: //"; cat lowfile' _ "$LOWER" 2>&1 | short)
+	expect "Writes into the lower at depth fail with EROFS" "Read-only file system
+Read-only file system
+Read-only file system
+low" "$got"
+	expect "Lower layers stay untouched" "$LOWER_SNAP" "$(deep_snapshot "$LOWER")"
+	verdict
+}
