@@ -200,6 +200,7 @@ listdir ok ['fifo', 'hard', 'lowfile']
 script ok -
 exec ok b'script ran\n'
 getcwd ok 5120
+getcwd-4096-bytes ERR 34
 rmdir-dot ERR 22
 rename-dir ok ['fifo', 'hard', 'lowfile', 's.sh', 'y']
 readlink-proc-cwd ERR 36

@@ -1,6 +1,7 @@
 # longpath_calls.py UNION: each call family on a lower file and dir 20
 # levels of 255-byte names deep below UNION, reached by short relative
 # paths (tests/bats/longpath.bats). One line a call: its result or errno.
+import ctypes
 import os
 import subprocess
 import sys
@@ -32,6 +33,14 @@ def dirfd_list():
     return names
 
 
+def getcwd_small():
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.getcwd.restype = ctypes.c_char_p
+    buf = ctypes.create_string_buffer(4096)
+    if libc.getcwd(buf, 4096) is None:
+        raise OSError(ctypes.get_errno(), "getcwd")
+
+
 def rename_dir():
     os.mkdir("x")
     os.rename("x", "y")
@@ -55,6 +64,7 @@ t("listdir", lambda: sorted(os.listdir(".")))
 t("script", script)
 t("exec", lambda: subprocess.run(["./s.sh"], capture_output=True).stdout)
 t("getcwd", lambda: len(os.getcwd()) - len(sys.argv[1]))
+t("getcwd-4096-bytes", getcwd_small)
 t("rmdir-dot", lambda: os.rmdir("."))
 t("rename-dir", rename_dir)
 t("readlink-proc-cwd", lambda: len(os.readlink("/proc/self/cwd")))
