@@ -110,6 +110,12 @@ int us_link(int olddirfd, const char *old, int newdirfd, const char *new,
 {
 	US_SCRATCH_SCOPE;
 	struct link_job *j = us_scratch_push(sizeof *j);
-
-	return j ? run(j, olddirfd, old, newdirfd, new, flags) : -1;
+	if (!j)
+		return -1;
+	j->o.held = j->n.held = -1;
+	int rc = run(j, olddirfd, old, newdirfd, new, flags);
+	struct us_target *o = &j->o, *n = &j->n;
+	us_target_end(&o); /* the dir fds of long real paths (front.h) */
+	us_target_end(&n);
+	return rc;
 }

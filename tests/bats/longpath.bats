@@ -205,6 +205,8 @@ rmdir-dot ERR 22
 rename-dir ok ['fifo', 'hard', 'lowfile', 's.sh', 'y']
 readlink-proc-cwd ERR 36
 dirfd-list ok ['fifo', 'hard', 'lowfile', 's.sh', 'y']
+openat2 ok b'lo'
+std-fds-open ok [True, True, True]
 OUT
 }
 

@@ -41,6 +41,21 @@ def getcwd_small():
         raise OSError(ctypes.get_errno(), "getcwd")
 
 
+def openat2():
+    libc = ctypes.CDLL(None, use_errno=True)
+    how = (ctypes.c_uint64 * 3)(os.O_RDONLY, 0, 0)
+    fd = libc.syscall(437, -100, b"lowfile", how, 24)  # SYS_openat2, AT_FDCWD
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), "openat2")
+    data = os.read(fd, 10)
+    os.close(fd)
+    return data
+
+
+def std_fds():
+    return [os.fstat(fd) is not None for fd in (0, 1, 2)]
+
+
 def rename_dir():
     os.mkdir("x")
     os.rename("x", "y")
@@ -69,3 +84,5 @@ t("rmdir-dot", lambda: os.rmdir("."))
 t("rename-dir", rename_dir)
 t("readlink-proc-cwd", lambda: len(os.readlink("/proc/self/cwd")))
 t("dirfd-list", dirfd_list)
+t("openat2", openat2)
+t("std-fds-open", std_fds)
