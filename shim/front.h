@@ -98,7 +98,8 @@ US_HIDDEN int us_map(int dirfd, const char *path, unsigned flags,
 US_HIDDEN int us_map_resolved(unsigned flags, struct us_target *t);
 
 /* us_map for the common shapes: the path (and *DIRFD) the real call should
- * get, or NULL with errno set. */
+ * get, or NULL with errno set. A real path past PATH_MAX is given as a dir
+ * fd T holds and the rest (us_path: "/proc/self/fd/N/rest"). */
 US_HIDDEN const char *us_path(const char *path, unsigned flags,
 			      struct us_target *t);
 US_HIDDEN const char *us_path_at(int *dirfd, const char *path,
