@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "real.h"
+#include "unionshim/pathmax.h"
 
 struct us_childenv {
 	char *const *envp;
@@ -18,7 +19,7 @@ struct us_childenv {
 	int aud_self;                   /* aud already names the audit lib */
 	size_t n;                       /* entries in envp */
 	size_t size;                    /* bytes us_childenv_fill writes */
-	char vcwd[PATH_MAX];
+	char vcwd[US_PATH_MAX];
 	char trace[24];
 	char fdmap[16384]; /* UNIONSHIM_FDMAP for the child, or "" */
 };

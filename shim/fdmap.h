@@ -46,6 +46,10 @@ US_HIDDEN int us_fd_highest(void);
  * (LEN bytes): 0, or -1 when FD names no path (pipe, socket, bad fd). */
 US_HIDDEN int us_fd_real(int fd, char *out, size_t len);
 
+/* us_fd_real for a dir fd deeper than the kernel's link shows: the path
+ * found by ".." up to the root (fdmap/walkreal.c). */
+US_HIDDEN int us_fd_real_walk(int fd, char *out, size_t len);
+
 /* Slow half of us_fd_fresh. */
 US_HIDDEN void us_fd_refresh(int fd);
 

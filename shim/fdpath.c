@@ -28,23 +28,33 @@ static bool opened_outside(int fd)
  * cost no readlink. */
 int us_fd_path(int fd, char *out, size_t len)
 {
-	char real[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char real[US_PATH_MAX];
+	} *lp = us_scratch_push(sizeof *lp);
+	if (!lp)
+		return -1;
 	uint32_t moves;
 
 	if (us_dirfd_cached(fd, out, len, &moves) ||
 	    us_dirfd_recheck(fd, out, len, moves))
 		return 1;
-	if (us_fd_real(fd, real, sizeof real) < 0)
+	if (us_fd_real(fd, lp->real, sizeof lp->real) < 0)
 		return -1;
-	int rc = opened_outside(fd) ? 0 : us_revmap(&us_cfg, real, out, len, NULL);
+	int rc = opened_outside(fd) ? 0 : us_revmap(&us_cfg, lp->real, out, len, NULL);
 	if (rc == 1)
 		us_dirfd_remember(fd, out, moves);
 	if (rc != 0)
 		return rc;
-	if (strlen(real) + 1 > len)
+	if (strlen(lp->real) + 1 > len)
 		return -1;
-	strcpy(out, real);
+	strcpy(out, lp->real);
 	return 0;
+}
+
+bool us_fd_path_lost(int fd)
+{
+	return us_fd_kind(fd) == US_FD_UNION;
 }
 
 /* Does real path REAL lie in the upper layer of M? */
@@ -63,10 +73,15 @@ int us_real_lower_object(const char *real, char *out, size_t len)
 
 int us_fd_lower_object(int fd, char *out, size_t len)
 {
-	char real[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char real[US_PATH_MAX];
+	} *lp = us_scratch_push(sizeof *lp);
+	if (!lp)
+		return 0;
 
-	return us_fd_real(fd, real, sizeof real) == 0 && !opened_outside(fd) &&
-	       us_real_lower_object(real, out, len);
+	return us_fd_real(fd, lp->real, sizeof lp->real) == 0 && !opened_outside(fd) &&
+	       us_real_lower_object(lp->real, out, len);
 }
 
 int us_magic_lower_object(const char *path, char *out, size_t len)

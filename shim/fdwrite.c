@@ -65,11 +65,11 @@ static __attribute__((noinline)) int unnamed_check(int fd, const char *real)
 static int fd_write_target(int fd, char *up, size_t len)
 {
 	US_SCRATCH_SCOPE;
-	char *real = us_scratch_path();
+	char *real = us_scratch_push(US_PATH_MAX);
 
 	if (!real)
 		return -1;
-	if (us_fd_real(fd, real, PATH_MAX) < 0) {
+	if (us_fd_real(fd, real, US_PATH_MAX) < 0) {
 		us_errno_back();
 		return 0;
 	}
@@ -87,11 +87,11 @@ static int fd_write_target(int fd, char *up, size_t len)
 int us_fd_write(int fd, char *path, size_t len)
 {
 	US_SCRATCH_SCOPE;
-	char *up = us_scratch_path();
+	char *up = us_scratch_push(US_PATH_MAX);
 	if (!up)
 		return -1;
 	US_TARGET(t);
-	int rc = fd_write_target(fd, up, PATH_MAX);
+	int rc = fd_write_target(fd, up, US_PATH_MAX);
 
 	if (rc != 1)
 		return rc;
@@ -109,10 +109,10 @@ int us_fd_write(int fd, char *path, size_t len)
 int us_fd_write_check(int fd)
 {
 	US_SCRATCH_SCOPE;
-	char *up = us_scratch_path();
+	char *up = us_scratch_push(US_PATH_MAX);
 	if (!up)
 		return -1;
-	int rc = fd_write_target(fd, up, PATH_MAX);
+	int rc = fd_write_target(fd, up, US_PATH_MAX);
 
 	if (rc != 1)
 		return rc;

@@ -18,6 +18,7 @@
 #include "fdroom.h"
 #include "front.h"
 #include "guard.h"
+#include "core/longpath.h"
 #include "state.h"
 #include "unionshim/linkindex.h"
 #include "unionshim/path.h"
@@ -47,7 +48,7 @@ int us_abs_path(int dirfd, const char *path, char *out, size_t len)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char base[PATH_MAX];
+		char base[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -76,7 +77,8 @@ int us_abs_path(int dirfd, const char *path, char *out, size_t len)
 			return -1;
 		}
 	} else if (us_fd_path(dirfd, sb->base, sizeof sb->base) < 0) {
-		errno = EBADF;
+		/* a union dir's lost path: never the layer's dir itself */
+		errno = us_fd_path_lost(dirfd) ? EACCES : EBADF;
 		return -1;
 	}
 	return us_path_join(out, len, sb->base, path);
@@ -145,7 +147,7 @@ static int map(int dirfd, const char *path, unsigned flags,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char abs[PATH_MAX];
+		char abs[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -160,6 +162,8 @@ static int map(int dirfd, const char *path, unsigned flags,
 		return fail(EFAULT); /* what the kernel answers */
 	if (!*path)
 		return US_PASS; /* ENOENT or AT_EMPTY_PATH: the kernel's */
+	if (!us_path_fits(path))
+		return fail(ENAMETOOLONG); /* the kernel takes no more */
 	if (follows_to_object(flags) && path[0] == '/' &&
 	    us_magic_lower_object(path, sb->abs, sizeof sb->abs))
 		/* the fd's object, never a new name made in its place */
@@ -200,17 +204,25 @@ const char *us_path_at(int *dirfd, const char *path, unsigned flags,
 		return path;
 	case US_MAPPED:
 		*dirfd = AT_FDCWD;
-		return t->real;
+		return us_path_fits(t->real) ? t->real
+					     : us_target_long(t, dirfd, PATH_MAX);
 	default:
 		return NULL;
 	}
 }
 
+/* A call with no dirfd gets a long real path as "/proc/self/fd/N/rest"
+ * (longtarget.c). */
 const char *us_path(const char *path, unsigned flags, struct us_target *t)
 {
-	int dirfd = AT_FDCWD;
-
-	return us_path_at(&dirfd, path, flags, t);
+	switch (us_map(AT_FDCWD, path, flags, t)) {
+	case US_PASS:
+		return path;
+	case US_MAPPED:
+		return us_path_fits(t->real) ? t->real : us_target_proc(t);
+	default:
+		return NULL;
+	}
 }
 
 /* The caller's errno goes to the real call: what the lookup, a copy-up

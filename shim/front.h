@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 
+#include "core/longpath.h"
 #include "real.h"
 #include "unionshim/lookup.h"
 #include "unionshim/scratch.h"
@@ -45,7 +46,7 @@ enum us_map_result { US_FAIL = -1, US_PASS = 0, US_MAPPED = 1 };
 
 struct us_target {
 	struct us_resolved r; /* r.where == US_INSIDE: the union object */
-	char real[PATH_MAX];  /* US_MAPPED: the path for the real call */
+	char real[US_PATH_MAX];  /* US_MAPPED: the path for the real call */
 	bool whiteout;        /* a create replaces a whiteout (us_created) */
 	bool swap;            /* real is a temp in the work dir, renamed over
 				 the name's in-place whiteout (us_created) */
@@ -54,13 +55,44 @@ struct us_target {
 	bool creates;         /* the call may make the name (us_created) */
 	bool metacopy;        /* real is the lower data of an upper metacopy
 				 (r.node: that data file, layer and all) */
+	int held;             /* us_path*: the dir fd a real path longer
+				 than PATH_MAX is reached through, or -1 */
+	char proc[PATH_MAX];  /* us_path: "/proc/self/fd/HELD/rest" */
 };
 
 /* A target for one call, in the thread's scratch (scratch.h) and popped
- * when the wrapper returns: PATH_MAX buffers stay off the caller's stack.
- * NULL when scratch is out; us_map and us_path* then fail with ENOMEM. */
+ * when the wrapper returns: US_PATH_MAX buffers stay off the caller's stack.
+ * NULL when scratch is out; us_map and us_path* then fail with ENOMEM.
+ * The fd a long real path was reached through is closed on the way out. */
 #define US_TARGET(name)                                                       \
-	struct us_target *name = us_scratch_push(sizeof(struct us_target))
+	struct us_target *name __attribute__((cleanup(us_target_end))) =      \
+		us_target_new()
+
+static inline struct us_target *us_target_new(void)
+{
+	struct us_target *t = us_scratch_push(sizeof(struct us_target));
+
+	if (t)
+		t->held = -1;
+	return t;
+}
+
+/* A mapped T->real longer than PATH_MAX (longtarget.c): its dir opened
+ * in pieces into T->held, *DIRFD set to it, and the rest returned (shorter
+ * than MAX); us_target_proc gives "/proc/self/fd/HELD/rest" in T->proc.
+ * NULL with errno when a piece cannot be opened. */
+US_HIDDEN const char *us_target_long(struct us_target *t, int *dirfd,
+				     size_t max);
+US_HIDDEN const char *us_target_proc(struct us_target *t);
+
+/* Close what T holds, errno kept. */
+US_HIDDEN void us_target_close(struct us_target *t);
+
+static inline void us_target_end(struct us_target **t)
+{
+	if (*t && (*t)->held >= 0)
+		us_target_close(*t);
+}
 
 /* The layer whose rules T's real object follows: the index entry of a
  * lower hard link is an upper object. */
@@ -77,7 +109,8 @@ US_HIDDEN int us_map(int dirfd, const char *path, unsigned flags,
 US_HIDDEN int us_map_resolved(unsigned flags, struct us_target *t);
 
 /* us_map for the common shapes: the path (and *DIRFD) the real call should
- * get, or NULL with errno set. */
+ * get, or NULL with errno set. A real path past PATH_MAX is given as a dir
+ * fd T holds and the rest (us_path: "/proc/self/fd/N/rest"). */
 US_HIDDEN const char *us_path(const char *path, unsigned flags,
 			      struct us_target *t);
 US_HIDDEN const char *us_path_at(int *dirfd, const char *path,
@@ -87,6 +120,10 @@ US_HIDDEN const char *us_path_at(int *dirfd, const char *path,
  * (1), its real path when it is in no union (0), or -1 when FD names no
  * path (pipe, socket, bad fd). */
 US_HIDDEN int us_fd_path(int fd, char *out, size_t len);
+
+/* After us_fd_path failed: FD is open on a union object all the same (a
+ * dir deeper than a page whose way up cannot be read). */
+US_HIDDEN bool us_fd_path_lost(int fd);
 
 /* Magic paths (magic.c). PATH below this process's own proc dir
  * ("/proc/self/", "/proc/thread-self/", "/proc/<our pid>/"): what follows
@@ -149,13 +186,16 @@ US_HIDDEN int us_prepare_data(struct us_target *t, unsigned flags);
  * tell lookup caches of the new name (lcache.h). */
 US_HIDDEN void us_created(const struct us_target *t);
 
+/* us_hidden_of for an ABS longer than PATH_MAX (longguard.c). */
+US_HIDDEN const char *us_hidden_long(const char *abs, unsigned flags);
+
 /* A write to real path ABS outside every union: -1 with EROFS when it
  * would land inside a lower dir, or in the real dir under a target. */
 US_HIDDEN int us_lower_guard(const char *abs, unsigned flags);
 
 /* The lower (or hidden target) dir that the object at real path ABS lies
  * in, after the kernel's symlink resolution (of the final name too unless
- * FLAGS has US_MAP_NOFOLLOW), or NULL. CANON (PATH_MAX bytes) gets the
+ * FLAGS has US_MAP_NOFOLLOW), or NULL. CANON (US_PATH_MAX bytes) gets the
  * canonical path of the object (followed and existing) or of its dir. */
 US_HIDDEN const char *us_hidden_of(const char *abs, unsigned flags,
 				   char *canon);

@@ -26,8 +26,8 @@
 
 struct link_job {
 	struct us_target o, n;
-	char src[PATH_MAX];   /* the union path or real path of the source */
-	char canon[PATH_MAX]; /* the source's canonical real path */
+	char src[US_PATH_MAX];   /* the union path or real path of the source */
+	char canon[US_PATH_MAX]; /* the source's canonical real path */
 };
 
 /* Is the (outside) source O, resolved from DIRFD, a lower's inode? Then
@@ -110,6 +110,12 @@ int us_link(int olddirfd, const char *old, int newdirfd, const char *new,
 {
 	US_SCRATCH_SCOPE;
 	struct link_job *j = us_scratch_push(sizeof *j);
-
-	return j ? run(j, olddirfd, old, newdirfd, new, flags) : -1;
+	if (!j)
+		return -1;
+	j->o.held = j->n.held = -1;
+	int rc = run(j, olddirfd, old, newdirfd, new, flags);
+	struct us_target *o = &j->o, *n = &j->n;
+	us_target_end(&o); /* the dir fds of long real paths (front.h) */
+	us_target_end(&n);
+	return rc;
 }

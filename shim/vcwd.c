@@ -20,7 +20,7 @@
 #include "unionshim/lookup.h"
 #include "unionshim/scratch.h"
 
-static char cwd_buf[PATH_MAX] = "/";
+static char cwd_buf[US_PATH_MAX] = "/";
 static unsigned cwd_seq; /* odd while a writer is in the middle */
 
 /* A seqlock whose data is read and written with atomic byte accesses:
@@ -78,7 +78,7 @@ static int is_real_cwd(const char *upath)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char real[PATH_MAX];
+		char real[US_PATH_MAX];
 		struct us_resolved r;
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
@@ -106,8 +106,8 @@ static void from_real_cwd(const char *inherited)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char real[PATH_MAX];
-		char up[PATH_MAX];
+		char real[US_PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/longpath.h"
 #include "front.h"
 #include "guard.h"
 #include "state.h"
@@ -41,7 +42,7 @@ int us_prepare_create(struct us_target *t)
 	struct us_resolved *r = &t->r;
 	US_SCRATCH_SCOPE;
 	struct {
-		char parent[PATH_MAX];
+		char parent[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -95,7 +96,7 @@ void us_created(const struct us_target *t)
 		 * char device fails only on I/O errors). Known limit: two
 		 * creators of one such name race; the last rename wins */
 		int saved = errno;
-		US_REAL(unlink)(t->real);
+		us_long_unlink(t->real);
 		errno = saved;
 	}
 	if (t->r.where == US_INSIDE && t->creates)
@@ -120,6 +121,8 @@ const char *us_hidden_of(const char *abs, unsigned flags, char *canon)
 	char parent[PATH_MAX];
 	size_t len = strlen(abs);
 
+	if (!us_path_fits(abs))
+		return us_hidden_long(abs, flags);
 	/* the object itself when it is followed and exists, else its dir */
 	if ((flags & US_MAP_NOFOLLOW) || !US_REAL(realpath)(abs, canon)) {
 		if (len + 1 > sizeof parent)
@@ -136,7 +139,7 @@ int us_lower_guard(const char *abs, unsigned flags)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char canon[PATH_MAX];
+		char canon[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;

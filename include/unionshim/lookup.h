@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "unionshim/config.h"
+#include "unionshim/pathmax.h"
 
 typedef uint64_t us_layermask;
 
@@ -55,7 +56,7 @@ enum us_where {
 struct us_resolved {
 	enum us_where where;
 	const struct us_mount *m;
-	char path[PATH_MAX];   /* union path (inside) or real path (outside) */
+	char path[US_PATH_MAX];   /* union path (inside) or real path (outside) */
 	int err;               /* 0, or the errno of a failed final lookup */
 	int parent_ok;         /* inside, err == ENOENT: parent dir exists */
 	struct us_node node;   /* inside, err == 0: the object */

@@ -18,7 +18,9 @@
 
 #include <stddef.h>
 
-#define US_SCRATCH_SIZE (1u << 20) /* per thread, header included */
+#define US_SCRATCH_SIZE (4u << 20) /* per thread, header included: the
+					 deepest call holds ~0.5 MiB of
+					 US_PATH_MAX buffers */
 #define US_SCRATCH_ALIGN 16
 
 /* The region's header, at its start. TOP is the offset of the first free

@@ -83,7 +83,7 @@ int us_lock_key(const struct us_mount *m, const char *key)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char p[PATH_MAX];
+		char p[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -404,7 +404,7 @@ static int make_object(const struct us_mount *m, int layer, const char *src,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char link[PATH_MAX];
+		char link[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -493,7 +493,7 @@ int us_copy_new(const struct us_mount *m, const char *src, const char *dst)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char tmp[PATH_MAX];
+		char tmp[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -513,7 +513,7 @@ int us_place_temp(const char *tmp, const char *dst, bool dir)
 	/* a copy-up is no change of the parent: keep its times, as overlayfs */
 	US_SCRATCH_SCOPE;
 	struct {
-		char parent[PATH_MAX];
+		char parent[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -551,7 +551,7 @@ static int copy_object(const struct us_mount *m, int layer, const char *upath,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char tmp[PATH_MAX];
+		char tmp[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -575,8 +575,8 @@ static int copy_dir_up(const char *path, struct us_node *dir, void *arg)
 	const struct us_mount *m = arg;
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
-		char src[PATH_MAX];
+		char up[US_PATH_MAX];
+		char src[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -596,7 +596,7 @@ int us_copyup_dir(const struct us_mount *m, const char *upath)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -644,9 +644,9 @@ static int copyup_nondir(const struct us_mount *m, const char *upath,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char parent[PATH_MAX];
-		char src[PATH_MAX];
-		char dst[PATH_MAX];
+		char parent[US_PATH_MAX];
+		char src[US_PATH_MAX];
+		char dst[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;

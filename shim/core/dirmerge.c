@@ -238,13 +238,18 @@ static int list_push(struct us_dirlist *l, uint64_t ino, unsigned char type,
 static bool entry_is_whiteout(const char *dirreal, const char *name,
 			      unsigned char type)
 {
-	char p[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char p[US_PATH_MAX];
+	} *lp = us_scratch_push(sizeof *lp);
+	if (!lp)
+		return false;
 	struct stat st;
 
 	if (type != DT_CHR && type != DT_UNKNOWN)
 		return false;
-	return us_path_join(p, sizeof p, dirreal, name) == 0 &&
-	       SYS(lstat)(p, &st) == 0 && us_stat_is_whiteout(&st);
+	return us_path_join(lp->p, sizeof lp->p, dirreal, name) == 0 &&
+	       SYS(lstat)(lp->p, &st) == 0 && us_stat_is_whiteout(&st);
 }
 
 /* The union inode number of entry D of real dir DIRREAL in layer LAYER
@@ -256,7 +261,12 @@ static uint64_t entry_ino(const struct us_mount *m, int layer,
 			  const struct linux_dirent64 *d, bool origins,
 			  const struct us_ocdir *cached, struct us_ocbuild *found)
 {
-	char p[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char p[US_PATH_MAX];
+	} *lp = us_scratch_push(sizeof *lp);
+	if (!lp)
+		return us_ino_of(m, layer, d->d_ino);
 	struct us_origin o;
 
 	if (!origins)
@@ -265,15 +275,15 @@ static uint64_t entry_ino(const struct us_mount *m, int layer,
 		return us_origincache_get(cached, d->d_name, &o)
 			       ? us_ino_of(m, o.layer, o.ino)
 			       : us_ino_of(m, layer, d->d_ino);
-	if (us_path_join(p, sizeof p, dirreal, d->d_name) < 0) {
+	if (us_path_join(lp->p, sizeof lp->p, dirreal, d->d_name) < 0) {
 		if (found)
 			found->failed = true;
 		return us_ino_of(m, layer, d->d_ino);
 	}
 	bool xattrs = d->d_type == DT_REG || d->d_type == DT_DIR ||
 		      d->d_type == DT_UNKNOWN;
-	if (xattrs ? us_origin_read_at(dirfd, d->d_name, p, &o)
-		   : us_origin_read_aside(m, p, d->d_ino, &o)) {
+	if (xattrs ? us_origin_read_at(dirfd, d->d_name, lp->p, &o)
+		   : us_origin_read_aside(m, lp->p, d->d_ino, &o)) {
 		if (found)
 			us_ocbuild_add(found, d->d_name, &o);
 		return us_ino_of(m, o.layer, o.ino);
@@ -399,7 +409,7 @@ int us_dir_merge(const struct us_mount *m, const char *upath,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char real[PATH_MAX];
+		char real[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;

@@ -166,7 +166,7 @@ int us_origin_write_aside(const struct us_mount *m, const char *real,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char p[PATH_MAX];
+		char p[US_PATH_MAX];
 		char v[128];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
@@ -196,7 +196,7 @@ int us_origin_read_aside(const struct us_mount *m, const char *real,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char p[PATH_MAX];
+		char p[US_PATH_MAX];
 		char v[128];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
@@ -229,7 +229,7 @@ void us_origin_forget_aside(const struct us_mount *m, const char *real)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char p[PATH_MAX];
+		char p[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return;

@@ -9,6 +9,8 @@
 #include "sys.h"
 #include "unionshim/config.h"
 #include "unionshim/path.h"
+#include "unionshim/scratch.h"
+#include "unionshim/pathmax.h"
 
 static bool xattr_is_y(const char *path, const char *name)
 {
@@ -20,11 +22,16 @@ static bool xattr_is_y(const char *path, const char *name)
 
 bool us_layer_is_opaque(const char *dirpath)
 {
-	char p[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char p[US_PATH_MAX];
+	} *lp = us_scratch_push(sizeof *lp);
+	if (!lp)
+		return false;
 	struct stat st;
 
-	if (us_path_join(p, sizeof p, dirpath, US_WH_OPAQUE) == 0 &&
-	    SYS(lstat)(p, &st) == 0)
+	if (us_path_join(lp->p, sizeof lp->p, dirpath, US_WH_OPAQUE) == 0 &&
+	    SYS(lstat)(lp->p, &st) == 0)
 		return true;
 	/* the list's size answers "no xattrs at all", the common case */
 	if (SYS(llistxattr)(dirpath, NULL, 0) <= 0)
@@ -35,17 +42,22 @@ bool us_layer_is_opaque(const char *dirpath)
 
 bool us_layer_has_whiteout(const char *dirpath, const char *name)
 {
-	char p[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char p[US_PATH_MAX];
+	} *lp = us_scratch_push(sizeof *lp);
+	if (!lp)
+		return false;
 	struct stat st;
 	size_t dl = strlen(dirpath), nl = strlen(name);
 
-	if (dl + 1 + US_WH_PREFIX_LEN + nl + 1 > sizeof p)
+	if (dl + 1 + US_WH_PREFIX_LEN + nl + 1 > sizeof lp->p)
 		return false;
-	memcpy(p, dirpath, dl);
-	p[dl] = '/';
-	memcpy(p + dl + 1, US_WH_PREFIX, US_WH_PREFIX_LEN);
-	memcpy(p + dl + 1 + US_WH_PREFIX_LEN, name, nl + 1);
-	return SYS(lstat)(p, &st) == 0;
+	memcpy(lp->p, dirpath, dl);
+	lp->p[dl] = '/';
+	memcpy(lp->p + dl + 1, US_WH_PREFIX, US_WH_PREFIX_LEN);
+	memcpy(lp->p + dl + 1 + US_WH_PREFIX_LEN, name, nl + 1);
+	return SYS(lstat)(lp->p, &st) == 0;
 }
 
 int us_layers_samefs(const struct us_mount *m)

@@ -98,7 +98,7 @@ static int gone_prepare(const char *entry)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char tmp[PATH_MAX];
+		char tmp[US_PATH_MAX];
 		char v[32];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
@@ -117,7 +117,7 @@ static int gone_finish(const char *entry, bool done)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char tmp[PATH_MAX];
+		char tmp[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -148,8 +148,8 @@ static int ensure_entry(const struct us_mount *m, const struct us_node *node,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char tmp[PATH_MAX];
-		char dir[PATH_MAX];
+		char tmp[US_PATH_MAX];
+		char dir[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -174,12 +174,12 @@ static int ensure_entry(const struct us_mount *m, const struct us_node *node,
 }
 
 /* The index entry and the lower file of NODE at UPATH into ENTRY and SRC
- * (PATH_MAX each), with the entry's lock taken: its fd, or -1. */
+ * (US_PATH_MAX each), with the entry's lock taken: its fd, or -1. */
 static int lock_entry(const struct us_mount *m, const char *upath,
 		      const struct us_node *node, char *entry, char *src)
 {
-	if (entry_path(m, node, entry, PATH_MAX) < 0 ||
-	    us_layer_path(m, node->layer, upath, src, PATH_MAX) < 0)
+	if (entry_path(m, node, entry, US_PATH_MAX) < 0 ||
+	    us_layer_path(m, node->layer, upath, src, US_PATH_MAX) < 0)
 		return -1;
 	return us_lock_key(m, entry + strlen(m->work));
 }
@@ -194,8 +194,8 @@ int us_index_copyup(const struct us_mount *m, const char *upath,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char entry[PATH_MAX];
-		char src[PATH_MAX];
+		char entry[US_PATH_MAX];
+		char src[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -231,7 +231,7 @@ int us_index_drop_begin(const struct us_mount *m, const char *upath,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char src[PATH_MAX];
+		char src[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -240,7 +240,7 @@ int us_index_drop_begin(const struct us_mount *m, const char *upath,
 	d->entry = NULL;
 	if (!us_index_wanted(m, node))
 		return 0;
-	if (!(d->entry = malloc(PATH_MAX)))
+	if (!(d->entry = malloc(US_PATH_MAX)))
 		return -1;
 	d->lock = lock_entry(m, upath, node, d->entry, sb->src);
 	/* the names left below are answered by the entry from now on */

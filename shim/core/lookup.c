@@ -126,10 +126,10 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char dirreal[PATH_MAX];
-		char p[PATH_MAX];
-		char above[PATH_MAX];
-		char low[PATH_MAX]; /* UPATH/NAME as the lowers hold it */
+		char dirreal[US_PATH_MAX];
+		char p[US_PATH_MAX];
+		char above[US_PATH_MAX];
+		char low[US_PATH_MAX]; /* UPATH/NAME as the lowers hold it */
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return ENOMEM;
@@ -261,7 +261,7 @@ int us_touches_union(const struct us_config *cfg, const char *abspath)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char cur[PATH_MAX];
+		char cur[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return 1;
@@ -294,7 +294,7 @@ int us_touches_union(const struct us_config *cfg, const char *abspath)
 
 struct walk {
 	const struct us_config *cfg;
-	char cur[PATH_MAX];
+	char cur[US_PATH_MAX];
 	size_t len;
 	const struct us_mount *m; /* the mount CUR is in, or NULL */
 	struct us_node dir;       /* CUR's node, when inside */
@@ -311,9 +311,9 @@ struct walk {
 	dev_t dev;      /* CUR's st_dev outside a mount, for NO_XDEV */
 	dev_t root_dev; /* that of where an absolute symlink jumps to */
 	bool entered;   /* the walk has been in a mount */
-	char rest[PATH_MAX]; /* what is left to walk (symlinks rewrite it) */
-	char link[PATH_MAX];
-	char real[PATH_MAX];
+	char rest[US_PATH_MAX]; /* what is left to walk (symlinks rewrite it) */
+	char link[US_PATH_MAX];
+	char real[US_PATH_MAX];
 };
 
 static int append(struct walk *w, const char *name)
@@ -362,7 +362,7 @@ int us_walk_dirs(const struct us_mount *m, const char *upath,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char path[PATH_MAX];
+		char path[US_PATH_MAX];
 		char name[NAME_MAX + 1];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)

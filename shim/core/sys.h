@@ -9,15 +9,21 @@
 
 #ifdef UNIONSHIM_PRELOAD
 #include "../real.h"
-#define SYS(fn) US_REAL(fn)
+#define SYS_RAW(fn) US_REAL(fn)
 /* A call nested in another (a signal handler's, see guard.h): it must not
  * use malloc, which the interrupted code may be inside. */
 extern US_HIDDEN __thread int us_inside
 	__attribute__((tls_model("initial-exec")));
 #define US_CORE_NESTED() (us_inside > 1)
 #else
-#define SYS(fn) fn
+#define SYS_RAW(fn) fn
 #define US_CORE_NESTED() 0
 #endif
+
+/* SYS(fn): a call that takes a path goes through longpath.h, which hands
+ * the kernel a path longer than PATH_MAX as a dirfd and a short rest;
+ * every other name is SYS_RAW(fn). A name missing here does not compile. */
+#define SYS(fn) US_SYS_##fn
+#include "longpath.h"
 
 #endif

@@ -70,10 +70,15 @@ static int union_dir_empty(const struct us_mount *m, const char *upath,
 
 static bool name_below(const struct us_resolved *r)
 {
-	char parent[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char parent[US_PATH_MAX];
+	} *lp = us_scratch_push(sizeof *lp);
+	if (!lp)
+		return false;
 
-	parent_of(r->path, parent);
-	return us_exists_below(r->m, parent, &r->parent, last_name(r->path));
+	parent_of(r->path, lp->parent);
+	return us_exists_below(r->m, lp->parent, &r->parent, last_name(r->path));
 }
 
 /* Remove the upper dir of UPATH: in place when it is really empty (any
@@ -84,8 +89,8 @@ static int remove_upper_dir(const struct us_mount *m, const char *upath)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
-		char tmp[PATH_MAX];
+		char up[US_PATH_MAX];
+		char tmp[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -151,7 +156,7 @@ static int remove_name(const struct us_resolved *r, bool isdir)
 	const struct us_mount *m = r->m;
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -173,7 +178,7 @@ static int remove_name(const struct us_resolved *r, bool isdir)
 	if (below) {
 		US_SCRATCH_SCOPE;
 		struct {
-			char parent[PATH_MAX];
+			char parent[US_PATH_MAX];
 		} *sb1 = us_scratch_push(sizeof *sb1);
 		if (!sb1)
 			return -1;
@@ -289,8 +294,8 @@ static int make_opaque(const struct us_mount *m, const char *upath,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
-		char marker[PATH_MAX];
+		char up[US_PATH_MAX];
+		char marker[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -324,9 +329,9 @@ static int rename_names(const struct us_resolved *o,
 	const struct us_mount *m = o->m;
 	US_SCRATCH_SCOPE;
 	struct {
-		char oup[PATH_MAX];
-		char nup[PATH_MAX];
-		char nparent[PATH_MAX];
+		char oup[US_PATH_MAX];
+		char nup[US_PATH_MAX];
+		char nparent[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;

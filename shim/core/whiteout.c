@@ -39,7 +39,7 @@ static int whiteout_path(const struct us_mount *m, const char *upath,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -68,9 +68,14 @@ bool us_exists_below(const struct us_mount *m, const char *upath,
 
 bool us_whiteout_oci(const struct us_mount *m, const char *upath)
 {
-	char wh[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char wh[US_PATH_MAX];
+	} *lp = us_scratch_push(sizeof *lp);
+	if (!lp)
+		return false;
 	int saved = errno;
-	bool fits = whiteout_path(m, upath, wh, sizeof wh) == 0;
+	bool fits = whiteout_path(m, upath, lp->wh, sizeof lp->wh) == 0;
 
 	errno = saved;
 	return fits;
@@ -78,11 +83,16 @@ bool us_whiteout_oci(const struct us_mount *m, const char *upath)
 
 bool us_whiteout_inplace(const struct us_mount *m, const char *upath)
 {
-	char up[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char up[US_PATH_MAX];
+	} *lp = us_scratch_push(sizeof *lp);
+	if (!lp)
+		return false;
 	struct stat st;
 	int saved = errno;
-	bool is = us_layer_path(m, 0, upath, up, sizeof up) == 0 &&
-		  SYS(lstat)(up, &st) == 0 && us_stat_is_whiteout(&st);
+	bool is = us_layer_path(m, 0, upath, lp->up, sizeof lp->up) == 0 &&
+		  SYS(lstat)(lp->up, &st) == 0 && us_stat_is_whiteout(&st);
 
 	errno = saved;
 	return is;
@@ -114,7 +124,7 @@ static int whiteout_inplace(const struct us_mount *m, const char *upath)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -129,7 +139,7 @@ int us_whiteout_replace(const struct us_mount *m, const char *upath,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -150,12 +160,12 @@ int us_whiteout_replace(const struct us_mount *m, const char *upath,
 int us_upper_remove_whiteout(const struct us_mount *m, const char *upath,
 			     bool dir)
 {
-	char *up = malloc(2 * PATH_MAX), *tmp = up + PATH_MAX;
+	char *up = malloc(2 * US_PATH_MAX), *tmp = up + US_PATH_MAX;
 
 	if (!up)
 		return -1;
-	if (us_layer_path(m, 0, upath, up, PATH_MAX) < 0 ||
-	    work_temp(m, 'r', tmp, PATH_MAX) < 0 ||
+	if (us_layer_path(m, 0, upath, up, US_PATH_MAX) < 0 ||
+	    work_temp(m, 'r', tmp, US_PATH_MAX) < 0 ||
 	    SYS(renameat2)(AT_FDCWD, up, AT_FDCWD, tmp, RENAME_WHITEOUT) < 0) {
 		int saved = errno;
 		free(up);
@@ -205,7 +215,7 @@ int us_whiteout_create(const struct us_mount *m, const char *upath)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char wh[PATH_MAX];
+		char wh[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -223,7 +233,7 @@ int us_whiteout_normalize(const struct us_mount *m, const char *upath)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -241,18 +251,23 @@ int us_whiteout_normalize(const struct us_mount *m, const char *upath)
 
 bool us_whiteout_present(const struct us_mount *m, const char *upath)
 {
-	char wh[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char wh[US_PATH_MAX];
+	} *lp = us_scratch_push(sizeof *lp);
+	if (!lp)
+		return false;
 	struct stat st;
 
-	return whiteout_path(m, upath, wh, sizeof wh) == 0 &&
-	       SYS(lstat)(wh, &st) == 0;
+	return whiteout_path(m, upath, lp->wh, sizeof lp->wh) == 0 &&
+	       SYS(lstat)(lp->wh, &st) == 0;
 }
 
 void us_whiteout_clear(const struct us_mount *m, const char *upath)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char wh[PATH_MAX];
+		char wh[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return;
@@ -276,7 +291,7 @@ int us_mkdir_upper(const struct us_mount *m, const char *upath, mode_t mode)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -299,8 +314,8 @@ static int mkdir_opaque(const struct us_mount *m, const char *upath,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char tmp[PATH_MAX];
-		char marker[PATH_MAX];
+		char tmp[US_PATH_MAX];
+		char marker[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -371,7 +386,7 @@ static int drop_hidden(const char *dir, const char *name, unsigned char type,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char p[PATH_MAX];
+		char p[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -399,7 +414,7 @@ int us_upper_dir_clear(const struct us_mount *m, const char *upath)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -417,7 +432,7 @@ static int remove_entry(const char *dir, const char *name, unsigned char type,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char p[PATH_MAX];
+		char p[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -446,7 +461,7 @@ static int clean_leftover(const char *dir, const char *name,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char p[PATH_MAX];
+		char p[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;

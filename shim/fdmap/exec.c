@@ -186,8 +186,8 @@ static struct us_fdent *rebuild(int fd)
 	US_SCRATCH_SCOPE;
 	struct {
 		char proc[40];
-		char real[PATH_MAX];
-		char upath[PATH_MAX];
+		char real[US_PATH_MAX];
+		char upath[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return NULL;

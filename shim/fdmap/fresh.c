@@ -41,9 +41,9 @@ void us_fdmap_move_to_copy(int fd, struct us_fdent *e)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char real[PATH_MAX];
+		char real[US_PATH_MAX];
 		char proc[40];
-		char upath[PATH_MAX];
+		char upath[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return;
@@ -65,7 +65,7 @@ void us_fdmap_move_to_copy(int fd, struct us_fdent *e)
 		set_meta(e, t->metacopy); /* a metacopy came or went over it */
 		return;
 	}
-	if (US_REAL(lstat)(t->real, &st) < 0)
+	if (us_long_lstat(t->real, &st) < 0)
 		return;
 	dev_t ndev = st.st_dev;
 	uint64_t nino = st.st_ino;
@@ -75,7 +75,7 @@ void us_fdmap_move_to_copy(int fd, struct us_fdent *e)
 	int fl = US_REAL(fcntl)(fd, F_GETFL);
 	off_t off = US_REAL(lseek)(fd, 0, SEEK_CUR);
 	int nfd = fl < 0 ? -1
-			 : US_REAL(open)(t->real,
+			 : us_long_open(t->real,
 					 (fl & ~(O_CREAT | O_EXCL | O_TRUNC)) |
 						 O_CLOEXEC);
 	if (nfd < 0)

@@ -22,6 +22,8 @@ int us_fd_real(int fd, char *out, size_t len)
 
 	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
 	n = US_REAL(readlink)(proc, out, len - 1);
+	if (n < 0 && errno == ENAMETOOLONG && len > PATH_MAX)
+		return us_fd_real_walk(fd, out, len); /* deeper than a page */
 	if (n <= 0 || out[0] != '/')
 		return -1;
 	out[n] = '\0';
@@ -34,8 +36,8 @@ static int fd_ident(int fd, struct stat *st)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char real[PATH_MAX];
-		char up[PATH_MAX];
+		char real[US_PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	const struct us_mount *m;
 

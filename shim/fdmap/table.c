@@ -410,7 +410,7 @@ int us_fd_proxy(int fd)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char p[PATH_MAX];
+		char p[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;

@@ -60,7 +60,7 @@ US_EXPORT int fchmod(int fd, mode_t mode)
 	US_SHIM_OR(US_REAL(fchmod)(fd, mode));
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -94,7 +94,7 @@ US_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid,
 	if (p && !*p && (flags & AT_EMPTY_PATH)) {
 		US_SCRATCH_SCOPE;
 		struct {
-			char up[PATH_MAX];
+			char up[US_PATH_MAX];
 		} *sb = us_scratch_push(sizeof *sb);
 		if (!sb)
 			return -1;
@@ -110,7 +110,7 @@ US_EXPORT int fchown(int fd, uid_t uid, gid_t gid)
 	US_SHIM_OR(US_REAL(fchown)(fd, uid, gid));
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -164,7 +164,7 @@ static int fd_utimes(int fd, const struct timeval tv[2])
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -191,7 +191,7 @@ US_EXPORT int utimensat(int dirfd, const char *path, const struct timespec ts[2]
 	if (!us_unchecked(path) || (!*path && (flags & AT_EMPTY_PATH))) {
 		US_SCRATCH_SCOPE;
 		struct {
-			char up[PATH_MAX];
+			char up[US_PATH_MAX];
 		} *sb = us_scratch_push(sizeof *sb);
 		if (!sb)
 			return -1;
@@ -209,7 +209,7 @@ US_EXPORT int futimens(int fd, const struct timespec ts[2])
 	US_SHIM_OR(US_REAL(futimens)(fd, ts));
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;

@@ -23,7 +23,7 @@ static void record_cwd(const struct us_target *t)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char real[PATH_MAX];
+		char real[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return;
@@ -50,7 +50,7 @@ US_EXPORT int fchdir(int fd)
 	US_SHIM_OR(US_REAL(fchdir)(fd));
 	US_SCRATCH_SCOPE;
 	struct {
-		char path[PATH_MAX];
+		char path[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -68,7 +68,7 @@ US_EXPORT char *getcwd(char *buf, size_t size)
 	US_SHIM_OR(US_REAL(getcwd)(buf, size));
 	US_SCRATCH_SCOPE;
 	struct {
-		char cwd[PATH_MAX];
+		char cwd[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return NULL;
@@ -123,7 +123,7 @@ US_EXPORT char *realpath(const char *path, char *resolved)
 	US_SHIM_OR(US_REAL(realpath)(path, resolved));
 	US_SCRATCH_SCOPE;
 	struct {
-		char abs[PATH_MAX];
+		char abs[US_PATH_MAX];
 		struct us_resolved r;
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
@@ -150,6 +150,10 @@ US_EXPORT char *realpath(const char *path, char *resolved)
 		return us_errno_back(), US_REAL(realpath)(sb->r.path, resolved);
 	if (sb->r.err) {
 		errno = sb->r.err;
+		return NULL;
+	}
+	if (!us_path_fits(sb->r.path)) {
+		errno = ENAMETOOLONG; /* libc's realpath gives no more */
 		return NULL;
 	}
 	if (!resolved)

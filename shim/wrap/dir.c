@@ -61,7 +61,7 @@ US_EXPORT DIR *fdopendir(int fd)
 	US_SHIM_OR(US_REAL(fdopendir)(fd));
 	US_SCRATCH_SCOPE;
 	struct {
-		char upath[PATH_MAX];
+		char upath[US_PATH_MAX];
 		struct us_resolved r;
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)

@@ -76,7 +76,7 @@ static long fd_change(long nr, const long a[6], long flags_at, long flags)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;

@@ -20,7 +20,7 @@
 #include "unionshim/dirmerge.h"
 #include "unionshim/scratch.h"
 
-static char cache_path[PATH_MAX];
+static char cache_path[US_PATH_MAX];
 static struct us_dirlist cache;
 
 static ssize_t real_getdents64(int fd, void *buf, size_t n)
@@ -52,7 +52,7 @@ static ssize_t merged_getdents64(int fd, void *buf, size_t n)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char upath[PATH_MAX];
+		char upath[US_PATH_MAX];
 		struct us_resolved r;
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)

@@ -48,7 +48,7 @@ static int checked(int fd, unsigned long req, void *arg, enum us_ioc k)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;

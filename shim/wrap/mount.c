@@ -42,15 +42,21 @@ static bool path_in_union(int dirfd, const char *path)
 
 static bool path_in_union_(int dirfd, const char *path)
 {
-	char abs[PATH_MAX], *real;
+	char *real;
+	US_SCRATCH_SCOPE;
+	struct {
+		char abs[US_PATH_MAX];
+	} *lp = us_scratch_push(sizeof *lp);
+	if (!lp)
+		return false;
 
-	if (!path || us_abs_path(dirfd, path, abs, sizeof abs) < 0)
+	if (!path || us_abs_path(dirfd, path, lp->abs, sizeof lp->abs) < 0)
 		return false;
-	if (us_touches_union(&us_cfg, abs))
+	if (us_touches_union(&us_cfg, lp->abs))
 		return true;
-	if (!(real = US_REAL(realpath)(abs, NULL)))
+	if (!(real = US_REAL(realpath)(lp->abs, NULL)))
 		return false;
-	bool in = us_revmap(&us_cfg, real, abs, sizeof abs, NULL) == 1;
+	bool in = us_revmap(&us_cfg, real, lp->abs, sizeof lp->abs, NULL) == 1;
 	free(real);
 	return in;
 }
@@ -58,9 +64,14 @@ static bool path_in_union_(int dirfd, const char *path)
 /* Does FD lie in a union or a layer dir? */
 static bool fd_in_union(int fd)
 {
-	char p[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	struct {
+		char p[US_PATH_MAX];
+	} *lp = us_scratch_push(sizeof *lp);
+	if (!lp)
+		return false;
 	int saved = errno;
-	bool in = us_fd_path(fd, p, sizeof p) == 1;
+	bool in = us_fd_path(fd, lp->p, sizeof lp->p) == 1;
 
 	errno = saved;
 	return in;

@@ -140,10 +140,16 @@ US_EXPORT int remove(const char *path)
 	return 0;
 }
 
+/* A magic link's target as the kernel gives it: a path past a page
+ * (PATH_MAX) is ENAMETOOLONG, never cut. */
 static ssize_t copy_out(const char *s, char *buf, size_t size)
 {
 	size_t n = strlen(s);
 
+	if (!us_path_fits(s)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	if (n > size)
 		n = size;
 	memcpy(buf, s, n);
@@ -157,8 +163,8 @@ static int magic_readlink(const char *path, char *buf, size_t size,
 	const char *what = us_magic_self(path);
 	US_SCRATCH_SCOPE;
 	struct {
-		char real[PATH_MAX];
-		char up[PATH_MAX];
+		char real[US_PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return (*result = -1, 1);

@@ -150,7 +150,7 @@ US_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
 	if (!path) { /* reopens the stream's own file with a new mode */
 		US_SCRATCH_SCOPE;
 		struct {
-			char up[PATH_MAX];
+			char up[US_PATH_MAX];
 		} *sb = us_scratch_push(sizeof *sb);
 		if (!sb)
 			return NULL;

@@ -32,8 +32,8 @@
 
 struct call {
 	struct us_target t;
-	char base[PATH_MAX]; /* the dirfd's path: where the walk starts */
-	char abs[PATH_MAX];
+	char base[US_PATH_MAX]; /* the dirfd's path: where the walk starts */
+	char abs[US_PATH_MAX];
 };
 
 static long real_openat2(int dirfd, const char *path,
@@ -136,7 +136,11 @@ long us_door_openat2(long dirfd, const char *path, const struct open_how *how,
 		return real_openat2((int)dirfd, path, how, (size_t)size);
 	int saved = errno; /* a success leaves it as it was */
 	struct call *c = us_scratch_push(sizeof *c); /* popped by the scope */
+	struct us_target *t = c ? &c->t : NULL;
+	if (t)
+		t->held = -1;
 	long fd = c ? openat2_union(c, (int)dirfd, path, how, (size_t)size) : -1;
+	us_target_end(&t); /* the dir fd of a long real path (front.h) */
 	if (fd >= 0)
 		errno = saved;
 	us_end_scope(&mark);

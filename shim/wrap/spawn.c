@@ -37,7 +37,7 @@ static const char *fa_path(const posix_spawn_file_actions_t *fa,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char base[PATH_MAX];
+		char base[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return NULL;
@@ -72,8 +72,8 @@ static int spawn_one(pid_t *pid, const char *path,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char cwd[PATH_MAX];
-		char abs[PATH_MAX];
+		char cwd[US_PATH_MAX];
+		char abs[US_PATH_MAX];
 		struct us_exec_plan p;
 		struct us_childenv ce;
 	} *sb = us_scratch_push(sizeof *sb);
@@ -195,7 +195,7 @@ US_EXPORT int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa,
 							     oflag, mode));
 	US_SCRATCH_SCOPE;
 	struct {
-		char abs[PATH_MAX];
+		char abs[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return ENOMEM;
@@ -222,7 +222,7 @@ posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *fa,
 	US_SHIM_OR(US_REAL(posix_spawn_file_actions_addchdir_np)(fa, path));
 	US_SCRATCH_SCOPE;
 	struct {
-		char abs[PATH_MAX];
+		char abs[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return ENOMEM;
@@ -249,7 +249,7 @@ posix_spawn_file_actions_addfchdir_np(posix_spawn_file_actions_t *fa, int fd)
 	US_SHIM_OR(US_REAL(posix_spawn_file_actions_addfchdir_np)(fa, fd));
 	US_SCRATCH_SCOPE;
 	struct {
-		char dir[PATH_MAX];
+		char dir[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return ENOMEM;

@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../core/longpath.h"
 #include "../front.h"
 #include "../guard.h"
 #include "glibc_protos.h"
@@ -118,15 +119,18 @@ US_EXPORT int fanotify_mark(int fd, unsigned int flags, uint64_t mask,
 static int sun_via_dir(const char *p, struct sockaddr_un *out, int *held)
 {
 	const char *slash = strrchr(p, '/');
-	char dir[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	char *dir = us_scratch_push(US_PATH_MAX);
 
-	if (!slash || slash == p || (size_t)(slash - p) >= sizeof dir) {
+	if (!dir)
+		return -1;
+	if (!slash || slash == p || (size_t)(slash - p) >= US_PATH_MAX) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
 	memcpy(dir, p, (size_t)(slash - p));
 	dir[slash - p] = '\0';
-	int dfd = US_REAL(open)(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int dfd = us_long_open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -1;
 	int n = snprintf(out->sun_path, sizeof out->sun_path, "/proc/self/fd/%d/%s",

@@ -197,7 +197,7 @@ static int lower_write_ok(const struct us_target *t, int flags)
 	uid_t uid = eff ? geteuid() : getuid();
 	gid_t gid = eff ? getegid() : getgid();
 
-	if (US_REAL(lstat)(t->real, &st) < 0)
+	if (us_long_lstat(t->real, &st) < 0)
 		return -1;
 	if (uid == 0)
 		return 0;

@@ -144,7 +144,7 @@ US_EXPORT int fsetxattr(int fd, const char *name, const void *v, size_t size,
 	US_SHIM_OR(US_REAL(fsetxattr)(fd, name, v, size, flags));
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -180,7 +180,7 @@ US_EXPORT int fremovexattr(int fd, const char *name)
 	US_SHIM_OR(US_REAL(fremovexattr)(fd, name));
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
