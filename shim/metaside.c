@@ -35,7 +35,7 @@ static bool exec_differs(const struct us_target *t, const struct stat *data)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
+		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	struct stat up;
 

@@ -14,6 +14,15 @@
 
 #include "nolibc.h"
 
+size_t strnlen(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && s[n])
+		n++;
+	return n;
+}
+
 size_t strlen(const char *s)
 {
 	const char *p = s;

@@ -99,6 +99,30 @@ int open(const char *path, int flags, ...)
 	return (int)SC(SYS_openat, AT_FDCWD, path, flags, mode, 0, 0);
 }
 
+int openat(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	unsigned mode = 0;
+
+	va_start(ap, flags);
+	if (flags & (O_CREAT | __O_TMPFILE))
+		mode = va_arg(ap, unsigned);
+	va_end(ap);
+	return (int)SC(SYS_openat, dirfd, path, flags, mode, 0, 0);
+}
+
+int fstatat(int dirfd, const char *restrict path, struct stat *restrict st,
+	    int flags)
+{
+	return (int)SC(SYS_newfstatat, dirfd, path, st, flags, 0, 0);
+}
+
+ssize_t readlinkat(int dirfd, const char *restrict path, char *restrict buf,
+		   size_t len)
+{
+	return SC(SYS_readlinkat, dirfd, path, buf, len, 0, 0);
+}
+
 int close(int fd)
 {
 	return (int)SC(SYS_close, fd, 0, 0, 0, 0, 0);

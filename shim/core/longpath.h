@@ -88,10 +88,14 @@ US_HIDDEN int us_long_lsetxattr(const char *p, const char *name,
 #define US_SYS_close SYS_RAW(close)
 #define US_SYS_copy_file_range SYS_RAW(copy_file_range)
 #define US_SYS_fchmod SYS_RAW(fchmod)
+#define US_SYS_fchown SYS_RAW(fchown)
 #define US_SYS_fgetxattr SYS_RAW(fgetxattr)
+#define US_SYS_flistxattr SYS_RAW(flistxattr)
+#define US_SYS_fsetxattr SYS_RAW(fsetxattr)
 #define US_SYS_flock SYS_RAW(flock)
 #define US_SYS_fstat SYS_RAW(fstat)
 #define US_SYS_ftruncate SYS_RAW(ftruncate)
+#define US_SYS_futimens SYS_RAW(futimens)
 #define US_SYS_ioctl SYS_RAW(ioctl)
 #define US_SYS_lseek SYS_RAW(lseek)
 #define US_SYS_mmap SYS_RAW(mmap)
@@ -99,6 +103,8 @@ US_HIDDEN int us_long_lsetxattr(const char *p, const char *name,
 #define US_SYS_read SYS_RAW(read)
 #define US_SYS_realpath SYS_RAW(realpath)
 #define US_SYS_syscall SYS_RAW(syscall)
+/* only ever a temp name in the work dir (metacopy.c), always short */
+#define US_SYS_truncate SYS_RAW(truncate)
 /* unionctl's index walk (changes.c): a path past PATH_MAX fails there */
 #define US_SYS_name_to_handle_at SYS_RAW(name_to_handle_at)
 

@@ -65,8 +65,8 @@ int us_layer_path(const struct us_mount *m, int layer, const char *upath,
 		return layer_join(&m->layers[layer], upath + m->target_len, out,
 				  outlen);
 	US_SCRATCH_SCOPE;
-	char *low = us_scratch_path();
-	if (!low || us_lower_upath(m, upath, low, PATH_MAX) < 0)
+	char *low = us_scratch_push(US_PATH_MAX);
+	if (!low || us_lower_upath(m, upath, low, US_PATH_MAX) < 0)
 		return -1;
 	return layer_join(&m->layers[layer], low + m->target_len, out, outlen);
 }
@@ -78,7 +78,7 @@ static int redirect_of(const struct us_mount *m, const char *up, char *out)
 	if (!us_redirects_maybe(m))
 		return 0;
 	int got = us_redirect_read(up, out + m->target_len,
-				   PATH_MAX - m->target_len);
+				   US_PATH_MAX - m->target_len);
 	if (got == 1) {
 		memcpy(out, m->target, m->target_len);
 		if (strcmp(out + m->target_len, "/") == 0)
@@ -91,10 +91,10 @@ static int redirect_of(const struct us_mount *m, const char *up, char *out)
 static int lower_child(const struct us_mount *m, const char *upath,
 		       const char *name, char *out)
 {
-	if (us_lower_upath(m, upath, out, PATH_MAX) < 0)
+	if (us_lower_upath(m, upath, out, US_PATH_MAX) < 0)
 		return -1;
 	size_t ol = strlen(out), nl = strlen(name);
-	if (ol + 1 + nl + 1 > PATH_MAX) {
+	if (ol + 1 + nl + 1 > US_PATH_MAX) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -108,7 +108,7 @@ static int lower_child(const struct us_mount *m, const char *upath,
 static const char *lower_real(const struct us_mount *m, int i,
 			      const char *low, char *p, char *dir)
 {
-	if (layer_join(&m->layers[i], low + m->target_len, p, PATH_MAX) < 0)
+	if (layer_join(&m->layers[i], low + m->target_len, p, US_PATH_MAX) < 0)
 		return NULL;
 	size_t pl = strlen(p);
 	memcpy(dir, p, pl + 1);

@@ -44,8 +44,8 @@ us_layermask us_metacopy_below(const struct us_mount *m, const char *upath,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char d[PATH_MAX];
-		char p[PATH_MAX];
+		char d[US_PATH_MAX];
+		char p[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	struct stat st;
 
@@ -86,7 +86,7 @@ void us_metacopy_stat(const struct us_mount *m, const char *upath,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char p[PATH_MAX];
+		char p[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	struct stat ds;
 	int saved = errno;
@@ -103,7 +103,7 @@ int us_metacopy_fstat(const struct us_mount *m, const char *upath,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char p[PATH_MAX];
+		char p[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	struct stat us;
 	int saved = errno, rc = 0;
@@ -153,7 +153,7 @@ static int place_metacopy(const struct us_mount *m, int layer,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char tmp[PATH_MAX];
+		char tmp[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -186,9 +186,9 @@ int us_copyup_meta(const struct us_mount *m, const char *upath,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char parent[PATH_MAX];
-		char src[PATH_MAX];
-		char dst[PATH_MAX];
+		char parent[US_PATH_MAX];
+		char src[US_PATH_MAX];
+		char dst[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -196,7 +196,7 @@ int us_copyup_meta(const struct us_mount *m, const char *upath,
 
 	if (node->layer == 0)
 		return 0;
-	if (!S_ISREG(node->mode) || us_index_wanted(m, node) || plen >= PATH_MAX)
+	if (!S_ISREG(node->mode) || us_index_wanted(m, node) || plen >= US_PATH_MAX)
 		return us_copyup(m, upath, node, true);
 	memcpy(sb->parent, upath, plen + 1);
 	us_path_pop(sb->parent, &plen);
@@ -218,7 +218,7 @@ static int replace(const char *tmp, const char *dst)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char parent[PATH_MAX];
+		char parent[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -244,9 +244,9 @@ int us_metacopy_fill(const struct us_mount *m, const char *upath,
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char src[PATH_MAX];
-		char dst[PATH_MAX];
-		char tmp[PATH_MAX];
+		char src[US_PATH_MAX];
+		char dst[US_PATH_MAX];
+		char tmp[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;

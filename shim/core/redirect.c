@@ -12,6 +12,7 @@
 
 #include "sys.h"
 #include "unionshim/redirect.h"
+#include "unionshim/pathmax.h"
 #include "unionshim/scratch.h"
 #include "unionshim/shared.h"
 
@@ -70,9 +71,9 @@ int us_lower_upath(const struct us_mount *m, const char *upath, char *out,
 		return 0;
 	US_SCRATCH_SCOPE;
 	struct {
-		char real[PATH_MAX];
-		char val[PATH_MAX];
-		char rest[PATH_MAX];
+		char real[US_PATH_MAX];
+		char val[US_PATH_MAX];
+		char rest[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -126,12 +127,12 @@ int us_redirect_write(const struct us_mount *m, const char *upath,
 		      const char *value)
 {
 	US_SCRATCH_SCOPE;
-	char *real = us_scratch_path();
+	char *real = us_scratch_push(US_PATH_MAX);
 	if (!real)
 		return -1;
 	size_t rel = strlen(upath + m->target_len);
 
-	if (m->layers[0].len + rel + 1 > PATH_MAX) {
+	if (m->layers[0].len + rel + 1 > US_PATH_MAX) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}

@@ -270,8 +270,8 @@ static int keep_lower_half(const struct us_mount *m, const char *upath)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char up[PATH_MAX];
-		char low[PATH_MAX];
+		char up[US_PATH_MAX];
+		char low[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
