@@ -26,6 +26,7 @@
 #include "unionshim/lookup.h"
 #include "unionshim/path.h"
 #include "unionshim/scratch.h"
+#include "unionshim/statxconv.h"
 
 #define US_MAXLINKS 40
 #define US_DIRSTACK 64
@@ -56,9 +57,21 @@ int us_layer_path(const struct us_mount *m, int layer, const char *upath,
 	return 0;
 }
 
+/* lstat of a layer entry, made by statx: for the final name of a walk it
+ * also answers the caller's own stat or statx (us_resolved.stx). */
+static int layer_lstat(const char *p, struct stat *st, struct statx *x)
+{
+	if (SYS(statx)(AT_FDCWD, p, AT_SYMLINK_NOFOLLOW, US_LOOKUP_STATX_MASK,
+		       x) < 0)
+		return -1;
+	us_statx_stat(x, st);
+	return 0;
+}
+
+/* WIN (if not NULL) gets the winning entry's statx. */
 static int lookup_child(const struct us_mount *m, const char *upath,
 			const struct us_node *dir, const char *name,
-			struct us_node *child)
+			struct us_node *child, struct statx *win)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -69,6 +82,7 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 	if (!sb)
 		return ENOMEM;
 	struct stat st;
+	struct statx x;
 	bool found = false, pending = false;
 
 	/* Whether a dir found in one layer is opaque matters only when a layer
@@ -81,11 +95,13 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 		if (us_layer_path(m, i, upath, sb->dirreal, sizeof sb->dirreal) < 0 ||
 		    us_path_join(sb->p, sizeof sb->p, sb->dirreal, name) < 0)
 			return ENAMETOOLONG;
-		if (SYS(lstat)(sb->p, &st) == 0) {
+		if (layer_lstat(sb->p, &st, &x) == 0) {
 			if (us_stat_is_whiteout(&st))
 				break;
 			if (!found) {
 				found = true;
+				if (win)
+					*win = x;
 				child->layer = i;
 				child->mode = st.st_mode;
 				child->dirs = 0;
@@ -112,21 +128,34 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 	return found ? 0 : ENOENT;
 }
 
-/* The cache first (lcache.h); what the layers say is kept for next time. */
-int us_lookup_child(const struct us_mount *m, const char *upath,
-		    const struct us_node *dir, const char *name,
-		    struct us_node *child)
+/* The cache first (lcache.h); what the layers say is kept for next time.
+ * *FRESH: the layers were asked, and WIN has the winner's statx. */
+static int lookup_child_fresh(const struct us_mount *m, const char *upath,
+			      const struct us_node *dir, const char *name,
+			      struct us_node *child, struct statx *win,
+			      int *fresh)
 {
 	struct us_lc_miss miss;
 	int err;
 
+	*fresh = 0;
 	if (us_is_reserved_name(name))
 		return ENOENT;
 	if (us_lcache_get(m, upath, dir, name, child, &err, &miss))
 		return err;
-	err = lookup_child(m, upath, dir, name, child);
+	err = lookup_child(m, upath, dir, name, child, win);
 	us_lcache_put(&miss, err, child);
+	*fresh = !err;
 	return err;
+}
+
+int us_lookup_child(const struct us_mount *m, const char *upath,
+		    const struct us_node *dir, const char *name,
+		    struct us_node *child)
+{
+	int fresh;
+
+	return lookup_child_fresh(m, upath, dir, name, child, NULL, &fresh);
 }
 
 const struct us_mount *us_mount_of(const struct us_config *cfg,
@@ -592,6 +621,7 @@ static int walk_run(struct walk *w, unsigned flags, struct us_resolved *r)
 
 	r->err = 0;
 	r->parent_ok = 0;
+	r->stx_ok = 0;
 	for (;;) {
 		while (*p == '/')
 			p++;
@@ -612,6 +642,7 @@ static int walk_run(struct walk *w, unsigned flags, struct us_resolved *r)
 		name[cl] = '\0';
 		p = e;
 		final_child = false;
+		r->stx_ok = 0;
 		if (strcmp(name, ".") == 0)
 			continue;
 		if (strcmp(name, "..") == 0) {
@@ -629,7 +660,9 @@ static int walk_run(struct walk *w, unsigned flags, struct us_resolved *r)
 		}
 
 		struct us_node child;
-		int err = us_lookup_child(w->m, w->cur, &w->dir, name, &child);
+		int fresh;
+		int err = lookup_child_fresh(w->m, w->cur, &w->dir, name, &child,
+					     &r->stx, &fresh);
 		if (err == ENOENT && last) {
 			r->parent = w->dir;
 			r->parent_ok = 1;
@@ -656,6 +689,7 @@ static int walk_run(struct walk *w, unsigned flags, struct us_resolved *r)
 		if (last) {
 			r->node = child;
 			r->parent_ok = 1;
+			r->stx_ok = fresh;
 			final_child = true;
 		} else {
 			push(w, &child);
