@@ -16,4 +16,16 @@ US_HIDDEN int us_dirfd_cached(int fd, char *out, size_t len, uint32_t *moves);
  * found after us_dirfd_cached gave MOVES. */
 US_HIDDEN void us_dirfd_remember(int fd, const char *upath, uint32_t moves);
 
+/* Every mount's moved-subtrees word, summed: read before a lookup whose
+ * answer an open then remembers (it changes when any subtree moves). */
+US_HIDDEN uint32_t us_dirfd_moves_all(void);
+
+/* FD was just opened on union dir UPATH, which a lookup begun when
+ * us_dirfd_moves_all() was BEFORE found: remember it, unless a subtree
+ * moved since (then the first *at() call asks the kernel). */
+US_HIDDEN void us_dirfd_opened(int fd, const char *upath, uint32_t before);
+
+/* NEWFD is a dup of OLDFD: it has OLDFD's remembered path. */
+US_HIDDEN void us_dirfd_duped(int oldfd, int newfd);
+
 #endif

@@ -43,6 +43,7 @@ struct us_target {
 	bool indexed;         /* real is the hard-link index entry of the
 				 lower file found (linkindex.h) */
 	bool creates;         /* the call may make the name (us_created) */
+	uint32_t moves0;      /* us_dirfd_moves_all() before the lookup */
 };
 
 /* A target for one call, in the thread's scratch (scratch.h) and popped

@@ -84,6 +84,41 @@ int us_dirfd_cached(int fd, char *out, size_t len, uint32_t *moves)
 	return 1;
 }
 
+uint32_t us_dirfd_moves_all(void)
+{
+	uint32_t sum = 0;
+
+	for (int k = 0; k < us_cfg.nmounts; k++) {
+		const uint32_t *moves = NULL;
+		if (us_shared_dirgen(&us_cfg.mounts[k], 0, &moves) && moves)
+			sum += __atomic_load_n(moves, __ATOMIC_ACQUIRE);
+	}
+	return sum;
+}
+
+/* The mount's own word is read first: a move after it makes the sum
+ * differ from BEFORE, or the stored word stale; either way no stale
+ * path is kept. */
+void us_dirfd_opened(int fd, const char *upath, uint32_t before)
+{
+	struct us_fdent *e = union_dir(fd);
+
+	if (!e)
+		return;
+	uint32_t moves = moves_now(e);
+	if (us_dirfd_moves_all() == before)
+		us_dirfd_remember(fd, upath, moves);
+}
+
+void us_dirfd_duped(int oldfd, int newfd)
+{
+	uint64_t w[PATH_WORDS];
+	uint32_t moves;
+
+	if (us_dirfd_cached(oldfd, (char *)w, sizeof w, &moves))
+		us_dirfd_remember(newfd, (const char *)w, moves);
+}
+
 void us_dirfd_remember(int fd, const char *upath, uint32_t moves)
 {
 	struct us_fdent *e = union_dir(fd);

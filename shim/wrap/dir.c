@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../dirfdpath.h"
 #include "../dirstream.h"
 #include "../fdmap.h"
 #include "../fdroom.h"
@@ -51,8 +52,11 @@ US_EXPORT DIR *opendir(const char *path)
 	US_TARGET(t);
 	const char *p = us_path(path, 0, t);
 	DIR *dir = p ? US_REAL(opendir)(p) : NULL;
-	if (dir) /* its fd is a dirfd for *at() calls: remember its origin */
+	if (dir) { /* its fd is a dirfd for *at() calls: remember its origin */
 		us_fd_opened(dirfd(dir), O_RDONLY | O_DIRECTORY, path, t);
+		if (p == t->real && t->r.where == US_INSIDE && !t->r.err)
+			us_dirfd_opened(dirfd(dir), t->r.path, t->moves0);
+	}
 	return us_ok_ptr(attach(dir, &t->r));
 }
 

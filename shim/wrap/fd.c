@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "../dirfdpath.h"
 #include "../fdmap.h"
 #include "../guard.h"
 #include "glibc_protos.h"
@@ -76,8 +77,10 @@ US_EXPORT int dup(int fd)
 		return -1;
 	}
 	int nfd = US_REAL(dup)(fd);
-	if (nfd >= 0)
+	if (nfd >= 0) {
 		us_fd_duped(us_fdop_dup3(fd, nfd, 0));
+		us_dirfd_duped(fd, nfd);
+	}
 	return nfd;
 }
 
@@ -92,8 +95,10 @@ static int dup_onto(int oldfd, int newfd, int flags, bool three)
 	us_errno_back(); /* a proxy moved out of the way is our business */
 	int rc = three ? US_REAL(dup3)(oldfd, newfd, flags)
 		       : US_REAL(dup2)(oldfd, newfd);
-	if (rc >= 0)
+	if (rc >= 0) {
 		us_fd_duped(us_fdop_dup3(oldfd, newfd, three ? flags : 0));
+		us_dirfd_duped(oldfd, newfd);
+	}
 	return rc;
 }
 
@@ -124,8 +129,10 @@ US_EXPORT int fcntl(int fd, int cmd, ...)
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC: {
 		int nfd = US_REAL(fcntl)(fd, cmd, arg);
-		if (nfd >= 0)
+		if (nfd >= 0) {
 			us_fd_duped(us_fdop_dupfd(fd, cmd, nfd));
+			us_dirfd_duped(fd, nfd);
+		}
 		return nfd;
 	}
 	case F_GETLK:

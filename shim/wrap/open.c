@@ -9,6 +9,7 @@
 #include <stdio_ext.h>
 #include <string.h>
 
+#include "../dirfdpath.h"
 #include "../fdmap.h"
 #include "../front.h"
 #include "../guard.h"
@@ -29,6 +30,8 @@ static int open_at(int dirfd, const char *path, int flags, mode_t mode)
 	if (fd >= 0) {
 		us_created(t);
 		us_fd_opened(fd, flags, path, t);
+		if (p == t->real && t->r.where == US_INSIDE && !t->r.err)
+			us_dirfd_opened(fd, t->r.path, t->moves0);
 	}
 	return fd;
 }

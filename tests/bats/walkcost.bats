@@ -195,3 +195,58 @@ fresh_scenario() {
 	fresh_scenario overlayfs
 	verdict
 }
+
+@test "find and du: the openat, dup and fstatat chain on dir fds reads no /proc/self/fd link" {
+	need_strace
+	mkdir -p "$LOWER/d/s1/t" "$LOWER/d/s2" "$UPPER/d/s2"
+	echo x >"$LOWER/d/s1/t/x"
+	echo y >"$UPPER/d/s2/y"
+	for cmd in "find $TARGET/d -printf %p%s\n" "du -a $TARGET/d" "ls -lR $TARGET/d"; do
+		in_union strace -f -qq -s 4096 -o "$ROOT/trace" -e trace=readlink,readlinkat \
+			$cmd >/dev/null
+		# (the program's own cwd fd, outside the union, may be read)
+		n=$(grep -c '/proc/self/fd/[0-9]*", "'"$ROOT" "$ROOT/trace" || true)
+		echo "${cmd%% *}: $n readlinks of /proc/self/fd of a union dir"
+		[ "$n" -eq 0 ]
+	done
+}
+
+# A dir fd opened (and dup'ed) before another process removes its dir and
+# makes a new one of that name still names the removed dir: the dir fd's
+# remembered path must not lead *at() calls to the new one. (An upper dir:
+# a dir fd on a lower dir is followed by its path, a known limit.)
+dirfd_scenario() {
+	mkdir -p "$UPPER/e"
+	echo f >"$UPPER/e/f1"
+	use_union "$1"
+	got=$("${RUN[@]}" python3 -c '
+import os, subprocess, sys
+u = sys.argv[1]
+fd = os.open(u + "/e", os.O_RDONLY | os.O_DIRECTORY)
+fd2 = os.dup(fd)
+fd3 = os.open("e", os.O_RDONLY | os.O_DIRECTORY, dir_fd=os.open(u, os.O_RDONLY))
+print("before", all(os.stat("f1", dir_fd=f) is not None for f in (fd, fd2, fd3)))
+subprocess.run(["sh", "-c", "rm -rf \"$1/e\" && mkdir \"$1/e\" && echo new >\"$1/e/f1\"", "_", u], check=True)
+for f in (fd, fd2, fd3):
+    try:
+        os.stat("f1", dir_fd=f)
+        print("f1 found through the old dir fd")
+    except FileNotFoundError:
+        print("ENOENT")
+' "$U")
+	expect "$1: a dir fd (and its dup) of a removed dir finds nothing of the new dir" \
+		"before True
+ENOENT
+ENOENT
+ENOENT" "$got"
+}
+
+@test "a dir fd of a removed and remade dir keeps naming the removed one (shim)" {
+	dirfd_scenario shim
+	verdict
+}
+
+@test "a dir fd of a removed and remade dir keeps naming the removed one (overlayfs)" {
+	dirfd_scenario overlayfs
+	verdict
+}
