@@ -16,11 +16,19 @@ US_HIDDEN int us_dirfd_cached(int fd, char *out, size_t len, uint32_t *moves);
  * found after us_dirfd_cached gave MOVES. */
 US_HIDDEN void us_dirfd_remember(int fd, const char *upath, uint32_t moves);
 
-/* FD was just opened by union path UPATH: remembered when its real path
- * may not lead back to it (a lower dir below a renamed dir). */
-US_HIDDEN void us_dirfd_opened(int fd, const char *upath);
+/* Every mount's moved-subtrees word, summed: read before a lookup whose
+ * answer an open then remembers (it changes when any subtree moves). */
+US_HIDDEN uint32_t us_dirfd_moves_all(void);
 
-/* TO was made a dup of FROM: it has FROM's path. */
+/* FD was just opened on union dir UPATH, which a lookup begun when
+ * us_dirfd_moves_all() was BEFORE found: remembered, unless a subtree
+ * moved since (then the first *at() call asks the kernel; a lower dir
+ * below a renamed dir, whose real path cannot lead back to it, is kept
+ * to be rechecked). */
+US_HIDDEN void us_dirfd_opened(int fd, const char *upath, uint32_t before);
+
+/* TO was made a dup of FROM: it has FROM's remembered path, as FROM has
+ * it (checked again at use when it may be stale). */
 US_HIDDEN void us_dirfd_duped(int from, int to);
 
 /* After us_dirfd_cached said no: 1 with OUT when the path FD had still

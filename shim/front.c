@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dirfdpath.h"
 #include "fdroom.h"
 #include "front.h"
 #include "guard.h"
@@ -175,6 +176,7 @@ static int map(int dirfd, const char *path, unsigned flags,
 			       ? US_FAIL
 			       : US_PASS;
 	unsigned rflags = (flags & US_MAP_NOFOLLOW) ? US_LOOKUP_NOFOLLOW : 0;
+	t->moves0 = us_dirfd_moves_all();
 	if (us_resolve(&us_cfg, sb->abs, rflags, &t->r) < 0)
 		return US_FAIL;
 	return us_map_resolved(flags, t);

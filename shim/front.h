@@ -58,6 +58,7 @@ struct us_target {
 	int held;             /* us_path*: the dir fd a real path longer
 				 than PATH_MAX is reached through, or -1 */
 	char proc[PATH_MAX];  /* us_path: "/proc/self/fd/HELD/rest" */
+	uint32_t moves0;      /* us_dirfd_moves_all() before the lookup */
 };
 
 /* A target for one call, in the thread's scratch (scratch.h) and popped

@@ -61,6 +61,11 @@ struct us_resolved {
 	int parent_ok;         /* inside, err == ENOENT: parent dir exists */
 	struct us_node node;   /* inside, err == 0: the object */
 	struct us_node parent; /* inside, parent_ok or err == 0: its dir */
+	/* inside, err == 0 and stx_ok: the winning real object's own statx
+	 * (statxconv.h), made by this very walk (not a cached answer), so a
+	 * stat wrapper may hand it back instead of asking again */
+	int stx_ok;
+	struct statx stx;
 };
 
 /* Resolve ABSPATH (absolute, not necessarily normal). Returns 0 with R

@@ -117,6 +117,12 @@ int fstatat(int dirfd, const char *restrict path, struct stat *restrict st,
 	return (int)SC(SYS_newfstatat, dirfd, path, st, flags, 0, 0);
 }
 
+int statx(int dirfd, const char *restrict path, int flags, unsigned mask,
+	  struct statx *restrict sx)
+{
+	return (int)SC(SYS_statx, dirfd, path, flags, mask, sx, 0);
+}
+
 ssize_t readlinkat(int dirfd, const char *restrict path, char *restrict buf,
 		   size_t len)
 {

@@ -28,6 +28,7 @@
 #include "unionshim/path.h"
 #include "unionshim/redirect.h"
 #include "unionshim/scratch.h"
+#include "unionshim/statxconv.h"
 
 #define US_MAXLINKS 40
 #define US_DIRSTACK 64
@@ -120,9 +121,21 @@ static const char *lower_real(const struct us_mount *m, int i,
 /* An upper dir with a redirect record (redirect.h) merges with what the
  * lowers hold at the record's path, in every lower of the mount (an
  * absolute redirect: overlayfs searches from the root's layers too). */
+/* lstat of a layer entry, made by statx: for the final name of a walk it
+ * also answers the caller's own stat or statx (us_resolved.stx). */
+static int layer_lstat(const char *p, struct stat *st, struct statx *x)
+{
+	if (SYS(statx)(AT_FDCWD, p, AT_SYMLINK_NOFOLLOW, US_LOOKUP_STATX_MASK,
+		       x) < 0)
+		return -1;
+	us_statx_stat(x, st);
+	return 0;
+}
+
+/* WIN (if not NULL) gets the winning entry's statx. */
 static int lookup_child(const struct us_mount *m, const char *upath,
 			const struct us_node *dir, const char *name,
-			struct us_node *child)
+			struct us_node *child, struct statx *win)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -134,6 +147,7 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 	if (!sb)
 		return ENOMEM;
 	struct stat st;
+	struct statx x;
 	bool found = false, pending = false;
 	const char *base = name;
 	us_layermask mask = dir->dirs;
@@ -156,11 +170,13 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 			if (!base)
 				return ENAMETOOLONG;
 		}
-		if (SYS(lstat)(sb->p, &st) == 0) {
+		if (layer_lstat(sb->p, &st, &x) == 0) {
 			if (us_stat_is_whiteout(&st))
 				break;
 			if (!found) {
 				found = true;
+				if (win)
+					*win = x;
 				child->layer = i;
 				child->mode = st.st_mode;
 				child->dirs = 0;
@@ -196,21 +212,34 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 	return found ? 0 : ENOENT;
 }
 
-/* The cache first (lcache.h); what the layers say is kept for next time. */
-int us_lookup_child(const struct us_mount *m, const char *upath,
-		    const struct us_node *dir, const char *name,
-		    struct us_node *child)
+/* The cache first (lcache.h); what the layers say is kept for next time.
+ * *FRESH: the layers were asked, and WIN has the winner's statx. */
+static int lookup_child_fresh(const struct us_mount *m, const char *upath,
+			      const struct us_node *dir, const char *name,
+			      struct us_node *child, struct statx *win,
+			      int *fresh)
 {
 	struct us_lc_miss miss;
 	int err;
 
+	*fresh = 0;
 	if (us_is_reserved_name(name))
 		return ENOENT;
 	if (us_lcache_get(m, upath, dir, name, child, &err, &miss))
 		return err;
-	err = lookup_child(m, upath, dir, name, child);
+	err = lookup_child(m, upath, dir, name, child, win);
 	us_lcache_put(&miss, err, child);
+	*fresh = !err;
 	return err;
+}
+
+int us_lookup_child(const struct us_mount *m, const char *upath,
+		    const struct us_node *dir, const char *name,
+		    struct us_node *child)
+{
+	int fresh;
+
+	return lookup_child_fresh(m, upath, dir, name, child, NULL, &fresh);
 }
 
 const struct us_mount *us_mount_of(const struct us_config *cfg,
@@ -676,6 +705,7 @@ static int walk_run(struct walk *w, unsigned flags, struct us_resolved *r)
 
 	r->err = 0;
 	r->parent_ok = 0;
+	r->stx_ok = 0;
 	for (;;) {
 		while (*p == '/')
 			p++;
@@ -696,6 +726,7 @@ static int walk_run(struct walk *w, unsigned flags, struct us_resolved *r)
 		name[cl] = '\0';
 		p = e;
 		final_child = false;
+		r->stx_ok = 0;
 		if (strcmp(name, ".") == 0)
 			continue;
 		if (strcmp(name, "..") == 0) {
@@ -713,7 +744,9 @@ static int walk_run(struct walk *w, unsigned flags, struct us_resolved *r)
 		}
 
 		struct us_node child;
-		int err = us_lookup_child(w->m, w->cur, &w->dir, name, &child);
+		int fresh;
+		int err = lookup_child_fresh(w->m, w->cur, &w->dir, name, &child,
+					     &r->stx, &fresh);
 		if (err == ENOENT && last) {
 			r->parent = w->dir;
 			r->parent_ok = 1;
@@ -740,6 +773,7 @@ static int walk_run(struct walk *w, unsigned flags, struct us_resolved *r)
 		if (last) {
 			r->node = child;
 			r->parent_ok = 1;
+			r->stx_ok = fresh;
 			final_child = true;
 		} else {
 			push(w, &child);

@@ -93,6 +93,18 @@ int us_dirfd_cached(int fd, char *out, size_t len, uint32_t *moves)
 	return 1;
 }
 
+uint32_t us_dirfd_moves_all(void)
+{
+	uint32_t sum = 0;
+
+	for (int k = 0; k < us_cfg.nmounts; k++) {
+		const uint32_t *moves = NULL;
+		if (us_shared_dirgen(&us_cfg.mounts[k], 0, &moves) && moves)
+			sum += __atomic_load_n(moves, __ATOMIC_ACQUIRE);
+	}
+	return sum;
+}
+
 void us_dirfd_remember(int fd, const char *upath, uint32_t moves)
 {
 	struct us_fdent *e = union_dir(fd);
@@ -118,15 +130,23 @@ void us_dirfd_remember(int fd, const char *upath, uint32_t moves)
 	__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
 }
 
-/* FD, a union dir fd open on a lower dir of a mount whose dirs may have
- * been renamed, was just opened by union path UPATH. */
-void us_dirfd_opened(int fd, const char *upath)
+/* The mount's own word is read first: a move after it makes the sum
+ * differ from BEFORE, or the stored word stale; either way no stale path
+ * is trusted. A lower dir below a renamed dir (its real path names its
+ * old place) is kept stamped one move behind, so that its first use
+ * rechecks it (us_dirfd_recheck) rather than trust or lose it. */
+void us_dirfd_opened(int fd, const char *upath, uint32_t before)
 {
 	struct us_fdent *e = union_dir(fd);
 
-	if (e && LOAD(&e->layer) != 0 &&
-	    us_redirects_maybe(&us_cfg.mounts[e->mount]))
-		us_dirfd_remember(fd, upath, moves_now(e));
+	if (!e)
+		return;
+	uint32_t moves = moves_now(e);
+	if (us_dirfd_moves_all() == before)
+		us_dirfd_remember(fd, upath, moves);
+	else if (LOAD(&e->layer) != 0 &&
+		 us_redirects_maybe(&us_cfg.mounts[e->mount]))
+		us_dirfd_remember(fd, upath, moves - 1);
 }
 
 /* The path FD's slot remembers whatever the moves since, when the slot
@@ -186,10 +206,10 @@ int us_dirfd_recheck(int fd, char *out, size_t len, uint32_t moves)
 
 void us_dirfd_duped(int from, int to)
 {
-	struct us_fdent *e = union_dir(from), *n = union_dir(to);
+	struct us_fdent *e = union_dir(from);
 	char path[PATH_WORDS * 8];
 
-	if (!e || !n || LOAD(&e->layer) == 0 || !recall(from, e, path, sizeof path))
+	if (!e || !union_dir(to) || !recall(from, e, path, sizeof path))
 		return;
 	us_dirfd_remember(to, path, LOAD(&slots[from % SLOTS].moves));
 }

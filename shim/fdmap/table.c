@@ -208,7 +208,7 @@ void us_fd_opened(int fd, int flags, const char *path,
 out:
 	us_fdmap_unlock();
 	if (t && t->r.where == US_INSIDE && !t->r.err && S_ISDIR(t->r.node.mode))
-		us_dirfd_opened(fd, t->r.path);
+		us_dirfd_opened(fd, t->r.path, t->moves0);
 }
 
 /* Release this process's record locks on the identity of entry E (fd

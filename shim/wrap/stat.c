@@ -18,6 +18,7 @@
 #include "../guard.h"
 #include "glibc_protos.h"
 #include "unionshim/identity.h"
+#include "unionshim/statxconv.h"
 
 _Static_assert(sizeof(struct stat) == sizeof(struct stat64),
 	       "x86-64: stat64 is stat");
@@ -25,6 +26,24 @@ _Static_assert(sizeof(struct stat) == sizeof(struct stat64),
 static unsigned at_flags(int flags)
 {
 	return (flags & AT_SYMLINK_NOFOLLOW) ? US_MAP_NOFOLLOW : 0;
+}
+
+/* The lookup of this very call stat'ed T's real object (lookup.h): its
+ * answer is as fresh as a second call would be, and costs none. */
+static bool walked(const struct us_target *t)
+{
+	return t->r.where == US_INSIDE && !t->r.err && t->r.stx_ok &&
+	       !t->indexed;
+}
+
+/* The real fstatat of T's object at (DIRFD, P). */
+static int real_stat(int dirfd, const char *p, struct stat *st, int flags,
+		     const struct us_target *t)
+{
+	if (!walked(t))
+		return US_REAL(fstatat)(dirfd, p, st, flags);
+	us_statx_stat(&t->r.stx, st);
+	return 0;
 }
 
 /* RC of a real stat through T: the union's identity into ST. */
@@ -43,7 +62,7 @@ US_EXPORT int stat(const char *path, struct stat *st)
 	US_SHIM_OR(US_REAL(stat)(path, st));
 	US_TARGET(t);
 	const char *p = us_path(path, 0, t);
-	return p ? fixed(US_REAL(stat)(p, st), t, st) : -1;
+	return p ? fixed(real_stat(AT_FDCWD, p, st, 0, t), t, st) : -1;
 }
 
 US_EXPORT int lstat(const char *path, struct stat *st)
@@ -51,7 +70,8 @@ US_EXPORT int lstat(const char *path, struct stat *st)
 	US_SHIM_OR(US_REAL(lstat)(path, st));
 	US_TARGET(t);
 	const char *p = us_path(path, US_MAP_NOFOLLOW, t);
-	return p ? fixed(US_REAL(lstat)(p, st), t, st) : -1;
+	return p ? fixed(real_stat(AT_FDCWD, p, st, AT_SYMLINK_NOFOLLOW, t), t, st)
+		 : -1;
 }
 
 US_EXPORT int fstat(int fd, struct stat *st)
@@ -76,7 +96,7 @@ US_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 	}
 	US_TARGET(t);
 	const char *p = us_path_at(&dirfd, path, at_flags(flags), t);
-	return p ? fixed(US_REAL(fstatat)(dirfd, p, st, flags), t, st) : -1;
+	return p ? fixed(real_stat(dirfd, p, st, flags, t), t, st) : -1;
 }
 
 US_EXPORT int stat64(const char *, struct stat64 *) __attribute__((alias("stat")));
@@ -160,6 +180,18 @@ static void statx_base(const struct statx *stx, struct stat *st)
 	st->st_ctim.tv_nsec = stx->stx_ctime.tv_nsec;
 }
 
+/* The real statx of T's object: the lookup's own when it answers MASK
+ * as a second call would (it asked for as much, and no sync was asked). */
+static int real_statx(int dirfd, const char *p, int flags, unsigned mask,
+		      struct statx *stx, const struct us_target *t)
+{
+	if (!walked(t) || (mask & ~(unsigned)(US_LOOKUP_STATX_MASK | STATX_MNT_ID)) ||
+	    (flags & AT_STATX_SYNC_TYPE) == AT_STATX_FORCE_SYNC)
+		return US_REAL(statx)(dirfd, p, flags, mask, stx);
+	*stx = t->r.stx;
+	return 0;
+}
+
 US_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 		    struct statx *stx)
 {
@@ -176,7 +208,7 @@ US_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 	}
 	US_TARGET(t);
 	const char *p = us_path_at(&dirfd, path, at_flags(flags), t);
-	if (!p || US_REAL(statx)(dirfd, p, flags, mask, stx) < 0)
+	if (!p || real_statx(dirfd, p, flags, mask, stx, t) < 0)
 		return -1;
 	if (t->r.where == US_INSIDE) {
 		statx_base(stx, &st);

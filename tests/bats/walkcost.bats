@@ -1,0 +1,252 @@
+#!/usr/bin/env bats
+# Promise (README "Performance", issue 10): a whole-tree command (find,
+# ls -lR, du, tar, git status, make) costs about the system calls it costs
+# natively: visiting an entry for the first time is one stat of its real
+# object, not a lookup's stat plus the program's own; the answer is as
+# fresh as a native stat (another process's chmod, truncate, touch or
+# copy-up is seen by the very next call, with the same st_ino).
+#
+# The counting tests run strace on the shim (they count the shim's own
+# calls); the freshness tests run on the shim and, as the oracle, on
+# kernel overlayfs over the same layers.
+
+bats_require_minimum_version 1.5.0
+
+load ../lib/common
+load ../lib/oracle
+
+N=60
+
+setup() {
+	make_layers
+	mkdir -p "$LOWER/d"
+	for i in $(seq 1 $N); do echo "file $i" >"$LOWER/d/f$i"; done
+}
+
+teardown() {
+	[ -z "${A_PID:-}" ] || kill "$A_PID" 2>/dev/null || true
+	unmount_union
+}
+
+need_strace() {
+	command -v strace >/dev/null || skip "no strace"
+}
+
+# stat_calls CMD...: run CMD in the union under strace; print how many
+# stat-family calls named a real file d/f<i> of a layer
+stat_calls() {
+	in_union strace -f -qq -o "$ROOT/trace" \
+		-e trace=stat,lstat,newfstatat,statx "$@" >/dev/null
+	grep -cE '"'"$ROOT"'/(lower|lower2|upper)/d/f[0-9]+"' "$ROOT/trace" || true
+}
+
+@test "stat, lstat and fstatat of a name seen for the first time: one system call each" {
+	need_strace
+	for call in "os.stat(p)" "os.lstat(p)" "os.stat(os.path.basename(p), dir_fd=fd)" \
+		"os.stat(os.path.basename(p), dir_fd=fd, follow_symlinks=False)"; do
+		n=$(stat_calls python3 -c '
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+for i in range(1, int(sys.argv[2]) + 1):
+    p = sys.argv[1] + "/f%d" % i
+    '"$call"'
+' "$TARGET/d" $N)
+		echo "$call: $n calls for $N names"
+		[ "$n" -eq $N ]
+	done
+}
+
+@test "statx (ls -l, stat) of a name seen for the first time: one system call" {
+	need_strace
+	n=$(stat_calls ls -l "$TARGET/d")
+	echo "ls -l: $n calls for $N names"
+	[ "$n" -eq $N ]
+	# (the target dir is empty outside the union: no glob)
+	n=$(stat_calls stat -c '%s %Y' $(seq -f "$TARGET/d/f%g" 1 $N))
+	echo "stat: $n calls for $N names"
+	[ "$n" -eq $N ]
+}
+
+@test "find and du over a lower dir: one stat per entry" {
+	need_strace
+	n=$(stat_calls find "$TARGET/d" -printf '%p %s\n')
+	echo "find: $n calls for $N names"
+	[ "$n" -eq $N ]
+	n=$(stat_calls du -a "$TARGET/d")
+	echo "du: $n calls for $N names"
+	[ "$n" -eq $N ]
+}
+
+@test "statx asking for more than a lookup knows (btime) still asks the kernel" {
+	need_strace
+	in_union strace -f -qq -o "$ROOT/trace" -e trace=statx \
+		stat -c '%W' "$TARGET/d/f1" >/dev/null
+	run grep -c 'STATX_BTIME.*"'"$ROOT"'/lower/d/f1"\|"'"$ROOT"'/lower/d/f1".*STATX_BTIME' "$ROOT/trace"
+	[ "$output" -ge 1 ]
+	# and its answer is the file's own birth time
+	want=$(stat -c '%W' "$LOWER/d/f1")
+	got=$(in_union stat -c '%W' "$TARGET/d/f1")
+	[ "$got" = "$want" ]
+}
+
+# Process A (one python, so one lookup cache; the FIFOs are opened
+# read-write here and read with a timeout, so a python that dies early
+# fails the test rather than hangs it): prints "mode size mtime ino"
+# of each path it is sent, by stat, lstat, fstatat on a dir fd and statx
+# (os.stat/lstat; statx through ctypes), all four having to agree.
+start_a() {
+	mkfifo "$ROOT/cmd" "$ROOT/res"
+	"${RUN[@]}" python3 -c '
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+class Ts(ctypes.Structure):
+    _fields_ = [("sec", ctypes.c_int64), ("nsec", ctypes.c_uint32), ("r", ctypes.c_int32)]
+class Stx(ctypes.Structure):
+    _fields_ = [("mask", ctypes.c_uint32), ("blksize", ctypes.c_uint32),
+                ("attributes", ctypes.c_uint64), ("nlink", ctypes.c_uint32),
+                ("uid", ctypes.c_uint32), ("gid", ctypes.c_uint32),
+                ("mode", ctypes.c_uint16), ("pad", ctypes.c_uint16),
+                ("ino", ctypes.c_uint64), ("size", ctypes.c_uint64),
+                ("blocks", ctypes.c_uint64), ("amask", ctypes.c_uint64),
+                ("atime", Ts), ("btime", Ts), ("ctime", Ts), ("mtime", Ts),
+                ("rest", ctypes.c_uint8 * 160)]
+def statx(p):
+    x = Stx()
+    if libc.statx(-100, p.encode(), 0x100, 0x7ff, ctypes.byref(x)) != 0:
+        return "statx failed"
+    return "%o %d %d.%09d %d" % (x.mode, x.size, x.mtime.sec, x.mtime.nsec, x.ino)
+def st(s):
+    return "%o %d %d.%09d %d" % (s.st_mode, s.st_size, s.st_mtime_ns // 10**9,
+                                  s.st_mtime_ns % 10**9, s.st_ino)
+cmd, res = open(sys.argv[1]), open(sys.argv[2], "w")
+for line in cmd:
+    p = line.strip()
+    if p == "q":
+        break
+    fd = os.open(os.path.dirname(p), os.O_RDONLY | os.O_DIRECTORY)
+    a = [st(os.stat(p)), st(os.lstat(p)),
+         st(os.stat(os.path.basename(p), dir_fd=fd)), statx(p)]
+    os.close(fd)
+    res.write((a[0] if len(set(a)) == 1 else "disagree: %s" % a) + "\n")
+    res.flush()
+' "$ROOT/cmd" "$ROOT/res" &
+	A_PID=$!
+	exec 5<>"$ROOT/cmd" 6<>"$ROOT/res"
+}
+
+stop_a() {
+	echo q >&5
+	wait "$A_PID" || true
+	A_PID=
+	exec 5>&- 6<&-
+}
+
+ask() {
+	local ans
+	echo "$U/$1" >&5
+	read -t 30 -r ans <&6 || ans="no answer"
+	echo "$ans"
+}
+
+b() { "${RUN[@]}" sh -c "$1" _ "$U"; }
+
+# mode size mtime ino of union path REL, as process A reports it
+fresh_scenario() {
+	use_union "$1"
+	start_a
+	local a0 a1 ino0
+	a0=$(ask d/f1)
+	ino0=${a0##* }
+	b 'chmod 600 "$1/d/f1"'
+	a1=$(ask d/f1)
+	expect "$1: a chmod by another process is seen at once" "600 $ino0" \
+		"$(awk '{print substr($1, length($1) - 2), $4}' <<<"$a1")"
+	b 'truncate -s 3 "$1/d/f2"'
+	a0=$(ask d/f2)
+	expect "$1: a truncate (copy-up) by another process is seen at once" "3" \
+		"$(awk '{print $2}' <<<"$a0")"
+	a0=$(ask d/f3)
+	b 'touch -m -d "2001-02-03 04:05:06" "$1/d/f3"'
+	a1=$(ask d/f3)
+	expect "$1: a touch by another process is seen at once, same st_ino" \
+		"$(date -d '2001-02-03 04:05:06' +%s).000000000 ${a0##* }" \
+		"$(awk '{print $3, $4}' <<<"$a1")"
+	a0=$(ask d/f4)
+	b 'echo more >>"$1/d/f4"'
+	a1=$(ask d/f4)
+	expect "$1: a copy-up by another process: new size, same st_ino" \
+		"$(($(awk '{print $2}' <<<"$a0") + 5)) ${a0##* }" \
+		"$(awk '{print $2, $4}' <<<"$a1")"
+	b 'echo upper >"$1/d/new"'
+	a0=$(ask d/new)
+	b 'chmod 640 "$1/d/new"; echo again >>"$1/d/new"'
+	a1=$(ask d/new)
+	expect "$1: an upper file changed by another process is seen at once" \
+		"640 12 ${a0##* }" "$(awk '{print substr($1, length($1) - 2), $2, $4}' <<<"$a1")"
+	stop_a
+}
+
+@test "a stat right after another process's chmod, truncate, touch or copy-up is fresh (shim)" {
+	fresh_scenario shim
+	verdict
+}
+
+@test "a stat right after another process's chmod, truncate, touch or copy-up is fresh (overlayfs)" {
+	fresh_scenario overlayfs
+	verdict
+}
+
+@test "find and du: the openat, dup and fstatat chain on dir fds reads no /proc/self/fd link" {
+	need_strace
+	mkdir -p "$LOWER/d/s1/t" "$LOWER/d/s2" "$UPPER/d/s2"
+	echo x >"$LOWER/d/s1/t/x"
+	echo y >"$UPPER/d/s2/y"
+	for cmd in "find $TARGET/d -printf %p%s\n" "du -a $TARGET/d" "ls -lR $TARGET/d"; do
+		in_union strace -f -qq -s 4096 -o "$ROOT/trace" -e trace=readlink,readlinkat \
+			$cmd >/dev/null
+		# (the program's own cwd fd, outside the union, may be read)
+		n=$(grep -c '/proc/self/fd/[0-9]*", "'"$ROOT" "$ROOT/trace" || true)
+		echo "${cmd%% *}: $n readlinks of /proc/self/fd of a union dir"
+		[ "$n" -eq 0 ]
+	done
+}
+
+# A dir fd opened (and dup'ed) before another process removes its dir and
+# makes a new one of that name still names the removed dir: the dir fd's
+# remembered path must not lead *at() calls to the new one. (An upper dir:
+# a dir fd on a lower dir is followed by its path, a known limit.)
+dirfd_scenario() {
+	mkdir -p "$UPPER/e"
+	echo f >"$UPPER/e/f1"
+	use_union "$1"
+	got=$("${RUN[@]}" python3 -c '
+import os, subprocess, sys
+u = sys.argv[1]
+fd = os.open(u + "/e", os.O_RDONLY | os.O_DIRECTORY)
+fd2 = os.dup(fd)
+fd3 = os.open("e", os.O_RDONLY | os.O_DIRECTORY, dir_fd=os.open(u, os.O_RDONLY))
+print("before", all(os.stat("f1", dir_fd=f) is not None for f in (fd, fd2, fd3)))
+subprocess.run(["sh", "-c", "rm -rf \"$1/e\" && mkdir \"$1/e\" && echo new >\"$1/e/f1\"", "_", u], check=True)
+for f in (fd, fd2, fd3):
+    try:
+        os.stat("f1", dir_fd=f)
+        print("f1 found through the old dir fd")
+    except FileNotFoundError:
+        print("ENOENT")
+' "$U")
+	expect "$1: a dir fd (and its dup) of a removed dir finds nothing of the new dir" \
+		"before True
+ENOENT
+ENOENT
+ENOENT" "$got"
+}
+
+@test "a dir fd of a removed and remade dir keeps naming the removed one (shim)" {
+	dirfd_scenario shim
+	verdict
+}
+
+@test "a dir fd of a removed and remade dir keeps naming the removed one (overlayfs)" {
+	dirfd_scenario overlayfs
+	verdict
+}
