@@ -65,6 +65,13 @@ void us_lcache_moved(const struct us_mount *m);
  * outside the union). */
 void us_lcache_forget(void);
 
+/* For pcache.h: the count of us_lcache_forget calls, and the generation
+ * word of union dir DIR (LEN bytes) of M with the mount's moves word in
+ * *MOVES (NULL when M's state is not there). */
+uint32_t us_lcache_epoch(void);
+const uint32_t *us_lcache_dirgen(const struct us_mount *m, const char *dir,
+				 size_t len, const uint32_t **moves);
+
 /* In a new child of fork, its only thread: entries a thread of the parent
  * was writing are made free again. No lock, no malloc. */
 void us_lcache_after_fork(void);

@@ -299,6 +299,17 @@ void us_lcache_moved(const struct us_mount *m)
 	errno = saved;
 }
 
+uint32_t us_lcache_epoch(void)
+{
+	return __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
+}
+
+const uint32_t *us_lcache_dirgen(const struct us_mount *m, const char *dir,
+				 size_t len, const uint32_t **moves)
+{
+	return us_shared_dirgen(m, path_hash(dir, len), moves);
+}
+
 void us_lcache_forget(void)
 {
 	__atomic_add_fetch(&epoch, 1, __ATOMIC_ACQ_REL);
