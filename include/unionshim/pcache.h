@@ -63,6 +63,11 @@ void us_pcache_after_fork(void);
 /* Tests: answer nothing, store nothing (to see the walk's own caches). */
 void us_pcache_enable(bool on);
 
+/* Tests: turn the entry of (ABSPATH, FLAGS) into one being written
+ * (ON), as a writer stopped half-way would leave it, or back. 1 when
+ * the entry is there. */
+int us_pcache_hold(const char *abspath, unsigned flags, bool on);
+
 /* Counters of this process (tests, measurements). */
 struct us_pcache_stats {
 	uint64_t hits, misses, stores;

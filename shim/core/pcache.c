@@ -371,6 +371,26 @@ void us_pcache_after_fork(void)
 	STORE(&writers, 0);
 }
 
+int us_pcache_hold(const char *abspath, unsigned flags, bool on)
+{
+	struct entry *t = LOAD(&table);
+	size_t n = strlen(abspath);
+
+	if (!t || n > US_PCACHE_KEY)
+		return 0;
+	uint64_t h = key_hash(abspath, n, flags);
+	struct entry *set = &t[(unsigned)(h >> 40) % SETS * WAYS];
+	for (int i = 0; i < WAYS; i++) {
+		uint32_t s = LOAD(&set[i].seq);
+		if (LOAD(&set[i].hash) != h || (s & 1) == on)
+			continue;
+		__atomic_add_fetch(&writers, on ? 1 : -1, __ATOMIC_RELAXED);
+		STORE(&set[i].seq, s + 1);
+		return 1;
+	}
+	return 0;
+}
+
 void us_pcache_enable(bool on)
 {
 	STORE(&off, !on);
