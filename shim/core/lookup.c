@@ -189,9 +189,12 @@ static bool plain_path(const char *path)
 
 int us_touches_union(const struct us_config *cfg, const char *abspath)
 {
-	/* a plain path stands in a target iff it ends in one: one look */
+	/* below a target (its components come first, as they are): yes;
+	 * else a plain path never stands in one */
+	if (abspath[0] == '/' && us_mount_of(cfg, abspath))
+		return 1;
 	if (abspath[0] == '/' && plain_path(abspath))
-		return us_mount_of(cfg, abspath) != NULL;
+		return 0;
 	US_SCRATCH_SCOPE;
 	struct {
 		char cur[PATH_MAX];

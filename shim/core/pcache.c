@@ -56,29 +56,6 @@ static inline uint64_t mix(uint64_t h, uint64_t w)
 	return h ^ (h >> 31);
 }
 
-/* Word I of the path S of N bytes, zero past its end. */
-static inline uint64_t word(const char *s, size_t n, size_t i)
-{
-	uint64_t w = 0;
-
-	if (n - i * 8 >= 8) {
-		memcpy(&w, s + i * 8, 8);
-		return w;
-	}
-	for (size_t j = n - i * 8; j-- > 0;) /* the tail, no memcpy call */
-		w = w << 8 | (unsigned char)s[i * 8 + j];
-	return w;
-}
-
-static uint64_t key_hash(const char *s, size_t n, unsigned flags)
-{
-	uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ n ^ (uint64_t)flags << 32;
-
-	for (size_t i = 0; i * 8 < n; i++)
-		h = mix(h, word(s, n, i));
-	return h ^ (h >> 29);
-}
-
 static struct entry *table_get(void)
 {
 	struct entry *t = LOAD(&table);
@@ -101,16 +78,6 @@ static struct entry *table_get(void)
 	return p;
 }
 
-static void node_unpack(const uint64_t *w, struct us_node *n)
-{
-	n->layer = (int)(uint32_t)w[0];
-	n->mode = (mode_t)(w[0] >> 32);
-	n->dirs = w[1];
-	n->dev = (dev_t)w[2];
-	n->ino = w[3];
-	n->nlink = w[4];
-}
-
 static void node_store(uint64_t *w, const struct us_node *n)
 {
 	STORE(&w[0], (uint32_t)n->layer | (uint64_t)n->mode << 32);
@@ -120,70 +87,93 @@ static void node_store(uint64_t *w, const struct us_node *n)
 	STORE(&w[4], n->nlink);
 }
 
-/* What a hit copies out of an entry, unchanged while read. */
-struct copy {
-	uint64_t info, m, moves, gens;
-	uint64_t node[NODE_WORDS], parent[NODE_WORDS];
-	uint64_t dep[US_PCACHE_DEPS], val[US_PCACHE_DEPS / 2];
+/* The key's words: PATH's N bytes, zero-padded to a whole word. */
+struct key {
+	size_t n, words;
+	uint64_t w[KEY_WORDS];
 };
 
-static bool read_entry(const struct entry *e, uint64_t hash, uint64_t lenflags,
-		       const char *path, struct copy *c)
+static void key_make(struct key *k, const char *path, size_t n)
 {
-	uint32_t s = LOAD(&e->seq);
-
-	if ((s & 1) || LOAD(&e->hash) != hash)
-		return false;
-	c->info = LOAD(&e->info);
-	if ((c->info & 0xffffff) != lenflags)
-		return false;
-	size_t n = lenflags & 0xffff;
-	for (size_t i = 0; i * 8 < n; i++)
-		if (LOAD(&e->key[i]) != word(path, n, i))
-			return false;
-	unsigned nd = (c->info >> 24) & 0xff;
-	c->m = LOAD(&e->m);
-	c->moves = LOAD(&e->moves);
-	c->gens = LOAD(&e->gens);
-	for (int i = 0; i < NODE_WORDS; i++) {
-		c->node[i] = LOAD(&e->node[i]);
-		c->parent[i] = LOAD(&e->parent[i]);
-	}
-	for (unsigned i = 0; i < nd; i++)
-		c->dep[i] = LOAD(&e->dep[i]);
-	for (unsigned i = 0; i < (nd + 1) / 2; i++)
-		c->val[i] = LOAD(&e->val[i]);
-	return LOAD(&e->seq) == s;
+	k->n = n;
+	k->words = (n + 7) / 8;
+	if (n)
+		k->w[k->words - 1] = 0;
+	memcpy(k->w, path, n);
 }
 
-/* Are the words C depends on what they were when it was stored? */
-static bool still_valid(const struct copy *c)
+static uint64_t key_hash(const struct key *k, unsigned flags)
+{
+	uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ k->n ^ (uint64_t)flags << 32;
+
+	for (size_t i = 0; i < k->words; i++)
+		h = mix(h, k->w[i]);
+	return h ^ (h >> 29);
+}
+
+/* Are the words entry E depends on what they were when it was stored? */
+static bool still_valid(const struct entry *e, uint64_t info)
 {
 	uint64_t g = us_lcache_epoch();
+	const uint32_t *moves = (const uint32_t *)(uintptr_t)LOAD(&e->moves);
 
-	if (c->moves)
-		g |= (uint64_t)LOAD((const uint32_t *)(uintptr_t)c->moves) << 32;
-	if (g != c->gens)
+	if (moves)
+		g |= (uint64_t)LOAD(moves) << 32;
+	if (g != LOAD(&e->gens))
 		return false;
-	unsigned nd = (c->info >> 24) & 0xff;
-	for (unsigned i = 0; i < nd; i++) {
-		uint32_t v = (uint32_t)(c->val[i / 2] >> (i % 2 * 32));
-		if (LOAD((const uint32_t *)(uintptr_t)c->dep[i]) != v)
+	unsigned nd = (info >> 24) & 0xff;
+	for (unsigned i = 0; i < nd; i += 2) {
+		uint64_t v = LOAD(&e->val[i / 2]);
+		const uint32_t *d = (const uint32_t *)(uintptr_t)LOAD(&e->dep[i]);
+		if (LOAD(d) != (uint32_t)v)
+			return false;
+		if (i + 1 == nd)
+			break;
+		d = (const uint32_t *)(uintptr_t)LOAD(&e->dep[i + 1]);
+		if (LOAD(d) != (uint32_t)(v >> 32))
 			return false;
 	}
 	return true;
 }
 
-static void fill(const struct copy *c, const char *path, size_t n,
-		 struct us_resolved *r)
+static void node_load(const uint64_t *w, struct us_node *n)
 {
+	uint64_t w0 = LOAD(&w[0]);
+
+	n->layer = (int)(uint32_t)w0;
+	n->mode = (mode_t)(w0 >> 32);
+	n->dirs = LOAD(&w[1]);
+	n->dev = (dev_t)LOAD(&w[2]);
+	n->ino = LOAD(&w[3]);
+	n->nlink = LOAD(&w[4]);
+}
+
+/* R from entry E when it holds key K with FLAGS, is still valid, and was
+ * not written meanwhile (else R is left for the walk to fill). */
+static bool read_entry(const struct entry *e, uint64_t hash, unsigned flags,
+		       const struct key *k, const char *path,
+		       struct us_resolved *r)
+{
+	uint32_t s = LOAD(&e->seq);
+
+	if ((s & 1) || LOAD(&e->hash) != hash)
+		return false;
+	uint64_t info = LOAD(&e->info);
+	if ((info & 0xffffff) != (k->n | flags << 16))
+		return false;
+	for (size_t i = 0; i < k->words; i++)
+		if (LOAD(&e->key[i]) != k->w[i])
+			return false;
+	if (!still_valid(e, info))
+		return false;
 	r->where = US_INSIDE;
-	r->m = (const struct us_mount *)(uintptr_t)c->m;
-	memcpy(r->path, path, n + 1);
-	r->err = (int)((c->info >> 32) & 0xff);
-	r->parent_ok = (int)((c->info >> 40) & 1);
-	node_unpack(c->node, &r->node);
-	node_unpack(c->parent, &r->parent);
+	r->m = (const struct us_mount *)(uintptr_t)LOAD(&e->m);
+	memcpy(r->path, path, k->n + 1);
+	r->err = (int)((info >> 32) & 0xff);
+	r->parent_ok = (int)((info >> 40) & 1);
+	node_load(e->node, &r->node);
+	node_load(e->parent, &r->parent);
+	return LOAD(&e->seq) == s;
 }
 
 /* The mount a walk of PATH enters: the first target met, the shortest. */
@@ -241,25 +231,23 @@ int us_pcache_get(const struct us_config *cfg, const char *abspath,
 {
 	size_t n = strlen(abspath);
 	struct entry *t = LOAD(&table);
+	struct key k;
 
 	miss->storable = false;
 	if (LOAD(&off) || n > US_PCACHE_KEY || flags > 0xff)
 		return 0;
-	miss->hash = key_hash(abspath, n, flags);
+	key_make(&k, abspath, n);
+	miss->hash = key_hash(&k, flags);
 	miss->set = (unsigned)(miss->hash >> 40) % SETS;
 	miss->len = n;
 	miss->flags = flags;
 	if (t) {
 		struct entry *set = &t[miss->set * WAYS];
-		struct copy c;
 		for (int i = 0; i < WAYS; i++) {
-			if (!read_entry(&set[i], miss->hash, n | flags << 16,
-					abspath, &c) ||
-			    !still_valid(&c))
-				continue;
-			fill(&c, abspath, n, r);
-			count(&n_hits);
-			return 1;
+			if (read_entry(&set[i], miss->hash, flags, &k, abspath, r)) {
+				count(&n_hits);
+				return 1;
+			}
 		}
 	}
 	count(&n_misses);
@@ -328,8 +316,10 @@ static void store(struct entry *e, const struct us_pc_miss *k,
 		STORE(&e->val[i / 2], k->val[i] | (i + 1 < k->ndeps
 						   ? (uint64_t)k->val[i + 1] << 32
 						   : 0));
-	for (size_t i = 0; i * 8 < n; i++)
-		STORE(&e->key[i], word(path, n, i));
+	struct key key;
+	key_make(&key, path, n);
+	for (size_t i = 0; i < key.words; i++)
+		STORE(&e->key[i], key.w[i]);
 	STORE(&e->stamp, __atomic_add_fetch(&clock_, 1, __ATOMIC_RELAXED));
 }
 
@@ -378,7 +368,9 @@ int us_pcache_hold(const char *abspath, unsigned flags, bool on)
 
 	if (!t || n > US_PCACHE_KEY)
 		return 0;
-	uint64_t h = key_hash(abspath, n, flags);
+	struct key k;
+	key_make(&k, abspath, n);
+	uint64_t h = key_hash(&k, flags);
 	struct entry *set = &t[(unsigned)(h >> 40) % SETS * WAYS];
 	for (int i = 0; i < WAYS; i++) {
 		uint32_t s = LOAD(&set[i].seq);
