@@ -23,6 +23,7 @@
 #include "unionshim/origincache.h"
 #include "unionshim/scratch.h"
 #include "unionshim/lcache.h"
+#include "unionshim/listcache.h"
 #include "unionshim/pcache.h"
 #include "unionshim/shared.h"
 
@@ -73,6 +74,7 @@ static void child_reset(bool handled)
 	__atomic_store_n(us_pid_word, getpid(), __ATOMIC_RELAXED);
 	us_lcache_after_fork();
 	us_pcache_after_fork();
+	us_listcache_after_fork();
 	if (!handled)
 		us_cwd_forked();
 }
