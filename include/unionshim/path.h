@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 /* PATH is PREFIX itself or lies below it (PREFIX has no trailing slash). */
 static inline bool us_path_under(const char *path, const char *prefix,

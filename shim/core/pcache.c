@@ -244,7 +244,9 @@ int us_pcache_get(const struct us_config *cfg, const char *abspath,
 	if (t) {
 		struct entry *set = &t[miss->set * WAYS];
 		for (int i = 0; i < WAYS; i++) {
-			if (read_entry(&set[i], miss->hash, flags, &k, abspath, r)) {
+			/* an entry made with another config is no answer */
+			if (read_entry(&set[i], miss->hash, flags, &k, abspath, r) &&
+			    r->m >= cfg->mounts && r->m < cfg->mounts + cfg->nmounts) {
 				count(&n_hits);
 				return 1;
 			}
