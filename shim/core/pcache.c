@@ -199,7 +199,9 @@ static bool deps_now(const struct us_mount *m, const char *path, size_t n,
 {
 	const uint32_t *moves = NULL;
 	size_t at = m->target_len;
+	struct us_lc_prefix hp;
 
+	us_lcache_prefix_init(&hp);
 	k->ndeps = 0;
 	while (at < n) { /* PATH[AT] is the '/' before a name */
 		const char *name = path + at + 1;
@@ -211,7 +213,8 @@ static bool deps_now(const struct us_mount *m, const char *path, size_t n,
 		if (m->work) {
 			if (k->ndeps == US_PCACHE_DEPS)
 				return false;
-			const uint32_t *d = us_lcache_dirgen(m, path, at, &moves);
+			const uint32_t *d =
+				us_lcache_dirgen_prefix(m, &hp, path, at, &moves);
 			if (!d)
 				return false;
 			k->dep[k->ndeps] = d;
