@@ -13,11 +13,18 @@
 
 #include "dirstream.h"
 #include "forks.h"
+#include "unionshim/listcache.h"
 
 #define BUCKETS 64
 
 static struct us_dirstream *table[BUCKETS];
 static int table_count; /* read without the lock: a fast "none at all" */
+/* Each thread's last stream found (a readdir loop asks for one DIR again
+ * and again), trusted while no stream was detached since: DETACHES. */
+static unsigned detaches;
+static __thread DIR *last_dir;
+static __thread struct us_dirstream *last_s;
+static __thread unsigned last_gen;
 
 static unsigned bucket(DIR *dir)
 {
@@ -35,7 +42,7 @@ int us_dirstream_attach(DIR *dir, const struct us_mount *m,
 	s->m = m;
 	s->dirs = dirs;
 	s->upath = strdup(upath);
-	if (!s->upath || us_dir_merge(m, upath, dirs, &s->list) < 0) {
+	if (!s->upath || us_dir_merge_cached(m, upath, dirs, &s->list) < 0) {
 		int saved = errno;
 		free(s->upath);
 		free(s);
@@ -62,11 +69,19 @@ struct us_dirstream *us_dirstream_find(DIR *dir)
 
 	if (!__atomic_load_n(&table_count, __ATOMIC_RELAXED))
 		return NULL;
+	unsigned gen = __atomic_load_n(&detaches, __ATOMIC_ACQUIRE);
+	if (last_dir == dir && last_gen == gen)
+		return last_s;
 	bool locked = us_lock_unless_mine(US_LOCK_DIRSTREAMS);
 	for (s = table[bucket(dir)]; s && s->dir != dir; s = s->next)
 		;
 	if (locked)
 		us_unlock(US_LOCK_DIRSTREAMS);
+	if (s && locked) {
+		last_dir = dir;
+		last_s = s;
+		last_gen = gen;
+	}
 	return s;
 }
 
@@ -74,6 +89,7 @@ void us_dirstream_detach(DIR *dir)
 {
 	struct us_dirstream **pp, *s = NULL;
 
+	__atomic_add_fetch(&detaches, 1, __ATOMIC_ACQ_REL); /* threads' last_s */
 	if (!us_lock_unless_mine(US_LOCK_DIRSTREAMS)) {
 		if ((s = us_dirstream_find(dir))) /* gone, kept (no free here) */
 			__atomic_store_n(&s->dir, NULL, __ATOMIC_RELEASE);
@@ -99,7 +115,7 @@ int us_dirstream_reload(struct us_dirstream *s)
 {
 	struct us_dirlist fresh;
 
-	if (us_dir_merge(s->m, s->upath, s->dirs, &fresh) < 0)
+	if (us_dir_merge_cached(s->m, s->upath, s->dirs, &fresh) < 0)
 		return -1;
 	us_dirlist_free(&s->list);
 	s->list = fresh;

@@ -23,6 +23,8 @@
 #include "unionshim/origincache.h"
 #include "unionshim/scratch.h"
 #include "unionshim/lcache.h"
+#include "unionshim/listcache.h"
+#include "unionshim/pcache.h"
 #include "unionshim/shared.h"
 
 pthread_mutex_t us_locks[US_NLOCKS] = {
@@ -71,6 +73,8 @@ static void child_reset(bool handled)
 	pthread_mutex_init(&us_origincache_lock, NULL);
 	__atomic_store_n(us_pid_word, getpid(), __ATOMIC_RELAXED);
 	us_lcache_after_fork();
+	us_pcache_after_fork();
+	us_listcache_after_fork();
 	if (!handled)
 		us_cwd_forked();
 }

@@ -152,6 +152,7 @@ static int map(int dirfd, const char *path, unsigned flags,
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
+	const char *abs = sb->abs;
 
 	t->r.where = US_OUTSIDE;
 	t->creates = false;
@@ -165,19 +166,22 @@ static int map(int dirfd, const char *path, unsigned flags,
 		return US_PASS; /* ENOENT or AT_EMPTY_PATH: the kernel's */
 	if (!us_path_fits(path))
 		return fail(ENAMETOOLONG); /* the kernel takes no more */
-	if (follows_to_object(flags) && path[0] == '/' &&
-	    us_magic_lower_object(path, sb->abs, sizeof sb->abs))
+	if (path[0] == '/' && !us_magic_self(path)) {
+		abs = path; /* as us_abs_path would copy it */
+	} else if (follows_to_object(flags) && path[0] == '/' &&
+		   us_magic_lower_object(path, sb->abs, sizeof sb->abs)) {
 		/* the fd's object, never a new name made in its place */
 		flags = (flags | US_MAP_NOFOLLOW) & ~US_MAP_OPENCREAT;
-	else if (us_abs_path(dirfd, path, sb->abs, sizeof sb->abs) < 0)
+	} else if (us_abs_path(dirfd, path, sb->abs, sizeof sb->abs) < 0) {
 		return errno == EBADF ? US_PASS : US_FAIL;
-	if (!us_touches_union(&us_cfg, sb->abs))
-		return (flags & US_MAP_WRITES) && us_lower_guard(sb->abs, flags) < 0
+	}
+	if (!us_touches_union(&us_cfg, abs))
+		return (flags & US_MAP_WRITES) && us_lower_guard(abs, flags) < 0
 			       ? US_FAIL
 			       : US_PASS;
 	unsigned rflags = (flags & US_MAP_NOFOLLOW) ? US_LOOKUP_NOFOLLOW : 0;
 	t->moves0 = us_dirfd_moves_all();
-	if (us_resolve(&us_cfg, sb->abs, rflags, &t->r) < 0)
+	if (us_resolve(&us_cfg, abs, rflags, &t->r) < 0)
 		return US_FAIL;
 	return us_map_resolved(flags, t);
 }

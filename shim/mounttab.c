@@ -35,6 +35,8 @@ static int table_kind(const char *path)
 	static const char *const self[] = {"/proc/self/", "/proc/thread-self/"};
 	const char *rest = NULL;
 
+	if (path[1] != 'p' && path[1] != 'e') /* neither /proc nor /etc */
+		return TABLE_NONE;
 	if (strcmp(path, "/proc/mounts") == 0 || strcmp(path, "/etc/mtab") == 0)
 		return TABLE_MOUNTS;
 	for (size_t i = 0; i < sizeof self / sizeof self[0] && !rest; i++)

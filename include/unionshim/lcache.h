@@ -65,6 +65,25 @@ void us_lcache_moved(const struct us_mount *m);
  * outside the union). */
 void us_lcache_forget(void);
 
+/* For pcache.h: the count of us_lcache_forget calls, and the generation
+ * word of union dir DIR (LEN bytes) of M with the mount's moves word in
+ * *MOVES (NULL when M's state is not there). */
+uint32_t us_lcache_epoch(void);
+const uint32_t *us_lcache_dirgen(const struct us_mount *m, const char *dir,
+				 size_t len, const uint32_t **moves);
+
+/* us_lcache_dirgen for the prefixes of one PATH, in growing LEN order,
+ * each of its words hashed once: P carries the hash between calls
+ * (us_lcache_prefix_init first). */
+struct us_lc_prefix {
+	uint64_t h;
+	size_t done;
+};
+void us_lcache_prefix_init(struct us_lc_prefix *p);
+const uint32_t *us_lcache_dirgen_prefix(const struct us_mount *m,
+					struct us_lc_prefix *p, const char *path,
+					size_t len, const uint32_t **moves);
+
 /* In a new child of fork, its only thread: entries a thread of the parent
  * was writing are made free again. No lock, no malloc. */
 void us_lcache_after_fork(void);

@@ -4,15 +4,15 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 /* PATH is PREFIX itself or lies below it (PREFIX has no trailing slash). */
 static inline bool us_path_under(const char *path, const char *prefix,
 				 size_t plen)
 {
-	for (size_t i = 0; i < plen; i++)
-		if (path[i] != prefix[i])
-			return false;
-	return path[plen] == '\0' || path[plen] == '/';
+	/* strncmp stops at PATH's end: no byte past it is read */
+	return strncmp(path, prefix, plen) == 0 &&
+	       (path[plen] == '\0' || path[plen] == '/');
 }
 
 /* OUT = A "/" B (B relative). -1 with errno ENAMETOOLONG if it does not fit. */

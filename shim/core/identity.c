@@ -30,10 +30,23 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
+/* fnv1a a word at a time (stat of every union object asks): 8 bytes of
+ * the target per step, its last few bytewise. */
+static uint64_t words_hash(const char *s, size_t n)
+{
+	uint64_t h = UINT64_C(1469598103934665603), w;
+
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * UINT64_C(1099511628211);
+		h ^= h >> 29;
+	}
+	return fnv1a(h, s, n);
+}
+
 dev_t us_mount_dev(const struct us_mount *m)
 {
-	uint64_t h = fnv1a(UINT64_C(1469598103934665603), m->target,
-			   m->target_len);
+	uint64_t h = words_hash(m->target, m->target_len);
 
 	return makedev(2048 + (unsigned)(h % 1024), (unsigned)((h >> 10) & 0xfffff));
 }

@@ -57,23 +57,40 @@ static inline uint64_t mix(uint64_t h, uint64_t w)
 	return h ^ (h >> 31);
 }
 
-/* The same in every process: the dir's generation slot comes from it. */
-static uint64_t path_hash(const char *s, size_t n)
-{
-	uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ n, w;
+/* The same in every process: the dir's generation slot comes from it.
+ * In two steps, so a walk down one path hashes each of its words once
+ * (us_lcache_dirgen_prefix): the whole words of a prefix, then the end. */
+#define HASH_SEED UINT64_C(0x9e3779b97f4a7c15)
 
-	for (; n >= 8; s += 8, n -= 8) {
-		memcpy(&w, s, 8);
+static uint64_t hash_words(uint64_t h, const char *s, size_t from, size_t to)
+{
+	uint64_t w;
+
+	for (size_t i = from; i < to; i += 8) {
+		memcpy(&w, s + i, 8);
 		h = mix(h, w);
 	}
-	if (n) {
-		w = 0;
-		memcpy(&w, s, n);
+	return h;
+}
+
+static uint64_t hash_end(uint64_t h, const char *s, size_t n)
+{
+	size_t whole = n & ~(size_t)7;
+	uint64_t w = 0;
+
+	for (size_t j = n; j-- > whole;) /* the last bytes, as a word */
+		w = w << 8 | (unsigned char)s[j];
+	if (n > whole)
 		h = mix(h, w);
-	}
+	h = mix(h, n);
 	h ^= h >> 29;
 	h *= UINT64_C(0x94d049bb133111eb);
 	return h ^ (h >> 32);
+}
+
+static uint64_t path_hash(const char *s, size_t n)
+{
+	return hash_end(hash_words(HASH_SEED, s, 0, n & ~(size_t)7), s, n);
 }
 
 static struct entry *table_get(void)
@@ -297,6 +314,36 @@ void us_lcache_moved(const struct us_mount *m)
 	if (!us_shared_moves_bump(m))
 		us_lcache_forget();
 	errno = saved;
+}
+
+uint32_t us_lcache_epoch(void)
+{
+	return __atomic_load_n(&epoch, __ATOMIC_ACQUIRE);
+}
+
+const uint32_t *us_lcache_dirgen(const struct us_mount *m, const char *dir,
+				 size_t len, const uint32_t **moves)
+{
+	return us_shared_dirgen(m, path_hash(dir, len), moves);
+}
+
+void us_lcache_prefix_init(struct us_lc_prefix *p)
+{
+	p->h = HASH_SEED;
+	p->done = 0;
+}
+
+const uint32_t *us_lcache_dirgen_prefix(const struct us_mount *m,
+					struct us_lc_prefix *p, const char *path,
+					size_t len, const uint32_t **moves)
+{
+	size_t whole = len & ~(size_t)7;
+
+	if (whole > p->done) {
+		p->h = hash_words(p->h, path, p->done, whole);
+		p->done = whole;
+	}
+	return us_shared_dirgen(m, hash_end(p->h, path, len), moves);
 }
 
 void us_lcache_forget(void)

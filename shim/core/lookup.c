@@ -27,6 +27,7 @@
 #include "unionshim/metacopy.h"
 #include "unionshim/path.h"
 #include "unionshim/redirect.h"
+#include "unionshim/pcache.h"
 #include "unionshim/scratch.h"
 #include "unionshim/statxconv.h"
 
@@ -286,8 +287,27 @@ static bool has_dotdot(const char *s)
 	return false;
 }
 
+/* No "." or ".." component and no "//" in absolute PATH: its lexical
+ * walk's prefixes are its own. */
+static bool plain_path(const char *path)
+{
+	if (strstr(path, "//"))
+		return false;
+	for (const char *p = path; (p = strstr(p, "/.")) != NULL; p += 2)
+		if (p[2] == '/' || !p[2] ||
+		    (p[2] == '.' && (p[3] == '/' || !p[3])))
+			return false;
+	return true;
+}
+
 int us_touches_union(const struct us_config *cfg, const char *abspath)
 {
+	/* below a target (its components come first, as they are): yes;
+	 * else a plain path never stands in one */
+	if (abspath[0] == '/' && us_mount_of(cfg, abspath))
+		return 1;
+	if (abspath[0] == '/' && plain_path(abspath))
+		return 0;
 	US_SCRATCH_SCOPE;
 	struct {
 		char cur[US_PATH_MAX];
@@ -792,15 +812,22 @@ static int walk_run(struct walk *w, unsigned flags, struct us_resolved *r)
 	return 0;
 }
 
+/* The whole-path cache first (pcache.h), then the walk. */
 int us_resolve(const struct us_config *cfg, const char *abspath,
 	       unsigned flags, struct us_resolved *r)
 {
+	struct us_pc_miss miss;
+
+	if (us_pcache_get(cfg, abspath, flags, r, &miss))
+		return 0;
 	US_SCRATCH_SCOPE;
 	struct walk *w = us_scratch_push(sizeof *w);
 
-	if (!w || walk_init(w, cfg, abspath, "") < 0)
+	if (!w || walk_init(w, cfg, abspath, "") < 0 ||
+	    walk_run(w, flags, r) < 0)
 		return -1;
-	return walk_run(w, flags, r);
+	us_pcache_put(&miss, abspath, w->links, r);
+	return 0;
 }
 
 /* The st_dev of PATH (for NO_XDEV), into *DEV. */

@@ -33,6 +33,8 @@ int main(void)
 	srunner_add_suite(sr, changes_suite());
 	srunner_add_suite(sr, fdops_suite());
 	srunner_add_suite(sr, lcache_suite());
+	srunner_add_suite(sr, pcache_suite());
+	srunner_add_suite(sr, listcache_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -18,6 +18,7 @@
 #include "unionshim/copyup.h"
 #include "unionshim/lcache.h"
 #include "unionshim/lookup.h"
+#include "unionshim/pcache.h"
 #include "unionshim/unionops.h"
 #include "unit.h"
 
@@ -233,12 +234,20 @@ START_TEST(a_forked_child_uses_the_cache)
 }
 END_TEST
 
+/* The whole-path cache (pcache.h) would answer first: off here, so each
+ * resolve asks this cache for every component (test_pcache.c has its own). */
+static void setup(void)
+{
+	ut_tree_setup();
+	us_pcache_enable(false);
+}
+
 Suite *lcache_suite(void)
 {
 	Suite *s = suite_create("lcache");
 	TCase *tc = tcase_create("lcache");
 
-	tcase_add_checked_fixture(tc, ut_tree_setup, ut_tree_teardown);
+	tcase_add_checked_fixture(tc, setup, ut_tree_teardown);
 	tcase_add_test(tc, second_lookup_is_a_hit);
 	tcase_add_test(tc, a_name_in_no_layer_is_remembered);
 	tcase_add_test(tc, a_bump_of_one_dir_leaves_the_others);

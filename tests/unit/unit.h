@@ -34,6 +34,8 @@ Suite *scratch_suite(void);
 Suite *changes_suite(void);
 Suite *fdops_suite(void);
 Suite *lcache_suite(void);
+Suite *pcache_suite(void);
+Suite *listcache_suite(void);
 
 /* A scratch dir (canonical path) holding upper/, low1/, low2/, work/ and
  * target/, and the config for "target=T,lowerdir=low1:low2,upperdir=upper,

@@ -1,0 +1,401 @@
+/* pcache.c: the whole-path cache in front of us_resolve (see pcache.h).
+ *
+ * A table of 4-way sets, mapped once, read and written as lcache.c's:
+ * every field with atomic loads and stores, a sequence word per entry
+ * (odd while written; a reader that sees it odd or changed has a miss),
+ * a writer claims an entry by compare-and-swap and never waits. The key
+ * is exact: the path's bytes, its length and the resolver flags. */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "sys.h"
+#include "unionshim/lcache.h"
+#include "unionshim/path.h"
+#include "unionshim/pcache.h"
+
+#define WAYS 4
+#define SETS (US_PCACHE_ENTRIES / WAYS)
+#define KEY_WORDS (US_PCACHE_KEY / 8)
+#define NODE_WORDS 5
+
+struct entry {
+	uint32_t seq;   /* odd while being written */
+	uint32_t stamp; /* when stored: the oldest way goes first */
+	uint64_t hash;
+	uint64_t info;  /* length | flags << 16 | ndeps << 24 | err << 32 |
+			   parent_ok << 40 */
+	uint64_t m;
+	uint64_t moves; /* the mount's moves word (its address), or 0 */
+	uint64_t gens;  /* lcache's epoch | the moves word << 32 */
+	uint64_t node[NODE_WORDS], parent[NODE_WORDS];
+	uint64_t dep[US_PCACHE_DEPS]; /* the dirs' generation words */
+	uint64_t val[US_PCACHE_DEPS / 2];
+	uint64_t key[KEY_WORDS];
+};
+_Static_assert(sizeof(struct entry) == 512, "eight cache lines an entry");
+_Static_assert(US_PCACHE_KEY % 8 == 0, "whole words of key");
+
+static struct entry *table;
+static uint32_t clock_;
+static uint32_t writers; /* entries being written now (after_fork) */
+static bool off;
+static uint64_t n_hits, n_misses, n_stores;
+
+#define LOAD(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
+#define STORE(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
+
+static inline void count(uint64_t *c)
+{
+	STORE(c, LOAD(c) + 1);
+}
+
+static inline uint64_t mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * UINT64_C(0xbf58476d1ce4e5b9);
+	return h ^ (h >> 31);
+}
+
+static struct entry *table_get(void)
+{
+	struct entry *t = LOAD(&table);
+
+	if (t)
+		return t;
+	int saved = errno;
+	void *p = SYS(mmap)(NULL, sizeof(struct entry) * US_PCACHE_ENTRIES,
+			    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
+	errno = saved;
+	if (p == MAP_FAILED)
+		return NULL;
+	struct entry *none = NULL;
+	if (!__atomic_compare_exchange_n(&table, &none, (struct entry *)p, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		munmap(p, sizeof(struct entry) * US_PCACHE_ENTRIES);
+		return none;
+	}
+	return p;
+}
+
+static void node_store(uint64_t *w, const struct us_node *n)
+{
+	STORE(&w[0], (uint32_t)n->layer | (uint64_t)n->mode << 32);
+	STORE(&w[1], n->dirs);
+	STORE(&w[2], (uint64_t)n->dev);
+	STORE(&w[3], n->ino);
+	STORE(&w[4], n->nlink);
+}
+
+/* The key's words: PATH's N bytes, zero-padded to a whole word. */
+struct key {
+	size_t n, words;
+	uint64_t w[KEY_WORDS];
+};
+
+static void key_make(struct key *k, const char *path, size_t n)
+{
+	k->n = n;
+	k->words = (n + 7) / 8;
+	if (n)
+		k->w[k->words - 1] = 0;
+	memcpy(k->w, path, n);
+}
+
+static uint64_t key_hash(const struct key *k, unsigned flags)
+{
+	uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ k->n ^ (uint64_t)flags << 32;
+
+	for (size_t i = 0; i < k->words; i++)
+		h = mix(h, k->w[i]);
+	return h ^ (h >> 29);
+}
+
+/* Are the words entry E depends on what they were when it was stored? */
+static bool still_valid(const struct entry *e, uint64_t info)
+{
+	uint64_t g = us_lcache_epoch();
+	const uint32_t *moves = (const uint32_t *)(uintptr_t)LOAD(&e->moves);
+
+	if (moves)
+		g |= (uint64_t)LOAD(moves) << 32;
+	if (g != LOAD(&e->gens))
+		return false;
+	unsigned nd = (info >> 24) & 0xff;
+	for (unsigned i = 0; i < nd; i += 2) {
+		uint64_t v = LOAD(&e->val[i / 2]);
+		const uint32_t *d = (const uint32_t *)(uintptr_t)LOAD(&e->dep[i]);
+		if (LOAD(d) != (uint32_t)v)
+			return false;
+		if (i + 1 == nd)
+			break;
+		d = (const uint32_t *)(uintptr_t)LOAD(&e->dep[i + 1]);
+		if (LOAD(d) != (uint32_t)(v >> 32))
+			return false;
+	}
+	return true;
+}
+
+static void node_load(const uint64_t *w, struct us_node *n)
+{
+	uint64_t w0 = LOAD(&w[0]);
+
+	n->layer = (int)(uint32_t)w0;
+	n->mode = (mode_t)(w0 >> 32);
+	n->dirs = LOAD(&w[1]);
+	n->dev = (dev_t)LOAD(&w[2]);
+	n->ino = LOAD(&w[3]);
+	n->nlink = LOAD(&w[4]);
+}
+
+/* R from entry E when it holds key K with FLAGS, is still valid, and was
+ * not written meanwhile (else R is left for the walk to fill). */
+static bool read_entry(const struct entry *e, uint64_t hash, unsigned flags,
+		       const struct key *k, const char *path,
+		       struct us_resolved *r)
+{
+	uint32_t s = LOAD(&e->seq);
+
+	if ((s & 1) || LOAD(&e->hash) != hash)
+		return false;
+	uint64_t info = LOAD(&e->info);
+	if ((info & 0xffffff) != (k->n | flags << 16))
+		return false;
+	for (size_t i = 0; i < k->words; i++)
+		if (LOAD(&e->key[i]) != k->w[i])
+			return false;
+	if (!still_valid(e, info))
+		return false;
+	r->where = US_INSIDE;
+	r->m = (const struct us_mount *)(uintptr_t)LOAD(&e->m);
+	memcpy(r->path, path, k->n + 1);
+	r->err = (int)((info >> 32) & 0xff);
+	r->parent_ok = (int)((info >> 40) & 1);
+	node_load(e->node, &r->node);
+	node_load(e->parent, &r->parent);
+	return LOAD(&e->seq) == s;
+}
+
+/* The mount a walk of PATH enters: the first target met, the shortest. */
+static const struct us_mount *mount_entered(const struct us_config *cfg,
+					    const char *path)
+{
+	const struct us_mount *best = NULL;
+
+	for (int k = 0; k < cfg->nmounts; k++) {
+		const struct us_mount *m = &cfg->mounts[k];
+		if ((!best || m->target_len < best->target_len) &&
+		    us_path_under(path, m->target, m->target_len))
+			best = m;
+	}
+	return best;
+}
+
+/* The words a walk of PATH (N bytes) depends on, read now: every dir
+ * from M's target to the last name's parent. False when PATH is not in
+ * normal form below the target, too deep, or the words are not there. */
+static bool deps_now(const struct us_mount *m, const char *path, size_t n,
+		     struct us_pc_miss *k)
+{
+	const uint32_t *moves = NULL;
+	size_t at = m->target_len;
+	struct us_lc_prefix hp;
+
+	us_lcache_prefix_init(&hp);
+	k->ndeps = 0;
+	while (at < n) { /* PATH[AT] is the '/' before a name */
+		const char *name = path + at + 1;
+		const char *e = memchr(name, '/', n - at - 1);
+		size_t nl = e ? (size_t)(e - name) : n - at - 1;
+		if (nl == 0 || (name[0] == '.' && (nl == 1 ||
+						   (nl == 2 && name[1] == '.'))))
+			return false;
+		if (m->work) {
+			if (k->ndeps == US_PCACHE_DEPS)
+				return false;
+			const uint32_t *d =
+				us_lcache_dirgen_prefix(m, &hp, path, at, &moves);
+			if (!d)
+				return false;
+			k->dep[k->ndeps] = d;
+			k->val[k->ndeps++] = LOAD(d);
+		}
+		at += nl + 1;
+	}
+	if (m->work && !moves && !us_lcache_dirgen(m, path, at, &moves))
+		return false;
+	k->moves = moves;
+	k->gmoves = moves ? LOAD(moves) : 0;
+	return true;
+}
+
+int us_pcache_get(const struct us_config *cfg, const char *abspath,
+		  unsigned flags, struct us_resolved *r, struct us_pc_miss *miss)
+{
+	size_t n = strlen(abspath);
+	struct entry *t = LOAD(&table);
+	struct key k;
+
+	miss->storable = false;
+	if (LOAD(&off) || n > US_PCACHE_KEY || flags > 0xff)
+		return 0;
+	key_make(&k, abspath, n);
+	miss->hash = key_hash(&k, flags);
+	miss->set = (unsigned)(miss->hash >> 40) % SETS;
+	miss->len = n;
+	miss->flags = flags;
+	if (t) {
+		struct entry *set = &t[miss->set * WAYS];
+		for (int i = 0; i < WAYS; i++) {
+			/* an entry made with another config is no answer */
+			if (read_entry(&set[i], miss->hash, flags, &k, abspath, r) &&
+			    r->m >= cfg->mounts && r->m < cfg->mounts + cfg->nmounts) {
+				count(&n_hits);
+				return 1;
+			}
+		}
+	}
+	count(&n_misses);
+	/* the epoch first: a forget during the reads makes the entry stale */
+	miss->epoch = us_lcache_epoch();
+	miss->m = mount_entered(cfg, abspath);
+	miss->storable = miss->m && deps_now(miss->m, abspath, n, miss);
+	return 0;
+}
+
+/* The way of SET to write: the key's own, else a free one, else the
+ * oldest. Returned claimed (its sequence word odd), or NULL. */
+static struct entry *claim(struct entry *set, const struct us_pc_miss *k)
+{
+	struct entry *best = NULL;
+	int rank = 3; /* 0 same key, 1 free, 2 oldest */
+	uint32_t oldest = 0, now = LOAD(&clock_);
+
+	for (int i = 0; i < WAYS; i++) {
+		struct entry *e = &set[i];
+		uint32_t s = LOAD(&e->seq);
+		int r = 2;
+		if (s & 1)
+			continue;
+		if (LOAD(&e->hash) == k->hash &&
+		    (LOAD(&e->info) & 0xffffff) == (k->len | k->flags << 16))
+			r = 0;
+		else if (!LOAD(&e->m))
+			r = 1;
+		uint32_t age = now - LOAD(&e->stamp);
+		if (r < rank || (r == 2 && rank == 2 && age > oldest)) {
+			best = e;
+			rank = r;
+			oldest = age;
+		}
+	}
+	if (!best)
+		return NULL;
+	uint32_t s = __atomic_load_n(&best->seq, __ATOMIC_RELAXED);
+	if ((s & 1) || !__atomic_compare_exchange_n(&best->seq, &s, s + 1, false,
+						    __ATOMIC_ACQUIRE,
+						    __ATOMIC_RELAXED))
+		return NULL;
+	return best;
+}
+
+static void store(struct entry *e, const struct us_pc_miss *k,
+		  const char *path, const struct us_resolved *r)
+{
+	static const struct us_node none;
+	size_t n = k->len;
+
+	STORE(&e->hash, k->hash);
+	STORE(&e->info, n | (uint64_t)k->flags << 16 |
+				(uint64_t)k->ndeps << 24 |
+				(uint64_t)(r->err & 0xff) << 32 |
+				(uint64_t)(r->parent_ok != 0) << 40);
+	STORE(&e->m, (uint64_t)(uintptr_t)k->m);
+	STORE(&e->moves, (uint64_t)(uintptr_t)k->moves);
+	STORE(&e->gens, k->epoch | (uint64_t)k->gmoves << 32);
+	node_store(e->node, r->err ? &none : &r->node);
+	node_store(e->parent, r->err || r->parent_ok ? &r->parent : &none);
+	for (unsigned i = 0; i < k->ndeps; i++)
+		STORE(&e->dep[i], (uint64_t)(uintptr_t)k->dep[i]);
+	for (unsigned i = 0; i < k->ndeps; i += 2)
+		STORE(&e->val[i / 2], k->val[i] | (i + 1 < k->ndeps
+						   ? (uint64_t)k->val[i + 1] << 32
+						   : 0));
+	struct key key;
+	key_make(&key, path, n);
+	for (size_t i = 0; i < key.words; i++)
+		STORE(&e->key[i], key.w[i]);
+	STORE(&e->stamp, __atomic_add_fetch(&clock_, 1, __ATOMIC_RELAXED));
+}
+
+void us_pcache_put(const struct us_pc_miss *miss, const char *abspath,
+		   int links, const struct us_resolved *r)
+{
+	/* R->path is ABSPATH again only for a path in normal form */
+	if (!miss->storable || links || r->where != US_INSIDE ||
+	    r->m != miss->m || (r->err != 0 && r->err != ENOENT) ||
+	    memcmp(r->path, abspath, miss->len + 1) != 0)
+		return;
+	struct entry *t = table_get();
+	if (!t)
+		return;
+	__atomic_add_fetch(&writers, 1, __ATOMIC_RELAXED);
+	struct entry *e = claim(&t[miss->set * WAYS], miss);
+	if (e) {
+		store(e, miss, abspath, r);
+		__atomic_add_fetch(&e->seq, 1, __ATOMIC_RELEASE);
+		count(&n_stores);
+	}
+	__atomic_sub_fetch(&writers, 1, __ATOMIC_RELAXED);
+}
+
+void us_pcache_after_fork(void)
+{
+	struct entry *t = LOAD(&table);
+
+	if (!t || !LOAD(&writers))
+		return;
+	for (int i = 0; i < US_PCACHE_ENTRIES; i++) {
+		uint32_t s = LOAD(&t[i].seq);
+		if (s & 1) { /* its writer stayed in the parent */
+			STORE(&t[i].m, 0);
+			STORE(&t[i].hash, 0);
+			__atomic_store_n(&t[i].seq, s + 1, __ATOMIC_RELEASE);
+		}
+	}
+	STORE(&writers, 0);
+}
+
+int us_pcache_hold(const char *abspath, unsigned flags, bool on)
+{
+	struct entry *t = LOAD(&table);
+	size_t n = strlen(abspath);
+
+	if (!t || n > US_PCACHE_KEY)
+		return 0;
+	struct key k;
+	key_make(&k, abspath, n);
+	uint64_t h = key_hash(&k, flags);
+	struct entry *set = &t[(unsigned)(h >> 40) % SETS * WAYS];
+	for (int i = 0; i < WAYS; i++) {
+		uint32_t s = LOAD(&set[i].seq);
+		if (LOAD(&set[i].hash) != h || (s & 1) == on)
+			continue;
+		__atomic_add_fetch(&writers, on ? 1 : -1, __ATOMIC_RELAXED);
+		STORE(&set[i].seq, s + 1);
+		return 1;
+	}
+	return 0;
+}
+
+void us_pcache_enable(bool on)
+{
+	STORE(&off, !on);
+}
+
+void us_pcache_stats(struct us_pcache_stats *s)
+{
+	s->hits = LOAD(&n_hits);
+	s->misses = LOAD(&n_misses);
+	s->stores = LOAD(&n_stores);
+}
