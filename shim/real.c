@@ -39,13 +39,31 @@ static void enosys_void(void)
 		 : (void *)enosys_long, void *: (void *)enosys_void, default   \
 		 : (void *)enosys_ptr)
 
+static struct us_symnext next;
+static int next_ready; /* next holds the symbol tables (us_resolve_all) */
+
+/* NAME's next definition: read from the symbol tables (no lock, no
+ * allocation: safe in a signal handler or a forked child); dlsym when
+ * they do not have it (before the constructor; an IFUNC, which no wrapped
+ * libc name is; a name libc lacks, which a library dlopen'd since may
+ * define: liburing's, see uring.c); STUB when nothing defines it. */
+static void *find_next(const char *name, void *stub)
+{
+	bool ask;
+	void *p = NULL;
+
+	if (__atomic_load_n(&next_ready, __ATOMIC_ACQUIRE))
+		p = us_symnext_find(&next, name, &ask);
+	if (!p)
+		p = dlsym(RTLD_NEXT, name);
+	return p ? p : stub;
+}
+
 #define WRAP(ret, name, params)                                               \
 	ret (*us_real_##name) params;                                          \
 	ret (*us_resolve_##name(void)) params                                  \
 	{                                                                      \
-		void *p = dlsym(RTLD_NEXT, #name);                             \
-		if (!p)                                                        \
-			p = ENOSYS_STUB(ret);                                  \
+		void *p = find_next(#name, ENOSYS_STUB(ret));                  \
 		__atomic_store_n(&us_real_##name, (ret(*) params)p,            \
 				 __ATOMIC_RELEASE);                            \
 		return us_real_##name;                                         \
@@ -56,23 +74,17 @@ static void enosys_void(void)
 #undef WRAP
 #undef REAL
 
-/* Every name at once: read from the symbol tables of the objects after
- * ours (symnext.h, a fraction of dlsym's cost), dlsym where that cannot
- * answer for sure. */
+/* Read the symbol tables of the objects after ours (symnext.h, a fraction
+ * of dlsym's cost); each name is then found on its first use, so a
+ * process pays only for the functions it calls. When a table cannot be
+ * read, every name is resolved now by dlsym, as before any lazy use. */
 void us_resolve_all(void)
 {
-	static struct us_symnext next;
-	bool ask;
-	void *p;
-
-	us_symnext_init(&next, (void *)us_resolve_all);
-#define WRAP(ret, name, params)                                               \
-	p = us_symnext_find(&next, #name, &ask);                               \
-	if (p)                                                                 \
-		__atomic_store_n(&us_real_##name, (ret(*) params)p,            \
-				 __ATOMIC_RELEASE);                            \
-	else                                                                   \
-		us_resolve_##name();
+	if (us_symnext_init(&next, (void *)us_resolve_all) && !next.partial) {
+		__atomic_store_n(&next_ready, 1, __ATOMIC_RELEASE);
+		return;
+	}
+#define WRAP(ret, name, params) us_resolve_##name();
 #define REAL WRAP
 #include "wrapfuncs.def"
 #undef WRAP

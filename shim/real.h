@@ -1,7 +1,7 @@
 /* real.h: pointers to the real libc functions behind the wrappers.
  *
- * US_REAL(name) is the real function: resolved once by the constructor,
- * or on first use when a call arrives before it. A function libc lacks is
+ * US_REAL(name) is the real function, resolved on its first use (from
+ * the symbol tables the constructor read, see real.c). A function libc lacks is
  * replaced by a stub that fails with ENOSYS. Generated from wrapfuncs.def. */
 #ifndef UNIONSHIM_REAL_H
 #define UNIONSHIM_REAL_H
@@ -38,7 +38,7 @@
 	(__builtin_expect(us_real_##name != NULL, 1) ? us_real_##name          \
 						     : us_resolve_##name())
 
-/* Resolve every real function now (called by the constructor). */
+/* Make the real functions resolvable without a lock (the constructor). */
 US_HIDDEN void us_resolve_all(void);
 
 #endif

@@ -5,6 +5,8 @@
 # loader's audit module alike; a record that no longer matches the dirs is
 # detected and the configuration validated in full.
 
+bats_require_minimum_version 1.5.0
+
 load ../lib/common
 
 setup() {
@@ -62,4 +64,18 @@ child_calls() {
 		sh -c 'echo "${UNIONSHIM_RESOLVED:-none}"; cat '"$ROOT/t2/h"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(printf 'none\nother')" ]
+}
+
+# The real functions behind the wrappers are read from the symbol tables
+# on first use: the constructor asks ld.so (dlsym) for no name, not even
+# for the ones libc lacks (io_uring_*, which failed dlsym, an error
+# message built each time, in every process).
+@test "the constructor looks up no real function through dlsym" {
+	run --separate-stderr in_union env LD_DEBUG=symbols /bin/true
+	[ "$status" -eq 0 ]
+	init=$(sed -n '/calling init: .*libunionshim\.so/,/initialize program/p' <<<"$stderr")
+	[[ "$init" == *"calling init:"* ]]
+	# (libc binding its own _dl_* helpers on first use is not ours)
+	run grep -c -E 'symbol=[^_]|symbol=_[^d]|symbol lookup error' <<<"$init"
+	[ "$output" = 0 ]
 }
