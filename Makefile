@@ -113,9 +113,13 @@ $(B)/self.ld: shim/wrapfuncs.def
 	printf '#define WRAP(r, n, p) PROVIDE_HIDDEN(us_self_##n = n);\n#define OWN(n) PROVIDE_HIDDEN(us_self_##n = n);\n#define REAL(r, n, p)\n#include "wrapfuncs.def"\n' \
 	    | $(CC) -E -P -Ishim - | tr -s ' ' | sed 's/;[[:space:]]*/;\n/g' | grep -v '^[[:space:]]*$$' > $@.tmp && mv $@.tmp $@
 
+# Lazy binding: the library imports ~90 libc functions; bound at load
+# (-z now) they cost a symbol lookup each in every process, ~50,000
+# instructions per exec, where a program calls a handful (ld.so's resolver
+# takes no lock: safe in a signal handler and a forked child).
 $(B)/libunionshim.so: $(CORE_SHIM_OBJ) $(SHIM_OBJ) $(B)/exports.map $(B)/self.ld
 	$(CC) $(SANFLAGS) -shared -o $@ $(CORE_SHIM_OBJ) $(SHIM_OBJ) $(B)/self.ld -Wl,--version-script=$(B)/exports.map \
-		-Wl,-z,now -Wl,-z,relro -ldl -lpthread
+		-Wl,-z,lazy -Wl,-z,relro -ldl -lpthread
 
 # Backtraces for UNIONSHIM_TRACE=2, loaded only then (libunwind stays out
 # of every other process).
