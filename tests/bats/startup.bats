@@ -66,6 +66,16 @@ child_calls() {
 	[ "$output" = "$(printf 'none\nother')" ]
 }
 
+# The program's path is read (for backtraces) only when tracing.
+@test "start-up reads /proc/self/exe only when tracing" {
+	calls=$(child_calls "exec /bin/cat $TARGET/f")
+	[[ "$calls" == *"openat(AT_FDCWD, \"$LOWER/f\""* ]]
+	run grep -c 'readlink("/proc/self/exe"' <<<"$calls"
+	[ "$output" = 0 ]
+	calls=$(UNIONSHIM_TRACE=1 child_calls "exec /bin/cat $TARGET/f")
+	[[ "$calls" == *'readlink("/proc/self/exe"'* ]]
+}
+
 # The real functions behind the wrappers are read from the symbol tables
 # on first use: the constructor asks ld.so (dlsym) for no name, not even
 # for the ones libc lacks (io_uring_*, which failed dlsym, an error
