@@ -43,17 +43,18 @@ static struct us_symnext next;
 static int next_ready; /* next holds the symbol tables (us_resolve_all) */
 
 /* NAME's next definition: read from the symbol tables (no lock, no
- * allocation: safe in a signal handler or a forked child), dlsym where
- * they cannot answer for sure (before the constructor; an IFUNC, which
- * no wrapped libc name is), STUB when nothing defines it. */
+ * allocation: safe in a signal handler or a forked child); dlsym when
+ * they do not have it (before the constructor; an IFUNC, which no wrapped
+ * libc name is; a name libc lacks, which a library dlopen'd since may
+ * define: liburing's, see uring.c); STUB when nothing defines it. */
 static void *find_next(const char *name, void *stub)
 {
-	bool ask = true;
+	bool ask;
 	void *p = NULL;
 
 	if (__atomic_load_n(&next_ready, __ATOMIC_ACQUIRE))
 		p = us_symnext_find(&next, name, &ask);
-	if (!p && ask)
+	if (!p)
 		p = dlsym(RTLD_NEXT, name);
 	return p ? p : stub;
 }

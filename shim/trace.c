@@ -210,8 +210,11 @@ void us_trace_init(void)
 
 	if (file && *file && strlen(file) < PATH_MAX)
 		memcpy(us_trace_path, file, strlen(file) + 1);
-	ssize_t n = US_REAL(readlink)("/proc/self/exe", exe_path, sizeof exe_path - 1);
-	exe_path[n > 0 ? n : 0] = '\0';
+	if (us_trace) { /* backtraces name the program by it: only when tracing */
+		ssize_t n = US_REAL(readlink)("/proc/self/exe", exe_path,
+					      sizeof exe_path - 1);
+		exe_path[n > 0 ? n : 0] = '\0';
+	}
 	const char *slash = strrchr(us_self_path, '/');
 	if (us_trace >= 2 && slash)
 		snprintf(frames_lib, sizeof frames_lib, "%.*s/libunionshim-trace.so",

@@ -66,6 +66,16 @@ child_calls() {
 	[ "$output" = "$(printf 'none\nother')" ]
 }
 
+# The program's path is read (for backtraces) only when tracing.
+@test "start-up reads /proc/self/exe only when tracing" {
+	calls=$(child_calls "exec /bin/cat $TARGET/f")
+	[[ "$calls" == *"openat(AT_FDCWD, \"$LOWER/f\""* ]]
+	run grep -c 'readlink("/proc/self/exe"' <<<"$calls"
+	[ "$output" = 0 ]
+	calls=$(UNIONSHIM_TRACE=1 child_calls "exec /bin/cat $TARGET/f")
+	[[ "$calls" == *'readlink("/proc/self/exe"'* ]]
+}
+
 # The real functions behind the wrappers are read from the symbol tables
 # on first use: the constructor asks ld.so (dlsym) for no name, not even
 # for the ones libc lacks (io_uring_*, which failed dlsym, an error
@@ -94,4 +104,23 @@ child_calls() {
 	bound=$(grep -c "binding file [^ ]*libunionshim\.so " <<<"$stderr")
 	[ "$bound" -gt 0 ]
 	[ $((bound * 2)) -lt "$imports" ]
+}
+
+# Peak RSS: the shim (preload library, audit library, their start-up)
+# adds less than 1 MiB to a small program's: cat's own VmHWM, read as it
+# runs (an outside measure, ru_maxrss, would count the parent's pages its
+# fork copied), the median of 5 runs each.
+peak_rss() {
+	for _ in 1 2 3 4 5; do
+		"$@" cat /proc/self/status | awk '$1 == "VmHWM:" { print $2 }'
+	done | sort -n | sed -n 3p
+}
+
+@test "the shim adds less than 1 MiB to a program's peak RSS" {
+	[ -z "$SAN_RT" ] || skip "a sanitizer build's runtime is large by design"
+	native=$(peak_rss env)
+	shim=$(peak_rss in_union env LD_AUDIT="$UNIONSHIM_BUILD/libunionshim-audit.so")
+	echo "native $native KiB, shim $shim KiB" >&3
+	[ "$native" -gt 0 ] && [ "$shim" -gt "$native" ]
+	[ $((shim - native)) -lt 1024 ]
 }
