@@ -818,6 +818,7 @@ int us_resolve(const struct us_config *cfg, const char *abspath,
 {
 	struct us_pc_miss miss;
 
+	r->stx_ok = 0; /* a cached answer stat'ed nothing in this call */
 	if (us_pcache_get(cfg, abspath, flags, r, &miss))
 		return 0;
 	US_SCRATCH_SCOPE;
