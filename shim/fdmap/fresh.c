@@ -16,6 +16,7 @@
 
 #define US_FDMAP_INSIDE
 #include "fdmap_priv.h"
+#include "../dirfdpath.h"
 #include "../state.h"
 #include "unionshim/identity.h"
 #include "unionshim/shared.h"
@@ -44,7 +45,7 @@ void us_fdmap_move_to_copy(int fd, struct us_fdent *e)
 	if (n <= 0)
 		return;
 	sb->real[n] = '\0';
-	if (us_revmap(&us_cfg, sb->real, sb->upath, sizeof sb->upath, &m) != 1 ||
+	if (us_fd_union_path(fd, sb->real, sb->upath, sizeof sb->upath, &m) != 1 ||
 	    us_map(AT_FDCWD, sb->upath, US_MAP_NOFOLLOW, t) != US_MAPPED ||
 	    t->r.where != US_INSIDE || !S_ISREG(t->r.node.mode) ||
 	    (!t->indexed && t->r.node.layer == e->layer &&

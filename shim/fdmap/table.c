@@ -205,7 +205,8 @@ void us_fd_opened(int fd, int flags, const char *path,
 	e->opath = flags & O_PATH;
 out:
 	us_fdmap_unlock();
-	if (t && t->r.where == US_INSIDE && !t->r.err && S_ISDIR(t->r.node.mode))
+	if (t && t->r.where == US_INSIDE && !t->r.err &&
+	    (S_ISDIR(t->r.node.mode) || S_ISREG(t->r.node.mode)))
 		us_dirfd_opened(fd, t->r.path);
 }
 
