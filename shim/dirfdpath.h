@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "real.h"
+#include "unionshim/config.h"
 
 /* 1 with FD's union path in OUT when it is remembered and still valid,
  * else 0; *MOVES gets what us_dirfd_remember needs (read before the
@@ -20,11 +21,11 @@ US_HIDDEN void us_dirfd_remember(int fd, const char *upath, uint32_t moves);
  * answer an open then remembers (it changes when any subtree moves). */
 US_HIDDEN uint32_t us_dirfd_moves_all(void);
 
-/* FD was just opened on union dir UPATH, which a lookup begun when
- * us_dirfd_moves_all() was BEFORE found: remembered, unless a subtree
- * moved since (then the first *at() call asks the kernel; a lower dir
- * below a renamed dir, whose real path cannot lead back to it, is kept
- * to be rechecked). */
+/* FD was just opened by union path UPATH, which a lookup begun when
+ * us_dirfd_moves_all() was BEFORE found: a dir is remembered unless a
+ * subtree moved since (then the first *at() call asks the kernel); a
+ * lower dir or file below a renamed dir, whose real path cannot lead
+ * back to it, is kept to be rechecked at first use. */
 US_HIDDEN void us_dirfd_opened(int fd, const char *upath, uint32_t before);
 
 /* TO was made a dup of FROM: it has FROM's remembered path, as FROM has
@@ -34,5 +35,11 @@ US_HIDDEN void us_dirfd_duped(int from, int to);
 /* After us_dirfd_cached said no: 1 with OUT when the path FD had still
  * leads to the dir FD is open on (then remembered again with MOVES). */
 US_HIDDEN int us_dirfd_recheck(int fd, char *out, size_t len, uint32_t moves);
+
+/* The union path of FD, open on real path REAL, into OUT and its mount
+ * into *M: the remembered one while it still leads to FD's object, else
+ * REAL read back (us_revmap). 1, 0 (REAL is no layer's), -1. */
+US_HIDDEN int us_fd_union_path(int fd, const char *real, char *out,
+			       size_t len, const struct us_mount **m);
 
 #endif

@@ -23,8 +23,8 @@
  * exist), -1 with errno. */
 int us_redirect_read(const char *real, char *out, size_t outlen);
 
-/* The lower-side union path of union path UPATH of M into OUT (may be
- * UPATH itself: then nothing is copied). 0, or -1 with errno. */
+/* The lower-side union path of union path UPATH of M into OUT (OUT may
+ * be UPATH's own buffer). 0, or -1 with errno. */
 int us_lower_upath(const struct us_mount *m, const char *upath, char *out,
 		   size_t outlen);
 

@@ -100,10 +100,12 @@ int us_lower_upath(const struct us_mount *m, const char *upath, char *out,
 		rest = e;
 		if (!checking)
 			continue;
+		int saved = errno;
 		int got = us_redirect_read(sb->real, sb->val, sizeof sb->val);
 		if (got < 0) {
 			if (errno != ENOENT && errno != ENOTDIR)
 				return -1;
+			errno = saved; /* an answer, not an error */
 			checking = false; /* nothing of it in the upper below */
 			continue;
 		}

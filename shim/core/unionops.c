@@ -278,7 +278,9 @@ static int keep_lower_half(const struct us_mount *m, const char *upath)
 
 	if (us_layer_path(m, 0, upath, sb->up, sizeof sb->up) < 0)
 		return -1;
-	int has = us_redirects_maybe(m) ? us_redirect_read(sb->up, sb->low, sizeof sb->low) : 0;
+	int has = us_redirects_maybe(m)
+			  ? us_redirect_read(sb->up, sb->low, sizeof sb->low)
+			  : 0;
 	if (has != 0)
 		return has < 0 ? -1 : 0;
 	if (us_lower_upath(m, upath, sb->low, sizeof sb->low) < 0)

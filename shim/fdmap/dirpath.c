@@ -12,10 +12,11 @@
  * written: a reader finding it odd asks the kernel; no lock, no malloc
  * (signal handlers and forked children may be here).
  *
- * A dir fd open on a lower dir below a renamed one (redirect.h) cannot
- * find its union path from its real one (that names the dir's old place):
- * its path is remembered when it is opened, and after a rename it is kept
- * while it still leads to the dir the fd is open on. */
+ * An fd open on a lower dir or file below a renamed dir (redirect.h)
+ * cannot find its union path from its real one (that names the object's
+ * old place): its path is remembered when it is opened (and dup'ed), and
+ * after a rename it is kept while it still leads to the object the fd is
+ * open on. */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
@@ -105,14 +106,14 @@ uint32_t us_dirfd_moves_all(void)
 	return sum;
 }
 
-void us_dirfd_remember(int fd, const char *upath, uint32_t moves)
+static void store(int fd, const struct us_fdent *e, const char *upath,
+		  uint32_t moves)
 {
-	struct us_fdent *e = union_dir(fd);
 	size_t n = strlen(upath);
 	struct slot *s = &slots[fd % SLOTS];
 	uint64_t w[PATH_WORDS] = {0};
 
-	if (!e || n >= sizeof s->path)
+	if (n >= sizeof s->path)
 		return;
 	uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
 	if ((seq & 1) || !__atomic_compare_exchange_n(&s->seq, &seq, seq + 1, false,
@@ -130,23 +131,46 @@ void us_dirfd_remember(int fd, const char *upath, uint32_t moves)
 	__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
 }
 
-/* The mount's own word is read first: a move after it makes the sum
- * differ from BEFORE, or the stored word stale; either way no stale path
- * is trusted. A lower dir below a renamed dir (its real path names its
- * old place) is kept stamped one move behind, so that its first use
- * rechecks it (us_dirfd_recheck) rather than trust or lose it. */
+void us_dirfd_remember(int fd, const char *upath, uint32_t moves)
+{
+	struct us_fdent *e = union_dir(fd);
+
+	if (e)
+		store(fd, e, upath, moves);
+}
+
+/* The fd map's entry of FD when it is open on a lower dir or file of a
+ * mount whose dirs may have been renamed, else NULL. */
+static struct us_fdent *lower_fd(int fd)
+{
+	struct us_fdent *e = us_fdent_peek(fd);
+
+	if (!e || __atomic_load_n(&e->kind, __ATOMIC_ACQUIRE) != US_FD_UNION ||
+	    LOAD(&e->layer) == 0 || us_in_vfork_child() ||
+	    !us_redirects_maybe(&us_cfg.mounts[e->mount]))
+		return NULL;
+	return e;
+}
+
+/* A union dir fd is remembered when no subtree moved since the lookup
+ * began (the mount's own word is read first: a move after it makes the
+ * sum differ from BEFORE, or the stored word stale). An fd on a lower
+ * dir or file below a renamed dir (its real path names its old place)
+ * is kept in any case, stamped one move behind: its first use rechecks
+ * it (us_dirfd_recheck) rather than trust or lose it. */
 void us_dirfd_opened(int fd, const char *upath, uint32_t before)
 {
 	struct us_fdent *e = union_dir(fd);
 
-	if (!e)
-		return;
-	uint32_t moves = moves_now(e);
-	if (us_dirfd_moves_all() == before)
-		us_dirfd_remember(fd, upath, moves);
-	else if (LOAD(&e->layer) != 0 &&
-		 us_redirects_maybe(&us_cfg.mounts[e->mount]))
-		us_dirfd_remember(fd, upath, moves - 1);
+	if (e) {
+		uint32_t moves = moves_now(e);
+		if (us_dirfd_moves_all() == before) {
+			store(fd, e, upath, moves);
+			return;
+		}
+	}
+	if ((e = lower_fd(fd)))
+		store(fd, e, upath, moves_now(e) - 1);
 }
 
 /* The path FD's slot remembers whatever the moves since, when the slot
@@ -171,23 +195,25 @@ static int recall(int fd, const struct us_fdent *e, char *out, size_t len)
 	return 1;
 }
 
-/* Does union path UPATH (still) lead to a dir whose copy in LAYER is the
- * real dir (DEV, INO)? (A copy-up since may have put one above it.) */
+/* Does union path UPATH (still) lead to an object whose copy in LAYER is
+ * the real object (DEV, INO)? (A copy-up since may have put one above
+ * it.) */
 static bool leads_to(const char *upath, int layer, dev_t dev, uint64_t ino)
 {
 	US_SCRATCH_SCOPE;
 	struct {
 		struct us_resolved r;
-		char real[PATH_MAX];
+		char real[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	struct stat st;
 	int saved = errno;
 	bool same = sb && us_resolve(&us_cfg, upath, 0, &sb->r) == 0 &&
 		    sb->r.where == US_INSIDE && sb->r.err == 0 &&
-		    (sb->r.node.dirs & ((us_layermask)1 << layer)) &&
+		    (!S_ISDIR(sb->r.node.mode) ||
+		     (sb->r.node.dirs & ((us_layermask)1 << layer))) &&
 		    us_layer_path(sb->r.m, layer, sb->r.path, sb->real,
 				  sizeof sb->real) == 0 &&
-		    US_REAL(lstat)(sb->real, &st) == 0 && st.st_dev == dev &&
+		    us_long_lstat(sb->real, &st) == 0 && st.st_dev == dev &&
 		    st.st_ino == ino;
 	errno = saved;
 	return same;
@@ -195,21 +221,37 @@ static bool leads_to(const char *upath, int layer, dev_t dev, uint64_t ino)
 
 int us_dirfd_recheck(int fd, char *out, size_t len, uint32_t moves)
 {
-	struct us_fdent *e = union_dir(fd);
+	struct us_fdent *e = lower_fd(fd);
 
-	if (!e || LOAD(&e->layer) == 0 || !recall(fd, e, out, len) ||
+	if (!e || !recall(fd, e, out, len) ||
 	    !leads_to(out, LOAD(&e->layer), (dev_t)LOAD(&e->rdev), LOAD(&e->rino)))
 		return 0;
-	us_dirfd_remember(fd, out, moves);
+	store(fd, e, out, moves);
 	return 1;
+}
+
+int us_fd_union_path(int fd, const char *real, char *out, size_t len,
+		     const struct us_mount **m)
+{
+	struct us_fdent *e = lower_fd(fd);
+
+	if (e && us_dirfd_recheck(fd, out, len, moves_now(e))) {
+		*m = &us_cfg.mounts[e->mount];
+		return 1;
+	}
+	return us_revmap(&us_cfg, real, out, len, m);
 }
 
 void us_dirfd_duped(int from, int to)
 {
-	struct us_fdent *e = union_dir(from);
+	struct us_fdent *e = union_dir(from), *n = union_dir(to);
 	char path[PATH_WORDS * 8];
 
-	if (!e || !union_dir(to) || !recall(from, e, path, sizeof path))
+	if (!e || !n) {
+		e = lower_fd(from);
+		n = lower_fd(to);
+	}
+	if (!e || !n || !recall(from, e, path, sizeof path))
 		return;
-	us_dirfd_remember(to, path, LOAD(&slots[from % SLOTS].moves));
+	store(to, n, path, LOAD(&slots[from % SLOTS].moves));
 }

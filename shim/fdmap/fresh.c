@@ -16,6 +16,7 @@
 
 #define US_FDMAP_INSIDE
 #include "fdmap_priv.h"
+#include "../dirfdpath.h"
 #include "../state.h"
 #include "unionshim/identity.h"
 #include "unionshim/shared.h"
@@ -57,7 +58,7 @@ void us_fdmap_move_to_copy(int fd, struct us_fdent *e)
 		return;
 	sb->real[n] = '\0';
 	/* DATA: an upper metacopy names its data, the file FD is open on */
-	if (us_revmap(&us_cfg, sb->real, sb->upath, sizeof sb->upath, &m) != 1 ||
+	if (us_fd_union_path(fd, sb->real, sb->upath, sizeof sb->upath, &m) != 1 ||
 	    us_map(AT_FDCWD, sb->upath, US_MAP_NOFOLLOW | US_MAP_DATA, t) != US_MAPPED ||
 	    t->r.where != US_INSIDE || !S_ISREG(t->r.node.mode))
 		return;

@@ -207,7 +207,8 @@ void us_fd_opened(int fd, int flags, const char *path,
 	US_FDENT_SET(e, meta, t->metacopy);
 out:
 	us_fdmap_unlock();
-	if (t && t->r.where == US_INSIDE && !t->r.err && S_ISDIR(t->r.node.mode))
+	if (t && t->r.where == US_INSIDE && !t->r.err &&
+	    (S_ISDIR(t->r.node.mode) || S_ISREG(t->r.node.mode)))
 		us_dirfd_opened(fd, t->r.path, t->moves0);
 }
 

@@ -8,7 +8,8 @@
 # its listing, `..` from inside it, a copy-up below it, renaming it again,
 # renaming its parent, renames inside it and renaming it back all read as
 # on overlayfs; rmdir of it answers ENOTEMPTY while the merged dir holds a
-# name; the redirect record is hidden; the rename costs the same system calls
+# name; the redirect record is hidden; an fd open below it keeps reading
+# fresh data; the rename costs the same system calls
 # whatever the size of the tree below. Each scenario runs under the shim
 # and on a kernel overlayfs mount (redirect_dir=on,index=on,xino=on) of
 # the same layers; the transcripts must be equal.
@@ -141,6 +142,22 @@ python3 -c '"'$XCHG'"' top/a other
 list top/a; list other; same other/f top/a/f; same top/a/hl other/hl
 rm top/a/hl && rmdir top/a && mv other top/a; echo "rc=$?"
 list top/a; same top/a/f top/a/f'
+}
+
+@test "an fd open on a lower file below a renamed dir: fresh data after another process's copy-up, its path" {
+	command -v python3 >/dev/null || skip "no python3"
+	compare "$PRE"'
+mv top/a top/b
+python3 -c "
+import os, subprocess
+fd = os.open(\"top/b/sub/g\", os.O_RDONLY)
+d = os.open(\"top/b/sub/deep\", os.O_RDONLY | os.O_DIRECTORY)
+print(os.read(fd, 100), os.readlink(\"/proc/self/fd/%d\" % fd).endswith(\"/top/b/sub/g\"))
+subprocess.run([\"sh\", \"-c\", \"echo more >>top/b/sub/g; mv top/b/more top/more; rm top/b/f\"])
+os.lseek(fd, 0, 0)
+print(os.read(fd, 100), os.fstat(fd).st_size, os.listdir(d))
+print(open(\"d\", opener=lambda n, f: os.open(n, f, dir_fd=d)).read())
+"'
 }
 
 # strace -f -c's total of system calls for `mv top/a top/b` under the
