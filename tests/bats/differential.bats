@@ -33,10 +33,16 @@ setup() {
 	mkdir -p "$MNT"
 }
 
+CP_MOUNTS=()
+
 teardown() {
 	if [ -n "${MNT:-}" ] && mountpoint -q "$MNT"; then
 		umount "$MNT" || umount -l "$MNT"
 	fi
+	local m
+	for m in "${CP_MOUNTS[@]}"; do
+		! mountpoint -q "$m" || umount -R "$m" || umount -l "$m"
+	done
 }
 
 # Print the listing of the tree at the cwd (find's view plus checksums).
@@ -176,9 +182,17 @@ sys.exit(0 if min(opq_over_subtree, whiteout_then_recreated, file_vs_dir) > 0 el
 
 # cp -a d d (a dir copied into itself) copies the entries readdir gives
 # before it meets the new d/d: what it copies depends on the listing
-# order, which is overlayfs's (the lowest layer's entries first).
+# order, which is overlayfs's (the lowest layer's entries first), and on
+# the d_ino order (GNU cp sorts a dir's entries by inode number). Each
+# side gets a fresh tmpfs, so the inode numbers the layers' files and the
+# new d/d get are the same on both sides: on ext4 where the allocator
+# puts a new dir's inode depends on the disk, and the two sides differed
+# by chance (1 run in 4).
 fill_cp_layers() {
 	local root=$1 i
+	mkdir -p "$root"
+	mount -t tmpfs tmpfs "$root"
+	CP_MOUNTS+=("$root")
 	mkdir -p "$root/lower/d" "$root/lower2/d" "$root/upper/d" "$root/work" "$root/target"
 	for i in $(seq 1 40); do echo "l$i" >"$root/lower2/d/f$i"; done
 	for i in 3 17 41 42; do echo "m$i" >"$root/lower/d/f$i"; done
@@ -190,6 +204,7 @@ CP_INTO_ITSELF='cp -a d d 2>&1 | sed "s/[^ ]*target/T/g"; echo "status ${PIPESTA
 @test "cp -a d d copies what overlayfs's listing order gives it" {
 	need_overlay
 	local r=$BATS_TEST_TMPDIR kern shim
+	CP_MOUNTS=()
 	fill_cp_layers "$r/k"
 	mount -t overlay overlay -o "lowerdir=$r/k/lower:$r/k/lower2,upperdir=$r/k/upper,workdir=$r/k/work" "$r/k/target"
 	kern=$(cd "$r/k/target" && bash -c "$CP_INTO_ITSELF")
@@ -198,6 +213,7 @@ CP_INTO_ITSELF='cp -a d d 2>&1 | sed "s/[^ ]*target/T/g"; echo "status ${PIPESTA
 	shim=$(cd "$r/s/target" && LD_PRELOAD=$SHIM_LIB \
 		UNIONSHIM_MOUNTS="target=$r/s/target,lowerdir=$r/s/lower:$r/s/lower2,upperdir=$r/s/upper,workdir=$r/s/work" \
 		bash -c "$CP_INTO_ITSELF")
+	umount "${CP_MOUNTS[@]}" && CP_MOUNTS=()
 	[ "$(grep -c '^d/d/' <<<"$kern")" -gt 0 ]
 	same "$kern" "$shim"
 }
