@@ -130,7 +130,13 @@ const char *us_hidden_of(const char *abs, unsigned flags, char *canon)
 		memcpy(parent, abs, len + 1);
 		us_path_pop(parent, &len);
 		if (!US_REAL(realpath)(len ? parent : "/", canon))
-			return NULL; /* the real call will report it */
+			/* missing or unsearchable: the real call will report
+			 * it; longer than PATH_MAX once symlinks are followed
+			 * (the kernel takes it): followed by fds */
+			return errno == ENOENT || errno == ENOTDIR ||
+					       errno == EACCES || errno == ELOOP
+				       ? NULL
+				       : us_hidden_long(abs, flags);
 	}
 	return us_hidden_dir(canon);
 }

@@ -286,3 +286,34 @@ low" "$got"
 	expect "Lower layers stay untouched" "$LOWER_SNAP" "$(deep_snapshot "$LOWER")"
 	verdict
 }
+
+# The lower guard when a short path leads, through symlinks outside the
+# union, to a lower dir whose canonical path is longer than PATH_MAX
+# (realpath cannot canonicalize it; the kernel follows it fine): writes
+# through it are refused as at any depth, creates and removals alike.
+@test "long paths: writes through symlinks that lead deeper than PATH_MAX into a lower are refused (shim)" {
+	local out=$ROOT/out half
+	mkdir -p "$out"
+	half=$LOWER
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10; do half=$half/$D; done
+	# s1: half way down (a 2.8 KB target); s2: the rest through s1
+	ln -s "$half" "$out/s1"
+	ln -s "$out/s1/$(printf "$D/%.0s" {1..10})" "$out/s2"
+	use_union shim
+	local got
+	got=$("${RUN[@]}" sh -c '
+		cd "$1"
+		(echo x >s2/new) 2>&1 | sed "s/.*: //"
+		mkdir s2/m 2>&1 | sed "s/.*: //"
+		rm s2/lowfile 2>&1 | sed "s/.*: //"
+		ln -s x s2/l 2>&1 | sed "s/.*: //"
+		cat s2/lowfile' _ "$out" 2>&1 | short)
+	expect "Writes through the symlinks fail with EROFS" "Read-only file system
+Read-only file system
+Read-only file system
+Read-only file system
+low" "$got"
+	expect "Lower layers stay untouched" "$LOWER_SNAP" "$(deep_snapshot "$LOWER")"
+	verdict
+}
