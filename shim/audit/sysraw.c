@@ -194,6 +194,11 @@ ssize_t lgetxattr(const char *path, const char *name, void *val, size_t len)
 	return SC(SYS_lgetxattr, path, name, val, len, 0, 0);
 }
 
+ssize_t fgetxattr(int fd, const char *name, void *val, size_t len)
+{
+	return SC(SYS_fgetxattr, fd, name, val, len, 0, 0);
+}
+
 ssize_t llistxattr(const char *path, char *list, size_t len)
 {
 	return SC(SYS_llistxattr, path, list, len, 0, 0, 0);

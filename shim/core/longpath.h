@@ -103,6 +103,8 @@ US_HIDDEN int us_long_lsetxattr(const char *p, const char *name,
 #define US_SYS_read SYS_RAW(read)
 #define US_SYS_realpath SYS_RAW(realpath)
 #define US_SYS_syscall SYS_RAW(syscall)
+/* a dir fd and one name of its listing (shorter than NAME_MAX) */
+#define US_SYS_openat SYS_RAW(openat)
 /* only ever a temp name in the work dir (metacopy.c), always short */
 #define US_SYS_truncate SYS_RAW(truncate)
 /* unionctl's index walk (changes.c): a path past PATH_MAX fails there */

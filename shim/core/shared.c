@@ -23,6 +23,7 @@
 
 #include "kdirent.h"
 #include "sys.h"
+#include "unionshim/redirect.h"
 #include "unionshim/shared.h"
 #include "unionshim/scratch.h"
 
@@ -30,8 +31,12 @@
 #define ORIGINS_WORD US_SHARED_SLOTS /* after the slots: 1 once any copy-up
 					     recorded an origin in the upper */
 #define MOVES_WORD (US_SHARED_SLOTS + 1) /* bumped when a subtree moves */
-#define REDIRECTS_WORD (US_SHARED_SLOTS + 4) /* 1 once a rename may have
-						written a redirect record */
+#define REDIRECTS_WORD (US_SHARED_SLOTS + 4) /* bit 0: a rename may have
+						written a redirect record;
+						bit 1: the upper is being
+						scanned for records */
+#define REDIRECTS_WRITTEN 1u
+#define REDIRECTS_SCANNING 2u
 #define DIRGEN_BASE (US_SHARED_SLOTS + 16) /* the dirs' generations (own
 					       cache lines) */
 #define STATE_WORDS (DIRGEN_BASE + US_SHARED_DIRSLOTS)
@@ -136,7 +141,8 @@ static uint32_t *map_readonly(const char *p, bool *readonly)
 	return mem;
 }
 
-static uint32_t *map_state(const struct us_mount *m, bool *readonly)
+static uint32_t *map_state(const struct us_mount *m, bool *readonly,
+			   bool *scan)
 {
 	US_SCRATCH_SCOPE;
 	char *p = us_scratch_path();
@@ -166,14 +172,32 @@ static uint32_t *map_state(const struct us_mount *m, bool *readonly)
 	}
 	int saved = errno;
 	SYS(close)(fd);
-	/* a new state knows of no origin record; an upper that is not empty
-	 * may hold some from an earlier work dir: assume it does */
+	/* a new state knows of no origin or redirect record; an upper that
+	 * is not empty may hold some from an earlier work dir: assume it holds
+	 * origins, and that it holds redirects until a scan (state_of, once
+	 * the state is published) finds none */
 	if (mem != MAP_FAILED && grown && dir_has_entries(m->layers[0].path)) {
 		__atomic_store_n(&mem[ORIGINS_WORD], 1, __ATOMIC_RELEASE);
-		__atomic_store_n(&mem[REDIRECTS_WORD], 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&mem[REDIRECTS_WORD], REDIRECTS_SCANNING,
+				 __ATOMIC_RELEASE);
+		*scan = true;
 	}
 	errno = saved;
 	return mem;
+}
+
+static bool kernel_op(uint32_t *w, int op, int arg);
+
+/* The upper of M (whose state S was just made over it) is read for
+ * redirect records; until it is done, every process takes them as there
+ * (bit 1). A record found sets bit 0, as a rename does meanwhile; the
+ * scan then clears only its own bit. A scan cut short by a kill leaves
+ * bit 1: records then stay "maybe" for the life of the work dir. */
+static void scan_redirects(const struct us_mount *m, uint32_t *s)
+{
+	if (us_redirect_scan(m->layers[0].path))
+		kernel_op(&s[REDIRECTS_WORD], FUTEX_OP_OR, REDIRECTS_WRITTEN);
+	kernel_op(&s[REDIRECTS_WORD], FUTEX_OP_ANDN, REDIRECTS_SCANNING);
 }
 
 /* M's state, mapped on first use; NULL when it cannot be (or, with
@@ -181,7 +205,7 @@ static uint32_t *map_state(const struct us_mount *m, bool *readonly)
 static uint32_t *state_of(const struct us_mount *m, bool write)
 {
 	uint32_t *s = MAP_FAILED;
-	bool ro = false;
+	bool ro = false, scan = false;
 	int saved = errno;
 
 	if (!m->work)
@@ -204,13 +228,16 @@ static uint32_t *state_of(const struct us_mount *m, bool write)
 			break;
 		}
 		if (!maps[i].m) {
-			s = maps[i].slots = map_state(m, &maps[i].readonly);
+			s = maps[i].slots =
+				map_state(m, &maps[i].readonly, &scan);
 			ro = maps[i].readonly;
 			__atomic_store_n(&maps[i].m, m, __ATOMIC_RELEASE);
 			break;
 		}
 	}
 	pthread_mutex_unlock(&us_shared_lock);
+	if (scan)
+		scan_redirects(m, s);
 	if (s == MAP_FAILED || (write && ro))
 		return NULL;
 	errno = saved;
@@ -246,19 +273,23 @@ bool us_shared_writable(const struct us_mount *m)
  * clean page) then fails the call with EFAULT where a store would kill
  * the process with SIGBUS. Such a bump is lost: other processes' caches
  * may miss that change (README: Known limits). */
-static bool kernel_op(uint32_t *w, int op)
+static bool kernel_op(uint32_t *w, int op, int arg)
 {
 	int saved = errno;
 	bool done = true;
 
 	if (SYS(syscall)(SYS_futex, w, FUTEX_WAKE_OP, 0, NULL, w,
-			 FUTEX_OP(op, 1, FUTEX_OP_CMP_EQ, 0)) < 0) {
+			 FUTEX_OP(op, arg, FUTEX_OP_CMP_EQ, 0)) < 0) {
 		if (errno != ENOSYS)
 			done = false;
 		else if (op == FUTEX_OP_ADD)
-			__atomic_add_fetch(w, 1, __ATOMIC_SEQ_CST);
+			__atomic_add_fetch(w, (uint32_t)arg, __ATOMIC_SEQ_CST);
+		else if (op == FUTEX_OP_OR)
+			__atomic_or_fetch(w, (uint32_t)arg, __ATOMIC_SEQ_CST);
+		else if (op == FUTEX_OP_ANDN)
+			__atomic_and_fetch(w, ~(uint32_t)arg, __ATOMIC_SEQ_CST);
 		else
-			__atomic_store_n(w, 1, __ATOMIC_SEQ_CST);
+			__atomic_store_n(w, (uint32_t)arg, __ATOMIC_SEQ_CST);
 	}
 	errno = saved;
 	return done;
@@ -266,7 +297,7 @@ static bool kernel_op(uint32_t *w, int op)
 
 static bool bump(uint32_t *w)
 {
-	return kernel_op(w, FUTEX_OP_ADD);
+	return kernel_op(w, FUTEX_OP_ADD, 1);
 }
 
 bool us_shared_origins_maybe(const struct us_mount *m)
@@ -281,7 +312,7 @@ void us_shared_origins_set(const struct us_mount *m)
 	uint32_t *s = state_of(m, true);
 
 	if (s && !__atomic_load_n(&s[ORIGINS_WORD], __ATOMIC_RELAXED))
-		kernel_op(&s[ORIGINS_WORD], FUTEX_OP_SET);
+		kernel_op(&s[ORIGINS_WORD], FUTEX_OP_SET, 1);
 }
 
 bool us_shared_redirects_maybe(const struct us_mount *m)
@@ -295,8 +326,9 @@ void us_shared_redirects_set(const struct us_mount *m)
 {
 	uint32_t *s = state_of(m, true);
 
-	if (s && !__atomic_load_n(&s[REDIRECTS_WORD], __ATOMIC_RELAXED))
-		kernel_op(&s[REDIRECTS_WORD], FUTEX_OP_SET);
+	if (s && !(__atomic_load_n(&s[REDIRECTS_WORD], __ATOMIC_RELAXED) &
+		   REDIRECTS_WRITTEN))
+		kernel_op(&s[REDIRECTS_WORD], FUTEX_OP_OR, REDIRECTS_WRITTEN);
 }
 
 static unsigned slot_index(uint64_t ino)

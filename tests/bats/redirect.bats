@@ -181,3 +181,40 @@ calls_of_mv() {
 	in_union ls "$TARGET/top/b/sub" | wc -l | grep -qx 1002
 	[ ! -e "$UPPER/top/b/sub" ] # nothing below the dir was copied
 }
+
+# fresh_work shim|overlayfs: rename two dirs (one deep), then drop the
+# work dir and look again from a new one; the transcript.
+fresh_work() {
+	rm -rf "$UPPER" "$WORK" && mkdir "$UPPER" "$WORK"
+	local look='cd "$1" && ls top/b top/b/more top/b/more/s2 top/b/more/s2/deep'
+	if [ "$1" = shim ]; then
+		in_union sh -c 'cd "$1" && mv top/a/sub top/a/more/s2 && mv top/a top/b' sh "$TARGET" || return 1
+		rm -rf "$WORK" && mkdir "$WORK"
+		in_union sh -c "$look" sh "$TARGET" 2>&1
+		# the record is read from an upper (not a new work dir) once
+		in_union sh -c "$look" sh "$TARGET" 2>&1
+	else
+		local o="lowerdir=$LOWER:$LOWER2,upperdir=$UPPER,workdir=$WORK,$OVL_OPTS"
+		mount -t overlay overlay -o "$o" "$TARGET" || return 99
+		(cd "$TARGET" && mv top/a/sub top/a/more/s2 && mv top/a top/b)
+		umount "$TARGET"
+		rm -rf "$WORK" && mkdir "$WORK"
+		mount -t overlay overlay -o "$o" "$TARGET" || return 99
+		sh -c "$look" sh "$TARGET" 2>&1
+		sh -c "$look" sh "$TARGET" 2>&1
+		umount "$TARGET"
+	fi
+}
+
+@test "renamed dirs keep their lower halves under a new work dir (records read from the upper)" {
+	local ours theirs
+	ours=$(fresh_work shim)
+	echo "--- shim:"; echo "$ours"
+	[ "$(snapshot "$ROOT/lower"; snapshot "$ROOT/lower2")" = "$BEFORE" ]
+	echo "$ours" | grep -qx g
+	echo "$ours" | grep -qx d
+	can_mount_overlay || return 0
+	theirs=$(fresh_work overlayfs)
+	echo "--- overlayfs:"; echo "$theirs"
+	[ "$ours" = "$theirs" ]
+}

@@ -89,6 +89,26 @@ for i in range(1, int(sys.argv[2]) + 1):
 	[ "$got" = "$want" ]
 }
 
+@test "stat of a lower file, again and again, with an upper that was not empty when the work dir was made: no xattr read per call" {
+	need_strace
+	mkdir -p "$UPPER/built/obj" && echo o >"$UPPER/built/obj/o" # an earlier run's output
+	n=$(in_union strace -f -qq -e signal=none -o "$ROOT/trace" -e trace=lgetxattr,getxattr python3 -c '
+import os, sys
+for _ in range(200):
+    os.stat(sys.argv[1])
+' "$TARGET/d/f1" && wc -l <"$ROOT/trace")
+	echo "xattr reads for 200 stats: $n"
+	[ "$n" -lt 10 ]
+	# a later process, over the #state this one made: none either
+	n=$(in_union strace -f -qq -e signal=none -o "$ROOT/trace" -e trace=lgetxattr,getxattr,fgetxattr python3 -c '
+import os, sys
+for _ in range(200):
+    os.stat(sys.argv[1])
+' "$TARGET/d/f1" && wc -l <"$ROOT/trace")
+	echo "xattr reads for 200 stats, state made: $n"
+	[ "$n" -lt 10 ]
+}
+
 # Process A (one python, so one lookup cache; the FIFOs are opened
 # read-write here and read with a timeout, so a python that dies early
 # fails the test rather than hangs it): prints "mode size mtime ino"

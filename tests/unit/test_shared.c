@@ -1,6 +1,7 @@
 /* test_shared.c: the work dir's shared state (shared.h): generation slots
  * bumped by a copy-up, and the word that lets readers skip origin records
- * while no copy-up wrote one; and the hard-link index (linkindex.h): two
+ * while no copy-up wrote one, and the one that lets lookups skip redirect
+ * records while the upper holds none; and the hard-link index (linkindex.h): two
  * lower names of one inode copied up become one upper inode. */
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include "unionshim/identity.h"
 #include "unionshim/linkindex.h"
 #include "unionshim/lookup.h"
+#include "unionshim/redirect.h"
 #include "unionshim/shared.h"
 #include "unit.h"
 
@@ -39,6 +41,36 @@ START_TEST(origins_assumed_for_an_upper_made_elsewhere)
 	ut_file(ut.upper, "g", "made before the work dir");
 	ut_load();
 	ck_assert(us_shared_origins_maybe(M0));
+}
+END_TEST
+
+START_TEST(redirects_none_found_by_the_scan_of_an_upper_made_elsewhere)
+{
+	ut_file(ut.upper, "x/y/z/f", "made before the work dir");
+	ut_load();
+	ck_assert(!us_redirects_maybe(M0)); /* scanned: none */
+}
+END_TEST
+
+START_TEST(redirects_found_by_the_scan_of_an_upper_made_elsewhere)
+{
+	ut_mkdir(ut.upper, "x/y/z/renamed");
+	ut_file(ut.upper, "x/f", "a file");
+	ck_assert_int_eq(ut_xattr(ut.upper, "x/y/z/renamed", US_REDIRECT_XATTR,
+				  "/a"), 0);
+	ut_load();
+	ck_assert(us_redirects_maybe(M0)); /* the deep record found */
+}
+END_TEST
+
+START_TEST(redirects_none_in_an_empty_upper_until_a_record_is_written)
+{
+	ut_mkdir(ut.low1, "a");
+	ut_load();
+	ck_assert(!us_redirects_maybe(M0));
+	ut_mkdir(ut.upper, "a");
+	ck_assert_int_eq(us_redirect_write(M0, ut_u("a"), "/b"), 0);
+	ck_assert(us_redirects_maybe(M0));
 }
 END_TEST
 
@@ -95,6 +127,9 @@ Suite *shared_suite(void)
 	tcase_add_checked_fixture(tc, ut_tree_setup, ut_tree_teardown);
 	tcase_add_test(tc, origins_unknown_until_a_copyup_records_one);
 	tcase_add_test(tc, origins_assumed_for_an_upper_made_elsewhere);
+	tcase_add_test(tc, redirects_none_found_by_the_scan_of_an_upper_made_elsewhere);
+	tcase_add_test(tc, redirects_found_by_the_scan_of_an_upper_made_elsewhere);
+	tcase_add_test(tc, redirects_none_in_an_empty_upper_until_a_record_is_written);
 	tcase_add_test(tc, copyup_bumps_the_objects_slot);
 	tcase_add_test(tc, hard_links_copied_up_are_one_inode);
 	suite_add_tcase(s, tc);
