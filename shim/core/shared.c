@@ -206,7 +206,6 @@ static uint32_t *state_of(const struct us_mount *m, bool write)
 {
 	uint32_t *s = MAP_FAILED;
 	bool ro = false, scan = false;
-	int saved = errno;
 
 	if (!m->work)
 		return NULL;
@@ -220,6 +219,7 @@ static uint32_t *state_of(const struct us_mount *m, bool write)
 		if (!mm)
 			break;
 	}
+	int saved = errno; /* only the first use of a mount calls anything */
 	pthread_mutex_lock(&us_shared_lock);
 	for (int i = 0; i < US_MAX_MOUNTS; i++) {
 		if (maps[i].m == m) {
