@@ -57,6 +57,18 @@ void us_lcache_dir_changed(const struct us_mount *m, const char *dir);
 /* The name UPATH (its dir's entry: kind, layer, identity) changed. */
 void us_lcache_name_changed(const struct us_mount *m, const char *upath);
 
+/* The same for a change other threads or processes may see before it is
+ * announced, in two halves: _begin before the change (MOVES: a subtree
+ * may move or go too), _end after it, with what _begin returned. While a
+ * change is under way nothing of its dir (or, with MOVES, of the mount)
+ * is answered from or stored in a cache: a thread whose own finished
+ * change depends on it (a file made in a dir another thread is copying
+ * up) never meets a view from before it. */
+bool us_lcache_change_begin(const struct us_mount *m, const char *upath,
+			    bool moves);
+void us_lcache_change_end(const struct us_mount *m, const char *upath,
+			  bool moves, bool begun);
+
 /* A subtree of M moved or went (dir rename, rmdir, a dir made opaque):
  * every entry of the mount is stale. */
 void us_lcache_moved(const struct us_mount *m);

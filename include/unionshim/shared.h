@@ -52,7 +52,12 @@ void us_shared_redirects_set(const struct us_mount *m);
 
 /* The generation word of the union dir whose path hashes to HASH, and in
  * *MOVES the mount's word for moved or removed subtrees; NULL when M has
- * no work dir or its state cannot be mapped (nothing then is bumped). */
+ * no work dir or its state cannot be mapped (nothing then is bumped).
+ * A dir word counts changes above its low byte and, in the low byte, the
+ * changes under way (begun, not ended: us_shared_dir_begin): while that
+ * is not 0 nothing may be answered from a cache or stored in one, since
+ * the change may already show in the layers. */
+#define US_DIRGEN_BUSY 0xffu
 const uint32_t *us_shared_dirgen(const struct us_mount *m, uint64_t hash,
 				 const uint32_t **moves);
 
@@ -61,7 +66,16 @@ const uint32_t *us_shared_dirgen(const struct us_mount *m, uint64_t hash,
  * False when that could not be announced (no state this process may
  * write, or a write into #state refused): the caller forgets its own. */
 bool us_shared_dir_bump(const struct us_mount *m, uint64_t hash);
+/* The same in two halves around a change that other threads or processes
+ * could see before the bump (a dir copied up changes the layers of every
+ * name below it): _begin before, and only when it returned true,
+ * _end after. */
+bool us_shared_dir_begin(const struct us_mount *m, uint64_t hash);
+void us_shared_dir_end(const struct us_mount *m, uint64_t hash);
 bool us_shared_moves_bump(const struct us_mount *m);
+/* The moves word is counted the same way (its low byte: moves under way). */
+bool us_shared_moves_begin(const struct us_mount *m);
+void us_shared_moves_end(const struct us_mount *m);
 
 /* Called after a copy-up in this process (set by the preload library to
  * switch its own fds at once); may be NULL. */

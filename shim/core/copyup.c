@@ -545,7 +545,8 @@ int us_place_temp(const char *tmp, const char *dst, bool dir)
 /* Copy real object SRC of layer LAYER to upper path DST (of union path
  * UPATH) through a temp in the work dir. An object that appeared at DST
  * meanwhile (a concurrent copy-up) wins. Lookup caches learn of the copy
- * before fds move to it (their move looks the name up again). */
+ * while it is placed (us_lcache_change_begin), before fds move to it
+ * (their move looks the name up again). */
 static int copy_object(const struct us_mount *m, int layer, const char *upath,
 		       const char *src, const char *dst, bool data)
 {
@@ -559,8 +560,11 @@ static int copy_object(const struct us_mount *m, int layer, const char *upath,
 
 	if (us_copy_temp(m, layer, src, &st, sb->tmp, sizeof sb->tmp, data) < 0)
 		return -1;
+	/* a dir placed changes the layers of every name below it: no cache
+	 * may answer for them until it is announced */
+	bool begun = us_lcache_change_begin(m, upath, false);
 	int rc = us_place_temp(sb->tmp, dst, S_ISDIR(st.st_mode));
-	us_lcache_name_changed(m, upath);
+	us_lcache_change_end(m, upath, false, begun);
 	if (rc < 0)
 		return -1;
 	us_event("copy-up", upath, S_ISREG(st.st_mode) && data ? (long long)st.st_size : -1);

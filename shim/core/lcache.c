@@ -129,8 +129,12 @@ static bool gens_now(const struct us_mount *m, uint64_t phash, uint32_t *gdir,
 	const uint32_t *dir = us_shared_dirgen(m, phash, &moves);
 	if (!dir)
 		return false;
-	*gdir += __atomic_load_n(dir, __ATOMIC_ACQUIRE);
-	*gall += __atomic_load_n(moves, __ATOMIC_ACQUIRE);
+	uint32_t g = __atomic_load_n(dir, __ATOMIC_ACQUIRE);
+	uint32_t mv = __atomic_load_n(moves, __ATOMIC_ACQUIRE);
+	if ((g | mv) & US_DIRGEN_BUSY)
+		return false; /* a change under way may show already */
+	*gdir += g;
+	*gall += mv;
 	return true;
 }
 
@@ -304,6 +308,40 @@ void us_lcache_name_changed(const struct us_mount *m, const char *upath)
 
 	if (slash && !us_shared_dir_bump(m, path_hash(upath, (size_t)(slash - upath))))
 		us_lcache_forget(); /* not announced: at least not stale here */
+	errno = saved;
+}
+
+bool us_lcache_change_begin(const struct us_mount *m, const char *upath,
+			    bool moves)
+{
+	const char *slash = strrchr(upath, '/');
+	int saved = errno;
+	bool ok = slash && us_shared_dir_begin(m, path_hash(upath, (size_t)(slash - upath)));
+
+	if (ok && moves && !us_shared_moves_begin(m)) {
+		us_shared_dir_end(m, path_hash(upath, (size_t)(slash - upath)));
+		ok = false;
+	}
+	errno = saved;
+	return ok;
+}
+
+void us_lcache_change_end(const struct us_mount *m, const char *upath,
+			  bool moves, bool begun)
+{
+	int saved = errno;
+
+	if (!begun) { /* announced after the fact, as before */
+		us_lcache_name_changed(m, upath);
+		if (moves)
+			us_lcache_moved(m);
+		errno = saved;
+		return;
+	}
+	const char *slash = strrchr(upath, '/');
+	us_shared_dir_end(m, path_hash(upath, (size_t)(slash - upath)));
+	if (moves)
+		us_shared_moves_end(m);
 	errno = saved;
 }
 

@@ -9,6 +9,7 @@
 
 #include "unionshim/lcache.h"
 #include "unionshim/listcache.h"
+#include "unionshim/shared.h"
 
 struct slot {
 	const struct us_mount *m;
@@ -53,6 +54,8 @@ static void stamp_now(const struct us_mount *m, const char *upath,
 	}
 	s->gdir = __atomic_load_n(s->dir, __ATOMIC_ACQUIRE);
 	s->gmoves = __atomic_load_n(s->moves, __ATOMIC_ACQUIRE);
+	if ((s->gdir | s->gmoves) & US_DIRGEN_BUSY)
+		s->storable = false; /* a change under way (shared.h) */
 }
 
 static bool same_stamp(const struct us_lc_stamp *a, const struct us_lc_stamp *b)

@@ -13,6 +13,7 @@
 #include "unionshim/lcache.h"
 #include "unionshim/path.h"
 #include "unionshim/pcache.h"
+#include "unionshim/shared.h"
 
 #define WAYS 4
 #define SETS (US_PCACHE_ENTRIES / WAYS)
@@ -217,8 +218,11 @@ static bool deps_now(const struct us_mount *m, const char *path, size_t n,
 				us_lcache_dirgen_prefix(m, &hp, path, at, &moves);
 			if (!d)
 				return false;
+			uint32_t g = LOAD(d);
+			if (g & US_DIRGEN_BUSY)
+				return false; /* a change under way */
 			k->dep[k->ndeps] = d;
-			k->val[k->ndeps++] = LOAD(d);
+			k->val[k->ndeps++] = g;
 		}
 		at += nl + 1;
 	}
@@ -226,7 +230,7 @@ static bool deps_now(const struct us_mount *m, const char *path, size_t n,
 		return false;
 	k->moves = moves;
 	k->gmoves = moves ? LOAD(moves) : 0;
-	return true;
+	return !(k->gmoves & US_DIRGEN_BUSY);
 }
 
 int us_pcache_get(const struct us_config *cfg, const char *abspath,

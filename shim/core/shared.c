@@ -371,16 +371,57 @@ const uint32_t *us_shared_dirgen(const struct us_mount *m, uint64_t hash,
 
 /* A state this process may not write (another uid's) announces nothing:
  * false, as for a bump lost. */
-bool us_shared_dir_bump(const struct us_mount *m, uint64_t hash)
+/* A dir word: (changes << 8) | changes under way (shared.h). */
+#define DIRGEN_ONE (US_DIRGEN_BUSY + 1)
+
+static uint32_t *dir_word(const struct us_mount *m, uint64_t hash)
 {
 	uint32_t *s = state_of(m, true);
 
-	return s && bump(&s[DIRGEN_BASE + (hash % US_SHARED_DIRSLOTS)]);
+	return s ? &s[DIRGEN_BASE + (hash % US_SHARED_DIRSLOTS)] : NULL;
+}
+
+bool us_shared_dir_bump(const struct us_mount *m, uint64_t hash)
+{
+	uint32_t *w = dir_word(m, hash);
+
+	return w && kernel_op(w, FUTEX_OP_ADD, DIRGEN_ONE);
+}
+
+bool us_shared_dir_begin(const struct us_mount *m, uint64_t hash)
+{
+	uint32_t *w = dir_word(m, hash);
+
+	return w && kernel_op(w, FUTEX_OP_ADD, 1);
+}
+
+/* One add ends it: a change more, one under way less. */
+void us_shared_dir_end(const struct us_mount *m, uint64_t hash)
+{
+	uint32_t *w = dir_word(m, hash);
+
+	if (w)
+		kernel_op(w, FUTEX_OP_ADD, DIRGEN_ONE - 1);
 }
 
 bool us_shared_moves_bump(const struct us_mount *m)
 {
 	uint32_t *s = state_of(m, true);
 
-	return s && bump(&s[MOVES_WORD]);
+	return s && kernel_op(&s[MOVES_WORD], FUTEX_OP_ADD, DIRGEN_ONE);
+}
+
+bool us_shared_moves_begin(const struct us_mount *m)
+{
+	uint32_t *s = state_of(m, true);
+
+	return s && kernel_op(&s[MOVES_WORD], FUTEX_OP_ADD, 1);
+}
+
+void us_shared_moves_end(const struct us_mount *m)
+{
+	uint32_t *s = state_of(m, true);
+
+	if (s)
+		kernel_op(&s[MOVES_WORD], FUTEX_OP_ADD, DIRGEN_ONE - 1);
 }

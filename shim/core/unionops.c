@@ -116,17 +116,31 @@ static int remove_upper_dir(const struct us_mount *m, const char *upath)
 }
 
 /* Tell lookup caches (lcache.h) that the names UPATH (and NEWPATH, when
- * not NULL) changed, and every name below when a dir moved or went: done
- * after the change, whether it worked or not (a failed one may have been
- * seen half done). Keeps errno. */
-static void changed(const struct us_mount *m, const char *upath,
-		    const char *newpath, bool dir)
+ * not NULL) change, and every name below when a dir moves or goes: begun
+ * before the change, ended after it whether it worked or not (a failed
+ * one may have been seen half done). Keeps errno. */
+struct change {
+	const struct us_mount *m;
+	const char *upath, *newpath;
+	bool dir, begun, begun_new;
+};
+
+static void change_begin(struct change *c, const struct us_mount *m,
+			 const char *upath, const char *newpath, bool dir)
 {
-	us_lcache_name_changed(m, upath);
-	if (newpath)
-		us_lcache_name_changed(m, newpath);
-	if (dir)
-		us_lcache_moved(m);
+	c->m = m;
+	c->upath = upath;
+	c->newpath = newpath;
+	c->dir = dir;
+	c->begun = us_lcache_change_begin(m, upath, dir);
+	c->begun_new = newpath && us_lcache_change_begin(m, newpath, false);
+}
+
+static void change_end(const struct change *c)
+{
+	if (c->newpath)
+		us_lcache_change_end(c->m, c->newpath, false, c->begun_new);
+	us_lcache_change_end(c->m, c->upath, c->dir, c->begun);
 }
 
 static int remove_name(const struct us_resolved *r, bool isdir);
@@ -146,8 +160,10 @@ int us_union_remove(const struct us_resolved *r, bool isdir)
 		return fail(EISDIR);
 	if (isdir && union_dir_empty(m, r->path, &r->node) < 0)
 		return -1;
+	struct change c;
+	change_begin(&c, m, r->path, NULL, isdir);
 	int rc = remove_name(r, isdir);
-	changed(m, r->path, NULL, isdir);
+	change_end(&c);
 	return rc;
 }
 
@@ -319,9 +335,11 @@ int us_union_rename(const struct us_resolved *o, const struct us_resolved *n,
 	int checked = rename_checks(o, n, flags);
 	if (checked != 0 || strcmp(o->path, n->path) == 0)
 		return checked < 0 ? -1 : 0;
+	struct change c;
+	change_begin(&c, o->m, o->path, n->path,
+		     S_ISDIR(o->node.mode) || (n->err == 0 && S_ISDIR(n->node.mode)));
 	int rc = rename_names(o, n, flags);
-	changed(o->m, o->path, n->path,
-		S_ISDIR(o->node.mode) || (n->err == 0 && S_ISDIR(n->node.mode)));
+	change_end(&c);
 	return rc;
 }
 

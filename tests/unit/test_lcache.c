@@ -83,6 +83,32 @@ START_TEST(a_name_in_no_layer_is_remembered)
 }
 END_TEST
 
+/* A dir another thread is copying up: placed in the upper, not yet
+ * announced (its change begun, not ended). A file this thread then makes
+ * in it (in the upper dir, announced) must show in this thread's next
+ * lookup: the old view of the dir (lower only) may not answer while the
+ * copy-up is under way. The stress probe met it: a rename of a file just
+ * made answered ENOENT. */
+START_TEST(a_dir_copyup_under_way_answers_from_no_cache)
+{
+	ut_file(ut.low1, "d/f", "lower");
+	ut_load();
+	ck_assert_int_eq(resolve("d/t"), ENOENT); /* d cached: lower only */
+	ck_assert_uint_eq(r.parent.dirs, 1u << 1);
+	bool begun = us_lcache_change_begin(M0, ut_u("d"), false);
+	ck_assert(begun);
+	ut_mkdir(ut.upper, "d"); /* placed by the other thread */
+	ut_file(ut.upper, "d/t", "made here"); /* this thread's file... */
+	us_lcache_name_changed(M0, ut_u("d/t")); /* ...announced */
+	ck_assert_int_eq(resolve("d/t"), 0);
+	ck_assert_int_eq(r.node.layer, 0);
+	/* and nothing of the old view was kept meanwhile */
+	us_lcache_change_end(M0, ut_u("d"), false, begun);
+	ck_assert_int_eq(resolve("d/t"), 0);
+	ck_assert_uint_eq(r.parent.dirs, 1u << 0 | 1u << 1);
+}
+END_TEST
+
 START_TEST(a_bump_of_one_dir_leaves_the_others)
 {
 	ut_file(ut.low1, "d/x", "x");
@@ -251,6 +277,7 @@ Suite *lcache_suite(void)
 	tcase_add_test(tc, second_lookup_is_a_hit);
 	tcase_add_test(tc, a_name_in_no_layer_is_remembered);
 	tcase_add_test(tc, a_bump_of_one_dir_leaves_the_others);
+	tcase_add_test(tc, a_dir_copyup_under_way_answers_from_no_cache);
 	tcase_add_test(tc, moves_make_every_entry_stale);
 	tcase_add_test(tc, copyup_rename_unlink_mkdir_bump);
 	tcase_add_test(tc, old_entries_go_the_size_stays);
