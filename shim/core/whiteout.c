@@ -301,11 +301,12 @@ int us_mkdir_upper(const struct us_mount *m, const char *upath, mode_t mode)
 		return -1;
 	bool inplace = us_whiteout_inplace(m, upath);
 	bool opaque = inplace || us_whiteout_present(m, upath);
+	/* an opaque dir hides what the names below it showed: nothing of the
+	 * mount is answered from a cache while it is made */
+	bool begun = us_lcache_change_begin(m, upath, opaque);
 	int rc = opaque ? mkdir_opaque(m, upath, sb->up, inplace, mode)
 			: SYS(mkdir)(sb->up, mode);
-	us_lcache_name_changed(m, upath);
-	if (opaque)
-		us_lcache_moved(m);
+	us_lcache_change_end(m, upath, opaque, begun);
 	return rc;
 }
 
