@@ -138,7 +138,8 @@ static void init_body(void)
 	us_sanrt_find();
 	for (int k = 0; k < us_cfg.nmounts; k++) {
 		const struct us_mount *m = &us_cfg.mounts[k];
-		us_workdir_clean(m);
+		if (!adopted) /* else before the first copy-up (copyup.h) */
+			us_workdir_clean(m);
 		if (us_shared_open(m) < 0) {
 			snprintf(err, sizeof err, "work dir %s: cannot allocate #state: %s",
 				 m->work, strerror(errno));
