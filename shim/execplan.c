@@ -19,6 +19,7 @@
 #include "childenv.h"
 #include "execplan.h"
 #include "front.h"
+#include "execseen.h"
 #include "state.h"
 #include "unionshim/msgline.h"
 #include "unionshim/scratch.h"
@@ -91,6 +92,8 @@ static int look(int dfd, const char *path, int flags, struct us_shebang *sb,
 	if (!S_ISREG(st.st_mode) ||
 	    US_REAL(faccessat)(dfd, path, X_OK, AT_EACCESS | nofollow) < 0)
 		return US_EXEC_OTHER; /* the kernel says EACCES */
+	if (us_execseen_dynamic(&st))
+		return US_EXEC_DYNAMIC; /* read before, unchanged since */
 	int fd = US_REAL(openat)(dfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
 					       O_NONBLOCK |
 					       (nofollow ? O_NOFOLLOW : 0));
@@ -105,6 +108,8 @@ static int look(int dfd, const char *path, int flags, struct us_shebang *sb,
 		kind = US_EXEC_OTHER; /* the kernel refuses it: EACCES */
 	else if (kind > US_EXEC_SCRIPT && !setid_bits(kind, &st))
 		*why = us_exec_unfollowable(kind, &st, 0, 0, 0);
+	if (kind == US_EXEC_DYNAMIC && !*why)
+		us_execseen_add(&st);
 	else if (kind > US_EXEC_SCRIPT)
 		*why = us_exec_unfollowable(kind, &st, geteuid(), getegid(),
 					    setid_ignored(fd));
