@@ -108,11 +108,11 @@ static int look(int dfd, const char *path, int flags, struct us_shebang *sb,
 		kind = US_EXEC_OTHER; /* the kernel refuses it: EACCES */
 	else if (kind > US_EXEC_SCRIPT && !setid_bits(kind, &st))
 		*why = us_exec_unfollowable(kind, &st, 0, 0, 0);
-	if (kind == US_EXEC_DYNAMIC && !*why)
-		us_execseen_add(&st);
 	else if (kind > US_EXEC_SCRIPT)
 		*why = us_exec_unfollowable(kind, &st, geteuid(), getegid(),
 					    setid_ignored(fd));
+	if (kind == US_EXEC_DYNAMIC && !*why)
+		us_execseen_add(&st); /* never a set-id file (execseen.c) */
 	int err = errno;
 	US_REAL(close)(fd);
 	errno = err;
