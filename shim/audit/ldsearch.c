@@ -71,9 +71,9 @@ const struct us_config *us_ld_config(void)
 				cfg_store.mounts[k].target_len =
 					strlen(cfg_store.mounts[k].target);
 			cfg_state = 2;
-		}
-		else
+		} else {
 			cfg_state = load(spec);
+		}
 	}
 	return cfg_state > 0 ? &cfg_store : NULL;
 }
