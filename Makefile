@@ -147,10 +147,17 @@ $(B)/audit/%.o: %.c $(B)/audit/%.d
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(STACK_FLAGS) $(AUDIT_CFLAGS) -c $< -o $@
 
-$(AUDIT_LIB): $(AUDIT_OBJ)
+# Linked against a stub whose soname is ld.so's full path (shim/audit/rtld/).
+RTLD_STUB := $(B)/audit/rtld-stub.so
+$(RTLD_STUB): shim/audit/rtld/stub.c shim/audit/rtld/stub.map
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -shared -nostdlib -o $@ shim/audit/rtld/stub.c \
+		-Wl,--version-script=shim/audit/rtld/stub.map -Wl,-soname,$(RTLD)
+
+$(AUDIT_LIB): $(AUDIT_OBJ) $(RTLD_STUB)
 	$(CC) -shared -nostdlib -o $@ $(filter $(B)/audit/shim/audit/%,$^) \
 		-Wl,--start-group $(filter $(B)/audit/shim/core/%,$^) -Wl,--end-group \
-		$(RTLD) -lgcc -Wl,--no-undefined \
+		$(RTLD_STUB) -lgcc -Wl,--no-undefined \
 		-Wl,-z,now -Wl,-z,relro -Wl,--gc-sections -Wl,--enable-new-dtags -Wl,-rpath=
 
 $(B)/libuscore.a: $(CORE_OBJ)

@@ -19,6 +19,7 @@
 #include "childenv.h"
 #include "execplan.h"
 #include "front.h"
+#include "execseen.h"
 #include "state.h"
 #include "unionshim/msgline.h"
 #include "unionshim/scratch.h"
@@ -91,6 +92,8 @@ static int look(int dfd, const char *path, int flags, struct us_shebang *sb,
 	if (!S_ISREG(st.st_mode) ||
 	    US_REAL(faccessat)(dfd, path, X_OK, AT_EACCESS | nofollow) < 0)
 		return US_EXEC_OTHER; /* the kernel says EACCES */
+	if (us_execseen_dynamic(&st))
+		return US_EXEC_DYNAMIC; /* read before, unchanged since */
 	int fd = US_REAL(openat)(dfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
 					       O_NONBLOCK |
 					       (nofollow ? O_NOFOLLOW : 0));
@@ -108,6 +111,8 @@ static int look(int dfd, const char *path, int flags, struct us_shebang *sb,
 	else if (kind > US_EXEC_SCRIPT)
 		*why = us_exec_unfollowable(kind, &st, geteuid(), getegid(),
 					    setid_ignored(fd));
+	if (kind == US_EXEC_DYNAMIC && !*why)
+		us_execseen_add(&st); /* never a set-id file (execseen.c) */
 	int err = errno;
 	US_REAL(close)(fd);
 	errno = err;

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <errno.h>
 #include <limits.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,28 +65,56 @@ static void find_audit(void)
  * the handover's TAIL (" HASH:a", the hash of our path, then 'a' when the
  * audit library was there, else 'n') when ld.so loaded us by the name our
  * parent wrote, else found out. */
+/* The name ld.so loaded this library by (dladdr's dli_fname): without a
+ * symbol search where glibc can tell (dladdr costs ~8,000 instructions). */
+static const char *loaded_name(void)
+{
+#if __GLIBC_PREREQ(2, 35)
+	struct dl_find_object found;
+	if (_dl_find_object((void *)us_init, &found) == 0 && found.dlfo_link_map &&
+	    found.dlfo_link_map->l_name && found.dlfo_link_map->l_name[0])
+		return found.dlfo_link_map->l_name;
+#endif
+	Dl_info info;
+	return dladdr((void *)us_init, &info) ? info.dli_fname : NULL;
+}
+
+/* The tail " HASH:a" (or ":n"): the hash in *H, the letter returned; 0
+ * when it is not that. */
+static char read_tail(const char *tail, uint64_t *h)
+{
+	char *end;
+
+	if (!tail || tail[0] != ' ')
+		return 0;
+	errno = 0;
+	*h = strtoull(tail + 1, &end, 16);
+	if (errno || end == tail + 1 || end[0] != ':' || !end[1])
+		return 0;
+	return end[1];
+}
+
 static void find_self(const char *tail)
 {
-	Dl_info info;
+	const char *name = loaded_name();
 	uint64_t h = 0;
-	char audit = 0;
+	char audit = read_tail(tail, &h);
 
-	if (!dladdr((void *)us_init, &info) || !info.dli_fname) {
+	if (!name) {
 		snprintf(us_self_path, PATH_MAX, "libunionshim.so");
 		return;
 	}
-	if (tail && sscanf(tail, " %16" SCNx64 ":%c", &h, &audit) == 2 &&
-	    h == us_handover_hash(info.dli_fname) &&
-	    info.dli_fname[0] == '/' && strlen(info.dli_fname) < PATH_MAX) {
-		strcpy(us_self_path, info.dli_fname);
+	if (audit && h == us_handover_hash(name) && name[0] == '/' &&
+	    strlen(name) < PATH_MAX) {
+		strcpy(us_self_path, name);
 		if (audit == 'a')
 			snprintf(us_audit_path, PATH_MAX, "%.*s/" US_AUDIT_LIB,
 				 (int)(strrchr(us_self_path, '/') - us_self_path),
 				 us_self_path);
 		return;
 	}
-	if (!US_REAL(realpath)(info.dli_fname, us_self_path))
-		snprintf(us_self_path, PATH_MAX, "%s", info.dli_fname);
+	if (!US_REAL(realpath)(name, us_self_path))
+		snprintf(us_self_path, PATH_MAX, "%s", name);
 	find_audit();
 }
 
@@ -138,7 +167,8 @@ static void init_body(void)
 	us_sanrt_find();
 	for (int k = 0; k < us_cfg.nmounts; k++) {
 		const struct us_mount *m = &us_cfg.mounts[k];
-		us_workdir_clean(m);
+		if (!adopted) /* else before the first copy-up (copyup.h) */
+			us_workdir_clean(m);
 		if (us_shared_open(m) < 0) {
 			snprintf(err, sizeof err, "work dir %s: cannot allocate #state: %s",
 				 m->work, strerror(errno));

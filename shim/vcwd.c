@@ -124,11 +124,30 @@ static void from_real_cwd(const char *inherited)
 		us_cwd_set(sb->real);
 }
 
+/* Is the real cwd's own path INHERITED, or a layer path that reads back
+ * as INHERITED? Then what follows would adopt INHERITED whatever it
+ * found: one getcwd instead of a lookup, a stat per layer copy and the
+ * caches that lookup maps. */
+static int names_real_cwd(const char *inherited)
+{
+	US_SCRATCH_SCOPE;
+	struct {
+		char real[US_PATH_MAX];
+		char up[US_PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+
+	return sb && US_REAL(getcwd)(sb->real, sizeof sb->real) &&
+	       (strcmp(inherited, sb->real) == 0 ||
+		(us_revmap(&us_cfg, sb->real, sb->up, sizeof sb->up, NULL) == 1 &&
+		 strcmp(inherited, sb->up) == 0));
+}
+
 void us_cwd_init(void)
 {
 	const char *inherited = getenv(US_ENV_CWD);
 
-	if (inherited && inherited[0] == '/' && is_real_cwd(inherited)) {
+	if (inherited && inherited[0] == '/' &&
+	    (names_real_cwd(inherited) || is_real_cwd(inherited))) {
 		us_cwd_set(inherited);
 		return;
 	}

@@ -100,7 +100,11 @@ int us_upper_dir_clear(const struct us_mount *m, const char *upath);
  * it holds anything else. */
 int us_real_dir_clear(const char *dir);
 
-/* Remove leftovers of copy-ups whose process died (run at startup). */
+/* Remove leftovers of copy-ups whose process died, once per mount and
+ * process: at startup in a process that validated its configuration, and
+ * before its first copy-up in one that adopted its parent's record (the
+ * parent cleaned when it started; a program that never copies up does
+ * not scan the work dir). */
 void us_workdir_clean(const struct us_mount *m);
 
 #endif

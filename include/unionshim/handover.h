@@ -11,6 +11,7 @@
 #ifndef UNIONSHIM_HANDOVER_H
 #define UNIONSHIM_HANDOVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,10 @@ uint64_t us_handover_hash(const char *s);
 
 /* A record may be followed by ' ' and text of the caller's own (the core
  * reads up to the ' '). */
+
+/* Was REC (may be NULL) made for SPEC's exact text? (It may still be
+ * stale: us_config_load checks its dirs.) */
+bool us_handover_for(const char *spec, const char *rec);
 
 /* Fill CFG from SPEC using record REC (may be NULL): 1 when the record was
  * adopted, 0 when CFG was parsed and validated in full, -1 with a one-line

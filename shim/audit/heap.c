@@ -21,9 +21,16 @@ struct head {
 
 static void *free_list[MAX_SHIFT + 1];
 static char *region_cur, *region_end;
+/* The first region lies in our own zero pages: no mapping of its own in
+ * every exec (reading the configuration allocates). */
+static char first_region[REGION] __attribute__((aligned(64)));
 
 static void *carve(size_t len)
 {
+	if (!region_end) {
+		region_cur = first_region;
+		region_end = first_region + REGION;
+	}
 	if ((size_t)(region_end - region_cur) < len) {
 		void *r = mmap(NULL, REGION, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

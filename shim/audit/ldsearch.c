@@ -33,7 +33,7 @@
 #include "unionshim/path.h"
 
 static struct us_config cfg_store;
-static int cfg_state; /* 0 unread, 1 ready, -1 none */
+static int cfg_state; /* 0 unread, 2 text only, 1 ready, -1 none */
 static struct us_resolved res;
 static char answer[PATH_MAX];
 static char upath[PATH_MAX];
@@ -41,17 +41,49 @@ static char scratch[PATH_MAX];
 static char joined[PATH_MAX];
 static char cand[PATH_MAX];
 
+/* The configuration in full: adopted (a stat per dir) or validated;
+ * else an empty one (no name touches it). */
+static int load(const char *spec)
+{
+	char err[256];
+
+	if (spec && *spec &&
+	    us_config_load(spec, getenv(US_ENV_RESOLVED), &cfg_store, err,
+			   sizeof err) >= 0)
+		return 1;
+	memset(&cfg_store, 0, sizeof cfg_store);
+	return -1;
+}
+
+/* With a record made for the spec's text, the paths are read from the
+ * text alone: most names ld.so asks about (every system library) lie
+ * under no dir of the union, and deciding that needs no stat. The record
+ * is checked (checked()) only when a name does touch the union. */
 const struct us_config *us_ld_config(void)
 {
 	char err[256];
 
 	if (cfg_state == 0) {
 		const char *spec = getenv(US_ENV_MOUNTS);
-		cfg_state = spec && *spec &&
-				    us_config_load(spec, getenv(US_ENV_RESOLVED),
-						   &cfg_store, err, sizeof err) >= 0
-			    ? 1
-			    : -1;
+		if (spec && *spec && us_handover_for(spec, getenv(US_ENV_RESOLVED)) &&
+		    us_config_parse(spec, &cfg_store, err, sizeof err) == 0) {
+			for (int k = 0; k < cfg_store.nmounts; k++)
+				cfg_store.mounts[k].target_len =
+					strlen(cfg_store.mounts[k].target);
+			cfg_state = 2;
+		} else {
+			cfg_state = load(spec);
+		}
+	}
+	return cfg_state > 0 ? &cfg_store : NULL;
+}
+
+/* The configuration, checked: NULL when it is not good. */
+static const struct us_config *checked(void)
+{
+	if (cfg_state == 2) {
+		us_config_free(&cfg_store);
+		cfg_state = load(getenv(US_ENV_MOUNTS));
 	}
 	return cfg_state == 1 ? &cfg_store : NULL;
 }
@@ -104,6 +136,8 @@ static int lookup(const struct us_config *cfg)
 {
 	if (!us_touches_union(cfg, upath))
 		return LD_PASS;
+	if (!checked())
+		return LD_PASS; /* as when there is no union to speak of */
 	if (us_resolve(cfg, upath, 0, &res) < 0 || res.err)
 		return LD_NONE;
 	if (res.where == US_OUTSIDE) { /* a symlink out of the union */

@@ -61,6 +61,7 @@ static int upper_path(const struct us_mount *m, const char *upath, char *out,
 static int temp_path(const struct us_mount *m, char *out, size_t len)
 {
 	unsigned long n = __atomic_add_fetch(&temp_counter, 1, __ATOMIC_RELAXED);
+	us_workdir_clean(m); /* once: see copyup.h */
 	int w = snprintf(out, len, "%s/" TEMP_PREFIX "%d.%lu", m->work,
 			 (int)getpid(), n);
 

@@ -153,6 +153,13 @@ static bool same_dirs(struct us_mount *m, const char **rec)
 	return true;
 }
 
+bool us_handover_for(const char *spec, const char *rec)
+{
+	uint64_t h;
+
+	return rec && hex(&rec, &h) && h == us_handover_hash(spec);
+}
+
 /* Adopt REC for SPEC into CFG (parsed): true when every dir matched. */
 static bool adopt(const char *spec, const char *rec, struct us_config *cfg)
 {

@@ -479,11 +479,29 @@ static int clean_leftover(const char *dir, const char *name,
 	return 0;
 }
 
+/* The mounts this process has cleaned (a fork's child inherits them:
+ * its parent's scan counts for it too). Two threads may both scan: the
+ * second finds nothing of the dead left, or loses each unlink harmlessly. */
+static const struct us_mount *cleaned[US_MAX_MOUNTS];
+
+static bool first_clean(const struct us_mount *m)
+{
+	for (int i = 0; i < US_MAX_MOUNTS; i++) {
+		const struct us_mount *c = NULL;
+		if (__atomic_compare_exchange_n(&cleaned[i], &c, m, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return true;
+		if (c == m)
+			return false;
+	}
+	return true; /* no room to remember: scan again */
+}
+
 void us_workdir_clean(const struct us_mount *m)
 {
 	int saved = errno;
 
-	if (m->work)
+	if (m->work && first_clean(m))
 		each_entry(m->work, clean_leftover, NULL);
 	errno = saved;
 }

@@ -332,3 +332,21 @@ $t2/sub
 $TARGET/sub
 exit=0" ]
 }
+
+# A program exec'd again, unchanged, is not read again (execseen.c); one
+# that changed in between is: a dynamic program replaced by a static one
+# in place (same inode, new bytes) is still refused.
+@test "a program exec'd again unchanged is not read again; a changed one is" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	local d=$BATS_FILE_TMPDIR log=$BATS_TEST_TMPDIR/strace.log
+	cp "$d/prog" "$UPPER/p"
+	sleep 3 # a program changed less than 2 s ago is read at every exec
+	run in_union strace -f -qq -e trace=openat -o "$log" \
+		sh -c "$TARGET/p; $TARGET/p; $TARGET/p"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'openat(AT_FDCWD, "'"$UPPER/p"'", O_RDONLY|O_NOCTTY' "$log")" -eq 1 ]
+	# rewritten in place between two execs by the same shell
+	run --separate-stderr in_union sh -c "$TARGET/p >/dev/null; cat '$d/static' > $TARGET/p; $TARGET/p"
+	[ "$status" -eq 126 ]
+	grep -q "^unionshim: refusing to execute $TARGET/p: statically linked" <<<"$stderr"
+}
