@@ -53,7 +53,7 @@ fail() {
 # Lines of trace $1 (total system calls).
 total() { wc -l <"$1"; }
 
-@test "a copy-up of a 4 KiB file without holes: no lock file, one SEEK_HOLE, no ftruncate, refusals tried once, at most 24 system calls" {
+@test "a copy-up of a 4 KiB file without holes: no lock file, one SEEK_HOLE, no ftruncate, refusals tried once, at most 25 system calls" {
 	lower_files
 	local t1=$ROOT/copy.trace t2=$ROOT/again.trace
 	open_all "$t1"
@@ -66,7 +66,10 @@ total() { wc -l <"$1"; }
 	[ "$(grep -c 'FICLONE' "$t1" || true)" -le 1 ] || fail "FICLONE tried $(grep -c FICLONE "$t1") times"
 	local per=$(( ($(total "$t1") - $(total "$t2")) / N ))
 	echo "system calls per copy-up: $per" >&3
-	[ "$per" -le 24 ] || fail "$per system calls per copy-up (at most 24)"
+	# 25: the lookup caches hear of the copy-up in two halves (a change
+	# begun, then ended: two futex calls), so no thread meets a view of
+	# the dir from before it while it is placed (lcache.h)
+	[ "$per" -le 25 ] || fail "$per system calls per copy-up (at most 25)"
 }
 
 # The upper and work dir on a tmpfs, the lower on the disk: FICLONE and
