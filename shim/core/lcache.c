@@ -20,13 +20,14 @@
 #define SETS (US_LCACHE_ENTRIES / WAYS)
 #define NAME_WORDS (US_LCACHE_NAME / 8)
 #define NEGATIVE ((uint64_t)1 << 24)
+#define FLAGS_SHIFT 25 /* us_node.flags, 7 bits */
 
 struct entry {
 	uint32_t seq;   /* odd while being written */
 	uint32_t stamp; /* when stored: the oldest way goes first */
 	uint64_t phash, m, pdirs;
 	uint64_t lens;  /* dir path length | name length << 16 | NEGATIVE |
-			   winning layer << 32 */
+			   node flags << FLAGS_SHIFT | winning layer << 32 */
 	uint64_t gens;  /* dir generation | mount's moves generation << 32 */
 	uint64_t mode, dirs, dev, ino, nlink;
 	uint64_t name[NAME_WORDS];
@@ -185,6 +186,7 @@ static bool read_entry(const struct entry *e, const struct us_lc_miss *k,
 	n->ino = LOAD(&e->ino);
 	n->nlink = LOAD(&e->nlink);
 	n->layer = (int)(*lens >> 32);
+	n->flags = (unsigned)(*lens >> FLAGS_SHIFT) & 0x7f;
 	return LOAD(&e->seq) == s;
 }
 
@@ -271,7 +273,9 @@ void us_lcache_put(const struct us_lc_miss *k, int err,
 		STORE(&e->m, k->m);
 		STORE(&e->pdirs, k->pdirs);
 		STORE(&e->lens, k->lens | (err ? NEGATIVE
-					   : (uint64_t)child->layer << 32));
+					   : (uint64_t)child->layer << 32 |
+						     (uint64_t)(child->flags & 0x7f)
+							     << FLAGS_SHIFT));
 		STORE(&e->gens, k->gdir | (uint64_t)k->gall << 32);
 		STORE(&e->mode, err ? 0 : (uint64_t)child->mode);
 		STORE(&e->dirs, err ? 0 : child->dirs);
