@@ -160,10 +160,11 @@ static int layer_lstat(const char *p, struct stat *st, struct statx *x)
 	return 0;
 }
 
-/* WIN (if not NULL) gets the winning entry's statx. */
+/* WIN (if not NULL) gets the winning entry's statx. The layers above
+ * FROM are known not to have NAME nor to white it out (a seed). */
 static int lookup_child(const struct us_mount *m, const char *upath,
 			const struct us_node *dir, const char *name,
-			struct us_node *child, struct statx *win)
+			struct us_node *child, struct statx *win, int from)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -184,7 +185,7 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 	/* Whether a dir found in one layer is opaque matters only when a layer
 	 * below has a dir of that name too: the test (a stat and an xattr
 	 * list) waits for one. An upper-only dir costs no opacity test. */
-	for (int i = 0; i < m->nlayers; i++) {
+	for (int i = from; i < m->nlayers; i++) {
 		if (!(mask & ((us_layermask)1 << i)))
 			continue;
 		if (i == 0) {
@@ -256,9 +257,11 @@ static int lookup_child_fresh(const struct us_mount *m, const char *upath,
 	*fresh = 0;
 	if (us_is_reserved_name(name))
 		return ENOENT;
-	if (us_lcache_get(m, upath, dir, name, child, &err, &miss))
+	int got = us_lcache_get(m, upath, dir, name, child, &err, &miss);
+	if (got == 1)
 		return err;
-	err = lookup_child(m, upath, dir, name, child, win);
+	err = lookup_child(m, upath, dir, name, child, win,
+			   got == 2 ? child->layer : 0);
 	us_lcache_put(&miss, err, child);
 	*fresh = !err;
 	return err;
