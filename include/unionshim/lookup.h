@@ -106,6 +106,11 @@ const struct us_mount *us_mount_of(const struct us_config *cfg,
 int us_layer_path(const struct us_mount *m, int layer, const char *upath,
 		  char *out, size_t outlen);
 
+/* us_layer_path of union dir UPATH whose node has FLAGS (no record read
+ * when it is US_NODE_STRAIGHT). */
+int us_dir_layer_path(const struct us_mount *m, int layer, const char *upath,
+		      unsigned flags, char *out, size_t outlen);
+
 /* The real path of R's object (inside, err == 0) in its layer: as
  * us_layer_path, with no redirect record read when its dir is straight. */
 int us_resolved_real(const struct us_resolved *r, char *out, size_t outlen);

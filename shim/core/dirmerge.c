@@ -412,8 +412,8 @@ static int merge_layer(const struct us_mount *m, int layer,
 }
 
 int us_dir_merge_seed(const struct us_mount *m, const char *upath,
-		      us_layermask dirs, struct us_dirlist *out,
-		      struct us_lc_seed *seed)
+		      us_layermask dirs, unsigned flags,
+		      struct us_dirlist *out, struct us_lc_seed *seed)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -435,7 +435,8 @@ int us_dir_merge_seed(const struct us_mount *m, const char *upath,
 			continue;
 		/* one layer alone lists in its own order already */
 		struct order *o = (i == bottom && !top) ? &ord : NULL;
-		if (us_layer_path(m, i, upath, sb->real, sizeof sb->real) < 0 ||
+		if (us_dir_layer_path(m, i, upath, flags, sb->real,
+				      sizeof sb->real) < 0 ||
 		    merge_layer(m, i, sb->real, top, &seen, out, o, seed) < 0 ||
 		    (o && order_apply(o, out) < 0))
 			rc = -1;
@@ -453,7 +454,7 @@ int us_dir_merge_seed(const struct us_mount *m, const char *upath,
 int us_dir_merge(const struct us_mount *m, const char *upath,
 		 us_layermask dirs, struct us_dirlist *out)
 {
-	return us_dir_merge_seed(m, upath, dirs, out, NULL);
+	return us_dir_merge_seed(m, upath, dirs, 0, out, NULL);
 }
 
 void us_dirlist_free(struct us_dirlist *l)

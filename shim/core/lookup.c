@@ -80,6 +80,12 @@ int us_layer_path(const struct us_mount *m, int layer, const char *upath,
 	return node_path(m, layer, upath, false, out, outlen);
 }
 
+int us_dir_layer_path(const struct us_mount *m, int layer, const char *upath,
+		      unsigned flags, char *out, size_t outlen)
+{
+	return node_path(m, layer, upath, flags & US_NODE_STRAIGHT, out, outlen);
+}
+
 int us_resolved_real(const struct us_resolved *r, char *out, size_t outlen)
 {
 	const struct us_node *n = &r->node;
