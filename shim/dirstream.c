@@ -32,7 +32,7 @@ static unsigned bucket(DIR *dir)
 }
 
 int us_dirstream_attach(DIR *dir, const struct us_mount *m,
-			const char *upath, us_layermask dirs)
+			const char *upath, const struct us_node *dir_node)
 {
 	struct us_dirstream *s = calloc(1, sizeof *s);
 
@@ -40,9 +40,11 @@ int us_dirstream_attach(DIR *dir, const struct us_mount *m,
 		return -1;
 	s->dir = dir;
 	s->m = m;
-	s->dirs = dirs;
+	s->dirs = dir_node->dirs;
+	s->flags = dir_node->flags;
 	s->upath = strdup(upath);
-	if (!s->upath || us_dir_merge_cached(m, upath, dirs, &s->list) < 0) {
+	if (!s->upath || us_dir_merge_cached(m, upath, s->dirs, s->flags,
+					     &s->list) < 0) {
 		int saved = errno;
 		free(s->upath);
 		free(s);
@@ -115,7 +117,7 @@ int us_dirstream_reload(struct us_dirstream *s)
 {
 	struct us_dirlist fresh;
 
-	if (us_dir_merge_cached(s->m, s->upath, s->dirs, &fresh) < 0)
+	if (us_dir_merge_cached(s->m, s->upath, s->dirs, s->flags, &fresh) < 0)
 		return -1;
 	us_dirlist_free(&s->list);
 	s->list = fresh;

@@ -15,15 +15,17 @@ struct us_dirstream {
 	const struct us_mount *m;
 	char *upath;
 	us_layermask dirs;
+	unsigned flags; /* the dir node's (us_node.flags) */
 	struct us_dirlist list;
 	size_t pos;
 	struct us_dirstream *next;
 };
 
-/* Attach the merged listing of union dir UPATH (layers DIRS) to DIR.
+/* Attach the merged listing of union dir UPATH (node DIR_NODE) to DIR.
  * 0, or -1 with errno. */
 US_HIDDEN int us_dirstream_attach(DIR *dir, const struct us_mount *m,
-				  const char *upath, us_layermask dirs);
+				  const char *upath,
+				  const struct us_node *dir_node);
 
 /* The stream of DIR, or NULL for a plain DIR. The caller must hold the
  * stream's use to one thread, as POSIX asks of DIR streams. */

@@ -129,8 +129,7 @@ static int inside(unsigned flags, struct us_target *t)
 		t->indexed = true; /* a hard link copied up by another name */
 		return US_MAPPED;
 	}
-	if (us_layer_path(r->m, r->node.layer, r->path, t->real,
-			  sizeof t->real) < 0)
+	if (us_resolved_real(r, t->real, sizeof t->real) < 0)
 		return US_FAIL;
 	return US_MAPPED;
 }

@@ -28,6 +28,13 @@ static inline struct dirent64 *us_dirlist_at(const struct us_dirlist *l,
 	return (struct dirent64 *)(void *)(l->buf + l->offs[i]);
 }
 
+/* us_dir_merge of a dir whose node has FLAGS (us_node.flags), leaving
+ * seeds SEED (lcache.h; NULL: none) for the names it lists. */
+struct us_lc_seed;
+int us_dir_merge_seed(const struct us_mount *m, const char *upath,
+		      us_layermask dirs, unsigned flags,
+		      struct us_dirlist *out, struct us_lc_seed *seed);
+
 void us_dirlist_free(struct us_dirlist *l);
 
 #endif

@@ -40,8 +40,9 @@ struct us_lc_miss {
 };
 
 /* Look NAME up in union dir UPATH (node DIR) of M in the cache: 1 with
- * *ERR (0 or ENOENT) and, for 0, *CHILD; else 0 with MISS filled for the
- * store that follows the real lookup. */
+ * *ERR (0 or ENOENT) and, for 0, *CHILD; 2 for a seed (below) with the
+ * layer to start from in CHILD->layer; else 0. For 0 and 2, MISS is
+ * filled for the store that follows the real lookup. */
 int us_lcache_get(const struct us_mount *m, const char *upath,
 		  const struct us_node *dir, const char *name,
 		  struct us_node *child, int *err, struct us_lc_miss *miss);
@@ -50,6 +51,32 @@ int us_lcache_get(const struct us_mount *m, const char *upath,
  * errors are not kept). */
 void us_lcache_put(const struct us_lc_miss *miss, int err,
 		   const struct us_node *child);
+
+/* Seeds: a merged listing of a dir tells, for each name it lists, the
+ * first layer that has it; the layers above it neither have the name nor
+ * white it out. A seed remembers that layer, so the lookup that follows
+ * (a walker's stat of each entry) starts there instead of proving the
+ * layers above empty again. It carries the dir's generations read BEFORE
+ * the listing was made (us_lcache_seed_begin with the words of that
+ * moment): a change made meanwhile, in any process, leaves it unused. A
+ * seed is never an answer: the winning layer is still asked. */
+struct us_lc_seed {
+	bool ok;
+	uint64_t phash, m, pdirs;
+	size_t pl;
+	uint32_t gdir, gall;
+	unsigned left; /* seeds this listing may still store */
+};
+
+/* Seeds for union dir UPATH (layers DIRS) of M, listed after the words
+ * EPOCH (us_lcache_epoch), GDIR and GMOVES (of us_lcache_dirgen; 0 for a
+ * mount without a work dir) were read. */
+void us_lcache_seed_begin(struct us_lc_seed *s, const struct us_mount *m,
+			  const char *upath, us_layermask dirs, uint32_t epoch,
+			  uint32_t gdir, uint32_t gmoves);
+
+/* NAME is listed from LAYER (and no layer above has it). */
+void us_lcache_seed(struct us_lc_seed *s, const char *name, int layer);
 
 /* The names of union dir DIR of M changed. */
 void us_lcache_dir_changed(const struct us_mount *m, const char *dir);
@@ -103,6 +130,7 @@ void us_lcache_after_fork(void);
 /* Counters of this process (tests, measurements). */
 struct us_lcache_stats {
 	uint64_t hits, misses, stores;
+	uint64_t seeds, seeded; /* seeds stored; lookups that used one */
 };
 void us_lcache_stats(struct us_lcache_stats *s);
 

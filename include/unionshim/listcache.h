@@ -44,9 +44,10 @@ void us_listcache_put(const struct us_mount *m, const char *upath,
 		      us_layermask dirs, const struct us_dirlist *l,
 		      const struct us_lc_stamp *stamp);
 
-/* us_dir_merge with the cache in front. */
+/* us_dir_merge with the cache in front; FLAGS: the dir node's. */
 int us_dir_merge_cached(const struct us_mount *m, const char *upath,
-			us_layermask dirs, struct us_dirlist *out);
+			us_layermask dirs, unsigned flags,
+			struct us_dirlist *out);
 
 void us_listcache_after_fork(void);
 

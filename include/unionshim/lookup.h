@@ -29,7 +29,13 @@ struct us_node {
 	dev_t dev;         /* the winning entry's real st_dev, st_ino and */
 	uint64_t ino;      /* st_nlink (0 for a mount's root) */
 	uint64_t nlink;
+	unsigned flags;    /* US_NODE_*: what the walk learned on the way */
 };
+
+/* A dir whose lowers hold it at its own union path: neither it nor an
+ * ancestor has a redirect record (redirect.h), so its children's lower
+ * side needs no record read. Unset: not known (the records are read). */
+#define US_NODE_STRAIGHT 1u
 
 /* Is N an upper regular file whose data is still below (a metadata-only
  * copy-up, metacopy.h)? */
@@ -99,6 +105,15 @@ const struct us_mount *us_mount_of(const struct us_config *cfg,
 /* The real path of union path UPATH in layer LAYER of M. */
 int us_layer_path(const struct us_mount *m, int layer, const char *upath,
 		  char *out, size_t outlen);
+
+/* us_layer_path of union dir UPATH whose node has FLAGS (no record read
+ * when it is US_NODE_STRAIGHT). */
+int us_dir_layer_path(const struct us_mount *m, int layer, const char *upath,
+		      unsigned flags, char *out, size_t outlen);
+
+/* The real path of R's object (inside, err == 0) in its layer: as
+ * us_layer_path, with no redirect record read when its dir is straight. */
+int us_resolved_real(const struct us_resolved *r, char *out, size_t outlen);
 
 /* The node of M's target root (the layers whose roots merge). */
 void us_root_node(const struct us_mount *m, struct us_node *n);

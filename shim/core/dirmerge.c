@@ -6,7 +6,9 @@
  * come from the top layer only. The list is then put in overlayfs's order
  * (struct order). Reading uses getdents64 on the real dirs.
  * An upper entry's inode number may need its origin record (an xattr read
- * per entry): origincache.h remembers them per dir between merges. */
+ * per entry): origincache.h remembers them per dir between merges.
+ * A merge may leave seeds in the lookup cache (lcache.h): each listed
+ * name's first layer, from which the walker's stat of it starts. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -23,6 +25,7 @@
 #include "sys.h"
 #include "unionshim/dirmerge.h"
 #include "unionshim/identity.h"
+#include "unionshim/lcache.h"
 #include "unionshim/origincache.h"
 #include "unionshim/path.h"
 #include "unionshim/shared.h"
@@ -328,7 +331,8 @@ static void finish_origins(struct origin_scan *os, bool complete)
  * from the layers below (a layer's whiteouts never hide its own names). */
 static int merge_layer(const struct us_mount *m, int layer,
 		       const char *dirreal, bool top, struct nameset *seen,
-		       struct us_dirlist *out, struct order *ord)
+		       struct us_dirlist *out, struct order *ord,
+		       struct us_lc_seed *seed)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -377,8 +381,11 @@ static int merge_layer(const struct us_mount *m, int layer,
 				continue;
 			}
 			int isnew = nameset_put(seen, name, (uint32_t)out->n + 1, &index1);
-			if (isnew > 0)
+			if (isnew > 0) {
 				index1 = (uint32_t)out->n + 1;
+				if (seed)
+					us_lcache_seed(seed, name, layer);
+			}
 			if (isnew < 0 ||
 			    (isnew && list_push(out,
 						entry_ino(m, layer, dirreal, fd,
@@ -404,8 +411,9 @@ static int merge_layer(const struct us_mount *m, int layer,
 	return rc;
 }
 
-int us_dir_merge(const struct us_mount *m, const char *upath,
-		 us_layermask dirs, struct us_dirlist *out)
+int us_dir_merge_seed(const struct us_mount *m, const char *upath,
+		      us_layermask dirs, unsigned flags,
+		      struct us_dirlist *out, struct us_lc_seed *seed)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -427,8 +435,9 @@ int us_dir_merge(const struct us_mount *m, const char *upath,
 			continue;
 		/* one layer alone lists in its own order already */
 		struct order *o = (i == bottom && !top) ? &ord : NULL;
-		if (us_layer_path(m, i, upath, sb->real, sizeof sb->real) < 0 ||
-		    merge_layer(m, i, sb->real, top, &seen, out, o) < 0 ||
+		if (us_dir_layer_path(m, i, upath, flags, sb->real,
+				      sizeof sb->real) < 0 ||
+		    merge_layer(m, i, sb->real, top, &seen, out, o, seed) < 0 ||
 		    (o && order_apply(o, out) < 0))
 			rc = -1;
 		top = false;
@@ -440,6 +449,12 @@ int us_dir_merge(const struct us_mount *m, const char *upath,
 		us_dirlist_free(out);
 	errno = saved;
 	return rc;
+}
+
+int us_dir_merge(const struct us_mount *m, const char *upath,
+		 us_layermask dirs, struct us_dirlist *out)
+{
+	return us_dir_merge_seed(m, upath, dirs, 0, out, NULL);
 }
 
 void us_dirlist_free(struct us_dirlist *l)

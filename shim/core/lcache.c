@@ -20,12 +20,19 @@
 #define SETS (US_LCACHE_ENTRIES / WAYS)
 #define NAME_WORDS (US_LCACHE_NAME / 8)
 #define NEGATIVE ((uint64_t)1 << 24)
+#define FLAGS_SHIFT 25 /* us_node.flags, 6 bits */
+#define FLAGS_MASK 0x3fu
+#define SEED ((uint64_t)1 << 31) /* a seed: the layer to start from */
+/* The seeds of one listing, at most (more would push the entries of
+ * the dirs above out of the cache). */
+#define SEED_MAX (US_LCACHE_ENTRIES / 4)
 
 struct entry {
 	uint32_t seq;   /* odd while being written */
 	uint32_t stamp; /* when stored: the oldest way goes first */
 	uint64_t phash, m, pdirs;
 	uint64_t lens;  /* dir path length | name length << 16 | NEGATIVE |
+			   node flags << FLAGS_SHIFT | SEED |
 			   winning layer << 32 */
 	uint64_t gens;  /* dir generation | mount's moves generation << 32 */
 	uint64_t mode, dirs, dev, ino, nlink;
@@ -37,7 +44,7 @@ static struct entry *table;
 static uint32_t clock_;  /* stamps */
 static uint32_t epoch;   /* us_lcache_forget: added to every generation */
 static uint32_t writers; /* entries being written now (after_fork) */
-static uint64_t n_hits, n_misses, n_stores;
+static uint64_t n_hits, n_misses, n_stores, n_seeds, n_seeded;
 
 /* Acquire loads and release stores (plain moves on x86-64): a reader that
  * sees a field a writer stored sees its sequence word odd after it, with
@@ -138,20 +145,21 @@ static bool gens_now(const struct us_mount *m, uint64_t phash, uint32_t *gdir,
 	return true;
 }
 
-static bool key_of(const struct us_mount *m, const char *upath,
-		   const struct us_node *dir, const char *name,
-		   struct us_lc_miss *k)
+/* The key of NAME in the dir of path hash PHASH and length PL of mount
+ * M (as a number) whose layers are PDIRS. */
+static bool key_fill(uint64_t phash, size_t pl, uint64_t m, uint64_t pdirs,
+		     const char *name, struct us_lc_miss *k)
 {
-	size_t nl = strlen(name), pl = strlen(upath);
+	size_t nl = strlen(name);
 
 	k->storable = false;
 	if (nl > US_LCACHE_NAME || pl > 0xffff)
 		return false;
 	memset(k->name, 0, sizeof k->name);
 	memcpy(k->name, name, nl);
-	k->phash = path_hash(upath, pl);
-	k->m = (uint64_t)(uintptr_t)m;
-	k->pdirs = dir->dirs;
+	k->phash = phash;
+	k->m = m;
+	k->pdirs = pdirs;
 	k->lens = pl | (uint64_t)nl << 16;
 	uint64_t h = mix(k->phash, k->m);
 	h = mix(h, k->pdirs);
@@ -159,6 +167,19 @@ static bool key_of(const struct us_mount *m, const char *upath,
 		h = mix(h, k->name[i]);
 	k->set = (unsigned)(h >> 32) % SETS;
 	return true;
+}
+
+static bool key_of(const struct us_mount *m, const char *upath,
+		   const struct us_node *dir, const char *name,
+		   struct us_lc_miss *k)
+{
+	size_t pl = strlen(upath);
+
+	k->storable = false;
+	if (pl > 0xffff)
+		return false;
+	return key_fill(path_hash(upath, pl), pl, (uint64_t)(uintptr_t)m,
+			dir->dirs, name, k);
 }
 
 static bool same_key(const struct entry *e, const struct us_lc_miss *k)
@@ -189,6 +210,7 @@ static bool read_entry(const struct entry *e, const struct us_lc_miss *k,
 	n->ino = LOAD(&e->ino);
 	n->nlink = LOAD(&e->nlink);
 	n->layer = (int)(*lens >> 32);
+	n->flags = (unsigned)(*lens >> FLAGS_SHIFT) & FLAGS_MASK;
 	return LOAD(&e->seq) == s;
 }
 
@@ -211,6 +233,11 @@ int us_lcache_get(const struct us_mount *m, const char *upath,
 			if (!read_entry(&set[i], miss, &lens, &gens, &n) ||
 			    gens != want)
 				continue;
+			if (lens & SEED) {
+				count(&n_seeded);
+				child->layer = n.layer;
+				return 2;
+			}
 			count(&n_hits);
 			*err = (lens & NEGATIVE) ? ENOENT : 0;
 			if (!*err)
@@ -260,14 +287,15 @@ static struct entry *claim(struct entry *set, const struct us_lc_miss *k)
 	return best;
 }
 
-void us_lcache_put(const struct us_lc_miss *k, int err,
-		   const struct us_node *child)
+/* Write key K's entry: WHAT (NEGATIVE, SEED or 0) with CHILD (for 0 and
+ * SEED: its layer alone). */
+static void store(const struct us_lc_miss *k, uint64_t what,
+		  const struct us_node *child, uint64_t *counter)
 {
-	if (!k->storable || (err != 0 && err != ENOENT))
-		return;
 	struct entry *t = table_get();
 	if (!t)
 		return;
+	bool err = what == NEGATIVE;
 	__atomic_add_fetch(&writers, 1, __ATOMIC_RELAXED);
 	struct entry *e = claim(&t[k->set * WAYS], k);
 	if (e) {
@@ -275,7 +303,9 @@ void us_lcache_put(const struct us_lc_miss *k, int err,
 		STORE(&e->m, k->m);
 		STORE(&e->pdirs, k->pdirs);
 		STORE(&e->lens, k->lens | (err ? NEGATIVE
-					   : (uint64_t)child->layer << 32));
+					   : what | (uint64_t)child->layer << 32 |
+						     (uint64_t)(child->flags & FLAGS_MASK)
+							     << FLAGS_SHIFT));
 		STORE(&e->gens, k->gdir | (uint64_t)k->gall << 32);
 		STORE(&e->mode, err ? 0 : (uint64_t)child->mode);
 		STORE(&e->dirs, err ? 0 : child->dirs);
@@ -286,9 +316,59 @@ void us_lcache_put(const struct us_lc_miss *k, int err,
 			STORE(&e->name[i], k->name[i]);
 		STORE(&e->stamp, __atomic_add_fetch(&clock_, 1, __ATOMIC_RELAXED));
 		__atomic_add_fetch(&e->seq, 1, __ATOMIC_RELEASE);
-		count(&n_stores);
+		count(counter);
 	}
 	__atomic_sub_fetch(&writers, 1, __ATOMIC_RELAXED);
+}
+
+void us_lcache_put(const struct us_lc_miss *k, int err,
+		   const struct us_node *child)
+{
+	if (!k->storable || (err != 0 && err != ENOENT))
+		return;
+	store(k, err ? NEGATIVE : 0, child, &n_stores);
+}
+
+void us_lcache_seed_begin(struct us_lc_seed *s, const struct us_mount *m,
+			  const char *upath, us_layermask dirs, uint32_t ep,
+			  uint32_t gdir, uint32_t gmoves)
+{
+	s->pl = strlen(upath);
+	s->ok = s->pl <= 0xffff;
+	s->phash = s->ok ? path_hash(upath, s->pl) : 0;
+	s->m = (uint64_t)(uintptr_t)m;
+	s->pdirs = dirs;
+	s->gdir = ep + gdir;
+	s->gall = ep + gmoves;
+	s->left = SEED_MAX;
+}
+
+void us_lcache_seed(struct us_lc_seed *s, const char *name, int layer)
+{
+	struct us_lc_miss k;
+	struct us_node n = {.layer = layer};
+	uint64_t want = s->gdir | (uint64_t)s->gall << 32;
+
+	/* the dir's own top layer: a lookup starts there anyway */
+	if (!s->ok || !s->left ||
+	    layer <= __builtin_ctzll(s->pdirs | (uint64_t)1 << 63) ||
+	    !key_fill(s->phash, s->pl, s->m, s->pdirs, name, &k))
+		return;
+	k.gdir = s->gdir;
+	k.gall = s->gall;
+	struct entry *t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
+	if (t) { /* an answer as fresh as the seed is worth more */
+		struct entry *set = &t[k.set * WAYS];
+		for (int i = 0; i < WAYS; i++) {
+			uint64_t lens, gens;
+			struct us_node old;
+			if (read_entry(&set[i], &k, &lens, &gens, &old) &&
+			    gens == want)
+				return;
+		}
+	}
+	s->left--;
+	store(&k, SEED, &n, &n_seeds);
 }
 
 /* The bumps run after a change, often a failed one: errno is the call's. */
@@ -410,4 +490,6 @@ void us_lcache_stats(struct us_lcache_stats *s)
 	s->hits = LOAD(&n_hits);
 	s->misses = LOAD(&n_misses);
 	s->stores = LOAD(&n_stores);
+	s->seeds = LOAD(&n_seeds);
+	s->seeded = LOAD(&n_seeded);
 }

@@ -154,13 +154,20 @@ void us_listcache_put(const struct us_mount *m, const char *upath,
 }
 
 int us_dir_merge_cached(const struct us_mount *m, const char *upath,
-			us_layermask dirs, struct us_dirlist *out)
+			us_layermask dirs, unsigned flags,
+			struct us_dirlist *out)
 {
 	struct us_lc_stamp stamp;
 
+	struct us_lc_seed seed;
+
 	if (us_listcache_get(m, upath, dirs, out, &stamp))
 		return 0;
-	if (us_dir_merge(m, upath, dirs, out) < 0)
+	/* the listing's seeds carry the words read before it */
+	us_lcache_seed_begin(&seed, m, upath, dirs, stamp.epoch, stamp.gdir,
+			     stamp.gmoves);
+	if (us_dir_merge_seed(m, upath, dirs, flags, out,
+			      stamp.storable ? &seed : NULL) < 0)
 		return -1;
 	us_listcache_put(m, upath, dirs, out, &stamp);
 	return 0;

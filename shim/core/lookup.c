@@ -59,11 +59,12 @@ static int layer_join(const struct us_layer *l, const char *rel, char *out,
 	return 0;
 }
 
-/* A lower layer holds UPATH at its lower-side path (redirect.h). */
-int us_layer_path(const struct us_mount *m, int layer, const char *upath,
-		  char *out, size_t outlen)
+/* A lower layer holds UPATH at its lower-side path (redirect.h), which
+ * is UPATH itself when STRAIGHT (no record on the way: US_NODE_STRAIGHT). */
+static int node_path(const struct us_mount *m, int layer, const char *upath,
+		     bool straight, char *out, size_t outlen)
 {
-	if (layer == 0 || !us_redirects_maybe(m))
+	if (layer == 0 || straight || !us_redirects_maybe(m))
 		return layer_join(&m->layers[layer], upath + m->target_len, out,
 				  outlen);
 	US_SCRATCH_SCOPE;
@@ -71,6 +72,28 @@ int us_layer_path(const struct us_mount *m, int layer, const char *upath,
 	if (!low || us_lower_upath(m, upath, low, US_PATH_MAX) < 0)
 		return -1;
 	return layer_join(&m->layers[layer], low + m->target_len, out, outlen);
+}
+
+int us_layer_path(const struct us_mount *m, int layer, const char *upath,
+		  char *out, size_t outlen)
+{
+	return node_path(m, layer, upath, false, out, outlen);
+}
+
+int us_dir_layer_path(const struct us_mount *m, int layer, const char *upath,
+		      unsigned flags, char *out, size_t outlen)
+{
+	return node_path(m, layer, upath, flags & US_NODE_STRAIGHT, out, outlen);
+}
+
+int us_resolved_real(const struct us_resolved *r, char *out, size_t outlen)
+{
+	const struct us_node *n = &r->node;
+	bool straight = S_ISDIR(n->mode) ? n->flags & US_NODE_STRAIGHT
+					 : r->parent_ok &&
+						   (r->parent.flags & US_NODE_STRAIGHT);
+
+	return node_path(r->m, n->layer, r->path, straight, out, outlen);
 }
 
 /* The redirect record of the upper dir UP (redirect.h) as a lower-side
@@ -89,13 +112,23 @@ static int redirect_of(const struct us_mount *m, const char *up, char *out)
 	return got;
 }
 
-/* The lower-side path of UPATH/NAME (no redirect of its own) into OUT. */
+/* The lower-side path of UPATH/NAME (no redirect of its own) into OUT;
+ * UPATH's own when its node DIR is straight. */
 static int lower_child(const struct us_mount *m, const char *upath,
-		       const char *name, char *out)
+		       const struct us_node *dir, const char *name, char *out)
 {
-	if (us_lower_upath(m, upath, out, US_PATH_MAX) < 0)
+	size_t ol = strlen(upath), nl = strlen(name);
+
+	if (!(dir->flags & US_NODE_STRAIGHT)) {
+		if (us_lower_upath(m, upath, out, US_PATH_MAX) < 0)
+			return -1;
+		ol = strlen(out);
+	} else if (ol + 1 > US_PATH_MAX) {
+		errno = ENAMETOOLONG;
 		return -1;
-	size_t ol = strlen(out), nl = strlen(name);
+	} else {
+		memcpy(out, upath, ol + 1);
+	}
 	if (ol + 1 + nl + 1 > US_PATH_MAX) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -133,10 +166,11 @@ static int layer_lstat(const char *p, struct stat *st, struct statx *x)
 	return 0;
 }
 
-/* WIN (if not NULL) gets the winning entry's statx. */
+/* WIN (if not NULL) gets the winning entry's statx. The layers above
+ * FROM are known not to have NAME nor to white it out (a seed). */
 static int lookup_child(const struct us_mount *m, const char *upath,
 			const struct us_node *dir, const char *name,
-			struct us_node *child, struct statx *win)
+			struct us_node *child, struct statx *win, int from)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -157,7 +191,7 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 	/* Whether a dir found in one layer is opaque matters only when a layer
 	 * below has a dir of that name too: the test (a stat and an xattr
 	 * list) waits for one. An upper-only dir costs no opacity test. */
-	for (int i = 0; i < m->nlayers; i++) {
+	for (int i = from; i < m->nlayers; i++) {
 		if (!(mask & ((us_layermask)1 << i)))
 			continue;
 		if (i == 0) {
@@ -165,7 +199,7 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 			    us_path_join(sb->p, sizeof sb->p, sb->dirreal, name) < 0)
 				return ENAMETOOLONG;
 		} else {
-			if (!sb->low[0] && lower_child(m, upath, name, sb->low) < 0)
+			if (!sb->low[0] && lower_child(m, upath, dir, name, sb->low) < 0)
 				return errno;
 			base = lower_real(m, i, sb->low, sb->p, sb->dirreal);
 			if (!base)
@@ -184,6 +218,7 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 				child->dev = st.st_dev;
 				child->ino = st.st_ino;
 				child->nlink = st.st_nlink;
+				child->flags = 0;
 				if (i == 0 && us_metacopy_maybe(&st) &&
 				    us_metacopy_is(sb->p, &st))
 					child->dirs = us_metacopy_below(m, upath, dir, name);
@@ -194,6 +229,8 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 					return errno;
 				if (rd > 0)
 					mask = 1 | (m->root_dirs & ~(us_layermask)1);
+				else if (dir->flags & US_NODE_STRAIGHT)
+					child->flags = US_NODE_STRAIGHT;
 			} else if (!S_ISDIR(st.st_mode) ||
 				   (pending && us_layer_is_opaque(sb->above))) {
 				break;
@@ -226,9 +263,11 @@ static int lookup_child_fresh(const struct us_mount *m, const char *upath,
 	*fresh = 0;
 	if (us_is_reserved_name(name))
 		return ENOENT;
-	if (us_lcache_get(m, upath, dir, name, child, &err, &miss))
+	int got = us_lcache_get(m, upath, dir, name, child, &err, &miss);
+	if (got == 1)
 		return err;
-	err = lookup_child(m, upath, dir, name, child, win);
+	err = lookup_child(m, upath, dir, name, child, win,
+			   got == 2 ? child->layer : 0);
 	us_lcache_put(&miss, err, child);
 	*fresh = !err;
 	return err;
@@ -387,6 +426,7 @@ void us_root_node(const struct us_mount *m, struct us_node *n)
 	n->dev = 0;
 	n->ino = 0;
 	n->nlink = 0;
+	n->flags = US_NODE_STRAIGHT; /* records are read below the root */
 }
 
 static void enter(struct walk *w, const struct us_mount *m)
@@ -684,8 +724,9 @@ static int step_link(struct walk *w, const char *name,
 	if (w->res & RESOLVE_CACHED) /* overlayfs reads links unlocked: no */
 		return fail(EAGAIN);
 	if (append(w, name) < 0 ||
-	    us_layer_path(w->m, child->layer, w->cur, w->real,
-			  sizeof w->real) < 0 ||
+	    node_path(w->m, child->layer, w->cur,
+		      w->dir.flags & US_NODE_STRAIGHT, w->real,
+		      sizeof w->real) < 0 ||
 	    read_link(w->real, w->link, sizeof w->link) < 0)
 		return -1;
 	us_path_pop(w->cur, &w->len);

@@ -81,7 +81,8 @@ static struct entry *table_get(void)
 
 static void node_store(uint64_t *w, const struct us_node *n)
 {
-	STORE(&w[0], (uint32_t)n->layer | (uint64_t)n->mode << 32);
+	STORE(&w[0], (uint32_t)n->layer | (uint64_t)(n->flags & 0xff) << 16 |
+			     (uint64_t)n->mode << 32);
 	STORE(&w[1], n->dirs);
 	STORE(&w[2], (uint64_t)n->dev);
 	STORE(&w[3], n->ino);
@@ -141,7 +142,8 @@ static void node_load(const uint64_t *w, struct us_node *n)
 {
 	uint64_t w0 = LOAD(&w[0]);
 
-	n->layer = (int)(uint32_t)w0;
+	n->layer = (int)(uint16_t)w0;
+	n->flags = (unsigned)(w0 >> 16) & 0xff;
 	n->mode = (mode_t)(w0 >> 32);
 	n->dirs = LOAD(&w[1]);
 	n->dev = (dev_t)LOAD(&w[2]);

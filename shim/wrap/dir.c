@@ -31,9 +31,9 @@ static DIR *attach(DIR *dir, const struct us_resolved *r)
 {
 	if (!dir || r->where != US_INSIDE || r->err)
 		return dir;
-	int rc = us_dirstream_attach(dir, r->m, r->path, r->node.dirs);
+	int rc = us_dirstream_attach(dir, r->m, r->path, &r->node);
 	if (us_fdroom_again(rc)) { /* the layers' dirs: fds of the shim's */
-		rc = us_dirstream_attach(dir, r->m, r->path, r->node.dirs);
+		rc = us_dirstream_attach(dir, r->m, r->path, &r->node);
 		us_fdroom_end();
 	}
 	if (rc < 0) {

@@ -70,6 +70,21 @@ US_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 	return US_SELF(execveat)(fd, "", argv, envp, AT_EMPTY_PATH);
 }
 
+/* Zero the stack just below the caller's frame, where the frames of the
+ * call that follows will lie. glibc's _dl_map_object (2.36) jumps past
+ * the initialiser of its found_other_class flag when an audit library
+ * answers la_objsearch with NULL (the audit library's answer for a name
+ * the union hides): the flag is then what an earlier call left there,
+ * and dlerror() says "wrong ELF class: ELFCLASS32" instead of "cannot
+ * open shared object file" whenever our own lookup left a byte set. */
+static __attribute__((noinline)) void scrub_below(void)
+{
+	volatile char pad[4096];
+
+	for (size_t i = 0; i < sizeof pad; i++)
+		pad[i] = 0;
+}
+
 /* A path: the union's file. A failed lookup still goes to dlopen, so
  * that dlerror() has a message. */
 static __attribute__((noinline)) void *dlopen_path(const char *path, int flags)
@@ -77,6 +92,8 @@ static __attribute__((noinline)) void *dlopen_path(const char *path, int flags)
 	US_SHIM_OR(US_REAL(dlopen)(path, flags));
 	US_TARGET(t);
 	const char *p = us_path(path, US_MAP_DATA, t);
+	if (!p)
+		scrub_below();
 	return US_REAL(dlopen)(p ? p : path, flags);
 }
 

@@ -270,3 +270,28 @@ ENOENT" "$got"
 	dirfd_scenario overlayfs
 	verdict
 }
+
+# A mount whose upper held something when its state was made may hold
+# redirect records of renamed dirs (redirect.h): each lower-side path is
+# then found by reading the records of the upper dirs along it. A walk
+# knows which dirs have none (US_NODE_STRAIGHT): what it reads per entry
+# is the entry, not the records of every dir above it again.
+@test "find, du, grep -r below dirs no rename touched: no redirect record read per entry" {
+	need_strace
+	mkdir -p "$UPPER/u" "$LOWER/a/b" "$UPPER/a"
+	for i in $(seq 1 $N); do echo "x $i" >"$LOWER/a/b/g$i"; done
+	for cmd in "find $TARGET/a -printf %p_%s\n" "du -a $TARGET/a" \
+		"grep -r x $TARGET/a"; do
+		# shellcheck disable=SC2086
+		in_union strace -f -qq -o "$ROOT/trace" -e trace=getxattr,lgetxattr \
+			$cmd >/dev/null
+		n=$(grep -c user.unionshim.redirect "$ROOT/trace" || true)
+		echo "$cmd: $n redirect records read for $N names"
+		[ "$n" -le 10 ]
+	done
+	# and the walk's answers are the layers' own
+	[ "$(in_union grep -rh x "$TARGET/a" | wc -l)" -eq $N ]
+	in_union find "$TARGET/a" -mindepth 1 -printf '%P %s\n' | sort >"$ROOT/got"
+	(cd "$LOWER/a" && find . -mindepth 1 -printf '%P %s\n' | sort) >"$ROOT/want"
+	diff "$ROOT/want" "$ROOT/got"
+}

@@ -26,7 +26,7 @@ static size_t names(const char *rel)
 	size_t n = 0;
 
 	ck_assert(us_resolve(&ut.cfg, ut_u(rel), 0, &r) == 0 && r.err == 0);
-	ck_assert_int_eq(us_dir_merge_cached(M0, r.path, r.node.dirs, &l), 0);
+	ck_assert_int_eq(us_dir_merge_cached(M0, r.path, r.node.dirs, r.node.flags, &l), 0);
 	for (size_t i = 0; i < l.n; i++) {
 		const char *nm = us_dirlist_at(&l, i)->d_name;
 		n += strcmp(nm, ".") != 0 && strcmp(nm, "..") != 0;
@@ -83,7 +83,7 @@ START_TEST(the_layer_set_is_part_of_the_key)
 	ut_file(ut.upper, "d/b", "b");
 	ut_load();
 	ck_assert_uint_eq(names("d"), 2);
-	ck_assert_int_eq(us_dir_merge_cached(M0, r.path, r.node.dirs & 1, &l), 0);
+	ck_assert_int_eq(us_dir_merge_cached(M0, r.path, r.node.dirs & 1, 0, &l), 0);
 	ck_assert_uint_eq(l.n, 3); /* ".", "..", b: the upper alone */
 	us_dirlist_free(&l);
 }

@@ -177,6 +177,7 @@ static int visit(struct walk *w, struct uc_item *it, char **names)
 		child.layer = 0;
 		child.mode = it->st.st_mode;
 		child.dirs = 1;
+		child.flags = 0;
 	}
 	rc = walk_dir(w, it->rel, it->real, up, &child);
 	free(up);
