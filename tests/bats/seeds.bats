@@ -12,6 +12,7 @@ bats_require_minimum_version 1.5.0
 
 load ../lib/common
 load ../lib/oracle
+load ../lib/asker
 
 N=20
 
@@ -45,7 +46,7 @@ setup() {
 }
 
 teardown() {
-	[ -z "${A_PID:-}" ] || kill "$A_PID" 2>/dev/null || true
+	asker_kill
 	unmount_union
 }
 
@@ -72,7 +73,7 @@ need_strace() {
 # names, sorted), "s REL" lstats a name (type and size, or none), "r REL"
 # reads a file's first line; one answer line each, until "q".
 start_a() {
-	mkfifo "$ROOT/cmd" "$ROOT/res"
+	asker_fifos
 	"${RUN[@]}" python3 -c '
 import os, stat, sys
 cmd, res = open(sys.argv[1]), open(sys.argv[2], "w")
@@ -94,15 +95,7 @@ for line in cmd:
     res.write("%s %s: %s\n" % (op, os.path.relpath(p, sys.argv[3]), a))
     res.flush()
 ' "$ROOT/cmd" "$ROOT/res" "$U" &
-	A_PID=$!
-	exec 5<>"$ROOT/cmd" 6<>"$ROOT/res"
-}
-
-stop_a() {
-	echo q >&5
-	wait "$A_PID" || true
-	A_PID=
-	exec 5>&- 6<&-
+	asker_started
 }
 
 ask() {
@@ -142,7 +135,7 @@ seeds_scenario() {
 		b 'echo w-back >"$1/m/w1"; rm "$1/m/l1"'
 		ask "s m/w1" "r m/w1" "s m/l1" "l m"
 	)
-	stop_a
+	asker_stop
 	expect "a walker's stat after its listing is fresh ($1)" \
 		"l m: g1 g2 g3 l1 l2 od op u1
 s m/l1: file 6

@@ -14,6 +14,7 @@ bats_require_minimum_version 1.5.0
 
 load ../lib/common
 load ../lib/oracle
+load ../lib/asker
 
 N=60
 
@@ -24,7 +25,7 @@ setup() {
 }
 
 teardown() {
-	[ -z "${A_PID:-}" ] || kill "$A_PID" 2>/dev/null || true
+	asker_kill
 	unmount_union
 }
 
@@ -115,7 +116,7 @@ for _ in range(200):
 # of each path it is sent, by stat, lstat, fstatat on a dir fd and statx
 # (os.stat/lstat; statx through ctypes), all four having to agree.
 start_a() {
-	mkfifo "$ROOT/cmd" "$ROOT/res"
+	asker_fifos
 	"${RUN[@]}" python3 -c '
 import ctypes, os, sys
 libc = ctypes.CDLL(None, use_errno=True)
@@ -150,15 +151,7 @@ for line in cmd:
     res.write((a[0] if len(set(a)) == 1 else "disagree: %s" % a) + "\n")
     res.flush()
 ' "$ROOT/cmd" "$ROOT/res" &
-	A_PID=$!
-	exec 5<>"$ROOT/cmd" 6<>"$ROOT/res"
-}
-
-stop_a() {
-	echo q >&5
-	wait "$A_PID" || true
-	A_PID=
-	exec 5>&- 6<&-
+	asker_started
 }
 
 ask() {
@@ -203,7 +196,7 @@ fresh_scenario() {
 	a1=$(ask d/new)
 	expect "$1: an upper file changed by another process is seen at once" \
 		"640 12 ${a0##* }" "$(awk '{print substr($1, length($1) - 2), $2, $4}' <<<"$a1")"
-	stop_a
+	asker_stop
 }
 
 @test "a stat right after another process's chmod, truncate, touch or copy-up is fresh (shim)" {
