@@ -6,7 +6,8 @@
 # a kernel overlayfs mount (index=on,redirect_dir=on: a dir that exists
 # below is renamed in place, its tree kept) over the same lower layers: every
 # step exits with the same status and prints the same stdout (read steps:
-# cat, ls, readlink), the final view has the same names, types, modes,
+# cat, ls, ls -U in readdir's order, readlink), the final view has the
+# same names, types, modes,
 # link texts and file contents, and the shim's lower copy is bit for bit
 # unchanged (mtimes and ctimes too); links that leave the root reach alike
 # dirs on both sides.
@@ -205,7 +206,7 @@ batch() {
 	local op
 	for op in "> " ">> " "truncate -s" "touch " "mkdir " "mkdir -p" "rmdir " \
 		"rm " "rm -f " "rm -rf " "mv " "mv -T" "cp -a" "ln " "ln -s" \
-		"chmod " "cat " "ls -A" "readlink " "/\*;"; do
+		"chmod " "cat " "ls -A" "ls -UA" "readlink " "/\*;"; do
 		grep -q -- "$op" "$BATS_TEST_TMPDIR/all.sh" || { echo "no op: $op"; false; }
 	done
 	for s in 1 50 199; do

@@ -798,9 +798,14 @@ class Ops:
         if x < 0.35:
             p = m.target([FILE])
             self.emit("cat %s" % q(p), False)
-        elif x < 0.75:
+        elif x < 0.55:
             p = m.target([DIR]) if r.random() < 0.9 else m.missing()
             self.emit("ls -A %s" % q(p or "."), False)
+        elif x < 0.75:
+            # readdir's own order (ls -U): a merged dir lists as overlayfs
+            # lists it (the lowest layer's entries first)
+            p = m.target([DIR]) if r.random() < 0.9 else m.missing()
+            self.emit("ls -UA %s" % q(p or "."), False)
         elif x < 0.9:
             p = m.target([LINK])
             self.emit("readlink %s" % q(p), False)
