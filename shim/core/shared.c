@@ -30,15 +30,20 @@
 #define STATE_NAME "#state"
 #define ORIGINS_WORD US_SHARED_SLOTS /* after the slots: 1 once any copy-up
 					     recorded an origin in the upper */
-#define MOVES_WORD (US_SHARED_SLOTS + 1) /* bumped when a subtree moves */
+/* (US_SHARED_SLOTS + 1: the moves word of the first form, unused) */
 #define REDIRECTS_WORD (US_SHARED_SLOTS + 4) /* bit 0: a rename may have
 						written a redirect record;
 						bit 1: the upper is being
 						scanned for records */
 #define REDIRECTS_WRITTEN 1u
 #define REDIRECTS_SCANNING 2u
-#define DIRGEN_BASE (US_SHARED_SLOTS + 16) /* the dirs' generations (own
-					       cache lines) */
+/* The dirs' generations and the moves word in the form that counts
+ * changes under way in the low byte (shared.h) live after those of the
+ * first form (SLOTS + 16 on, counted by ones, left unused): a #state of
+ * the first form is grown, and its new words start at 0. */
+#define FORM2_BASE (US_SHARED_SLOTS + 16 + US_SHARED_DIRSLOTS)
+#define MOVES_WORD FORM2_BASE /* bumped when a subtree moves */
+#define DIRGEN_BASE (FORM2_BASE + 16) /* own cache lines */
 #define STATE_WORDS (DIRGEN_BASE + US_SHARED_DIRSLOTS)
 #define STATE_SIZE (STATE_WORDS * sizeof(uint32_t))
 
