@@ -179,6 +179,8 @@ static int map(int dirfd, const char *path, unsigned flags,
 			       ? US_FAIL
 			       : US_PASS;
 	unsigned rflags = (flags & US_MAP_NOFOLLOW) ? US_LOOKUP_NOFOLLOW : 0;
+	if (abs == sb->abs && path[0] != '/' && dirfd >= 0)
+		rflags |= US_LOOKUP_ONCE; /* a walker's name: asked once */
 	t->moves0 = us_dirfd_moves_all();
 	if (us_resolve(&us_cfg, abs, rflags, &t->r) < 0)
 		return US_FAIL;

@@ -58,6 +58,10 @@ enum us_where {
 
 /* Resolver flags. */
 #define US_LOOKUP_NOFOLLOW 1u /* do not follow a final symlink */
+/* a name met through a dir fd (fts: find, du, ls -R, rm -r, chmod -R):
+ * tree walkers ask once per path, so the whole-path cache (pcache.h) is
+ * neither asked nor filled; the per-name cache still answers */
+#define US_LOOKUP_ONCE 0x100u
 
 struct us_resolved {
 	enum us_where where;

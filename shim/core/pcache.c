@@ -243,7 +243,8 @@ int us_pcache_get(const struct us_config *cfg, const char *abspath,
 	struct key k;
 
 	miss->storable = false;
-	if (LOAD(&off) || n > US_PCACHE_KEY || flags > 0xff)
+	if (LOAD(&off) || n > US_PCACHE_KEY || (flags & US_LOOKUP_ONCE) ||
+	    flags > 0xff)
 		return 0;
 	key_make(&k, abspath, n);
 	miss->hash = key_hash(&k, flags);
