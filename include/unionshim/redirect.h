@@ -33,8 +33,9 @@ int us_redirects_maybe(const struct us_mount *m);
 
 /* Does any dir of the real upper dir UPPER (itself included) hold a
  * redirect record? 0: none; 1: one does, or unsure (a dir it could not
- * read, too deep, out of fds). Read when a mount's #state is made over an
- * upper that is not empty (records an earlier work dir knew of). */
+ * read, deeper than 48 dirs, out of fds). Read when a mount's #state is
+ * made over an upper that is not empty (records an earlier work dir knew
+ * of). */
 int us_redirect_scan(const char *upper);
 
 /* Give the upper dir of union path UPATH of M the record VALUE ("/..."),

@@ -130,7 +130,9 @@ int us_lower_upath(const struct us_mount *m, const char *upath, char *out,
 	return 0;
 }
 
-#define SCAN_DEPTH 256
+/* ~130 bytes of stack a level (the first process of a work dir may be a
+ * thread with a 16 KiB stack): an upper deeper than this is "unsure" */
+#define SCAN_DEPTH 48
 /* O_NOATIME: reading the upper's dirs must not change what a program
  * sees of them (their atimes) */
 #define SCAN_OPEN (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC)

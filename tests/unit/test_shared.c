@@ -52,6 +52,19 @@ START_TEST(redirects_none_found_by_the_scan_of_an_upper_made_elsewhere)
 }
 END_TEST
 
+/* the scan recurses a frame per level: past its depth it says "unsure"
+ * (a small thread stack is never outrun) */
+START_TEST(redirects_assumed_in_an_upper_deeper_than_the_scan)
+{
+	char rel[256] = "x";
+	for (int i = 0; i < 60; i++)
+		strcat(rel, "/y");
+	ut_file(ut.upper, rel, "deep");
+	ut_load();
+	ck_assert(us_redirects_maybe(M0));
+}
+END_TEST
+
 START_TEST(redirects_found_by_the_scan_of_an_upper_made_elsewhere)
 {
 	ut_mkdir(ut.upper, "x/y/z/renamed");
@@ -129,6 +142,7 @@ Suite *shared_suite(void)
 	tcase_add_test(tc, origins_assumed_for_an_upper_made_elsewhere);
 	tcase_add_test(tc, redirects_none_found_by_the_scan_of_an_upper_made_elsewhere);
 	tcase_add_test(tc, redirects_found_by_the_scan_of_an_upper_made_elsewhere);
+	tcase_add_test(tc, redirects_assumed_in_an_upper_deeper_than_the_scan);
 	tcase_add_test(tc, redirects_none_in_an_empty_upper_until_a_record_is_written);
 	tcase_add_test(tc, copyup_bumps_the_objects_slot);
 	tcase_add_test(tc, hard_links_copied_up_are_one_inode);
