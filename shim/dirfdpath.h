@@ -7,11 +7,17 @@
 
 #include "real.h"
 #include "unionshim/config.h"
+#include "unionshim/lookup.h"
 
 /* 1 with FD's union path in OUT when it is remembered and still valid,
  * else 0; *MOVES gets what us_dirfd_remember needs (read before the
  * kernel is asked). */
 US_HIDDEN int us_dirfd_cached(int fd, char *out, size_t len, uint32_t *moves);
+
+/* The real dir FD is open on, for a walk that starts at FD's union dir
+ * (us_resolve_base): B's fd, layer, dev and ino (layer -1: FD is no
+ * union dir fd). */
+US_HIDDEN void us_dirfd_base(int fd, struct us_base *b);
 
 /* FD (when the fd map has it open on a union dir) has union path UPATH,
  * found after us_dirfd_cached gave MOVES. */

@@ -45,7 +45,10 @@ unsigned us_open_map_flags(int flags)
 	return f;
 }
 
-int us_abs_path(int dirfd, const char *path, char *out, size_t len)
+/* us_abs_path; *BASELEN (when not NULL) gets the length of the dir a
+ * relative PATH was joined to (0: none). */
+static int abs_path(int dirfd, const char *path, char *out, size_t len,
+		    size_t *baselen)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -82,7 +85,11 @@ int us_abs_path(int dirfd, const char *path, char *out, size_t len)
 		errno = us_fd_path_lost(dirfd) ? EACCES : EBADF;
 		return -1;
 	}
-	return us_path_join(out, len, sb->base, path);
+	if (us_path_join(out, len, sb->base, path) < 0)
+		return -1;
+	if (baselen)
+		*baselen = strlen(sb->base);
+	return 0;
 copy:
 	if (strlen(path) + 1 > len) {
 		errno = ENAMETOOLONG;
@@ -90,6 +97,11 @@ copy:
 	}
 	strcpy(out, path);
 	return 0;
+}
+
+int us_abs_path(int dirfd, const char *path, char *out, size_t len)
+{
+	return abs_path(dirfd, path, out, len, NULL);
 }
 
 static int fail(int err)
@@ -152,8 +164,10 @@ static int map(int dirfd, const char *path, unsigned flags,
 	if (!sb)
 		return -1;
 	const char *abs = sb->abs;
+	struct us_base base = {.len = 0, .fd = dirfd, .layer = -1};
 
 	t->r.where = US_OUTSIDE;
+	t->rel_ok = false;
 	t->creates = false;
 	t->whiteout = false;
 	t->swap = false;
@@ -171,7 +185,7 @@ static int map(int dirfd, const char *path, unsigned flags,
 		   us_magic_lower_object(path, sb->abs, sizeof sb->abs)) {
 		/* the fd's object, never a new name made in its place */
 		flags = (flags | US_MAP_NOFOLLOW) & ~US_MAP_OPENCREAT;
-	} else if (us_abs_path(dirfd, path, sb->abs, sizeof sb->abs) < 0) {
+	} else if (abs_path(dirfd, path, sb->abs, sizeof sb->abs, &base.len) < 0) {
 		return errno == EBADF ? US_PASS : US_FAIL;
 	}
 	if (!us_touches_union(&us_cfg, abs))
@@ -182,9 +196,16 @@ static int map(int dirfd, const char *path, unsigned flags,
 	if (abs == sb->abs && path[0] != '/' && dirfd >= 0)
 		rflags |= US_LOOKUP_ONCE; /* a walker's name: asked once */
 	t->moves0 = us_dirfd_moves_all();
-	if (us_resolve(&us_cfg, abs, rflags, &t->r) < 0)
+	if (base.len && dirfd >= 0)
+		us_dirfd_base(dirfd, &base);
+	if ((base.len ? us_resolve_base(&us_cfg, abs, &base, rflags, &t->r)
+		      : us_resolve(&us_cfg, abs, rflags, &t->r)) < 0)
 		return US_FAIL;
-	return us_map_resolved(flags, t);
+	int rc = us_map_resolved(flags, t);
+	/* a walker's read through its dir fd: the kernel walks one name */
+	t->rel_ok = rc == US_MAPPED && !(flags & US_MAP_WRITES) &&
+		    t->r.at_ulen;
+	return rc;
 }
 
 int us_map_resolved(unsigned flags, struct us_target *t)
@@ -209,10 +230,18 @@ const char *us_path_at(int *dirfd, const char *path, unsigned flags,
 	switch (us_map(*dirfd, path, flags, t)) {
 	case US_PASS:
 		return path;
-	case US_MAPPED:
+	case US_MAPPED: {
+		int fd;
+		const char *rel = t->rel_ok ? us_resolved_rel(&t->r, t->real, &fd)
+					    : NULL;
+		if (rel && us_path_fits(rel)) {
+			*dirfd = fd;
+			return rel;
+		}
 		*dirfd = AT_FDCWD;
 		return us_path_fits(t->real) ? t->real
 					     : us_target_long(t, dirfd, PATH_MAX);
+	}
 	default:
 		return NULL;
 	}

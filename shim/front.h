@@ -59,6 +59,8 @@ struct us_target {
 				 than PATH_MAX is reached through, or -1 */
 	char proc[PATH_MAX];  /* us_path: "/proc/self/fd/HELD/rest" */
 	uint32_t moves0;      /* us_dirfd_moves_all() before the lookup */
+	bool rel_ok;          /* us_path_at may give real relative to the
+				 caller's dir fd (us_resolved_rel) */
 };
 
 /* A target for one call, in the thread's scratch (scratch.h) and popped

@@ -76,6 +76,11 @@ struct us_resolved {
 	 * stat wrapper may hand it back instead of asking again */
 	int stx_ok;
 	struct statx stx;
+	/* inside, us_resolve_base only: the first AT_ULEN bytes of PATH are
+	 * the union dir that the caller's real dir fd AT_FD is open on, in
+	 * layer AT_LAYER (us_resolved_rel); 0 when not known */
+	size_t at_ulen;
+	int at_fd, at_layer;
 };
 
 /* Resolve ABSPATH (absolute, not necessarily normal). Returns 0 with R
@@ -84,6 +89,32 @@ struct us_resolved {
  * ENAMETOOLONG, EACCES, ...). */
 int us_resolve(const struct us_config *cfg, const char *abspath,
 	       unsigned flags, struct us_resolved *r);
+
+/* Where a relative path starts: the union dir whose path is the first
+ * bytes of the absolute path, and the real dir the caller's fd FD (or
+ * AT_FDCWD: the kernel's cwd) is open on, layer LAYER's (DEV, INO). */
+struct us_base {
+	size_t len; /* bytes of the absolute path that are the base dir */
+	int fd;
+	int layer; /* -1: the real dir is not known */
+	dev_t dev;
+	uint64_t ino;
+};
+
+/* us_resolve of ABSPATH, which starts with base dir B: the walk starts at
+ * B's node when the whole-path cache knows it (walkers: fts's fstatat and
+ * openat on a dir fd), and stats through B's fd when it is open on the
+ * real dir that holds the names. R also tells (at_ulen) when the real
+ * object may be reached from B's fd: us_resolved_rel. */
+int us_resolve_base(const struct us_config *cfg, const char *abspath,
+		    const struct us_base *b, unsigned flags,
+		    struct us_resolved *r);
+
+/* REAL (R's object's real path, or one made from it) relative to the
+ * caller's real dir fd, into *FD and the returned pointer (inside REAL);
+ * NULL when REAL is not below that dir. */
+const char *us_resolved_rel(const struct us_resolved *r, const char *real,
+			    int *fd);
 
 /* Resolve PATH from the canonical absolute dir BASE (a dirfd's path)
  * honouring openat2's RESOLVE_* flags in RESOLVE (BENEATH, IN_ROOT,

@@ -30,9 +30,9 @@
 #include "unionshim/pcache.h"
 #include "unionshim/scratch.h"
 #include "unionshim/statxconv.h"
+#include "walk.h"
 
 #define US_MAXLINKS 40
-#define US_DIRSTACK 64
 
 static inline us_layermask layers_below(us_layermask mask, int i)
 {
@@ -157,20 +157,30 @@ static const char *lower_real(const struct us_mount *m, int i,
  * absolute redirect: overlayfs searches from the root's layers too). */
 /* lstat of a layer entry, made by statx: for the final name of a walk it
  * also answers the caller's own stat or statx (us_resolved.stx). */
-static int layer_lstat(const char *p, struct stat *st, struct statx *x)
+static int layer_lstat(const struct us_walk_at *at, int layer, const char *p,
+		       struct stat *st, struct statx *x)
 {
-	if (SYS(statx)(AT_FDCWD, p, AT_SYMLINK_NOFOLLOW, US_LOOKUP_STATX_MASK,
-		       x) < 0)
+	int fd = AT_FDCWD;
+
+	/* the kernel walks one name from the dir fd, not the whole path */
+	if (at && layer == at->layer && strncmp(p, at->real, at->len) == 0 &&
+	    p[at->len] == '/') {
+		fd = at->fd;
+		p += at->len + 1;
+	}
+	if (SYS(statx)(fd, p, AT_SYMLINK_NOFOLLOW, US_LOOKUP_STATX_MASK, x) < 0)
 		return -1;
 	us_statx_stat(x, st);
 	return 0;
 }
 
 /* WIN (if not NULL) gets the winning entry's statx. The layers above
- * FROM are known not to have NAME nor to white it out (a seed). */
+ * FROM are known not to have NAME nor to white it out (a seed). AT (if
+ * not NULL): a real dir fd to stat through. */
 static int lookup_child(const struct us_mount *m, const char *upath,
 			const struct us_node *dir, const char *name,
-			struct us_node *child, struct statx *win, int from)
+			struct us_node *child, struct statx *win, int from,
+			const struct us_walk_at *at)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -205,7 +215,7 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 			if (!base)
 				return ENAMETOOLONG;
 		}
-		if (layer_lstat(sb->p, &st, &x) == 0) {
+		if (layer_lstat(at, i, sb->p, &st, &x) == 0) {
 			if (us_stat_is_whiteout(&st))
 				break;
 			if (!found) {
@@ -255,7 +265,7 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 static int lookup_child_fresh(const struct us_mount *m, const char *upath,
 			      const struct us_node *dir, const char *name,
 			      struct us_node *child, struct statx *win,
-			      int *fresh)
+			      int *fresh, const struct us_walk_at *at)
 {
 	struct us_lc_miss miss;
 	int err;
@@ -267,7 +277,7 @@ static int lookup_child_fresh(const struct us_mount *m, const char *upath,
 	if (got == 1)
 		return err;
 	err = lookup_child(m, upath, dir, name, child, win,
-			   got == 2 ? child->layer : 0);
+			   got == 2 ? child->layer : 0, at);
 	us_lcache_put(&miss, err, child);
 	*fresh = !err;
 	return err;
@@ -279,7 +289,7 @@ int us_lookup_child(const struct us_mount *m, const char *upath,
 {
 	int fresh;
 
-	return lookup_child_fresh(m, upath, dir, name, child, NULL, &fresh);
+	return lookup_child_fresh(m, upath, dir, name, child, NULL, &fresh, NULL);
 }
 
 const struct us_mount *us_mount_of(const struct us_config *cfg,
@@ -380,29 +390,6 @@ int us_touches_union(const struct us_config *cfg, const char *abspath)
 	return 0;
 }
 
-struct walk {
-	const struct us_config *cfg;
-	char cur[US_PATH_MAX];
-	size_t len;
-	const struct us_mount *m; /* the mount CUR is in, or NULL */
-	struct us_node dir;       /* CUR's node, when inside */
-	struct us_node stack[US_DIRSTACK];
-	int depth; /* components of CUR below the target */
-	int links;
-	/* scoped walks (us_resolve_at): every component is looked at */
-	bool full;
-	unsigned res;   /* RESOLVE_* flags in force */
-	size_t root_len; /* CUR at the root BENEATH/IN_ROOT keep to */
-	const struct us_mount *root_m;
-	struct us_node root_dir;
-	int root_depth;
-	dev_t dev;      /* CUR's st_dev outside a mount, for NO_XDEV */
-	dev_t root_dev; /* that of where an absolute symlink jumps to */
-	bool entered;   /* the walk has been in a mount */
-	char rest[US_PATH_MAX]; /* what is left to walk (symlinks rewrite it) */
-	char link[US_PATH_MAX];
-	char real[US_PATH_MAX];
-};
 
 static int append(struct walk *w, const char *name)
 {
@@ -437,7 +424,7 @@ static void enter(struct walk *w, const struct us_mount *m)
 	us_root_node(m, &w->dir);
 }
 
-static void push(struct walk *w, const struct us_node *child)
+void us_walk_push(struct walk *w, const struct us_node *child)
 {
 	if (w->depth < US_DIRSTACK)
 		w->stack[w->depth] = w->dir;
@@ -551,7 +538,7 @@ static int walk_up(struct walk *w)
 	}
 	us_path_pop(w->cur, &w->len);
 	w->depth--;
-	if (w->depth < US_DIRSTACK) {
+	if (w->depth < US_DIRSTACK && w->depth >= w->known) {
 		w->dir = w->stack[w->depth];
 		return 0;
 	}
@@ -733,8 +720,8 @@ static int step_link(struct walk *w, const char *name,
 	return splice_link(w, p);
 }
 
-static int walk_init(struct walk *w, const struct us_config *cfg,
-		     const char *path, const char *tail)
+int us_walk_init(struct walk *w, const struct us_config *cfg,
+		 const char *path, const char *tail)
 {
 	size_t pl = strlen(path), tl = strlen(tail);
 
@@ -748,8 +735,10 @@ static int walk_init(struct walk *w, const struct us_config *cfg,
 	w->m = NULL;
 	w->links = 0;
 	w->depth = 0;
+	w->known = 0;
 	w->full = false;
 	w->entered = false;
+	w->at_ok = false;
 	w->res = 0;
 	w->root_len = 0;
 	w->root_m = NULL;
@@ -758,8 +747,7 @@ static int walk_init(struct walk *w, const struct us_config *cfg,
 	return 0;
 }
 
-/* Walk W->rest from W's position to its end; R gets the answer. */
-static int walk_run(struct walk *w, unsigned flags, struct us_resolved *r)
+int us_walk_run(struct walk *w, unsigned flags, struct us_resolved *r)
 {
 	const char *p = w->rest;
 	bool final_child = false;
@@ -807,7 +795,8 @@ static int walk_run(struct walk *w, unsigned flags, struct us_resolved *r)
 		struct us_node child;
 		int fresh;
 		int err = lookup_child_fresh(w->m, w->cur, &w->dir, name, &child,
-					     &r->stx, &fresh);
+					     &r->stx, &fresh,
+					     w->at_ok ? &w->at : NULL);
 		if (err == ENOENT && last) {
 			r->parent = w->dir;
 			r->parent_ok = 1;
@@ -837,7 +826,7 @@ static int walk_run(struct walk *w, unsigned flags, struct us_resolved *r)
 			r->stx_ok = fresh;
 			final_child = true;
 		} else {
-			push(w, &child);
+			us_walk_push(w, &child);
 		}
 	}
 
@@ -860,13 +849,14 @@ int us_resolve(const struct us_config *cfg, const char *abspath,
 	struct us_pc_miss miss;
 
 	r->stx_ok = 0; /* a cached answer stat'ed nothing in this call */
+	r->at_ulen = 0;
 	if (us_pcache_get(cfg, abspath, flags, r, &miss))
 		return 0;
 	US_SCRATCH_SCOPE;
 	struct walk *w = us_scratch_push(sizeof *w);
 
-	if (!w || walk_init(w, cfg, abspath, "") < 0 ||
-	    walk_run(w, flags, r) < 0)
+	if (!w || us_walk_init(w, cfg, abspath, "") < 0 ||
+	    us_walk_run(w, flags, r) < 0)
 		return -1;
 	us_pcache_put(&miss, abspath, w->links, r);
 	return 0;
@@ -893,10 +883,10 @@ static int resolve_at(struct walk *w, const struct us_config *cfg,
 		return fail(EXDEV);
 	/* where the walk starts: BASE's dir, or "/" for an absolute path */
 	const char *start = path[0] == '/' && !in_root ? "/" : base;
-	if (walk_init(w, cfg, start, "/.") < 0)
+	if (us_walk_init(w, cfg, start, "/.") < 0)
 		return -1;
 	w->full = true;
-	if (walk_run(w, 0, r) < 0)
+	if (us_walk_run(w, 0, r) < 0)
 		return -1;
 	w->root_len = w->len;
 	w->root_m = w->m;
@@ -915,7 +905,7 @@ static int resolve_at(struct walk *w, const struct us_config *cfg,
 	if (pl >= sizeof w->rest)
 		return fail(ENAMETOOLONG);
 	memcpy(w->rest, path, pl + 1);
-	return walk_run(w, flags, r);
+	return us_walk_run(w, flags, r);
 }
 
 int us_resolve_at(const struct us_config *cfg, const char *base,
@@ -925,6 +915,7 @@ int us_resolve_at(const struct us_config *cfg, const char *base,
 	US_SCRATCH_SCOPE;
 	struct walk *w = us_scratch_push(sizeof *w);
 
+	r->at_ulen = 0;
 	if (!w)
 		return -1;
 	int rc = resolve_at(w, cfg, base, path, flags, resolve, r);

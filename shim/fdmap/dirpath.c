@@ -69,6 +69,19 @@ static uint32_t moves_now(const struct us_fdent *e)
 	return __atomic_load_n(moves, __ATOMIC_ACQUIRE);
 }
 
+void us_dirfd_base(int fd, struct us_base *b)
+{
+	struct us_fdent *e = union_dir(fd);
+
+	b->fd = fd;
+	b->layer = -1;
+	if (!e)
+		return;
+	b->dev = (dev_t)__atomic_load_n(&e->rdev, __ATOMIC_RELAXED);
+	b->ino = __atomic_load_n(&e->rino, __ATOMIC_RELAXED);
+	b->layer = __atomic_load_n(&e->layer, __ATOMIC_ACQUIRE);
+}
+
 int us_dirfd_cached(int fd, char *out, size_t len, uint32_t *moves)
 {
 	struct us_fdent *e = union_dir(fd);

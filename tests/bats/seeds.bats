@@ -62,7 +62,8 @@ need_strace() {
 		in_union strace -f -qq -o "$ROOT/trace" \
 			-e trace=stat,lstat,newfstatat,statx $cmd >/dev/null
 		# the calls for an entry: its stats and its whiteout checks
-		n=$(grep -cE '"'"$ROOT"'/(lower|lower2|upper)/c2?/(\.wh\.)?[ulg][0-9]+"' \
+		# (by whole path, or by name relative to a dir fd)
+		n=$(grep -cE '"'"$ROOT"'/(lower|lower2|upper)/c2?/(\.wh\.)?[ulg][0-9]+"|\([0-9]+, "(\.wh\.)?[ulg][0-9]+"' \
 			"$ROOT/trace" || true)
 		echo "$cmd: $n stat calls for $((5 * N)) names"
 		[ "$n" -eq $((5 * N)) ]

@@ -34,10 +34,18 @@ need_strace() {
 }
 
 # stat_calls CMD...: run CMD in the union under strace; print how many
-# stat-family calls named a real file d/f<i> of a layer
+# stat-family calls named a real file d/f<i> of a layer, by its whole
+# path or by its name relative to a dir fd
 stat_calls() {
 	in_union strace -f -qq -o "$ROOT/trace" \
 		-e trace=stat,lstat,newfstatat,statx "$@" >/dev/null
+	grep -cE '"'"$ROOT"'/(lower|lower2|upper)/d/f[0-9]+"|\([0-9]+, "f[0-9]+"' \
+		"$ROOT/trace" || true
+}
+
+# whole_path_calls: of the calls stat_calls counted last, those that gave
+# the kernel a layer's whole path to walk
+whole_path_calls() {
 	grep -cE '"'"$ROOT"'/(lower|lower2|upper)/d/f[0-9]+"' "$ROOT/trace" || true
 }
 
@@ -76,6 +84,29 @@ for i in range(1, int(sys.argv[2]) + 1):
 	n=$(stat_calls du -a "$TARGET/d")
 	echo "du: $n calls for $N names"
 	[ "$n" -eq $N ]
+}
+
+@test "find, du and python's dir_fd stats over a lower dir: each entry's stat is relative to the walker's own dir fd (the kernel walks one name, not the layer's whole path)" {
+	need_strace
+	for cmd in "find $TARGET/d -printf %p_%s\n" "du -a $TARGET/d" "ls -lR $TARGET/d"; do
+		# shellcheck disable=SC2086
+		n=$(stat_calls $cmd)
+		whole=$(whole_path_calls)
+		echo "$cmd: $n calls for $N names, $whole of them by whole path"
+		[ "$n" -eq $N ]
+		[ "$whole" -eq 0 ] || [[ $cmd == ls* ]] # ls names its paths itself
+	done
+	n=$(stat_calls python3 -c '
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+for i in range(1, int(sys.argv[2]) + 1):
+    os.stat("f%d" % i, dir_fd=fd, follow_symlinks=False)
+    os.stat("f%d" % i, dir_fd=fd)
+' "$TARGET/d" $N)
+	whole=$(whole_path_calls)
+	echo "python dir_fd: $n calls for $N names, $whole by whole path"
+	[ "$whole" -eq 0 ]
+	[ "$n" -le $((2 * N)) ]
 }
 
 @test "statx asking for more than a lookup knows (btime) still asks the kernel" {
@@ -261,6 +292,54 @@ ENOENT" "$got"
 
 @test "a dir fd of a removed and remade dir keeps naming the removed one (overlayfs)" {
 	dirfd_scenario overlayfs
+	verdict
+}
+
+# A walker's dir fd on a lower-only dir: its names are looked up from the
+# dir's cached node and stat'ed through the fd itself while the fd is on
+# the dir's top layer. Another process's create (which copies the dir
+# up), rename, unlink and write through the union must be seen by the
+# very next call through that fd, stat and open alike.
+dirfd_changed_scenario() {
+	mkdir -p "$LOWER/w/s"
+	for f in f1 f2 f3; do echo "lower $f" >"$LOWER/w/$f"; done
+	use_union "$1"
+	got=$("${RUN[@]}" python3 -c '
+import os, subprocess, sys
+u = sys.argv[1]
+fd = os.open(u + "/w", os.O_RDONLY | os.O_DIRECTORY)
+def show(name):
+    try:
+        st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+        f = os.open(name, os.O_RDONLY, dir_fd=fd)
+        data = os.read(f, 100).decode().strip() if not os.path.isdir("/proc/self/fd/%d" % f) else "dir"
+        os.close(f)
+        return "%s %d %s" % (name, st.st_size, data)
+    except FileNotFoundError:
+        return name + " ENOENT"
+ino1 = os.stat("f1", dir_fd=fd).st_ino
+print(*(show(n) for n in ("f1", "f2", "f3", "new", "g1", "s")), sep="; ")
+subprocess.run(["sh", "-c", "echo upper >\"$1/w/new\" && mv \"$1/w/f1\" \"$1/w/g1\" && rm \"$1/w/f2\" && echo more >>\"$1/w/f3\"", "_", u], check=True)
+print(*(show(n) for n in ("f1", "f2", "f3", "new", "g1", "s")), sep="; ")
+subprocess.run(["sh", "-c", "rmdir \"$1/w/s\" && echo s >\"$1/w/s\"", "_", u], check=True)
+print(show("s"))
+print("g1 keeps f1 inode:", os.stat("g1", dir_fd=fd).st_ino == ino1)
+' "$U")
+	expect "$1: names changed by another process are seen at once through a dir fd" \
+		"f1 9 lower f1; f2 9 lower f2; f3 9 lower f3; new ENOENT; g1 ENOENT; s 4096 dir
+f1 ENOENT; f2 ENOENT; f3 14 lower f3
+more; new 6 upper; g1 9 lower f1; s 4096 dir
+s 2 s
+g1 keeps f1 inode: True" "$got"
+}
+
+@test "a dir fd on a lower dir sees at once the names another process changed (shim)" {
+	dirfd_changed_scenario shim
+	verdict
+}
+
+@test "a dir fd on a lower dir sees at once the names another process changed (overlayfs)" {
+	dirfd_changed_scenario overlayfs
 	verdict
 }
 

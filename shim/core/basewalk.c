@@ -1,0 +1,168 @@
+/* basewalk.c: walks of a path relative to a dir fd that start at that
+ * dir (us_resolve_base, us_resolved_rel in lookup.h).
+ *
+ * A tree walker (fts: find, du, ls -R, tar, grep -r, rm -r) asks for each
+ * name through its parent's dir fd: fstatat(dirfd, name), openat(dirfd,
+ * name). The base dir's node is kept in the whole-path cache under a key
+ * flag of its own (US_LOOKUP_BASEDIR), valid while no dir above it
+ * changes (pcache.h), so "base/name" costs one cache hit for the base and
+ * one lookup of the name, not one lookup per component of the path.
+ *
+ * When the caller's real dir fd is open on the real dir of the base's top
+ * layer (the node's st_dev and st_ino; for a lower layer, no redirect
+ * record on the base's path, so the real dir is the layer's path plus the
+ * union path), a name found in that layer is stat'ed relative to the fd,
+ * and the real call may be made so too: the kernel walks one name, not
+ * the layer's whole path. The fd is the caller's own, for this one call. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "unionshim/pcache.h"
+#include "unionshim/scratch.h"
+#include "walk.h"
+
+/* Is B's real dir the real dir of base node N's top layer? */
+static bool at_top(const struct us_mount *m, const struct us_base *b,
+		   const struct us_node *n)
+{
+	return b->layer >= 0 && b->layer < m->nlayers && n->layer == b->layer &&
+	       S_ISDIR(n->mode) && n->dev == b->dev && n->ino == b->ino &&
+	       (b->layer == 0 || (n->flags & US_NODE_STRAIGHT));
+}
+
+/* W positioned at the base dir BASE (BL bytes), whose cached answer RB
+ * the whole-path cache gave; REST is left to walk. */
+static int start_cached(struct walk *w, const struct us_config *cfg,
+			const char *base, size_t bl, const char *rest,
+			const struct us_resolved *rb)
+{
+	if (us_walk_init(w, cfg, rest, "") < 0)
+		return -1;
+	memcpy(w->cur, base, bl + 1);
+	w->len = bl;
+	w->m = rb->m;
+	w->entered = true;
+	w->dir = rb->node;
+	for (size_t i = rb->m->target_len; i < bl; i++)
+		w->depth += w->cur[i] == '/';
+	w->known = w->depth; /* the ancestors' nodes were not seen */
+	return 0;
+}
+
+/* W positioned at BASE by a walk of it (its answer kept for next time). */
+static int start_walked(struct walk *w, const struct us_config *cfg,
+			const char *base, const char *rest,
+			struct us_pc_miss *miss, struct us_resolved *r)
+{
+	/* "/." ends the walk inside BASE, with BASE's node as W's dir */
+	if (us_walk_init(w, cfg, base, "/.") < 0 || us_walk_run(w, 0, r) < 0 ||
+	    r->where != US_INSIDE || r->err)
+		return -1;
+	us_pcache_put(miss, base, w->links, r);
+	size_t rl = strlen(rest);
+	if (rl >= sizeof w->rest) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(w->rest, rest, rl + 1);
+	return 0;
+}
+
+/* W may stat through B's fd: its real dir is the base's. */
+static void use_at(struct walk *w, const struct us_base *b)
+{
+	if (!w->m || !at_top(w->m, b, &w->dir) ||
+	    us_dir_layer_path(w->m, b->layer, w->cur, w->dir.flags, w->at.real,
+			      sizeof w->at.real) < 0)
+		return;
+	w->at.fd = b->fd;
+	w->at.layer = b->layer;
+	w->at.len = strlen(w->at.real);
+	w->at_ok = true;
+}
+
+/* R, when its path is below BASE (B->len bytes), may be reached from B's
+ * fd when the base node BN is B's real dir. */
+static void tell_at(struct us_resolved *r, const struct us_base *b,
+		    const struct us_node *bn, const char *base)
+{
+	if (r->where == US_INSIDE && at_top(r->m, b, bn) &&
+	    strncmp(r->path, base, b->len) == 0 && r->path[b->len] == '/') {
+		r->at_ulen = b->len;
+		r->at_fd = b->fd;
+		r->at_layer = b->layer;
+	}
+}
+
+/* BASE's entry in the whole-path cache (1 with RB), else 0 with MISS. */
+static int base_cached(const struct us_config *cfg, const char *base,
+		       struct us_resolved *rb, struct us_pc_miss *miss)
+{
+	return us_pcache_get(cfg, base, US_LOOKUP_BASEDIR, rb, miss) &&
+	       rb->where == US_INSIDE && !rb->err && S_ISDIR(rb->node.mode);
+}
+
+int us_resolve_base(const struct us_config *cfg, const char *abspath,
+		    const struct us_base *b, unsigned flags,
+		    struct us_resolved *r)
+{
+	const char *rest = abspath + b->len;
+
+	/* a name (or more) below the base; else the plain walk */
+	if (b->len == 0 || rest[0] != '/' || rest[1] == '/' || !rest[1])
+		return us_resolve(cfg, abspath, flags, r);
+	US_SCRATCH_SCOPE;
+	struct {
+		struct walk w;
+		struct us_resolved rb;
+		char base[US_PATH_MAX];
+		struct us_pc_miss miss, bmiss;
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb || b->len >= sizeof sb->base)
+		return us_resolve(cfg, abspath, flags, r);
+	struct walk *w = &sb->w;
+
+	memcpy(sb->base, abspath, b->len);
+	sb->base[b->len] = '\0';
+	r->stx_ok = 0;
+	r->at_ulen = 0;
+	if (us_pcache_get(cfg, abspath, flags, r, &sb->miss)) {
+		if (b->layer >= 0 && base_cached(cfg, sb->base, &sb->rb, &sb->bmiss))
+			tell_at(r, b, &sb->rb.node, sb->base);
+		return 0;
+	}
+	int started;
+	if (base_cached(cfg, sb->base, &sb->rb, &sb->bmiss))
+		started = start_cached(w, cfg, sb->base, b->len, rest, &sb->rb);
+	else
+		started = start_walked(w, cfg, sb->base, rest, &sb->bmiss, r);
+	if (started < 0 || !w->m) /* the plain walk, with its own errors */
+		return us_resolve(cfg, abspath, flags, r);
+	struct us_node bn = w->dir;
+	use_at(w, b);
+	if (us_walk_run(w, flags, r) < 0)
+		return -1;
+	us_pcache_put(&sb->miss, abspath, w->links, r);
+	r->at_ulen = 0;
+	if (!w->links)
+		tell_at(r, b, &bn, sb->base);
+	return 0;
+}
+
+const char *us_resolved_rel(const struct us_resolved *r, const char *real,
+			    int *fd)
+{
+	if (!r->at_ulen || r->where != US_INSIDE)
+		return NULL;
+	const struct us_layer *l = &r->m->layers[r->at_layer];
+	size_t tl = r->m->target_len, ul = r->at_ulen - tl;
+
+	if (strncmp(real, l->path, l->len) != 0 ||
+	    strncmp(real + l->len, r->path + tl, ul) != 0 ||
+	    real[l->len + ul] != '/')
+		return NULL;
+	*fd = r->at_fd;
+	return real + l->len + ul + 1;
+}

@@ -1,0 +1,66 @@
+/* walk.h: the resolver's walk state, shared by lookup.c (the walk) and
+ * basewalk.c (walks that start at a relative path's base dir). Private
+ * to shim/core/. */
+#ifndef UNIONSHIM_CORE_WALK_H
+#define UNIONSHIM_CORE_WALK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "unionshim/lookup.h"
+
+#define US_DIRSTACK 64
+
+/* The whole-path cache's key flag for a base dir's entry (basewalk.c):
+ * its node, kept for walks that start there. */
+#define US_LOOKUP_BASEDIR 0x80u
+
+/* A real dir fd the walk may look through: FD (AT_FDCWD: the kernel's
+ * cwd) is open on the real dir REAL (LEN bytes) of layer LAYER, so a
+ * layer path "REAL/rest" is the same object as "rest" relative to FD. */
+struct us_walk_at {
+	int fd;
+	int layer;
+	size_t len;
+	char real[US_PATH_MAX];
+};
+
+struct walk {
+	const struct us_config *cfg;
+	char cur[US_PATH_MAX];
+	size_t len;
+	const struct us_mount *m; /* the mount CUR is in, or NULL */
+	struct us_node dir;       /* CUR's node, when inside */
+	struct us_node stack[US_DIRSTACK];
+	int depth; /* components of CUR below the target */
+	int known; /* stack[i] holds an ancestor's node for i >= known only
+		      (a walk that started at a base dir) */
+	int links;
+	/* scoped walks (us_resolve_at): every component is looked at */
+	bool full;
+	unsigned res;   /* RESOLVE_* flags in force */
+	size_t root_len; /* CUR at the root BENEATH/IN_ROOT keep to */
+	const struct us_mount *root_m;
+	struct us_node root_dir;
+	int root_depth;
+	dev_t dev;      /* CUR's st_dev outside a mount, for NO_XDEV */
+	dev_t root_dev; /* that of where an absolute symlink jumps to */
+	bool entered;   /* the walk has been in a mount */
+	bool at_ok;     /* AT holds a real dir to look through */
+	struct us_walk_at at;
+	char rest[US_PATH_MAX]; /* what is left to walk (symlinks rewrite it) */
+	char link[US_PATH_MAX];
+	char real[US_PATH_MAX];
+};
+
+/* Start W at "/" with PATH followed by TAIL to walk. 0, or -1 (too long). */
+int us_walk_init(struct walk *w, const struct us_config *cfg,
+		 const char *path, const char *tail);
+
+/* Walk W->rest from W's position to its end; R gets the answer. */
+int us_walk_run(struct walk *w, unsigned flags, struct us_resolved *r);
+
+/* W enters the dir CHILD, just appended to W->cur. */
+void us_walk_push(struct walk *w, const struct us_node *child);
+
+#endif
