@@ -45,10 +45,10 @@ unsigned us_open_map_flags(int flags)
 	return f;
 }
 
-/* us_abs_path; *BASELEN (when not NULL) gets the length of the dir a
- * relative PATH was joined to (0: none). */
+/* us_abs_path; B (when not NULL) gets the dir a relative PATH was joined
+ * to (its length 0: none), as us_resolve_base takes it. */
 static int abs_path(int dirfd, const char *path, char *out, size_t len,
-		    size_t *baselen)
+		    struct us_base *b, unsigned *cwdseq)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -76,7 +76,7 @@ static int abs_path(int dirfd, const char *path, char *out, size_t len,
 		goto copy; /* no union's business: the kernel's own view */
 	}
 	if (dirfd == AT_FDCWD) {
-		if (us_cwd_get(sb->base, sizeof sb->base) < 0) {
+		if (us_cwd_get_base(sb->base, sizeof sb->base, b, cwdseq) < 0) {
 			errno = ENAMETOOLONG;
 			return -1;
 		}
@@ -87,8 +87,8 @@ static int abs_path(int dirfd, const char *path, char *out, size_t len,
 	}
 	if (us_path_join(out, len, sb->base, path) < 0)
 		return -1;
-	if (baselen)
-		*baselen = strlen(sb->base);
+	if (b)
+		b->len = strlen(sb->base);
 	return 0;
 copy:
 	if (strlen(path) + 1 > len) {
@@ -101,7 +101,7 @@ copy:
 
 int us_abs_path(int dirfd, const char *path, char *out, size_t len)
 {
-	return abs_path(dirfd, path, out, len, NULL);
+	return abs_path(dirfd, path, out, len, NULL, NULL);
 }
 
 static int fail(int err)
@@ -165,6 +165,7 @@ static int map(int dirfd, const char *path, unsigned flags,
 		return -1;
 	const char *abs = sb->abs;
 	struct us_base base = {.len = 0, .fd = dirfd, .layer = -1};
+	unsigned cwdseq = 0;
 
 	t->r.where = US_OUTSIDE;
 	t->rel_ok = false;
@@ -185,7 +186,8 @@ static int map(int dirfd, const char *path, unsigned flags,
 		   us_magic_lower_object(path, sb->abs, sizeof sb->abs)) {
 		/* the fd's object, never a new name made in its place */
 		flags = (flags | US_MAP_NOFOLLOW) & ~US_MAP_OPENCREAT;
-	} else if (abs_path(dirfd, path, sb->abs, sizeof sb->abs, &base.len) < 0) {
+	} else if (abs_path(dirfd, path, sb->abs, sizeof sb->abs, &base,
+			    &cwdseq) < 0) {
 		return errno == EBADF ? US_PASS : US_FAIL;
 	}
 	if (!us_touches_union(&us_cfg, abs))
@@ -198,13 +200,18 @@ static int map(int dirfd, const char *path, unsigned flags,
 	t->moves0 = us_dirfd_moves_all();
 	if (base.len && dirfd >= 0)
 		us_dirfd_base(dirfd, &base);
+	else if (base.len && base.layer == -1)
+		us_cwd_learn(cwdseq, &base); /* once per cwd: one stat */
 	if ((base.len ? us_resolve_base(&us_cfg, abs, &base, rflags, &t->r)
 		      : us_resolve(&us_cfg, abs, rflags, &t->r)) < 0)
 		return US_FAIL;
 	int rc = us_map_resolved(flags, t);
-	/* a walker's read through its dir fd: the kernel walks one name */
+	/* a read through the caller's dir fd (a walker's), or relative to the
+	 * cwd for a call made at once: the kernel walks the names below it,
+	 * not the layer's whole path */
 	t->rel_ok = rc == US_MAPPED && !(flags & US_MAP_WRITES) &&
-		    t->r.at_ulen;
+		    t->r.at_ulen &&
+		    (t->r.at_fd != AT_FDCWD || (flags & US_MAP_RELATIVE));
 	return rc;
 }
 
@@ -254,8 +261,14 @@ const char *us_path(const char *path, unsigned flags, struct us_target *t)
 	switch (us_map(AT_FDCWD, path, flags, t)) {
 	case US_PASS:
 		return path;
-	case US_MAPPED:
+	case US_MAPPED: {
+		int fd;
+		const char *rel = t->rel_ok ? us_resolved_rel(&t->r, t->real, &fd)
+					    : NULL;
+		if (rel && fd == AT_FDCWD && us_path_fits(rel))
+			return rel;
 		return us_path_fits(t->real) ? t->real : us_target_proc(t);
+	}
 	default:
 		return NULL;
 	}

@@ -36,6 +36,10 @@
 				mode or owner differ from its data file's
 				gets its data first: the kernel checks the
 				real file) */
+#define US_MAP_RELATIVE 0x1000 /* the real call is made at once, here, with
+				  the path given: it may be relative to the
+				  kernel's cwd (us_path*), as it is to the
+				  caller's dir fd for any call */
 #define US_MAP_WRITES                                                         \
 	(US_MAP_WRITE | US_MAP_CREATE | US_MAP_OPENCREAT | US_MAP_REMOVE)
 

@@ -7,6 +7,7 @@
 
 #include "real.h"
 #include "unionshim/config.h"
+#include "unionshim/lookup.h"
 
 #define US_AUDIT_LIB "libunionshim-audit.so"
 
@@ -29,6 +30,14 @@ US_HIDDEN void us_init(void);
 /* The virtual cwd: a union path when the cwd is inside a mount, else the
  * real cwd. Copy it out (lock-free read); set it after a real chdir. */
 US_HIDDEN int us_cwd_get(char *buf, size_t len);
+/* us_cwd_get, and (when not NULL) B's fd (AT_FDCWD) and the kernel cwd's
+ * identity (layer -1: not learnt yet for this cwd), and the cwd's version
+ * for us_cwd_learn in *SEQ. */
+US_HIDDEN int us_cwd_get_base(char *buf, size_t len, struct us_base *b,
+			      unsigned *seq);
+/* Learn the kernel cwd's identity into B (and for the calls after) when
+ * the cwd is still the one of version SEQ. */
+US_HIDDEN void us_cwd_learn(unsigned seq, struct us_base *b);
 US_HIDDEN void us_cwd_set(const char *path);
 US_HIDDEN void us_cwd_init(void);
 /* In a child forked while another thread was writing the cwd (no atfork

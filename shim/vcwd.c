@@ -6,13 +6,16 @@
  * open); chdir, rare, writes it under a mutex. A child learns the union
  * path from UNIONSHIM_CWD, checked against its real cwd; without it (a
  * parent that did not pass through our exec), a real cwd inside a layer
- * is read back as the union path it belongs to. */
+ * is read back as the union path it belongs to. The kernel cwd's st_dev
+ * and st_ino are learnt at the first lookup relative to it (one stat),
+ * so that a lookup may stat through it (us_resolve_base). */
 #include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <errno.h>
+#include <fcntl.h>
 
 #include "forks.h"
 #include "front.h"
@@ -20,14 +23,26 @@
 #include "unionshim/lookup.h"
 #include "unionshim/scratch.h"
 
-static char cwd_buf[US_PATH_MAX] = "/";
+/* The path in whole words (zero after its end), and its length. */
+#define CWD_WORDS (US_PATH_MAX / 8)
+static uint64_t cwd_words[CWD_WORDS] = {'/'};
+static size_t cwd_len = 1;
 static unsigned cwd_seq; /* odd while a writer is in the middle */
+/* The kernel's cwd (the real dir under the union cwd), learnt at first
+ * use (us_cwd_learn) and forgotten by us_cwd_set: valid when known. */
+static bool cwd_known;
+static uint64_t cwd_dev, cwd_ino;
 
-/* A seqlock whose data is read and written with atomic byte accesses:
- * the acquire loads keep every byte read before the second read of the
- * counter, the writer's acq_rel increment keeps every byte written after
+/* A seqlock whose data is read and written with atomic word accesses:
+ * the acquire loads keep every word read before the second read of the
+ * counter, the writer's acq_rel increment keeps every word written after
  * the counter went odd. No fences: ThreadSanitizer checks this as is. */
 int us_cwd_get(char *buf, size_t len)
+{
+	return us_cwd_get_base(buf, len, NULL, NULL);
+}
+
+int us_cwd_get_base(char *buf, size_t len, struct us_base *b, unsigned *seq)
 {
 	us_fork_check(); /* a writer's thread may be gone */
 	for (;;) {
@@ -38,14 +53,17 @@ int us_cwd_get(char *buf, size_t len)
 		}
 		if (s1 & 1)
 			continue;
-		size_t n = 0;
-		char c;
-		while (n < sizeof cwd_buf - 1 &&
-		       (c = __atomic_load_n(&cwd_buf[n], __ATOMIC_ACQUIRE))) {
-			if (n + 1 < len)
-				buf[n] = c;
-			n++;
+		size_t n = __atomic_load_n(&cwd_len, __ATOMIC_ACQUIRE);
+		if (n > US_PATH_MAX - 1)
+			continue; /* torn: the counter has moved */
+		for (size_t i = 0; i * 8 < n + 1 && i * 8 < len; i++) {
+			uint64_t w = __atomic_load_n(&cwd_words[i], __ATOMIC_ACQUIRE);
+			size_t k = len - i * 8 < 8 ? len - i * 8 : 8;
+			memcpy(buf + i * 8, &w, k);
 		}
+		bool known = __atomic_load_n(&cwd_known, __ATOMIC_ACQUIRE);
+		uint64_t dev = __atomic_load_n(&cwd_dev, __ATOMIC_ACQUIRE);
+		uint64_t ino = __atomic_load_n(&cwd_ino, __ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&cwd_seq, __ATOMIC_ACQUIRE) != s1)
 			continue;
 		if (n + 1 > len) {
@@ -53,20 +71,52 @@ int us_cwd_get(char *buf, size_t len)
 			return -1;
 		}
 		buf[n] = '\0';
+		if (b) {
+			b->fd = AT_FDCWD;
+			b->layer = known ? US_BASE_ANY_LAYER : -1;
+			b->dev = (dev_t)dev;
+			b->ino = ino;
+		}
+		if (seq)
+			*seq = s1;
 		return 0;
 	}
 }
 
+void us_cwd_learn(unsigned seq, struct us_base *b)
+{
+	struct stat st;
+
+	if (US_REAL(stat)(".", &st) < 0 || !us_lock_unless_mine(US_LOCK_CWD))
+		return;
+	if (__atomic_load_n(&cwd_seq, __ATOMIC_ACQUIRE) == seq) {
+		/* the cwd this call's lookup starts from, unchanged since */
+		__atomic_add_fetch(&cwd_seq, 1, __ATOMIC_ACQ_REL);
+		__atomic_store_n(&cwd_dev, (uint64_t)st.st_dev, __ATOMIC_RELAXED);
+		__atomic_store_n(&cwd_ino, (uint64_t)st.st_ino, __ATOMIC_RELAXED);
+		__atomic_store_n(&cwd_known, true, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&cwd_seq, 1, __ATOMIC_RELEASE);
+		b->layer = US_BASE_ANY_LAYER;
+		b->dev = st.st_dev;
+		b->ino = st.st_ino;
+	}
+	us_unlock(US_LOCK_CWD);
+}
+
 void us_cwd_set(const char *path)
 {
-	size_t n = strnlen(path, sizeof cwd_buf - 1);
+	size_t n = strnlen(path, US_PATH_MAX - 1);
 
 	if (!us_lock_unless_mine(US_LOCK_CWD))
 		return; /* a handler's chdir inside a chdir: the outer one wins */
 	__atomic_add_fetch(&cwd_seq, 1, __ATOMIC_ACQ_REL);
-	for (size_t i = 0; i < n; i++)
-		__atomic_store_n(&cwd_buf[i], path[i], __ATOMIC_RELAXED);
-	__atomic_store_n(&cwd_buf[n], '\0', __ATOMIC_RELAXED);
+	for (size_t i = 0; i * 8 < n + 1; i++) {
+		uint64_t w = 0;
+		memcpy(&w, path + i * 8, n - i * 8 < 8 ? n - i * 8 : 8);
+		__atomic_store_n(&cwd_words[i], w, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&cwd_len, n, __ATOMIC_RELAXED);
+	__atomic_store_n(&cwd_known, false, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&cwd_seq, 1, __ATOMIC_RELEASE);
 	us_unlock(US_LOCK_CWD);
 }

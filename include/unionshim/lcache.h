@@ -42,10 +42,12 @@ struct us_lc_miss {
 /* Look NAME up in union dir UPATH (node DIR) of M in the cache: 1 with
  * *ERR (0 or ENOENT) and, for 0, *CHILD; 2 for a seed (below) with the
  * layer to start from in CHILD->layer; else 0. For 0 and 2, MISS is
- * filled for the store that follows the real lookup. */
+ * filled for the store that follows the real lookup. PHASH: UPATH's
+ * hash (us_lcache_path_hash), or NULL to hash it here. */
 int us_lcache_get(const struct us_mount *m, const char *upath,
-		  const struct us_node *dir, const char *name,
-		  struct us_node *child, int *err, struct us_lc_miss *miss);
+		  const uint64_t *phash, const struct us_node *dir,
+		  const char *name, struct us_node *child, int *err,
+		  struct us_lc_miss *miss);
 
 /* Remember the real lookup's answer (ERR 0 with CHILD, or ENOENT; other
  * errors are not kept). */
@@ -119,6 +121,10 @@ struct us_lc_prefix {
 	size_t done;
 };
 void us_lcache_prefix_init(struct us_lc_prefix *p);
+/* The hash us_lcache_get keys PATH (LEN bytes) by, its whole words taken
+ * from P as far as P went (a walk down one path hashes each word once). */
+uint64_t us_lcache_path_hash(struct us_lc_prefix *p, const char *path,
+			     size_t len);
 const uint32_t *us_lcache_dirgen_prefix(const struct us_mount *m,
 					struct us_lc_prefix *p, const char *path,
 					size_t len, const uint32_t **moves);

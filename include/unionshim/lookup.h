@@ -100,6 +100,8 @@ struct us_base {
 	dev_t dev;
 	uint64_t ino;
 };
+/* us_base.layer: the real dir is known by DEV and INO alone */
+#define US_BASE_ANY_LAYER (-2)
 
 /* us_resolve of ABSPATH, which starts with base dir B: the walk starts at
  * B's node when the whole-path cache knows it (walkers: fts's fstatat and

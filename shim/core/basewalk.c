@@ -3,10 +3,14 @@
  *
  * A tree walker (fts: find, du, ls -R, tar, grep -r, rm -r) asks for each
  * name through its parent's dir fd: fstatat(dirfd, name), openat(dirfd,
- * name). The base dir's node is kept in the whole-path cache under a key
- * flag of its own (US_LOOKUP_BASEDIR), valid while no dir above it
+ * name); programs ask for paths relative to their cwd (make, git, a
+ * compiler). The base dir's node is kept in the whole-path cache under a
+ * key flag of its own (US_LOOKUP_BASEDIR), valid while no dir above it
  * changes (pcache.h), so "base/name" costs one cache hit for the base and
- * one lookup of the name, not one lookup per component of the path.
+ * one lookup of the name (lcache.h), not one lookup per component of the
+ * whole path. The whole path is neither asked of that cache nor kept in
+ * it: a path met this way is mostly met once (fts, git status), and a
+ * second time costs the base's hit and a per-name hit or two.
  *
  * When the caller's real dir fd is open on the real dir of the base's top
  * layer (the node's st_dev and st_ino; for a lower layer, no redirect
@@ -27,9 +31,10 @@
 static bool at_top(const struct us_mount *m, const struct us_base *b,
 		   const struct us_node *n)
 {
-	return b->layer >= 0 && b->layer < m->nlayers && n->layer == b->layer &&
-	       S_ISDIR(n->mode) && n->dev == b->dev && n->ino == b->ino &&
-	       (b->layer == 0 || (n->flags & US_NODE_STRAIGHT));
+	return (b->layer == n->layer || b->layer == US_BASE_ANY_LAYER) &&
+	       n->layer >= 0 && n->layer < m->nlayers && S_ISDIR(n->mode) &&
+	       n->dev == b->dev && n->ino == b->ino &&
+	       (n->layer == 0 || (n->flags & US_NODE_STRAIGHT));
 }
 
 /* W positioned at the base dir BASE (BL bytes), whose cached answer RB
@@ -70,15 +75,18 @@ static int start_walked(struct walk *w, const struct us_config *cfg,
 	return 0;
 }
 
-/* W may stat through B's fd: its real dir is the base's. */
-static void use_at(struct walk *w, const struct us_base *b)
+/* W may stat through B's fd, open on the real dir of the base BASE whose
+ * node is BN: a layer path below that dir is then the same object as its
+ * rest relative to the fd. */
+static void use_at(struct walk *w, const struct us_base *b,
+		   const struct us_node *bn, const char *base)
 {
-	if (!w->m || !at_top(w->m, b, &w->dir) ||
-	    us_dir_layer_path(w->m, b->layer, w->cur, w->dir.flags, w->at.real,
+	if (!w->m || !at_top(w->m, b, bn) ||
+	    us_dir_layer_path(w->m, bn->layer, base, bn->flags, w->at.real,
 			      sizeof w->at.real) < 0)
 		return;
 	w->at.fd = b->fd;
-	w->at.layer = b->layer;
+	w->at.layer = bn->layer;
 	w->at.len = strlen(w->at.real);
 	w->at_ok = true;
 }
@@ -92,16 +100,73 @@ static void tell_at(struct us_resolved *r, const struct us_base *b,
 	    strncmp(r->path, base, b->len) == 0 && r->path[b->len] == '/') {
 		r->at_ulen = b->len;
 		r->at_fd = b->fd;
-		r->at_layer = b->layer;
+		r->at_layer = bn->layer;
 	}
 }
 
-/* BASE's entry in the whole-path cache (1 with RB), else 0 with MISS. */
-static int base_cached(const struct us_config *cfg, const char *base,
-		       struct us_resolved *rb, struct us_pc_miss *miss)
+/* PATH's entry of a dir in the whole-path cache (1 with RB), else 0 with
+ * MISS. */
+static int dir_cached(const struct us_config *cfg, const char *path,
+		      struct us_resolved *rb, struct us_pc_miss *miss)
 {
-	return us_pcache_get(cfg, base, US_LOOKUP_BASEDIR, rb, miss) &&
+	return us_pcache_get(cfg, path, US_LOOKUP_BASEDIR, rb, miss) &&
 	       rb->where == US_INSIDE && !rb->err && S_ISDIR(rb->node.mode);
+}
+
+/* Do the first BL bytes of PATH name a dir at or below a mount's target? */
+static bool base_in_union(const struct us_config *cfg, const char *path,
+			  size_t bl)
+{
+	for (int k = 0; k < cfg->nmounts; k++) {
+		const struct us_mount *m = &cfg->mounts[k];
+		if (bl >= m->target_len &&
+		    memcmp(path, m->target, m->target_len) == 0 &&
+		    (bl == m->target_len || path[m->target_len] == '/'))
+			return true;
+	}
+	return false;
+}
+
+/* Where a walk of "BASE/REST" starts: the dir of REST's last name when
+ * the way there is plain names (no ".", "..", doubled slash), else BASE:
+ * the length of that dir's path in ABSPATH. */
+static size_t start_len(const char *abspath, size_t bl)
+{
+	const char *rest = abspath + bl, *last = strrchr(rest, '/');
+
+	if (last == rest || !last[1])
+		return bl;
+	for (const char *p = rest; p < last;) {
+		const char *e = p + 1;
+		while (*e != '/')
+			e++;
+		size_t cl = (size_t)(e - p - 1);
+		if (cl == 0 || (p[1] == '.' && (cl == 1 || (cl == 2 && p[2] == '.'))))
+			return bl;
+		p = e;
+	}
+	return (size_t)(last - abspath);
+}
+
+/* W walks on from its dir to DIR (DL bytes of ABSPATH, whose start it is
+ * at), keeps DIR's answer (MISS), and has ABSPATH's rest left. */
+static int walk_down(struct walk *w, const char *abspath, size_t from,
+		     const char *dir, size_t dl, struct us_pc_miss *miss,
+		     struct us_resolved *r)
+{
+	size_t rl = strlen(abspath + dl);
+
+	if (dl - from + 3 > sizeof w->rest || rl >= sizeof w->rest) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(w->rest, abspath + from, dl - from);
+	memcpy(w->rest + dl - from, "/.", 3);
+	if (us_walk_run(w, 0, r) < 0 || r->where != US_INSIDE || r->err)
+		return -1;
+	us_pcache_put(miss, dir, w->links, r);
+	memcpy(w->rest, abspath + dl, rl + 1);
+	return 0;
 }
 
 int us_resolve_base(const struct us_config *cfg, const char *abspath,
@@ -110,43 +175,55 @@ int us_resolve_base(const struct us_config *cfg, const char *abspath,
 {
 	const char *rest = abspath + b->len;
 
-	/* a name (or more) below the base; else the plain walk */
-	if (b->len == 0 || rest[0] != '/' || rest[1] == '/' || !rest[1])
+	/* a name (or more) below a base in a union; else the plain walk */
+	if (b->len == 0 || rest[0] != '/' || rest[1] == '/' || !rest[1] ||
+	    !base_in_union(cfg, abspath, b->len))
 		return us_resolve(cfg, abspath, flags, r);
 	US_SCRATCH_SCOPE;
 	struct {
 		struct walk w;
 		struct us_resolved rb;
 		char base[US_PATH_MAX];
-		struct us_pc_miss miss, bmiss;
+		char dir[US_PATH_MAX];
+		struct us_pc_miss bmiss, dmiss;
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb || b->len >= sizeof sb->base)
 		return us_resolve(cfg, abspath, flags, r);
 	struct walk *w = &sb->w;
+	size_t dl = start_len(abspath, b->len);
+	struct us_node bn = {.layer = -1};
+	int started = -1;
 
 	memcpy(sb->base, abspath, b->len);
 	sb->base[b->len] = '\0';
+	memcpy(sb->dir, abspath, dl);
+	sb->dir[dl] = '\0';
 	r->stx_ok = 0;
 	r->at_ulen = 0;
-	if (us_pcache_get(cfg, abspath, flags, r, &sb->miss)) {
-		if (b->layer >= 0 && base_cached(cfg, sb->base, &sb->rb, &sb->bmiss))
-			tell_at(r, b, &sb->rb.node, sb->base);
-		return 0;
+	/* the last name's dir, as another call below the base left it */
+	if (dl > b->len && dir_cached(cfg, sb->dir, &sb->rb, &sb->dmiss)) {
+		started = start_cached(w, cfg, sb->dir, dl, abspath + dl, &sb->rb);
+		if (b->layer != -1 && dir_cached(cfg, sb->base, &sb->rb, &sb->bmiss))
+			bn = sb->rb.node;
+	} else { /* the base (cached or walked), then down to the dir */
+		if (dir_cached(cfg, sb->base, &sb->rb, &sb->bmiss))
+			started = start_cached(w, cfg, sb->base, b->len, rest, &sb->rb);
+		else
+			started = start_walked(w, cfg, sb->base, rest, &sb->bmiss, r);
+		if (started == 0 && w->m)
+			bn = w->dir;
+		if (started == 0 && w->m && dl > b->len)
+			started = walk_down(w, abspath, b->len, sb->dir, dl,
+					    &sb->dmiss, r);
 	}
-	int started;
-	if (base_cached(cfg, sb->base, &sb->rb, &sb->bmiss))
-		started = start_cached(w, cfg, sb->base, b->len, rest, &sb->rb);
-	else
-		started = start_walked(w, cfg, sb->base, rest, &sb->bmiss, r);
 	if (started < 0 || !w->m) /* the plain walk, with its own errors */
 		return us_resolve(cfg, abspath, flags, r);
-	struct us_node bn = w->dir;
-	use_at(w, b);
+	if (bn.layer >= 0)
+		use_at(w, b, &bn, sb->base);
 	if (us_walk_run(w, flags, r) < 0)
 		return -1;
-	us_pcache_put(&sb->miss, abspath, w->links, r);
 	r->at_ulen = 0;
-	if (!w->links)
+	if (!w->links && bn.layer >= 0)
 		tell_at(r, b, &bn, sb->base);
 	return 0;
 }

@@ -170,16 +170,16 @@ static bool key_fill(uint64_t phash, size_t pl, uint64_t m, uint64_t pdirs,
 }
 
 static bool key_of(const struct us_mount *m, const char *upath,
-		   const struct us_node *dir, const char *name,
-		   struct us_lc_miss *k)
+		   const uint64_t *phash, const struct us_node *dir,
+		   const char *name, struct us_lc_miss *k)
 {
 	size_t pl = strlen(upath);
 
 	k->storable = false;
 	if (pl > 0xffff)
 		return false;
-	return key_fill(path_hash(upath, pl), pl, (uint64_t)(uintptr_t)m,
-			dir->dirs, name, k);
+	return key_fill(phash ? *phash : path_hash(upath, pl), pl,
+			(uint64_t)(uintptr_t)m, dir->dirs, name, k);
 }
 
 static bool same_key(const struct entry *e, const struct us_lc_miss *k)
@@ -215,12 +215,13 @@ static bool read_entry(const struct entry *e, const struct us_lc_miss *k,
 }
 
 int us_lcache_get(const struct us_mount *m, const char *upath,
-		  const struct us_node *dir, const char *name,
-		  struct us_node *child, int *err, struct us_lc_miss *miss)
+		  const uint64_t *phash, const struct us_node *dir,
+		  const char *name, struct us_node *child, int *err,
+		  struct us_lc_miss *miss)
 {
 	struct entry *t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
 
-	if (!key_of(m, upath, dir, name, miss) ||
+	if (!key_of(m, upath, phash, dir, name, miss) ||
 	    !gens_now(m, miss->phash, &miss->gdir, &miss->gall))
 		return 0;
 	miss->storable = true;
@@ -449,6 +450,18 @@ void us_lcache_prefix_init(struct us_lc_prefix *p)
 {
 	p->h = HASH_SEED;
 	p->done = 0;
+}
+
+uint64_t us_lcache_path_hash(struct us_lc_prefix *p, const char *path,
+			     size_t len)
+{
+	size_t whole = len & ~(size_t)7;
+
+	if (whole > p->done) {
+		p->h = hash_words(p->h, path, p->done, whole);
+		p->done = whole;
+	}
+	return hash_end(p->h, path, len);
 }
 
 const uint32_t *us_lcache_dirgen_prefix(const struct us_mount *m,

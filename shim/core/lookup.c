@@ -265,7 +265,8 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 static int lookup_child_fresh(const struct us_mount *m, const char *upath,
 			      const struct us_node *dir, const char *name,
 			      struct us_node *child, struct statx *win,
-			      int *fresh, const struct us_walk_at *at)
+			      int *fresh, const struct us_walk_at *at,
+			      const uint64_t *phash)
 {
 	struct us_lc_miss miss;
 	int err;
@@ -273,7 +274,7 @@ static int lookup_child_fresh(const struct us_mount *m, const char *upath,
 	*fresh = 0;
 	if (us_is_reserved_name(name))
 		return ENOENT;
-	int got = us_lcache_get(m, upath, dir, name, child, &err, &miss);
+	int got = us_lcache_get(m, upath, phash, dir, name, child, &err, &miss);
 	if (got == 1)
 		return err;
 	err = lookup_child(m, upath, dir, name, child, win,
@@ -289,7 +290,8 @@ int us_lookup_child(const struct us_mount *m, const char *upath,
 {
 	int fresh;
 
-	return lookup_child_fresh(m, upath, dir, name, child, NULL, &fresh, NULL);
+	return lookup_child_fresh(m, upath, dir, name, child, NULL, &fresh, NULL,
+				  NULL);
 }
 
 const struct us_mount *us_mount_of(const struct us_config *cfg,
@@ -403,6 +405,20 @@ static int append(struct walk *w, const char *name)
 	memcpy(w->cur + w->len, name, nl + 1);
 	w->len += nl;
 	return 0;
+}
+
+/* CUR is cut back (".." or a symlink's name): the hash of its prefix
+ * (lcache.h, us_lc_prefix) covers at most what is left. */
+static void cur_cut(struct walk *w)
+{
+	if (w->hp.done > w->len)
+		us_lcache_prefix_init(&w->hp);
+}
+
+static void cur_pop(struct walk *w)
+{
+	us_path_pop(w->cur, &w->len);
+	cur_cut(w);
 }
 
 void us_root_node(const struct us_mount *m, struct us_node *n)
@@ -526,17 +542,17 @@ static int walk_up(struct walk *w)
 	if (scoped(w) && w->len == w->root_len) /* ".." at the root */
 		return w->res & RESOLVE_BENEATH ? fail(EXDEV) : 0;
 	if (!w->m) {
-		us_path_pop(w->cur, &w->len);
+		cur_pop(w);
 		return same_dev(w);
 	}
 	if (w->len == w->m->target_len) { /* ".." at the target root */
 		if (w->res & RESOLVE_NO_XDEV)
 			return fail(EXDEV);
 		w->m = NULL;
-		us_path_pop(w->cur, &w->len);
+		cur_pop(w);
 		return 0;
 	}
-	us_path_pop(w->cur, &w->len);
+	cur_pop(w);
 	w->depth--;
 	if (w->depth < US_DIRSTACK && w->depth >= w->known) {
 		w->dir = w->stack[w->depth];
@@ -567,6 +583,7 @@ static int jump_root(struct walk *w)
 		w->m = NULL;
 	}
 	w->cur[w->len] = '\0';
+	cur_cut(w);
 	return 0;
 }
 
@@ -653,7 +670,7 @@ static int step_full(struct walk *w, bool follow, bool last, bool trail,
 								     : EXDEV);
 		if (read_link(w->cur, w->link, sizeof w->link) < 0)
 			return -1;
-		us_path_pop(w->cur, &w->len);
+		cur_pop(w);
 		return splice_link(w, p);
 	}
 	if (!S_ISDIR(st.st_mode) && (!last || trail))
@@ -698,7 +715,7 @@ static int step_outside(struct walk *w, const char *name, bool follow,
 		return 0;
 	if (read_link(w->cur, w->link, sizeof w->link) < 0)
 		return -1;
-	us_path_pop(w->cur, &w->len);
+	cur_pop(w);
 	return splice_link(w, p);
 }
 
@@ -716,7 +733,7 @@ static int step_link(struct walk *w, const char *name,
 		      sizeof w->real) < 0 ||
 	    read_link(w->real, w->link, sizeof w->link) < 0)
 		return -1;
-	us_path_pop(w->cur, &w->len);
+	cur_pop(w);
 	return splice_link(w, p);
 }
 
@@ -732,6 +749,7 @@ int us_walk_init(struct walk *w, const struct us_config *cfg,
 	w->cfg = cfg;
 	w->len = 0;
 	w->cur[0] = '\0';
+	us_lcache_prefix_init(&w->hp);
 	w->m = NULL;
 	w->links = 0;
 	w->depth = 0;
@@ -794,9 +812,10 @@ int us_walk_run(struct walk *w, unsigned flags, struct us_resolved *r)
 
 		struct us_node child;
 		int fresh;
+		uint64_t phash = us_lcache_path_hash(&w->hp, w->cur, w->len);
 		int err = lookup_child_fresh(w->m, w->cur, &w->dir, name, &child,
 					     &r->stx, &fresh,
-					     w->at_ok ? &w->at : NULL);
+					     w->at_ok ? &w->at : NULL, &phash);
 		if (err == ENOENT && last) {
 			r->parent = w->dir;
 			r->parent_ok = 1;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "unionshim/lcache.h"
 #include "unionshim/lookup.h"
 
 #define US_DIRSTACK 64
@@ -36,6 +37,7 @@ struct walk {
 	int known; /* stack[i] holds an ancestor's node for i >= known only
 		      (a walk that started at a base dir) */
 	int links;
+	struct us_lc_prefix hp; /* CUR's hash so far (lcache.h) */
 	/* scoped walks (us_resolve_at): every component is looked at */
 	bool full;
 	unsigned res;   /* RESOLVE_* flags in force */

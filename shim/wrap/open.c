@@ -23,7 +23,8 @@ static int open_at(int dirfd, const char *path, int flags, mode_t mode)
 		return us_mounttab_open(path, table, flags);
 	US_SCRATCH_SCOPE;
 	US_TARGET(t);
-	const char *p = us_path_at(&dirfd, path, us_open_map_flags(flags), t);
+	const char *p = us_path_at(&dirfd, path,
+				   us_open_map_flags(flags) | US_MAP_RELATIVE, t);
 	int fd = p ? US_REAL(openat)(dirfd, p, flags, mode) : -1;
 
 	if (fd >= 0) {

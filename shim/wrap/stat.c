@@ -23,9 +23,11 @@
 _Static_assert(sizeof(struct stat) == sizeof(struct stat64),
 	       "x86-64: stat64 is stat");
 
+/* (Every call here is made at once with the path mapped: US_MAP_RELATIVE.) */
 static unsigned at_flags(int flags)
 {
-	return (flags & AT_SYMLINK_NOFOLLOW) ? US_MAP_NOFOLLOW : 0;
+	return US_MAP_RELATIVE |
+	       ((flags & AT_SYMLINK_NOFOLLOW) ? US_MAP_NOFOLLOW : 0);
 }
 
 /* The lookup of this very call stat'ed T's real object (lookup.h): its
@@ -61,7 +63,7 @@ US_EXPORT int stat(const char *path, struct stat *st)
 {
 	US_SHIM_OR(US_REAL(stat)(path, st));
 	US_TARGET(t);
-	const char *p = us_path(path, 0, t);
+	const char *p = us_path(path, US_MAP_RELATIVE, t);
 	return p ? fixed(real_stat(AT_FDCWD, p, st, 0, t), t, st) : -1;
 }
 
@@ -69,7 +71,7 @@ US_EXPORT int lstat(const char *path, struct stat *st)
 {
 	US_SHIM_OR(US_REAL(lstat)(path, st));
 	US_TARGET(t);
-	const char *p = us_path(path, US_MAP_NOFOLLOW, t);
+	const char *p = us_path(path, US_MAP_NOFOLLOW | US_MAP_RELATIVE, t);
 	return p ? fixed(real_stat(AT_FDCWD, p, st, AT_SYMLINK_NOFOLLOW, t), t, st)
 		 : -1;
 }
