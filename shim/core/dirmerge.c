@@ -328,11 +328,12 @@ static void finish_origins(struct origin_scan *os, bool complete)
 }
 
 /* Read one layer's dir: list what is new, then hide its whiteouts' names
- * from the layers below (a layer's whiteouts never hide its own names). */
+ * from the layers below (a layer's whiteouts never hide its own names).
+ * ALONE: the union dir has no other layer (every name is new). */
 static int merge_layer(const struct us_mount *m, int layer,
-		       const char *dirreal, bool top, struct nameset *seen,
-		       struct us_dirlist *out, struct order *ord,
-		       struct us_lc_seed *seed)
+		       const char *dirreal, bool top, bool alone,
+		       struct nameset *seen, struct us_dirlist *out,
+		       struct order *ord, struct us_lc_seed *seed)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -380,7 +381,10 @@ static int merge_layer(const struct us_mount *m, int layer,
 					rc = -1;
 				continue;
 			}
-			int isnew = nameset_put(seen, name, (uint32_t)out->n + 1, &index1);
+			/* a dir of one layer has no name twice: no set */
+			int isnew = alone ? 1
+					  : nameset_put(seen, name,
+							(uint32_t)out->n + 1, &index1);
 			if (isnew > 0) {
 				index1 = (uint32_t)out->n + 1;
 				if (seed)
@@ -437,7 +441,8 @@ int us_dir_merge_seed(const struct us_mount *m, const char *upath,
 		struct order *o = (i == bottom && !top) ? &ord : NULL;
 		if (us_dir_layer_path(m, i, upath, flags, sb->real,
 				      sizeof sb->real) < 0 ||
-		    merge_layer(m, i, sb->real, top, &seen, out, o, seed) < 0 ||
+		    merge_layer(m, i, sb->real, top, top && i == bottom, &seen,
+				out, o, seed) < 0 ||
 		    (o && order_apply(o, out) < 0))
 			rc = -1;
 		top = false;

@@ -343,6 +343,66 @@ g1 keeps f1 inode: True" "$got"
 	verdict
 }
 
+@test "stats of names relative to a cwd in a lower dir (make, git status, a compiler): relative to the kernel's cwd, one stat per name, no whole layer path" {
+	need_strace
+	mkdir -p "$LOWER/d/sub"
+	for i in $(seq 1 $N); do echo "sub $i" >"$LOWER/d/sub/g$i"; done
+	in_union strace -f -qq -o "$ROOT/trace" -e trace=stat,lstat,newfstatat,statx \
+		python3 -c '
+import os, sys
+os.chdir(sys.argv[1])
+for i in range(1, int(sys.argv[2]) + 1):
+    os.lstat("f%d" % i)
+    os.stat("sub/g%d" % i)
+' "$TARGET/d" $N
+	whole=$(grep -cE '"'"$ROOT"'/(lower|lower2|upper)/d/(f|sub/g)[0-9]+"' "$ROOT/trace" || true)
+	rel=$(grep -cE '\(AT_FDCWD, "(f|sub/g)[0-9]+"' "$ROOT/trace" || true)
+	echo "$rel relative stats, $whole by whole path, for $((2 * N)) names"
+	[ "$whole" -eq 0 ]
+	[ "$rel" -eq $((2 * N)) ]
+}
+
+# The cwd is a lower dir the kernel's cwd sits in; another process then
+# copies it up (a create in it) and renames and removes names in it: a
+# stat or open relative to the cwd must see the union as it is now (the
+# kernel's cwd, still the lower dir, is no way to the upper's names).
+cwd_changed_scenario() {
+	mkdir -p "$LOWER/c/s"
+	for f in f1 f2; do echo "lower $f" >"$LOWER/c/$f"; done
+	echo deep >"$LOWER/c/s/deep"
+	use_union "$1"
+	got=$("${RUN[@]}" python3 -c '
+import os, subprocess, sys
+u = sys.argv[1]
+os.chdir(u + "/c")
+def show(name):
+    try:
+        st = os.lstat(name)
+        with open(name) as f:
+            return "%s %d %s" % (name, st.st_size, f.read().strip())
+    except FileNotFoundError:
+        return name + " ENOENT"
+names = ("f1", "f2", "g1", "new", "s/deep", "s/new")
+print(*(show(n) for n in names), sep="; ")
+subprocess.run(["sh", "-c", "echo upper >new && mv f1 g1 && rm f2 && echo s >s/new && echo more >>s/deep"], check=True)
+print(*(show(n) for n in names), sep="; ")
+' "$U")
+	expect "$1: names below the cwd changed by another process are seen at once" \
+		"f1 9 lower f1; f2 9 lower f2; g1 ENOENT; new ENOENT; s/deep 5 deep; s/new ENOENT
+f1 ENOENT; f2 ENOENT; g1 9 lower f1; new 6 upper; s/deep 10 deep
+more; s/new 2 s" "$got"
+}
+
+@test "a cwd in a lower dir sees at once the names another process changed (shim)" {
+	cwd_changed_scenario shim
+	verdict
+}
+
+@test "a cwd in a lower dir sees at once the names another process changed (overlayfs)" {
+	cwd_changed_scenario overlayfs
+	verdict
+}
+
 # A mount whose upper held something when its state was made may hold
 # redirect records of renamed dirs (redirect.h): each lower-side path is
 # then found by reading the records of the upper dirs along it. A walk
