@@ -24,6 +24,7 @@
 #include "unionshim/linkindex.h"
 #include "unionshim/path.h"
 #include "unionshim/scratch.h"
+#include "userptr.h"
 
 unsigned us_open_map_flags(int flags)
 {
@@ -174,7 +175,7 @@ static int map(int dirfd, const char *path, unsigned flags,
 	t->swap = false;
 	t->indexed = false;
 	t->metacopy = false;
-	if (!path)
+	if (!path || !us_user_str_ok(path))
 		return fail(EFAULT); /* what the kernel answers */
 	if (!*path)
 		return US_PASS; /* ENOENT or AT_EMPTY_PATH: the kernel's */
@@ -298,8 +299,8 @@ int us_map(int dirfd, const char *path, unsigned flags, struct us_target *t)
  * nonnull declaration would let the compiler assume away). */
 int us_names_dot(const char *path)
 {
-	if (!path)
-		return 0;
+	if (!path || !us_user_str_ok(path))
+		return 0; /* the mapping answers EFAULT */
 	size_t n = strlen(path);
 	while (n > 1 && path[n - 1] == '/')
 		n--;

@@ -13,6 +13,7 @@
 
 #include "core/longpath.h"
 #include "real.h"
+#include "userptr.h"
 #include "unionshim/lookup.h"
 #include "unionshim/scratch.h"
 
@@ -220,6 +221,14 @@ static inline const char *us_unchecked(const char *p)
 {
 	__asm__("" : "+r"(p));
 	return p;
+}
+
+/* May the shim read PATH (not NULL, in mapped memory: userptr.h)? A
+ * wrapper that looks at a path before us_map asks this first; us_map
+ * answers EFAULT for one it may not. */
+static inline bool us_readable(const char *path)
+{
+	return us_unchecked(path) && us_user_str_ok(path);
 }
 
 /* unlinkat's answer for a last component "." or ".." (front.c). */

@@ -23,6 +23,7 @@
 #include "front.h"
 #include "guard.h"
 #include "mounttab.h"
+#include "userptr.h"
 #include "state.h"
 #include "unionshim/identity.h"
 
@@ -57,8 +58,9 @@ static int table_kind(const char *path)
 
 int us_mounttab_kind(const char *path, int flags)
 {
-	if (!path || path[0] != '/' || us_nested() || us_cfg.nmounts == 0)
-		return TABLE_NONE;
+	if (!path || !us_user_str_ok(path) || path[0] != '/' || us_nested() ||
+	    us_cfg.nmounts == 0)
+		return TABLE_NONE; /* (a wild pointer: the open answers EFAULT) */
 	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_PATH | O_DIRECTORY | O_CREAT)))
 		return TABLE_NONE;
 	return table_kind(path);

@@ -188,7 +188,8 @@ US_EXPORT int utimensat(int dirfd, const char *path, const struct timespec ts[2]
 			int flags)
 {
 	US_SHIM_OR(US_REAL(utimensat)(dirfd, path, ts, flags));
-	if (!us_unchecked(path) || (!*path && (flags & AT_EMPTY_PATH))) {
+	if (!us_unchecked(path) ||
+	    (us_readable(path) && !*path && (flags & AT_EMPTY_PATH))) {
 		US_SCRATCH_SCOPE;
 		struct {
 			char up[US_PATH_MAX];

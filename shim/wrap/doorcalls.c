@@ -55,8 +55,8 @@ long door_getdents(long fd, void *buf, long n)
 static const char *at_path(int dirfd, const char *path, char **out)
 {
 	*out = NULL;
-	if (dirfd == AT_FDCWD || path[0] == '/')
-		return path;
+	if (dirfd == AT_FDCWD || !us_readable(path) || path[0] == '/')
+		return path; /* (a wild one: the kernel answers EFAULT) */
 	if (asprintf(out, "/proc/self/fd/%d/%s", dirfd, path) < 0) {
 		*out = NULL;
 		errno = ENOMEM;
@@ -67,7 +67,8 @@ static const char *at_path(int dirfd, const char *path, char **out)
 
 static bool fd_form(int dirfd, const char *path, unsigned flags)
 {
-	return (flags & AT_EMPTY_PATH) && (!path || !*path) && dirfd != AT_FDCWD;
+	return (flags & AT_EMPTY_PATH) && (!path || (us_readable(path) && !*path)) &&
+	       dirfd != AT_FDCWD;
 }
 
 /* A change through DFD itself (AT_EMPTY_PATH): to the upper copy of a
@@ -138,7 +139,7 @@ long door_xattrat(long nr, const long a[6])
 	    (args && (!x || (size_t)a[5] < sizeof *x ||
 		      (nr == SYS_getxattrat && x->flags))))
 		return US_REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-	if ((fl & AT_EMPTY_PATH) && path && !*path && dfd == AT_FDCWD)
+	if ((fl & AT_EMPTY_PATH) && us_readable(path) && !*path && dfd == AT_FDCWD)
 		path = ".";
 	void *v = x ? (void *)(uintptr_t)x->value : NULL;
 	size_t vs = x ? x->size : 0;

@@ -88,7 +88,7 @@ static int refuse(const char *what, const char *path)
  * DIRFD itself. */
 static bool at_in_union(int dirfd, const char *path, bool empty)
 {
-	if (empty && (!path || !*path))
+	if (empty && (!path || (us_readable(path) && !*path)))
 		return dirfd == AT_FDCWD ? path_in_union(AT_FDCWD, ".")
 					 : fd_in_union(dirfd);
 	return path_in_union(dirfd, path);

@@ -206,7 +206,7 @@ US_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf,
 	US_SHIM_OR(US_REAL(readlinkat)(dirfd, path, buf, size));
 	US_TARGET(t);
 	ssize_t n;
-	if (us_unchecked(path) && path[0] == '/' &&
+	if (us_readable(path) && path[0] == '/' &&
 	    magic_readlink(path, buf, size, &n))
 		return n;
 	const char *p = us_path_at(&dirfd, path, US_MAP_NOFOLLOW, t);

@@ -132,7 +132,7 @@ long us_door_openat2(long dirfd, const char *path, const struct open_how *how,
 		     long size)
 {
 	size_t mark = us_scratch_mark();
-	if (!path || !*path || !us_begin())
+	if (!us_readable(path) || !*path || !us_begin())
 		return real_openat2((int)dirfd, path, how, (size_t)size);
 	int saved = errno; /* a success leaves it as it was */
 	struct call *c = us_scratch_push(sizeof *c); /* popped by the scope */

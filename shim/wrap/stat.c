@@ -89,7 +89,7 @@ US_EXPORT int fstat(int fd, struct stat *st)
 US_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
 	US_SHIM_OR(US_REAL(fstatat)(dirfd, path, st, flags));
-	if ((flags & AT_EMPTY_PATH) && us_unchecked(path) && !*path &&
+	if ((flags & AT_EMPTY_PATH) && us_readable(path) && !*path &&
 	    dirfd != AT_FDCWD) {
 		if (US_REAL(fstatat)(dirfd, path, st, flags) < 0)
 			return -1;
@@ -199,7 +199,7 @@ US_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 {
 	US_SHIM_OR(US_REAL(statx)(dirfd, path, flags, mask, stx));
 	struct stat st;
-	if ((flags & AT_EMPTY_PATH) && us_unchecked(path) && !*path &&
+	if ((flags & AT_EMPTY_PATH) && us_readable(path) && !*path &&
 	    dirfd != AT_FDCWD) {
 		if (US_REAL(statx)(dirfd, path, flags, mask, stx) < 0)
 			return -1;

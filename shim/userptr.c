@@ -1,0 +1,66 @@
+/* userptr.c: is a string the program passed in mapped memory? (see
+ * userptr.h)
+ *
+ * A page is asked of the kernel with mincore(2) (ENOMEM: part of the
+ * range is in no mapping) the first time this thread meets it; the last
+ * few pages found mapped are remembered per thread, so a program's path
+ * buffers (its stack, a few heap pages) cost no system call after the
+ * first. A page unmapped after it was remembered, or mapped PROT_NONE, is
+ * still read (and faults, as every use did before this check). Addresses
+ * below 64 KiB are never mapped (vm.mmap_min_addr). */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "userptr.h"
+
+#define KNOWN 8
+#define LOW_LIMIT 65536
+
+static __thread uintptr_t known[KNOWN] __attribute__((tls_model("initial-exec")));
+static __thread unsigned known_next __attribute__((tls_model("initial-exec")));
+static size_t page_size;
+
+static bool page_ok(uintptr_t page)
+{
+	for (int i = 0; i < KNOWN; i++)
+		if (known[i] == page)
+			return true;
+	unsigned char v;
+	int saved = errno;
+	int rc = mincore((void *)page, 1, &v);
+	bool unmapped = rc < 0 && errno == ENOMEM;
+	errno = saved;
+	if (unmapped)
+		return false;
+	known[known_next++ % KNOWN] = page;
+	return true;
+}
+
+bool us_user_str_ok(const char *s)
+{
+	uintptr_t p = (uintptr_t)s;
+	size_t ps = __atomic_load_n(&page_size, __ATOMIC_RELAXED);
+
+	if (!ps) {
+		long v = sysconf(_SC_PAGESIZE);
+		ps = v > 0 ? (size_t)v : 4096;
+		__atomic_store_n(&page_size, ps, __ATOMIC_RELAXED);
+	}
+	if (p < LOW_LIMIT)
+		return false;
+	for (size_t seen = 0; seen <= PATH_MAX;) {
+		uintptr_t page = p & ~(uintptr_t)(ps - 1);
+		if (!page_ok(page))
+			return false;
+		size_t room = page + ps - p;
+		if (memchr((const void *)p, '\0', room))
+			return true;
+		seen += room;
+		p = page + ps;
+	}
+	return true; /* longer than any path: the length check answers */
+}
