@@ -78,17 +78,18 @@ static int start_walked(struct walk *w, const struct us_config *cfg,
 /* W may stat through B's fd, open on the real dir of the base BASE whose
  * node is BN: a layer path below that dir is then the same object as its
  * rest relative to the fd. */
-static void use_at(struct walk *w, const struct us_base *b,
-		   const struct us_node *bn, const char *base)
+static bool make_at(const struct us_mount *m, const struct us_base *b,
+		    const struct us_node *bn, const char *base,
+		    struct us_walk_at *at)
 {
-	if (!w->m || !at_top(w->m, b, bn) ||
-	    us_dir_layer_path(w->m, bn->layer, base, bn->flags, w->at.real,
-			      sizeof w->at.real) < 0)
-		return;
-	w->at.fd = b->fd;
-	w->at.layer = bn->layer;
-	w->at.len = strlen(w->at.real);
-	w->at_ok = true;
+	if (!m || bn->layer < 0 || !at_top(m, b, bn) ||
+	    us_dir_layer_path(m, bn->layer, base, bn->flags, at->real,
+			      sizeof at->real) < 0)
+		return false;
+	at->fd = b->fd;
+	at->layer = bn->layer;
+	at->len = strlen(at->real);
+	return true;
 }
 
 /* R, when its path is below BASE (B->len bytes), may be reached from B's
@@ -111,6 +112,56 @@ static int dir_cached(const struct us_config *cfg, const char *path,
 {
 	return us_pcache_get(cfg, path, US_LOOKUP_BASEDIR, rb, miss) &&
 	       rb->where == US_INSIDE && !rb->err && S_ISDIR(rb->node.mode);
+}
+
+/* The plain name NAME in the dir DIR (DL bytes, node DN) of M: its lookup
+ * alone, the walk's last step without a walk (lookup.c us_walk_run does
+ * the same). 1 with R filled, 0 when a walk must do it (a symlink to
+ * follow, a path too long), -1 with errno. */
+static int one_name(const struct us_mount *m, const char *dir, size_t dl,
+		    const struct us_node *dn, const char *name, unsigned flags,
+		    const struct us_walk_at *at, struct us_resolved *r)
+{
+	size_t nl = strlen(name);
+	struct us_lc_prefix hp;
+	struct us_node child;
+	int fresh;
+
+	if (nl > NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (dl + 1 + nl + 1 > sizeof r->path)
+		return 0;
+	us_lcache_prefix_init(&hp);
+	uint64_t phash = us_lcache_path_hash(&hp, dir, dl);
+	int err = us_walk_child(m, dir, dn, name, &child, &r->stx, &fresh, at,
+				&phash);
+	if (err && err != ENOENT) {
+		errno = err;
+		return -1;
+	}
+	if (!err && S_ISLNK(child.mode) && !(flags & US_LOOKUP_NOFOLLOW))
+		return 0;
+	r->where = US_INSIDE;
+	r->m = m;
+	r->err = err;
+	r->parent = *dn;
+	r->parent_ok = 1;
+	r->stx_ok = err ? 0 : fresh;
+	if (!err)
+		r->node = child;
+	memcpy(r->path, dir, dl);
+	r->path[dl] = '/';
+	memcpy(r->path + dl + 1, name, nl + 1);
+	return 1;
+}
+
+/* Is NAME one name, not "." or ".."? */
+static bool plain_name(const char *name)
+{
+	return *name && !strchr(name, '/') &&
+	       !(name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])));
 }
 
 /* Do the first BL bytes of PATH name a dir at or below a mount's target? */
@@ -182,7 +233,8 @@ int us_resolve_base(const struct us_config *cfg, const char *abspath,
 	US_SCRATCH_SCOPE;
 	struct {
 		struct walk w;
-		struct us_resolved rb;
+		struct us_resolved rb, rd;
+		struct us_walk_at at;
 		char base[US_PATH_MAX];
 		char dir[US_PATH_MAX];
 		struct us_pc_miss bmiss, dmiss;
@@ -200,13 +252,29 @@ int us_resolve_base(const struct us_config *cfg, const char *abspath,
 	sb->dir[dl] = '\0';
 	r->stx_ok = 0;
 	r->at_ulen = 0;
-	/* the last name's dir, as another call below the base left it */
-	if (dl > b->len && dir_cached(cfg, sb->dir, &sb->rb, &sb->dmiss)) {
-		started = start_cached(w, cfg, sb->dir, dl, abspath + dl, &sb->rb);
-		if (b->layer != -1 && dir_cached(cfg, sb->base, &sb->rb, &sb->bmiss))
-			bn = sb->rb.node;
+	/* the last name's dir, as another call below the base left it, and
+	 * the base (for the real dir the caller's fd is open on) */
+	bool have_dir = dl > b->len && dir_cached(cfg, sb->dir, &sb->rd, &sb->dmiss);
+	bool have_base = (!have_dir || b->layer != -1) &&
+			 dir_cached(cfg, sb->base, &sb->rb, &sb->bmiss);
+	const struct us_resolved *rd = dl > b->len ? &sb->rd : &sb->rb;
+	if (have_base)
+		bn = sb->rb.node;
+	if ((have_dir || (dl == b->len && have_base)) && plain_name(abspath + dl + 1)) {
+		bool at = make_at(rd->m, b, &bn, sb->base, &sb->at);
+		int got = one_name(rd->m, sb->dir, dl, &rd->node, abspath + dl + 1,
+				   flags, at ? &sb->at : NULL, r);
+		if (got < 0)
+			return -1;
+		if (got > 0) {
+			tell_at(r, b, &bn, sb->base);
+			return 0;
+		}
+	}
+	if (have_dir) {
+		started = start_cached(w, cfg, sb->dir, dl, abspath + dl, &sb->rd);
 	} else { /* the base (cached or walked), then down to the dir */
-		if (dir_cached(cfg, sb->base, &sb->rb, &sb->bmiss))
+		if (have_base)
 			started = start_cached(w, cfg, sb->base, b->len, rest, &sb->rb);
 		else
 			started = start_walked(w, cfg, sb->base, rest, &sb->bmiss, r);
@@ -218,8 +286,7 @@ int us_resolve_base(const struct us_config *cfg, const char *abspath,
 	}
 	if (started < 0 || !w->m) /* the plain walk, with its own errors */
 		return us_resolve(cfg, abspath, flags, r);
-	if (bn.layer >= 0)
-		use_at(w, b, &bn, sb->base);
+	w->at_ok = make_at(w->m, b, &bn, sb->base, &w->at);
 	if (us_walk_run(w, flags, r) < 0)
 		return -1;
 	r->at_ulen = 0;

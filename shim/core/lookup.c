@@ -284,6 +284,15 @@ static int lookup_child_fresh(const struct us_mount *m, const char *upath,
 	return err;
 }
 
+int us_walk_child(const struct us_mount *m, const char *upath,
+		  const struct us_node *dir, const char *name,
+		  struct us_node *child, struct statx *win, int *fresh,
+		  const struct us_walk_at *at, const uint64_t *phash)
+{
+	return lookup_child_fresh(m, upath, dir, name, child, win, fresh, at,
+				  phash);
+}
+
 int us_lookup_child(const struct us_mount *m, const char *upath,
 		    const struct us_node *dir, const char *name,
 		    struct us_node *child)

@@ -62,6 +62,15 @@ int us_walk_init(struct walk *w, const struct us_config *cfg,
 /* Walk W->rest from W's position to its end; R gets the answer. */
 int us_walk_run(struct walk *w, unsigned flags, struct us_resolved *r);
 
+/* NAME in the union dir UPATH (node DIR) of M: the lookup cache, else the
+ * layers (stat'ed through AT when it is not NULL; WIN gets the winner's
+ * statx and *FRESH says so); PHASH: UPATH's key hash (lcache.h) or NULL.
+ * 0, or an errno value. */
+int us_walk_child(const struct us_mount *m, const char *upath,
+		  const struct us_node *dir, const char *name,
+		  struct us_node *child, struct statx *win, int *fresh,
+		  const struct us_walk_at *at, const uint64_t *phash);
+
 /* W enters the dir CHILD, just appended to W->cur. */
 void us_walk_push(struct walk *w, const struct us_node *child);
 
