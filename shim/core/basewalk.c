@@ -23,18 +23,67 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "sys.h"
 #include "unionshim/pcache.h"
 #include "unionshim/scratch.h"
 #include "walk.h"
+
+/* A mount root's node carries no st_dev and st_ino (us_root_node): those
+ * of its top layer's dir, stat'ed once per process and mount. A slot is
+ * claimed (1) by compare-and-swap, filled, then ready (2); a reader uses
+ * only a ready one. */
+static struct {
+	const struct us_mount *m;
+	int state, layer;
+	uint64_t dev, ino;
+} roots[US_MAX_MOUNTS];
+
+static bool root_ident(const struct us_mount *m, int layer, uint64_t *dev,
+		       uint64_t *ino)
+{
+	for (int i = 0; i < US_MAX_MOUNTS; i++) {
+		int s = __atomic_load_n(&roots[i].state, __ATOMIC_ACQUIRE);
+		if (s == 2 && roots[i].m == m && roots[i].layer == layer) {
+			*dev = roots[i].dev;
+			*ino = roots[i].ino;
+			return true;
+		}
+		if (s != 0)
+			continue;
+		struct stat st;
+		int saved = errno;
+		bool ok = SYS(stat)(m->layers[layer].path, &st) == 0;
+		errno = saved;
+		if (!ok)
+			return false;
+		if (__atomic_compare_exchange_n(&roots[i].state, &s, 1, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			roots[i].m = m;
+			roots[i].layer = layer;
+			roots[i].dev = (uint64_t)st.st_dev;
+			roots[i].ino = (uint64_t)st.st_ino;
+			__atomic_store_n(&roots[i].state, 2, __ATOMIC_RELEASE);
+		}
+		*dev = (uint64_t)st.st_dev;
+		*ino = (uint64_t)st.st_ino;
+		return true;
+	}
+	return false;
+}
 
 /* Is B's real dir the real dir of base node N's top layer? */
 static bool at_top(const struct us_mount *m, const struct us_base *b,
 		   const struct us_node *n)
 {
-	return (b->layer == n->layer || b->layer == US_BASE_ANY_LAYER) &&
-	       n->layer >= 0 && n->layer < m->nlayers && S_ISDIR(n->mode) &&
-	       n->dev == b->dev && n->ino == b->ino &&
-	       (n->layer == 0 || (n->flags & US_NODE_STRAIGHT));
+	uint64_t dev = (uint64_t)n->dev, ino = n->ino;
+
+	if (!(b->layer == n->layer || b->layer == US_BASE_ANY_LAYER) ||
+	    n->layer < 0 || n->layer >= m->nlayers || !S_ISDIR(n->mode) ||
+	    !(n->layer == 0 || (n->flags & US_NODE_STRAIGHT)))
+		return false;
+	if (!dev && !ino && !root_ident(m, n->layer, &dev, &ino))
+		return false; /* (a root's node) */
+	return dev == (uint64_t)b->dev && ino == b->ino;
 }
 
 /* W positioned at the base dir BASE (BL bytes), whose cached answer RB
@@ -164,6 +213,46 @@ static bool plain_name(const char *name)
 	       !(name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])));
 }
 
+/* ABSPATH with the empty and "." components of its rest (after BL bytes)
+ * left out, into OUT (LEN bytes): "./sub/name" (ls -R, a compiler's
+ * "./x.h") walks as "sub/name". A last "." (it asks for the dir itself)
+ * and a trailing slash stay. ABSPATH itself when there is nothing to
+ * leave out or no room. */
+static const char *tidy(const char *abspath, size_t bl, char *out, size_t len)
+{
+	const char *rest = abspath + bl;
+	size_t n = bl;
+
+	if (!strstr(rest, "/./") && !strstr(rest, "//"))
+		return abspath;
+	if (bl + strlen(rest) + 1 > len)
+		return abspath;
+	memcpy(out, abspath, bl);
+	for (const char *p = rest; *p;) {
+		while (*p == '/')
+			p++;
+		const char *e = strchrnul(p, '/');
+		size_t cl = (size_t)(e - p);
+		bool last = !*e || !e[strspn(e, "/")];
+		if (cl == 0) { /* trailing slashes */
+			out[n++] = '/';
+			break;
+		}
+		if (!(cl == 1 && *p == '.' && !last)) {
+			out[n++] = '/';
+			memcpy(out + n, p, cl);
+			n += cl;
+		}
+		if (last && *e) { /* "name/": the slash says a dir */
+			out[n++] = '/';
+			break;
+		}
+		p = e;
+	}
+	out[n] = '\0';
+	return out;
+}
+
 /* Do the first BL bytes of PATH name a dir at or below a mount's target? */
 static bool base_in_union(const struct us_config *cfg, const char *path,
 			  size_t bl)
@@ -235,6 +324,7 @@ int us_resolve_base(const struct us_config *cfg, const char *abspath,
 		struct walk w;
 		struct us_resolved rb, rd;
 		struct us_walk_at at;
+		char tidy[US_PATH_MAX];
 		char base[US_PATH_MAX];
 		char dir[US_PATH_MAX];
 		struct us_pc_miss bmiss, dmiss;
@@ -242,6 +332,8 @@ int us_resolve_base(const struct us_config *cfg, const char *abspath,
 	if (!sb || b->len >= sizeof sb->base)
 		return us_resolve(cfg, abspath, flags, r);
 	struct walk *w = &sb->w;
+	abspath = tidy(abspath, b->len, sb->tidy, sizeof sb->tidy);
+	rest = abspath + b->len;
 	size_t dl = start_len(abspath, b->len);
 	struct us_node bn = {.layer = -1};
 	int started = -1;

@@ -362,6 +362,27 @@ for i in range(1, int(sys.argv[2]) + 1):
 	[ "$rel" -eq $((2 * N)) ]
 }
 
+@test "stats of names relative to a cwd at the union's root (unionrun's own place), with ./ and // in them: relative to the kernel's cwd for the root's top layer, the same answers" {
+	need_strace
+	mkdir -p "$UPPER/ud"
+	for i in $(seq 1 $N); do echo "upper $i" >"$UPPER/ud/g$i"; done
+	in_union strace -f -qq -o "$ROOT/trace" -e trace=stat,lstat,newfstatat,statx \
+		python3 -c '
+import os, sys
+os.chdir(sys.argv[1])
+for i in range(1, int(sys.argv[2]) + 1):
+    a = os.lstat("./ud/g%d" % i)
+    b = os.stat("ud//g%d" % i)
+    c = os.stat("ud/./g%d" % i)
+    assert a.st_ino == b.st_ino == c.st_ino and a.st_size == len("upper %d\n" % i), i
+' "$TARGET" $N
+	whole=$(grep -cE '"'"$ROOT"'/(lower|lower2|upper)/ud/g[0-9]+"' "$ROOT/trace" || true)
+	rel=$(grep -cE '\(AT_FDCWD, "[./]*ud/+[./]*g[0-9]+"' "$ROOT/trace" || true)
+	echo "$rel relative stats, $whole by whole path, for $((3 * N)) calls"
+	[ "$whole" -eq 0 ]
+	[ "$rel" -eq $((3 * N)) ]
+}
+
 # The cwd is a lower dir the kernel's cwd sits in; another process then
 # copies it up (a create in it) and renames and removes names in it: a
 # stat or open relative to the cwd must see the union as it is now (the
