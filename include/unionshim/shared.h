@@ -24,6 +24,17 @@
  * (ENOSPC, EDQUOT when the filesystem cannot give it its blocks). */
 int us_shared_open(const struct us_mount *m);
 
+/* The #state of work dir WORK, offline (no process of the union running,
+ * unionctl check): how many of its words still say a change is under way
+ * that no process will end (one killed between the two halves of an
+ * announcement: no cache answers for that dir, or with the moves word for
+ * the whole mount, until the work dir is made again), and a redirect scan
+ * left half done; with REPAIR each of them is closed (a change more,
+ * none under way; the scan's "records maybe" kept). Into *BUSY (words)
+ * and *SCAN (0/1): 0, 1 when there is no #state, -1 with errno. */
+int us_shared_settle(const char *work, bool repair, unsigned *busy,
+		     unsigned *scan);
+
 /* The generation slot of union inode INO in M, or NULL when M has no work
  * dir or its state cannot be mapped (then nothing is ever bumped). */
 const uint32_t *us_shared_slot(const struct us_mount *m, uint64_t ino);

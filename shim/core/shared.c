@@ -23,6 +23,7 @@
 
 #include "kdirent.h"
 #include "sys.h"
+#include "unionshim/pathmax.h"
 #include "unionshim/redirect.h"
 #include "unionshim/shared.h"
 #include "unionshim/scratch.h"
@@ -407,6 +408,62 @@ void us_shared_dir_end(const struct us_mount *m, uint64_t hash)
 
 	if (w)
 		kernel_op(w, FUTEX_OP_ADD, DIRGEN_ONE - 1);
+}
+
+/* Close a word's changes under way: one change more, none under way. */
+static unsigned settle_word(uint32_t *w, bool repair)
+{
+	if (!(*w & US_DIRGEN_BUSY))
+		return 0;
+	if (repair)
+		*w = (*w & ~(uint32_t)US_DIRGEN_BUSY) + DIRGEN_ONE;
+	return 1;
+}
+
+int us_shared_settle(const char *work, bool repair, unsigned *busy,
+		     unsigned *scan)
+{
+	US_SCRATCH_SCOPE;
+	char *p = us_scratch_push(US_PATH_MAX);
+	struct stat st;
+
+	*busy = *scan = 0;
+	if (!p)
+		return -1;
+	if ((size_t)snprintf(p, US_PATH_MAX, "%s/%s", work, STATE_NAME) >= US_PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = SYS(open)(p, (repair ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 1 : -1;
+	uint32_t *s = MAP_FAILED;
+	bool small = false;
+	if (SYS(fstat)(fd, &st) == 0) {
+		small = st.st_size < (off_t)STATE_SIZE;
+		if (!small)
+			s = SYS(mmap)(NULL, STATE_SIZE,
+				      PROT_READ | (repair ? PROT_WRITE : 0),
+				      MAP_SHARED, fd, 0);
+	}
+	int saved = errno;
+	SYS(close)(fd);
+	if (s == MAP_FAILED) {
+		/* a first form's #state (smaller): no word counts changes */
+		errno = saved;
+		return small ? 0 : -1;
+	}
+	*busy += settle_word(&s[MOVES_WORD], repair);
+	for (unsigned i = 0; i < US_SHARED_DIRSLOTS; i++)
+		*busy += settle_word(&s[DIRGEN_BASE + i], repair);
+	if (s[REDIRECTS_WORD] & REDIRECTS_SCANNING) {
+		*scan = 1;
+		if (repair)
+			s[REDIRECTS_WORD] = (s[REDIRECTS_WORD] & ~REDIRECTS_SCANNING) |
+					    REDIRECTS_WRITTEN;
+	}
+	munmap(s, STATE_SIZE);
+	return 0;
 }
 
 bool us_shared_moves_bump(const struct us_mount *m)

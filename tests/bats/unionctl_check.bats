@@ -282,3 +282,59 @@ killed_copyup() {
 	[[ $output == *"problem: $UPPER/inner2: redirect record that is not an absolute union path (ignored)"* ]]
 	[ -n "$(getfattr -h -n user.unionshim.redirect "$UPPER/dir2" 2>/dev/null)" ]
 }
+
+# layer_stats N NAME: stat union name NAME N times in one process; print
+# how many stat calls reached a layer's copy of it
+layer_stats() {
+	in_union strace -f -qq -o "$ROOT/trace" -e trace=stat,lstat,newfstatat,statx \
+		python3 -c '
+import os, sys
+for _ in range(int(sys.argv[1])):
+    os.stat(sys.argv[2])
+' "$1" "$TARGET/$2"
+	grep -cE '"'"$ROOT"'/(lower|lower2|upper)/'"$2"'"' "$ROOT/trace" || true
+}
+
+@test "a process killed between the halves of a change's announcement: the #state word it left under way is a problem, --repair closes it and the caches answer again" {
+	command -v strace >/dev/null || skip "no strace"
+	mkdir -p "$LOWER/kd"
+	echo x >"$LOWER/kd/x"
+	in_union stat "$TARGET/kd/x" >/dev/null # makes #state
+	cp "$WORK/#state" "$ROOT/state.before"
+	in_union mkdir "$TARGET/kd/new" # one plain change of kd: its word moves
+	# the dir words that moved (the root's, for kd's copy-up, and kd's:
+	# counted by 256): make them say a change is under way, as a process
+	# killed between begin and end leaves them
+	python3 - "$ROOT/state.before" "$WORK/#state" <<'PY'
+import struct, sys
+a = open(sys.argv[1], "rb").read()
+with open(sys.argv[2], "r+b") as f:
+    b = f.read()
+    moved = [i for i in range(0, min(len(a), len(b)), 4) if a[i:i+4] != b[i:i+4]]
+    dirs = [i for i in moved if struct.unpack_from("<I", b, i)[0] % 256 == 0]
+    assert len(dirs) == 2, (moved, dirs)
+    for i in dirs:
+        w, = struct.unpack_from("<I", b, i)
+        f.seek(i)
+        f.write(struct.pack("<I", w + 1))
+PY
+	n=$(layer_stats 20 kd/x)
+	# (every stat looks the name up in the layers again, then stats it)
+	echo "with the word under way: $n layer stats for 20 stats"
+	[ "$n" -ge 40 ]
+	run "${CHECK[@]}"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -qxF "problem: $WORK/#state: 2 words say a change is under way that no process will end (a process killed mid-change): the lookup caches skip those dirs" <<<"$output"
+	run "${CHECK[@]}" --repair
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qxF "repaired: $WORK/#state: 2 words say a change is under way that no process will end (a process killed mid-change): the lookup caches skip those dirs (reset)" <<<"$output"
+	run "${CHECK[@]}"
+	[ "$status" -eq 0 ]
+	n=$(layer_stats 20 kd/x)
+	# (one lookup, then each stat is the program's own call)
+	echo "after --repair: $n layer stats for 20 stats"
+	[ "$n" -le 22 ]
+	[ "$(in_union cat "$TARGET/kd/x")" = x ]
+}

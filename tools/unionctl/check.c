@@ -37,7 +37,9 @@ static void usage(FILE *out)
 "counts, link-index entries no name uses, origin records and lock proxies\n"
 "of objects gone, unknown .wh..wh. names, whiteouts that are not empty\n"
 "files or stand beside the name they hide, the journal of an interrupted\n"
-"commit (unionctl commit finishes it); with --lower also whiteouts and\n"
+"commit (unionctl commit finishes it), #state words a process killed\n"
+"mid-change left saying a change is under way (the caches then skip\n"
+"those dirs: --repair closes them); with --lower also whiteouts and\n"
 "opaque dirs that hide nothing in those lowers. Info: whiteouts in\n"
 "overlayfs's form (char device 0/0; the shim reads them, and writes them\n"
 "itself only for names of 252-255 bytes), entries of the work dir that\n"
@@ -146,6 +148,22 @@ void uc_problem_remove(struct uc_check *c, const char *path, const char *what)
 	}
 	c->repaired++;
 	line("repaired: ", path, what, " (removed)");
+}
+
+void uc_problem_reset(struct uc_check *c, const char *path, const char *what,
+		      int (*fix)(const char *arg), const char *arg)
+{
+	c->problems++;
+	if (!c->repair) {
+		line("problem: ", path, what, NULL);
+		return;
+	}
+	if (fix(arg) < 0) {
+		line("problem: ", path, what, " (could not be reset)");
+		return;
+	}
+	c->repaired++;
+	line("repaired: ", path, what, " (reset)");
 }
 
 static int parse(int argc, char **argv, struct uc_check *c)

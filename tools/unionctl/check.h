@@ -43,6 +43,11 @@ void uc_problem(struct uc_check *c, const char *path, const char *what);
  * --repair it is removed and the line says "repaired: ... (removed)". */
 void uc_problem_remove(struct uc_check *c, const char *path, const char *what);
 
+/* A problem with PATH that --repair puts right in place: FIX(ARG) is
+ * called then (0: done), and the line says "repaired: ... (reset)". */
+void uc_problem_reset(struct uc_check *c, const char *path, const char *what,
+		      int (*fix)(const char *arg), const char *arg);
+
 /* The parts: the upper (checkupper.c), then the work dir (checkwork.c).
  * 0, or -1 when they could not be read (printed). */
 int uc_check_upper(struct uc_check *c);

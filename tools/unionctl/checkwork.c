@@ -16,7 +16,11 @@
  *   #commit            the journal of a commit (unionctl commit): one that
  *                      is there was interrupted; commit run again finishes
  *                      it, so check only reports it
- *   #state, #lock.NN   kept: every process maps the one, locks the others */
+ *   #state, #lock.NN   kept: every process maps the one, locks the others;
+ *                      a word of #state a process killed between the two
+ *                      halves of a change's announcement left "under
+ *                      way" keeps every cache off that dir (or, the moves
+ *                      word, off the whole mount): --repair closes it */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -29,6 +33,7 @@
 #include "progress.h"
 #include "upperwalk.h"
 #include "unionshim/identity.h"
+#include "unionshim/shared.h"
 
 #define LAYER_SHIFT 56
 
@@ -240,6 +245,37 @@ static bool is_lock_file(const char *name)
 	return sscanf(name, "#lock.%2u%n", &n, &used) == 1 && !name[used];
 }
 
+static int settle_state(const char *work)
+{
+	unsigned busy, scan;
+
+	return us_shared_settle(work, true, &busy, &scan) < 0 ? -1 : 0;
+}
+
+/* #state's words that say a change is under way (no process runs now,
+ * so none will end it). */
+static void check_state(struct uc_check *c, const char *work)
+{
+	unsigned busy, scan;
+	char *p = join(work, "#state");
+	int rc = p ? us_shared_settle(work, false, &busy, &scan) : 1;
+
+	if (rc < 0) {
+		uc_problem(c, p, "cannot be read");
+	} else if (rc == 0 && (busy || scan)) {
+		char what[256];
+		snprintf(what, sizeof what,
+			 "%u word%s say%s a change is under way that no process "
+			 "will end (a process killed mid-change): the lookup caches "
+			 "skip %s%s",
+			 busy, busy == 1 ? "" : "s", busy == 1 ? "s" : "",
+			 busy ? "those dirs" : "nothing",
+			 scan ? "; a scan for renamed dirs was left half done" : "");
+		uc_problem_reset(c, p, what, settle_state, work);
+	}
+	free(p);
+}
+
 int uc_check_work(struct uc_check *c)
 {
 	const char *work = c->l.cwork;
@@ -260,6 +296,7 @@ int uc_check_work(struct uc_check *c)
 			fn[k](c, p);
 		free(p);
 	}
+	check_state(c, work);
 	for (size_t i = 0; v[i]; i++) {
 		const char *n = v[i];
 		char *p = join(work, n);
