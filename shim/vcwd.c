@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 
+#include "dirfdpath.h"
 #include "forks.h"
 #include "front.h"
 #include "state.h"
@@ -31,6 +32,11 @@ static unsigned cwd_seq; /* odd while a writer is in the middle */
 /* The kernel's cwd (the real dir under the union cwd), learnt at first
  * use (us_cwd_learn) and forgotten by us_cwd_set: valid when known. */
 static bool cwd_known;
+/* The mounts' moved-subtree words (us_dirfd_moves_all) when the path was
+ * last known right: learnt at the first lookup relative to it, so that a
+ * dir rename or removal by anyone is noticed (cwd_follow). */
+static bool cwd_moves_known;
+static uint32_t cwd_moves;
 static uint64_t cwd_dev, cwd_ino;
 
 /* A seqlock whose data is read and written with atomic word accesses:
@@ -42,7 +48,86 @@ int us_cwd_get(char *buf, size_t len)
 	return us_cwd_get_base(buf, len, NULL, NULL);
 }
 
+static int is_real_cwd(const char *upath);
+
+/* Write the cwd's words (under the lock, the counter odd). */
+static void put_path(const char *path)
+{
+	size_t n = strnlen(path, US_PATH_MAX - 1);
+
+	for (size_t i = 0; i * 8 < n + 1; i++) {
+		uint64_t w = 0;
+		memcpy(&w, path + i * 8, n - i * 8 < 8 ? n - i * 8 : 8);
+		__atomic_store_n(&cwd_words[i], w, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&cwd_len, n, __ATOMIC_RELAXED);
+	__atomic_store_n(&cwd_known, false, __ATOMIC_RELAXED);
+}
+
+/* The cwd of version SEQ (path CUR) is right as of the moved-subtree
+ * words NOW. With LOOK, a dir of the union moved or went since it was
+ * known right: the kernel's cwd follows its dir, so read its path back (an
+ * upper dir's real path is its new place) and take the union path it
+ * names when that leads to the kernel's cwd, as overlayfs's cwd follows a
+ * renamed dir. */
+static void cwd_settle(unsigned seq, const char *cur, uint32_t now, bool look)
+{
+	US_SCRATCH_SCOPE;
+	struct {
+		char real[US_PATH_MAX];
+		char up[US_PATH_MAX];
+	} *sb = look ? us_scratch_push(sizeof *sb) : NULL;
+	const char *fresh = NULL;
+
+	if (sb && US_REAL(getcwd)(sb->real, sizeof sb->real) &&
+	    us_revmap(&us_cfg, sb->real, sb->up, sizeof sb->up, NULL) == 1 &&
+	    strcmp(sb->up, cur) != 0 && is_real_cwd(sb->up))
+		fresh = sb->up;
+	if (!us_lock_unless_mine(US_LOCK_CWD))
+		return;
+	if (__atomic_load_n(&cwd_seq, __ATOMIC_ACQUIRE) == seq) {
+		__atomic_add_fetch(&cwd_seq, 1, __ATOMIC_ACQ_REL);
+		if (fresh)
+			put_path(fresh);
+		__atomic_store_n(&cwd_moves, now, __ATOMIC_RELAXED);
+		__atomic_store_n(&cwd_moves_known, true, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&cwd_seq, 1, __ATOMIC_RELEASE);
+	}
+	us_unlock(US_LOCK_CWD);
+}
+
+static int read_cwd(char *buf, size_t len, struct us_base *b, unsigned *seq,
+		    bool *moves_known, uint32_t *moves);
+
 int us_cwd_get_base(char *buf, size_t len, struct us_base *b, unsigned *seq)
+{
+	int saved = errno;
+
+	for (int round = 0;; round++) {
+		unsigned s1;
+		bool mk;
+		uint32_t mv;
+		if (read_cwd(buf, len, b, &s1, &mk, &mv) < 0)
+			return -1;
+		if (seq)
+			*seq = s1;
+		/* a cwd in a union, asked for a lookup (getcwd alone never
+		 * maps #state) or watched already: did a dir move since? */
+		if (round > 0 || us_nested() || (!mk && !b) ||
+		    !us_mount_of(&us_cfg, buf))
+			return 0;
+		uint32_t now = us_dirfd_moves_all();
+		errno = saved;
+		if (mk && now == mv)
+			return 0;
+		cwd_settle(s1, buf, now, mk); /* the first lookup: watch from now */
+	}
+}
+
+/* One consistent read of the cwd: its path into BUF (LEN bytes), B's
+ * kernel-cwd identity, its version and the words it is right as of. */
+static int read_cwd(char *buf, size_t len, struct us_base *b, unsigned *seq,
+		    bool *moves_known, uint32_t *moves)
 {
 	us_fork_check(); /* a writer's thread may be gone */
 	for (;;) {
@@ -64,6 +149,8 @@ int us_cwd_get_base(char *buf, size_t len, struct us_base *b, unsigned *seq)
 		bool known = __atomic_load_n(&cwd_known, __ATOMIC_ACQUIRE);
 		uint64_t dev = __atomic_load_n(&cwd_dev, __ATOMIC_ACQUIRE);
 		uint64_t ino = __atomic_load_n(&cwd_ino, __ATOMIC_ACQUIRE);
+		*moves_known = __atomic_load_n(&cwd_moves_known, __ATOMIC_ACQUIRE);
+		*moves = __atomic_load_n(&cwd_moves, __ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&cwd_seq, __ATOMIC_ACQUIRE) != s1)
 			continue;
 		if (n + 1 > len) {
@@ -105,18 +192,11 @@ void us_cwd_learn(unsigned seq, struct us_base *b)
 
 void us_cwd_set(const char *path)
 {
-	size_t n = strnlen(path, US_PATH_MAX - 1);
-
 	if (!us_lock_unless_mine(US_LOCK_CWD))
 		return; /* a handler's chdir inside a chdir: the outer one wins */
 	__atomic_add_fetch(&cwd_seq, 1, __ATOMIC_ACQ_REL);
-	for (size_t i = 0; i * 8 < n + 1; i++) {
-		uint64_t w = 0;
-		memcpy(&w, path + i * 8, n - i * 8 < 8 ? n - i * 8 : 8);
-		__atomic_store_n(&cwd_words[i], w, __ATOMIC_RELAXED);
-	}
-	__atomic_store_n(&cwd_len, n, __ATOMIC_RELAXED);
-	__atomic_store_n(&cwd_known, false, __ATOMIC_RELAXED);
+	put_path(path);
+	__atomic_store_n(&cwd_moves_known, false, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&cwd_seq, 1, __ATOMIC_RELEASE);
 	us_unlock(US_LOCK_CWD);
 }

@@ -448,3 +448,47 @@ more; s/new 2 s" "$got"
 	(cd "$LOWER/a" && find . -mindepth 1 -printf '%P %s\n' | sort) >"$ROOT/want"
 	diff "$ROOT/want" "$ROOT/got"
 }
+
+# A process sits in a dir (an upper copy: it wrote there) that another
+# process then renames, or renames a dir above: its cwd follows the dir,
+# as overlayfs's does (relative lookups, creates and getcwd).
+cwd_renamed_scenario() {
+	mkdir -p "$LOWER/p/a/b"
+	echo low >"$LOWER/p/a/b/l"
+	use_union "$1"
+	got=$("${RUN[@]}" python3 -c '
+import os, subprocess, sys
+u = sys.argv[1]
+with open(u + "/p/a/b/f", "w") as f:
+    f.write("f\n")
+os.chdir(u + "/p/a/b")
+def show():
+    try:
+        return "%s f=%d l=%d" % (os.getcwd().replace(u, "U"), os.stat("f").st_size, os.stat("l").st_size)
+    except OSError as e:
+        return "errno %d" % e.errno
+print(show())
+subprocess.run(["mv", u + "/p/a", u + "/p/z"], check=True)
+print(show())
+with open("g", "w") as f:
+    f.write("g\n")
+subprocess.run(["mv", u + "/p", u + "/q"], check=True)
+print(show())
+print(sorted(os.listdir(u + "/q/z/b")), os.path.exists(u + "/p"))
+' "$U")
+	expect "$1: a cwd follows its dir when another process renames it or a dir above" \
+		"U/p/a/b f=2 l=4
+U/p/z/b f=2 l=4
+U/q/z/b f=2 l=4
+['f', 'g', 'l'] False" "$got"
+}
+
+@test "a cwd follows its (upper) dir when another process renames it or a dir above (shim)" {
+	cwd_renamed_scenario shim
+	verdict
+}
+
+@test "a cwd follows its (upper) dir when another process renames it or a dir above (overlayfs)" {
+	OVL_OPTS=index=on,xino=on,redirect_dir=on cwd_renamed_scenario overlayfs
+	verdict
+}
