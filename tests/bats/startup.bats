@@ -207,3 +207,24 @@ peak_rss() {
 	[ "$native" -gt 0 ] && [ "$shim" -gt "$native" ]
 	[ $((shim - native)) -lt 1024 ]
 }
+
+# unionrun's stage one validates the configuration; stage two (the same
+# program again, under the shim) adopts its record instead of resolving
+# every layer path again, in the preload library and in the audit module:
+# the opacity probes of the layer roots and the realpath walks are stage
+# one's alone. Stage one also makes #state and cleans the work dir, as a
+# process without a record does at startup.
+@test "unionrun's second stage adopts the first stage's record" {
+	log=$BATS_TEST_TMPDIR/ur.log
+	mkdir "$WORK/#us.999999999.1" # a dead copier's
+	strace -f -qq -o "$log" "$UNIONRUN" --lower "$LOWER" --lower "$LOWER2" \
+		--upper "$UPPER" --work "$WORK" --at "$TARGET" -- /bin/true
+	[ "$(grep -c 'llistxattr("'"$UPPER"'"' "$log")" -eq 1 ]
+	stage2=$(sed -n '/execve("\/proc\/self\/exe"/,$p' "$log")
+	[ -n "$stage2" ]
+	run grep -E 'readlink|O_PATH|llistxattr|getdents' <<<"$stage2"
+	[ -z "$output" ]
+	[ ! -e "$WORK/#us.999999999.1" ]
+	[ -s "$WORK/#state" ]
+	[ "$(in_union cat "$TARGET/f")" = lower ]
+}
