@@ -194,10 +194,9 @@ static void init_body(void)
 void us_init(void)
 {
 	int saved = errno;
-	int s = __atomic_load_n(&init_word, __ATOMIC_ACQUIRE);
+	int s = INIT_IDLE; /* a write first: one page fault, not two */
 
-	if (s == INIT_IDLE &&
-	    __atomic_compare_exchange_n(&init_word, &s, INIT_RUNNING, false,
+	if (__atomic_compare_exchange_n(&init_word, &s, INIT_RUNNING, false,
 					__ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
 		init_body();
 		if (__atomic_exchange_n(&init_word, INIT_DONE, __ATOMIC_RELEASE) ==
