@@ -117,9 +117,14 @@ $(B)/self.ld: shim/wrapfuncs.def
 # (-z now) they cost a symbol lookup each in every process, ~50,000
 # instructions per exec, where a program calls a handful (ld.so's resolver
 # takes no lock: safe in a signal handler and a forked child).
+# Two segments, not four (-z noseparate-code, for this library and the
+# audit module): ld.so maps each of them into every process, and the
+# headers and read-only data in a segment of their own cost one mmap, one
+# mapping and a page fault more each (the price: they are executable).
+LOAD_SEGMENTS := -Wl,-z,noseparate-code
 $(B)/libunionshim.so: $(CORE_SHIM_OBJ) $(SHIM_OBJ) $(B)/exports.map $(B)/self.ld
 	$(CC) $(SANFLAGS) -shared -o $@ $(CORE_SHIM_OBJ) $(SHIM_OBJ) $(B)/self.ld -Wl,--version-script=$(B)/exports.map \
-		-Wl,-z,lazy -Wl,-z,relro -ldl -lpthread
+		-Wl,-z,lazy -Wl,-z,relro $(LOAD_SEGMENTS) -ldl -lpthread
 
 # Backtraces for UNIONSHIM_TRACE=2, loaded only then (libunwind stays out
 # of every other process).
@@ -158,7 +163,7 @@ $(AUDIT_LIB): $(AUDIT_OBJ) $(RTLD_STUB)
 	$(CC) -shared -nostdlib -o $@ $(filter $(B)/audit/shim/audit/%,$^) \
 		-Wl,--start-group $(filter $(B)/audit/shim/core/%,$^) -Wl,--end-group \
 		$(RTLD_STUB) -lgcc -Wl,--no-undefined \
-		-Wl,-z,now -Wl,-z,relro -Wl,--gc-sections -Wl,--enable-new-dtags -Wl,-rpath=
+		-Wl,-z,now -Wl,-z,relro $(LOAD_SEGMENTS) -Wl,--gc-sections -Wl,--enable-new-dtags -Wl,-rpath=
 
 $(B)/libuscore.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^

@@ -7,10 +7,12 @@
 #include <errno.h>
 #include <limits.h>
 #include <link.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "childenv.h"
@@ -37,7 +39,10 @@ char *us_cfg_handover;
 int us_allow_unfollowed;
 int us_trace;
 
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+/* init_body's once: pthread_once's futex wake is a system call in every
+ * process; ours wakes only a thread that waited. */
+enum { INIT_IDLE, INIT_RUNNING, INIT_WAITED, INIT_DONE };
+static int init_word = INIT_IDLE;
 
 /* WHAT may quote the spec (paths, option text): escaped, one line. */
 static void die(const char *what)
@@ -167,8 +172,11 @@ static void init_body(void)
 	us_sanrt_find();
 	for (int k = 0; k < us_cfg.nmounts; k++) {
 		const struct us_mount *m = &us_cfg.mounts[k];
-		if (!adopted) /* else before the first copy-up (copyup.h) */
-			us_workdir_clean(m);
+		/* an adopted child cleans before its first copy-up (copyup.h)
+		 * and maps #state, which its parent made, on first use */
+		if (adopted)
+			continue;
+		us_workdir_clean(m);
 		if (us_shared_open(m) < 0) {
 			snprintf(err, sizeof err, "work dir %s: cannot allocate #state: %s",
 				 m->work, strerror(errno));
@@ -186,8 +194,26 @@ static void init_body(void)
 void us_init(void)
 {
 	int saved = errno;
+	int s = INIT_IDLE; /* a write first: one page fault, not two */
 
-	pthread_once(&init_once, init_body);
+	if (__atomic_compare_exchange_n(&init_word, &s, INIT_RUNNING, false,
+					__ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
+		init_body();
+		if (__atomic_exchange_n(&init_word, INIT_DONE, __ATOMIC_RELEASE) ==
+		    INIT_WAITED)
+			US_REAL(syscall)(SYS_futex, &init_word, FUTEX_WAKE_PRIVATE,
+					 INT_MAX, NULL, NULL, 0);
+		s = INIT_DONE;
+	}
+	while (s != INIT_DONE) { /* another thread runs it: wait for it */
+		if (s == INIT_RUNNING)
+			__atomic_compare_exchange_n(&init_word, &s, INIT_WAITED, false,
+						    __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE);
+		if (s != INIT_DONE)
+			US_REAL(syscall)(SYS_futex, &init_word, FUTEX_WAIT_PRIVATE,
+					 INIT_WAITED, NULL, NULL, 0);
+		s = __atomic_load_n(&init_word, __ATOMIC_ACQUIRE);
+	}
 	errno = saved;
 }
 

@@ -257,27 +257,47 @@ static void from_real_cwd(const char *inherited)
 /* Is the real cwd's own path INHERITED, or a layer path that reads back
  * as INHERITED? Then what follows would adopt INHERITED whatever it
  * found: one getcwd instead of a lookup, a stat per layer copy and the
- * caches that lookup maps. */
-static int names_real_cwd(const char *inherited)
+ * caches that lookup maps. REAL and UP hold LEN bytes each; -1 when the
+ * cwd is longer. */
+static int names_real_cwd(const char *inherited, char *real, char *up, size_t len)
 {
+	if (!US_REAL(getcwd)(real, len))
+		return errno == ERANGE ? -1 : 0;
+	if (strcmp(inherited, real) == 0)
+		return 1;
+	int r = us_revmap(&us_cfg, real, up, len, NULL);
+	return r < 0 ? -1 : r == 1 && strcmp(inherited, up) == 0;
+}
+
+/* The constructor's buffers, in one page of their own: a process that
+ * makes no union call maps no scratch region. */
+static struct {
+	char real[2048];
+	char up[2048];
+} init_buf __attribute__((aligned(4096)));
+
+/* With the constructor's buffers, else (a longer cwd) the scratch's. */
+static int names_real_cwd_any(const char *inherited)
+{
+	int r = names_real_cwd(inherited, init_buf.real, init_buf.up,
+			       sizeof init_buf.real);
+	if (r >= 0)
+		return r;
 	US_SCRATCH_SCOPE;
 	struct {
 		char real[US_PATH_MAX];
 		char up[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
-
-	return sb && US_REAL(getcwd)(sb->real, sizeof sb->real) &&
-	       (strcmp(inherited, sb->real) == 0 ||
-		(us_revmap(&us_cfg, sb->real, sb->up, sizeof sb->up, NULL) == 1 &&
-		 strcmp(inherited, sb->up) == 0));
+	return sb && names_real_cwd(inherited, sb->real, sb->up, sizeof sb->real) == 1;
 }
 
+/* Run once, by the constructor. */
 void us_cwd_init(void)
 {
 	const char *inherited = getenv(US_ENV_CWD);
 
 	if (inherited && inherited[0] == '/' &&
-	    (names_real_cwd(inherited) || is_real_cwd(inherited))) {
+	    (names_real_cwd_any(inherited) || is_real_cwd(inherited))) {
 		us_cwd_set(inherited);
 		return;
 	}

@@ -28,10 +28,12 @@ char *strstr(const char *hay, const char *needle)
 {
 	size_t n = strlen(needle);
 
-	for (; *hay; hay++)
-		if (strncmp(hay, needle, n) == 0)
+	if (!n)
+		return (char *)hay;
+	for (; *hay; hay++) /* a call only where the first byte matches */
+		if (*hay == *needle && strncmp(hay, needle, n) == 0)
 			return (char *)hay;
-	return n ? NULL : (char *)hay;
+	return NULL;
 }
 
 size_t strnlen(const char *s, size_t max)

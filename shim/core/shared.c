@@ -1,6 +1,7 @@
 /* shared.c: the generation table in the work dir (see shared.h). Mapped
- * at startup (us_shared_open), else on first use, once per mount and
- * process; the fd is closed at once, so the mapping costs the program no
+ * at startup (us_shared_open) by a process that resolved its
+ * configuration itself, else (a child that adopted its parent's record,
+ * whose #state the parent made) on first use, once per mount and process; the fd is closed at once, so the mapping costs the program no
  * descriptor. A fork shares it; an exec maps it again.
  *
  * The file is allocated whole before it is mapped: a page of a shared
@@ -226,6 +227,7 @@ static uint32_t *state_of(const struct us_mount *m, bool write)
 			break;
 	}
 	int saved = errno; /* only the first use of a mount calls anything */
+	US_CORE_HOLD();
 	pthread_mutex_lock(&us_shared_lock);
 	for (int i = 0; i < US_MAX_MOUNTS; i++) {
 		if (maps[i].m == m) {
@@ -242,6 +244,7 @@ static uint32_t *state_of(const struct us_mount *m, bool write)
 		}
 	}
 	pthread_mutex_unlock(&us_shared_lock);
+	US_CORE_RELEASE();
 	if (scan)
 		scan_redirects(m, s);
 	if (s == MAP_FAILED || (write && ro))

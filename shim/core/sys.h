@@ -15,9 +15,27 @@
 extern US_HIDDEN __thread int us_inside
 	__attribute__((tls_model("initial-exec")));
 #define US_CORE_NESTED() (us_inside > 1)
+/* While a core lock is held (us_shared_lock, taken when a mount's #state
+ * is first mapped) a nested call is not served: it would wait for the
+ * code it interrupted (guard.h; a bit past forks.h's lock ids). */
+extern US_HIDDEN __thread unsigned us_held
+	__attribute__((tls_model("initial-exec")));
+#define US_CORE_HELD (1u << 31)
+#define US_CORE_HOLD()                                                        \
+	do {                                                                  \
+		us_held |= US_CORE_HELD;                                      \
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);                      \
+	} while (0)
+#define US_CORE_RELEASE()                                                     \
+	do {                                                                  \
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);                      \
+		us_held &= ~US_CORE_HELD;                                     \
+	} while (0)
 #else
 #define SYS_RAW(fn) fn
 #define US_CORE_NESTED() 0
+#define US_CORE_HOLD() ((void)0)
+#define US_CORE_RELEASE() ((void)0)
 #endif
 
 /* SYS(fn): a call that takes a path goes through longpath.h, which hands

@@ -6,7 +6,12 @@
  * switches, and re-executes itself: stage two runs under the shim, so -C
  * and the PATH search for the command see the union, then execs it.
  * Only the child gets that environment: unionrun itself, and the unionctl
- * it runs at exit, see the real layers.
+ * it runs at exit, see the real layers. Stage one has validated the
+ * configuration: stage two gets its record (UNIONSHIM_RESOLVED) and adopts
+ * it, one stat per dir, and stage one does what a process that resolved
+ * the configuration itself does at startup: it cleans the work dir of a
+ * dead copier's temps and makes #state (a full upper stops it there, as
+ * it would stop stage two).
  *
  * With nothing to do at exit stage one execs stage two in its own place;
  * otherwise it forks and waits. Signals sent to unionrun (kill, a CI
@@ -16,8 +21,10 @@
  * the same signal, after its work at exit. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +33,10 @@
 #include <unistd.h>
 
 #include "unionrun.h"
+#include "unionshim/copyup.h"
+#include "unionshim/handover.h"
+#include "unionshim/msgline.h"
+#include "unionshim/shared.h"
 
 /* A sanitizer build (make SANITIZE=1 or TSAN=1) preloads a library that
  * needs the sanitizer runtime loaded first: ours, the one it was built with. */
@@ -68,8 +79,9 @@ static void set_preload(const char *lib)
 	free(b.s);
 }
 
-/* The audit library beside LIB, when there is one, goes first in LD_AUDIT. */
-static void set_audit(const char *lib)
+/* The audit library beside LIB, when there is one, goes first in LD_AUDIT
+ * (true then). */
+static bool set_audit(const char *lib)
 {
 	char aud[PATH_MAX];
 	const char *old = getenv("LD_AUDIT");
@@ -78,7 +90,7 @@ static void set_audit(const char *lib)
 	snprintf(aud, sizeof aud, "%.*s/libunionshim-audit.so",
 		 (int)(strrchr(lib, '/') - lib), lib);
 	if (access(aud, R_OK) != 0)
-		return;
+		return false;
 	sb_add(&b, aud, 0);
 	if (old && *old && !strstr(old, aud)) {
 		sb_add(&b, ":", 0);
@@ -86,6 +98,43 @@ static void set_audit(const char *lib)
 	}
 	setenv("LD_AUDIT", b.s, 1);
 	free(b.s);
+	return true;
+}
+
+/* The startup work of a process without a record, and the record for
+ * stage two (followed by the library's tail, as the shim writes it:
+ * init.c). */
+static void hand_over(const struct ur_run *r, bool audit)
+{
+	for (int k = 0; k < r->cfg.nmounts; k++) {
+		const struct us_mount *m = &r->cfg.mounts[k];
+		if (!m->work)
+			continue;
+		us_workdir_clean(m);
+		if (us_shared_open(m) < 0) {
+			struct us_msg msg;
+			char what[PATH_MAX + 128];
+			snprintf(what, sizeof what,
+				 "work dir %s: cannot allocate #state: %s", m->work,
+				 strerror(errno));
+			us_msg_start(&msg, 2, "unionshim: ");
+			us_msg_val(&msg, what);
+			us_msg_end(&msg);
+			_exit(125);
+		}
+	}
+	char *rec = us_handover_make(&r->cfg, r->spec);
+	if (!rec)
+		return; /* stage two validates in full */
+	struct strbuf b = {0};
+	char tail[32];
+	snprintf(tail, sizeof tail, " %" PRIx64 ":%c", us_handover_hash(r->lib),
+		 audit ? 'a' : 'n');
+	sb_add(&b, rec, 0);
+	sb_add(&b, tail, 0);
+	setenv(US_ENV_RESOLVED, b.s, 1);
+	free(b.s);
+	free(rec);
 }
 
 /* Become stage two: the union's environment, then unionrun again. */
@@ -95,7 +144,7 @@ static void enter_union(struct ur_run *r, char **argv)
 
 	setenv(US_ENV_MOUNTS, r->spec, 1);
 	set_preload(r->lib);
-	set_audit(r->lib);
+	hand_over(r, set_audit(r->lib));
 	if (r->o.trace) {
 		setenv(US_ENV_TRACE, "2", 1);
 		setenv(US_ENV_TRACE_FILE, r->o.trace, 1);
