@@ -117,11 +117,12 @@ $(B)/self.ld: shim/wrapfuncs.def
 # (-z now) they cost a symbol lookup each in every process, ~50,000
 # instructions per exec, where a program calls a handful (ld.so's resolver
 # takes no lock: safe in a signal handler and a forked child).
-# Two segments, not four (-z noseparate-code, for this library and the
-# audit module): ld.so maps each of them into every process, and the
-# headers and read-only data in a segment of their own cost one mmap, one
-# mapping and a page fault more each (the price: they are executable).
-LOAD_SEGMENTS := -Wl,-z,noseparate-code
+# The linker's default segments are kept (code apart from read-only data
+# and headers): two segments (-z noseparate-code) would save one mmap, one
+# mapping and a page fault per library per exec, at the price of making
+# the headers and read-only data of a library loaded into every process
+# executable; not worth it.
+LOAD_SEGMENTS :=
 $(B)/libunionshim.so: $(CORE_SHIM_OBJ) $(SHIM_OBJ) $(B)/exports.map $(B)/self.ld
 	$(CC) $(SANFLAGS) -shared -o $@ $(CORE_SHIM_OBJ) $(SHIM_OBJ) $(B)/self.ld -Wl,--version-script=$(B)/exports.map \
 		-Wl,-z,lazy -Wl,-z,relro $(LOAD_SEGMENTS) -ldl -lpthread
