@@ -58,9 +58,9 @@ int us_prepare_create(struct us_target *t)
 	/* what the lookup just learnt is not asked again: the parent's
 	 * upper dir, and whether the upper holds the name or its whiteout
 	 * (US_NODE_UPPER_*; valid while the dir's generation is) */
-	unsigned known = r->parent_ok && (r->parent.dirs & 1) ? r->node.flags : 0;
-	if (!(r->parent_ok && (r->parent.dirs & 1)) &&
-	    us_copyup_dir(r->m, sb->parent) < 0)
+	bool parent_up = r->parent_ok && (r->parent.dirs & 1);
+	unsigned known = parent_up ? r->node.flags : 0;
+	if (!parent_up && us_copyup_dir(r->m, sb->parent) < 0)
 		return -1;
 	if (us_layer_path(r->m, 0, r->path, t->real, sizeof t->real) < 0)
 		return -1;
