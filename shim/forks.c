@@ -20,6 +20,7 @@
 
 #include "forks.h"
 #include "state.h"
+#include "unionshim/copyup.h"
 #include "unionshim/origincache.h"
 #include "unionshim/scratch.h"
 #include "unionshim/lcache.h"
@@ -100,6 +101,12 @@ pid_t us_pid_slow(void)
 	return *us_pid_word;
 }
 
+/* For the core's temp names (copyup.h). */
+static pid_t pid_now(void)
+{
+	return us_pid();
+}
+
 void us_forks_init(void)
 {
 	size_t len = (size_t)sysconf(_SC_PAGESIZE);
@@ -111,6 +118,7 @@ void us_forks_init(void)
 	*us_pid_word = getpid();
 	pthread_atfork(take_all, release_all, atfork_child);
 	ready = true;
+	__atomic_store_n(&us_pid_hook, pid_now, __ATOMIC_RELAXED);
 }
 
 /* vfork: the child returns first, on the stack its parent will return on,

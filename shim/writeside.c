@@ -55,12 +55,22 @@ int us_prepare_create(struct us_target *t)
 		return deny("create of a reserved name", r, EINVAL);
 	memcpy(sb->parent, r->path, len + 1);
 	us_path_pop(sb->parent, &len);
-	if (us_copyup_dir(r->m, sb->parent) < 0 ||
-	    us_layer_path(r->m, 0, r->path, t->real, sizeof t->real) < 0)
+	/* what the lookup just learnt is not asked again: the parent's
+	 * upper dir, and whether the upper holds the name or its whiteout
+	 * (US_NODE_UPPER_*; valid while the dir's generation is) */
+	bool parent_up = r->parent_ok && (r->parent.dirs & 1);
+	unsigned known = parent_up ? r->node.flags : 0;
+	if (!parent_up && us_copyup_dir(r->m, sb->parent) < 0)
 		return -1;
-	if (us_whiteout_normalize(r->m, r->path) < 0)
+	if (us_layer_path(r->m, 0, r->path, t->real, sizeof t->real) < 0)
+		return -1;
+	if (known & US_NODE_UPPER_CLEAN)
+		return 0; /* no whiteout of the name in the upper: in place */
+	if (!(known & US_NODE_UPPER_FREE) && us_whiteout_normalize(r->m, r->path) < 0)
 		return -1;
 	t->whiteout = us_whiteout_present(r->m, r->path);
+	if (known & US_NODE_UPPER_FREE)
+		return 0; /* no in-place whiteout either */
 	/* a long name's whiteout holds the name: the object is made in the
 	 * work dir, then renamed over it (us_created) */
 	if (us_whiteout_inplace(r->m, r->path)) {
@@ -77,7 +87,8 @@ int us_prepare_write(struct us_target *t, bool data)
 
 	if (err)
 		return deny("write", r, err);
-	if (us_copyup(r->m, r->path, &r->node, data) < 0)
+	if (us_copyup_in(r->m, r->path, &r->node, r->parent_ok ? &r->parent : NULL,
+			 data) < 0)
 		return -1;
 	r->node.layer = 0;
 	/* a file's data is in it now (not a metacopy any more) */

@@ -24,6 +24,12 @@ int us_copyup_dir(const struct us_mount *m, const char *upath);
 int us_copyup(const struct us_mount *m, const char *upath,
 	      const struct us_node *node, bool data);
 
+/* The same with PARENT (or NULL), the lookup's node of UPATH's dir: when
+ * it says the dir is in the upper layer, that is not asked again. */
+int us_copyup_in(const struct us_mount *m, const char *upath,
+		 const struct us_node *node, const struct us_node *parent,
+		 bool data);
+
 /* Copy real object SRC (a non-directory outside the union, say a lower's
  * own file) whole, with its metadata, to the new upper path DST through a
  * temp in M's work dir: a new object with an identity of its own, DST
@@ -106,5 +112,12 @@ int us_real_dir_clear(const char *dir);
  * parent cleaned when it started; a program that never copies up does
  * not scan the work dir). */
 void us_workdir_clean(const struct us_mount *m);
+
+/* The pid a temp name in the work dir carries (us_workdir_clean knows a
+ * dead copier's leftovers by it): the preload library's own cached pid (a
+ * memory load, right in every child: forks.h) through the hook, getpid()
+ * where the hook is not set (tools, unit tests). */
+extern pid_t (*us_pid_hook)(void);
+pid_t us_temp_pid(void);
 
 #endif

@@ -37,6 +37,14 @@ struct us_node {
  * side needs no record read. Unset: not known (the records are read). */
 #define US_NODE_STRAIGHT 1u
 
+/* For a name in no layer (us_resolved.err ENOENT: us_resolved.node holds
+ * these flags alone): what the lookup learnt of the upper layer's dir on
+ * the way, so a create asks no more. FREE: the upper dir exists and has
+ * no entry of the name (no in-place whiteout either); CLEAN: nor a
+ * whiteout of it in the OCI form (.wh.NAME). Unset: not known. */
+#define US_NODE_UPPER_FREE 2u
+#define US_NODE_UPPER_CLEAN 4u
+
 /* Is N an upper regular file whose data is still below (a metadata-only
  * copy-up, metacopy.h)? */
 static inline int us_node_metacopy(const struct us_node *n)
@@ -69,7 +77,8 @@ struct us_resolved {
 	char path[US_PATH_MAX];   /* union path (inside) or real path (outside) */
 	int err;               /* 0, or the errno of a failed final lookup */
 	int parent_ok;         /* inside, err == ENOENT: parent dir exists */
-	struct us_node node;   /* inside, err == 0: the object */
+	struct us_node node;   /* inside, err == 0: the object; err ==
+				  ENOENT: US_NODE_UPPER_* flags alone */
 	struct us_node parent; /* inside, parent_ok or err == 0: its dir */
 	/* inside, err == 0 and stx_ok: the winning real object's own statx
 	 * (statxconv.h), made by this very walk (not a cached answer), so a

@@ -52,6 +52,15 @@
 
 static unsigned long temp_counter;
 
+pid_t (*us_pid_hook)(void);
+
+pid_t us_temp_pid(void)
+{
+	pid_t (*hook)(void) = __atomic_load_n(&us_pid_hook, __ATOMIC_RELAXED);
+
+	return hook ? hook() : getpid();
+}
+
 static int upper_path(const struct us_mount *m, const char *upath, char *out,
 		      size_t len)
 {
@@ -63,7 +72,7 @@ static int temp_path(const struct us_mount *m, char *out, size_t len)
 	unsigned long n = __atomic_add_fetch(&temp_counter, 1, __ATOMIC_RELAXED);
 	us_workdir_clean(m); /* once: see copyup.h */
 	int w = snprintf(out, len, "%s/" TEMP_PREFIX "%d.%lu", m->work,
-			 (int)getpid(), n);
+			 (int)us_temp_pid(), n);
 
 	if (w < 0 || (size_t)w >= len) {
 		errno = ENAMETOOLONG;
@@ -357,8 +366,13 @@ static int copy_version(const struct us_mount *m, int in, int out,
 	struct stat after;
 
 	for (int i = 0; i < COPY_TRIES; i++) {
-		if (SYS(fstat)(in, st) < 0 || copy_data(m, in, out, st) < 0 ||
-		    SYS(fstat)(in, &after) < 0)
+		if (SYS(fstat)(in, st) < 0)
+			return -1;
+		if (!S_ISREG(st->st_mode)) { /* no more what the lookup saw */
+			errno = ESTALE;
+			return -1;
+		}
+		if (copy_data(m, in, out, st) < 0 || SYS(fstat)(in, &after) < 0)
 			return -1;
 		if (same_version(st, &after))
 			return 0;
@@ -376,11 +390,14 @@ static int keep_origin(const struct us_mount *m, int layer, const char *src,
  * 0) all by fd, before the copy's fd closes. */
 /* META (when not NULL, with its stat MST) lends the copy its mode, owner,
  * times and xattrs in place of SRC's: a metacopy being filled. */
+/* NONBLOCK: SRC was not lstat'ed (the lookup said a regular file); it
+ * may be a FIFO by now, whose open must not wait. */
 static int make_file(const struct us_mount *m, int layer, const char *src,
 		     const char *meta, const struct stat *mst,
-		     const char *tmp, struct stat *st, bool data)
+		     const char *tmp, struct stat *st, bool data, bool nonblock)
 {
-	int in = SYS(open)(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int in = SYS(open)(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+				       (nonblock ? O_NONBLOCK : 0));
 	if (in < 0)
 		return -1;
 	int out = SYS(open)(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -413,7 +430,7 @@ static int make_object(const struct us_mount *m, int layer, const char *src,
 
 	switch (st->st_mode & S_IFMT) {
 	case S_IFREG:
-		return make_file(m, layer, src, meta, mst, tmp, st, data);
+		return make_file(m, layer, src, meta, mst, tmp, st, data, false);
 	case S_IFDIR:
 		return SYS(mkdir)(tmp, 0700);
 	case S_IFLNK:
@@ -464,6 +481,23 @@ int us_copy_temp(const struct us_mount *m, int layer, const char *src,
 		 struct stat *st, char *tmp, size_t len, bool data)
 {
 	return us_copy_temp_meta(m, layer, src, NULL, st, tmp, len, data);
+}
+
+/* us_copy_temp of a source the lookup found a regular file (KIND): its
+ * fstat, made for the data's version check, is its only stat. Found to
+ * be something else by now, it is copied as what it is. */
+static int copy_temp_kind(const struct us_mount *m, int layer, const char *src,
+			  mode_t kind, struct stat *st, char *tmp, size_t len,
+			  bool data)
+{
+	if (!S_ISREG(kind) || !data || temp_path(m, tmp, len) < 0)
+		return us_copy_temp(m, layer, src, st, tmp, len, data);
+	if (make_file(m, layer, src, NULL, NULL, tmp, st, true, true) == 0)
+		return 0;
+	remove_temp(tmp, false);
+	if (errno != ESTALE && errno != ELOOP)
+		return -1;
+	return us_copy_temp(m, layer, src, st, tmp, len, data);
 }
 
 int us_copy_temp_meta(const struct us_mount *m, int layer, const char *src,
@@ -549,7 +583,7 @@ int us_place_temp(const char *tmp, const char *dst, bool dir)
  * while it is placed (us_lcache_change_begin), before fds move to it
  * (their move looks the name up again). */
 static int copy_object(const struct us_mount *m, int layer, const char *upath,
-		       const char *src, const char *dst, bool data)
+		       const char *src, mode_t kind, const char *dst, bool data)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -559,7 +593,7 @@ static int copy_object(const struct us_mount *m, int layer, const char *upath,
 		return -1;
 	struct stat st;
 
-	if (us_copy_temp(m, layer, src, &st, sb->tmp, sizeof sb->tmp, data) < 0)
+	if (copy_temp_kind(m, layer, src, kind, &st, sb->tmp, sizeof sb->tmp, data) < 0)
 		return -1;
 	/* a dir placed changes the layers of every name below it: no cache
 	 * may answer for them until it is announced */
@@ -590,7 +624,7 @@ static int copy_dir_up(const char *path, struct us_node *dir, void *arg)
 		return 0;
 	if (upper_path(m, path, sb->up, sizeof sb->up) < 0 ||
 	    us_layer_path(m, dir->layer, path, sb->src, sizeof sb->src) < 0 ||
-	    copy_object(m, dir->layer, path, sb->src, sb->up, false) < 0)
+	    copy_object(m, dir->layer, path, sb->src, 0, sb->up, false) < 0)
 		return -1;
 	dir->layer = 0;
 	dir->dirs |= 1;
@@ -629,11 +663,18 @@ static int parent_of(const char *upath, char *out, size_t len)
 }
 
 static int copyup_nondir(const struct us_mount *m, const char *upath,
-			 const struct us_node *node, bool data);
+			 const struct us_node *node, bool parent_up, bool data);
 
 /* Lookup caches learn that UPATH is now an upper object (lcache.h). */
 int us_copyup(const struct us_mount *m, const char *upath,
 	      const struct us_node *node, bool data)
+{
+	return us_copyup_in(m, upath, node, NULL, data);
+}
+
+int us_copyup_in(const struct us_mount *m, const char *upath,
+		 const struct us_node *node, const struct us_node *parent,
+		 bool data)
 {
 	if (node->layer == 0)
 		return us_node_metacopy(node)
@@ -641,11 +682,12 @@ int us_copyup(const struct us_mount *m, const char *upath,
 	if (S_ISDIR(node->mode))
 		return us_copyup_dir(m, upath);
 	/* the copy (copy_object, us_index_copyup) told the caches */
-	return copyup_nondir(m, upath, node, data);
+	return copyup_nondir(m, upath, node, parent && (parent->dirs & 1), data);
 }
 
+/* PARENT_UP: the lookup found UPATH's dir in the upper (not asked again). */
 static int copyup_nondir(const struct us_mount *m, const char *upath,
-			 const struct us_node *node, bool data)
+			 const struct us_node *node, bool parent_up, bool data)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -657,12 +699,12 @@ static int copyup_nondir(const struct us_mount *m, const char *upath,
 		return -1;
 
 	if (parent_of(upath, sb->parent, sizeof sb->parent) < 0 ||
-	    us_copyup_dir(m, sb->parent) < 0 ||
+	    (!parent_up && us_copyup_dir(m, sb->parent) < 0) ||
 	    us_layer_path(m, node->layer, upath, sb->src, sizeof sb->src) < 0 ||
 	    upper_path(m, upath, sb->dst, sizeof sb->dst) < 0)
 		return -1;
 	if (us_index_wanted(m, node))
 		return us_index_copyup(m, upath, node, sb->dst, data);
 	/* a concurrent copy placed first wins (us_place_temp) */
-	return copy_object(m, node->layer, upath, sb->src, sb->dst, data);
+	return copy_object(m, node->layer, upath, sb->src, node->mode, sb->dst, data);
 }

@@ -243,6 +243,8 @@ int us_lcache_get(const struct us_mount *m, const char *upath,
 			*err = (lens & NEGATIVE) ? ENOENT : 0;
 			if (!*err)
 				*child = n;
+			else
+				child->flags = n.flags;
 			return 1;
 		}
 	}
@@ -303,10 +305,11 @@ static void store(const struct us_lc_miss *k, uint64_t what,
 		STORE(&e->phash, k->phash);
 		STORE(&e->m, k->m);
 		STORE(&e->pdirs, k->pdirs);
-		STORE(&e->lens, k->lens | (err ? NEGATIVE
-					   : what | (uint64_t)child->layer << 32 |
-						     (uint64_t)(child->flags & FLAGS_MASK)
-							     << FLAGS_SHIFT));
+		/* a name in no layer keeps its flags (US_NODE_UPPER_*) */
+		STORE(&e->lens, k->lens | (uint64_t)(child->flags & FLAGS_MASK)
+						  << FLAGS_SHIFT |
+					(err ? NEGATIVE
+					     : what | (uint64_t)child->layer << 32));
 		STORE(&e->gens, k->gdir | (uint64_t)k->gall << 32);
 		STORE(&e->mode, err ? 0 : (uint64_t)child->mode);
 		STORE(&e->dirs, err ? 0 : child->dirs);

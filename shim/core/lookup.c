@@ -196,6 +196,7 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 	bool found = false, pending = false;
 	const char *base = name;
 	us_layermask mask = dir->dirs;
+	unsigned upper = 0; /* US_NODE_UPPER_*, for a name not found */
 
 	sb->low[0] = '\0';
 	/* Whether a dir found in one layer is opaque matters only when a layer
@@ -251,13 +252,21 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 			if (more)
 				memcpy(sb->above, sb->p, strlen(sb->p) + 1);
 		} else if (errno == ENOENT || errno == ENOTDIR) {
-			if (layers_below(mask, i) && us_layer_has_whiteout(sb->dirreal, base))
+			bool below = layers_below(mask, i) != 0;
+			if (i == 0 && errno == ENOENT)
+				upper = US_NODE_UPPER_FREE;
+			if (below && us_layer_has_whiteout(sb->dirreal, base))
 				break;
+			if (upper && below)
+				upper |= US_NODE_UPPER_CLEAN;
 		} else {
 			return errno;
 		}
 	}
-	return found ? 0 : ENOENT;
+	if (found)
+		return 0;
+	child->flags = upper;
+	return ENOENT;
 }
 
 /* The cache first (lcache.h); what the layers say is kept for next time.
@@ -272,6 +281,7 @@ static int lookup_child_fresh(const struct us_mount *m, const char *upath,
 	int err;
 
 	*fresh = 0;
+	child->flags = 0;
 	if (us_is_reserved_name(name))
 		return ENOENT;
 	int got = us_lcache_get(m, upath, phash, dir, name, child, &err, &miss);
@@ -828,6 +838,9 @@ int us_walk_run(struct walk *w, unsigned flags, struct us_resolved *r)
 		if (err == ENOENT && last) {
 			r->parent = w->dir;
 			r->parent_ok = 1;
+			r->node = (struct us_node){
+				.flags = child.flags & (US_NODE_UPPER_FREE |
+							US_NODE_UPPER_CLEAN)};
 			if (append(w, name) < 0)
 				return -1;
 			r->err = ENOENT;

@@ -320,7 +320,7 @@ static void store(struct entry *e, const struct us_pc_miss *k,
 	STORE(&e->m, (uint64_t)(uintptr_t)k->m);
 	STORE(&e->moves, (uint64_t)(uintptr_t)k->moves);
 	STORE(&e->gens, k->epoch | (uint64_t)k->gmoves << 32);
-	node_store(e->node, r->err ? &none : &r->node);
+	node_store(e->node, &r->node); /* ENOENT: its flags alone */
 	node_store(e->parent, r->err || r->parent_ok ? &r->parent : &none);
 	for (unsigned i = 0; i < k->ndeps; i++)
 		STORE(&e->dep[i], (uint64_t)(uintptr_t)k->dep[i]);

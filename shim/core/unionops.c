@@ -102,7 +102,7 @@ static int remove_upper_dir(const struct us_mount *m, const char *upath)
 		return 0;
 	if (errno != ENOTEMPTY && errno != EEXIST)
 		return -1;
-	snprintf(sb->tmp, sizeof sb->tmp, "%s/#us.%d.r%lu", m->work, (int)getpid(),
+	snprintf(sb->tmp, sizeof sb->tmp, "%s/#us.%d.r%lu", m->work, (int)us_temp_pid(),
 		 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
 	if (SYS(rename)(sb->up, sb->tmp) < 0)
 		return -1;

@@ -103,7 +103,7 @@ static int work_temp(const struct us_mount *m, char kind, char *out,
 		     size_t len)
 {
 	static unsigned long counter;
-	int n = snprintf(out, len, "%s/#us.%d.%c%lu", m->work, (int)getpid(),
+	int n = snprintf(out, len, "%s/#us.%d.%c%lu", m->work, (int)us_temp_pid(),
 			 kind, __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
 
 	if (n < 0 || (size_t)n >= len) {

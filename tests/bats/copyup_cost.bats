@@ -4,8 +4,10 @@
 # metadata, origin record, parent times) and no more: no lock file, one
 # SEEK_HOLE and no ftruncate for a file without holes, a way of copying
 # the filesystems refused (FICLONE, copy_file_range) tried once per
-# process, not once per file. And the read/write fallback leaves no
-# buffer behind per thread. Shim only: the counts are the shim's own.
+# process, not once per file, nothing the lookup learnt asked again (the
+# lower file's stat, the upper dir's presence), no getpid. And the
+# read/write fallback leaves no buffer behind per thread. Shim only: the
+# counts are the shim's own.
 
 bats_require_minimum_version 1.5.0
 
@@ -42,6 +44,9 @@ open_all() {
 # How many calls of system call NAME the trace $1 holds.
 calls() { grep -c -E "^[0-9]+ +$2\(" "$1" || true; }
 
+# Stat-family calls of trace $1 naming the real path $2 exactly.
+stats_of() { grep -cE "^[0-9]+ +(stat|lstat|newfstatat|statx)\((AT_FDCWD, )?\"$2\"" "$1" || true; }
+
 # SEEK_DATA and SEEK_HOLE looks in trace $1.
 seeks() { grep -c -E 'SEEK_(DATA|HOLE)' "$1" || true; }
 
@@ -53,7 +58,7 @@ fail() {
 # Lines of trace $1 (total system calls).
 total() { wc -l <"$1"; }
 
-@test "a copy-up of a 4 KiB file without holes: no lock file, one SEEK_HOLE, no ftruncate, refusals tried once, at most 25 system calls" {
+@test "a copy-up of a 4 KiB file without holes: no lock file, one SEEK_HOLE, no ftruncate, refusals tried once, no stat asked twice, at most 22 system calls" {
 	lower_files
 	local t1=$ROOT/copy.trace t2=$ROOT/again.trace
 	open_all "$t1"
@@ -66,10 +71,20 @@ total() { wc -l <"$1"; }
 	[ "$(grep -c 'FICLONE' "$t1" || true)" -le 1 ] || fail "FICLONE tried $(grep -c FICLONE "$t1") times"
 	local per=$(( ($(total "$t1") - $(total "$t2")) / N ))
 	echo "system calls per copy-up: $per" >&3
-	# 25: the lookup caches hear of the copy-up in two halves (a change
+	# what the lookup learnt is not asked again: the lower file is
+	# stat'ed by the lookup alone (the copy's fstat tells the rest), the
+	# upper dir by the placing alone (its times kept), once per file (the
+	# first copy-up brings the dir up too)
+	for i in 1 $N; do same 1 "$(stats_of "$t1" "$LOWER/cu/f$i")"; done
+	[ "$(stats_of "$t1" "$UPPER/cu")" -le $((N + 3)) ] ||
+		fail "$UPPER/cu stat'ed $(stats_of "$t1" "$UPPER/cu") times for $N copy-ups"
+	# the temp's name takes the pid from the library's cache (asked once,
+	# at the start)
+	[ "$(calls "$t1" getpid)" -le 1 ] || fail "getpid called $(calls "$t1" getpid) times"
+	# 22: the lookup caches hear of the copy-up in two halves (a change
 	# begun, then ended: two futex calls), so no thread meets a view of
 	# the dir from before it while it is placed (lcache.h)
-	[ "$per" -le 25 ] || fail "$per system calls per copy-up (at most 25)"
+	[ "$per" -le 22 ] || fail "$per system calls per copy-up (at most 22)"
 }
 
 # The upper and work dir on a tmpfs, the lower on the disk: FICLONE and

@@ -389,6 +389,34 @@ START_TEST(copyup_concurrent_copier_won)
 }
 END_TEST
 
+/* The lookup's node says a regular file (the copy then makes no lstat of
+ * its own), but the lower object became another kind since (changed from
+ * outside the union): it is copied as what it is, and a FIFO's open does
+ * not wait for a writer. */
+START_TEST(copyup_kind_changed_since_lookup)
+{
+	ut_file(ut.low1, "d/p", "was a file");
+	ut_file(ut.low1, "d/l", "was a file too");
+	ut_mkdir(ut.upper, "d");
+	ut_load();
+	resolve("d/p");
+	struct us_node p = r.node;
+	resolve("d/l");
+	struct us_node l = r.node;
+	ck_assert(S_ISREG(p.mode) && S_ISREG(l.mode));
+	ck_assert_int_eq(unlink(ut_p(ut.low1, "d/p")), 0);
+	ck_assert_int_eq(mkfifo(ut_p(ut.low1, "d/p"), 0600), 0);
+	ck_assert_int_eq(unlink(ut_p(ut.low1, "d/l")), 0);
+	ck_assert_int_eq(symlink("target", ut_p(ut.low1, "d/l")), 0);
+
+	ck_assert_int_eq(us_copyup(M0, ut_u("d/p"), &p, true), 0);
+	ck_assert_int_eq(us_copyup(M0, ut_u("d/l"), &l, true), 0);
+	ck_assert(S_ISFIFO(lst(ut.upper, "d/p").st_mode));
+	ck_assert(S_ISLNK(lst(ut.upper, "d/l").st_mode));
+	ut_work_clean();
+}
+END_TEST
+
 /* ------------------------------------------------------------ work dir */
 
 static pid_t dead_pid(void)
@@ -517,6 +545,7 @@ Suite *copyup_suite(void)
 	tcase_add_test(tc, copyup_dir_of_a_file_enotdir);
 	tcase_add_test(tc, copyup_twice_is_noop);
 	tcase_add_test(tc, copyup_concurrent_copier_won);
+	tcase_add_test(tc, copyup_kind_changed_since_lookup);
 	tcase_add_test(tc, workdir_clean_dead_leftovers);
 	tcase_add_test(tc, copy_new_is_a_new_object);
 	suite_add_tcase(s, tc);
