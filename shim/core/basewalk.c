@@ -200,6 +200,10 @@ static int one_name(const struct us_mount *m, const char *dir, size_t dl,
 	r->stx_ok = err ? 0 : fresh;
 	if (!err)
 		r->node = child;
+	else /* what the lookup learnt of the upper (lookup.h) */
+		r->node = (struct us_node){
+			.flags = child.flags & (US_NODE_UPPER_FREE |
+						US_NODE_UPPER_CLEAN)};
 	memcpy(r->path, dir, dl);
 	r->path[dl] = '/';
 	memcpy(r->path + dl + 1, name, nl + 1);

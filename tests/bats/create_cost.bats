@@ -106,3 +106,26 @@ w2" "$output"
 	same new "$(cat "$UPPER/d/w2")"
 	same gone1 "$(cat "$LOWER/d/w1")"
 }
+
+@test "a create over a whiteout by a name relative to the cwd (the lookup's last step alone) removes it too" {
+	echo gone3 >"$LOWER/d/w3"
+	echo gone4 >"$LOWER/d/w4"
+	: >"$UPPER/d/.wh.w3"
+	mknod "$UPPER/d/w4" c 0 0
+	run --separate-stderr in_union sh -c '
+		cd "$1" || exit 9
+		for n in w3 w4 w5; do
+			[ ! -e "$n" ] || exit 1
+			echo new >"$n" || exit 2
+			[ "$(cat "$n")" = new ] || exit 3
+		done
+		ls' sh "$TARGET/d"
+	[ "$status" -eq 0 ] || fail "status $status: $stderr"
+	same "keep
+w3
+w4
+w5" "$output"
+	[ ! -e "$UPPER/d/.wh.w3" ] || fail ".wh.w3 left in the upper"
+	[ -f "$UPPER/d/w3" ] && [ -f "$UPPER/d/w4" ] || fail "not made in the upper"
+	same gone3 "$(cat "$LOWER/d/w3")"
+}
