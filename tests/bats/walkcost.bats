@@ -343,18 +343,25 @@ g1 keeps f1 inode: True" "$got"
 	verdict
 }
 
-@test "stats of names relative to a cwd in a lower dir (make, git status, a compiler): relative to the kernel's cwd, one stat per name, no whole layer path" {
-	need_strace
-	mkdir -p "$LOWER/d/sub"
-	for i in $(seq 1 $N); do echo "sub $i" >"$LOWER/d/sub/g$i"; done
+# cwd_trace DIR BODY: in the union, a python with its cwd DIR runs BODY
+# (python lines using i) for i in 1..N, its stat calls traced to
+# $ROOT/trace
+cwd_trace() {
 	in_union strace -f -qq -o "$ROOT/trace" -e trace=stat,lstat,newfstatat,statx \
 		python3 -c '
 import os, sys
 os.chdir(sys.argv[1])
 for i in range(1, int(sys.argv[2]) + 1):
+'"$2" "$1" $N
+}
+
+@test "stats of names relative to a cwd in a lower dir (make, git status, a compiler): relative to the kernel's cwd, one stat per name, no whole layer path" {
+	need_strace
+	mkdir -p "$LOWER/d/sub"
+	for i in $(seq 1 $N); do echo "sub $i" >"$LOWER/d/sub/g$i"; done
+	cwd_trace "$TARGET/d" '
     os.lstat("f%d" % i)
-    os.stat("sub/g%d" % i)
-' "$TARGET/d" $N
+    os.stat("sub/g%d" % i)'
 	whole=$(grep -cE '"'"$ROOT"'/(lower|lower2|upper)/d/(f|sub/g)[0-9]+"' "$ROOT/trace" || true)
 	rel=$(grep -cE '\(AT_FDCWD, "(f|sub/g)[0-9]+"' "$ROOT/trace" || true)
 	echo "$rel relative stats, $whole by whole path, for $((2 * N)) names"
@@ -366,16 +373,11 @@ for i in range(1, int(sys.argv[2]) + 1):
 	need_strace
 	mkdir -p "$UPPER/ud"
 	for i in $(seq 1 $N); do echo "upper $i" >"$UPPER/ud/g$i"; done
-	in_union strace -f -qq -o "$ROOT/trace" -e trace=stat,lstat,newfstatat,statx \
-		python3 -c '
-import os, sys
-os.chdir(sys.argv[1])
-for i in range(1, int(sys.argv[2]) + 1):
+	cwd_trace "$TARGET" '
     a = os.lstat("./ud/g%d" % i)
     b = os.stat("ud//g%d" % i)
     c = os.stat("ud/./g%d" % i)
-    assert a.st_ino == b.st_ino == c.st_ino and a.st_size == len("upper %d\n" % i), i
-' "$TARGET" $N
+    assert a.st_ino == b.st_ino == c.st_ino and a.st_size == len("upper %d\n" % i), i'
 	whole=$(grep -cE '"'"$ROOT"'/(lower|lower2|upper)/ud/g[0-9]+"' "$ROOT/trace" || true)
 	rel=$(grep -cE '\(AT_FDCWD, "[./]*ud/+[./]*g[0-9]+"' "$ROOT/trace" || true)
 	echo "$rel relative stats, $whole by whole path, for $((3 * N)) calls"
