@@ -49,7 +49,8 @@ unsigned us_open_map_flags(int flags)
 /* us_abs_path; B (when not NULL) gets the dir a relative PATH was joined
  * to (its length 0: none), as us_resolve_base takes it. */
 static int abs_path(int dirfd, const char *path, char *out, size_t len,
-		    struct us_base *b, unsigned *cwdseq)
+		    struct us_base *b, unsigned *cwdseq, uint32_t *moves,
+		    bool *have_moves)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -77,10 +78,14 @@ static int abs_path(int dirfd, const char *path, char *out, size_t len,
 		goto copy; /* no union's business: the kernel's own view */
 	}
 	if (dirfd == AT_FDCWD) {
-		if (us_cwd_get_base(sb->base, sizeof sb->base, b, cwdseq) < 0) {
+		int got = us_cwd_get_base(sb->base, sizeof sb->base, b, cwdseq,
+					  moves);
+		if (got < 0) {
 			errno = ENAMETOOLONG;
 			return -1;
 		}
+		if (have_moves)
+			*have_moves = got > 0;
 	} else if (us_fd_path(dirfd, sb->base, sizeof sb->base) < 0) {
 		/* a union dir's lost path: never the layer's dir itself */
 		errno = us_fd_path_lost(dirfd) ? EACCES : EBADF;
@@ -102,7 +107,7 @@ copy:
 
 int us_abs_path(int dirfd, const char *path, char *out, size_t len)
 {
-	return abs_path(dirfd, path, out, len, NULL, NULL);
+	return abs_path(dirfd, path, out, len, NULL, NULL, NULL, NULL);
 }
 
 static int fail(int err)
@@ -167,6 +172,8 @@ static int map(int dirfd, const char *path, unsigned flags,
 	const char *abs = sb->abs;
 	struct us_base base = {.len = 0, .fd = dirfd, .layer = -1};
 	unsigned cwdseq = 0;
+	uint32_t cwdmoves = 0;
+	bool have_moves = false;
 
 	t->r.where = US_OUTSIDE;
 	t->rel_ok = false;
@@ -188,7 +195,7 @@ static int map(int dirfd, const char *path, unsigned flags,
 		/* the fd's object, never a new name made in its place */
 		flags = (flags | US_MAP_NOFOLLOW) & ~US_MAP_OPENCREAT;
 	} else if (abs_path(dirfd, path, sb->abs, sizeof sb->abs, &base,
-			    &cwdseq) < 0) {
+			    &cwdseq, &cwdmoves, &have_moves) < 0) {
 		return errno == EBADF ? US_PASS : US_FAIL;
 	}
 	if (!us_touches_union(&us_cfg, abs))
@@ -198,7 +205,8 @@ static int map(int dirfd, const char *path, unsigned flags,
 	unsigned rflags = (flags & US_MAP_NOFOLLOW) ? US_LOOKUP_NOFOLLOW : 0;
 	if (abs == sb->abs && path[0] != '/' && dirfd >= 0)
 		rflags |= US_LOOKUP_ONCE; /* a walker's name: asked once */
-	t->moves0 = us_dirfd_moves_all();
+	/* (read by the cwd's check already, before this lookup) */
+	t->moves0 = have_moves ? cwdmoves : us_dirfd_moves_all();
 	if (base.len && dirfd >= 0)
 		us_dirfd_base(dirfd, &base);
 	else if (base.len && base.layer == -1)

@@ -32,9 +32,11 @@ US_HIDDEN void us_init(void);
 US_HIDDEN int us_cwd_get(char *buf, size_t len);
 /* us_cwd_get, and (when not NULL) B's fd (AT_FDCWD) and the kernel cwd's
  * identity (layer -1: not learnt yet for this cwd), and the cwd's version
- * for us_cwd_learn in *SEQ. */
+ * for us_cwd_learn in *SEQ. 1 when it read the mounts' moved-subtree
+ * words (us_dirfd_moves_all) into *MOVES (a cwd in a union, for a
+ * lookup), else 0; -1 with errno. */
 US_HIDDEN int us_cwd_get_base(char *buf, size_t len, struct us_base *b,
-			      unsigned *seq);
+			      unsigned *seq, uint32_t *moves);
 /* Learn the kernel cwd's identity into B (and for the calls after) when
  * the cwd is still the one of version SEQ. */
 US_HIDDEN void us_cwd_learn(unsigned seq, struct us_base *b);

@@ -45,7 +45,7 @@ static uint64_t cwd_dev, cwd_ino;
  * the counter went odd. No fences: ThreadSanitizer checks this as is. */
 int us_cwd_get(char *buf, size_t len)
 {
-	return us_cwd_get_base(buf, len, NULL, NULL);
+	return us_cwd_get_base(buf, len, NULL, NULL, NULL) < 0 ? -1 : 0;
 }
 
 static int is_real_cwd(const char *upath);
@@ -99,7 +99,8 @@ static void cwd_settle(unsigned seq, const char *cur, uint32_t now, bool look)
 static int read_cwd(char *buf, size_t len, struct us_base *b, unsigned *seq,
 		    bool *moves_known, uint32_t *moves);
 
-int us_cwd_get_base(char *buf, size_t len, struct us_base *b, unsigned *seq)
+int us_cwd_get_base(char *buf, size_t len, struct us_base *b, unsigned *seq,
+		    uint32_t *moves)
 {
 	int saved = errno;
 
@@ -118,9 +119,19 @@ int us_cwd_get_base(char *buf, size_t len, struct us_base *b, unsigned *seq)
 			return 0;
 		uint32_t now = us_dirfd_moves_all();
 		errno = saved;
+		if (moves)
+			*moves = now;
 		if (mk && now == mv)
-			return 0;
+			return 1;
 		cwd_settle(s1, buf, now, mk); /* the first lookup: watch from now */
+		if (moves) { /* read again below; NOW stays read before it */
+			unsigned s2;
+			if (read_cwd(buf, len, b, &s2, &mk, &mv) < 0)
+				return -1;
+			if (seq)
+				*seq = s2;
+			return 1;
+		}
 	}
 }
 

@@ -13,6 +13,7 @@ bats_require_minimum_version 1.5.0
 
 load ../lib/common
 load ../lib/oracle
+load ../lib/asker
 
 setup() {
 	make_layers
@@ -67,8 +68,6 @@ ask() {
 	done
 }
 
-# B: a new process of the union making one change
-b() { "${RUN[@]}" sh -c "$1" _ "$U"; }
 
 changes_seen() {
 	use_union "$1"

@@ -108,7 +108,6 @@ ask() {
 	done
 }
 
-b() { "${RUN[@]}" sh -c "$1" _ "$U"; }
 
 seeds_scenario() {
 	use_union "$1"

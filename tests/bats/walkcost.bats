@@ -192,7 +192,6 @@ ask() {
 	echo "$ans"
 }
 
-b() { "${RUN[@]}" sh -c "$1" _ "$U"; }
 
 # mode size mtime ino of union path REL, as process A reports it
 fresh_scenario() {

@@ -7,6 +7,8 @@
 #   asker_started        right after the asker was put in the background
 #   asker_stop           send "q", wait for it, close the fds
 #   asker_kill           in teardown: kill one left running
+#   b SCRIPT             the other side: a new process of the union ("RUN"
+#                        of oracle.bash) running sh SCRIPT with $1 = $U
 
 asker_fifos() {
 	mkfifo "$ROOT/cmd" "$ROOT/res"
@@ -26,4 +28,8 @@ asker_stop() {
 
 asker_kill() {
 	[ -z "${A_PID:-}" ] || kill "$A_PID" 2>/dev/null || true
+}
+
+b() {
+	"${RUN[@]}" sh -c "$1" _ "$U"
 }
