@@ -66,7 +66,7 @@ static void *find_next(const char *name, void *stub)
 		void *p = find_next(#name, ENOSYS_STUB(ret));                  \
 		__atomic_store_n(&us_real_##name, (ret(*) params)p,            \
 				 __ATOMIC_RELEASE);                            \
-		return us_real_##name;                                         \
+		return (ret(*) params)p;                                       \
 	}
 #define REAL WRAP
 #define OWN(name)

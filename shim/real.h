@@ -34,9 +34,15 @@
 #undef REAL
 #undef OWN
 
+/* (An acquire load: another thread may be storing the pointer now; on
+ * x86-64 it is a plain load.) */
 #define US_REAL(name)                                                         \
-	(__builtin_expect(us_real_##name != NULL, 1) ? us_real_##name          \
-						     : us_resolve_##name())
+	({                                                                     \
+		__typeof__(us_real_##name) us_p_ =                             \
+			__atomic_load_n(&us_real_##name, __ATOMIC_ACQUIRE);    \
+		__builtin_expect(us_p_ != NULL, 1) ? us_p_                     \
+						  : us_resolve_##name();       \
+	})
 
 /* Make the real functions resolvable without a lock (the constructor). */
 US_HIDDEN void us_resolve_all(void);

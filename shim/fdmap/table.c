@@ -87,8 +87,8 @@ struct us_fdent *us_fdmap_slot(int fd)
 			checker scans the heap, not our pages, for pointers */
 		__atomic_store_n(&chunks[fd / CHUNK], c, __ATOMIC_RELEASE);
 	}
-	if (fd > us_fdmap_top)
-		us_fdmap_top = fd;
+	if (fd > us_fdmap_top) /* (us_fd_highest reads it unlocked) */
+		__atomic_store_n(&us_fdmap_top, fd, __ATOMIC_RELAXED);
 	return &c[fd % CHUNK];
 }
 
