@@ -37,6 +37,10 @@ unsigned us_open_map_flags(int flags)
 		f |= US_MAP_WRITE;
 	else
 		f |= US_MAP_DATA;
+	/* (O_TMPFILE names the dir to make the file in) */
+	if (((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_CREAT))) &&
+	    (flags & O_TMPFILE) != O_TMPFILE)
+		f |= US_MAP_NOTDIR;
 	if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY)
 		f |= US_MAP_NODATA; /* truncated at once: copy metadata only */
 	if ((flags & O_CREAT) && (flags & O_EXCL))
@@ -135,6 +139,8 @@ static int inside(unsigned flags, struct us_target *t)
 	}
 	if (flags & US_MAP_CREATE)
 		return fail(EEXIST);
+	if ((flags & US_MAP_NOTDIR) && S_ISDIR(r->node.mode))
+		return fail(EISDIR); /* before any copy-up, as the kernel */
 	if ((flags & US_MAP_WRITE) &&
 	    ((flags & US_MAP_META) ? us_prepare_meta(t)
 				   : us_prepare_write(t, !(flags & US_MAP_NODATA))) < 0)
@@ -228,6 +234,7 @@ int us_map_resolved(unsigned flags, struct us_target *t)
 {
 	t->creates = false;
 	t->whiteout = false;
+	t->swap = false;
 	t->indexed = false;
 	t->metacopy = false;
 	if (t->r.where == US_INSIDE)

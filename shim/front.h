@@ -41,6 +41,9 @@
 				  the path given: it may be relative to the
 				  kernel's cwd (us_path*), as it is to the
 				  caller's dir fd for any call */
+#define US_MAP_NOTDIR 0x2000 /* the kernel refuses a dir with EISDIR (an
+				open for writing or truncating, truncate):
+				one found is not copied up for it */
 #define US_MAP_WRITES                                                         \
 	(US_MAP_WRITE | US_MAP_CREATE | US_MAP_OPENCREAT | US_MAP_REMOVE)
 
@@ -76,12 +79,24 @@ struct us_target {
 	struct us_target *name __attribute__((cleanup(us_target_end))) =      \
 		us_target_new()
 
+/* T (scratch, so holding whatever was there) made ready for a call:
+ * nothing found, nothing for us_created or us_target_end to do. Every
+ * target starts so, whichever way it is filled after. */
+static inline void us_target_init(struct us_target *t)
+{
+	t->r.where = US_OUTSIDE;
+	t->whiteout = t->swap = t->indexed = t->creates = t->metacopy = false;
+	t->rel_ok = false;
+	t->held = -1;
+	t->moves0 = 0;
+}
+
 static inline struct us_target *us_target_new(void)
 {
 	struct us_target *t = us_scratch_push(sizeof(struct us_target));
 
 	if (t)
-		t->held = -1;
+		us_target_init(t);
 	return t;
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fdmap.h"
 #include "front.h"
 #include "state.h"
 #include "trace.h"
@@ -27,8 +28,70 @@
 struct link_job {
 	struct us_target o, n;
 	char src[US_PATH_MAX];   /* the union path or real path of the source */
-	char canon[US_PATH_MAX]; /* the source's canonical real path */
+	char canon[US_PATH_MAX]; /* the source's canonical real path; the new
+				  name's path and dir (refused) */
 };
+
+/* The kernel refuses this link with ERR (EPERM: a dir; EXDEV: the names
+ * are on two mounts) once it has found the new name NEW (from NDFD): the
+ * new name's own errors come first (its dir missing, the name taken:
+ * EEXIST). Nothing is copied up for it, neither the source nor the new
+ * name's dir. */
+static int refused(struct link_job *j, int ndfd, const char *new, int err)
+{
+	const char *n = us_path_at(&ndfd, new, US_MAP_NOFOLLOW | US_MAP_MAYBE,
+				   &j->n);
+	struct stat st;
+
+	if (!n)
+		return -1;
+	if (j->n.r.where == US_INSIDE) {
+		errno = j->n.r.err ? err : EEXIST;
+		return -1;
+	}
+	if (US_REAL(fstatat)(ndfd, n, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	if (errno != ENOENT)
+		return -1;
+	/* the name is free: is its dir there? */
+	size_t l = strlen(n);
+	while (l > 1 && n[l - 1] == '/')
+		l--;
+	while (l > 0 && n[l - 1] != '/')
+		l--;
+	if (l + 2 > sizeof j->canon) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(j->canon, n, l);
+	strcpy(j->canon + l, ".");
+	if (US_REAL(fstatat)(ndfd, j->canon, &st, 0) == 0)
+		errno = err;
+	return -1;
+}
+
+/* The mount of the union object a source named by an fd is (OLD empty
+ * with AT_EMPTY_PATH: ODFD; OLD a magic link /proc/self/fd/N: N), or NULL:
+ * an O_TMPFILE file made in a union has no union path to be found by. */
+static const struct us_mount *fd_source_mount(int odfd, const char *old,
+					      bool empty)
+{
+	const char *rest;
+	int fd = empty ? odfd : us_magic_fd(old, &rest);
+
+	return fd >= 0 && (empty || !*rest) ? us_fd_mount(fd) : NULL;
+}
+
+/* The mount the new name NEW (from NDFD) would be made in, or NULL. */
+static const struct us_mount *new_mount(struct link_job *j, int ndfd,
+					const char *new)
+{
+	if (us_abs_path(ndfd, new, j->canon, sizeof j->canon) < 0)
+		return NULL; /* (its mapping fails the same way) */
+	return us_mount_of(&us_cfg, j->canon);
+}
 
 /* Is the (outside) source O, resolved from DIRFD, a lower's inode? Then
  * J->src gets the real path to copy it from. */
@@ -77,6 +140,11 @@ static int run(struct link_job *j, int odfd, const char *old, int ndfd,
 	unsigned of = (flags & AT_SYMLINK_FOLLOW) ? US_MAP_OBJECT : US_MAP_NOFOLLOW;
 	bool empty = (flags & AT_EMPTY_PATH) && us_unchecked(old) && !*old;
 
+	if (!us_readable(new)) { /* the kernel copies both names in first */
+		errno = EFAULT;
+		return -1;
+	}
+
 	if (empty && us_fd_lower_object(odfd, j->src, sizeof j->src)) {
 		old = j->src; /* the fd's union object, by its union path */
 		odfd = AT_FDCWD;
@@ -87,14 +155,25 @@ static int run(struct link_job *j, int odfd, const char *old, int ndfd,
 	int sdfd = odfd;
 	/* the kernel checks both names before the write: EEXIST wins */
 	const char *o = us_path_at(&sdfd, old, of, &j->o);
-	const char *n = o ? us_path_at(&ndfd, new, NEWNAME, &j->n) : NULL;
+	if (!o)
+		return -1;
+	/* a union is a mount: no link into or out of it, nor of a dir */
+	bool in = j->o.r.where == US_INSIDE;
+	bool lower = !in && lower_source(j, sdfd, o, empty, of);
+	const struct us_mount *om = in ? j->o.r.m : fd_source_mount(odfd, old, empty);
+	const struct us_mount *nm = new_mount(j, ndfd, new);
+	if (om ? nm != om : nm && !lower)
+		return refused(j, ndfd, new, EXDEV);
+	if (in && !j->o.r.err && S_ISDIR(j->o.r.node.mode))
+		return refused(j, ndfd, new, EPERM);
+	const char *n = us_path_at(&ndfd, new, NEWNAME, &j->n);
 	if (!n)
 		return -1;
-	if (j->o.r.where == US_INSIDE) { /* the source is copied up */
+	if (in) { /* the source is copied up */
 		sdfd = odfd;
 		if (!(o = us_path_at(&sdfd, old, of | US_MAP_WRITE, &j->o)))
 			return -1;
-	} else if (lower_source(j, sdfd, o, empty, of)) {
+	} else if (lower) {
 		return copy_in(j, of);
 	}
 	if (US_REAL(linkat)(sdfd, o, ndfd, n, flags) < 0)
@@ -112,7 +191,8 @@ int us_link(int olddirfd, const char *old, int newdirfd, const char *new,
 	struct link_job *j = us_scratch_push(sizeof *j);
 	if (!j)
 		return -1;
-	j->o.held = j->n.held = -1;
+	us_target_init(&j->o);
+	us_target_init(&j->n);
 	int rc = run(j, olddirfd, old, newdirfd, new, flags);
 	struct us_target *o = &j->o, *n = &j->n;
 	us_target_end(&o); /* the dir fds of long real paths (front.h) */

@@ -45,6 +45,15 @@ struct us_node {
 #define US_NODE_UPPER_FREE 2u
 #define US_NODE_UPPER_CLEAN 4u
 
+/* Is N a dir that more than one layer merges into? Its st_nlink is then
+ * 1, as overlayfs reports it ("no count of subdirs kept": fts and find
+ * take 1 so, and look at every entry), not one layer's count, which
+ * misses the other layers' subdirs. */
+static inline int us_node_merged(const struct us_node *n)
+{
+	return S_ISDIR(n->mode) && (n->dirs & (n->dirs - 1)) != 0;
+}
+
 /* Is N an upper regular file whose data is still below (a metadata-only
  * copy-up, metacopy.h)? */
 static inline int us_node_metacopy(const struct us_node *n)

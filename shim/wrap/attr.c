@@ -122,7 +122,7 @@ US_EXPORT int truncate(const char *path, off_t len)
 {
 	US_SHIM_OR(US_REAL(truncate)(path, len));
 	US_TARGET(t);
-	const char *p = us_path(path, US_MAP_WRITE, t);
+	const char *p = us_path(path, US_MAP_WRITE | US_MAP_NOTDIR, t);
 	return p ? US_REAL(truncate)(p, len) : -1;
 }
 

@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../dirfdpath.h"
 #include "../fdmap.h"
 #include "../front.h"
 #include "../guard.h"
@@ -91,6 +92,7 @@ static const char *scoped_path(struct call *c, int *dirfd, const char *path,
 			return path; /* no dir: EBADF, ENOTDIR are the kernel's */
 	}
 	bool reaches = reaches_union(c, path, res);
+	c->t.moves0 = us_dirfd_moves_all(); /* before the lookup (front.h) */
 	unsigned rflags = (mf & US_MAP_NOFOLLOW) ? US_LOOKUP_NOFOLLOW : 0;
 	if (us_resolve_at(&us_cfg, c->base, path, rflags, res & SCOPE_FLAGS,
 			  &c->t.r) < 0) {
@@ -138,7 +140,7 @@ long us_door_openat2(long dirfd, const char *path, const struct open_how *how,
 	struct call *c = us_scratch_push(sizeof *c); /* popped by the scope */
 	struct us_target *t = c ? &c->t : NULL;
 	if (t)
-		t->held = -1;
+		us_target_init(t);
 	long fd = c ? openat2_union(c, (int)dirfd, path, how, (size_t)size) : -1;
 	us_target_end(&t); /* the dir fd of a long real path (front.h) */
 	if (fd >= 0)

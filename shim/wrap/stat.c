@@ -14,10 +14,12 @@
 
 #include "../fdmap.h"
 #include "../front.h"
+#include "../state.h"
 #include "unionshim/metacopy.h"
 #include "../guard.h"
 #include "glibc_protos.h"
 #include "unionshim/identity.h"
+#include "unionshim/scratch.h"
 #include "unionshim/statxconv.h"
 
 _Static_assert(sizeof(struct stat) == sizeof(struct stat64),
@@ -53,6 +55,8 @@ static int fixed(int rc, const struct us_target *t, struct stat *st)
 {
 	if (rc == 0 && t->r.where == US_INSIDE) {
 		us_ident_stat(t->r.m, us_target_layer(t), t->real, -1, st);
+		if (us_node_merged(&t->r.node) && S_ISDIR(st->st_mode))
+			st->st_nlink = 1;
 		if (us_node_metacopy(&t->r.node)) /* blocks of its data */
 			us_metacopy_stat(t->r.m, t->r.path, &t->r.node, st);
 	}
@@ -76,13 +80,35 @@ US_EXPORT int lstat(const char *path, struct stat *st)
 		 : -1;
 }
 
+/* ST, FD's real fstat, in the union's terms (us_fd_stat); 1 for a union
+ * object. A dir more layers merge into now says st_nlink 1, as a stat of
+ * its path does (lookup.h us_node_merged): a lower dir copied up since
+ * the fd was opened is one. */
+static int fd_stat(int fd, struct stat *st)
+{
+	if (!us_fd_stat(fd, st) || !S_ISDIR(st->st_mode))
+		return 0;
+	US_SCRATCH_SCOPE;
+	struct {
+		char path[US_PATH_MAX];
+		struct us_resolved r;
+	} *sb = us_scratch_push(sizeof *sb);
+	int saved = errno;
+	if (sb && us_fd_path(fd, sb->path, sizeof sb->path) == 1 &&
+	    us_resolve(&us_cfg, sb->path, 0, &sb->r) == 0 &&
+	    sb->r.where == US_INSIDE && !sb->r.err && us_node_merged(&sb->r.node))
+		st->st_nlink = 1;
+	errno = saved;
+	return 1;
+}
+
 US_EXPORT int fstat(int fd, struct stat *st)
 {
 	us_fd_fresh(fd);
 	US_SHIM_OR(US_REAL(fstat)(fd, st));
 	if (US_REAL(fstat)(fd, st) < 0)
 		return -1;
-	us_fd_stat(fd, st);
+	fd_stat(fd, st);
 	return 0;
 }
 
@@ -93,7 +119,7 @@ US_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 	    dirfd != AT_FDCWD) {
 		if (US_REAL(fstatat)(dirfd, path, st, flags) < 0)
 			return -1;
-		us_fd_stat(dirfd, st);
+		fd_stat(dirfd, st);
 		return 0;
 	}
 	US_TARGET(t);
@@ -204,7 +230,7 @@ US_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 		if (US_REAL(statx)(dirfd, path, flags, mask, stx) < 0)
 			return -1;
 		statx_base(stx, &st);
-		if (us_fd_stat(dirfd, &st))
+		if (fd_stat(dirfd, &st))
 			statx_fix(stx, &st);
 		return 0;
 	}

@@ -767,14 +767,54 @@ sc_samefs_numbers() {
 		done
 }
 
+# both_ways SC: what scenario SC prints under the shim (SHIM_OUT) and on
+# overlayfs over fresh layers of its own making (OVL_OUT).
+both_ways() {
+	SHIM_OUT=$("$1" "$TARGET" in_shim)
+	make_layers
+	OVL_OUT=$("$1" "$TARGET" in_ovl)
+	umount "$TARGET" # mounted in the $(...) above, out of teardown's sight
+}
+
 @test "on one filesystem st_ino is the origin's inode number, as overlayfs's (shim == overlayfs)" {
 	need_overlay
-	local shim
-	shim=$(sc_samefs_numbers "$TARGET" in_shim)
-	grep -q '^d/b LOWER2:d/b$' <<<"$shim"
-	make_layers
-	local ovl
-	ovl=$(sc_samefs_numbers "$TARGET" in_ovl)
-	umount "$TARGET" # mounted in the $(...) above, out of teardown's sight
-	same "$shim" "$ovl"
+	both_ways sc_samefs_numbers
+	grep -q '^d/b LOWER2:d/b$' <<<"$SHIM_OUT"
+	same "$SHIM_OUT" "$OVL_OUT"
+}
+
+# st_nlink of dirs. A dir that more than one layer merges into (upper and
+# lower, or two lowers) has no count of its subdirs kept: overlayfs says 1
+# (fts and find take 1 as "count unknown" and look at every entry), where
+# one layer's count (the upper's 2) would say "no subdirs" of a dir whose
+# lower holds some. A dir of one layer keeps its own count. Through stat,
+# a stat relative to the dir's parent fd (find's), statx and fstat.
+sc_dir_nlink() {
+	local u=$1 X=$2
+	mkdir -p "$LOWER/m/s1" "$LOWER/m/s2" "$UPPER/m" "$LOWER/lo/s" \
+		"$LOWER/two/a" "$LOWER2/two/b" "$UPPER/up/s1" "$UPPER/up/s2" \
+		"$LOWER/cu/s"
+	$X --start
+	$X sh -c 'mkdir "$1/new" "$1/new/s" && touch "$1/cu/f"' sh "$u"
+	$X python3 -c '
+import os, sys
+os.chdir(sys.argv[1])
+top = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
+for d in ["m", "lo", "two", "up", "new", "cu", "m/s1", "."]:
+    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    print(d, os.stat(d).st_nlink, os.lstat(d).st_nlink, os.fstat(fd).st_nlink,
+          os.stat(d, dir_fd=top, follow_symlinks=False).st_nlink)
+    os.close(fd)
+' "$u"
+	$X sh -c 'cd "$1" && stat -c "%n %h" m two lo' sh "$u"
+	$X find "$u" -mindepth 1 -type d -printf '%P\n' | LC_ALL=C sort
+}
+
+@test "st_nlink of a dir merged from two layers is 1 by stat, lstat, fstatat and fstat; a dir of one layer keeps its count; find sees every subdir (shim == overlayfs)" {
+	need_overlay
+	both_ways sc_dir_nlink
+	grep -qx 'm 1 1 1 1' <<<"$SHIM_OUT"
+	grep -qx 'lo 3 3 3 3' <<<"$SHIM_OUT"
+	grep -qx 'm/s2' <<<"$SHIM_OUT"
+	same "$OVL_OUT" "$SHIM_OUT"
 }

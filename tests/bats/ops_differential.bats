@@ -16,8 +16,9 @@
 # on both sides all names have one st_dev, the same names are one file
 # (one st_ino), at the end for every name and after each step that named
 # one of a family (lower hard links, ln, cp -a of several) for those, and
-# regular files have the same st_nlink (dirs' counts are overlayfs's own
-# business); each name there before and after kept its st_ino on both
+# every name has the same st_nlink (a dir merged from layers says 1, one
+# of one layer its own count: a dir copied up where overlayfs copies
+# nothing shows); each name there before and after kept its st_ino on both
 # sides or on neither; and under the shim every name that no rm, rmdir,
 # mv or cp could have replaced has its st_ino of before (overlayfs must
 # pass this too, or gen_ops.py's list is wrong). Inode numbers differ

@@ -16,8 +16,8 @@
 # and the sums; "=== ids", "st_dev: N" (how many st_dev the names have:
 # 1, the mount's), and one line per name, in the view's order:
 #   PATH TYPE NLINK SAME KEPT
-# NLINK is st_nlink for a regular file, "*" else (a merged dir's count is
-# overlayfs's own business); SAME is the smallest path (bytes) with the
+# NLINK is st_nlink (a dir merged from layers says 1, as on overlayfs;
+# a dir of one layer its own count); SAME is the smallest path (bytes) with the
 # same st_ino when there is another, else "-"; KEPT is "kept" when the
 # name was there before the ops with the same st_ino, "new" when it was
 # there with another, "-" when it was not there. Into OUT (made empty):
@@ -85,7 +85,7 @@ function flush(k, j, f, g, same) {
 			if (g[2] "" == f[2] "")
 				same = g[5]
 		}
-		print "id " f[5] " " f[4] " " (f[4] != "d" ? f[3] : "*") " " same
+		print "id " f[5] " " f[4] " " f[3] " " same
 	}
 	nrun = 0
 }
@@ -96,7 +96,7 @@ END {
 	for (k = 1; k <= n; k++) {
 		i = ino[k]
 		p = path[k]
-		print p " " ty[k] " " (ty[k] != "d" ? nl[k] : "*") " " \
+		print p " " ty[k] " " nl[k] " " \
 		    (cnt[i] > 1 ? lab[i] : "-") " " \
 		    (p in pre ? (pre[p] == i ? "kept" : "new") : "-")
 	}

@@ -1,0 +1,101 @@
+#!/usr/bin/env bats
+# Promise (semantics.md "Copy-up", "Errors"): a call the kernel refuses
+# copies nothing up and answers the kernel's errno, in the kernel's order,
+# as on overlayfs:
+#  - link() of a dir: the new name's own errors first (its dir missing:
+#    ENOENT; the name taken: EEXIST), then EPERM; neither the dir nor the
+#    new name's dir is copied up (GNU ln calls link() and reads the errno);
+#  - link() into or out of the union: a union is a mount of its own,
+#    EXDEV (after the new name's errors), where a plain link would have put
+#    an upper file under a name outside the union, or an outside file into
+#    the upper; an O_TMPFILE file made in the union and linked through
+#    /proc/self/fd/N or AT_EMPTY_PATH stays a link within it;
+#  - open() of a dir for writing or truncating, O_CREAT without O_EXCL,
+#    truncate() and fopen("r+", "w", "a") of a dir: EISDIR, the dir not
+#    copied up (O_RDONLY|O_APPEND opens it; O_TMPFILE makes a file in it,
+#    which copies it up on both).
+# Each scenario prints the answers and then the upper dir's names; the
+# shim's output must equal overlayfs's.
+
+bats_require_minimum_version 1.5.0
+
+load ../lib/common
+load ../lib/oracle
+
+teardown() {
+	unmount_union
+}
+
+refusal_layers() {
+	make_layers
+	mkdir -p "$LOWER/n2/x/y" "$LOWER/ld" "$LOWER/d1/x" "$LOWER/d2" "$LOWER/d3"
+	echo data >"$LOWER/f"
+	echo out >"$ROOT/o4"
+}
+
+# scenario MODE: the answers of both halves, then the upper's names.
+scenario() {
+	refusal_layers
+	use_union "$1"
+	"${RUN[@]}" python3 - "$U" "$ROOT" <<'PY'
+import errno, os, sys
+u, root = sys.argv[1], sys.argv[2]
+os.chdir(u)
+os.mkdir("new8")
+def name(e):
+    return errno.errorcode.get(e, str(e))
+def tell(what, f):
+    try:
+        f()
+        print(what, "ok")
+    except OSError as e:
+        print(what, name(e.errno))
+links = [("n2/x", "new8/x"), ("n2/x", "ld/x"), ("n2/x", "n2"), ("n2/x", "nope/x"),
+         ("n2/x", root + "/out_dir"), ("f", root + "/out_f"), ("f", root + "/o4"),
+         ("f", root + "/nodir/x"), (root + "/o4", "h"), (root + "/o4", "f"),
+         (root + "/o4", "nope/h"), ("f", "new8/f"), ("f", "f2")]
+for a, b in links:
+    tell("link %s %s" % (a.replace(root, "ROOT"), b.replace(root, "ROOT")),
+         lambda: os.link(a, b))
+fd = os.open("ld", os.O_TMPFILE | os.O_RDWR, 0o644)
+os.write(fd, b"tmp")
+tell("link /proc/self/fd/N ld/t",
+     lambda: os.link("/proc/self/fd/%d" % fd, "ld/t", follow_symlinks=True))
+tell("link /proc/self/fd/N ROOT/out_t",
+     lambda: os.link("/proc/self/fd/%d" % fd, root + "/out_t", follow_symlinks=True))
+opens = [("O_RDONLY|O_TRUNC", os.O_RDONLY | os.O_TRUNC),
+         ("O_RDONLY|O_APPEND", os.O_RDONLY | os.O_APPEND),
+         ("O_WRONLY", os.O_WRONLY), ("O_RDWR", os.O_RDWR),
+         ("O_WRONLY|O_CREAT", os.O_WRONLY | os.O_CREAT),
+         ("O_RDONLY|O_CREAT", os.O_RDONLY | os.O_CREAT),
+         ("O_CREAT|O_EXCL", os.O_RDONLY | os.O_CREAT | os.O_EXCL),
+         ("O_TMPFILE", os.O_TMPFILE | os.O_RDWR)]
+for what, fl in opens:
+    for d in ["d1", "d2"]:
+        tell("open %s %s" % (d, what), lambda: os.close(os.open(d, fl, 0o644)))
+tell("truncate d3", lambda: os.truncate("d3", 0))
+for m in ["r+", "w", "a"]:
+    tell("fopen d3 " + m, lambda: open("d3", m).close())
+PY
+	echo "--- upper"
+	(cd "$UPPER" && find . -mindepth 1 ! -name '*.wh.*' | LC_ALL=C sort)
+	echo "--- outside"
+	(cd "$ROOT" && ls)
+	unmount_union
+}
+
+@test "refused calls (link of a dir, links into or out of the union, write opens and truncates of a dir) answer the kernel's errno and copy nothing up (shim == overlayfs)" {
+	need_overlay
+	local ovl shim
+	ovl=$(scenario overlayfs)
+	shim=$(scenario shim)
+	# the scenario asks what it claims
+	grep -qx 'link n2/x new8/x EPERM' <<<"$ovl"
+	grep -qx 'link f ROOT/out_f EXDEV' <<<"$ovl"
+	grep -qx 'link ROOT/o4 h EXDEV' <<<"$ovl"
+	grep -qx 'open d1 O_WRONLY EISDIR' <<<"$ovl"
+	[ "$ovl" = "$shim" ] || {
+		diff <(echo "$ovl") <(echo "$shim")
+		false
+	}
+}
