@@ -154,8 +154,10 @@ static int read_cwd(char *buf, size_t len, struct us_base *b, unsigned *seq,
 			continue; /* torn: the counter has moved */
 		for (size_t i = 0; i * 8 < n + 1 && i * 8 < len; i++) {
 			uint64_t w = __atomic_load_n(&cwd_words[i], __ATOMIC_ACQUIRE);
-			size_t k = len - i * 8 < 8 ? len - i * 8 : 8;
-			memcpy(buf + i * 8, &w, k);
+			if (len - i * 8 >= 8) /* (a whole word: no call) */
+				memcpy(buf + i * 8, &w, 8);
+			else
+				memcpy(buf + i * 8, &w, len - i * 8);
 		}
 		bool known = __atomic_load_n(&cwd_known, __ATOMIC_ACQUIRE);
 		uint64_t dev = __atomic_load_n(&cwd_dev, __ATOMIC_ACQUIRE);

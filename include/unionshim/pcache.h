@@ -46,11 +46,23 @@ struct us_pc_miss {
 	uint32_t val[US_PCACHE_DEPS];
 };
 
+/* Which entry a hit came from, and its sequence word then. */
+struct us_pc_ref {
+	const void *entry;
+	uint32_t seq;
+};
+
 /* Resolve ABSPATH with FLAGS from the cache: 1 with R filled as
- * us_resolve fills it, else 0 with MISS ready for the store after the
- * walk. */
+ * us_resolve fills it (and REF, when not NULL, naming the entry), else 0
+ * with MISS ready for the store after the walk. */
 int us_pcache_get(const struct us_config *cfg, const char *abspath,
-		  unsigned flags, struct us_resolved *r, struct us_pc_miss *miss);
+		  unsigned flags, struct us_resolved *r, struct us_pc_miss *miss,
+		  struct us_pc_ref *ref);
+
+/* Would the hit REF names give the same answer now (its entry not
+ * written since, every word it depends on unchanged)? A few loads: a
+ * caller that kept the answer may use it again. */
+bool us_pcache_still(const struct us_pc_ref *ref);
 
 /* Keep the walk's answer R for ABSPATH (LINKS: symlinks it followed);
  * what is not cacheable is left out. */

@@ -125,13 +125,13 @@ static int start_walked(struct walk *w, const struct us_config *cfg,
 }
 
 /* W may stat through B's fd, open on the real dir of the base BASE whose
- * node is BN: a layer path below that dir is then the same object as its
- * rest relative to the fd. */
+ * node is BN (TOP: at_top said so): a layer path below that dir is then
+ * the same object as its rest relative to the fd. */
 static bool make_at(const struct us_mount *m, const struct us_base *b,
-		    const struct us_node *bn, const char *base,
+		    const struct us_node *bn, bool top, const char *base,
 		    struct us_walk_at *at)
 {
-	if (!m || bn->layer < 0 || !at_top(m, b, bn) ||
+	if (!m || bn->layer < 0 || !top ||
 	    us_dir_layer_path(m, bn->layer, base, bn->flags, at->real,
 			      sizeof at->real) < 0)
 		return false;
@@ -142,11 +142,11 @@ static bool make_at(const struct us_mount *m, const struct us_base *b,
 }
 
 /* R, when its path is below BASE (B->len bytes), may be reached from B's
- * fd when the base node BN is B's real dir. */
+ * fd when the base node BN is B's real dir (TOP: at_top said so). */
 static void tell_at(struct us_resolved *r, const struct us_base *b,
-		    const struct us_node *bn, const char *base)
+		    const struct us_node *bn, bool top, const char *base)
 {
-	if (r->where == US_INSIDE && at_top(r->m, b, bn) &&
+	if (r->where == US_INSIDE && top &&
 	    strncmp(r->path, base, b->len) == 0 && r->path[b->len] == '/') {
 		r->at_ulen = b->len;
 		r->at_fd = b->fd;
@@ -154,25 +154,35 @@ static void tell_at(struct us_resolved *r, const struct us_base *b,
 	}
 }
 
-/* PATH's entry of a dir in the whole-path cache (1 with RB), else 0 with
- * MISS. */
+/* PATH's entry of a dir in the whole-path cache (1 with RB and REF),
+ * else 0 with MISS. */
 static int dir_cached(const struct us_config *cfg, const char *path,
-		      struct us_resolved *rb, struct us_pc_miss *miss)
+		      struct us_resolved *rb, struct us_pc_miss *miss,
+		      struct us_pc_ref *ref)
 {
-	return us_pcache_get(cfg, path, US_LOOKUP_BASEDIR, rb, miss) &&
+	return us_pcache_get(cfg, path, US_LOOKUP_BASEDIR, rb, miss, ref) &&
 	       rb->where == US_INSIDE && !rb->err && S_ISDIR(rb->node.mode);
 }
 
-/* The plain name NAME in the dir DIR (DL bytes, node DN) of M: its lookup
- * alone, the walk's last step without a walk (lookup.c us_walk_run does
- * the same). 1 with R filled, 0 when a walk must do it (a symlink to
- * follow, a path too long), -1 with errno. */
+/* DIR's (DL bytes) key hash in the per-name cache. */
+static uint64_t dir_hash(const char *dir, size_t dl)
+{
+	struct us_lc_prefix hp;
+
+	us_lcache_prefix_init(&hp);
+	return us_lcache_path_hash(&hp, dir, dl);
+}
+
+/* The plain name NAME in the dir DIR (DL bytes, node DN, key hash PHASH)
+ * of M: its lookup alone, the walk's last step without a walk (lookup.c
+ * us_walk_run does the same). 1 with R filled, 0 when a walk must do it
+ * (a symlink to follow, a path too long), -1 with errno. */
 static int one_name(const struct us_mount *m, const char *dir, size_t dl,
-		    const struct us_node *dn, const char *name, unsigned flags,
-		    const struct us_walk_at *at, struct us_resolved *r)
+		    const struct us_node *dn, uint64_t phash, const char *name,
+		    unsigned flags, const struct us_walk_at *at,
+		    struct us_resolved *r)
 {
 	size_t nl = strlen(name);
-	struct us_lc_prefix hp;
 	struct us_node child;
 	int fresh;
 
@@ -182,8 +192,6 @@ static int one_name(const struct us_mount *m, const char *dir, size_t dl,
 	}
 	if (dl + 1 + nl + 1 > sizeof r->path)
 		return 0;
-	us_lcache_prefix_init(&hp);
-	uint64_t phash = us_lcache_path_hash(&hp, dir, dl);
 	int err = us_walk_child(m, dir, dn, name, &child, &r->stx, &fresh, at,
 				&phash);
 	if (err && err != ENOENT) {
@@ -217,6 +225,15 @@ static bool plain_name(const char *name)
 	       !(name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])));
 }
 
+/* Does REST hold a "/./" or a "//"? (One pass: this runs per call.) */
+static bool needs_tidy(const char *rest)
+{
+	for (const char *p = strchr(rest, '/'); p; p = strchr(p + 1, '/'))
+		if (p[1] == '/' || (p[1] == '.' && p[2] == '/'))
+			return true;
+	return false;
+}
+
 /* ABSPATH with the empty and "." components of its rest (after BL bytes)
  * left out, into OUT (LEN bytes): "./sub/name" (ls -R, a compiler's
  * "./x.h") walks as "sub/name". A last "." (it asks for the dir itself)
@@ -227,7 +244,7 @@ static const char *tidy(const char *abspath, size_t bl, char *out, size_t len)
 	const char *rest = abspath + bl;
 	size_t n = bl;
 
-	if (!strstr(rest, "/./") && !strstr(rest, "//"))
+	if (!needs_tidy(rest))
 		return abspath;
 	if (bl + strlen(rest) + 1 > len)
 		return abspath;
@@ -313,6 +330,27 @@ static int walk_down(struct walk *w, const char *abspath, size_t from,
 	return 0;
 }
 
+/* The last name of ABSPATH (a plain name after its dir's DL bytes, which
+ * DIR gets) from this thread's memo of that dir (walkmemo.c): 1 with R
+ * filled, 0 when the memo does not hold or a walk must do it, -1 with
+ * errno. */
+static int from_memo(const struct us_config *cfg, const char *abspath,
+		     size_t dl, const struct us_base *b, unsigned flags,
+		     char *dir, struct us_walk_at *at, struct us_resolved *r)
+{
+	struct us_walk_memo mo;
+
+	if (!us_walk_memo_get(cfg, abspath, dl, b, &mo, at))
+		return 0;
+	memcpy(dir, abspath, dl);
+	dir[dl] = '\0';
+	int got = one_name(mo.m, dir, dl, &mo.dir, mo.phash, abspath + dl + 1,
+			   flags, mo.at_ok ? at : NULL, r);
+	if (got > 0)
+		tell_at(r, b, &mo.base, mo.top, abspath);
+	return got;
+}
+
 int us_resolve_base(const struct us_config *cfg, const char *abspath,
 		    const struct us_base *b, unsigned flags,
 		    struct us_resolved *r)
@@ -341,29 +379,49 @@ int us_resolve_base(const struct us_config *cfg, const char *abspath,
 	size_t dl = start_len(abspath, b->len);
 	struct us_node bn = {.layer = -1};
 	int started = -1;
+	bool plain = plain_name(abspath + dl + 1);
 
+	r->stx_ok = 0;
+	r->at_ulen = 0;
+	if (plain) { /* the next name of a dir this thread walked in last */
+		int got = from_memo(cfg, abspath, dl, b, flags, sb->dir,
+				    &sb->at, r);
+		if (got != 0)
+			return got < 0 ? -1 : 0;
+		r->at_ulen = 0;
+	}
 	memcpy(sb->base, abspath, b->len);
 	sb->base[b->len] = '\0';
 	memcpy(sb->dir, abspath, dl);
 	sb->dir[dl] = '\0';
-	r->stx_ok = 0;
-	r->at_ulen = 0;
 	/* the last name's dir, as another call below the base left it, and
 	 * the base (for the real dir the caller's fd is open on) */
-	bool have_dir = dl > b->len && dir_cached(cfg, sb->dir, &sb->rd, &sb->dmiss);
+	struct us_walk_memo mo = {.dref.entry = NULL, .bref.entry = NULL};
+	bool have_dir = dl > b->len &&
+			dir_cached(cfg, sb->dir, &sb->rd, &sb->dmiss, &mo.dref);
 	bool have_base = (!have_dir || b->layer != -1) &&
-			 dir_cached(cfg, sb->base, &sb->rb, &sb->bmiss);
+			 dir_cached(cfg, sb->base, &sb->rb, &sb->bmiss, &mo.bref);
 	const struct us_resolved *rd = dl > b->len ? &sb->rd : &sb->rb;
 	if (have_base)
 		bn = sb->rb.node;
-	if ((have_dir || (dl == b->len && have_base)) && plain_name(abspath + dl + 1)) {
-		bool at = make_at(rd->m, b, &bn, sb->base, &sb->at);
-		int got = one_name(rd->m, sb->dir, dl, &rd->node, abspath + dl + 1,
-				   flags, at ? &sb->at : NULL, r);
+	if ((have_dir || (dl == b->len && have_base)) && plain) {
+		mo.m = rd->m;
+		mo.dir = rd->node;
+		mo.base = bn;
+		mo.phash = dir_hash(sb->dir, dl);
+		mo.top = have_base && at_top(rd->m, b, &bn);
+		mo.at_ok = make_at(rd->m, b, &bn, mo.top, sb->base, &sb->at);
+		if (dl == b->len)
+			mo.dref = mo.bref;
+		int got = one_name(rd->m, sb->dir, dl, &rd->node, mo.phash,
+				   abspath + dl + 1, flags,
+				   mo.at_ok ? &sb->at : NULL, r);
 		if (got < 0)
 			return -1;
 		if (got > 0) {
-			tell_at(r, b, &bn, sb->base);
+			tell_at(r, b, &bn, mo.top, sb->base);
+			if (have_base || b->layer == -1) /* all it could know */
+				us_walk_memo_put(cfg, sb->dir, dl, b, &mo, &sb->at);
 			return 0;
 		}
 	}
@@ -382,12 +440,13 @@ int us_resolve_base(const struct us_config *cfg, const char *abspath,
 	}
 	if (started < 0 || !w->m) /* the plain walk, with its own errors */
 		return us_resolve(cfg, abspath, flags, r);
-	w->at_ok = make_at(w->m, b, &bn, sb->base, &w->at);
+	bool top = bn.layer >= 0 && at_top(w->m, b, &bn);
+	w->at_ok = make_at(w->m, b, &bn, top, sb->base, &w->at);
 	if (us_walk_run(w, flags, r) < 0)
 		return -1;
 	r->at_ulen = 0;
 	if (!w->links && bn.layer >= 0)
-		tell_at(r, b, &bn, sb->base);
+		tell_at(r, b, &bn, top, sb->base);
 	return 0;
 }
 

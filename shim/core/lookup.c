@@ -891,7 +891,7 @@ int us_resolve(const struct us_config *cfg, const char *abspath,
 
 	r->stx_ok = 0; /* a cached answer stat'ed nothing in this call */
 	r->at_ulen = 0;
-	if (us_pcache_get(cfg, abspath, flags, r, &miss))
+	if (us_pcache_get(cfg, abspath, flags, r, &miss, NULL))
 		return 0;
 	US_SCRATCH_SCOPE;
 	struct walk *w = us_scratch_push(sizeof *w);

@@ -236,7 +236,8 @@ static bool deps_now(const struct us_mount *m, const char *path, size_t n,
 }
 
 int us_pcache_get(const struct us_config *cfg, const char *abspath,
-		  unsigned flags, struct us_resolved *r, struct us_pc_miss *miss)
+		  unsigned flags, struct us_resolved *r, struct us_pc_miss *miss,
+		  struct us_pc_ref *ref)
 {
 	size_t n = strlen(abspath);
 	struct entry *t = LOAD(&table);
@@ -255,9 +256,12 @@ int us_pcache_get(const struct us_config *cfg, const char *abspath,
 		struct entry *set = &t[miss->set * WAYS];
 		for (int i = 0; i < WAYS; i++) {
 			/* an entry made with another config is no answer */
+			uint32_t seq = LOAD(&set[i].seq);
 			if (read_entry(&set[i], miss->hash, flags, &k, abspath, r) &&
 			    r->m >= cfg->mounts && r->m < cfg->mounts + cfg->nmounts) {
 				count(&n_hits);
+				if (ref)
+					*ref = (struct us_pc_ref){&set[i], seq};
 				return 1;
 			}
 		}
@@ -268,6 +272,14 @@ int us_pcache_get(const struct us_config *cfg, const char *abspath,
 	miss->m = mount_entered(cfg, abspath);
 	miss->storable = miss->m && deps_now(miss->m, abspath, n, miss);
 	return 0;
+}
+
+bool us_pcache_still(const struct us_pc_ref *ref)
+{
+	const struct entry *e = ref->entry;
+
+	return e && !LOAD(&off) && LOAD(&e->seq) == ref->seq &&
+	       still_valid(e, LOAD(&e->info)) && LOAD(&e->seq) == ref->seq;
 }
 
 /* The way of SET to write: the key's own, else a free one, else the

@@ -9,6 +9,7 @@
 
 #include "unionshim/lcache.h"
 #include "unionshim/lookup.h"
+#include "unionshim/pcache.h"
 
 #define US_DIRSTACK 64
 
@@ -54,6 +55,33 @@ struct walk {
 	char link[US_PATH_MAX];
 	char real[US_PATH_MAX];
 };
+
+/* What a walk that starts at a dir (below a base) knows of it before its
+ * last name (walkmemo.c): the dir's and the base's nodes (base.layer -1:
+ * the base's node is not known) of mount M, the dir's key hash in the
+ * per-name cache, the whole-path cache entries the nodes came from
+ * (bref.entry NULL: none), whether the base's fd is open on the real dir
+ * of the base's top layer (TOP) and whether the walk looks through it
+ * (AT_OK, with the us_walk_at beside). */
+struct us_walk_memo {
+	const struct us_mount *m;
+	struct us_node dir, base;
+	uint64_t phash;
+	struct us_pc_ref dref, bref;
+	bool top, at_ok;
+};
+
+/* This thread's memo of the dir PATH's first DL bytes name, below the
+ * base B: true with OUT (and AT, when OUT->at_ok) filled when it is kept
+ * and still holds. */
+bool us_walk_memo_get(const struct us_config *cfg, const char *path,
+		      size_t dl, const struct us_base *b,
+		      struct us_walk_memo *out, struct us_walk_at *at);
+
+/* Keep IN (AT: its real dir) as this thread's memo of that dir. */
+void us_walk_memo_put(const struct us_config *cfg, const char *path,
+		      size_t dl, const struct us_base *b,
+		      const struct us_walk_memo *in, const struct us_walk_at *at);
 
 /* Start W at "/" with PATH followed by TAIL to walk. 0, or -1 (too long). */
 int us_walk_init(struct walk *w, const struct us_config *cfg,

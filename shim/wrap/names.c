@@ -209,7 +209,7 @@ US_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf,
 	if (us_readable(path) && path[0] == '/' &&
 	    magic_readlink(path, buf, size, &n))
 		return n;
-	const char *p = us_path_at(&dirfd, path, US_MAP_NOFOLLOW, t);
+	const char *p = us_path_at(&dirfd, path, US_MAP_NOFOLLOW | US_MAP_RELATIVE, t);
 	return p ? US_REAL(readlinkat)(dirfd, p, buf, size) : -1;
 }
 

@@ -59,7 +59,7 @@ US_EXPORT ssize_t getxattr(const char *path, const char *name, void *v,
 	US_TARGET(t);
 	if (own_get(name) < 0)
 		return -1;
-	const char *p = us_path(path, 0, t);
+	const char *p = us_path(path, US_MAP_RELATIVE, t);
 	return p ? US_REAL(getxattr)(p, name, v, size) : -1;
 }
 
@@ -70,7 +70,7 @@ US_EXPORT ssize_t lgetxattr(const char *path, const char *name, void *v,
 	US_TARGET(t);
 	if (own_get(name) < 0)
 		return -1;
-	const char *p = us_path(path, US_MAP_NOFOLLOW, t);
+	const char *p = us_path(path, US_MAP_NOFOLLOW | US_MAP_RELATIVE, t);
 	return p ? US_REAL(lgetxattr)(p, name, v, size) : -1;
 }
 
@@ -91,7 +91,7 @@ US_EXPORT ssize_t listxattr(const char *path, char *list, size_t size)
 {
 	US_SHIM_OR(US_REAL(listxattr)(path, list, size));
 	US_TARGET(t);
-	const char *p = us_path(path, 0, t);
+	const char *p = us_path(path, US_MAP_RELATIVE, t);
 	return p ? filter_list(list, size, US_REAL(listxattr)(p, list, size))
 		 : -1;
 }
@@ -100,7 +100,7 @@ US_EXPORT ssize_t llistxattr(const char *path, char *list, size_t size)
 {
 	US_SHIM_OR(US_REAL(llistxattr)(path, list, size));
 	US_TARGET(t);
-	const char *p = us_path(path, US_MAP_NOFOLLOW, t);
+	const char *p = us_path(path, US_MAP_NOFOLLOW | US_MAP_RELATIVE, t);
 	return p ? filter_list(list, size, US_REAL(llistxattr)(p, list, size))
 		 : -1;
 }
