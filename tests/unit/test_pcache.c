@@ -313,6 +313,50 @@ START_TEST(old_entries_go_the_size_stays)
 }
 END_TEST
 
+/* A hit's entry, named by its ref (us_pcache_still), holds while no
+ * word it depends on moves and nothing rewrote it: the walk memo
+ * (walkmemo.c) trusts exactly this. */
+START_TEST(a_kept_hit_holds_until_its_words_move)
+{
+	static const char *const dirs[] = {"", "a", "a/b"};
+	struct us_pc_miss miss;
+	struct us_pc_ref ref;
+	const char *p;
+
+	ut_file(ut.low1, "a/b/c/f", "lower");
+	ut_load();
+	p = ut_u("a/b/c");
+	for (unsigned i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+		resolve("a/b/c");
+		ck_assert_int_eq(us_pcache_get(&ut.cfg, p, US_LOOKUP_NOFOLLOW, &r,
+					       &miss, &ref), 1);
+		ck_assert(us_pcache_still(&ref));
+		ck_assert(us_pcache_still(&ref)); /* a look changes nothing */
+		us_lcache_dir_changed(M0, *dirs[i] ? ut_u(dirs[i]) : ut.target);
+		ck_assert_msg(!us_pcache_still(&ref), "bump of '%s' not seen",
+			      dirs[i]);
+	}
+	resolve("a/b/c");
+	ck_assert_int_eq(us_pcache_get(&ut.cfg, p, US_LOOKUP_NOFOLLOW, &r, &miss,
+				       &ref), 1);
+	us_lcache_moved(M0);
+	ck_assert(!us_pcache_still(&ref));
+	resolve("a/b/c");
+	ck_assert_int_eq(us_pcache_get(&ut.cfg, p, US_LOOKUP_NOFOLLOW, &r, &miss,
+				       &ref), 1);
+	ck_assert_int_eq(us_pcache_hold(p, US_LOOKUP_NOFOLLOW, true), 1);
+	ck_assert(!us_pcache_still(&ref)); /* being written */
+	ck_assert_int_eq(us_pcache_hold(p, US_LOOKUP_NOFOLLOW, false), 1);
+	ck_assert(!us_pcache_still(&ref)); /* written since */
+	resolve("a/b/c");
+	ck_assert_int_eq(us_pcache_get(&ut.cfg, p, US_LOOKUP_NOFOLLOW, &r, &miss,
+				       &ref), 1);
+	us_pcache_enable(false);
+	ck_assert(!us_pcache_still(&ref));
+	us_pcache_enable(true);
+}
+END_TEST
+
 Suite *pcache_suite(void)
 {
 	Suite *s = suite_create("pcache");
@@ -330,6 +374,7 @@ Suite *pcache_suite(void)
 	tcase_add_test(tc, an_entry_being_written_is_a_miss);
 	tcase_add_test(tc, a_read_only_union_keeps_its_entries);
 	tcase_add_test(tc, old_entries_go_the_size_stays);
+	tcase_add_test(tc, a_kept_hit_holds_until_its_words_move);
 	suite_add_tcase(s, tc);
 	return s;
 }
