@@ -8,9 +8,10 @@
 # step exits with the same status and prints the same stdout (read steps:
 # cat, ls, ls -U in readdir's order, readlink), the final view has the
 # same names, types, modes,
-# link texts and file contents, and the shim's lower copy is bit for bit
-# unchanged (mtimes and ctimes too); links that leave the root reach alike
-# dirs on both sides.
+# link texts and file contents, the upper holds the same dirs (the same
+# dirs copied up: none for a call the kernel refuses), and the shim's
+# lower copy is bit for bit unchanged (mtimes and ctimes too); links that
+# leave the root reach alike dirs on both sides.
 # Identity: the lowers have hard links (a file with one or two more names,
 # in its dir or another dir of its layer; some hidden by the top lower);
 # on both sides all names have one st_dev, the same names are one file
@@ -81,6 +82,11 @@ outside() {
 		-printf '%p %y %m %l\n' | sed "s#^\(s[0-9]*\)/$1/#\1/#" | LC_ALL=C sort)
 }
 
+# The dirs in seed dir D's upper for side SIDE (k, s), sorted.
+upper_dirs() {
+	(cd "$d/$1/u" && find . -mindepth 1 -type d | LC_ALL=C sort)
+}
+
 # Run seed S (generated under $BATS_TEST_TMPDIR/sS) on overlayfs and under
 # the shim, the two at once; print what differs and return 1 when
 # anything does. Few processes: this runs 200 times in make check.
@@ -113,6 +119,9 @@ run_seed() {
 	# overlayfs does (there too, or the generator's list is wrong)
 	[ ! -s "$d/s/ino" ] || bad="$bad st_ino-kept(shim)"
 	[ ! -s "$d/k/ino" ] || bad="$bad st_ino-kept(overlayfs:test-bug?)"
+	# the dirs a run left in the upper: the same copy-ups on both sides
+	# (a refused call, a read, copies no dir up)
+	[ "$(upper_dirs k)" = "$(upper_dirs s)" ] || bad="$bad upper-dirs"
 	[ "$kall" != "$sall" ] || [ -n "$bad" ] || return 0
 
 	kout=${kall%%=== view*} sout=${sall%%=== view*}
@@ -131,6 +140,8 @@ run_seed() {
 	echo "--- stdout, the final view, identity (PATH TYPE NLINK SAME-AS KEPT):"
 	echo "    kernel overlayfs (<) / shim (>):"
 	diff "$d/k/out" "$d/s/out" || true
+	echo "--- dirs in the upper: kernel overlayfs (<) / shim (>):"
+	diff <(upper_dirs k) <(upper_dirs s) || true
 	[ ! -s "$d/s/ino" ] || { echo "--- shim: names no op replaced:"; cat "$d/s/ino"; }
 	[ ! -s "$d/k/ino" ] || { echo "--- overlayfs: names no op replaced:"; cat "$d/k/ino"; }
 	return 1
