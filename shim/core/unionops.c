@@ -273,7 +273,12 @@ static int rename_checks(const struct us_resolved *o,
 			return fail(ENOTDIR);
 		if (!odir && ndir)
 			return fail(EISDIR);
-		if (ndir && union_dir_empty(o->m, n->path, &n->node) < 0)
+		/* a dir of the upper alone: its real rename says ENOTEMPTY,
+		 * after OLD's copy-up (overlayfs checks only a dir with a
+		 * lower half first) */
+		bool upper_only = n->node.layer == 0 && n->node.dirs == 1;
+		if (ndir && !upper_only &&
+		    union_dir_empty(o->m, n->path, &n->node) < 0)
 			return -1;
 	}
 	return 0;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # Promise (semantics.md "Copy-up", "Errors"): a call the kernel refuses
-# copies nothing up and answers the kernel's errno, in the kernel's order,
-# as on overlayfs:
+# answers the kernel's errno, in the kernel's order, and copies up what
+# overlayfs copies up for it, no more (mostly nothing):
 #  - link() of a dir: the new name's own errors first (its dir missing:
 #    ENOENT; the name taken: EEXIST), then EPERM; neither the dir nor the
 #    new name's dir is copied up (GNU ln calls link() and reads the errno);
@@ -13,7 +13,11 @@
 #  - open() of a dir for writing or truncating, O_CREAT without O_EXCL,
 #    truncate() and fopen("r+", "w", "a") of a dir: EISDIR, the dir not
 #    copied up (O_RDONLY|O_APPEND opens it; O_TMPFILE makes a file in it,
-#    which copies it up on both).
+#    which copies it up on both);
+#  - rename() of a dir over a non-empty dir: ENOTEMPTY; over a dir with a
+#    lower half nothing is copied up, over a dir of the upper alone the
+#    source is copied up first (overlayfs leaves that copy: its real
+#    rename is what fails).
 # Each scenario prints the answers and then the upper dir's names; the
 # shim's output must equal overlayfs's.
 
@@ -22,13 +26,17 @@ bats_require_minimum_version 1.5.0
 load ../lib/common
 load ../lib/oracle
 
+# a dir that exists below is renamed in place, as the shim does
+OVL_OPTS=index=on,redirect_dir=on
+
 teardown() {
 	unmount_union
 }
 
 refusal_layers() {
 	make_layers
-	mkdir -p "$LOWER/n2/x/y" "$LOWER/ld" "$LOWER/d1/x" "$LOWER/d2" "$LOWER/d3"
+	mkdir -p "$LOWER/n2/x/y" "$LOWER/ld" "$LOWER/d1/x" "$LOWER/d2" "$LOWER/d3" \
+		"$LOWER/ldfull/z" "$LOWER/r1/x" "$LOWER/r2/x"
 	echo data >"$LOWER/f"
 	echo out >"$ROOT/o4"
 }
@@ -74,6 +82,12 @@ for what, fl in opens:
     for d in ["d1", "d2"]:
         tell("open %s %s" % (d, what), lambda: os.close(os.open(d, fl, 0o644)))
 tell("truncate d3", lambda: os.truncate("d3", 0))
+# a dir over a non-empty dir: ENOTEMPTY; one with a lower half is checked
+# first (nothing copied), one of the upper alone by the real rename, after
+# the source's copy-up (overlayfs's order: the copy stays)
+os.makedirs("pu/x")
+tell("rename r1 over the lower dir ldfull", lambda: os.rename("r1", "ldfull"))
+tell("rename r2 over the upper dir pu", lambda: os.rename("r2", "pu"))
 for m in ["r+", "w", "a"]:
     tell("fopen d3 " + m, lambda: open("d3", m).close())
 PY
@@ -84,7 +98,7 @@ PY
 	unmount_union
 }
 
-@test "refused calls (link of a dir, links into or out of the union, write opens and truncates of a dir) answer the kernel's errno and copy nothing up (shim == overlayfs)" {
+@test "refused calls (link of a dir, links into or out of the union, write opens and truncates of a dir, a dir renamed over a full one) answer the kernel's errno and copy up what overlayfs copies up, no more (shim == overlayfs)" {
 	need_overlay
 	local ovl shim
 	ovl=$(scenario overlayfs)
@@ -94,6 +108,7 @@ PY
 	grep -qx 'link f ROOT/out_f EXDEV' <<<"$ovl"
 	grep -qx 'link ROOT/o4 h EXDEV' <<<"$ovl"
 	grep -qx 'open d1 O_WRONLY EISDIR' <<<"$ovl"
+	grep -qx 'rename r2 over the upper dir pu ENOTEMPTY' <<<"$ovl"
 	[ "$ovl" = "$shim" ] || {
 		diff <(echo "$ovl") <(echo "$shim")
 		false
