@@ -28,7 +28,7 @@
 
 unsigned us_open_map_flags(int flags)
 {
-	unsigned f = 0;
+	unsigned f = US_MAP_FD;
 
 	if (flags & O_NOFOLLOW)
 		f |= US_MAP_NOFOLLOW;
@@ -212,7 +212,9 @@ static int map(int dirfd, const char *path, unsigned flags,
 	if (abs == sb->abs && path[0] != '/' && dirfd >= 0)
 		rflags |= US_LOOKUP_ONCE; /* a walker's name: asked once */
 	/* (read by the cwd's check already, before this lookup) */
-	t->moves0 = have_moves ? cwdmoves : us_dirfd_moves_all();
+	t->moves0 = have_moves			? cwdmoves
+		    : (flags & US_MAP_FD) ? us_dirfd_moves_all()
+					  : 0;
 	if (base.len && dirfd >= 0)
 		us_dirfd_base(dirfd, &base);
 	else if (base.len && base.layer == -1)

@@ -44,6 +44,8 @@
 #define US_MAP_NOTDIR 0x2000 /* the kernel refuses a dir with EISDIR (an
 				open for writing or truncating, truncate):
 				one found is not copied up for it */
+#define US_MAP_FD 0x4000     /* opens an fd the fd map keeps: T->moves0
+				is read before the lookup (us_fd_opened) */
 #define US_MAP_WRITES                                                         \
 	(US_MAP_WRITE | US_MAP_CREATE | US_MAP_OPENCREAT | US_MAP_REMOVE)
 
@@ -66,7 +68,9 @@ struct us_target {
 	int held;             /* us_path*: the dir fd a real path longer
 				 than PATH_MAX is reached through, or -1 */
 	char proc[PATH_MAX];  /* us_path: "/proc/self/fd/HELD/rest" */
-	uint32_t moves0;      /* us_dirfd_moves_all() before the lookup */
+	uint32_t moves0;      /* us_dirfd_moves_all() before the lookup
+				 (US_MAP_FD; else 0: a dir fd's path is then
+				 remembered only while nothing ever moved) */
 	bool rel_ok;          /* us_path_at may give real relative to the
 				 caller's dir fd (us_resolved_rel) */
 };

@@ -49,7 +49,7 @@ US_EXPORT DIR *opendir(const char *path)
 {
 	US_SHIM_OR(US_REAL(opendir)(path));
 	US_TARGET(t);
-	const char *p = us_path(path, 0, t);
+	const char *p = us_path(path, US_MAP_FD, t);
 	DIR *dir = p ? US_REAL(opendir)(p) : NULL;
 	if (dir) /* its fd is a dirfd for *at() calls: remember its origin */
 		us_fd_opened(dirfd(dir), O_RDONLY | O_DIRECTORY, path, t);

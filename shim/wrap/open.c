@@ -86,9 +86,9 @@ US_EXPORT int creat64(const char *, mode_t) __attribute__((alias("creat")));
 static unsigned fopen_map_flags(const char *mode)
 {
 	if (mode[0] == 'r')
-		return strchr(mode, '+') ? US_MAP_WRITE | US_MAP_NOTDIR
-					 : US_MAP_DATA;
-	return US_MAP_WRITE | US_MAP_NOTDIR |
+		return US_MAP_FD | (strchr(mode, '+') ? US_MAP_WRITE | US_MAP_NOTDIR
+						      : US_MAP_DATA);
+	return US_MAP_FD | US_MAP_WRITE | US_MAP_NOTDIR |
 	       (strchr(mode, 'x') ? US_MAP_CREATE | US_MAP_NOFOLLOW
 				  : US_MAP_OPENCREAT);
 }
