@@ -10,7 +10,9 @@
  * one lookup of the name (lcache.h), not one lookup per component of the
  * whole path. The whole path is neither asked of that cache nor kept in
  * it: a path met this way is mostly met once (fts, git status), and a
- * second time costs the base's hit and a per-name hit or two.
+ * second time costs the base's hit and a per-name hit or two. The next
+ * name of the dir a thread walked in last skips even the base's hit: its
+ * memo (walkmemo.c) holds while those cache entries do.
  *
  * When the caller's real dir fd is open on the real dir of the base's top
  * layer (the node's st_dev and st_ino; for a lower layer, no redirect
