@@ -72,6 +72,21 @@ ordinary_job() {
 }
 
 # Kill copy-ups of a big file until one leaves its temp in the work dir.
+# repairs_one PROBLEM HOW: check reports PROBLEM (and fails), --repair
+# says it did HOW, and check then finds nothing.
+repairs_one() {
+	run "${CHECK[@]}"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -qxF "problem: $1" <<<"$output"
+	run "${CHECK[@]}" --repair
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qxF "repaired: $1 ($2)" <<<"$output"
+	run "${CHECK[@]}"
+	[ "$status" -eq 0 ]
+}
+
 killed_copyup() {
 	head -c 64M /dev/urandom >"$LOWER/big"
 	local spec tries=0 pid
@@ -96,17 +111,8 @@ killed_copyup() {
 	killed_copyup
 	local temp
 	temp=$(compgen -G "$WORK/#us.*")
-	run "${CHECK[@]}"
-	echo "$output"
-	[ "$status" -eq 1 ]
-	grep -qxF "problem: $temp: temp of an interrupted copy-up (its process is gone)" <<<"$output"
-	run "${CHECK[@]}" --repair
-	echo "$output"
-	[ "$status" -eq 0 ]
-	grep -qxF "repaired: $temp: temp of an interrupted copy-up (its process is gone) (removed)" <<<"$output"
+	repairs_one "$temp: temp of an interrupted copy-up (its process is gone)" removed
 	[ ! -e "$temp" ]
-	run "${CHECK[@]}"
-	[ "$status" -eq 0 ]
 	cmp <(in_union cat "$TARGET/big") "$LOWER/big"
 }
 
@@ -322,16 +328,7 @@ PY
 	# (every stat looks the name up in the layers again, then stats it)
 	echo "with the word under way: $n layer stats for 20 stats"
 	[ "$n" -ge 40 ]
-	run "${CHECK[@]}"
-	echo "$output"
-	[ "$status" -eq 1 ]
-	grep -qxF "problem: $WORK/#state: 2 words say a change is under way that no process will end (a process killed mid-change): the lookup caches skip those dirs" <<<"$output"
-	run "${CHECK[@]}" --repair
-	echo "$output"
-	[ "$status" -eq 0 ]
-	grep -qxF "repaired: $WORK/#state: 2 words say a change is under way that no process will end (a process killed mid-change): the lookup caches skip those dirs (reset)" <<<"$output"
-	run "${CHECK[@]}"
-	[ "$status" -eq 0 ]
+	repairs_one "$WORK/#state: 2 words say a change is under way that no process will end (a process killed mid-change): the lookup caches skip those dirs" reset
 	n=$(layer_stats 20 kd/x)
 	# (one lookup, then each stat is the program's own call)
 	echo "after --repair: $n layer stats for 20 stats"
