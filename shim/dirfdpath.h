@@ -15,8 +15,8 @@
 US_HIDDEN int us_dirfd_cached(int fd, char *out, size_t len, uint32_t *moves);
 
 /* The real dir FD is open on, for a walk that starts at FD's union dir
- * (us_resolve_base): B's fd, layer, dev and ino (layer -1: FD is no
- * union dir fd). */
+ * (us_resolve_base): B's fd, layer, dev, ino and mount (layer -1: FD is
+ * no union dir fd). */
 US_HIDDEN void us_dirfd_base(int fd, struct us_base *b);
 
 /* FD (when the fd map has it open on a union dir) has union path UPATH,

@@ -166,6 +166,48 @@ static bool follows_to_object(unsigned flags)
 	       !(flags & (US_MAP_NOFOLLOW | US_MAP_REMOVE | US_MAP_CREATE));
 }
 
+/* What a lookup of FLAGS (US_MAP_*) asks of the resolver. */
+static unsigned lookup_flags(unsigned flags)
+{
+	return (flags & US_MAP_NOFOLLOW) ? US_LOOKUP_NOFOLLOW : 0;
+}
+
+/* T resolved for a call of FLAGS, as us_map_resolved decides; a read
+ * through the caller's dir fd (a walker's), or relative to the cwd for a
+ * call made at once, may let the kernel walk the names below that dir,
+ * not the layer's whole path (rel_ok). */
+static int decided(unsigned flags, struct us_target *t)
+{
+	int rc = us_map_resolved(flags, t);
+
+	t->rel_ok = rc == US_MAPPED && !(flags & US_MAP_WRITES) &&
+		    t->r.at_ulen &&
+		    (t->r.at_fd != AT_FDCWD || (flags & US_MAP_RELATIVE));
+	return rc;
+}
+
+/* A walker's NAME in the union dir its DIRFD is open on, from this
+ * thread's walk memo (us_resolve_fd_name): true with *RC, false when the
+ * whole mapping must answer. The moves word is read before the lookup,
+ * as map() reads it. */
+static bool fd_name(int dirfd, const char *name, unsigned flags,
+		    struct us_target *t, int *rc)
+{
+	struct us_base b;
+
+	us_dirfd_base(dirfd, &b);
+	if (b.layer < 0)
+		return false;
+	uint32_t moves0 = (flags & US_MAP_FD) ? us_dirfd_moves_all() : 0;
+	int got = us_resolve_fd_name(&us_cfg, &b, name,
+				     lookup_flags(flags) | US_LOOKUP_ONCE, &t->r);
+	if (got == 0)
+		return false;
+	t->moves0 = moves0;
+	*rc = got < 0 ? US_FAIL : decided(flags, t);
+	return true;
+}
+
 static int map(int dirfd, const char *path, unsigned flags,
 	       struct us_target *t)
 {
@@ -194,6 +236,9 @@ static int map(int dirfd, const char *path, unsigned flags,
 		return US_PASS; /* ENOENT or AT_EMPTY_PATH: the kernel's */
 	if (!us_path_fits(path))
 		return fail(ENAMETOOLONG); /* the kernel takes no more */
+	int rc;
+	if (dirfd >= 0 && path[0] != '/' && fd_name(dirfd, path, flags, t, &rc))
+		return rc;
 	if (path[0] == '/' && !us_magic_self(path)) {
 		abs = path; /* as us_abs_path would copy it */
 	} else if (follows_to_object(flags) && path[0] == '/' &&
@@ -208,7 +253,7 @@ static int map(int dirfd, const char *path, unsigned flags,
 		return (flags & US_MAP_WRITES) && us_lower_guard(abs, flags) < 0
 			       ? US_FAIL
 			       : US_PASS;
-	unsigned rflags = (flags & US_MAP_NOFOLLOW) ? US_LOOKUP_NOFOLLOW : 0;
+	unsigned rflags = lookup_flags(flags);
 	if (abs == sb->abs && path[0] != '/' && dirfd >= 0)
 		rflags |= US_LOOKUP_ONCE; /* a walker's name: asked once */
 	/* (read by the cwd's check already, before this lookup) */
@@ -222,14 +267,7 @@ static int map(int dirfd, const char *path, unsigned flags,
 	if ((base.len ? us_resolve_base(&us_cfg, abs, &base, rflags, &t->r)
 		      : us_resolve(&us_cfg, abs, rflags, &t->r)) < 0)
 		return US_FAIL;
-	int rc = us_map_resolved(flags, t);
-	/* a read through the caller's dir fd (a walker's), or relative to the
-	 * cwd for a call made at once: the kernel walks the names below it,
-	 * not the layer's whole path */
-	t->rel_ok = rc == US_MAPPED && !(flags & US_MAP_WRITES) &&
-		    t->r.at_ulen &&
-		    (t->r.at_fd != AT_FDCWD || (flags & US_MAP_RELATIVE));
-	return rc;
+	return decided(flags, t);
 }
 
 int us_map_resolved(unsigned flags, struct us_target *t)

@@ -117,6 +117,7 @@ struct us_base {
 	int layer; /* -1: the real dir is not known */
 	dev_t dev;
 	uint64_t ino;
+	const struct us_mount *m; /* FD's mount, when the fd map knows it */
 };
 /* us_base.layer: the real dir is known by DEV and INO alone */
 #define US_BASE_ANY_LAYER (-2)
@@ -129,6 +130,15 @@ struct us_base {
 int us_resolve_base(const struct us_config *cfg, const char *abspath,
 		    const struct us_base *b, unsigned flags,
 		    struct us_resolved *r);
+
+/* NAME (one name, no slash) in the union dir the caller's dir fd B->fd
+ * (B->m's, found by us_dirfd_base) is open on, answered from this
+ * thread's memo of that very dir when it holds (walkmemo.c): the next
+ * name of a walker's dir without its path made or looked at. 1 with R
+ * filled as us_resolve_base would, 0 when a walk must answer, -1 with
+ * errno. */
+int us_resolve_fd_name(const struct us_config *cfg, const struct us_base *b,
+		       const char *name, unsigned flags, struct us_resolved *r);
 
 /* REAL (R's object's real path, or one made from it) relative to the
  * caller's real dir fd, into *FD and the returned pointer (inside REAL);

@@ -12,7 +12,9 @@
  * it: a path met this way is mostly met once (fts, git status), and a
  * second time costs the base's hit and a per-name hit or two. The next
  * name of the dir a thread walked in last skips even the base's hit: its
- * memo (walkmemo.c) holds while those cache entries do.
+ * memo (walkmemo.c) holds while those cache entries do; a name in the
+ * dir fd's own dir (fts) is answered from that memo before any path is
+ * made (us_resolve_fd_name).
  *
  * When the caller's real dir fd is open on the real dir of the base's top
  * layer (the node's st_dev and st_ino; for a lower layer, no redirect
@@ -450,6 +452,30 @@ int us_resolve_base(const struct us_config *cfg, const char *abspath,
 	if (!w->links && bn.layer >= 0)
 		tell_at(r, b, &bn, top, sb->base);
 	return 0;
+}
+
+int us_resolve_fd_name(const struct us_config *cfg, const struct us_base *b,
+		       const char *name, unsigned flags, struct us_resolved *r)
+{
+	if (b->layer < 0 || !plain_name(name))
+		return 0;
+	US_SCRATCH_SCOPE;
+	struct {
+		struct us_walk_at at;
+		char dir[US_PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	struct us_walk_memo mo;
+	struct us_base base = *b;
+
+	if (!sb || !us_walk_memo_of_base(cfg, b, sb->dir, &base.len, &mo, &sb->at))
+		return 0;
+	r->stx_ok = 0;
+	r->at_ulen = 0;
+	int got = one_name(mo.m, sb->dir, base.len, &mo.dir, mo.phash, name,
+			   flags, mo.at_ok ? &sb->at : NULL, r);
+	if (got > 0)
+		tell_at(r, &base, &mo.base, mo.top, sb->dir);
+	return got;
 }
 
 const char *us_resolved_rel(const struct us_resolved *r, const char *real,

@@ -78,6 +78,14 @@ bool us_walk_memo_get(const struct us_config *cfg, const char *path,
 		      size_t dl, const struct us_base *b,
 		      struct us_walk_memo *out, struct us_walk_at *at);
 
+/* This thread's memo when its dir is the base B itself, of B->m, open
+ * on B's real dir (a walker's names in its dir fd's own dir): true with
+ * DIR (the dir's path, *DL bytes; room for MEMO_PATH), OUT and AT
+ * filled when it is kept and still holds. */
+bool us_walk_memo_of_base(const struct us_config *cfg, const struct us_base *b,
+			  char *dir, size_t *dl, struct us_walk_memo *out,
+			  struct us_walk_at *at);
+
 /* Keep IN (AT: its real dir) as this thread's memo of that dir. */
 void us_walk_memo_put(const struct us_config *cfg, const char *path,
 		      size_t dl, const struct us_base *b,

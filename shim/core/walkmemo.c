@@ -10,7 +10,11 @@
  * they came from are unwritten and valid (us_pcache_still: the generation
  * word of every dir above and the mount's moves word unchanged), for the
  * same base fd on the same real dir: the next name costs no path cache
- * lookup, no real path made for the fd, no hash of the dir's path.
+ * lookup, no real path made for the fd, no hash of the dir's path. When
+ * the dir is the base itself (fts: fstatat(dirfd, name)), the fd's
+ * mount, layer, st_dev and st_ino find the memo without its path made
+ * (us_walk_memo_of_base): one real dir of a layer is one union dir of a
+ * mount while no subtree moved, which the entries' words would show.
  *
  * The memo is the thread's own (TLS); its sequence word is odd while it
  * is written, so a signal handler's call that lands then, or a get that a
@@ -29,6 +33,14 @@ bool us_walk_memo_get(const struct us_config *cfg, const char *path,
 		      struct us_walk_memo *out, struct us_walk_at *at)
 {
 	(void)cfg, (void)path, (void)dl, (void)b, (void)out, (void)at;
+	return false;
+}
+
+bool us_walk_memo_of_base(const struct us_config *cfg, const struct us_base *b,
+			  char *dir, size_t *dl, struct us_walk_memo *out,
+			  struct us_walk_at *at)
+{
+	(void)cfg, (void)b, (void)dir, (void)dl, (void)out, (void)at;
 	return false;
 }
 
@@ -62,16 +74,10 @@ static bool same_base(const struct us_base *b)
 	       (b->layer == -1 || (memo.bdev == b->dev && memo.bino == b->ino));
 }
 
-bool us_walk_memo_get(const struct us_config *cfg, const char *path,
-		      size_t dl, const struct us_base *b,
-		      struct us_walk_memo *out, struct us_walk_at *at)
+/* OUT and AT from the memo read under sequence word S: false when it
+ * was written meanwhile or its entries no longer hold. */
+static bool take(unsigned s, struct us_walk_memo *out, struct us_walk_at *at)
 {
-	unsigned s = memo.seq;
-
-	FENCE();
-	if ((s & 1) || !memo.cfg || memo.cfg != cfg || memo.dl != dl ||
-	    !same_base(b) || memcmp(memo.path, path, dl) != 0)
-		return false;
 	*out = memo.v;
 	if (out->at_ok) {
 		size_t rl = memo.at_len;
@@ -89,6 +95,41 @@ bool us_walk_memo_get(const struct us_config *cfg, const char *path,
 	return us_pcache_still(&out->dref) &&
 	       (!out->bref.entry || out->bref.entry == out->dref.entry ||
 		us_pcache_still(&out->bref));
+}
+
+bool us_walk_memo_get(const struct us_config *cfg, const char *path,
+		      size_t dl, const struct us_base *b,
+		      struct us_walk_memo *out, struct us_walk_at *at)
+{
+	unsigned s = memo.seq;
+
+	FENCE();
+	if ((s & 1) || !memo.cfg || memo.cfg != cfg || memo.dl != dl ||
+	    !same_base(b) || memcmp(memo.path, path, dl) != 0)
+		return false;
+	return take(s, out, at);
+}
+
+/* A real dir of a layer of one mount is the same union dir while no
+ * subtree of the mount moved (which the entries' words would show): the
+ * base's fd, mount, layer, st_dev and st_ino stand for its path. */
+bool us_walk_memo_of_base(const struct us_config *cfg, const struct us_base *b,
+			  char *dir, size_t *dl, struct us_walk_memo *out,
+			  struct us_walk_at *at)
+{
+	unsigned s = memo.seq;
+
+	FENCE();
+	if ((s & 1) || !memo.cfg || memo.cfg != cfg || b->layer < 0 ||
+	    !b->m || memo.v.m != b->m || memo.dl != memo.bl ||
+	    memo.dl >= MEMO_PATH || memo.bfd != b->fd ||
+	    memo.blayer != b->layer || memo.bdev != b->dev ||
+	    memo.bino != b->ino)
+		return false;
+	*dl = memo.dl;
+	memcpy(dir, memo.path, memo.dl);
+	dir[memo.dl] = '\0';
+	return take(s, out, at);
 }
 
 void us_walk_memo_put(const struct us_config *cfg, const char *path,

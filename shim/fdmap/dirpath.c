@@ -75,8 +75,10 @@ void us_dirfd_base(int fd, struct us_base *b)
 
 	b->fd = fd;
 	b->layer = -1;
+	b->m = NULL;
 	if (!e)
 		return;
+	b->m = &us_cfg.mounts[e->mount];
 	b->dev = (dev_t)__atomic_load_n(&e->rdev, __ATOMIC_RELAXED);
 	b->ino = __atomic_load_n(&e->rino, __ATOMIC_RELAXED);
 	b->layer = __atomic_load_n(&e->layer, __ATOMIC_ACQUIRE);

@@ -493,3 +493,39 @@ U/q/z/b f=2 l=4
 	OVL_OPTS=index=on,xino=on,redirect_dir=on cwd_renamed_scenario overlayfs
 	verdict
 }
+
+# Two unions share the lower dir d (their layer 1) but merge different
+# lower dirs under it: a dir fd on one union's d, closed, and the same fd
+# number open on the other's d is the same real dir, layer, st_dev and
+# st_ino; a walker's next name must come from its own union.
+@test "a dir fd number reused on the same real dir of another union: names from the new union, not the last dir's walk" {
+	LOWER3=$ROOT/lower3 T2=$ROOT/t2 U2=$ROOT/u2 W2=$ROOT/w2
+	mkdir -p "$LOWER2/d" "$LOWER3/d" "$T2" "$U2" "$W2"
+	echo one >"$LOWER2/d/only1"
+	echo two >"$LOWER3/d/only2"
+	got=$(LD_PRELOAD=$SHIM_LIB \
+		UNIONSHIM_MOUNTS="$(mounts_spec);target=$T2,lowerdir=$LOWER:$LOWER3,upperdir=$U2,workdir=$W2" \
+		python3 -c '
+import os, sys
+def names(top):
+    fd = os.open(top + "/d", os.O_RDONLY | os.O_DIRECTORY)
+    seen = []
+    for n in ("f1", "f2", "only1", "only2"):
+        try:
+            os.stat(n, dir_fd=fd, follow_symlinks=False)
+            seen.append(n)
+        except FileNotFoundError:
+            pass
+    os.close(fd)
+    return fd, seen
+fd1, a = names(sys.argv[1])
+fd2, b = names(sys.argv[2])
+print("same fd:", fd1 == fd2)
+print(*a)
+print(*b)
+' "$TARGET" "$T2")
+	echo "$got"
+	[ "$got" = "same fd: True
+f1 f2 only1
+f1 f2 only2" ]
+}
