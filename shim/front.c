@@ -153,6 +153,15 @@ static int inside(unsigned flags, struct us_target *t)
 		t->indexed = true; /* a hard link copied up by another name */
 		return US_MAPPED;
 	}
+	/* a lower object's identity needs no real path (identity.h: the
+	 * origin is read of upper objects only), a walked stat no real call */
+	if ((flags & US_MAP_STATX) && !(flags & US_MAP_WRITES) && r->stx_ok &&
+	    (r->node.layer != 0 || !r->m->has_upper) &&
+	    !us_node_metacopy(&r->node)) {
+		t->real[0] = '\0';
+		t->from_lookup = true;
+		return US_MAPPED;
+	}
 	if (us_resolved_real(r, t->real, sizeof t->real) < 0)
 		return US_FAIL;
 	return US_MAPPED;
@@ -225,6 +234,7 @@ static int map(int dirfd, const char *path, unsigned flags,
 
 	t->r.where = US_OUTSIDE;
 	t->rel_ok = false;
+	t->from_lookup = false;
 	t->creates = false;
 	t->whiteout = false;
 	t->swap = false;
@@ -277,6 +287,7 @@ int us_map_resolved(unsigned flags, struct us_target *t)
 	t->swap = false;
 	t->indexed = false;
 	t->metacopy = false;
+	t->from_lookup = false;
 	if (t->r.where == US_INSIDE)
 		return inside(flags, t);
 	if (strlen(t->r.path) + 1 > sizeof t->real)
@@ -294,6 +305,8 @@ const char *us_path_at(int *dirfd, const char *path, unsigned flags,
 	case US_PASS:
 		return path;
 	case US_MAPPED: {
+		if (t->from_lookup)
+			return t->real; /* (no real call is made) */
 		int fd;
 		const char *rel = t->rel_ok ? us_resolved_rel(&t->r, t->real, &fd)
 					    : NULL;
@@ -318,6 +331,8 @@ const char *us_path(const char *path, unsigned flags, struct us_target *t)
 	case US_PASS:
 		return path;
 	case US_MAPPED: {
+		if (t->from_lookup)
+			return t->real; /* (no real call is made) */
 		int fd;
 		const char *rel = t->rel_ok ? us_resolved_rel(&t->r, t->real, &fd)
 					    : NULL;

@@ -46,6 +46,10 @@
 				one found is not copied up for it */
 #define US_MAP_FD 0x4000     /* opens an fd the fd map keeps: T->moves0
 				is read before the lookup (us_fd_opened) */
+#define US_MAP_STATX 0x8000  /* the caller answers from the lookup's statx
+				when it made one (walked: the stat family):
+				no real path is made for an object no
+				identity read needs (T->from_lookup) */
 #define US_MAP_WRITES                                                         \
 	(US_MAP_WRITE | US_MAP_CREATE | US_MAP_OPENCREAT | US_MAP_REMOVE)
 
@@ -73,6 +77,8 @@ struct us_target {
 				 remembered only while nothing ever moved) */
 	bool rel_ok;          /* us_path_at may give real relative to the
 				 caller's dir fd (us_resolved_rel) */
+	bool from_lookup;     /* US_MAP_STATX: the lookup's statx is the
+				 answer; REAL is empty, no real call */
 };
 
 /* A target for one call, in the thread's scratch (scratch.h) and popped
@@ -90,7 +96,7 @@ static inline void us_target_init(struct us_target *t)
 {
 	t->r.where = US_OUTSIDE;
 	t->whiteout = t->swap = t->indexed = t->creates = t->metacopy = false;
-	t->rel_ok = false;
+	t->rel_ok = t->from_lookup = false;
 	t->held = -1;
 	t->moves0 = 0;
 }

@@ -32,6 +32,12 @@ static unsigned at_flags(int flags)
 	       ((flags & AT_SYMLINK_NOFOLLOW) ? US_MAP_NOFOLLOW : 0);
 }
 
+/* A stat that takes the lookup's statx when it made one (real_stat). */
+static unsigned stat_flags(int flags)
+{
+	return at_flags(flags) | US_MAP_STATX;
+}
+
 /* The lookup of this very call stat'ed T's real object (lookup.h): its
  * answer is as fresh as a second call would be, and costs none. */
 static bool walked(const struct us_target *t)
@@ -67,7 +73,7 @@ US_EXPORT int stat(const char *path, struct stat *st)
 {
 	US_SHIM_OR(US_REAL(stat)(path, st));
 	US_TARGET(t);
-	const char *p = us_path(path, US_MAP_RELATIVE, t);
+	const char *p = us_path(path, stat_flags(0), t);
 	return p ? fixed(real_stat(AT_FDCWD, p, st, 0, t), t, st) : -1;
 }
 
@@ -75,7 +81,7 @@ US_EXPORT int lstat(const char *path, struct stat *st)
 {
 	US_SHIM_OR(US_REAL(lstat)(path, st));
 	US_TARGET(t);
-	const char *p = us_path(path, US_MAP_NOFOLLOW | US_MAP_RELATIVE, t);
+	const char *p = us_path(path, stat_flags(AT_SYMLINK_NOFOLLOW), t);
 	return p ? fixed(real_stat(AT_FDCWD, p, st, AT_SYMLINK_NOFOLLOW, t), t, st)
 		 : -1;
 }
@@ -123,7 +129,7 @@ US_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 		return 0;
 	}
 	US_TARGET(t);
-	const char *p = us_path_at(&dirfd, path, at_flags(flags), t);
+	const char *p = us_path_at(&dirfd, path, stat_flags(flags), t);
 	return p ? fixed(real_stat(dirfd, p, st, flags, t), t, st) : -1;
 }
 
@@ -210,11 +216,16 @@ static void statx_base(const struct statx *stx, struct stat *st)
 
 /* The real statx of T's object: the lookup's own when it answers MASK
  * as a second call would (it asked for as much, and no sync was asked). */
+static bool lookup_answers(int flags, unsigned mask)
+{
+	return !(mask & ~(unsigned)(US_LOOKUP_STATX_MASK | STATX_MNT_ID)) &&
+	       (flags & AT_STATX_SYNC_TYPE) != AT_STATX_FORCE_SYNC;
+}
+
 static int real_statx(int dirfd, const char *p, int flags, unsigned mask,
 		      struct statx *stx, const struct us_target *t)
 {
-	if (!walked(t) || (mask & ~(unsigned)(US_LOOKUP_STATX_MASK | STATX_MNT_ID)) ||
-	    (flags & AT_STATX_SYNC_TYPE) == AT_STATX_FORCE_SYNC)
+	if (!walked(t) || !lookup_answers(flags, mask))
 		return US_REAL(statx)(dirfd, p, flags, mask, stx);
 	*stx = t->r.stx;
 	return 0;
@@ -235,7 +246,10 @@ US_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 		return 0;
 	}
 	US_TARGET(t);
-	const char *p = us_path_at(&dirfd, path, at_flags(flags), t);
+	const char *p = us_path_at(&dirfd, path,
+				   lookup_answers(flags, mask) ? stat_flags(flags)
+							       : at_flags(flags),
+				   t);
 	if (!p || real_statx(dirfd, p, flags, mask, stx, t) < 0)
 		return -1;
 	if (t->r.where == US_INSIDE) {
