@@ -529,3 +529,50 @@ print(*b)
 f1 f2 only1
 f1 f2 only2" ]
 }
+
+# The same path asked again in a row (ls -l: statx, then its xattrs; cp
+# -a: stat, open, xattrs) after another process changed it: whited out,
+# made again in the upper, copied up by a chmod, its dir renamed away.
+repeat_changed_scenario() {
+	mkdir -p "$LOWER/d/sub"
+	for f in a f g; do echo "lower $f" >"$LOWER/d/sub/$f"; done
+	chmod 644 "$LOWER/d/sub/g"
+	use_union "$1"
+	got=$(cd / && "${RUN[@]}" python3 -c '
+import os, subprocess, sys
+u = sys.argv[1]
+os.chdir(u + "/d")
+def show(name):
+    try:
+        st = os.lstat(name)
+        st = os.lstat(name)
+        return "%s %d %o" % (name, st.st_size, st.st_mode & 0o777)
+    except FileNotFoundError:
+        return name + " ENOENT"
+def other(cmd):
+    subprocess.run(["sh", "-c", cmd, "_", u + "/d/sub"], check=True)
+out = [show("sub/a"), show("sub/f")]
+other("rm \"$1/f\"")
+out.append(show("sub/f"))
+other("echo new upper >\"$1/f\"")
+out.append(show("sub/f"))
+out.append(show("sub/g"))
+other("chmod 600 \"$1/g\"")
+out.append(show("sub/g"))
+other("mv \"$1\" \"$1-moved\"")
+out.append(show("sub/g"))
+print(*out, sep="; ")
+' "$U")
+	expect "$1: a path asked again after another process changed it" \
+		"sub/a 8 644; sub/f 8 644; sub/f ENOENT; sub/f 10 644; sub/g 8 644; sub/g 8 600; sub/g ENOENT" "$got"
+}
+
+@test "a path asked again in a row sees another process's change in between (shim)" {
+	repeat_changed_scenario shim
+	verdict
+}
+
+@test "a path asked again in a row sees another process's change in between (overlayfs)" {
+	OVL_OPTS=index=on,redirect_dir=on repeat_changed_scenario overlayfs
+	verdict
+}
