@@ -14,8 +14,9 @@
  * process). The cached mode's permission bits may be stale (a chmod of an
  * upper object bumps the object's own dir only): callers use its type.
  *
- * Fixed size (US_LCACHE_ENTRIES of 128 bytes, mapped on the first store;
- * the oldest way of a 4-way set goes), never malloc. Readers use a
+ * At most US_LCACHE_ENTRIES of 128 bytes (a small table mapped on the
+ * first store, bigger ones as entries are pushed out: growtable.h; the
+ * oldest way of a 4-way set goes), never malloc. Readers use a
  * per-entry sequence word: an entry being written is a miss, never a
  * wait, so a signal handler and a forked child can use the cache. */
 #ifndef UNIONSHIM_LCACHE_H
@@ -137,6 +138,7 @@ void us_lcache_after_fork(void);
 struct us_lcache_stats {
 	uint64_t hits, misses, stores;
 	uint64_t seeds, seeded; /* seeds stored; lookups that used one */
+	uint64_t entries;       /* of the table in use (0: none yet) */
 };
 void us_lcache_stats(struct us_lcache_stats *s);
 

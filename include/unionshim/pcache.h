@@ -17,7 +17,8 @@
  * with more than US_PCACHE_DEPS dirs below the mount's target, an answer
  * outside every mount, a failed walk (an error before the last name).
  *
- * Fixed size (US_PCACHE_ENTRIES of 512 bytes, mapped on the first store),
+ * At most US_PCACHE_ENTRIES of 512 bytes (a small table mapped on the
+ * first store, bigger ones as entries are pushed out: growtable.h),
  * never malloc; a per-entry sequence word as in lcache.c: an entry being
  * written is a miss, so a signal handler and a forked child can use it. */
 #ifndef UNIONSHIM_PCACHE_H

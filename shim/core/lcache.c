@@ -1,8 +1,10 @@
 /* lcache.c: the per-process lookup cache (see lcache.h).
  *
- * A table of 4-way sets, mapped once. Every field of an entry is read and
- * written with atomic loads and stores: a reader takes the sequence word,
- * copies, and takes it again; an odd or changed word is a miss. A writer
+ * A table of 4-way sets, small first and bigger as the process needs
+ * (growtable.h: a short-lived program touches a few pages, not one per
+ * lookup). Every field of an entry is read and written with atomic loads
+ * and stores: a reader takes the sequence word, copies, and takes it
+ * again; an odd or changed word is a miss. A writer
  * claims an entry by turning its word odd (compare-and-swap: a claimed
  * entry is skipped, never waited for). The key is exact for the name and
  * the mount, and the union dir's path is known by its 64-bit hash and
@@ -10,14 +12,12 @@
  * would share entries: a known limit). */
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
 
-#include "sys.h"
+#include "growtable.h"
 #include "unionshim/lcache.h"
 #include "unionshim/shared.h"
 
-#define WAYS 4
-#define SETS (US_LCACHE_ENTRIES / WAYS)
+#define WAYS US_GT_WAYS
 #define NAME_WORDS (US_LCACHE_NAME / 8)
 #define NEGATIVE ((uint64_t)1 << 24)
 #define FLAGS_SHIFT 25 /* us_node.flags, 6 bits */
@@ -40,7 +40,9 @@ struct entry {
 };
 _Static_assert(sizeof(struct entry) == 128, "two cache lines an entry");
 
-static struct entry *table;
+static void move(const void *from, size_t n, void *to, uint32_t sets);
+static struct us_growtable table =
+	US_GROWTABLE(struct entry, US_LCACHE_ENTRIES, move);
 static uint32_t clock_;  /* stamps */
 static uint32_t epoch;   /* us_lcache_forget: added to every generation */
 static uint32_t writers; /* entries being written now (after_fork) */
@@ -100,28 +102,6 @@ static uint64_t path_hash(const char *s, size_t n)
 	return hash_end(hash_words(HASH_SEED, s, 0, n & ~(size_t)7), s, n);
 }
 
-static struct entry *table_get(void)
-{
-	struct entry *t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
-
-	if (t)
-		return t;
-	int saved = errno;
-	void *p = SYS(mmap)(NULL, sizeof(struct entry) * US_LCACHE_ENTRIES,
-			    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			    -1, 0);
-	errno = saved;
-	if (p == MAP_FAILED)
-		return NULL;
-	struct entry *none = NULL;
-	if (!__atomic_compare_exchange_n(&table, &none, (struct entry *)p, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		munmap(p, sizeof(struct entry) * US_LCACHE_ENTRIES);
-		return none; /* another thread mapped it first */
-	}
-	return p;
-}
-
 /* The generations an entry of M for dir hash PHASH must carry to be
  * valid now; false when M changes but cannot tell (no shared state). */
 static bool gens_now(const struct us_mount *m, uint64_t phash, uint32_t *gdir,
@@ -145,6 +125,55 @@ static bool gens_now(const struct us_mount *m, uint64_t phash, uint32_t *gdir,
 	return true;
 }
 
+/* The set of a key (its hash bits, masked by a table's sets). */
+static unsigned set_of(uint64_t phash, uint64_t m, uint64_t pdirs,
+		       const uint64_t *name)
+{
+	uint64_t h = mix(mix(phash, m), pdirs);
+
+	for (int i = 0; i < NAME_WORDS && name[i]; i++)
+		h = mix(h, name[i]);
+	return (unsigned)(h >> 32);
+}
+
+/* growtable.h's move: the entries of table FROM (N) into TO (SETS sets),
+ * which no other thread sees yet. */
+static void move(const void *from, size_t n, void *to, uint32_t sets)
+{
+	const struct entry *src = from;
+	struct entry *dst = to;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct entry *e = &src[i];
+		uint32_t s = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+		struct entry c = {.seq = 0};
+		if (s & 1)
+			continue;
+		c.stamp = LOAD(&e->stamp);
+		c.phash = LOAD(&e->phash);
+		c.m = LOAD(&e->m);
+		c.pdirs = LOAD(&e->pdirs);
+		c.lens = LOAD(&e->lens);
+		c.gens = LOAD(&e->gens);
+		c.mode = LOAD(&e->mode);
+		c.dirs = LOAD(&e->dirs);
+		c.dev = LOAD(&e->dev);
+		c.ino = LOAD(&e->ino);
+		c.nlink = LOAD(&e->nlink);
+		for (int w = 0; w < NAME_WORDS; w++)
+			c.name[w] = LOAD(&e->name[w]);
+		if (!c.m || LOAD(&e->seq) != s)
+			continue;
+		struct entry *set = us_gt_set(&table, dst, sets,
+					      set_of(c.phash, c.m, c.pdirs, c.name));
+		for (int w = 0; w < WAYS; w++)
+			if (!set[w].m) {
+				set[w] = c;
+				break;
+			}
+	}
+}
+
 /* The key of NAME in the dir of path hash PHASH and length PL of mount
  * M (as a number) whose layers are PDIRS. */
 static bool key_fill(uint64_t phash, size_t pl, uint64_t m, uint64_t pdirs,
@@ -161,11 +190,7 @@ static bool key_fill(uint64_t phash, size_t pl, uint64_t m, uint64_t pdirs,
 	k->m = m;
 	k->pdirs = pdirs;
 	k->lens = pl | (uint64_t)nl << 16;
-	uint64_t h = mix(k->phash, k->m);
-	h = mix(h, k->pdirs);
-	for (int i = 0; i < NAME_WORDS && k->name[i]; i++)
-		h = mix(h, k->name[i]);
-	k->set = (unsigned)(h >> 32) % SETS;
+	k->set = set_of(k->phash, k->m, k->pdirs, k->name);
 	return true;
 }
 
@@ -219,7 +244,8 @@ int us_lcache_get(const struct us_mount *m, const char *upath,
 		  const char *name, struct us_node *child, int *err,
 		  struct us_lc_miss *miss)
 {
-	struct entry *t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
+	uint32_t sets;
+	struct entry *t = us_gt_now(&table, &sets);
 
 	if (!key_of(m, upath, phash, dir, name, miss) ||
 	    !gens_now(m, miss->phash, &miss->gdir, &miss->gall))
@@ -227,7 +253,7 @@ int us_lcache_get(const struct us_mount *m, const char *upath,
 	miss->storable = true;
 	if (t) {
 		uint64_t want = miss->gdir | (uint64_t)miss->gall << 32;
-		struct entry *set = &t[miss->set * WAYS];
+		struct entry *set = us_gt_set(&table, t, sets, miss->set);
 		for (int i = 0; i < WAYS; i++) {
 			uint64_t lens, gens;
 			struct us_node n;
@@ -253,8 +279,10 @@ int us_lcache_get(const struct us_mount *m, const char *upath,
 }
 
 /* The way of SET to write: the key's own, else a free or stale one, else
- * the oldest. Its sequence word is returned claimed (odd), or NULL. */
-static struct entry *claim(struct entry *set, const struct us_lc_miss *k)
+ * the oldest (*FRESH: a fresh entry of another key goes). Its sequence
+ * word is returned claimed (odd), or NULL. */
+static struct entry *claim(struct entry *set, const struct us_lc_miss *k,
+			   bool *fresh)
 {
 	uint64_t want = k->gdir | (uint64_t)k->gall << 32;
 	struct entry *best = NULL;
@@ -287,6 +315,7 @@ static struct entry *claim(struct entry *set, const struct us_lc_miss *k)
 						    __ATOMIC_ACQUIRE,
 						    __ATOMIC_RELAXED))
 		return NULL;
+	*fresh = rank == 3;
 	return best;
 }
 
@@ -295,12 +324,13 @@ static struct entry *claim(struct entry *set, const struct us_lc_miss *k)
 static void store(const struct us_lc_miss *k, uint64_t what,
 		  const struct us_node *child, uint64_t *counter)
 {
-	struct entry *t = table_get();
+	uint32_t sets;
+	struct entry *t = us_gt_get(&table, &sets);
 	if (!t)
 		return;
-	bool err = what == NEGATIVE;
+	bool err = what == NEGATIVE, fresh = false;
 	__atomic_add_fetch(&writers, 1, __ATOMIC_RELAXED);
-	struct entry *e = claim(&t[k->set * WAYS], k);
+	struct entry *e = claim(us_gt_set(&table, t, sets, k->set), k, &fresh);
 	if (e) {
 		STORE(&e->phash, k->phash);
 		STORE(&e->m, k->m);
@@ -323,6 +353,8 @@ static void store(const struct us_lc_miss *k, uint64_t what,
 		count(counter);
 	}
 	__atomic_sub_fetch(&writers, 1, __ATOMIC_RELAXED);
+	if (fresh)
+		us_gt_pushed_out(&table, t, sets);
 }
 
 void us_lcache_put(const struct us_lc_miss *k, int err,
@@ -360,9 +392,16 @@ void us_lcache_seed(struct us_lc_seed *s, const char *name, int layer)
 		return;
 	k.gdir = s->gdir;
 	k.gall = s->gall;
-	struct entry *t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
+	uint32_t sets;
+	struct entry *t = us_gt_now(&table, &sets);
+	/* room for four times the listing's seeds so far, and more than the
+	 * first table's: they would push each other out of a small table */
+	size_t room = 4 * (size_t)(SEED_MAX - s->left + 1);
+	us_gt_room_for(&table, t, sets,
+		       room > US_LCACHE_ENTRIES / 64 ? room : US_LCACHE_ENTRIES / 64 + 1);
+	t = us_gt_now(&table, &sets);
 	if (t) { /* an answer as fresh as the seed is worth more */
-		struct entry *set = &t[k.set * WAYS];
+		struct entry *set = us_gt_set(&table, t, sets, k.set);
 		for (int i = 0; i < WAYS; i++) {
 			uint64_t lens, gens;
 			struct us_node old;
@@ -487,15 +526,17 @@ void us_lcache_forget(void)
 
 void us_lcache_after_fork(void)
 {
-	struct entry *t = LOAD(&table);
-
-	if (!t || !LOAD(&writers))
+	if (!LOAD(&writers))
 		return;
-	for (int i = 0; i < US_LCACHE_ENTRIES; i++) {
-		uint32_t s = LOAD(&t[i].seq);
-		if (s & 1) { /* its writer stayed in the parent */
-			STORE(&t[i].m, 0);
-			__atomic_store_n(&t[i].seq, s + 1, __ATOMIC_RELEASE);
+	for (int lv = 0; lv < US_GT_LEVELS; lv++) {
+		size_t n;
+		struct entry *t = us_gt_table(&table, lv, &n);
+		for (size_t i = 0; t && i < n; i++) {
+			uint32_t s = LOAD(&t[i].seq);
+			if (s & 1) { /* its writer stayed in the parent */
+				STORE(&t[i].m, 0);
+				__atomic_store_n(&t[i].seq, s + 1, __ATOMIC_RELEASE);
+			}
 		}
 	}
 	STORE(&writers, 0);
@@ -508,4 +549,6 @@ void us_lcache_stats(struct us_lcache_stats *s)
 	s->stores = LOAD(&n_stores);
 	s->seeds = LOAD(&n_seeds);
 	s->seeded = LOAD(&n_seeded);
+	uint32_t sets;
+	s->entries = us_gt_now(&table, &sets) ? (uint64_t)sets * WAYS : 0;
 }

@@ -1,22 +1,22 @@
 /* pcache.c: the whole-path cache in front of us_resolve (see pcache.h).
  *
- * A table of 4-way sets, mapped once, read and written as lcache.c's:
+ * A table of 4-way sets, small first and bigger as the process needs
+ * (growtable.h), read and written as lcache.c's:
  * every field with atomic loads and stores, a sequence word per entry
  * (odd while written; a reader that sees it odd or changed has a miss),
  * a writer claims an entry by compare-and-swap and never waits. The key
  * is exact: the path's bytes, its length and the resolver flags. */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
-#include <sys/mman.h>
 
-#include "sys.h"
+#include "growtable.h"
 #include "unionshim/lcache.h"
 #include "unionshim/path.h"
 #include "unionshim/pcache.h"
 #include "unionshim/shared.h"
 
-#define WAYS 4
-#define SETS (US_PCACHE_ENTRIES / WAYS)
+#define WAYS US_GT_WAYS
 #define KEY_WORDS (US_PCACHE_KEY / 8)
 #define NODE_WORDS 5
 
@@ -36,8 +36,11 @@ struct entry {
 };
 _Static_assert(sizeof(struct entry) == 512, "eight cache lines an entry");
 _Static_assert(US_PCACHE_KEY % 8 == 0, "whole words of key");
+_Static_assert(offsetof(struct entry, hash) == 8, "words after seq and stamp");
 
-static struct entry *table;
+static void move(const void *from, size_t n, void *to, uint32_t sets);
+static struct us_growtable table =
+	US_GROWTABLE(struct entry, US_PCACHE_ENTRIES, move);
 static uint32_t clock_;
 static uint32_t writers; /* entries being written now (after_fork) */
 static bool off;
@@ -57,26 +60,35 @@ static inline uint64_t mix(uint64_t h, uint64_t w)
 	return h ^ (h >> 31);
 }
 
-static struct entry *table_get(void)
+/* growtable.h's move: the entries of table FROM (N) into TO (SETS sets),
+ * which no other thread sees yet. */
+static void move(const void *from, size_t n, void *to, uint32_t sets)
 {
-	struct entry *t = LOAD(&table);
+	const struct entry *src = from;
+	struct entry *dst = to;
+	/* every field after seq and stamp is a word */
+	size_t nw = (sizeof(struct entry) - offsetof(struct entry, hash)) / 8;
 
-	if (t)
-		return t;
-	int saved = errno;
-	void *p = SYS(mmap)(NULL, sizeof(struct entry) * US_PCACHE_ENTRIES,
-			    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			    -1, 0);
-	errno = saved;
-	if (p == MAP_FAILED)
-		return NULL;
-	struct entry *none = NULL;
-	if (!__atomic_compare_exchange_n(&table, &none, (struct entry *)p, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		munmap(p, sizeof(struct entry) * US_PCACHE_ENTRIES);
-		return none;
+	for (size_t i = 0; i < n; i++) {
+		const struct entry *e = &src[i];
+		uint32_t s = LOAD(&e->seq);
+		struct entry c = {.seq = 0};
+		if (s & 1)
+			continue;
+		c.stamp = LOAD(&e->stamp);
+		const uint64_t *from_w = &e->hash;
+		uint64_t *to_w = &c.hash;
+		for (size_t k = 0; k < nw; k++)
+			to_w[k] = LOAD(&from_w[k]);
+		if (!c.m || LOAD(&e->seq) != s)
+			continue;
+		struct entry *set = us_gt_set(&table, dst, sets, c.hash >> 40);
+		for (int w = 0; w < WAYS; w++)
+			if (!set[w].m) {
+				set[w] = c;
+				break;
+			}
 	}
-	return p;
 }
 
 static void node_store(uint64_t *w, const struct us_node *n)
@@ -240,7 +252,8 @@ int us_pcache_get(const struct us_config *cfg, const char *abspath,
 		  struct us_pc_ref *ref)
 {
 	size_t n = strlen(abspath);
-	struct entry *t = LOAD(&table);
+	uint32_t sets;
+	struct entry *t = us_gt_now(&table, &sets);
 	struct key k;
 
 	miss->storable = false;
@@ -249,11 +262,11 @@ int us_pcache_get(const struct us_config *cfg, const char *abspath,
 		return 0;
 	key_make(&k, abspath, n);
 	miss->hash = key_hash(&k, flags);
-	miss->set = (unsigned)(miss->hash >> 40) % SETS;
+	miss->set = (unsigned)(miss->hash >> 40); /* masked by the table's */
 	miss->len = n;
 	miss->flags = flags;
 	if (t) {
-		struct entry *set = &t[miss->set * WAYS];
+		struct entry *set = us_gt_set(&table, t, sets, miss->set);
 		for (int i = 0; i < WAYS; i++) {
 			/* an entry made with another config is no answer */
 			uint32_t seq = LOAD(&set[i].seq);
@@ -283,8 +296,10 @@ bool us_pcache_still(const struct us_pc_ref *ref)
 }
 
 /* The way of SET to write: the key's own, else a free one, else the
- * oldest. Returned claimed (its sequence word odd), or NULL. */
-static struct entry *claim(struct entry *set, const struct us_pc_miss *k)
+ * oldest (*OUT: an entry of another key goes). Returned claimed (its
+ * sequence word odd), or NULL. */
+static struct entry *claim(struct entry *set, const struct us_pc_miss *k,
+			   bool *out)
 {
 	struct entry *best = NULL;
 	int rank = 3; /* 0 same key, 1 free, 2 oldest */
@@ -315,6 +330,7 @@ static struct entry *claim(struct entry *set, const struct us_pc_miss *k)
 						    __ATOMIC_ACQUIRE,
 						    __ATOMIC_RELAXED))
 		return NULL;
+	*out = rank == 2;
 	return best;
 }
 
@@ -355,31 +371,37 @@ void us_pcache_put(const struct us_pc_miss *miss, const char *abspath,
 	    r->m != miss->m || (r->err != 0 && r->err != ENOENT) ||
 	    memcmp(r->path, abspath, miss->len + 1) != 0)
 		return;
-	struct entry *t = table_get();
+	uint32_t sets;
+	struct entry *t = us_gt_get(&table, &sets);
 	if (!t)
 		return;
+	bool out = false;
 	__atomic_add_fetch(&writers, 1, __ATOMIC_RELAXED);
-	struct entry *e = claim(&t[miss->set * WAYS], miss);
+	struct entry *e = claim(us_gt_set(&table, t, sets, miss->set), miss, &out);
 	if (e) {
 		store(e, miss, abspath, r);
 		__atomic_add_fetch(&e->seq, 1, __ATOMIC_RELEASE);
 		count(&n_stores);
 	}
 	__atomic_sub_fetch(&writers, 1, __ATOMIC_RELAXED);
+	if (out)
+		us_gt_pushed_out(&table, t, sets);
 }
 
 void us_pcache_after_fork(void)
 {
-	struct entry *t = LOAD(&table);
-
-	if (!t || !LOAD(&writers))
+	if (!LOAD(&writers))
 		return;
-	for (int i = 0; i < US_PCACHE_ENTRIES; i++) {
-		uint32_t s = LOAD(&t[i].seq);
-		if (s & 1) { /* its writer stayed in the parent */
-			STORE(&t[i].m, 0);
-			STORE(&t[i].hash, 0);
-			__atomic_store_n(&t[i].seq, s + 1, __ATOMIC_RELEASE);
+	for (int lv = 0; lv < US_GT_LEVELS; lv++) {
+		size_t n;
+		struct entry *t = us_gt_table(&table, lv, &n);
+		for (size_t i = 0; t && i < n; i++) {
+			uint32_t s = LOAD(&t[i].seq);
+			if (s & 1) { /* its writer stayed in the parent */
+				STORE(&t[i].m, 0);
+				STORE(&t[i].hash, 0);
+				__atomic_store_n(&t[i].seq, s + 1, __ATOMIC_RELEASE);
+			}
 		}
 	}
 	STORE(&writers, 0);
@@ -387,7 +409,8 @@ void us_pcache_after_fork(void)
 
 int us_pcache_hold(const char *abspath, unsigned flags, bool on)
 {
-	struct entry *t = LOAD(&table);
+	uint32_t sets;
+	struct entry *t = us_gt_now(&table, &sets);
 	size_t n = strlen(abspath);
 
 	if (!t || n > US_PCACHE_KEY)
@@ -395,7 +418,7 @@ int us_pcache_hold(const char *abspath, unsigned flags, bool on)
 	struct key k;
 	key_make(&k, abspath, n);
 	uint64_t h = key_hash(&k, flags);
-	struct entry *set = &t[(unsigned)(h >> 40) % SETS * WAYS];
+	struct entry *set = us_gt_set(&table, t, sets, (unsigned)(h >> 40));
 	for (int i = 0; i < WAYS; i++) {
 		uint32_t s = LOAD(&set[i].seq);
 		if (LOAD(&set[i].hash) != h || (s & 1) == on)

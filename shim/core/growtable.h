@@ -1,0 +1,77 @@
+/* growtable.h: the memory of a per-process cache of 4-way sets (the
+ * lookup cache lcache.c, the whole-path cache pcache.c) that starts small
+ * and grows. Private to shim/core/.
+ *
+ * A short-lived program (a shell, sed, a compiler) makes a few hundred
+ * lookups; a cache whose sets are spread over a big table costs it a page
+ * fault and a zeroed page per lookup (~2.5 us on a virtual machine), more
+ * than the lookups. So a process starts with a table of 1/64 of the full
+ * size and moves to one four times bigger each time its stores pushed out
+ * entries for half its size, up to the full size. The cache's MOVE copies
+ * the entries of the old table into the new one before it is used (a
+ * tree walker keeps its seeds); a store made meanwhile into the old one
+ * is lost (a miss later). The old tables stay mapped, since a reader may
+ * still be in one: at most a third of the full size more. Each is mapped
+ * whole at once (one system call, no fault per page: a process that has
+ * filled the size before touches most of the next one).
+ *
+ * No lock, no malloc: a table is made with mmap and published by
+ * compare-and-swap; readers load the level and its table. */
+#ifndef UNIONSHIM_CORE_GROWTABLE_H
+#define UNIONSHIM_CORE_GROWTABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define US_GT_LEVELS 4 /* sizes: full >> 6, >> 4, >> 2, full */
+#define US_GT_WAYS 4
+
+struct us_growtable {
+	size_t entry_size;
+	uint32_t full_sets; /* sets of the full table: a power of two */
+	/* copy the N entries of table FROM into table TO (SETS sets), not
+	 * yet seen by any other thread */
+	void (*move)(const void *from, size_t n, void *to, uint32_t sets);
+	void *tables[US_GT_LEVELS];
+	uint32_t pushed[US_GT_LEVELS]; /* entries its stores pushed out */
+	int level;                     /* the table in use; -1: none yet */
+};
+
+#define US_GROWTABLE(type, entries, mover)                                    \
+	{.entry_size = sizeof(type),                                          \
+	 .full_sets = (entries) / US_GT_WAYS,                                 \
+	 .move = (mover),                                                     \
+	 .level = -1}
+
+/* The sets of level LV's table. */
+static inline uint32_t us_gt_sets(const struct us_growtable *g, int lv)
+{
+	return g->full_sets >> 2 * (US_GT_LEVELS - 1 - lv);
+}
+
+/* The table in use and in *SETS its number of sets, or NULL (none yet). */
+void *us_gt_now(struct us_growtable *g, uint32_t *sets);
+
+/* The same, the first table made when there is none (NULL: no memory). */
+void *us_gt_get(struct us_growtable *g, uint32_t *sets);
+
+/* The first entry of set HASH (any bits: masked to the table's sets) of
+ * table T with SETS sets. */
+static inline void *us_gt_set(const struct us_growtable *g, void *t,
+			      uint32_t sets, uint64_t hash)
+{
+	return (char *)t + (size_t)(hash & (sets - 1)) * US_GT_WAYS * g->entry_size;
+}
+
+/* A store into table T (SETS sets) pushed out an entry of another key. */
+void us_gt_pushed_out(struct us_growtable *g, void *t, uint32_t sets);
+
+/* Move on to the next size now, when T (SETS sets) has fewer than N
+ * entries (a batch of N stores is coming: a listing's seeds). */
+void us_gt_room_for(struct us_growtable *g, void *t, uint32_t sets, size_t n);
+
+/* Level LV's table (NULL: not made) and its entries in *N: for a walk of
+ * every entry ever stored (after a fork). */
+void *us_gt_table(struct us_growtable *g, int lv, size_t *n);
+
+#endif
