@@ -1,11 +1,30 @@
-/* growtable.c: a cache's tables, small first, then bigger (growtable.h). */
+/* growtable.c: a cache's tables, small first, then bigger (growtable.h).
+ *
+ * The address space of every size is mapped at once, on the first store
+ * (one mapping, no memory committed but the pages touched), so a move to
+ * a bigger table never maps anew: a program that freed a range of its
+ * own finds it still free (a wild pointer into it still faults, as it
+ * would natively). A size is committed whole when it is taken
+ * (MADV_POPULATE_WRITE, Linux 5.14: one call, no fault per page; without
+ * it, page by page as touched). One thread makes a size: the others go
+ * on with the one in use meanwhile. */
 #include <errno.h>
 #include <stdbool.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "growtable.h"
 #include "sys.h"
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+static size_t bytes_at(const struct us_growtable *g, int lv)
+{
+	return g->entry_size * US_GT_WAYS * us_gt_sets(g, lv);
+}
 
 void *us_gt_now(struct us_growtable *g, uint32_t *sets)
 {
@@ -17,35 +36,55 @@ void *us_gt_now(struct us_growtable *g, uint32_t *sets)
 	return __atomic_load_n(&g->tables[lv], __ATOMIC_ACQUIRE);
 }
 
-/* Make level LV's table the one in use, when level LV - 1's still is. */
+/* The mapping of every size (level 0 first), made once. */
+static char *region(struct us_growtable *g)
+{
+	char *r = __atomic_load_n(&g->region, __ATOMIC_ACQUIRE);
+
+	if (r)
+		return r;
+	size_t len = 0;
+	for (int lv = 0; lv < US_GT_LEVELS; lv++)
+		len += bytes_at(g, lv);
+	int saved = errno;
+	void *p = SYS(mmap)(NULL, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	errno = saved;
+	if (p == MAP_FAILED)
+		return NULL;
+	char *none = NULL;
+	if (!__atomic_compare_exchange_n(&g->region, &none, (char *)p, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		munmap(p, len); /* another thread made it first */
+		errno = saved;
+		return none;
+	}
+	return p;
+}
+
+/* Make level LV's table the one in use, when level LV - 1's still is and
+ * no other thread is making it. */
 static void make(struct us_growtable *g, int lv)
 {
-	if (lv >= US_GT_LEVELS)
+	char *r = lv < US_GT_LEVELS ? region(g) : NULL;
+	int idle = 0;
+
+	if (!r || !__atomic_compare_exchange_n(&g->making[lv], &idle, 1, false,
+					       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return;
-	if (!__atomic_load_n(&g->tables[lv], __ATOMIC_ACQUIRE)) {
-		size_t len = g->entry_size * US_GT_WAYS * us_gt_sets(g, lv);
-		int saved = errno;
-		void *p = SYS(mmap)(NULL, len, PROT_READ | PROT_WRITE,
-				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-				    -1, 0);
-		errno = saved;
-		if (p == MAP_FAILED)
-			return;
-		void *old = lv ? __atomic_load_n(&g->tables[lv - 1], __ATOMIC_ACQUIRE)
-			       : NULL;
-		if (old)
-			g->move(old, (size_t)us_gt_sets(g, lv - 1) * US_GT_WAYS, p,
-				us_gt_sets(g, lv));
-		void *none = NULL;
-		if (!__atomic_compare_exchange_n(&g->tables[lv], &none, p, false,
-						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-			munmap(p, len); /* another thread made it first */
-			errno = saved;
-		}
-	}
-	int was = lv - 1;
-	__atomic_compare_exchange_n(&g->level, &was, lv, false, __ATOMIC_RELEASE,
-				    __ATOMIC_RELAXED);
+	size_t off = 0;
+	for (int i = 0; i < lv; i++)
+		off += bytes_at(g, i);
+	char *t = r + off;
+	int saved = errno;
+	SYS(syscall)(SYS_madvise, t, bytes_at(g, lv), MADV_POPULATE_WRITE);
+	errno = saved;
+	void *old = lv ? __atomic_load_n(&g->tables[lv - 1], __ATOMIC_ACQUIRE) : NULL;
+	if (old)
+		g->move(old, (size_t)us_gt_sets(g, lv - 1) * US_GT_WAYS, t,
+			us_gt_sets(g, lv));
+	__atomic_store_n(&g->tables[lv], (void *)t, __ATOMIC_RELEASE);
+	__atomic_store_n(&g->level, lv, __ATOMIC_RELEASE);
 }
 
 void *us_gt_get(struct us_growtable *g, uint32_t *sets)
@@ -58,12 +97,17 @@ void *us_gt_get(struct us_growtable *g, uint32_t *sets)
 	return us_gt_now(g, sets);
 }
 
+/* Is T, of level LV, the table in use? */
+static bool in_use(struct us_growtable *g, int lv, void *t)
+{
+	return lv >= 0 && __atomic_load_n(&g->tables[lv], __ATOMIC_ACQUIRE) == t;
+}
+
 void us_gt_pushed_out(struct us_growtable *g, void *t, uint32_t sets)
 {
 	int lv = __atomic_load_n(&g->level, __ATOMIC_ACQUIRE);
 
-	if (lv < 0 || lv + 1 >= US_GT_LEVELS ||
-	    __atomic_load_n(&g->tables[lv], __ATOMIC_ACQUIRE) != t)
+	if (lv + 1 >= US_GT_LEVELS || !in_use(g, lv, t))
 		return;
 	if (__atomic_add_fetch(&g->pushed[lv], 1, __ATOMIC_RELAXED) >=
 	    sets * US_GT_WAYS / 2)
@@ -74,8 +118,8 @@ void us_gt_room_for(struct us_growtable *g, void *t, uint32_t sets, size_t n)
 {
 	int lv = __atomic_load_n(&g->level, __ATOMIC_ACQUIRE);
 
-	if (lv >= 0 && (size_t)sets * US_GT_WAYS < n &&
-	    __atomic_load_n(&g->tables[lv], __ATOMIC_ACQUIRE) == t)
+	if (lv + 1 < US_GT_LEVELS && (size_t)sets * US_GT_WAYS < n &&
+	    in_use(g, lv, t))
 		make(g, lv + 1);
 }
 

@@ -10,10 +10,11 @@
  * entries for half its size, up to the full size. The cache's MOVE copies
  * the entries of the old table into the new one before it is used (a
  * tree walker keeps its seeds); a store made meanwhile into the old one
- * is lost (a miss later). The old tables stay mapped, since a reader may
- * still be in one: at most a third of the full size more. Each is mapped
- * whole at once (one system call, no fault per page: a process that has
- * filled the size before touches most of the next one).
+ * is lost (a miss later). The old tables stay, since a reader may still
+ * be in one: at most a third of the full size more. Every size's address
+ * space is mapped on the first store, a size's memory committed whole
+ * when it is taken (one system call, no fault per page: a process that
+ * has filled the size before touches most of the next one).
  *
  * No lock, no malloc: a table is made with mmap and published by
  * compare-and-swap; readers load the level and its table. */
@@ -32,7 +33,9 @@ struct us_growtable {
 	/* copy the N entries of table FROM into table TO (SETS sets), not
 	 * yet seen by any other thread */
 	void (*move)(const void *from, size_t n, void *to, uint32_t sets);
+	char *region;                  /* every level's table, mapped once */
 	void *tables[US_GT_LEVELS];
+	int making[US_GT_LEVELS];      /* a thread makes the level (once) */
 	uint32_t pushed[US_GT_LEVELS]; /* entries its stores pushed out */
 	int level;                     /* the table in use; -1: none yet */
 };
