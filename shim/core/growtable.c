@@ -6,8 +6,11 @@
  * own finds it still free (a wild pointer into it still faults, as it
  * would natively). A size is committed whole when it is taken
  * (MADV_POPULATE_WRITE, Linux 5.14: one call, no fault per page; without
- * it, page by page as touched). One thread makes a size: the others go
- * on with the one in use meanwhile. */
+ * it, page by page as touched), and the size before given back
+ * (MADV_DONTNEED: an entry read there then is all zeros, a miss; a
+ * writer still there loses its store): the cache's memory is one size's.
+ * One thread makes a size: the others go on with the one in use
+ * meanwhile. */
 #include <errno.h>
 #include <stdbool.h>
 #include <sys/mman.h>
@@ -85,6 +88,12 @@ static void make(struct us_growtable *g, int lv)
 			us_gt_sets(g, lv));
 	__atomic_store_n(&g->tables[lv], (void *)t, __ATOMIC_RELEASE);
 	__atomic_store_n(&g->level, lv, __ATOMIC_RELEASE);
+	/* the old table's memory goes back: a reader still in it finds
+	 * zeroed entries (misses), a writer's store is lost */
+	if (old) {
+		SYS(syscall)(SYS_madvise, old, bytes_at(g, lv - 1), MADV_DONTNEED);
+		errno = saved;
+	}
 }
 
 void *us_gt_get(struct us_growtable *g, uint32_t *sets)

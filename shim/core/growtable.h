@@ -10,8 +10,8 @@
  * entries for half its size, up to the full size. The cache's MOVE copies
  * the entries of the old table into the new one before it is used (a
  * tree walker keeps its seeds); a store made meanwhile into the old one
- * is lost (a miss later). The old tables stay, since a reader may still
- * be in one: at most a third of the full size more. Every size's address
+ * is lost (a miss later). The old tables stay mapped, since a reader may
+ * still be in one, but their memory is given back. Every size's address
  * space is mapped on the first store, a size's memory committed whole
  * when it is taken (one system call, no fault per page: a process that
  * has filled the size before touches most of the next one).
