@@ -132,8 +132,12 @@ void us_gt_room_for(struct us_growtable *g, void *t, uint32_t sets, size_t n)
 		make(g, lv + 1);
 }
 
-void *us_gt_table(struct us_growtable *g, int lv, size_t *n)
+void us_gt_each(struct us_growtable *g, void (*fn)(void *entry))
 {
-	*n = (size_t)us_gt_sets(g, lv) * US_GT_WAYS;
-	return __atomic_load_n(&g->tables[lv], __ATOMIC_ACQUIRE);
+	for (int lv = 0; lv < US_GT_LEVELS; lv++) {
+		char *t = __atomic_load_n(&g->tables[lv], __ATOMIC_ACQUIRE);
+		size_t n = (size_t)us_gt_sets(g, lv) * US_GT_WAYS;
+		for (size_t i = 0; t && i < n; i++)
+			fn(t + i * g->entry_size);
+	}
 }

@@ -73,8 +73,8 @@ void us_gt_pushed_out(struct us_growtable *g, void *t, uint32_t sets);
  * entries (a batch of N stores is coming: a listing's seeds). */
 void us_gt_room_for(struct us_growtable *g, void *t, uint32_t sets, size_t n);
 
-/* Level LV's table (NULL: not made) and its entries in *N: for a walk of
- * every entry ever stored (after a fork). */
-void *us_gt_table(struct us_growtable *g, int lv, size_t *n);
+/* FN on every entry of every table made (after a fork: the entries a
+ * thread that stayed in the parent was writing). */
+void us_gt_each(struct us_growtable *g, void (*fn)(void *entry));
 
 #endif

@@ -524,21 +524,23 @@ void us_lcache_forget(void)
 	__atomic_add_fetch(&epoch, 1, __ATOMIC_ACQ_REL);
 }
 
+/* An entry claimed by a writer that stayed in the parent: free again. */
+static void unclaim(void *p)
+{
+	struct entry *e = p;
+	uint32_t s = LOAD(&e->seq);
+
+	if (s & 1) {
+		STORE(&e->m, 0);
+		__atomic_store_n(&e->seq, s + 1, __ATOMIC_RELEASE);
+	}
+}
+
 void us_lcache_after_fork(void)
 {
 	if (!LOAD(&writers))
 		return;
-	for (int lv = 0; lv < US_GT_LEVELS; lv++) {
-		size_t n;
-		struct entry *t = us_gt_table(&table, lv, &n);
-		for (size_t i = 0; t && i < n; i++) {
-			uint32_t s = LOAD(&t[i].seq);
-			if (s & 1) { /* its writer stayed in the parent */
-				STORE(&t[i].m, 0);
-				__atomic_store_n(&t[i].seq, s + 1, __ATOMIC_RELEASE);
-			}
-		}
-	}
+	us_gt_each(&table, unclaim);
 	STORE(&writers, 0);
 }
 
