@@ -5,8 +5,10 @@
  * A short-lived program (a shell, sed, a compiler) makes a few hundred
  * lookups; a cache whose sets are spread over a big table costs it a page
  * fault and a zeroed page per lookup (~2.5 us on a virtual machine), more
- * than the lookups. So a process starts with a table of 1/64 of the full
- * size and moves to one four times bigger each time its stores pushed out
+ * than the lookups. So a process starts with a table of 1/16 of the full
+ * size (the lookup cache's 256 entries: a short program's names and dirs
+ * fit without pushing each other out, as a test counts) and moves to one
+ * four times bigger each time its stores pushed out
  * entries for half its size, up to the full size. The cache's MOVE copies
  * the entries of the old table into the new one before it is used (a
  * tree walker keeps its seeds); a store made meanwhile into the old one
@@ -24,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define US_GT_LEVELS 4 /* sizes: full >> 6, >> 4, >> 2, full */
+#define US_GT_LEVELS 3 /* sizes: full >> 4, >> 2, full */
 #define US_GT_WAYS 4
 
 struct us_growtable {

@@ -398,7 +398,7 @@ void us_lcache_seed(struct us_lc_seed *s, const char *name, int layer)
 	 * first table's: they would push each other out of a small table */
 	size_t room = 4 * (size_t)(SEED_MAX - s->left + 1);
 	us_gt_room_for(&table, t, sets,
-		       room > US_LCACHE_ENTRIES / 64 ? room : US_LCACHE_ENTRIES / 64 + 1);
+		       room > US_LCACHE_ENTRIES / 16 ? room : US_LCACHE_ENTRIES / 16 + 1);
 	t = us_gt_now(&table, &sets);
 	if (t) { /* an answer as fresh as the seed is worth more */
 		struct entry *set = us_gt_set(&table, t, sets, k.set);

@@ -214,13 +214,13 @@ START_TEST(the_table_grows_and_keeps_its_entries)
 	int i = 0;
 	resolve("d/n0");
 	uint64_t first = stats().entries;
-	ck_assert_uint_eq(first, US_LCACHE_ENTRIES / 64);
+	ck_assert_uint_eq(first, US_LCACHE_ENTRIES / 16);
 	while (stats().entries == first && i < US_LCACHE_ENTRIES) {
 		snprintf(name, sizeof name, "d/n%d", ++i);
 		resolve(name);
 	}
-	ck_assert_uint_eq(stats().entries, US_LCACHE_ENTRIES / 16);
-	ck_assert_int_gt(i, 16);
+	ck_assert_uint_eq(stats().entries, US_LCACHE_ENTRIES / 4);
+	ck_assert_int_gt(i, 64);
 	struct us_lcache_stats s0 = stats();
 	for (int j = i; j > i - 8; j--) {
 		snprintf(name, sizeof name, "d/n%d", j);
