@@ -36,6 +36,8 @@ struct us_mount {
 	uint64_t root_dirs; /* layers whose root joins the merged root */
 	int samefs; /* every layer on one filesystem: 2 yes, 1 no, 0 not known
 		       yet (identity.c finds out); a handover sets it */
+	uint64_t dev; /* the union's st_dev (identity.c us_mount_dev), kept
+			 at its first use; 0: not yet (set when TARGET is) */
 };
 
 /* What M->samefs should hold (2: every layer on one filesystem, 1:

@@ -420,6 +420,7 @@ static int validate(struct us_config *cfg, int planned, char *err,
 		if (canonical_dir(&m->target, "target", 0, err, errlen) < 0)
 			return -1;
 		m->target_len = strlen(m->target);
+		m->dev = 0;
 		if (check_layout(m, 1, err, errlen) < 0)
 			return -1;
 		m->root_dirs = 0;

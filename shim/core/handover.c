@@ -149,6 +149,7 @@ static bool same_dirs(struct us_mount *m, const char **rec)
 	}
 	m->root_dirs = roots;
 	m->target_len = strlen(m->target);
+	m->dev = 0;
 	m->samefs = samefs ? 2 : 1;
 	return true;
 }

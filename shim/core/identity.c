@@ -44,11 +44,18 @@ static uint64_t words_hash(const char *s, size_t n)
 	return fnv1a(h, s, n);
 }
 
+/* Kept in M at its first use (every stat of a union object asks): the
+ * same value from any thread, stored whole. */
 dev_t us_mount_dev(const struct us_mount *m)
 {
-	uint64_t h = words_hash(m->target, m->target_len);
+	uint64_t d = __atomic_load_n(&m->dev, __ATOMIC_RELAXED);
 
-	return makedev(2048 + (unsigned)(h % 1024), (unsigned)((h >> 10) & 0xfffff));
+	if (d)
+		return (dev_t)d;
+	uint64_t h = words_hash(m->target, m->target_len);
+	d = makedev(2048 + (unsigned)(h % 1024), (unsigned)((h >> 10) & 0xfffff));
+	__atomic_store_n(&((struct us_mount *)m)->dev, d, __ATOMIC_RELAXED);
+	return (dev_t)d;
 }
 
 /* Known once per mount (validation, a handover, a layer set); a mount
