@@ -13,6 +13,7 @@
  * meanwhile. */
 #include <errno.h>
 #include <stdbool.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -110,6 +111,26 @@ void *us_gt_get(struct us_growtable *g, uint32_t *sets)
 static bool in_use(struct us_growtable *g, int lv, void *t)
 {
 	return lv >= 0 && __atomic_load_n(&g->tables[lv], __ATOMIC_ACQUIRE) == t;
+}
+
+void *us_gt_place(const struct us_growtable *g, void *t, uint32_t sets,
+		  uint64_t hash, uint32_t stamp)
+{
+	char *set = us_gt_set(g, t, sets, hash), *oldest = NULL;
+	uint32_t oldest_stamp = 0;
+
+	for (int w = 0; w < US_GT_WAYS; w++) {
+		char *e = set + (size_t)w * g->entry_size;
+		uint32_t st;
+		memcpy(&st, e + sizeof(uint32_t), sizeof st);
+		if (!st)
+			return e;
+		if (!oldest || (int32_t)(st - oldest_stamp) < 0) {
+			oldest = e;
+			oldest_stamp = st;
+		}
+	}
+	return (int32_t)(stamp - oldest_stamp) > 0 ? oldest : NULL;
 }
 
 void us_gt_pushed_out(struct us_growtable *g, void *t, uint32_t sets)

@@ -68,6 +68,14 @@ static inline void *us_gt_set(const struct us_growtable *g, void *t,
 	return (char *)t + (size_t)(hash & (sets - 1)) * US_GT_WAYS * g->entry_size;
 }
 
+/* Where table T (SETS sets; no other thread sees it yet) takes an entry
+ * moved from a smaller one, of set HASH, stored at STAMP: a free way, else
+ * the set's oldest when it is older; NULL when the set keeps its four.
+ * Every entry starts with a 32-bit sequence word and a 32-bit stamp (0:
+ * the way is free; stores count from 1). */
+void *us_gt_place(const struct us_growtable *g, void *t, uint32_t sets,
+		  uint64_t hash, uint32_t stamp);
+
 /* A store into table T (SETS sets) pushed out an entry of another key. */
 void us_gt_pushed_out(struct us_growtable *g, void *t, uint32_t sets);
 

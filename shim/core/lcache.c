@@ -11,6 +11,7 @@
  * length (two dirs of one mount with the same length, layer set and hash
  * would share entries: a known limit). */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "growtable.h"
@@ -38,6 +39,7 @@ struct entry {
 	uint64_t mode, dirs, dev, ino, nlink;
 	uint64_t name[NAME_WORDS];
 };
+_Static_assert(offsetof(struct entry, stamp) == 4, "growtable.h: seq, then stamp");
 _Static_assert(sizeof(struct entry) == 128, "two cache lines an entry");
 
 static void move(const void *from, size_t n, void *to, uint32_t sets);
@@ -164,13 +166,10 @@ static void move(const void *from, size_t n, void *to, uint32_t sets)
 			c.name[w] = LOAD(&e->name[w]);
 		if (!c.m || LOAD(&e->seq) != s)
 			continue;
-		struct entry *set = us_gt_set(&table, dst, sets,
-					      set_of(c.phash, c.m, c.pdirs, c.name));
-		for (int w = 0; w < WAYS; w++)
-			if (!set[w].m) {
-				set[w] = c;
-				break;
-			}
+		struct entry *way = us_gt_place(&table, dst, sets,
+						set_of(c.phash, c.m, c.pdirs, c.name), c.stamp);
+		if (way)
+			*way = c;
 	}
 }
 

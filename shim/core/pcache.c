@@ -34,6 +34,7 @@ struct entry {
 	uint64_t val[US_PCACHE_DEPS / 2];
 	uint64_t key[KEY_WORDS];
 };
+_Static_assert(offsetof(struct entry, stamp) == 4, "growtable.h: seq, then stamp");
 _Static_assert(sizeof(struct entry) == 512, "eight cache lines an entry");
 _Static_assert(US_PCACHE_KEY % 8 == 0, "whole words of key");
 _Static_assert(offsetof(struct entry, hash) == 8, "words after seq and stamp");
@@ -82,12 +83,10 @@ static void move(const void *from, size_t n, void *to, uint32_t sets)
 			to_w[k] = LOAD(&from_w[k]);
 		if (!c.m || LOAD(&e->seq) != s)
 			continue;
-		struct entry *set = us_gt_set(&table, dst, sets, c.hash >> 40);
-		for (int w = 0; w < WAYS; w++)
-			if (!set[w].m) {
-				set[w] = c;
-				break;
-			}
+		struct entry *way = us_gt_place(&table, dst, sets,
+						c.hash >> 40, c.stamp);
+		if (way)
+			*way = c;
 	}
 }
 
