@@ -24,9 +24,11 @@
 #include "unionshim/lookup.h"
 #include "unionshim/scratch.h"
 
-/* The path in whole words (zero after its end), and its length. */
+/* The path in whole words (zero after its end), and its length. All
+ * zeros at first, read as "/" (a path set starts with '/'): in .bss, not
+ * 32 KiB of the library's file mapped into every process. */
 #define CWD_WORDS (US_PATH_MAX / 8)
-static uint64_t cwd_words[CWD_WORDS] = {'/'};
+static uint64_t cwd_words[CWD_WORDS];
 static size_t cwd_len = 1;
 static unsigned cwd_seq; /* odd while a writer is in the middle */
 /* The kernel's cwd (the real dir under the union cwd), learnt at first
@@ -154,6 +156,8 @@ static int read_cwd(char *buf, size_t len, struct us_base *b, unsigned *seq,
 			continue; /* torn: the counter has moved */
 		for (size_t i = 0; i * 8 < n + 1 && i * 8 < len; i++) {
 			uint64_t w = __atomic_load_n(&cwd_words[i], __ATOMIC_ACQUIRE);
+			if (!i && !w)
+				w = '/'; /* never set */
 			if (len - i * 8 >= 8) /* (a whole word: no call) */
 				memcpy(buf + i * 8, &w, 8);
 			else

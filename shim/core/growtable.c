@@ -30,6 +30,27 @@ static size_t bytes_at(const struct us_growtable *g, int lv)
 	return g->entry_size * US_GT_WAYS * us_gt_sets(g, lv);
 }
 
+/* The ghosts: a 16-bit tag (never 0) of a key pushed out, one slot per
+ * entry of the full table, after every level's table in the region. */
+static size_t ghosts_at(const struct us_growtable *g)
+{
+	size_t off = 0;
+
+	for (int lv = 0; lv < US_GT_LEVELS; lv++)
+		off += bytes_at(g, lv);
+	return off;
+}
+
+static uint16_t *ghost_of(const struct us_growtable *g, uint64_t fp,
+			  uint16_t *tag)
+{
+	char *r = __atomic_load_n(&g->region, __ATOMIC_ACQUIRE);
+	uint16_t *ghosts = (uint16_t *)(void *)(r + ghosts_at(g));
+
+	*tag = (uint16_t)(fp >> 48) | 1;
+	return &ghosts[fp & (g->full_sets * US_GT_WAYS - 1)];
+}
+
 void *us_gt_now(struct us_growtable *g, uint32_t *sets)
 {
 	int lv = __atomic_load_n(&g->level, __ATOMIC_ACQUIRE);
@@ -47,9 +68,7 @@ static char *region(struct us_growtable *g)
 
 	if (r)
 		return r;
-	size_t len = 0;
-	for (int lv = 0; lv < US_GT_LEVELS; lv++)
-		len += bytes_at(g, lv);
+	size_t len = ghosts_at(g) + (size_t)g->full_sets * US_GT_WAYS * 2;
 	int saved = errno;
 	void *p = SYS(mmap)(NULL, len, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -95,6 +114,10 @@ static void make(struct us_growtable *g, int lv)
 		SYS(syscall)(SYS_madvise, old, bytes_at(g, lv - 1), MADV_DONTNEED);
 		errno = saved;
 	}
+	/* the ghosts were the old table's: the new one starts with none */
+	uint16_t *ghosts = (uint16_t *)(void *)(r + ghosts_at(g));
+	for (size_t i = 0; i < (size_t)g->full_sets * US_GT_WAYS; i++)
+		__atomic_store_n(&ghosts[i], 0, __ATOMIC_RELAXED);
 }
 
 void *us_gt_get(struct us_growtable *g, uint32_t *sets)
@@ -133,14 +156,33 @@ void *us_gt_place(const struct us_growtable *g, void *t, uint32_t sets,
 	return (int32_t)(stamp - oldest_stamp) > 0 ? oldest : NULL;
 }
 
-void us_gt_pushed_out(struct us_growtable *g, void *t, uint32_t sets)
+void us_gt_pushed_out(struct us_growtable *g, void *t, uint32_t sets,
+		      uint64_t fp)
 {
 	int lv = __atomic_load_n(&g->level, __ATOMIC_ACQUIRE);
+	uint16_t tag;
+
+	(void)sets;
+	if (lv + 1 >= US_GT_LEVELS || !in_use(g, lv, t))
+		return;
+	uint16_t *ghost = ghost_of(g, fp, &tag);
+	__atomic_store_n(ghost, tag, __ATOMIC_RELAXED);
+}
+
+void us_gt_stored_anew(struct us_growtable *g, void *t, uint32_t sets,
+		       uint64_t fp)
+{
+	int lv = __atomic_load_n(&g->level, __ATOMIC_ACQUIRE);
+	uint16_t tag, *ghost;
 
 	if (lv + 1 >= US_GT_LEVELS || !in_use(g, lv, t))
 		return;
-	if (__atomic_add_fetch(&g->pushed[lv], 1, __ATOMIC_RELAXED) >=
-	    sets * US_GT_WAYS / 2)
+	ghost = ghost_of(g, fp, &tag);
+	if (__atomic_load_n(ghost, __ATOMIC_RELAXED) != tag)
+		return;
+	__atomic_store_n(ghost, 0, __ATOMIC_RELAXED);
+	if (__atomic_add_fetch(&g->missed[lv], 1, __ATOMIC_RELAXED) >=
+	    sets * US_GT_WAYS / 8)
 		make(g, lv + 1);
 }
 

@@ -8,8 +8,13 @@
  * than the lookups. So a process starts with a table of 1/16 of the full
  * size (the lookup cache's 256 entries: a short program's names and dirs
  * fit without pushing each other out, as a test counts) and moves to one
- * four times bigger each time its stores pushed out
- * entries for half its size, up to the full size. The cache's MOVE copies
+ * four times bigger, up to the full size, when the table proved too small:
+ * an eighth of its size in stores of keys it had pushed out before (it
+ * remembers a fingerprint of the keys it pushed out: its ghosts). A tree
+ * walker that asks each name once pushes out many entries but misses none
+ * of them again: it keeps the small table (its peak RSS is the budget's).
+ * An entry asked for again is kept young (us_gt_keep), so a hot dir is
+ * not pushed out by the names under it. The cache's MOVE copies
  * the entries of the old table into the new one before it is used (a
  * tree walker keeps its seeds); a store made meanwhile into the old one
  * is lost (a miss later). The old tables stay mapped, since a reader may
@@ -38,7 +43,7 @@ struct us_growtable {
 	char *region;                  /* every level's table, mapped once */
 	void *tables[US_GT_LEVELS];
 	int making[US_GT_LEVELS];      /* a thread makes the level (once) */
-	uint32_t pushed[US_GT_LEVELS]; /* entries its stores pushed out */
+	uint32_t missed[US_GT_LEVELS]; /* stores of keys pushed out before */
 	int level;                     /* the table in use; -1: none yet */
 };
 
@@ -76,8 +81,27 @@ static inline void *us_gt_set(const struct us_growtable *g, void *t,
 void *us_gt_place(const struct us_growtable *g, void *t, uint32_t sets,
 		  uint64_t hash, uint32_t stamp);
 
-/* A store into table T (SETS sets) pushed out an entry of another key. */
-void us_gt_pushed_out(struct us_growtable *g, void *t, uint32_t sets);
+/* A store into table T (SETS sets) pushed out an entry of another key,
+ * whose fingerprint (the cache's own 64 bits, the same for the same key)
+ * is FP. */
+void us_gt_pushed_out(struct us_growtable *g, void *t, uint32_t sets,
+		      uint64_t fp);
+
+/* A store into table T (SETS sets) of a key it did not hold (fingerprint
+ * FP): the table grows when too many of these were pushed out before. */
+void us_gt_stored_anew(struct us_growtable *g, void *t, uint32_t sets,
+		       uint64_t fp);
+
+/* A hit on an entry whose stamp is *STAMP, the cache's clock being NOW:
+ * made young again when it is old enough to go soon (a store at most once
+ * a quarter of the table's stores: the read path rarely writes). */
+static inline void us_gt_keep(uint32_t *stamp, uint32_t now, uint32_t sets)
+{
+	uint32_t was = __atomic_load_n(stamp, __ATOMIC_RELAXED);
+
+	if (was && now - was > sets * US_GT_WAYS / 4)
+		__atomic_store_n(stamp, now, __ATOMIC_RELAXED);
+}
 
 /* Move on to the next size now, when T (SETS sets) has fewer than N
  * entries (a batch of N stores is coming: a listing's seeds). */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "growtable.h"
+#include "hashmix.h"
 #include "unionshim/lcache.h"
 #include "unionshim/shared.h"
 
@@ -62,11 +63,6 @@ static inline void count(uint64_t *c)
 	STORE(c, LOAD(c) + 1);
 }
 
-static inline uint64_t mix(uint64_t h, uint64_t w)
-{
-	h = (h ^ w) * UINT64_C(0xbf58476d1ce4e5b9);
-	return h ^ (h >> 31);
-}
 
 /* The same in every process: the dir's generation slot comes from it.
  * In two steps, so a walk down one path hashes each of its words once
@@ -79,7 +75,7 @@ static uint64_t hash_words(uint64_t h, const char *s, size_t from, size_t to)
 
 	for (size_t i = from; i < to; i += 8) {
 		memcpy(&w, s + i, 8);
-		h = mix(h, w);
+		h = us_mix(h, w);
 	}
 	return h;
 }
@@ -92,8 +88,8 @@ static uint64_t hash_end(uint64_t h, const char *s, size_t n)
 	for (size_t j = n; j-- > whole;) /* the last bytes, as a word */
 		w = w << 8 | (unsigned char)s[j];
 	if (n > whole)
-		h = mix(h, w);
-	h = mix(h, n);
+		h = us_mix(h, w);
+	h = us_mix(h, n);
 	h ^= h >> 29;
 	h *= UINT64_C(0x94d049bb133111eb);
 	return h ^ (h >> 32);
@@ -131,11 +127,11 @@ static bool gens_now(const struct us_mount *m, uint64_t phash, uint32_t *gdir,
 static unsigned set_of(uint64_t phash, uint64_t m, uint64_t pdirs,
 		       const uint64_t *name)
 {
-	uint64_t h = mix(mix(phash, m), pdirs);
+	uint64_t h = us_mix(us_mix(phash, m), pdirs);
 
 	for (int i = 0; i < NAME_WORDS && name[i]; i++)
-		h = mix(h, name[i]);
-	return (unsigned)(h >> 32);
+		h = us_mix(h, name[i]);
+	return (unsigned)us_mix_end(h);
 }
 
 /* growtable.h's move: the entries of table FROM (N) into TO (SETS sets),
@@ -265,6 +261,7 @@ int us_lcache_get(const struct us_mount *m, const char *upath,
 				return 2;
 			}
 			count(&n_hits);
+			us_gt_keep(&set[i].stamp, LOAD(&clock_), sets);
 			*err = (lens & NEGATIVE) ? ENOENT : 0;
 			if (!*err)
 				*child = n;
@@ -277,11 +274,19 @@ int us_lcache_get(const struct us_mount *m, const char *upath,
 	return 0;
 }
 
-/* The way of SET to write: the key's own, else a free or stale one, else
- * the oldest (*FRESH: a fresh entry of another key goes). Its sequence
- * word is returned claimed (odd), or NULL. */
+/* A key's fingerprint for growtable.h's ghosts (its dir and first name
+ * words: the same key, the same fingerprint). */
+static uint64_t fingerprint(uint64_t phash, const uint64_t *name)
+{
+	return us_mix_end(us_mix(us_mix(phash, name[0]), name[1]));
+}
+
+/* The way of SET to write: the key's own (*RANK 0), else a free or stale
+ * one (1, 2), else the oldest (3: a fresh entry of another key goes, its
+ * fingerprint in *GONE). Its sequence word is returned claimed (odd), or
+ * NULL. */
 static struct entry *claim(struct entry *set, const struct us_lc_miss *k,
-			   bool *fresh)
+			   int *rank_out, uint64_t *gone)
 {
 	uint64_t want = k->gdir | (uint64_t)k->gall << 32;
 	struct entry *best = NULL;
@@ -314,7 +319,9 @@ static struct entry *claim(struct entry *set, const struct us_lc_miss *k,
 						    __ATOMIC_ACQUIRE,
 						    __ATOMIC_RELAXED))
 		return NULL;
-	*fresh = rank == 3;
+	*rank_out = rank;
+	if (rank == 3)
+		*gone = fingerprint(LOAD(&best->phash), best->name);
 	return best;
 }
 
@@ -327,9 +334,11 @@ static void store(const struct us_lc_miss *k, uint64_t what,
 	struct entry *t = us_gt_get(&table, &sets);
 	if (!t)
 		return;
-	bool err = what == NEGATIVE, fresh = false;
+	bool err = what == NEGATIVE;
+	int rank = 0;
+	uint64_t gone = 0;
 	__atomic_add_fetch(&writers, 1, __ATOMIC_RELAXED);
-	struct entry *e = claim(us_gt_set(&table, t, sets, k->set), k, &fresh);
+	struct entry *e = claim(us_gt_set(&table, t, sets, k->set), k, &rank, &gone);
 	if (e) {
 		STORE(&e->phash, k->phash);
 		STORE(&e->m, k->m);
@@ -352,8 +361,11 @@ static void store(const struct us_lc_miss *k, uint64_t what,
 		count(counter);
 	}
 	__atomic_sub_fetch(&writers, 1, __ATOMIC_RELAXED);
-	if (fresh)
-		us_gt_pushed_out(&table, t, sets);
+	if (rank == 3)
+		us_gt_pushed_out(&table, t, sets, gone);
+	/* a lookup's answer (not a seed) for a key the table had lost */
+	if (e && rank && what != SEED)
+		us_gt_stored_anew(&table, t, sets, fingerprint(k->phash, k->name));
 }
 
 void us_lcache_put(const struct us_lc_miss *k, int err,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "growtable.h"
+#include "hashmix.h"
 #include "unionshim/lcache.h"
 #include "unionshim/path.h"
 #include "unionshim/pcache.h"
@@ -55,11 +56,6 @@ static inline void count(uint64_t *c)
 	STORE(c, LOAD(c) + 1);
 }
 
-static inline uint64_t mix(uint64_t h, uint64_t w)
-{
-	h = (h ^ w) * UINT64_C(0xbf58476d1ce4e5b9);
-	return h ^ (h >> 31);
-}
 
 /* growtable.h's move: the entries of table FROM (N) into TO (SETS sets),
  * which no other thread sees yet. */
@@ -120,8 +116,8 @@ static uint64_t key_hash(const struct key *k, unsigned flags)
 	uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ k->n ^ (uint64_t)flags << 32;
 
 	for (size_t i = 0; i < k->words; i++)
-		h = mix(h, k->w[i]);
-	return h ^ (h >> 29);
+		h = us_mix(h, k->w[i]);
+	return us_mix_end(h);
 }
 
 /* Are the words entry E depends on what they were when it was stored? */
@@ -272,6 +268,7 @@ int us_pcache_get(const struct us_config *cfg, const char *abspath,
 			if (read_entry(&set[i], miss->hash, flags, &k, abspath, r) &&
 			    r->m >= cfg->mounts && r->m < cfg->mounts + cfg->nmounts) {
 				count(&n_hits);
+				us_gt_keep(&set[i].stamp, LOAD(&clock_), sets);
 				if (ref)
 					*ref = (struct us_pc_ref){&set[i], seq};
 				return 1;
@@ -294,11 +291,11 @@ bool us_pcache_still(const struct us_pc_ref *ref)
 	       still_valid(e, LOAD(&e->info)) && LOAD(&e->seq) == ref->seq;
 }
 
-/* The way of SET to write: the key's own, else a free one, else the
- * oldest (*OUT: an entry of another key goes). Returned claimed (its
- * sequence word odd), or NULL. */
+/* The way of SET to write: the key's own, else a free one (*ANEW), else
+ * the oldest (*OUT: an entry of another key goes, its hash in *GONE).
+ * Returned claimed (its sequence word odd), or NULL. */
 static struct entry *claim(struct entry *set, const struct us_pc_miss *k,
-			   bool *out)
+			   bool *out, bool *anew, uint64_t *gone)
 {
 	struct entry *best = NULL;
 	int rank = 3; /* 0 same key, 1 free, 2 oldest */
@@ -330,6 +327,9 @@ static struct entry *claim(struct entry *set, const struct us_pc_miss *k,
 						    __ATOMIC_RELAXED))
 		return NULL;
 	*out = rank == 2;
+	if (*out)
+		*gone = LOAD(&best->hash);
+	*anew = rank != 0;
 	return best;
 }
 
@@ -374,9 +374,11 @@ void us_pcache_put(const struct us_pc_miss *miss, const char *abspath,
 	struct entry *t = us_gt_get(&table, &sets);
 	if (!t)
 		return;
-	bool out = false;
+	bool out = false, anew = false;
+	uint64_t gone = 0;
 	__atomic_add_fetch(&writers, 1, __ATOMIC_RELAXED);
-	struct entry *e = claim(us_gt_set(&table, t, sets, miss->set), miss, &out);
+	struct entry *e = claim(us_gt_set(&table, t, sets, miss->set), miss,
+				&out, &anew, &gone);
 	if (e) {
 		store(e, miss, abspath, r);
 		__atomic_add_fetch(&e->seq, 1, __ATOMIC_RELEASE);
@@ -384,7 +386,9 @@ void us_pcache_put(const struct us_pc_miss *miss, const char *abspath,
 	}
 	__atomic_sub_fetch(&writers, 1, __ATOMIC_RELAXED);
 	if (out)
-		us_gt_pushed_out(&table, t, sets);
+		us_gt_pushed_out(&table, t, sets, gone);
+	if (e && anew)
+		us_gt_stored_anew(&table, t, sets, miss->hash);
 }
 
 /* An entry claimed by a writer that stayed in the parent: free again. */
