@@ -84,6 +84,7 @@ int us_pcache_hold(const char *abspath, unsigned flags, bool on);
 /* Counters of this process (tests, measurements). */
 struct us_pcache_stats {
 	uint64_t hits, misses, stores;
+	uint64_t entries; /* the table's size now (it grows) */
 };
 void us_pcache_stats(struct us_pcache_stats *s);
 

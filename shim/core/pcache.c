@@ -445,4 +445,6 @@ void us_pcache_stats(struct us_pcache_stats *s)
 	s->hits = LOAD(&n_hits);
 	s->misses = LOAD(&n_misses);
 	s->stores = LOAD(&n_stores);
+	uint32_t sets;
+	s->entries = us_gt_now(&table, &sets) ? (uint64_t)sets * WAYS : 0;
 }

@@ -298,18 +298,47 @@ START_TEST(old_entries_go_the_size_stays)
 		snprintf(name, sizeof name, "d/n%d", i);
 		resolve(name);
 	}
+	/* paths asked once each: the first size stays */
+	ck_assert_uint_eq(stats().entries, US_PCACHE_ENTRIES / 16);
 	int kept = 0;
-	for (int i = 2 * US_PCACHE_ENTRIES - 16; i < 2 * US_PCACHE_ENTRIES; i++) {
+	for (int i = 2 * US_PCACHE_ENTRIES - 4; i < 2 * US_PCACHE_ENTRIES; i++) {
 		snprintf(name, sizeof name, "d/n%d", i);
 		kept += hit(name);
 	}
-	ck_assert_int_eq(kept, 16); /* the newest are there */
+	ck_assert_int_eq(kept, 4); /* a store pushes out its set's oldest */
 	kept = 0;
 	for (int i = 0; i < 128; i++) {
 		snprintf(name, sizeof name, "d/n%d", i);
 		kept += hit(name);
 	}
 	ck_assert_int_le(kept, 16); /* the oldest went */
+}
+END_TEST
+
+/* Paths asked again after the table pushed them out make it grow, up to
+ * the full size and no further. */
+START_TEST(the_table_grows_when_paths_come_back)
+{
+	ut_mkdir(ut.low1, "d");
+	ut_load();
+	char name[32];
+	resolve("d");
+	uint64_t first = stats().entries;
+	ck_assert_uint_eq(first, US_PCACHE_ENTRIES / 16);
+	int round;
+	for (round = 0; round < 4 && stats().entries == first; round++)
+		for (int i = 0; i < 2 * (int)first; i++) {
+			snprintf(name, sizeof name, "d/w%d", i);
+			resolve(name);
+		}
+	ck_assert_uint_eq(stats().entries, US_PCACHE_ENTRIES / 4);
+	ck_assert_int_eq(round, 2); /* the first round's paths came back */
+	for (round = 0; round < 3; round++)
+		for (int i = 0; i < 2 * US_PCACHE_ENTRIES; i++) {
+			snprintf(name, sizeof name, "d/m%d", i);
+			resolve(name);
+		}
+	ck_assert_uint_eq(stats().entries, US_PCACHE_ENTRIES);
 }
 END_TEST
 
@@ -374,6 +403,7 @@ Suite *pcache_suite(void)
 	tcase_add_test(tc, an_entry_being_written_is_a_miss);
 	tcase_add_test(tc, a_read_only_union_keeps_its_entries);
 	tcase_add_test(tc, old_entries_go_the_size_stays);
+	tcase_add_test(tc, the_table_grows_when_paths_come_back);
 	tcase_add_test(tc, a_kept_hit_holds_until_its_words_move);
 	suite_add_tcase(s, tc);
 	return s;
