@@ -15,7 +15,7 @@
  * upper object bumps the object's own dir only): callers use its type.
  *
  * At most US_LCACHE_ENTRIES of 128 bytes (a small table mapped on the
- * first store, bigger ones as entries are pushed out: growtable.h; the
+ * first store, bigger ones as pushed-out names come back: growtable.h; the
  * oldest way of a 4-way set goes), never malloc. Readers use a
  * per-entry sequence word: an entry being written is a miss, never a
  * wait, so a signal handler and a forked child can use the cache. */
@@ -27,7 +27,7 @@
 
 #include "unionshim/lookup.h"
 
-#define US_LCACHE_ENTRIES 4096
+#define US_LCACHE_ENTRIES 2048 /* at most: 256 KiB (shim/core/growtable.h) */
 #define US_LCACHE_NAME 40 /* longer names are looked up each time */
 
 /* A lookup the cache did not answer: what us_lcache_put needs to store

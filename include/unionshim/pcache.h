@@ -18,7 +18,7 @@
  * outside every mount, a failed walk (an error before the last name).
  *
  * At most US_PCACHE_ENTRIES of 512 bytes (a small table mapped on the
- * first store, bigger ones as entries are pushed out: growtable.h),
+ * first store, bigger ones as pushed-out paths come back: growtable.h),
  * never malloc; a per-entry sequence word as in lcache.c: an entry being
  * written is a miss, so a signal handler and a forked child can use it. */
 #ifndef UNIONSHIM_PCACHE_H
@@ -29,7 +29,7 @@
 
 #include "unionshim/lookup.h"
 
-#define US_PCACHE_ENTRIES 512
+#define US_PCACHE_ENTRIES 128 /* at most: 64 KiB (shim/core/growtable.h) */
 #define US_PCACHE_KEY 192 /* bytes of path, the NUL not counted */
 #define US_PCACHE_DEPS 16 /* dirs of the path below (and with) the target */
 

@@ -5,10 +5,10 @@
  * A short-lived program (a shell, sed, a compiler) makes a few hundred
  * lookups; a cache whose sets are spread over a big table costs it a page
  * fault and a zeroed page per lookup (~2.5 us on a virtual machine), more
- * than the lookups. So a process starts with a table of 1/16 of the full
+ * than the lookups. So a process starts with a table of 1/8 of the full
  * size (the lookup cache's 256 entries: a short program's names and dirs
  * fit without pushing each other out, as a test counts) and moves to one
- * four times bigger, up to the full size, when the table proved too small:
+ * four times bigger, then to the full size, when the table proved too small:
  * an eighth of its size in stores of keys it had pushed out before (it
  * remembers a fingerprint of the keys it pushed out: its ghosts). A tree
  * walker that asks each name once pushes out many entries but misses none
@@ -31,8 +31,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define US_GT_LEVELS 3 /* sizes: full >> 4, >> 2, full */
+#define US_GT_LEVELS 3
 #define US_GT_WAYS 4
+
+/* The entries of level LV's table, of a cache of FULL entries: an eighth,
+ * a half, all. The full sizes are kept small enough that both caches at
+ * their full size stay within the RSS budget (1 MiB with the library's
+ * own pages): a program whose names keep coming back fills them. */
+static inline uint32_t us_gt_entries_at(uint32_t full, int lv)
+{
+	return full >> (lv == 0 ? 3 : lv == 1 ? 1 : 0);
+}
 
 struct us_growtable {
 	size_t entry_size;
@@ -56,7 +65,7 @@ struct us_growtable {
 /* The sets of level LV's table. */
 static inline uint32_t us_gt_sets(const struct us_growtable *g, int lv)
 {
-	return g->full_sets >> 2 * (US_GT_LEVELS - 1 - lv);
+	return us_gt_entries_at(g->full_sets, lv);
 }
 
 /* The table in use and in *SETS its number of sets, or NULL (none yet). */

@@ -408,8 +408,8 @@ void us_lcache_seed(struct us_lc_seed *s, const char *name, int layer)
 	/* room for four times the listing's seeds so far, and more than the
 	 * first table's: they would push each other out of a small table */
 	size_t room = 4 * (size_t)(SEED_MAX - s->left + 1);
-	us_gt_room_for(&table, t, sets,
-		       room > US_LCACHE_ENTRIES / 16 ? room : US_LCACHE_ENTRIES / 16 + 1);
+	uint32_t first = us_gt_entries_at(US_LCACHE_ENTRIES, 0);
+	us_gt_room_for(&table, t, sets, room > first ? room : first + 1);
 	t = us_gt_now(&table, &sets);
 	if (t) { /* an answer as fresh as the seed is worth more */
 		struct entry *set = us_gt_set(&table, t, sets, k.set);

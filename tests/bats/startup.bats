@@ -242,6 +242,33 @@ walk_peak_rss() {
 	[ $((shim - native)) -lt 1024 ]
 }
 
+# The caches' memory is bounded: both at their full size (a program whose
+# names keep coming back, rss_probe's warm-up) the shim still adds less
+# than 1 MiB to the peak RSS (medians of 3), and a million calls more
+# (8,000 names cycled, a new missing name each round, opens) leave it
+# flat.
+@test "full caches stay within 1 MiB, and a million calls leave the peak RSS flat" {
+	[ -z "$SAN_RT" ] || skip "a sanitizer build's runtime is large by design"
+	mkdir -p "$LOWER/d"
+	(cd "$LOWER/d" && touch f{0..7999})
+	warm() {
+		for _ in 1 2 3; do
+			"$@" 8000 0 | awk '$1 == "hwm1" { print $2 }'
+		done | sort -n | sed -n 2p
+	}
+	native=$(warm "$(probe rss_probe)" "$LOWER/d")
+	shim=$(warm in_union "$(probe rss_probe)" "$TARGET/d")
+	echo "caches full: native $native KiB, shim $shim KiB" >&3
+	[ "$native" -gt 0 ] && [ "$shim" -gt "$native" ]
+	[ $((shim - native)) -lt 1024 ]
+	run in_union "$(probe rss_probe)" "$TARGET/d" 8000 500000
+	[ "$status" -eq 0 ]
+	h1=$(awk '$1 == "hwm1" { print $2 }' <<<"$output")
+	h2=$(awk '$1 == "hwm2" { print $2 }' <<<"$output")
+	echo "after 1.06 M calls: $h1 -> $h2 KiB" >&3
+	[ "$h1" -gt 0 ] && [ $((h2 - h1)) -lt 128 ]
+}
+
 # unionrun's stage one validates the configuration; stage two (the same
 # program again, under the shim) adopts its record instead of resolving
 # every layer path again, in the preload library and in the audit module:

@@ -20,6 +20,7 @@
 #include "unionshim/lookup.h"
 #include "unionshim/pcache.h"
 #include "unionshim/unionops.h"
+#include "growtable.h"
 #include "unit.h"
 
 #define M0 (&ut.cfg.mounts[0])
@@ -185,7 +186,7 @@ START_TEST(old_entries_go_the_size_stays)
 		resolve(name);
 	}
 	/* names asked once each: the first size stays */
-	ck_assert_uint_eq(stats().entries, US_LCACHE_ENTRIES / 16);
+	ck_assert_uint_eq(stats().entries, us_gt_entries_at(US_LCACHE_ENTRIES, 0));
 	struct us_lcache_stats s0 = stats();
 	/* the newest names are still there (a store pushes out its set's
 	 * oldest; the dir's own entry, made young again now and then, is
@@ -218,7 +219,7 @@ START_TEST(the_table_grows_when_names_come_back)
 	char name[32];
 	resolve("d/n0");
 	uint64_t first = stats().entries;
-	ck_assert_uint_eq(first, US_LCACHE_ENTRIES / 16);
+	ck_assert_uint_eq(first, us_gt_entries_at(US_LCACHE_ENTRIES, 0));
 	for (int j = 1; j < 2 * US_LCACHE_ENTRIES; j++) {
 		snprintf(name, sizeof name, "d/n%d", j);
 		resolve(name);
@@ -231,7 +232,7 @@ START_TEST(the_table_grows_when_names_come_back)
 			snprintf(name, sizeof name, "d/w%d", i);
 			resolve(name);
 		}
-	ck_assert_uint_eq(stats().entries, US_LCACHE_ENTRIES / 4);
+	ck_assert_uint_eq(stats().entries, us_gt_entries_at(US_LCACHE_ENTRIES, 1));
 	ck_assert_int_eq(round, 2); /* the first round's names came back */
 	struct us_lcache_stats s0 = stats();
 	for (int j = 0; j < 8; j++) {

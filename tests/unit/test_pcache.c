@@ -23,6 +23,7 @@
 #include "unionshim/lookup.h"
 #include "unionshim/pcache.h"
 #include "unionshim/unionops.h"
+#include "growtable.h"
 #include "unit.h"
 
 #define M0 (&ut.cfg.mounts[0])
@@ -299,7 +300,7 @@ START_TEST(old_entries_go_the_size_stays)
 		resolve(name);
 	}
 	/* paths asked once each: the first size stays */
-	ck_assert_uint_eq(stats().entries, US_PCACHE_ENTRIES / 16);
+	ck_assert_uint_eq(stats().entries, us_gt_entries_at(US_PCACHE_ENTRIES, 0));
 	int kept = 0;
 	for (int i = 2 * US_PCACHE_ENTRIES - 4; i < 2 * US_PCACHE_ENTRIES; i++) {
 		snprintf(name, sizeof name, "d/n%d", i);
@@ -324,14 +325,14 @@ START_TEST(the_table_grows_when_paths_come_back)
 	char name[32];
 	resolve("d");
 	uint64_t first = stats().entries;
-	ck_assert_uint_eq(first, US_PCACHE_ENTRIES / 16);
+	ck_assert_uint_eq(first, us_gt_entries_at(US_PCACHE_ENTRIES, 0));
 	int round;
 	for (round = 0; round < 4 && stats().entries == first; round++)
 		for (int i = 0; i < 2 * (int)first; i++) {
 			snprintf(name, sizeof name, "d/w%d", i);
 			resolve(name);
 		}
-	ck_assert_uint_eq(stats().entries, US_PCACHE_ENTRIES / 4);
+	ck_assert_uint_eq(stats().entries, us_gt_entries_at(US_PCACHE_ENTRIES, 1));
 	ck_assert_int_eq(round, 2); /* the first round's paths came back */
 	for (round = 0; round < 3; round++)
 		for (int i = 0; i < 2 * US_PCACHE_ENTRIES; i++) {
