@@ -27,7 +27,7 @@
 
 #include "unionshim/lookup.h"
 
-#define US_LCACHE_ENTRIES 2048 /* at most: 256 KiB (shim/core/growtable.h) */
+#define US_LCACHE_ENTRIES 1024 /* at most: 128 KiB (shim/core/growtable.h) */
 #define US_LCACHE_NAME 40 /* longer names are looked up each time */
 
 /* A lookup the cache did not answer: what us_lcache_put needs to store

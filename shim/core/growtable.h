@@ -5,10 +5,10 @@
  * A short-lived program (a shell, sed, a compiler) makes a few hundred
  * lookups; a cache whose sets are spread over a big table costs it a page
  * fault and a zeroed page per lookup (~2.5 us on a virtual machine), more
- * than the lookups. So a process starts with a table of 1/8 of the full
+ * than the lookups. So a process starts with a table of 1/4 of the full
  * size (the lookup cache's 256 entries: a short program's names and dirs
  * fit without pushing each other out, as a test counts) and moves to one
- * four times bigger, then to the full size, when the table proved too small:
+ * twice as big, then to the full size, when the table proved too small:
  * an eighth of its size in stores of keys it had pushed out before (it
  * remembers a fingerprint of the keys it pushed out: its ghosts). A tree
  * walker that asks each name once pushes out many entries but misses none
@@ -34,13 +34,14 @@
 #define US_GT_LEVELS 3
 #define US_GT_WAYS 4
 
-/* The entries of level LV's table, of a cache of FULL entries: an eighth,
- * a half, all. The full sizes are kept small enough that both caches at
- * their full size stay within the RSS budget (1 MiB with the library's
- * own pages): a program whose names keep coming back fills them. */
+/* The entries of level LV's table, of a cache of FULL entries: a
+ * quarter, a half, all. The full sizes are kept small enough that both
+ * caches at their full size stay within the RSS budget (1 MiB with the
+ * preload and audit libraries' own pages): a program whose names keep
+ * coming back fills them. */
 static inline uint32_t us_gt_entries_at(uint32_t full, int lv)
 {
-	return full >> (lv == 0 ? 3 : lv == 1 ? 1 : 0);
+	return full >> (lv == 0 ? 2 : lv == 1 ? 1 : 0);
 }
 
 struct us_growtable {

@@ -14,20 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static long vmdata_kib(void)
-{
-	char line[256];
-	long kib = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof line, f))
-		if (strncmp(line, "VmData:", 7) == 0)
-			kib = strtol(line + 7, NULL, 10);
-	fclose(f);
-	return kib;
-}
+#include "probe_io.h"
 
 static void *open_one(void *arg)
 {
@@ -59,9 +46,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		if (i == 1 + threads + 7)
-			before = vmdata_kib();
+			before = status_kib("VmData");
 	}
 	if (threads)
-		printf("%ld\n", vmdata_kib() - before);
+		printf("%ld\n", status_kib("VmData") - before);
 	return 0;
 }

@@ -8,17 +8,38 @@
  * stdin is read a byte at a time, so nothing past a line is consumed and
  * the next reader (an exec'd image, another process) gets the rest. Data
  * is printed escaped: \n for a newline, \0 for NUL, \\ for a backslash,
- * \xHH for other unprintable bytes. */
+ * \xHH for other unprintable bytes. Also: a KiB figure of
+ * /proc/self/status (status_kib). */
 #ifndef PROBE_IO_H
 #define PROBE_IO_H
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+/* FIELD's figure in /proc/self/status ("VmHWM", "VmData": KiB), or -1. */
+static inline long status_kib(const char *field)
+{
+	char line[256];
+	long kib = -1;
+	size_t n = strlen(field);
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (strncmp(line, field, n) == 0 && line[n] == ':') {
+			kib = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return kib;
+}
 
 static inline const char *ename(int e)
 {

@@ -18,24 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static long hwm_kib(void)
-{
-	char line[256];
-	long kib = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "VmHWM: %ld", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
+#include "probe_io.h"
 
 static int fail(const char *what)
 {
-	printf("%s %s\n", strerrorname_np(errno), what);
+	printf("%s %s\n", ename(errno), what);
 	return 1;
 }
 
@@ -61,7 +48,7 @@ int main(int argc, char **argv)
 			if (stat(path, &st) != 0)
 				return fail(path);
 		}
-	printf("hwm1 %ld\n", hwm_kib());
+	printf("hwm1 %ld\n", status_kib("VmHWM"));
 	for (long i = 0; i < n; i++) {
 		snprintf(path, sizeof path, "%s/f%ld", dir, i % files);
 		if (stat(path, &st) != 0)
@@ -75,6 +62,6 @@ int main(int argc, char **argv)
 		if (stat(path, &st) == 0 || errno != ENOENT)
 			return fail(path);
 	}
-	printf("hwm2 %ld\n", hwm_kib());
+	printf("hwm2 %ld\n", status_kib("VmHWM"));
 	return 0;
 }

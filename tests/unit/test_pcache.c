@@ -332,7 +332,7 @@ START_TEST(the_table_grows_when_paths_come_back)
 			snprintf(name, sizeof name, "d/w%d", i);
 			resolve(name);
 		}
-	ck_assert_uint_eq(stats().entries, us_gt_entries_at(US_PCACHE_ENTRIES, 1));
+	ck_assert_uint_gt(stats().entries, first); /* a bigger size */
 	ck_assert_int_eq(round, 2); /* the first round's paths came back */
 	for (round = 0; round < 3; round++)
 		for (int i = 0; i < 2 * US_PCACHE_ENTRIES; i++) {
