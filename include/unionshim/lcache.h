@@ -142,4 +142,10 @@ struct us_lcache_stats {
 };
 void us_lcache_stats(struct us_lcache_stats *s);
 
+/* The set of a table of SETS sets (a power of two) that the key of NAME
+ * in union dir UPATH of M (dir layers DIRS) falls in (tests: every byte
+ * of a name must count). */
+unsigned us_lcache_set_of(const struct us_mount *m, const char *upath,
+			  us_layermask dirs, const char *name, unsigned sets);
+
 #endif

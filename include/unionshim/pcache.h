@@ -88,4 +88,8 @@ struct us_pcache_stats {
 };
 void us_pcache_stats(struct us_pcache_stats *s);
 
+/* The set of a table of SETS sets (a power of two) that ABSPATH asked
+ * with FLAGS falls in (tests: every byte of a path must count). */
+unsigned us_pcache_set_of(const char *abspath, unsigned flags, unsigned sets);
+
 #endif

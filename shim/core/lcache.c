@@ -565,3 +565,14 @@ void us_lcache_stats(struct us_lcache_stats *s)
 	uint32_t sets;
 	s->entries = us_gt_now(&table, &sets) ? (uint64_t)sets * WAYS : 0;
 }
+
+unsigned us_lcache_set_of(const struct us_mount *m, const char *upath,
+			  us_layermask dirs, const char *name, unsigned sets)
+{
+	struct us_lc_miss k;
+	struct us_node dir = {.dirs = dirs};
+
+	if (!key_of(m, upath, NULL, &dir, name, &k))
+		return 0;
+	return k.set & (sets - 1);
+}

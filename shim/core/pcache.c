@@ -448,3 +448,14 @@ void us_pcache_stats(struct us_pcache_stats *s)
 	uint32_t sets;
 	s->entries = us_gt_now(&table, &sets) ? (uint64_t)sets * WAYS : 0;
 }
+
+unsigned us_pcache_set_of(const char *abspath, unsigned flags, unsigned sets)
+{
+	struct key k;
+	size_t n = strlen(abspath);
+
+	if (n > US_PCACHE_KEY)
+		return 0;
+	key_make(&k, abspath, n);
+	return (unsigned)(key_hash(&k, flags) >> 40) & (sets - 1);
+}

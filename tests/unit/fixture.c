@@ -357,3 +357,21 @@ void ut_lowers_same(void)
 	free(now[0]);
 	free(now[1]);
 }
+
+int ut_sets_used(unsigned (*set_of)(const char *s, void *arg, unsigned sets),
+		 void *arg, const char *base, size_t pos, unsigned sets)
+{
+	char s[256], used[256] = {0};
+	int n = 0;
+
+	ck_assert(strlen(base) < sizeof s && pos < strlen(base) && sets <= 256);
+	strcpy(s, base);
+	for (unsigned i = 0; i < sets; i++) {
+		s[pos] = (char)(0x30 + i % 0x40); /* '0' ... 'o', never '/' */
+		unsigned set = set_of(s, arg, sets);
+		ck_assert_uint_lt(set, sets);
+		if (!used[set]++)
+			n++;
+	}
+	return n;
+}

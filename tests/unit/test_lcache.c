@@ -251,6 +251,26 @@ START_TEST(the_table_grows_when_names_come_back)
 }
 END_TEST
 
+static unsigned name_set(const char *name, void *dir, unsigned sets)
+{
+	return us_lcache_set_of(M0, dir, 3, name, sets);
+}
+
+/* Names that differ in one byte, wherever it is, fall in many sets of
+ * even a small table: with a set taken from bits the name's last bytes
+ * did not reach, low030.c ... low039.c shared one 4-way set and pushed
+ * each other out. */
+START_TEST(every_byte_of_a_name_picks_its_set)
+{
+	ut_load();
+	static const char *const bases[] = {"low030.c", "a-longer-name-low030.c"};
+	for (int b = 0; b < 2; b++)
+		for (size_t pos = 0; pos < strlen(bases[b]); pos++)
+			ck_assert_int_ge(ut_sets_used(name_set, (void *)ut_u("d"),
+						      bases[b], pos, 64), 16);
+}
+END_TEST
+
 START_TEST(long_names_are_looked_up_each_time)
 {
 	char rel[128] = "d/";
@@ -331,6 +351,7 @@ Suite *lcache_suite(void)
 	tcase_add_test(tc, copyup_rename_unlink_mkdir_bump);
 	tcase_add_test(tc, old_entries_go_the_size_stays);
 	tcase_add_test(tc, the_table_grows_when_names_come_back);
+	tcase_add_test(tc, every_byte_of_a_name_picks_its_set);
 	tcase_add_test(tc, long_names_are_looked_up_each_time);
 	tcase_add_test(tc, layer_sets_are_part_of_the_key);
 	tcase_add_test(tc, a_read_only_union_keeps_its_entries);

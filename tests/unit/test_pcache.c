@@ -343,6 +343,22 @@ START_TEST(the_table_grows_when_paths_come_back)
 }
 END_TEST
 
+static unsigned path_set(const char *path, void *flags, unsigned sets)
+{
+	return us_pcache_set_of(path, *(unsigned *)flags, sets);
+}
+
+/* Paths that differ in one byte, wherever it is, fall in many sets of
+ * even a small table (see test_lcache.c). */
+START_TEST(every_byte_of_a_path_picks_its_set)
+{
+	unsigned flags = US_LOOKUP_NOFOLLOW;
+	const char *base = "/some/union/target/dir/low030.c";
+	for (size_t pos = 1; pos < strlen(base); pos++)
+		ck_assert_int_ge(ut_sets_used(path_set, &flags, base, pos, 64), 16);
+}
+END_TEST
+
 /* A hit's entry, named by its ref (us_pcache_still), holds while no
  * word it depends on moves and nothing rewrote it: the walk memo
  * (walkmemo.c) trusts exactly this. */
@@ -405,6 +421,7 @@ Suite *pcache_suite(void)
 	tcase_add_test(tc, a_read_only_union_keeps_its_entries);
 	tcase_add_test(tc, old_entries_go_the_size_stays);
 	tcase_add_test(tc, the_table_grows_when_paths_come_back);
+	tcase_add_test(tc, every_byte_of_a_path_picks_its_set);
 	tcase_add_test(tc, a_kept_hit_holds_until_its_words_move);
 	suite_add_tcase(s, tc);
 	return s;

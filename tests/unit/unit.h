@@ -102,4 +102,12 @@ void ut_work_clean(void);
 void ut_lowers_snap(void);
 void ut_lowers_same(void);
 
+/* A cache's set function (SET_OF of string S, with ARG, for a table of
+ * SETS sets) tried on BASE with its byte POS set in turn to each of SETS
+ * printable values: how many sets they fall in. A hash that every byte
+ * reaches spreads them over about 63% of the sets; one that misses a
+ * byte puts them all in one. */
+int ut_sets_used(unsigned (*set_of)(const char *s, void *arg, unsigned sets),
+		 void *arg, const char *base, size_t pos, unsigned sets);
+
 #endif
