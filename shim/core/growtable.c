@@ -156,13 +156,11 @@ void *us_gt_place(const struct us_growtable *g, void *t, uint32_t sets,
 	return (int32_t)(stamp - oldest_stamp) > 0 ? oldest : NULL;
 }
 
-void us_gt_pushed_out(struct us_growtable *g, void *t, uint32_t sets,
-		      uint64_t fp)
+void us_gt_pushed_out(struct us_growtable *g, void *t, uint64_t fp)
 {
 	int lv = __atomic_load_n(&g->level, __ATOMIC_ACQUIRE);
 	uint16_t tag;
 
-	(void)sets;
 	if (lv + 1 >= US_GT_LEVELS || !in_use(g, lv, t))
 		return;
 	uint16_t *ghost = ghost_of(g, fp, &tag);

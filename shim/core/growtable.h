@@ -91,11 +91,10 @@ static inline void *us_gt_set(const struct us_growtable *g, void *t,
 void *us_gt_place(const struct us_growtable *g, void *t, uint32_t sets,
 		  uint64_t hash, uint32_t stamp);
 
-/* A store into table T (SETS sets) pushed out an entry of another key,
- * whose fingerprint (the cache's own 64 bits, the same for the same key)
- * is FP. */
-void us_gt_pushed_out(struct us_growtable *g, void *t, uint32_t sets,
-		      uint64_t fp);
+/* A store into table T pushed out an entry of another key, whose
+ * fingerprint (the cache's own 64 bits, the same for the same key) is
+ * FP. */
+void us_gt_pushed_out(struct us_growtable *g, void *t, uint64_t fp);
 
 /* A store into table T (SETS sets) of a key it did not hold (fingerprint
  * FP): the table grows when too many of these were pushed out before. */

@@ -63,7 +63,6 @@ static inline void count(uint64_t *c)
 	STORE(c, LOAD(c) + 1);
 }
 
-
 /* The same in every process: the dir's generation slot comes from it.
  * In two steps, so a walk down one path hashes each of its words once
  * (us_lcache_dirgen_prefix): the whole words of a prefix, then the end. */
@@ -362,7 +361,7 @@ static void store(const struct us_lc_miss *k, uint64_t what,
 	}
 	__atomic_sub_fetch(&writers, 1, __ATOMIC_RELAXED);
 	if (rank == 3)
-		us_gt_pushed_out(&table, t, sets, gone);
+		us_gt_pushed_out(&table, t, gone);
 	/* a lookup's answer (not a seed) for a key the table had lost */
 	if (e && rank && what != SEED)
 		us_gt_stored_anew(&table, t, sets, fingerprint(k->phash, k->name));

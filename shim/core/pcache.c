@@ -386,7 +386,7 @@ void us_pcache_put(const struct us_pc_miss *miss, const char *abspath,
 	}
 	__atomic_sub_fetch(&writers, 1, __ATOMIC_RELAXED);
 	if (out)
-		us_gt_pushed_out(&table, t, sets, gone);
+		us_gt_pushed_out(&table, t, gone);
 	if (e && anew)
 		us_gt_stored_anew(&table, t, sets, miss->hash);
 }
