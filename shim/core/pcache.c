@@ -56,6 +56,11 @@ static inline void count(uint64_t *c)
 	STORE(c, LOAD(c) + 1);
 }
 
+/* The set bits of a key's hash (masked by a table's sets). */
+static inline unsigned set_bits(uint64_t hash)
+{
+	return (unsigned)(hash >> 40);
+}
 
 /* growtable.h's move: the entries of table FROM (N) into TO (SETS sets),
  * which no other thread sees yet. */
@@ -80,7 +85,7 @@ static void move(const void *from, size_t n, void *to, uint32_t sets)
 		if (!c.m || LOAD(&e->seq) != s)
 			continue;
 		struct entry *way = us_gt_place(&table, dst, sets,
-						c.hash >> 40, c.stamp);
+						set_bits(c.hash), c.stamp);
 		if (way)
 			*way = c;
 	}
@@ -257,7 +262,7 @@ int us_pcache_get(const struct us_config *cfg, const char *abspath,
 		return 0;
 	key_make(&k, abspath, n);
 	miss->hash = key_hash(&k, flags);
-	miss->set = (unsigned)(miss->hash >> 40); /* masked by the table's */
+	miss->set = set_bits(miss->hash);
 	miss->len = n;
 	miss->flags = flags;
 	if (t) {
@@ -423,7 +428,7 @@ int us_pcache_hold(const char *abspath, unsigned flags, bool on)
 	struct key k;
 	key_make(&k, abspath, n);
 	uint64_t h = key_hash(&k, flags);
-	struct entry *set = us_gt_set(&table, t, sets, (unsigned)(h >> 40));
+	struct entry *set = us_gt_set(&table, t, sets, set_bits(h));
 	for (int i = 0; i < WAYS; i++) {
 		uint32_t s = LOAD(&set[i].seq);
 		if (LOAD(&set[i].hash) != h || (s & 1) == on)
@@ -457,5 +462,5 @@ unsigned us_pcache_set_of(const char *abspath, unsigned flags, unsigned sets)
 	if (n > US_PCACHE_KEY)
 		return 0;
 	key_make(&k, abspath, n);
-	return (unsigned)(key_hash(&k, flags) >> 40) & (sets - 1);
+	return set_bits(key_hash(&k, flags)) & (sets - 1);
 }
