@@ -153,10 +153,11 @@ static int inside(unsigned flags, struct us_target *t)
 		t->indexed = true; /* a hard link copied up by another name */
 		return US_MAPPED;
 	}
-	/* a lower object's identity needs no real path (identity.h: the
-	 * origin is read of upper objects only), a walked stat no real call */
+	/* an identity no origin record changes needs no real path (a lower
+	 * object's, an upper one's in a dir that holds none: identity.h), a
+	 * walked stat no real call */
 	if ((flags & US_MAP_STATX) && !(flags & US_MAP_WRITES) && r->stx_ok &&
-	    (r->node.layer != 0 || !r->m->has_upper) &&
+	    !us_origin_maybe(r->m, r->node.layer, us_target_dir(t)) &&
 	    !us_node_metacopy(&r->node)) {
 		t->real[0] = '\0';
 		t->from_lookup = true;

@@ -14,6 +14,7 @@
 #include "core/longpath.h"
 #include "real.h"
 #include "userptr.h"
+#include "unionshim/identity.h"
 #include "unionshim/lookup.h"
 #include "unionshim/scratch.h"
 
@@ -132,6 +133,16 @@ static inline void us_target_end(struct us_target **t)
 static inline int us_target_layer(const struct us_target *t)
 {
 	return t->indexed ? 0 : t->r.node.layer;
+}
+
+/* The real dir that holds T's object, as its lookup found it: where its
+ * origin record is looked for (identity.h). Not known for an index entry
+ * or a name the lookup did not reach through its dir. */
+static inline struct us_origin_dir us_target_dir(const struct us_target *t)
+{
+	if (t->indexed || !t->r.parent_ok || t->r.parent.layer != 0)
+		return US_ORIGIN_DIR_UNKNOWN;
+	return (struct us_origin_dir){t->r.parent.dev, t->r.parent.ino};
 }
 
 US_HIDDEN int us_map(int dirfd, const char *path, unsigned flags,

@@ -22,6 +22,9 @@
 #include "unionshim/event.h"
 #include "unionshim/lcache.h"
 #include "unionshim/copyup.h"
+#include "unionshim/identity.h"
+#include "unionshim/path.h"
+#include "unionshim/shared.h"
 
 #define NEWNAME (US_MAP_CREATE | US_MAP_NOFOLLOW)
 
@@ -134,6 +137,24 @@ static int copy_in(struct link_job *j, unsigned of)
 	return 0;
 }
 
+/* The new name of union object J->o, now upper, is J->n (same mount): an
+ * origin record goes with its object (identity.h). */
+static void follow_origin(struct link_job *j)
+{
+	const struct us_mount *m = j->o.r.m;
+	US_SCRATCH_SCOPE;
+	struct {
+		char o[US_PATH_MAX];
+		char n[US_PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+
+	if (sb && us_layer_path(m, 0, j->o.r.path, sb->o, sizeof sb->o) == 0 &&
+	    us_layer_path(m, 0, j->n.r.path, sb->n, sizeof sb->n) == 0)
+		us_origin_follow(m, sb->o, sb->n, false);
+	else if (us_shared_origins_mode(m) != US_ORIGINS_NONE)
+		us_shared_origins_set(m); /* unsure: read them everywhere */
+}
+
 static int run(struct link_job *j, int odfd, const char *old, int ndfd,
 	       const char *new, int flags)
 {
@@ -176,6 +197,8 @@ static int run(struct link_job *j, int odfd, const char *old, int ndfd,
 	} else if (lower) {
 		return copy_in(j, of);
 	}
+	if (in)
+		follow_origin(j);
 	if (US_REAL(linkat)(sdfd, o, ndfd, n, flags) < 0)
 		return -1;
 	if (j->o.r.where == US_INSIDE) /* its link count, in its dir's entry */

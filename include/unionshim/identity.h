@@ -67,6 +67,11 @@ int us_origin_read(const char *real, int fd, struct us_origin *o);
 int us_origin_read_at(int dirfd, const char *name, const char *real,
 		      struct us_origin *o);
 
+/* Does that entry carry a record (an xattr of the name, whatever its
+ * value)? 1, 0 (none, or a filesystem without user xattrs), -1 when the
+ * read failed otherwise (unsure). */
+int us_origin_probe_at(int dirfd, const char *name, const char *real);
+
 /* Record O on the (temp) object at REAL. 0, or -1 with errno. */
 int us_origin_write(const char *real, const struct us_origin *o);
 /* The same on the (temp) file open at FD. */
@@ -80,18 +85,52 @@ int us_origin_write_aside(const struct us_mount *m, const char *real,
 			  const struct us_origin *o);
 int us_origin_read_aside(const struct us_mount *m, const char *real,
 			 uint64_t ino, struct us_origin *o);
+/* Does M's work dir hold records aside (true when unsure)? One for an
+ * object numbered INO (true when unsure; its birth time not checked: it
+ * may be a removed object's)? */
+bool us_origin_aside_any(const struct us_mount *m);
+bool us_origin_aside_maybe(const struct us_mount *m, uint64_t ino);
+
 /* The upper object at REAL is about to lose a name: when it is its last,
  * drop its record, if any (its number may be given to a new object within
  * the birth time's tick). */
 void us_origin_forget_aside(const struct us_mount *m, const char *real);
 
-/* The origin of the object at REAL in layer LAYER of M, whose real stat
- * is ST: its record when it has one, else (LAYER, ST). */
+/* Where the object is: the real dir that holds it, when the caller knows
+ * it (a lookup's parent node), so that its record is read only where one
+ * may be (shared.h us_shared_origins_in). INO 0: not known. */
+struct us_origin_dir {
+	dev_t dev;
+	uint64_t ino;
+};
+#define US_ORIGIN_DIR_UNKNOWN ((struct us_origin_dir){0, 0})
+
+/* May the object of layer LAYER of M, in real dir DIR, carry a record? */
+bool us_origin_maybe(const struct us_mount *m, int layer,
+		     struct us_origin_dir dir);
+
+/* The origin of the object at REAL in layer LAYER of M (in real dir DIR),
+ * whose real stat is ST: its record when it has one, else (LAYER, ST). */
 void us_origin_of(const struct us_mount *m, int layer, const char *real,
-		  int fd, const struct stat *st, struct us_origin *o);
+		  int fd, struct us_origin_dir dir, const struct stat *st,
+		  struct us_origin *o);
+
+/* An object with a record is about to get the name NEWREAL in M's upper
+ * (a link of the hard-link index's entry): its dir is marked. */
+void us_origin_entering(const struct us_mount *m, const char *newreal);
+
+/* An object is about to move (rename, link) from real path OLDREAL to
+ * real path NEWREAL of M's upper, or, with BOTH, the two swap: a record
+ * goes with its object, so the new name's dir is marked when the old
+ * one's is (shared.h). */
+void us_origin_follow(const struct us_mount *m, const char *oldreal,
+		      const char *newreal, bool both);
 
 /* Turn ST, the real stat of the object at REAL (FD, when >= 0) of layer
- * LAYER of M, into what the union reports: st_dev, st_ino, st_nlink. */
+ * LAYER of M, into what the union reports: st_dev, st_ino, st_nlink.
+ * _in: the object is in real dir DIR. */
+void us_ident_stat_in(const struct us_mount *m, int layer, const char *real,
+		      int fd, struct us_origin_dir dir, struct stat *st);
 void us_ident_stat(const struct us_mount *m, int layer, const char *real,
 		   int fd, struct stat *st);
 

@@ -31,13 +31,6 @@ int us_lower_upath(const struct us_mount *m, const char *upath, char *out,
 /* May M's upper hold redirect records? (one load: false for most mounts) */
 int us_redirects_maybe(const struct us_mount *m);
 
-/* Does any dir of the real upper dir UPPER (itself included) hold a
- * redirect record? 0: none; 1: one does, or unsure (a dir it could not
- * read, deeper than 48 dirs, out of fds). Read when a mount's #state is
- * made over an upper that is not empty (records an earlier work dir knew
- * of). */
-int us_redirect_scan(const char *upper);
-
 /* Give the upper dir of union path UPATH of M the record VALUE ("/..."),
  * first telling every process of the mount that records exist. 0, or -1
  * with errno (EXDEV when the upper's filesystem takes no user xattr). */

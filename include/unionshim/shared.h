@@ -6,13 +6,14 @@
  * word says whether any copy-up ever recorded an origin, one counts moved
  * subtrees, and a second table of generations, one per slot of a union
  * dir path's hash, tells lookup caches (lcache.h) that a dir's names
- * changed. */
+ * changed; last, a bitmap of the upper dirs that may hold origin records. */
 #ifndef UNIONSHIM_SHARED_H
 #define UNIONSHIM_SHARED_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "unionshim/config.h"
 
@@ -52,7 +53,44 @@ void us_shared_bump(const struct us_mount *m, uint64_t ino);
  * empty when the state was made: then reading them can be skipped. */
 bool us_shared_origins_maybe(const struct us_mount *m);
 
-/* A copy-up is about to write an origin record. */
+/* May the entries of upper dir (DEV, INO) of M hold origin records?
+ * Every object that carries one enters its upper dir by a rename or a
+ * link made through the union (a copy-up places its temp), and the dir is
+ * marked first (us_shared_origins_enter): a dir never marked holds none,
+ * and a stat or a listing of it reads no record. Marks are bits of a hash
+ * of the dir's inode (a dir's rename keeps them; another dir may share
+ * one: it is read for nothing) and are never cleared. A state whose
+ * upper held objects before it was made (or was written by a version
+ * that did not mark) says true for every dir; INO 0 (not known) too. */
+#define US_SHARED_ORIGDIR_WORDS 1024 /* a page: 32,768 bits */
+bool us_shared_origins_in(const struct us_mount *m, dev_t dev, uint64_t ino);
+
+/* Where M's upper may hold origin records: NONE; MARKED: in marked dirs
+ * only; SCANNING: anywhere, until the scan of an upper made before the
+ * state ends (every dir an object enters is marked meanwhile); ANYWHERE:
+ * for the life of the work dir. */
+enum us_origins_mode {
+	US_ORIGINS_NONE,
+	US_ORIGINS_MARKED,
+	US_ORIGINS_SCANNING,
+	US_ORIGINS_ANYWHERE,
+};
+enum us_origins_mode us_shared_origins_mode(const struct us_mount *m);
+
+/* An object that carries an origin record is about to enter upper dir
+ * (DEV, INO): mark it. False when the mark could not be made (no state
+ * this process may write, a write into #state refused). */
+bool us_shared_origins_enter(const struct us_mount *m, dev_t dev,
+			     uint64_t ino);
+
+/* The same for the upper dir at real path DIR (its stat ST when the
+ * caller has one, else NULL), falling back to us_shared_origins_set when
+ * it cannot mark: the records are then read in every dir. */
+struct stat;
+void us_shared_origins_enter_real(const struct us_mount *m, const char *dir,
+				  const struct stat *st);
+
+/* Origin records may be anywhere in the upper, from now on. */
 void us_shared_origins_set(const struct us_mount *m);
 
 /* May the upper of M hold redirect records (redirect.h)? False only while

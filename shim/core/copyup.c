@@ -466,8 +466,8 @@ static int keep_origin(const struct us_mount *m, int layer, const char *src,
 	struct us_origin o;
 	int rc;
 
-	us_origin_of(NULL, layer, src, -1, st, &o);
-	us_shared_origins_set(m);
+	/* (the dir it is placed in is marked then: us_place_temp) */
+	us_origin_of(NULL, layer, src, -1, US_ORIGIN_DIR_UNKNOWN, st, &o);
 	if (out >= 0)
 		rc = us_origin_fwrite(out, &o);
 	else if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode))
@@ -543,7 +543,8 @@ int us_copy_new(const struct us_mount *m, const char *src, const char *dst)
 	return 0;
 }
 
-int us_place_temp(const char *tmp, const char *dst, bool dir)
+int us_place_temp(const struct us_mount *m, const char *tmp, const char *dst,
+		  bool dir)
 {
 	/* a copy-up is no change of the parent: keep its times, as overlayfs */
 	US_SCRATCH_SCOPE;
@@ -557,6 +558,8 @@ int us_place_temp(const char *tmp, const char *dst, bool dir)
 	memcpy(sb->parent, dst, plen + 1);
 	us_path_pop(sb->parent, &plen);
 	bool keep = SYS(stat)(sb->parent, &pst) == 0;
+	/* the copy carries an origin record: its dir is marked first */
+	us_shared_origins_enter_real(m, sb->parent, keep ? &pst : NULL);
 	if (SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) == 0) {
 		if (keep) {
 			struct timespec ts[2] = {pst.st_atim, pst.st_mtim};
@@ -598,7 +601,7 @@ static int copy_object(const struct us_mount *m, int layer, const char *upath,
 	/* a dir placed changes the layers of every name below it: no cache
 	 * may answer for them until it is announced */
 	bool begun = us_lcache_change_begin(m, upath, false);
-	int rc = us_place_temp(sb->tmp, dst, S_ISDIR(st.st_mode));
+	int rc = us_place_temp(m, sb->tmp, dst, S_ISDIR(st.st_mode));
 	us_lcache_change_end(m, upath, false, begun);
 	if (rc < 0)
 		return -1;

@@ -40,8 +40,11 @@ int us_copy_temp_meta(const struct us_mount *m, int layer, const char *src,
 		      const char *meta, struct stat *st, char *tmp, size_t len,
 		      bool data);
 
-/* Rename temp TMP to DST unless something is there (then TMP goes and that
- * object wins), keeping the times of DST's dir. 0, or -1 with errno. */
-int us_place_temp(const char *tmp, const char *dst, bool dir);
+/* Rename temp TMP (a copy, with its origin record) to DST of M's upper
+ * unless something is there (then TMP goes and that object wins), keeping
+ * the times of DST's dir, which is marked as holding records first
+ * (shared.h). 0, or -1 with errno. */
+int us_place_temp(const struct us_mount *m, const char *tmp, const char *dst,
+		  bool dir);
 
 #endif

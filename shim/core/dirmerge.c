@@ -310,8 +310,11 @@ static void start_origins(const struct us_mount *m, int layer, int fd,
 {
 	memset(os, 0, sizeof *os);
 	os->origins = layer == 0 && m->has_upper && us_shared_origins_maybe(m);
-	if (!os->origins || SYS(fstat)(fd, &os->dir) < 0 ||
-	    clock_gettime(CLOCK_REALTIME, &os->start) < 0)
+	if (!os->origins || SYS(fstat)(fd, &os->dir) < 0)
+		return;
+	/* a dir no record ever entered (shared.h) */
+	os->origins = us_shared_origins_in(m, os->dir.st_dev, os->dir.st_ino);
+	if (!os->origins || clock_gettime(CLOCK_REALTIME, &os->start) < 0)
 		return;
 	os->taken = us_origincache_take();
 	if (os->taken)

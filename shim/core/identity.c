@@ -11,6 +11,7 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include "layer.h"
 #include "sys.h"
 #include "unionshim/identity.h"
 #include "unionshim/linkindex.h"
@@ -121,24 +122,44 @@ struct xattr_at_args {
 
 static int no_getxattrat; /* the kernel lacks it: ENOSYS once */
 
+/* The record of entry NAME of the dir open as DIRFD (real path REAL) into
+ * V (LEN bytes, the last kept for a NUL): its length, or -1 with errno. */
+static ssize_t read_at(int dirfd, const char *name, const char *real, char *v,
+		       size_t len)
+{
+	if (!__atomic_load_n(&no_getxattrat, __ATOMIC_RELAXED)) {
+		struct xattr_at_args a = {(uint64_t)(uintptr_t)v, (uint32_t)len - 1, 0};
+		ssize_t n = SYS(syscall)(SYS_getxattrat, dirfd, name,
+					 AT_SYMLINK_NOFOLLOW, US_ORIGIN_XATTR, &a,
+					 sizeof a);
+		/* ENOSYS before Linux 6.13; EPERM from a seccomp filter
+		 * (containers) that does not know the call */
+		if (n >= 0 || (errno != ENOSYS && errno != EINVAL && errno != EPERM))
+			return n;
+		if (errno == ENOSYS || errno == EPERM)
+			__atomic_store_n(&no_getxattrat, 1, __ATOMIC_RELAXED);
+	}
+	return SYS(lgetxattr)(real, US_ORIGIN_XATTR, v, len - 1);
+}
+
 int us_origin_read_at(int dirfd, const char *name, const char *real,
 		      struct us_origin *o)
 {
 	char v[96];
-	ssize_t n = -1;
 
-	if (!__atomic_load_n(&no_getxattrat, __ATOMIC_RELAXED)) {
-		struct xattr_at_args a = {(uint64_t)(uintptr_t)v, sizeof v - 1, 0};
-		n = SYS(syscall)(SYS_getxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW,
-				 US_ORIGIN_XATTR, &a, sizeof a);
-		/* ENOSYS before Linux 6.13; EPERM from a seccomp filter
-		 * (containers) that does not know the call */
-		if (n >= 0 || (errno != ENOSYS && errno != EINVAL && errno != EPERM))
-			return origin_parse(v, n, o);
-		if (errno == ENOSYS || errno == EPERM)
-			__atomic_store_n(&no_getxattrat, 1, __ATOMIC_RELAXED);
-	}
-	return us_origin_read(real, -1, o);
+	return origin_parse(v, read_at(dirfd, name, real, v, sizeof v), o);
+}
+
+int us_origin_probe_at(int dirfd, const char *name, const char *real)
+{
+	char v[96];
+	int saved = errno;
+
+	if (read_at(dirfd, name, real, v, sizeof v) >= 0 || errno == ERANGE)
+		return 1;
+	int rc = errno == ENODATA || errno == ENOTSUP ? 0 : -1;
+	errno = saved;
+	return rc;
 }
 
 int us_origin_write(const char *real, const struct us_origin *o)
@@ -245,6 +266,35 @@ int us_origin_read_aside(const struct us_mount *m, const char *real,
 	return 1;
 }
 
+bool us_origin_aside_maybe(const struct us_mount *m, uint64_t ino)
+{
+	US_SCRATCH_SCOPE;
+	char *p = us_scratch_push(US_PATH_MAX);
+	struct stat st;
+	int saved = errno;
+
+	if (!p || aside_path(m, ino, p, US_PATH_MAX) < 0)
+		return true;
+	bool maybe = SYS(lstat)(p, &st) == 0 || errno != ENOENT;
+	errno = saved;
+	return maybe;
+}
+
+bool us_origin_aside_any(const struct us_mount *m)
+{
+	US_SCRATCH_SCOPE;
+	char *p = us_scratch_push(US_PATH_MAX);
+	int saved = errno;
+
+	if (!p || !m->work)
+		return p == NULL;
+	snprintf(p, US_PATH_MAX, "%s/" ORIGINS_DIR, m->work);
+	int any = us_real_dir_any(p);
+	bool maybe = any > 0 || (any < 0 && errno != ENOENT);
+	errno = saved;
+	return maybe;
+}
+
 void us_origin_forget_aside(const struct us_mount *m, const char *real)
 {
 	US_SCRATCH_SCOPE;
@@ -263,10 +313,18 @@ void us_origin_forget_aside(const struct us_mount *m, const char *real)
 	errno = saved;
 }
 
-void us_origin_of(const struct us_mount *m, int layer, const char *real,
-		  int fd, const struct stat *st, struct us_origin *o)
+bool us_origin_maybe(const struct us_mount *m, int layer,
+		     struct us_origin_dir dir)
 {
-	if (m && layer == 0 && m->has_upper && us_shared_origins_maybe(m)) {
+	return m && layer == 0 && m->has_upper &&
+	       us_shared_origins_in(m, dir.dev, dir.ino);
+}
+
+void us_origin_of(const struct us_mount *m, int layer, const char *real,
+		  int fd, struct us_origin_dir dir, const struct stat *st,
+		  struct us_origin *o)
+{
+	if (us_origin_maybe(m, layer, dir)) {
 		bool xattrs = S_ISREG(st->st_mode) || S_ISDIR(st->st_mode);
 		if (xattrs ? us_origin_read(real, fd, o)
 			   : real && us_origin_read_aside(m, real, st->st_ino, o))
@@ -282,13 +340,68 @@ void us_origin_of(const struct us_mount *m, int layer, const char *real,
 void us_ident_stat(const struct us_mount *m, int layer, const char *real,
 		   int fd, struct stat *st)
 {
+	us_ident_stat_in(m, layer, real, fd, US_ORIGIN_DIR_UNKNOWN, st);
+}
+
+void us_ident_stat_in(const struct us_mount *m, int layer, const char *real,
+		      int fd, struct us_origin_dir dir, struct stat *st)
+{
 	struct us_origin o;
 	int saved = errno;
 
-	us_origin_of(m, layer, real, fd, st, &o);
+	us_origin_of(m, layer, real, fd, dir, st, &o);
 	st->st_dev = us_mount_dev(m);
 	st->st_ino = us_ino_of(m, o.layer, o.ino);
 	if (o.layer != layer && o.nlink > 1 && !S_ISDIR(st->st_mode))
 		st->st_nlink = us_index_nlink(m, &o, st);
+	errno = saved;
+}
+
+/* The real dir of real path P, stat'ed: false when it cannot be. */
+static bool dir_of(const char *p, struct stat *st)
+{
+	US_SCRATCH_SCOPE;
+	char *d = us_scratch_push(US_PATH_MAX);
+	size_t l = strlen(p);
+
+	if (!d || l >= US_PATH_MAX)
+		return false;
+	memcpy(d, p, l + 1);
+	while (l > 1 && d[l - 1] != '/')
+		l--;
+	d[l > 1 ? l - 1 : l] = '\0';
+	return SYS(stat)(d, st) == 0;
+}
+
+void us_origin_entering(const struct us_mount *m, const char *newreal)
+{
+	struct stat nd;
+	int saved = errno;
+
+	us_shared_origins_enter_real(m, NULL, dir_of(newreal, &nd) ? &nd : NULL);
+	errno = saved;
+}
+
+void us_origin_follow(const struct us_mount *m, const char *oldreal,
+		      const char *newreal, bool both)
+{
+	struct stat od, nd;
+	int saved = errno;
+
+	enum us_origins_mode mode = us_shared_origins_mode(m);
+
+	if (mode == US_ORIGINS_NONE || mode == US_ORIGINS_ANYWHERE)
+		goto out; /* none yet, or read in every dir for good */
+	if (!dir_of(oldreal, &od) || !dir_of(newreal, &nd)) {
+		us_shared_origins_set(m); /* unsure: read them everywhere */
+		goto out;
+	}
+	/* while the upper is scanned a dir not marked yet may hold some */
+	bool all = mode == US_ORIGINS_SCANNING;
+	if (all || us_shared_origins_in(m, od.st_dev, od.st_ino))
+		us_shared_origins_enter_real(m, NULL, &nd);
+	if (both && (all || us_shared_origins_in(m, nd.st_dev, nd.st_ino)))
+		us_shared_origins_enter_real(m, NULL, &od);
+out:
 	errno = saved;
 }

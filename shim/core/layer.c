@@ -1,10 +1,14 @@
-/* layer.c: whiteout and opaque tests on one real layer directory, and
- * whether a mount's layers share one filesystem. */
+/* layer.c: whiteout and opaque tests on one real layer directory, whether
+ * it holds anything, and whether a mount's layers share one filesystem. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
+#include "kdirent.h"
 #include "layer.h"
 #include "sys.h"
 #include "unionshim/config.h"
@@ -76,4 +80,24 @@ int us_layers_samefs(const struct us_mount *m)
 	}
 	errno = saved;
 	return 2;
+}
+
+int us_real_dir_any(const char *dir)
+{
+	char buf[1024];
+	int fd = SYS(open)(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	long n = SYS(syscall)(SYS_getdents64, fd, buf, sizeof buf);
+	int any = n < 0 ? -1 : 0;
+	for (long off = 0; off < n && !any;) {
+		struct linux_dirent64 *d = (void *)(buf + off);
+		any = strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
+		off += d->d_reclen;
+	}
+	int saved = errno;
+	SYS(close)(fd);
+	errno = saved;
+	return any;
 }

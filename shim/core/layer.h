@@ -31,4 +31,8 @@ bool us_layer_is_opaque(const char *dirpath);
 /* The real dir DIRPATH holds a whiteout for NAME in OCI form. */
 bool us_layer_has_whiteout(const char *dirpath, const char *name);
 
+/* Does real dir DIR hold any entry (its first few tell)? 1, 0, or -1
+ * with errno. */
+int us_real_dir_any(const char *dir);
+
 #endif

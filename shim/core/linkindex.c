@@ -210,6 +210,7 @@ int us_index_copyup(const struct us_mount *m, const char *upath,
 		if (rc == 0)
 			rc = gone_prepare(sb->entry);
 		if (rc == 0) {
+			us_origin_entering(m, dst);
 			rc = SYS(link)(sb->entry, dst);
 			if (gone_finish(sb->entry, rc == 0) < 0) {
 				rc = -1;

@@ -171,7 +171,7 @@ static int place_metacopy(const struct us_mount *m, int layer,
 		drop(sb->tmp);
 		return 0;
 	}
-	int rc = us_place_temp(sb->tmp, dst, false);
+	int rc = us_place_temp(m, sb->tmp, dst, false);
 	us_lcache_name_changed(m, upath);
 	if (rc < 0)
 		return -1;
@@ -212,9 +212,9 @@ int us_copyup_meta(const struct us_mount *m, const char *upath,
 	return rc == 0 ? us_copyup(m, upath, node, true) : rc < 0 ? -1 : 0;
 }
 
-/* Rename temp TMP over DST, keeping the times of DST's dir (a copy-up
- * is no change of it). */
-static int replace(const char *tmp, const char *dst)
+/* Rename temp TMP over DST of M's upper, keeping the times of DST's dir
+ * (a copy-up is no change of it), marked as holding origin records. */
+static int replace(const struct us_mount *m, const char *tmp, const char *dst)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -228,6 +228,7 @@ static int replace(const char *tmp, const char *dst)
 	memcpy(sb->parent, dst, plen + 1);
 	us_path_pop(sb->parent, &plen);
 	bool keep = SYS(stat)(sb->parent, &pst) == 0;
+	us_shared_origins_enter_real(m, sb->parent, keep ? &pst : NULL);
 	if (SYS(rename)(tmp, dst) < 0) {
 		drop(tmp);
 		return -1;
@@ -267,7 +268,7 @@ int us_metacopy_fill(const struct us_mount *m, const char *upath,
 		goto out;
 	if (us_copy_temp_meta(m, layer, sb->src, sb->dst, &st, sb->tmp,
 			      sizeof sb->tmp, data) < 0 ||
-	    replace(sb->tmp, sb->dst) < 0)
+	    replace(m, sb->tmp, sb->dst) < 0)
 		goto out;
 	rc = 0;
 	us_lcache_name_changed(m, upath);

@@ -10,11 +10,9 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "kdirent.h"
 #include "sys.h"
 #include "unionshim/redirect.h"
 #include "unionshim/pathmax.h"
@@ -128,68 +126,6 @@ int us_lower_upath(const struct us_mount *m, const char *upath, char *out,
 		}
 	}
 	return 0;
-}
-
-/* ~130 bytes of stack a level (the first process of a work dir may be a
- * thread with a 16 KiB stack): an upper deeper than this is "unsure" */
-#define SCAN_DEPTH 48
-/* O_NOATIME: reading the upper's dirs must not change what a program
- * sees of them (their atimes) */
-#define SCAN_OPEN (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC)
-
-/* Scan the open dir FD (closed here) and the dirs below it: 1 at the
- * first record, or when unsure. */
-static int scan_dir(int fd, int depth)
-{
-	char val[8];
-	int saved = errno;
-
-	if (SYS(fgetxattr)(fd, US_REDIRECT_XATTR, val, sizeof val) >= 0 ||
-	    errno == ERANGE || (errno != ENODATA && errno != ENOTSUP)) {
-		SYS(close)(fd);
-		return 1;
-	}
-	errno = saved;
-	if (depth >= SCAN_DEPTH) {
-		SYS(close)(fd);
-		return 1;
-	}
-	US_SCRATCH_SCOPE;
-	char *buf = us_scratch_push(4096);
-	int found = buf ? 0 : 1;
-	while (!found) {
-		long n = SYS(syscall)(SYS_getdents64, fd, buf, 4096);
-		if (n <= 0) {
-			found = n < 0;
-			break;
-		}
-		for (long off = 0; off < n && !found;) {
-			struct linux_dirent64 *d = (void *)(buf + off);
-			off += d->d_reclen;
-			if (d->d_type != DT_DIR && d->d_type != DT_UNKNOWN)
-				continue;
-			if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
-				continue;
-			int c = SYS(openat)(fd, d->d_name, SCAN_OPEN);
-			if (c >= 0)
-				found = scan_dir(c, depth + 1);
-			else if (errno != ENOTDIR && errno != ELOOP &&
-				 errno != ENOENT)
-				found = 1; /* a dir it cannot read (or not
-					      without touching its atime):
-					      unsure */
-		}
-	}
-	SYS(close)(fd);
-	errno = saved;
-	return found;
-}
-
-int us_redirect_scan(const char *upper)
-{
-	int fd = SYS(open)(upper, SCAN_OPEN & ~O_NOFOLLOW);
-
-	return fd < 0 ? 1 : scan_dir(fd, 0);
 }
 
 int us_redirect_write(const struct us_mount *m, const char *upath,

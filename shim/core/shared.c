@@ -22,16 +22,21 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "kdirent.h"
+#include "layer.h"
 #include "sys.h"
 #include "unionshim/pathmax.h"
 #include "unionshim/redirect.h"
+#include "upperscan.h"
 #include "unionshim/shared.h"
 #include "unionshim/scratch.h"
 
 #define STATE_NAME "#state"
-#define ORIGINS_WORD US_SHARED_SLOTS /* after the slots: 1 once any copy-up
-					     recorded an origin in the upper */
+#define ORIGINS_WORD US_SHARED_SLOTS /* after the slots: not 0 while origin
+					     records may be in any upper dir
+					     (0 with MARKED_WORD set: in
+					     marked ones) */
+#define ORIGINS_ANYWHERE 1u /* (an earlier version's copy-up, a mark lost) */
+#define ORIGINS_UNSCANNED 2u /* the upper was not empty: until its scan */
 /* (US_SHARED_SLOTS + 1: the moves word of the first form, unused) */
 #define REDIRECTS_WORD (US_SHARED_SLOTS + 4) /* bit 0: a rename may have
 						written a redirect record;
@@ -46,7 +51,15 @@
 #define FORM2_BASE (US_SHARED_SLOTS + 16 + US_SHARED_DIRSLOTS)
 #define MOVES_WORD FORM2_BASE /* bumped when a subtree moves */
 #define DIRGEN_BASE (FORM2_BASE + 16) /* own cache lines */
-#define STATE_WORDS (DIRGEN_BASE + US_SHARED_DIRSLOTS)
+/* The third form adds, in words no earlier form had: a word that says
+ * origin records were written since, each in an upper dir marked in the
+ * bitmap that follows it (a page of its own, one bit per hash of a dir's
+ * inode): shared.h us_shared_origins_in. */
+#define FORM3_BASE (DIRGEN_BASE + US_SHARED_DIRSLOTS)
+#define MARKED_WORD FORM3_BASE
+#define ORIGDIRS_BASE (((FORM3_BASE + 16) + 1023) / 1024 * 1024)
+#define ORIGDIRS_BITS (US_SHARED_ORIGDIR_WORDS * 32)
+#define STATE_WORDS (ORIGDIRS_BASE + US_SHARED_ORIGDIR_WORDS)
 #define STATE_SIZE (STATE_WORDS * sizeof(uint32_t))
 
 void (*us_copied_hook)(const struct us_mount *m, uint64_t ino);
@@ -57,29 +70,6 @@ static struct {
 	bool readonly;   /* mapped for reading only (another uid's #state) */
 } maps[US_MAX_MOUNTS];
 pthread_mutex_t us_shared_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* Does real dir DIR hold anything? (true when unsure) The first few
- * entries tell. */
-static bool dir_has_entries(const char *dir)
-{
-	char buf[1024];
-	int fd = SYS(open)(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	bool any = true;
-
-	if (fd < 0)
-		return true;
-	long n = SYS(syscall)(SYS_getdents64, fd, buf, sizeof buf);
-	if (n >= 0) {
-		any = false;
-		for (long off = 0; off < n && !any;) {
-			struct linux_dirent64 *d = (void *)(buf + off);
-			any = strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0;
-			off += d->d_reclen;
-		}
-	}
-	SYS(close)(fd);
-	return any;
-}
 
 /* Give every byte of the open #state FD a block. fallocate keeps what the
  * file holds (other processes may be counting in it); a filesystem without
@@ -183,8 +173,10 @@ static uint32_t *map_state(const struct us_mount *m, bool *readonly,
 	 * is not empty may hold some from an earlier work dir: assume it holds
 	 * origins, and that it holds redirects until a scan (state_of, once
 	 * the state is published) finds none */
-	if (mem != MAP_FAILED && grown && dir_has_entries(m->layers[0].path)) {
-		__atomic_store_n(&mem[ORIGINS_WORD], 1, __ATOMIC_RELEASE);
+	if (mem != MAP_FAILED && grown && us_real_dir_any(m->layers[0].path) != 0) {
+		/* (what an earlier form knew is found again by the scan) */
+		__atomic_store_n(&mem[ORIGINS_WORD], ORIGINS_UNSCANNED,
+				 __ATOMIC_RELEASE);
 		__atomic_store_n(&mem[REDIRECTS_WORD], REDIRECTS_SCANNING,
 				 __ATOMIC_RELEASE);
 		*scan = true;
@@ -196,15 +188,25 @@ static uint32_t *map_state(const struct us_mount *m, bool *readonly,
 static bool kernel_op(uint32_t *w, int op, int arg);
 
 /* The upper of M (whose state S was just made over it) is read for
- * redirect records; until it is done, every process takes them as there
- * (bit 1). A record found sets bit 0, as a rename does meanwhile; the
- * scan then clears only its own bit. A scan cut short by a kill leaves
- * bit 1: records then stay "maybe" for the life of the work dir. */
-static void scan_redirects(const struct us_mount *m, uint32_t *s)
+ * redirect records and for the dirs that hold origin records
+ * (upperscan.h); until it is done, every process takes both as anywhere
+ * (REDIRECTS_SCANNING, ORIGINS_UNSCANNED). A redirect found sets
+ * REDIRECTS_WRITTEN, as a rename does meanwhile; each dir found holding
+ * origins is marked, as every dir a copy or a rename puts an object in
+ * meanwhile is (us_shared_origins_mode: SCANNING). The scan then clears
+ * only its own bits. One cut short by a kill leaves them: records then
+ * stay "anywhere" for the life of the work dir. */
+static void scan_upper(const struct us_mount *m, uint32_t *s)
 {
-	if (us_redirect_scan(m->layers[0].path))
+	struct us_upper_scan found;
+
+	us_upper_scan(m, &found);
+	if (found.redirects)
 		kernel_op(&s[REDIRECTS_WORD], FUTEX_OP_OR, REDIRECTS_WRITTEN);
 	kernel_op(&s[REDIRECTS_WORD], FUTEX_OP_ANDN, REDIRECTS_SCANNING);
+	if (found.origins_unsure) /* a dir holding some may be unmarked */
+		kernel_op(&s[ORIGINS_WORD], FUTEX_OP_OR, ORIGINS_ANYWHERE);
+	kernel_op(&s[ORIGINS_WORD], FUTEX_OP_ANDN, ORIGINS_UNSCANNED);
 }
 
 /* M's state, mapped on first use; NULL when it cannot be (or, with
@@ -246,7 +248,7 @@ static uint32_t *state_of(const struct us_mount *m, bool write)
 	pthread_mutex_unlock(&us_shared_lock);
 	US_CORE_RELEASE();
 	if (scan)
-		scan_redirects(m, s);
+		scan_upper(m, s);
 	if (s == MAP_FAILED || (write && ro))
 		return NULL;
 	errno = saved;
@@ -295,6 +297,8 @@ static bool kernel_op(uint32_t *w, int op, int arg)
 			__atomic_add_fetch(w, (uint32_t)arg, __ATOMIC_SEQ_CST);
 		else if (op == FUTEX_OP_OR)
 			__atomic_or_fetch(w, (uint32_t)arg, __ATOMIC_SEQ_CST);
+		else if (op == (FUTEX_OP_OR | FUTEX_OP_OPARG_SHIFT))
+			__atomic_or_fetch(w, UINT32_C(1) << arg, __ATOMIC_SEQ_CST);
 		else if (op == FUTEX_OP_ANDN)
 			__atomic_and_fetch(w, ~(uint32_t)arg, __ATOMIC_SEQ_CST);
 		else
@@ -313,15 +317,88 @@ bool us_shared_origins_maybe(const struct us_mount *m)
 {
 	uint32_t *s = slots_of(m);
 
-	return !s || __atomic_load_n(&s[ORIGINS_WORD], __ATOMIC_ACQUIRE);
+	return !s || __atomic_load_n(&s[ORIGINS_WORD], __ATOMIC_ACQUIRE) ||
+	       __atomic_load_n(&s[MARKED_WORD], __ATOMIC_ACQUIRE);
+}
+
+enum us_origins_mode us_shared_origins_mode(const struct us_mount *m)
+{
+	uint32_t *s = slots_of(m);
+	if (!s)
+		return US_ORIGINS_ANYWHERE;
+	uint32_t w = __atomic_load_n(&s[ORIGINS_WORD], __ATOMIC_ACQUIRE);
+
+	if (w & ORIGINS_ANYWHERE)
+		return US_ORIGINS_ANYWHERE;
+	if (w & ORIGINS_UNSCANNED)
+		return US_ORIGINS_SCANNING;
+	return __atomic_load_n(&s[MARKED_WORD], __ATOMIC_ACQUIRE)
+		       ? US_ORIGINS_MARKED
+		       : US_ORIGINS_NONE;
+}
+
+/* The bit of upper dir (DEV, INO) in the marked dirs' bitmap. */
+static unsigned origdir_bit(dev_t dev, uint64_t ino)
+{
+	uint64_t h = ino ^ ((uint64_t)dev * UINT64_C(0x9e3779b97f4a7c15));
+
+	h ^= h >> 31;
+	h *= UINT64_C(0xbf58476d1ce4e5b9);
+	h ^= h >> 29;
+	return (unsigned)(h % ORIGDIRS_BITS);
+}
+
+bool us_shared_origins_in(const struct us_mount *m, dev_t dev, uint64_t ino)
+{
+	uint32_t *s = slots_of(m);
+
+	if (!s || __atomic_load_n(&s[ORIGINS_WORD], __ATOMIC_ACQUIRE))
+		return true;
+	if (!__atomic_load_n(&s[MARKED_WORD], __ATOMIC_ACQUIRE))
+		return false;
+	if (ino == 0)
+		return true;
+	unsigned b = origdir_bit(dev, ino);
+	return __atomic_load_n(&s[ORIGDIRS_BASE + b / 32], __ATOMIC_ACQUIRE) &
+	       (UINT32_C(1) << (b % 32));
+}
+
+bool us_shared_origins_enter(const struct us_mount *m, dev_t dev,
+			     uint64_t ino)
+{
+	uint32_t *s = state_of(m, true);
+
+	if (!s || ino == 0)
+		return false;
+	if (__atomic_load_n(&s[ORIGINS_WORD], __ATOMIC_ACQUIRE) & ORIGINS_ANYWHERE)
+		return true; /* read everywhere for good */
+	unsigned b = origdir_bit(dev, ino);
+	uint32_t *w = &s[ORIGDIRS_BASE + b / 32];
+	if (!(__atomic_load_n(w, __ATOMIC_ACQUIRE) & (UINT32_C(1) << (b % 32))) &&
+	    !kernel_op(w, FUTEX_OP_OR | FUTEX_OP_OPARG_SHIFT, (int)(b % 32)))
+		return false;
+	return __atomic_load_n(&s[MARKED_WORD], __ATOMIC_ACQUIRE) ||
+	       kernel_op(&s[MARKED_WORD], FUTEX_OP_SET, 1);
+}
+
+void us_shared_origins_enter_real(const struct us_mount *m, const char *dir,
+				  const struct stat *st)
+{
+	struct stat own;
+
+	if (!st && dir && SYS(stat)(dir, &own) == 0)
+		st = &own;
+	if (!st || !us_shared_origins_enter(m, st->st_dev, st->st_ino))
+		us_shared_origins_set(m);
 }
 
 void us_shared_origins_set(const struct us_mount *m)
 {
 	uint32_t *s = state_of(m, true);
 
-	if (s && !__atomic_load_n(&s[ORIGINS_WORD], __ATOMIC_RELAXED))
-		kernel_op(&s[ORIGINS_WORD], FUTEX_OP_SET, 1);
+	if (s && !(__atomic_load_n(&s[ORIGINS_WORD], __ATOMIC_RELAXED) &
+		   ORIGINS_ANYWHERE))
+		kernel_op(&s[ORIGINS_WORD], FUTEX_OP_OR, ORIGINS_ANYWHERE);
 }
 
 bool us_shared_redirects_maybe(const struct us_mount *m)
@@ -464,6 +541,12 @@ int us_shared_settle(const char *work, bool repair, unsigned *busy,
 		if (repair)
 			s[REDIRECTS_WORD] = (s[REDIRECTS_WORD] & ~REDIRECTS_SCANNING) |
 					    REDIRECTS_WRITTEN;
+	}
+	if (s[ORIGINS_WORD] & ORIGINS_UNSCANNED) {
+		*scan = 1;
+		if (repair)
+			s[ORIGINS_WORD] = (s[ORIGINS_WORD] & ~ORIGINS_UNSCANNED) |
+					  ORIGINS_ANYWHERE;
 	}
 	munmap(s, STATE_SIZE);
 	return 0;

@@ -407,8 +407,11 @@ static int rename_names(const struct us_resolved *o,
 		us_index_drop_end(&drop, false);
 		return -1;
 	}
-	if (us_layer_path(m, 0, o->path, sb->oup, sizeof sb->oup) < 0 ||
-	    us_layer_path(m, 0, n->path, sb->nup, sizeof sb->nup) < 0 ||
+	bool paths = us_layer_path(m, 0, o->path, sb->oup, sizeof sb->oup) == 0 &&
+		     us_layer_path(m, 0, n->path, sb->nup, sizeof sb->nup) == 0;
+	if (paths) /* an origin record goes with its object */
+		us_origin_follow(m, sb->oup, sb->nup, rflags & RENAME_EXCHANGE);
+	if (!paths ||
 	    SYS(renameat2)(AT_FDCWD, sb->oup, AT_FDCWD, sb->nup, rflags) < 0) {
 		if (o_oci)
 			us_whiteout_clear(m, o->path);

@@ -70,7 +70,8 @@ void us_fdmap_move_to_copy(int fd, struct us_fdent *e)
 		return;
 	dev_t ndev = st.st_dev;
 	uint64_t nino = st.st_ino;
-	us_ident_stat(m, us_target_layer(t), t->real, -1, &st);
+	us_ident_stat_in(m, us_target_layer(t), t->real, -1, us_target_dir(t),
+			 &st);
 	if (st.st_ino != us_ino_of(m, e->layer, e->rino))
 		return; /* another object took the name: not ours */
 	int fl = US_REAL(fcntl)(fd, F_GETFL);

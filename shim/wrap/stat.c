@@ -60,7 +60,8 @@ static int real_stat(int dirfd, const char *p, struct stat *st, int flags,
 static int fixed(int rc, const struct us_target *t, struct stat *st)
 {
 	if (rc == 0 && t->r.where == US_INSIDE) {
-		us_ident_stat(t->r.m, us_target_layer(t), t->real, -1, st);
+		us_ident_stat_in(t->r.m, us_target_layer(t), t->real, -1,
+				 us_target_dir(t), st);
 		if (us_node_merged(&t->r.node) && S_ISDIR(st->st_mode))
 			st->st_nlink = 1;
 		if (us_node_metacopy(&t->r.node)) /* blocks of its data */

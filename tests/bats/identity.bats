@@ -382,6 +382,38 @@ sc_keep_across() {
 	lower_unchanged
 }
 
+# 2c. st_ino kept when a copy moves (rename, link) into a dir that never
+# held one: a dir made in the union, an upper dir made by hand. A process
+# reads a copy's origin record only in dirs one may have entered.
+sc_keep_moved() {
+	local t=$1 x=$2 before after
+	mkdir -p "$LOWER/d" "$UPPER/u" "$UPPER/v"
+	for f in f1 f2 f3 f4; do echo "$f" >"$LOWER/d/$f"; done
+	ln -s target "$LOWER/d/sym"
+	echo u >"$UPPER/u/own"
+	echo v >"$UPPER/v/own"
+	begin "$x"
+	before=$(inos "$x" "$t" d/f1 d/f2 d/f3 d/f4 d/sym) || return 1
+	ok $x chmod 640 "$t/d/f1" "$t/d/f2" || return 1
+	ok $x chown -h 1:1 "$t/d/sym" || return 1
+	ok $x mkdir "$t/new" || return 1
+	ok $x mv "$t/d/f1" "$t/new/f1" || return 1
+	ok $x mv "$t/d/f3" "$t/new/f3" || return 1
+	ok $x ln "$t/d/f2" "$t/v/f2" || return 1
+	ok $x mv "$t/d/f4" "$t/u/f4" || return 1
+	ok $x mv "$t/d/sym" "$t/u/sym" || return 1
+	after=$(for n in new/f1 v/f2 new/f3 u/f4 u/sym; do inos "$x" "$t" "$n"; done)
+	keeps "st_ino never changes: copies renamed or linked into a new dir and an upper-only dir keep theirs, as later processes see it" \
+		"$(echo "$before" | sed 's| d/f1$| new/f1|; s| d/f2$| v/f2|; s| d/f3$| new/f3|; s| d/f4$| u/f4|; s| d/sym$| u/sym|')" \
+		"$after" || return 1
+	"$x" --restart
+	keeps "st_ino never changes: the moved copies keep theirs in a later run" \
+		"$after" "$(inos "$x" "$t" new/f1 v/f2 new/f3 u/f4 u/sym)" || return 1
+	holds "d_ino from readdir/getdents64 equals lstat's st_ino in the dirs the copies moved to" \
+		$x "$P" dino "$t/new" "$t/u" "$t/v" || return 1
+	lower_unchanged
+}
+
 # 3. No shared st_ino but hard links, before and after copy-ups and creates.
 sc_unique() {
 	local t=$1 x=$2
@@ -646,6 +678,15 @@ $i0 2" "$($x stat -c '%i %h' "$t/r/A" "$t/r/B")"
 @test "st_ino of symlinks and fifos is kept by copy-up and rename, and not passed on to a new symlink (overlayfs oracle)" {
 	need_overlay
 	sc_keep_special "$TARGET" in_ovl
+}
+
+@test "st_ino is kept when a copy is renamed or linked into a dir that never held one, in later processes and runs, d_ino too (shim)" {
+	sc_keep_moved "$TARGET" in_shim
+}
+
+@test "st_ino is kept when a copy is renamed or linked into a dir that never held one, in later processes and runs, d_ino too (overlayfs oracle)" {
+	need_overlay
+	sc_keep_moved "$TARGET" in_ovl
 }
 
 @test "st_ino is kept across processes and runs, before and after copy-ups (shim)" {

@@ -21,6 +21,7 @@ int main(void)
 	srunner_add_suite(sr, unionops_suite());
 	srunner_add_suite(sr, identity_suite());
 	srunner_add_suite(sr, shared_suite());
+	srunner_add_suite(sr, origindirs_suite());
 	srunner_add_suite(sr, resolve_at_suite());
 	srunner_add_suite(sr, msgline_suite());
 	srunner_add_suite(sr, exectarget_suite());

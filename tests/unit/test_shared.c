@@ -36,14 +36,6 @@ START_TEST(origins_unknown_until_a_copyup_records_one)
 }
 END_TEST
 
-START_TEST(origins_assumed_for_an_upper_made_elsewhere)
-{
-	ut_file(ut.upper, "g", "made before the work dir");
-	ut_load();
-	ck_assert(us_shared_origins_maybe(M0));
-}
-END_TEST
-
 START_TEST(redirects_none_found_by_the_scan_of_an_upper_made_elsewhere)
 {
 	ut_file(ut.upper, "x/y/z/f", "made before the work dir");
@@ -139,7 +131,6 @@ Suite *shared_suite(void)
 
 	tcase_add_checked_fixture(tc, ut_tree_setup, ut_tree_teardown);
 	tcase_add_test(tc, origins_unknown_until_a_copyup_records_one);
-	tcase_add_test(tc, origins_assumed_for_an_upper_made_elsewhere);
 	tcase_add_test(tc, redirects_none_found_by_the_scan_of_an_upper_made_elsewhere);
 	tcase_add_test(tc, redirects_found_by_the_scan_of_an_upper_made_elsewhere);
 	tcase_add_test(tc, redirects_assumed_in_an_upper_deeper_than_the_scan);

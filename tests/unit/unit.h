@@ -22,6 +22,7 @@ Suite *copyup_suite(void);
 Suite *unionops_suite(void);
 Suite *identity_suite(void);
 Suite *shared_suite(void);
+Suite *origindirs_suite(void);
 Suite *resolve_at_suite(void);
 Suite *msgline_suite(void);
 Suite *exectarget_suite(void);
