@@ -2,12 +2,14 @@
  * userptr.h)
  *
  * A page is asked of the kernel with mincore(2) (ENOMEM: part of the
- * range is in no mapping) the first time this thread meets it; the last
- * few pages found mapped are remembered per thread, so a program's path
- * buffers (its stack, a few heap pages) cost no system call after the
- * first. A page unmapped after it was remembered, or mapped PROT_NONE, is
- * still read (and faults, as every use did before this check). Addresses
- * below 64 KiB are never mapped (vm.mmap_min_addr). */
+ * range is in no mapping) the first time this thread meets it, with the
+ * 64 KiB around it: the last few pages or such chunks found mapped are
+ * remembered per thread, so a program's path buffers (its stack, the heap
+ * a tree walker's names move through) cost no system call after the
+ * first. A page unmapped after it was remembered (or after its chunk
+ * was), or mapped PROT_NONE, is still read (and faults, as every use did
+ * before this check). Addresses below 64 KiB are never mapped
+ * (vm.mmap_min_addr). */
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -19,22 +21,38 @@
 
 #define KNOWN 8
 #define LOW_LIMIT 65536
+#define CHUNK 65536 /* asked at once (a power of two) */
+#define CHUNK_MARK 1u /* a known[] entry for a whole chunk */
 
 static __thread uintptr_t known[KNOWN] __attribute__((tls_model("initial-exec")));
 static __thread unsigned known_next __attribute__((tls_model("initial-exec")));
 static size_t page_size;
 
-static bool page_ok(uintptr_t page)
+/* Is [START, START + LEN) all in mappings? */
+static bool mapped(uintptr_t start, size_t len)
 {
-	for (int i = 0; i < KNOWN; i++)
-		if (known[i] == page)
-			return true;
-	unsigned char v;
+	unsigned char v[CHUNK / 4096];
 	int saved = errno;
-	int rc = mincore((void *)page, 1, &v);
-	bool unmapped = rc < 0 && errno == ENOMEM;
+	bool unmapped = mincore((void *)start, len, v) < 0 && errno == ENOMEM;
+
 	errno = saved;
-	if (unmapped)
+	return !unmapped;
+}
+
+/* PS: the page size (CHUNK / PS bytes of mincore's answer fit V above
+ * for pages of 4 KiB and more). */
+static bool page_ok(uintptr_t page, size_t ps)
+{
+	uintptr_t chunk = page & ~(uintptr_t)(CHUNK - 1);
+
+	for (int i = 0; i < KNOWN; i++)
+		if (known[i] == page || known[i] == (chunk | CHUNK_MARK))
+			return true;
+	if (ps <= CHUNK && ps >= 4096 && chunk >= LOW_LIMIT && mapped(chunk, CHUNK)) {
+		known[known_next++ % KNOWN] = chunk | CHUNK_MARK;
+		return true;
+	}
+	if (!mapped(page, 1))
 		return false;
 	known[known_next++ % KNOWN] = page;
 	return true;
@@ -54,7 +72,7 @@ bool us_user_str_ok(const char *s)
 		return false;
 	for (size_t seen = 0; seen <= PATH_MAX;) {
 		uintptr_t page = p & ~(uintptr_t)(ps - 1);
-		if (!page_ok(page))
+		if (!page_ok(page, ps))
 			return false;
 		size_t room = page + ps - p;
 		if (memchr((const void *)p, '\0', room))

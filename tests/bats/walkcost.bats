@@ -450,6 +450,26 @@ more; s/new 2 s" "$got"
 	diff "$ROOT/want" "$ROOT/got"
 }
 
+@test "find, ls -l, du over upper dirs that hold no copy, in a mount with copy-ups elsewhere: no origin record read per entry, and a copy's st_ino is its origin's" {
+	need_strace
+	mkdir -p "$UPPER/u/v"
+	for i in $(seq 1 $N); do echo "u $i" >"$UPPER/u/v/h$i"; done
+	before=$(in_union stat -c %i "$TARGET/d/f1")
+	in_union chmod 600 "$TARGET/d/f1" # a copy-up (and the upper's scan)
+	[ -f "$UPPER/d/f1" ]
+	for cmd in "find $TARGET/u -printf %p_%i_%s\n" "ls -liR $TARGET/u" \
+		"du -a $TARGET/u"; do
+		# shellcheck disable=SC2086
+		in_union strace -f -qq -o "$ROOT/trace" $cmd >/dev/null
+		n=$(grep -cE 'unionshim\.origin|getxattrat|syscall_0x1d0' "$ROOT/trace" || true)
+		echo "$cmd: $n origin records read for $N names"
+		[ "$n" -le 5 ]
+	done
+	after=$(in_union stat -c %i "$TARGET/d/f1")
+	echo "d/f1: st_ino $before before its copy-up, $after after"
+	[ "$before" = "$after" ]
+}
+
 # A process sits in a dir (an upper copy: it wrote there) that another
 # process then renames, or renames a dir above: its cwd follows the dir,
 # as overlayfs's does (relative lookups, creates and getcwd).
