@@ -64,6 +64,11 @@ uint64_t us_index_nlink(const struct us_mount *m, const struct us_origin *o,
 			const struct stat *st);
 
 /* The mount whose index holds real path REAL, or NULL. */
+/* The index of M's work dir holds entries (each with an origin record):
+ * tell the state that records exist (upperscan.h). False when that could
+ * not be told. */
+bool us_index_mark_origins(const struct us_mount *m);
+
 const struct us_mount *us_index_owner(const struct us_config *cfg,
 				      const char *real);
 

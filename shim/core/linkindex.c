@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "copyup_parts.h"
+#include "layer.h"
 #include "sys.h"
 #include "unionshim/event.h"
 #include "unionshim/identity.h"
@@ -160,6 +161,9 @@ static int ensure_entry(const struct us_mount *m, const struct us_node *node,
 	snprintf(sb->dir, sizeof sb->dir, "%s/" INDEX_DIR, m->work);
 	if (SYS(mkdir)(sb->dir, 0700) < 0 && errno != EEXIST)
 		return -1;
+	/* an entry carries an origin record, read wherever the lower file's
+	 * names are: its dir is marked (records exist from now on) */
+	us_shared_origins_enter_real(m, sb->dir, NULL);
 	if (us_copy_temp(m, node->layer, src, &st, sb->tmp, sizeof sb->tmp, data) < 0)
 		return -1;
 	/* the entry appears whole: a crash leaves a temp, cleaned later */
@@ -296,4 +300,24 @@ const struct us_mount *us_index_owner(const struct us_config *cfg,
 			return m;
 	}
 	return NULL;
+}
+
+bool us_index_mark_origins(const struct us_mount *m)
+{
+	US_SCRATCH_SCOPE;
+	char *dir = us_scratch_push(US_PATH_MAX);
+	int saved = errno;
+
+	if (!dir || !m->work)
+		return dir != NULL;
+	snprintf(dir, US_PATH_MAX, "%s/" INDEX_DIR, m->work);
+	int any = us_real_dir_any(dir);
+	bool done = any == 0 || (any < 0 && errno == ENOENT);
+	if (any > 0) {
+		struct stat st;
+		done = SYS(stat)(dir, &st) == 0 &&
+		       us_shared_origins_enter(m, st.st_dev, st.st_ino);
+	}
+	errno = saved;
+	return done;
 }

@@ -2,7 +2,8 @@
  * mount's #state was made (see upperscan.h): which records an earlier
  * work dir left in it. A redirect record on any dir (redirect.h) and the
  * dirs that hold objects with origin records (identity.h), each marked
- * in the state as it is found (shared.h us_shared_origins_enter). */
+ * in the state as it is found (shared.h us_shared_origins_enter), and the
+ * hard-link index's entries (linkindex.h), which carry them too. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,11 +20,12 @@
 #include "sys.h"
 #include "upperscan.h"
 #include "unionshim/identity.h"
+#include "unionshim/linkindex.h"
 #include "unionshim/redirect.h"
 #include "unionshim/scratch.h"
 #include "unionshim/shared.h"
 
-/* ~150 bytes of stack a level (the first process of a work dir may be a
+/* ~130 bytes of stack a level (the first process of a work dir may be a
  * thread with a 16 KiB stack): an upper deeper than this is "unsure" */
 #define SCAN_DEPTH 48
 /* O_NOATIME: reading the upper's dirs must not change what a program
@@ -50,7 +52,8 @@ static bool done(const struct scan *sc)
 
 /* Does entry D of the dir open as FD carry an origin record? 1, 0, -1
  * (unsure). */
-static int entry_origin(struct scan *sc, int fd, const struct linux_dirent64 *d)
+__attribute__((noinline)) static int entry_origin(struct scan *sc, int fd,
+						const struct linux_dirent64 *d)
 {
 	snprintf(sc->proc, sizeof sc->proc, "/proc/self/fd/%d/%s", fd, d->d_name);
 	if (d->d_type == DT_REG || d->d_type == DT_DIR || d->d_type == DT_UNKNOWN)
@@ -59,7 +62,7 @@ static int entry_origin(struct scan *sc, int fd, const struct linux_dirent64 *d)
 }
 
 /* The dir open as FD holds an object with a record: mark it. */
-static void mark(struct scan *sc, int fd, bool *marked)
+__attribute__((noinline)) static void mark(struct scan *sc, int fd, bool *marked)
 {
 	struct stat st;
 
@@ -149,6 +152,8 @@ void us_upper_scan(const struct us_mount *m, struct us_upper_scan *out)
 		sc->out = out;
 		sc->aside = us_origin_aside_any(m);
 		scan_dir(sc, fd, 0);
+		if (!us_index_mark_origins(m))
+			out->origins_unsure = true;
 	}
 	errno = saved;
 }

@@ -49,6 +49,10 @@ listing_follows_change() {
 @test "listing a settled upper dir again reads no origin record again" {
 	command -v strace >/dev/null || skip "strace is not installed"
 	local log=$BATS_TEST_TMPDIR/strace.log
+	# an earlier work dir's copy in d: the dir holds records (read when
+	# the union's first process scans the upper)
+	python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.unionshim.origin", b"1:1:1")' \
+		"$UPPER/d/up1"
 	in_union strace -f -qq -o "$log" ls -f "$TARGET/d" "$TARGET/d" >/dev/null
 	# the first listing reads the records of the 20 upper entries (and of
 	# . and ..), by path or by name from the dir's fd (getxattrat, 464,

@@ -17,8 +17,9 @@ bats_require_minimum_version 1.5.0
 load ../lib/common
 load ../lib/oracle
 
-STATE_SIZE=49280 # (4096 slots + 16 words + 4096 unused dir slots + 16
-		 # words + 4096 dir slots) * 4 bytes
+STATE_SIZE=57344 # (4096 slots + 16 words + 4096 unused dir slots + 16
+		 # words + 4096 dir slots + 16 words, to a 4 KiB boundary,
+		 # + 1024 words of marked dirs) * 4 bytes
 
 setup() {
 	make_layers
