@@ -375,3 +375,11 @@ int ut_sets_used(unsigned (*set_of)(const char *s, void *arg, unsigned sets),
 	}
 	return n;
 }
+
+struct us_resolved *ut_res(struct us_resolved *r, const char *rel)
+{
+	ck_assert_msg(us_resolve(&ut.cfg, ut_u(rel), US_LOOKUP_NOFOLLOW, r) == 0,
+		      "resolve %s: %s", rel, strerror(errno));
+	ck_assert(r->where == US_INSIDE);
+	return r;
+}

@@ -21,14 +21,6 @@
 
 static struct us_resolved ra, rb;
 
-static struct us_resolved *res(struct us_resolved *r, const char *rel)
-{
-	ck_assert_msg(us_resolve(&ut.cfg, ut_u(rel), US_LOOKUP_NOFOLLOW, r) == 0,
-		      "resolve %s: %s", rel, strerror(errno));
-	ck_assert(r->where == US_INSIDE);
-	return r;
-}
-
 /* May upper dir REL hold objects with records? */
 static bool marked(const char *rel)
 {
@@ -40,7 +32,7 @@ static bool marked(const char *rel)
 
 static void copyup(const char *rel)
 {
-	res(&ra, rel);
+	ut_res(&ra, rel);
 	ck_assert_int_eq(us_copyup(M0, ra.path, &ra.node, true), 0);
 }
 
@@ -81,15 +73,15 @@ START_TEST(a_rename_carries_the_mark_with_the_copy)
 	made("x");
 	copyup("d/f");
 	ck_assert(!marked("e"));
-	res(&ra, "d/f");
-	res(&rb, "e/f");
+	ut_res(&ra, "d/f");
+	ut_res(&rb, "e/f");
 	ck_assert_int_eq(us_union_rename(&ra, &rb, 0), 0);
 	ck_assert(marked("e"));
 	/* an upper object without a record marks nothing where it goes */
 	made("x/sub");
 	ck_assert(!marked("x"));
-	res(&ra, "x/sub");
-	res(&rb, "y");
+	ut_res(&ra, "x/sub");
+	ut_res(&rb, "y");
 	ck_assert_int_eq(us_union_rename(&ra, &rb, 0), 0);
 	ck_assert(!marked("y")); /* x/sub, now y: never held a copy */
 }
@@ -103,8 +95,8 @@ START_TEST(an_exchange_marks_both_dirs)
 	made_file("e/g");
 	copyup("d/f");
 	ck_assert(!marked("e"));
-	res(&ra, "d/f");
-	res(&rb, "e/g");
+	ut_res(&ra, "d/f");
+	ut_res(&rb, "e/g");
 	ck_assert_int_eq(us_union_rename(&ra, &rb, RENAME_EXCHANGE), 0);
 	ck_assert(marked("e"));
 	ck_assert(marked("d"));
@@ -126,7 +118,7 @@ START_TEST(the_scan_of_an_upper_made_elsewhere_marks_the_dirs_with_records)
 	ck_assert(!marked("c/sub"));
 	/* and the record is read where it is */
 	struct stat st;
-	res(&ra, "a/f");
+	ut_res(&ra, "a/f");
 	ck_assert_int_eq(lstat(ut_p(ut.upper, "a/f"), &st), 0);
 	us_ident_stat_in(M0, 0, ut_p(ut.upper, "a/f"), -1,
 			 (struct us_origin_dir){ra.parent.dev, ra.parent.ino}, &st);

@@ -20,20 +20,10 @@
 
 static struct us_resolved ra, rb;
 
-/* Resolve union path REL into R as unlink/rename do (final symlink not
- * followed); the final object may be missing. */
-static struct us_resolved *res(struct us_resolved *r, const char *rel)
-{
-	ck_assert_msg(us_resolve(&ut.cfg, ut_u(rel), US_LOOKUP_NOFOLLOW, r) == 0,
-		      "resolve %s: %s", rel, strerror(errno));
-	ck_assert(r->where == US_INSIDE);
-	return r;
-}
-
 /* us_union_remove of REL; ERR 0 for success, or the errno wanted. */
 static void removes(const char *rel, bool isdir, int err)
 {
-	res(&ra, rel);
+	ut_res(&ra, rel);
 	ck_assert_msg(ra.err == 0, "%s missing", rel);
 	errno = 0;
 	int rc = us_union_remove(&ra, isdir);
@@ -48,9 +38,9 @@ static void removes(const char *rel, bool isdir, int err)
 /* us_union_rename FROM → TO with FLAGS; ERR as removes(). */
 static void renames(const char *from, const char *to, unsigned flags, int err)
 {
-	res(&ra, from);
+	ut_res(&ra, from);
 	ck_assert_msg(ra.err == 0, "%s missing", from);
-	res(&rb, to);
+	ut_res(&rb, to);
 	errno = 0;
 	int rc = us_union_rename(&ra, &rb, flags);
 	if (err == 0)
@@ -67,7 +57,7 @@ static void gone(const char *rel)
 {
 	struct us_resolved r;
 
-	res(&r, rel);
+	ut_res(&r, rel);
 	ck_assert_msg(r.err == ENOENT, "%s still there (layer %d)", rel,
 		      r.node.layer);
 }
@@ -77,7 +67,7 @@ static void found(const char *rel, int layer, mode_t type)
 {
 	struct us_resolved r;
 
-	res(&r, rel);
+	ut_res(&r, rel);
 	ck_assert_msg(r.err == 0, "%s: %s", rel, strerror(r.err));
 	ck_assert_msg(r.node.layer == layer, "%s: layer %d, want %d", rel,
 		      r.node.layer, layer);
@@ -99,7 +89,7 @@ static const char *reads(const char *rel)
 	struct us_resolved r;
 	char real[PATH_MAX];
 
-	res(&r, rel);
+	ut_res(&r, rel);
 	ck_assert_msg(r.err == 0, "%s: %s", rel, strerror(r.err));
 	ck_assert(us_layer_path(r.m, r.node.layer, r.path, real, sizeof real) == 0);
 	int fd = open(real, O_RDONLY | O_CLOEXEC);

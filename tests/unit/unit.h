@@ -111,4 +111,9 @@ void ut_lowers_same(void);
 int ut_sets_used(unsigned (*set_of)(const char *s, void *arg, unsigned sets),
 		 void *arg, const char *base, size_t pos, unsigned sets);
 
+/* Resolve union path REL into R as unlink and rename do (the final
+ * symlink not followed; the final object may be missing): R. */
+struct us_resolved;
+struct us_resolved *ut_res(struct us_resolved *r, const char *rel);
+
 #endif
