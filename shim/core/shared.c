@@ -60,6 +60,8 @@
 #define ORIGDIRS_BASE (((FORM3_BASE + 16) + 1023) / 1024 * 1024)
 #define ORIGDIRS_BITS (US_SHARED_ORIGDIR_WORDS * 32)
 #define STATE_WORDS (ORIGDIRS_BASE + US_SHARED_ORIGDIR_WORDS)
+/* what us_shared_settle reads: the words of the second form */
+#define SETTLE_SIZE (FORM3_BASE * sizeof(uint32_t))
 #define STATE_SIZE (STATE_WORDS * sizeof(uint32_t))
 
 void (*us_copied_hook)(const struct us_mount *m, uint64_t ino);
@@ -520,9 +522,9 @@ int us_shared_settle(const char *work, bool repair, unsigned *busy,
 	uint32_t *s = MAP_FAILED;
 	bool small = false;
 	if (SYS(fstat)(fd, &st) == 0) {
-		small = st.st_size < (off_t)STATE_SIZE;
+		small = st.st_size < (off_t)SETTLE_SIZE;
 		if (!small)
-			s = SYS(mmap)(NULL, STATE_SIZE,
+			s = SYS(mmap)(NULL, SETTLE_SIZE,
 				      PROT_READ | (repair ? PROT_WRITE : 0),
 				      MAP_SHARED, fd, 0);
 	}
@@ -548,7 +550,7 @@ int us_shared_settle(const char *work, bool repair, unsigned *busy,
 			s[ORIGINS_WORD] = (s[ORIGINS_WORD] & ~ORIGINS_UNSCANNED) |
 					  ORIGINS_ANYWHERE;
 	}
-	munmap(s, STATE_SIZE);
+	munmap(s, SETTLE_SIZE);
 	return 0;
 }
 

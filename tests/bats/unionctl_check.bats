@@ -316,7 +316,9 @@ import struct, sys
 a = open(sys.argv[1], "rb").read()
 with open(sys.argv[2], "r+b") as f:
     b = f.read()
-    moved = [i for i in range(0, min(len(a), len(b)), 4) if a[i:i+4] != b[i:i+4]]
+    # (the generation words end at 49,280 bytes: the dirs marked as
+    # holding copies follow, kd's dir among them)
+    moved = [i for i in range(0, min(len(a), len(b), 49280), 4) if a[i:i+4] != b[i:i+4]]
     dirs = [i for i in moved if struct.unpack_from("<I", b, i)[0] % 256 == 0]
     assert len(dirs) == 2, (moved, dirs)
     for i in dirs:

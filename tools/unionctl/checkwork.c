@@ -270,7 +270,8 @@ static void check_state(struct uc_check *c, const char *work)
 			 "skip %s%s",
 			 busy, busy == 1 ? "" : "s", busy == 1 ? "s" : "",
 			 busy ? "those dirs" : "nothing",
-			 scan ? "; a scan for renamed dirs was left half done" : "");
+			 scan ? "; a scan of the upper for records (renamed "
+				"dirs, copies) was left half done" : "");
 		uc_problem_reset(c, p, what, settle_state, work);
 	}
 	free(p);
