@@ -286,13 +286,24 @@ bool us_shared_writable(const struct us_mount *m)
  * clean page) then fails the call with EFAULT where a store would kill
  * the process with SIGBUS. Such a bump is lost: other processes' caches
  * may miss that change (README: Known limits). */
+/* FUTEX_OP(OP, ARG, FUTEX_OP_CMP_EQ, 0), in unsigned arithmetic: the
+ * header's macro shifts an int, which overflows for OP with
+ * FUTEX_OP_OPARG_SHIFT. */
+static int op_word(int op, int arg)
+{
+	uint32_t v = ((uint32_t)op & 0xfu) << 28 |
+		     (uint32_t)FUTEX_OP_CMP_EQ << 24 | ((uint32_t)arg & 0xfffu) << 12;
+
+	return (int)v;
+}
+
 static bool kernel_op(uint32_t *w, int op, int arg)
 {
 	int saved = errno;
 	bool done = true;
 
 	if (SYS(syscall)(SYS_futex, w, FUTEX_WAKE_OP, 0, NULL, w,
-			 FUTEX_OP(op, arg, FUTEX_OP_CMP_EQ, 0)) < 0) {
+			 op_word(op, arg)) < 0) {
 		if (errno != ENOSYS)
 			done = false;
 		else if (op == FUTEX_OP_ADD)
