@@ -330,6 +330,35 @@ static void finish_origins(struct origin_scan *os, bool complete)
 		us_origincache_give();
 }
 
+/* The upper dir open as FD (real path DIRREAL), read as one no copy had
+ * entered (OS), was marked meanwhile: a copy renamed into it during the
+ * read may be listed (entries FIRST on of OUT) with its own number.
+ * Those entries read their records now (shared.h: the mark comes before
+ * the copy). */
+static void late_origins(const struct us_mount *m, int fd, const char *dirreal,
+			 struct origin_scan *os, struct us_dirlist *out,
+			 size_t first)
+{
+	if (!us_shared_origins_maybe(m) ||
+	    (!os->dir.st_ino && SYS(fstat)(fd, &os->dir) < 0) ||
+	    !us_shared_origins_in(m, os->dir.st_dev, os->dir.st_ino))
+		return;
+	US_SCRATCH_SCOPE;
+	char *p = us_scratch_push(US_PATH_MAX);
+	for (size_t i = first; p && i < out->n; i++) {
+		struct dirent64 *e = (struct dirent64 *)(void *)(out->buf + out->offs[i]);
+		struct us_origin o;
+		if (us_path_join(p, US_PATH_MAX, dirreal, e->d_name) < 0)
+			continue;
+		bool xattrs = e->d_type == DT_REG || e->d_type == DT_DIR ||
+			      e->d_type == DT_UNKNOWN;
+		/* (an upper entry's number is its own: identity.h) */
+		if (xattrs ? us_origin_read_at(fd, e->d_name, p, &o)
+			   : us_origin_read_aside(m, p, e->d_ino, &o) == 1)
+			e->d_ino = us_ino_of(m, o.layer, o.ino);
+	}
+}
+
 /* Read one layer's dir: list what is new, then hide its whiteouts' names
  * from the layers below (a layer's whiteouts never hide its own names).
  * ALONE: the union dir has no other layer (every name is new). */
@@ -353,6 +382,7 @@ static int merge_layer(const struct us_mount *m, int layer,
 		return -1;
 	start_origins(m, layer, fd, &os);
 	struct us_ocbuild *found = os.taken && !os.cached ? &os.found : NULL;
+	size_t first = out->n;
 	for (;;) {
 		long n = SYS(syscall)(SYS_getdents64, fd, sb->buf, sizeof sb->buf);
 		if (n <= 0) {
@@ -411,6 +441,8 @@ static int merge_layer(const struct us_mount *m, int layer,
 		i += strlen(wh.arena + i) + 1;
 	}
 	int saved = errno;
+	if (rc == 0 && !os.origins && layer == 0 && m->has_upper)
+		late_origins(m, fd, dirreal, &os, out, first);
 	finish_origins(&os, rc == 0);
 	SYS(close)(fd);
 	errno = saved;
