@@ -4,12 +4,17 @@
  * the object, the scan of an upper made before its work dir marks the
  * dirs whose objects carry records, and a dir never marked is one whose
  * objects' records need not be read. */
+#include <dlfcn.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "unionshim/copyup.h"
+#include "unionshim/dirmerge.h"
 #include "unionshim/identity.h"
 #include "unionshim/lcache.h"
 #include "unionshim/lookup.h"
@@ -148,6 +153,77 @@ START_TEST(records_are_read_everywhere_when_the_scan_is_unsure)
 }
 END_TEST
 
+/* Run once, right after the next getdents64 that read entries: a
+ * listing's read, with something done in the middle of it. The library's
+ * own syscall(2) calls come here (the unit tests link it statically). */
+static void (*after_getdents)(void);
+
+long syscall(long n, ...)
+{
+	static long (*real)(long, ...);
+	va_list ap;
+	long a[6];
+
+	va_start(ap, n);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (!real)
+		real = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+	long rc = real(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (n == SYS_getdents64 && rc > 0 && after_getdents) {
+		int saved = errno;
+		void (*f)(void) = after_getdents;
+		after_getdents = NULL;
+		f();
+		errno = saved;
+	}
+	return rc;
+}
+
+static void mark_d(void)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(ut_p(ut.upper, "d"), &st), 0);
+	ck_assert(us_shared_origins_enter(M0, st.st_dev, st.st_ino));
+}
+
+/* A copy-up marks the dir, then renames the copy in: a listing that found
+ * the dir unmarked when it began may read the copy's entry after both. */
+START_TEST(a_copy_that_enters_a_dir_while_it_is_listed_gets_its_record_read)
+{
+	struct stat low;
+	struct us_dirlist l = {0};
+	char rec[64];
+
+	ut_file(ut.low1, "d/x", "lower");
+	ut_file(ut.upper, "d/own", "made in the upper");
+	ut_load();
+	ck_assert_int_eq(us_shared_origins_mode(M0), US_ORIGINS_NONE);
+	ck_assert_int_eq(stat(ut_p(ut.low1, "d/x"), &low), 0);
+	/* the copy, placed by another process whose mark comes just after
+	 * this listing checked for one */
+	made_file("d/x");
+	snprintf(rec, sizeof rec, "1:%llu:1", (unsigned long long)low.st_ino);
+	ck_assert_int_eq(ut_xattr(ut.upper, "d/x", US_ORIGIN_XATTR, rec), 0);
+	ut_res(&ra, "d");
+	after_getdents = mark_d;
+	ck_assert_int_eq(us_dir_merge(M0, ra.path, ra.node.dirs, &l), 0);
+	ck_assert_ptr_null(after_getdents); /* the mark came mid-read */
+	bool seen = false;
+	for (size_t i = 0; i < l.n; i++) {
+		struct dirent64 *e = us_dirlist_at(&l, i);
+		if (strcmp(e->d_name, "x") == 0) {
+			seen = true;
+			ck_assert_uint_eq(e->d_ino, us_ino_of(M0, 1, low.st_ino));
+		}
+	}
+	ck_assert(seen);
+	us_dirlist_free(&l);
+}
+END_TEST
+
 Suite *origindirs_suite(void)
 {
 	Suite *s = suite_create("origindirs");
@@ -160,6 +236,7 @@ Suite *origindirs_suite(void)
 	tcase_add_test(tc, the_scan_of_an_upper_made_elsewhere_marks_the_dirs_with_records);
 	tcase_add_test(tc, an_upper_made_elsewhere_without_records_has_none);
 	tcase_add_test(tc, records_are_read_everywhere_when_the_scan_is_unsure);
+	tcase_add_test(tc, a_copy_that_enters_a_dir_while_it_is_listed_gets_its_record_read);
 	suite_add_tcase(s, tc);
 	return s;
 }
