@@ -126,6 +126,40 @@ for _ in range(100):
 	[ "$n" -le 110 ]
 }
 
+@test "#state of the second form (49,280 bytes) over an upper holding copies is grown and scanned: the copies keep their inode numbers, a dir without one reads no record" {
+	command -v strace >/dev/null || skip "no strace"
+	mkdir -p "$LOWER/c" "$UPPER/c" "$UPPER/plain"
+	echo low >"$LOWER/c/copied"
+	echo low >"$LOWER/c/other"
+	echo copy >"$UPPER/c/copied" # an earlier version's copy-up: its record
+	python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.unionshim.origin", ("1:%d:1" % os.stat(sys.argv[2]).st_ino).encode())' \
+		"$UPPER/c/copied" "$LOWER/c/copied"
+	for i in $(seq 1 20); do echo p >"$UPPER/plain/p$i"; done
+	# the second form, its origins word set ("records may be anywhere"),
+	# as an earlier version left it
+	python3 - "$WORK/#state" <<'PY'
+import struct, sys
+b = bytearray(49280)
+struct.pack_into("<I", b, 4096 * 4, 1)
+open(sys.argv[1], "wb").write(b)
+PY
+	chmod 666 "$WORK/#state"
+	# the union's number of a lower object (tagged with its layer unless
+	# the layers share a filesystem), from one that was never copied
+	tag=$(($(in_union stat -c %i "$TARGET/c/other") - $(stat -c %i "$LOWER/c/other")))
+	want=$(($(stat -c %i "$LOWER/c/copied") + tag))
+	got=$(in_union stat -c %i "$TARGET/c/copied")
+	echo "c/copied: st_ino $got, its origin's $want"
+	[ "$(stat -c %s "$WORK/#state")" -eq $STATE_SIZE ]
+	[ "$got" = "$want" ]
+	in_union strace -f -qq -o "$ROOT/trace" ls -li "$TARGET/plain" >/dev/null
+	n=$(grep -cE 'unionshim\.origin|getxattrat|syscall_0x1d0' "$ROOT/trace" || true)
+	echo "origin records read listing plain/ (20 files): $n"
+	[ "$n" -le 2 ]
+	# and a listing of c/ shows the copy's number too
+	[ "$(in_union ls -i "$TARGET/c" | awk '$2 == "copied" {print $1}')" = "$want" ]
+}
+
 # start_fails: a program started in the union with #state unallocatable.
 start_fails() {
 	run --separate-stderr in_union sh -c 'echo main ran'
