@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dirpass.h"
 #include "dirstream.h"
 #include "forks.h"
 #include "unionshim/listcache.h"
@@ -43,8 +44,12 @@ int us_dirstream_attach(DIR *dir, const struct us_mount *m,
 	s->dirs = dir_node->dirs;
 	s->flags = dir_node->flags;
 	s->upath = strdup(upath);
-	if (!s->upath || us_dir_merge_cached(m, upath, s->dirs, s->flags,
-					     &s->list) < 0) {
+	s->pass = us_dirpass_wanted(m, dir_node, dirfd(dir));
+	s->layer = dir_node->layer;
+	s->ddev = dir_node->dev;
+	s->dino = dir_node->ino;
+	if (!s->upath || (!s->pass && us_dir_merge_cached(m, upath, s->dirs,
+							  s->flags, &s->list) < 0)) {
 		int saved = errno;
 		free(s->upath);
 		free(s);
@@ -117,6 +122,8 @@ int us_dirstream_reload(struct us_dirstream *s)
 {
 	struct us_dirlist fresh;
 
+	if (s->pass)
+		return 0; /* glibc's rewinddir did it */
 	if (us_dir_merge_cached(s->m, s->upath, s->dirs, s->flags, &fresh) < 0)
 		return -1;
 	us_dirlist_free(&s->list);

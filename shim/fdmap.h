@@ -80,6 +80,10 @@ US_HIDDEN void us_fd_stream(int fd, FILE *f);
  * kernel's link /proc/self/fd/FD. */
 US_HIDDEN int us_fd_stat(int fd, struct stat *st);
 
+/* Is FD, as the map knows it, a union dir fd open on the real dir
+ * (DEV, INO) of layer LAYER? (No system call; false when not known.) */
+US_HIDDEN bool us_fd_on_real_dir(int fd, int layer, dev_t dev, uint64_t ino);
+
 /* FD is about to be closed by the program (its record locks go, and its
  * open file description's proxy when it was the last fd). */
 US_HIDDEN void us_fd_closing(int fd);

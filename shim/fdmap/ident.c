@@ -81,6 +81,18 @@ static bool ident_of(const struct us_fdent *e, int *layer, dev_t *rdev,
 	return !(s & 1) && __atomic_load_n(&ident_seq, __ATOMIC_ACQUIRE) == s;
 }
 
+bool us_fd_on_real_dir(int fd, int layer, dev_t dev, uint64_t ino)
+{
+	struct us_fdent *e = us_fdent_peek(fd);
+	int l;
+	dev_t d;
+	uint64_t i;
+
+	return e && __atomic_load_n(&e->kind, __ATOMIC_ACQUIRE) == US_FD_UNION &&
+	       __atomic_load_n(&e->dir, __ATOMIC_ACQUIRE) && !e->opath &&
+	       ident_of(e, &l, &d, &i) && l == layer && d == dev && i == ino;
+}
+
 int us_fd_stat(int fd, struct stat *st)
 {
 	struct us_fdent *e = us_fdent_peek(fd);

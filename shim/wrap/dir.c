@@ -2,7 +2,8 @@
  *
  * opendir/fdopendir of a union dir open glibc's DIR on the topmost layer
  * and attach the merged listing; readdir and friends serve from it. A
- * telldir position is the index into the listing. */
+ * telldir position is the index into the listing. A dir one layer alone
+ * makes passes glibc's own listing through, filtered (dirpass.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../dirpass.h"
 #include "../dirstream.h"
 #include "../fdmap.h"
 #include "../fdroom.h"
@@ -82,12 +84,25 @@ US_EXPORT int closedir(DIR *dir)
 	return US_REAL(closedir)(dir);
 }
 
+/* The next entry of pass-through stream S (dirpass.h) the union shows. */
+static struct dirent *pass_readdir(const struct us_dirstream *s, DIR *dir)
+{
+	struct dirent *d;
+
+	while ((d = US_REAL(readdir)(dir)) &&
+	       !us_dirpass_keep(s, dirfd(dir), (struct dirent64 *)(void *)d))
+		;
+	return d;
+}
+
 US_EXPORT struct dirent *readdir(DIR *dir)
 {
 	US_SHIM_OR(US_REAL(readdir)(dir));
 	struct us_dirstream *s = us_dirstream_find(dir);
 	if (!s)
 		return US_REAL(readdir)(dir);
+	if (s->pass)
+		return pass_readdir(s, dir);
 	if (s->pos >= s->list.n)
 		return NULL; /* end of stream: errno untouched */
 	return (struct dirent *)(void *)us_dirlist_at(&s->list, s->pos++);
@@ -99,6 +114,13 @@ US_EXPORT int readdir_r(DIR *dir, struct dirent *entry, struct dirent **result)
 	struct us_dirstream *s = us_dirstream_find(dir);
 	if (!s)
 		return US_REAL(readdir_r)(dir, entry, result);
+	if (s->pass) {
+		int rc;
+		while ((rc = US_REAL(readdir_r)(dir, entry, result)) == 0 && *result &&
+		       !us_dirpass_keep(s, dirfd(dir), (struct dirent64 *)(void *)entry))
+			;
+		return rc;
+	}
 	if (s->pos >= s->list.n) {
 		*result = NULL;
 		return 0;
@@ -136,7 +158,7 @@ US_EXPORT void seekdir(DIR *dir, long pos)
 		return;
 	}
 	struct us_dirstream *s = us_dirstream_find(dir);
-	if (!s)
+	if (!s || s->pass)
 		US_REAL(seekdir)(dir, pos);
 	else if (pos >= 0)
 		s->pos = (size_t)pos;
@@ -147,7 +169,7 @@ US_EXPORT long telldir(DIR *dir)
 {
 	US_SHIM_OR(US_REAL(telldir)(dir));
 	struct us_dirstream *s = us_dirstream_find(dir);
-	return s ? (long)s->pos : US_REAL(telldir)(dir);
+	return s && !s->pass ? (long)s->pos : US_REAL(telldir)(dir);
 }
 
 US_EXPORT struct dirent64 *readdir64(DIR *) __attribute__((alias("readdir")));
