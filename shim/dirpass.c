@@ -53,12 +53,9 @@ static bool late_origin(const struct us_dirstream *s, int fd, struct dirent64 *d
 {
 	char p[64 + sizeof d->d_name];
 	struct us_origin o;
-	bool xattrs = d->d_type == DT_REG || d->d_type == DT_DIR ||
-		      d->d_type == DT_UNKNOWN;
 
 	snprintf(p, sizeof p, "/proc/self/fd/%d/%s", fd, d->d_name);
-	if (!(xattrs ? us_origin_read_at(fd, d->d_name, p, &o)
-		     : us_origin_read_aside(s->m, p, d->d_ino, &o) == 1))
+	if (!us_origin_read_entry(s->m, fd, d->d_name, d->d_type, d->d_ino, p, &o))
 		return false;
 	d->d_ino = us_ino_of(s->m, o.layer, o.ino);
 	return true;

@@ -67,6 +67,13 @@ int us_origin_read(const char *real, int fd, struct us_origin *o);
 int us_origin_read_at(int dirfd, const char *name, const char *real,
 		      struct us_origin *o);
 
+/* The record of entry NAME (d_type TYPE, inode INO) of the upper dir
+ * open as DIRFD, at real path REAL: by name for a file or a dir, aside
+ * for other kinds (us_origin_read_aside). 1, or 0. */
+int us_origin_read_entry(const struct us_mount *m, int dirfd, const char *name,
+			 unsigned char type, uint64_t ino, const char *real,
+			 struct us_origin *o);
+
 /* Does that entry carry a record (an xattr of the name, whatever its
  * value)? 1, 0 (none, or a filesystem without user xattrs), -1 when the
  * read failed otherwise (unsure). */

@@ -283,10 +283,8 @@ static uint64_t entry_ino(const struct us_mount *m, int layer,
 			found->failed = true;
 		return us_ino_of(m, layer, d->d_ino);
 	}
-	bool xattrs = d->d_type == DT_REG || d->d_type == DT_DIR ||
-		      d->d_type == DT_UNKNOWN;
-	if (xattrs ? us_origin_read_at(dirfd, d->d_name, lp->p, &o)
-		   : us_origin_read_aside(m, lp->p, d->d_ino, &o)) {
+	if (us_origin_read_entry(m, dirfd, d->d_name, d->d_type, d->d_ino,
+				 lp->p, &o)) {
 		if (found)
 			us_ocbuild_add(found, d->d_name, &o);
 		return us_ino_of(m, o.layer, o.ino);
@@ -350,11 +348,8 @@ static void late_origins(const struct us_mount *m, int fd, const char *dirreal,
 		struct us_origin o;
 		if (us_path_join(p, US_PATH_MAX, dirreal, e->d_name) < 0)
 			continue;
-		bool xattrs = e->d_type == DT_REG || e->d_type == DT_DIR ||
-			      e->d_type == DT_UNKNOWN;
 		/* (an upper entry's number is its own: identity.h) */
-		if (xattrs ? us_origin_read_at(fd, e->d_name, p, &o)
-			   : us_origin_read_aside(m, p, e->d_ino, &o) == 1)
+		if (us_origin_read_entry(m, fd, e->d_name, e->d_type, e->d_ino, p, &o))
 			e->d_ino = us_ino_of(m, o.layer, o.ino);
 	}
 }

@@ -1,4 +1,5 @@
 /* identity.c: union st_dev and st_ino (the scheme is in identity.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -148,6 +149,16 @@ int us_origin_read_at(int dirfd, const char *name, const char *real,
 	char v[96];
 
 	return origin_parse(v, read_at(dirfd, name, real, v, sizeof v), o);
+}
+
+int us_origin_read_entry(const struct us_mount *m, int dirfd, const char *name,
+			 unsigned char type, uint64_t ino, const char *real,
+			 struct us_origin *o)
+{
+	bool xattrs = type == DT_REG || type == DT_DIR || type == DT_UNKNOWN;
+
+	return xattrs ? us_origin_read_at(dirfd, name, real, o)
+		      : us_origin_read_aside(m, real, ino, o) == 1;
 }
 
 int us_origin_probe_at(int dirfd, const char *name, const char *real)
