@@ -38,6 +38,11 @@ struct us_lc_miss {
 	uint64_t phash, m, pdirs, lens;
 	uint64_t name[US_LCACHE_NAME / 8];
 	uint32_t gdir, gall;
+	/* the way the store should take, as the miss's scan of the set saw
+	 * it (its sequence word then, its rank); way -1: scan again */
+	const void *table;
+	int way, rank;
+	uint32_t wseq;
 };
 
 /* Look NAME up in union dir UPATH (node DIR) of M in the cache: 1 with

@@ -185,6 +185,8 @@ static bool key_fill(uint64_t phash, size_t pl, uint64_t m, uint64_t pdirs,
 	k->pdirs = pdirs;
 	k->lens = pl | (uint64_t)nl << 16;
 	k->set = set_of(k->phash, k->m, k->pdirs, k->name);
+	k->table = NULL;
+	k->way = -1;
 	return true;
 }
 
@@ -201,7 +203,8 @@ static bool key_of(const struct us_mount *m, const char *upath,
 			(uint64_t)(uintptr_t)m, dir->dirs, name, k);
 }
 
-static bool same_key(const struct entry *e, const struct us_lc_miss *k)
+static inline __attribute__((always_inline)) bool
+same_key(const struct entry *e, const struct us_lc_miss *k)
 {
 	if (LOAD(&e->phash) != k->phash || LOAD(&e->m) != k->m ||
 	    LOAD(&e->pdirs) != k->pdirs ||
@@ -214,7 +217,7 @@ static bool same_key(const struct entry *e, const struct us_lc_miss *k)
 }
 
 /* Copy entry E when it holds key K, unchanged while read. */
-static bool read_entry(const struct entry *e, const struct us_lc_miss *k,
+static inline __attribute__((always_inline)) bool read_entry(const struct entry *e, const struct us_lc_miss *k,
 		       uint64_t *lens, uint64_t *gens, struct us_node *n)
 {
 	uint32_t s = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
@@ -233,6 +236,28 @@ static bool read_entry(const struct entry *e, const struct us_lc_miss *k,
 	return LOAD(&e->seq) == s;
 }
 
+/* How fit way E (sequence word S, even) of a set is to take key K's
+ * store: 0 it holds K, 1 free, 2 stale (not WANT's generations), 3 in
+ * use (its AGE then counts: the oldest goes). */
+static inline __attribute__((always_inline)) int
+way_rank(const struct entry *e, const struct us_lc_miss *k, uint64_t want,
+	 uint32_t now, uint32_t *age)
+{
+	*age = now - LOAD(&e->stamp);
+	if (same_key(e, k))
+		return 0;
+	if (!LOAD(&e->m))
+		return 1;
+	return LOAD(&e->gens) != want ? 2 : 3;
+}
+
+/* Is a way of rank R and age AGE a better victim than the best so far
+ * (*RANK, *OLDEST)? */
+static inline bool better_victim(int r, uint32_t age, int rank, uint32_t oldest)
+{
+	return r < rank || (r == 3 && rank == 3 && age > oldest);
+}
+
 int us_lcache_get(const struct us_mount *m, const char *upath,
 		  const uint64_t *phash, const struct us_node *dir,
 		  const char *name, struct us_node *child, int *err,
@@ -248,12 +273,29 @@ int us_lcache_get(const struct us_mount *m, const char *upath,
 	if (t) {
 		uint64_t want = miss->gdir | (uint64_t)miss->gall << 32;
 		struct entry *set = us_gt_set(&table, t, sets, miss->set);
+		uint32_t now = LOAD(&clock_), oldest = 0;
+		int rank = 4;
 		for (int i = 0; i < WAYS; i++) {
 			uint64_t lens, gens;
 			struct us_node n;
+			uint32_t s = __atomic_load_n(&set[i].seq, __ATOMIC_ACQUIRE);
 			if (!read_entry(&set[i], miss, &lens, &gens, &n) ||
-			    gens != want)
+			    gens != want) {
+				/* the way a store of this miss would take */
+				uint32_t age;
+				int r;
+				if (s & 1)
+					continue;
+				r = way_rank(&set[i], miss, want, now, &age);
+				if (better_victim(r, age, rank, oldest) &&
+				    LOAD(&set[i].seq) == s) {
+					miss->way = i;
+					miss->wseq = s;
+					miss->rank = rank = r;
+					oldest = age;
+				}
 				continue;
+			}
 			if (lens & SEED) {
 				count(&n_seeded);
 				child->layer = n.layer;
@@ -268,6 +310,8 @@ int us_lcache_get(const struct us_mount *m, const char *upath,
 				child->flags = n.flags;
 			return 1;
 		}
+		if (miss->way >= 0)
+			miss->table = t;
 	}
 	count(&n_misses);
 	return 0;
@@ -294,18 +338,11 @@ static struct entry *claim(struct entry *set, const struct us_lc_miss *k,
 
 	for (int i = 0; i < WAYS; i++) {
 		struct entry *e = &set[i];
-		uint32_t s = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
-		int r = 3;
+		uint32_t s = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE), age;
 		if (s & 1)
 			continue;
-		if (same_key(e, k))
-			r = 0;
-		else if (!LOAD(&e->m))
-			r = 1;
-		else if (LOAD(&e->gens) != want)
-			r = 2;
-		uint32_t age = now - LOAD(&e->stamp);
-		if (r < rank || (r == 3 && rank == 3 && age > oldest)) {
+		int r = way_rank(e, k, want, now, &age);
+		if (better_victim(r, age, rank, oldest)) {
 			best = e;
 			rank = r;
 			oldest = age;
@@ -337,7 +374,22 @@ static void store(const struct us_lc_miss *k, uint64_t what,
 	int rank = 0;
 	uint64_t gone = 0;
 	__atomic_add_fetch(&writers, 1, __ATOMIC_RELAXED);
-	struct entry *e = claim(us_gt_set(&table, t, sets, k->set), k, &rank, &gone);
+	struct entry *set = us_gt_set(&table, t, sets, k->set);
+	struct entry *e = NULL;
+	if (k->table == t && k->way >= 0) { /* the miss's pick, unchanged */
+		uint32_t s = k->wseq;
+		e = &set[k->way];
+		if (__atomic_compare_exchange_n(&e->seq, &s, s + 1, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			rank = k->rank;
+			if (rank == 3)
+				gone = fingerprint(LOAD(&e->phash), e->name);
+		} else {
+			e = NULL;
+		}
+	}
+	if (!e)
+		e = claim(set, k, &rank, &gone);
 	if (e) {
 		STORE(&e->phash, k->phash);
 		STORE(&e->m, k->m);
