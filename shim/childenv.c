@@ -132,6 +132,7 @@ void us_childenv_prepare_ops(struct us_childenv *ce, char *const envp[],
 	if (ce->aud && !*ce->aud)
 		ce->aud = NULL;
 	ce->aud_self = ce->aud && lists(ce->aud, ":", us_audit_path);
+	ce->no_audit = false;
 	ce->mounts = value_of(envp, US_ENV_MOUNTS);
 	if (!ce->mounts || !*ce->mounts)
 		ce->mounts = us_cfg_spec ? us_cfg_spec : "";
@@ -209,7 +210,9 @@ char **us_childenv_fill(const struct us_childenv *ce, void *mem)
 		    !named(ce->envp[i], US_ENV_FDMAP))
 			env[k++] = ce->envp[i];
 	env[k++] = put_preload(&cur, ce);
-	if (ce->aud_self)
+	if (ce->no_audit)
+		; /* (it lists no auditor but ours: loaderquiet.c) */
+	else if (ce->aud_self)
 		env[k++] = put(&cur, LD_AUDIT, ce->aud, "", "");
 	else if (us_audit_path[0])
 		env[k++] = put(&cur, LD_AUDIT, us_audit_path,

@@ -4,6 +4,7 @@
 #define UNIONSHIM_CHILDENV_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "real.h"
@@ -17,6 +18,8 @@ struct us_childenv {
 	const char *rt;                 /* sanitizer runtime to put first, or "" */
 	int self;                       /* pre already names this library */
 	int aud_self;                   /* aud already names the audit lib */
+	bool no_audit;                  /* the child's loader goes without it
+					   (loaderquiet.h; prepare: false) */
 	size_t n;                       /* entries in envp */
 	size_t size;                    /* bytes us_childenv_fill writes */
 	char vcwd[US_PATH_MAX];

@@ -70,7 +70,7 @@ static bool setid_bits(int kind, const struct stat *st)
  * decides. -1 with errno for a failure the exec shares. *WHY: the reason
  * it cannot be followed. */
 static int look(int dfd, const char *path, int flags, struct us_shebang *sb,
-		const char **why)
+		const char **why, bool *glibc_only)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -83,6 +83,7 @@ static int look(int dfd, const char *path, int flags, struct us_shebang *sb,
 	int nofollow = (flags & AT_SYMLINK_NOFOLLOW) ? AT_SYMLINK_NOFOLLOW : 0;
 
 	*why = NULL;
+	*glibc_only = false;
 	if (!*path && (flags & AT_EMPTY_PATH)) {
 		snprintf(sb1->proc, sizeof sb1->proc, "/proc/self/fd/%d", dfd);
 		dfd = AT_FDCWD, path = sb1->proc, nofollow = 0;
@@ -92,8 +93,11 @@ static int look(int dfd, const char *path, int flags, struct us_shebang *sb,
 	if (!S_ISREG(st.st_mode) ||
 	    US_REAL(faccessat)(dfd, path, X_OK, AT_EACCESS | nofollow) < 0)
 		return US_EXEC_OTHER; /* the kernel says EACCES */
-	if (us_execseen_dynamic(&st))
-		return US_EXEC_DYNAMIC; /* read before, unchanged since */
+	int seen = us_execseen_dynamic(&st);
+	if (seen) { /* read before, unchanged since */
+		*glibc_only = seen == US_SEEN_GLIBC_ONLY;
+		return US_EXEC_DYNAMIC;
+	}
 	int fd = US_REAL(openat)(dfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
 					       O_NONBLOCK |
 					       (nofollow ? O_NOFOLLOW : 0));
@@ -111,8 +115,10 @@ static int look(int dfd, const char *path, int flags, struct us_shebang *sb,
 	else if (kind > US_EXEC_SCRIPT)
 		*why = us_exec_unfollowable(kind, &st, geteuid(), getegid(),
 					    setid_ignored(fd));
-	if (kind == US_EXEC_DYNAMIC && !*why)
-		us_execseen_add(&st); /* never a set-id file (execseen.c) */
+	if (kind == US_EXEC_DYNAMIC && !*why) {
+		*glibc_only = us_exec_glibc_only(fd, sb1->head, (size_t)n);
+		us_execseen_add(&st, *glibc_only); /* never a set-id file */
+	}
 	int err = errno;
 	US_REAL(close)(fd);
 	errno = err;
@@ -163,7 +169,8 @@ int us_exec_plan(int dirfd, const char *path, int flags, char *const envp[],
 			return ENAMETOOLONG;
 		strcpy(p->real, real);
 		p->dirfd = dfd;
-		int kind = look(dfd, p->real, p->flags, &sb, &why);
+		int kind = look(dfd, p->real, p->flags, &sb, &why,
+				&p->glibc_only);
 		if (kind < 0)
 			return errno;
 		if (why && !us_childenv_allows_unfollowed(envp)) {

@@ -4,6 +4,7 @@
 #define UNIONSHIM_EXECPLAN_H
 
 #include <limits.h>
+#include <stdbool.h>
 
 #include "real.h"
 #include "unionshim/exectarget.h"
@@ -13,6 +14,7 @@
 struct us_exec_plan {
 	int dirfd; /* the kernel executes (dirfd, real, flags) */
 	int flags; /* AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW */
+	bool glibc_only; /* the program run needs glibc alone (exectarget.h) */
 	char real[PATH_MAX];
 	int nscripts;                           /* "#!" lines, outermost first */
 	struct us_shebang sb[US_EXEC_MAXSCRIPTS];

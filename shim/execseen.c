@@ -1,7 +1,8 @@
 /* execseen.c: the programs this process has already read to be plain
- * dynamic ELF executables (the kind the loader runs us in), so that the
- * next exec of one reads no header again: a shell or make running the
- * same tools over and over pays open, three preads and close per exec
+ * dynamic ELF executables (the kind the loader runs us in), and whether
+ * each needs glibc alone (us_exec_glibc_only), so that the next exec of
+ * one reads no header again: a shell or make running the same tools over
+ * and over pays open, three to five preads and close per exec
  * otherwise.
  *
  * An entry is the file's identity and every stamp a change of its bytes
@@ -31,6 +32,7 @@
 static struct {
 	unsigned long seq;
 	uint64_t f[FIELDS];
+	uint64_t glibc_only;
 } seen[SEEN];
 static unsigned next_slot;
 
@@ -50,12 +52,12 @@ static bool setid(const struct stat *st)
 	return (st->st_mode & (S_ISUID | S_ISGID)) != 0;
 }
 
-bool us_execseen_dynamic(const struct stat *st)
+int us_execseen_dynamic(const struct stat *st)
 {
 	uint64_t k[FIELDS];
 
 	if (setid(st))
-		return false;
+		return 0;
 	key(st, k);
 	for (int i = 0; i < SEEN; i++) {
 		unsigned long s1 = __atomic_load_n(&seen[i].seq, __ATOMIC_ACQUIRE);
@@ -64,13 +66,14 @@ bool us_execseen_dynamic(const struct stat *st)
 		bool same = true;
 		for (int j = 0; j < FIELDS; j++)
 			same &= __atomic_load_n(&seen[i].f[j], __ATOMIC_ACQUIRE) == k[j];
+		uint64_t g = __atomic_load_n(&seen[i].glibc_only, __ATOMIC_ACQUIRE);
 		if (same && __atomic_load_n(&seen[i].seq, __ATOMIC_ACQUIRE) == s1)
-			return true;
+			return g ? US_SEEN_GLIBC_ONLY : US_SEEN_DYNAMIC;
 	}
-	return false;
+	return 0;
 }
 
-void us_execseen_add(const struct stat *st)
+void us_execseen_add(const struct stat *st, bool glibc_only)
 {
 	uint64_t k[FIELDS];
 
@@ -88,5 +91,6 @@ void us_execseen_add(const struct stat *st)
 		return; /* another writer has it: this one is not remembered */
 	for (int j = 0; j < FIELDS; j++)
 		__atomic_store_n(&seen[i].f[j], k[j], __ATOMIC_RELAXED);
+	__atomic_store_n(&seen[i].glibc_only, glibc_only, __ATOMIC_RELAXED);
 	__atomic_store_n(&seen[i].seq, s + 2, __ATOMIC_RELEASE);
 }

@@ -9,10 +9,13 @@
 #include "real.h"
 
 /* Was the file ST describes (unchanged since) found to be a dynamic ELF
- * program with no set-id bit? */
-US_HIDDEN bool us_execseen_dynamic(const struct stat *st);
+ * program with no set-id bit? 0 when not seen, else US_SEEN_DYNAMIC, or
+ * US_SEEN_GLIBC_ONLY when it also needs glibc alone (exectarget.h). */
+#define US_SEEN_DYNAMIC 1
+#define US_SEEN_GLIBC_ONLY 2
+US_HIDDEN int us_execseen_dynamic(const struct stat *st);
 
-/* Remember that it was. */
-US_HIDDEN void us_execseen_add(const struct stat *st);
+/* Remember that it was, and whether it needs glibc alone. */
+US_HIDDEN void us_execseen_add(const struct stat *st, bool glibc_only);
 
 #endif

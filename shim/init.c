@@ -23,6 +23,7 @@
 #include "trace.h"
 #include "unionshim/copyup.h"
 #include "unionshim/handover.h"
+#include "loaderquiet.h"
 #include "unionshim/msgline.h"
 #include "unionshim/shared.h"
 
@@ -67,9 +68,9 @@ static void find_audit(void)
 }
 
 /* This library's canonical path and the audit library beside it: from
- * the handover's TAIL (" HASH:a", the hash of our path, then 'a' when the
- * audit library was there, else 'n') when ld.so loaded us by the name our
- * parent wrote, else found out. */
+ * the handover's TAIL (" HASH:aq", the hash of our path, then 'a' when the
+ * audit library was there, else 'n', then loaderquiet.h's letter) when
+ * ld.so loaded us by the name our parent wrote, else found out. */
 /* The name ld.so loaded this library by (dladdr's dli_fname): without a
  * symbol search where glibc can tell (dladdr costs ~8,000 instructions). */
 static const char *loaded_name(void)
@@ -84,18 +85,21 @@ static const char *loaded_name(void)
 	return dladdr((void *)us_init, &info) ? info.dli_fname : NULL;
 }
 
-/* The tail " HASH:a" (or ":n"): the hash in *H, the letter returned; 0
- * when it is not that. */
-static char read_tail(const char *tail, uint64_t *h)
+/* The tail " HASH:aq" (or ":n", and the loader's letter): the hash in
+ * *H, the loader's letter in *LOADER (0: none), the audit letter
+ * returned; 0 when it is not that. */
+static char read_tail(const char *tail, uint64_t *h, char *loader)
 {
 	char *end;
 
+	*loader = 0;
 	if (!tail || tail[0] != ' ')
 		return 0;
 	errno = 0;
 	*h = strtoull(tail + 1, &end, 16);
 	if (errno || end == tail + 1 || end[0] != ':' || !end[1])
 		return 0;
+	*loader = end[2];
 	return end[1];
 }
 
@@ -103,7 +107,10 @@ static void find_self(const char *tail)
 {
 	const char *name = loaded_name();
 	uint64_t h = 0;
-	char audit = read_tail(tail, &h);
+	char loader;
+	char audit = read_tail(tail, &h, &loader);
+
+	us_loader_settle(loader);
 
 	if (!name) {
 		snprintf(us_self_path, PATH_MAX, "libunionshim.so");
@@ -133,12 +140,12 @@ static void make_handover(const char *spec, const char *rec, int adopted)
 
 	if (!core)
 		return;
-	size_t n = strlen(core) + 20;
+	size_t n = strlen(core) + 24;
 	us_cfg_handover = malloc(n);
 	if (us_cfg_handover)
-		snprintf(us_cfg_handover, n, "%s %" PRIx64 ":%c", core,
+		snprintf(us_cfg_handover, n, "%s %" PRIx64 ":%c%c", core,
 			 us_handover_hash(us_self_path),
-			 us_audit_path[0] ? 'a' : 'n');
+			 us_audit_path[0] ? 'a' : 'n', us_loader_letter());
 	free(core);
 }
 

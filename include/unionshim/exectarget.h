@@ -6,6 +6,7 @@
 #ifndef UNIONSHIM_EXECTARGET_H
 #define UNIONSHIM_EXECTARGET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -45,6 +46,16 @@ enum us_exec_kind {
  * is filled for a script. Allocates nothing. */
 int us_exec_inspect(int fd, const char *head, size_t len,
 		    struct us_shebang *sb);
+
+/* Does the dynamic x86-64 program open on FD (its first LEN bytes HEAD)
+ * leave its loader nothing to search but the system's libraries? True
+ * when it needs glibc's own libraries alone (libc.so.6, libm.so.6,
+ * ld-linux-x86-64.so.2, ...), carries no search path (DT_RPATH,
+ * DT_RUNPATH) and no auditor (DT_AUDIT, DT_DEPAUDIT) of its own, and its
+ * dynamic string table names no dlopen, dlmopen, dlsym or dlvsym (it
+ * cannot load a library by a name of its choosing). False otherwise, and
+ * whenever the file cannot be read that far (elfneeds.c). */
+bool us_exec_glibc_only(int fd, const char *head, size_t len);
 
 /* Why a program of kind KIND with attributes ST cannot be followed by a
  * process running as EUID/EGID ("statically linked", "setuid", ...), or

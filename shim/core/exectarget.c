@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "elfwindow.h"
 #include "unionshim/exectarget.h"
-#include "sys.h"
 
 static int blank(char c)
 {
@@ -52,36 +52,6 @@ int us_shebang_parse(const char *head, size_t len, struct us_shebang *sb)
 	sb->interp = name;
 	sb->arg = *cp ? cp : NULL;
 	return 1;
-}
-
-/* The ELF reads below go through one window of the file, on the stack:
- * this may run in a vfork child, where memory taken from malloc would
- * stay behind in the parent. The first window, at offset 0, holds the
- * program headers and the note segments of a usual program, so a C
- * program costs one read for them and two for the section names. */
-struct window {
-	int fd;
-	off_t at;    /* file offset of buf[0] */
-	size_t have; /* bytes valid */
-	union {
-		char c[1024];
-		Elf64_Phdr align;
-	} buf;
-};
-
-/* LEN bytes at OFF (LEN <= the window), or NULL when the file ends. */
-static const void *view(struct window *w, off_t off, size_t len)
-{
-	if (off < 0 || len > sizeof w->buf)
-		return NULL;
-	if (off < w->at || (size_t)(off - w->at) + len > w->have) {
-		ssize_t n = SYS(pread)(w->fd, w->buf.c, sizeof w->buf, off);
-		w->at = off;
-		w->have = n < 0 ? 0 : (size_t)n;
-		if (w->have < len)
-			return NULL;
-	}
-	return w->buf.c + (off - w->at);
 }
 
 #define MAX_NOTES 4 /* PT_NOTE segments looked at */
@@ -225,14 +195,11 @@ static int read_phdrs(struct window *w, const Elf64_Ehdr *eh,
 static int elf64_kind(int fd, const Elf64_Ehdr *eh, const char *head,
 		      size_t len)
 {
-	struct window w = {.fd = fd, .at = 0};
+	struct window w;
 
-	/* the caller's read of the file's start is the first window */
-	w.have = len < sizeof w.buf ? len : sizeof w.buf;
-	memcpy(w.buf.c, head, w.have);
+	window_start(&w, fd, head, len);
 	struct elf_seen seen = {0};
 
-	view(&w, 0, 0); /* the first window: from the start */
 	if (read_phdrs(&w, eh, &seen) < 0)
 		return US_EXEC_OTHER;
 	if (!seen.interp)

@@ -11,6 +11,7 @@
 
 #include "../childenv.h"
 #include "../execplan.h"
+#include "../loaderquiet.h"
 #include "../fdmap.h"
 #include "../front.h"
 #include "../guard.h"
@@ -35,6 +36,7 @@ static int exec_at(int dirfd, const char *path, char *const argv[],
 		return -1;
 	}
 	us_childenv_prepare(ce, envp, NULL);
+	ce->no_audit = !us_loader_needs_audit(p, envp);
 	char *mem = us_scratch_push(ce->size + us_exec_argv_size(p, argv));
 	if (!mem) {
 		us_fdmap_exec_failed(ce->fdmap);

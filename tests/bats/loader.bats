@@ -159,21 +159,48 @@ dlopen cannot open shared object file"
 }
 
 @test "unionrun sets LD_AUDIT; the shim carries it into children" {
+	# (python3 can dlopen: its loader may meet the union)
 	run --separate-stderr "$UNIONRUN" --lower "$LOWER" --upper "$UPPER" --work "$WORK" --at "$TARGET" -- \
-		env -i sh -c 'echo "$LD_AUDIT"'
+		env -i python3 -c 'import os; print(os.environ.get("LD_AUDIT"))'
 	[ "$status" -eq 0 ]
 	[ "$output" = "$UNIONSHIM_BUILD/libunionshim-audit.so" ]
 	run --separate-stderr in_union env LD_AUDIT=/nonexistent/other.so sh -c 'echo "$LD_AUDIT"'
 	[ "$output" = "$UNIONSHIM_BUILD/libunionshim-audit.so:/nonexistent/other.so" ]
 }
 
-# The audit library is loaded in every process under the shim, into a
-# link namespace of its own: it must bring no libc there (a second libc
-# mapped, relocated and started per exec was most of an exec's cost).
+# A child whose loader can open only the system's libraries goes without
+# the audit module (loaderquiet.c): its program needs glibc alone, has no
+# search path, cannot dlopen, lies outside the union, and nothing in its
+# environment or the union's place steers the loader. Any one of those
+# missing brings the module back.
+@test "the audit module is loaded only where the loader may meet the union" {
+	audited() { grep -c 'libunionshim-audit\.so' || true; }
+	[ "$(in_union sh -c 'cat /proc/self/maps' | audited)" -eq 0 ]
+	[ -z "$(in_union sh -c 'env' | grep '^LD_AUDIT=')" ]
+	# a program that can dlopen
+	[ "$(in_union sh -c "python3 -c 'print(open(\"/proc/self/maps\").read())'" | audited)" -gt 0 ]
+	# a program with a library of its own (grep needs libpcre2)
+	[ "$(in_union sh -c 'grep -h . /proc/self/maps' | audited)" -gt 0 ]
+	# a library path, a preload of the program's own
+	[ "$(in_union sh -c 'LD_LIBRARY_PATH=/nowhere cat /proc/self/maps' | audited)" -gt 0 ]
+	[ "$(in_union sh -c "LD_PRELOAD=\"\$LD_PRELOAD:$BATS_FILE_TMPDIR/libfoo1.so\" cat /proc/self/maps" | audited)" -gt 0 ]
+	# the same glibc-only program, in the union
+	cp /bin/cat "$LOWER/bin/cat"
+	[ "$(in_union sh -c "'$TARGET/bin/cat' /proc/self/maps" | audited)" -gt 0 ]
+	# a union over a dir the system's loader searches (here /etc)
+	mkdir "$BATS_TEST_TMPDIR/etc"
+	[ "$("$UNIONRUN" -q --lower "$LOWER" --upper "$UPPER" --work "$WORK" --at "$TARGET" \
+		--mount "lowerdir=/etc,target=$BATS_TEST_TMPDIR/etc" -- \
+		sh -c 'cat /proc/self/maps' | audited)" -gt 0 ]
+}
+
+# The audit library is loaded, where it is, into a link namespace of its
+# own: it must bring no libc there (a second libc mapped, relocated and
+# started per exec was most of an exec's cost).
 @test "the audit library maps no second libc into its namespace" {
 	use_union shim
-	run --separate-stderr in_union env LD_DEBUG=files /bin/true
-	[ "$status" -eq 0 ]
+	run --separate-stderr in_union env LD_DEBUG=files "$(probe exec_dlopen)" /nonexistent.so
+	[ "$status" -eq 1 ]
 	grep -q 'libunionshim-audit.so \[1\];  generating link map' <<<"$stderr"
 	run grep -E 'file=[^ ]*libc\.so[^ ]* \[1\]' <<<"$stderr"
 	[ "$status" -eq 1 ]

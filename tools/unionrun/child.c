@@ -35,6 +35,7 @@
 #include "unionrun.h"
 #include "unionshim/copyup.h"
 #include "unionshim/handover.h"
+#include "unionshim/loaderdirs.h"
 #include "unionshim/msgline.h"
 #include "unionshim/shared.h"
 
@@ -128,8 +129,8 @@ static void hand_over(const struct ur_run *r, bool audit)
 		return; /* stage two validates in full */
 	struct strbuf b = {0};
 	char tail[32];
-	snprintf(tail, sizeof tail, " %" PRIx64 ":%c", us_handover_hash(r->lib),
-		 audit ? 'a' : 'n');
+	snprintf(tail, sizeof tail, " %" PRIx64 ":%c%c", us_handover_hash(r->lib),
+		 audit ? 'a' : 'n', us_loader_dirs_meet(&r->cfg) ? 'l' : 'q');
 	sb_add(&b, rec, 0);
 	sb_add(&b, tail, 0);
 	setenv(US_ENV_RESOLVED, b.s, 1);
