@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "dirfdpath.h"
@@ -43,6 +44,8 @@ unsigned us_open_map_flags(int flags)
 		f |= US_MAP_NOTDIR;
 	if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY)
 		f |= US_MAP_NODATA; /* truncated at once: copy metadata only */
+	if ((flags & O_CREAT) && (flags & O_DIRECTORY))
+		f |= US_MAP_DIRCREAT;
 	if ((flags & O_CREAT) && (flags & O_EXCL))
 		f |= US_MAP_CREATE | US_MAP_NOFOLLOW;
 	else if (flags & O_CREAT)
@@ -218,12 +221,73 @@ static bool fd_name(int dirfd, const char *name, unsigned flags,
 	return true;
 }
 
+/* Does the kernel refuse O_CREAT with O_DIRECTORY before it looks at the
+ * path (Linux 6.4 and later: EINVAL)? Asked once, of "/": an older kernel
+ * answers EISDIR there (it exists, and is a dir). */
+static bool kernel_refuses_dircreat(void)
+{
+	static int known; /* 0 not asked, 1 refuses, 2 does not */
+	int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+
+	if (!k) {
+		int saved = errno;
+		int fd = (int)US_REAL(syscall)(SYS_openat, AT_FDCWD, "/",
+					       O_RDONLY | O_CREAT | O_DIRECTORY |
+						       O_CLOEXEC,
+					       0);
+		k = fd < 0 && errno == EINVAL ? 1 : 2;
+		if (fd >= 0)
+			US_REAL(close)(fd);
+		errno = saved;
+		__atomic_store_n(&known, k, __ATOMIC_RELAXED);
+	}
+	return k == 1;
+}
+
+/* Does PATH end in a name followed by slashes ("name/", not "/", "./",
+ * "../")? */
+static bool slashed_name(const char *path)
+{
+	size_t n = strlen(path);
+
+	if (n < 2 || path[n - 1] != '/')
+		return false;
+	while (n > 0 && path[n - 1] == '/')
+		n--;
+	size_t start = n;
+	while (start > 0 && path[start - 1] != '/')
+		start--;
+	size_t len = n - start;
+	return len > 0 && !(len == 1 && path[start] == '.') &&
+	       !(len == 2 && path[start] == '.' && path[start + 1] == '.');
+}
+
+/* A name made or removed with trailing slashes, found in a union without
+ * them (R): what the kernel answers before acting, or 0 to go on. The
+ * kernel looks such a name up in its dir and never follows it: an open
+ * that may create says EISDIR, found or not; mknod, symlink and link's
+ * new name EEXIST when it is there, else ENOENT ("a dir was asked for");
+ * mkdir makes it as it is; unlink and rename decide themselves
+ * (names.c). */
+static int slash_verdict(unsigned flags, const struct us_resolved *r)
+{
+	if (r->err && r->err != ENOENT)
+		return r->err;
+	if ((flags & US_MAP_OPENCREAT) ||
+	    ((flags & US_MAP_CREATE) && (flags & US_MAP_FD)))
+		return EISDIR;
+	if ((flags & US_MAP_CREATE) && !(flags & US_MAP_DIRNAME))
+		return r->err ? ENOENT : EEXIST;
+	return 0;
+}
+
 static int map(int dirfd, const char *path, unsigned flags,
 	       struct us_target *t)
 {
 	US_SCRATCH_SCOPE;
 	struct {
 		char abs[US_PATH_MAX];
+		char bare[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -241,14 +305,31 @@ static int map(int dirfd, const char *path, unsigned flags,
 	t->swap = false;
 	t->indexed = false;
 	t->metacopy = false;
+	t->slashed = false;
+	if ((flags & US_MAP_DIRCREAT) && kernel_refuses_dircreat())
+		return fail(EINVAL); /* the flags, before the path */
 	if (!path || !us_user_str_ok(path))
 		return fail(EFAULT); /* what the kernel answers */
 	if (!*path)
 		return US_PASS; /* ENOENT or AT_EMPTY_PATH: the kernel's */
 	if (!us_path_fits(path))
 		return fail(ENAMETOOLONG); /* the kernel takes no more */
+	/* a name made or removed is found without its slashes (the caller
+	 * gets its own PATH back when it is no union's) */
+	if ((flags & (US_MAP_CREATE | US_MAP_OPENCREAT | US_MAP_REMOVE |
+		      US_MAP_NAME)) &&
+	    slashed_name(path)) {
+		size_t n = strlen(path);
+		while (path[n - 1] == '/')
+			n--;
+		memcpy(sb->bare, path, n);
+		sb->bare[n] = '\0';
+		path = sb->bare;
+		t->slashed = true;
+	}
 	int rc;
-	if (dirfd >= 0 && path[0] != '/' && fd_name(dirfd, path, flags, t, &rc))
+	if (dirfd >= 0 && path[0] != '/' && !t->slashed &&
+	    fd_name(dirfd, path, flags, t, &rc))
 		return rc;
 	if (path[0] == '/' && !us_magic_self(path)) {
 		abs = path; /* as us_abs_path would copy it */
@@ -278,7 +359,10 @@ static int map(int dirfd, const char *path, unsigned flags,
 	if ((base.len ? us_resolve_base(&us_cfg, abs, &base, rflags, &t->r)
 		      : us_resolve(&us_cfg, abs, rflags, &t->r)) < 0)
 		return US_FAIL;
-	return decided(flags, t);
+	int err = t->slashed && t->r.where == US_INSIDE
+			  ? slash_verdict(flags, &t->r)
+			  : 0;
+	return err ? fail(err) : decided(flags, t);
 }
 
 int us_map_resolved(unsigned flags, struct us_target *t)

@@ -47,6 +47,12 @@
 				one found is not copied up for it */
 #define US_MAP_FD 0x4000     /* opens an fd the fd map keeps: T->moves0
 				is read before the lookup (us_fd_opened) */
+#define US_MAP_DIRCREAT 0x40000 /* an open with O_CREAT and O_DIRECTORY
+				 (EINVAL where the kernel refuses both) */
+#define US_MAP_NAME 0x20000 /* looks at the name itself, as a create or
+				remove does: found without trailing slashes */
+#define US_MAP_DIRNAME 0x10000 /* with CREATE: the name is made a dir
+				(mkdir): trailing slashes are its own */
 #define US_MAP_STATX 0x8000  /* the caller answers from the lookup's statx
 				when it made one (walked: the stat family):
 				no real path is made for an object no
@@ -80,6 +86,8 @@ struct us_target {
 				 caller's dir fd (us_resolved_rel) */
 	bool from_lookup;     /* US_MAP_STATX: the lookup's statx is the
 				 answer; REAL is empty, no real call */
+	bool slashed;         /* a name made or removed was written with
+				 trailing slashes, found without them */
 };
 
 /* A target for one call, in the thread's scratch (scratch.h) and popped

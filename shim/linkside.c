@@ -42,14 +42,15 @@ struct link_job {
  * name's dir. */
 static int refused(struct link_job *j, int ndfd, const char *new, int err)
 {
-	const char *n = us_path_at(&ndfd, new, US_MAP_NOFOLLOW | US_MAP_MAYBE,
+	const char *n = us_path_at(&ndfd, new,
+				   US_MAP_NOFOLLOW | US_MAP_MAYBE | US_MAP_NAME,
 				   &j->n);
 	struct stat st;
 
 	if (!n)
 		return -1;
-	if (j->n.r.where == US_INSIDE) {
-		errno = j->n.r.err ? err : EEXIST;
+	if (j->n.r.where == US_INSIDE) { /* "new/" free: a dir was asked for */
+		errno = !j->n.r.err ? EEXIST : j->n.slashed ? ENOENT : err;
 		return -1;
 	}
 	if (US_REAL(fstatat)(ndfd, n, &st, AT_SYMLINK_NOFOLLOW) == 0) {

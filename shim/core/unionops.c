@@ -247,7 +247,11 @@ static int rename_checks(const struct us_resolved *o,
 			 const struct us_resolved *n, unsigned flags)
 {
 	bool odir = S_ISDIR(o->node.mode), nexists = n->err == 0;
+	bool oslash = flags & US_RENAME_OLD_SLASHED;
+	bool nslash = flags & US_RENAME_NEW_SLASHED;
+	bool exchange = flags & RENAME_EXCHANGE;
 
+	flags &= ~(US_RENAME_OLD_SLASHED | US_RENAME_NEW_SLASHED);
 	if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE))
 		return fail(EINVAL);
 	if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE))
@@ -258,16 +262,25 @@ static int rename_checks(const struct us_resolved *o,
 		return fail(EBUSY);
 	if (us_is_reserved_name(last_name(n->path)))
 		return fail(EINVAL);
-	if ((flags & RENAME_EXCHANGE) && !nexists)
-		return fail(ENOENT);
 	if ((flags & RENAME_NOREPLACE) && nexists)
 		return fail(EEXIST);
-	if (nexists && same_object(&o->node, &n->node))
-		return 1; /* rename(2): one object under both names: nothing */
+	if (exchange && !nexists)
+		return fail(ENOENT);
+	/* the kernel's order (do_renameat2): names written "name/" must be
+	 * dirs; then OLD above NEW's dir, NEW above OLD's */
+	if (exchange && nslash && !S_ISDIR(n->node.mode))
+		return fail(ENOTDIR);
+	if (!odir && (oslash || (!exchange && nslash)))
+		return fail(ENOTDIR);
 	if (odir && strcmp(o->path, n->path) != 0 &&
 	    us_path_under(n->path, o->path, strlen(o->path)))
 		return fail(EINVAL);
-	if (nexists && !(flags & RENAME_EXCHANGE)) {
+	if (nexists && strcmp(o->path, n->path) != 0 &&
+	    us_path_under(o->path, n->path, strlen(n->path)))
+		return fail(exchange ? EINVAL : ENOTEMPTY);
+	if (nexists && same_object(&o->node, &n->node))
+		return 1; /* rename(2): one object under both names: nothing */
+	if (nexists && !exchange) {
 		bool ndir = S_ISDIR(n->node.mode);
 		if (odir && !ndir)
 			return fail(ENOTDIR);
@@ -340,6 +353,7 @@ int us_union_rename(const struct us_resolved *o, const struct us_resolved *n,
 	int checked = rename_checks(o, n, flags);
 	if (checked != 0 || strcmp(o->path, n->path) == 0)
 		return checked < 0 ? -1 : 0;
+	flags &= ~(US_RENAME_OLD_SLASHED | US_RENAME_NEW_SLASHED);
 	struct change c;
 	change_begin(&c, o->m, o->path, n->path,
 		     S_ISDIR(o->node.mode) || (n->err == 0 && S_ISDIR(n->node.mode)));

@@ -180,7 +180,7 @@ US_EXPORT int mkdir(const char *path, mode_t mode)
 {
 	US_SHIM_OR(US_REAL(mkdir)(path, mode));
 	US_TARGET(t);
-	const char *p = us_path(path, US_MAP_CREATE | US_MAP_NOFOLLOW, t);
+	const char *p = us_path(path, US_MAP_CREATE | US_MAP_NOFOLLOW | US_MAP_DIRNAME, t);
 	if (p && t->r.where == US_INSIDE)
 		return us_ok(us_mkdir_upper(t->r.m, t->r.path, mode));
 	return p ? US_REAL(mkdir)(p, mode) : -1;
@@ -190,7 +190,7 @@ US_EXPORT int mkdirat(int dirfd, const char *path, mode_t mode)
 {
 	US_SHIM_OR(US_REAL(mkdirat)(dirfd, path, mode));
 	US_TARGET(t);
-	const char *p = us_path_at(&dirfd, path, US_MAP_CREATE | US_MAP_NOFOLLOW, t);
+	const char *p = us_path_at(&dirfd, path, US_MAP_CREATE | US_MAP_NOFOLLOW | US_MAP_DIRNAME, t);
 	if (p && t->r.where == US_INSIDE)
 		return us_ok(us_mkdir_upper(t->r.m, t->r.path, mode));
 	return p ? US_REAL(mkdirat)(dirfd, p, mode) : -1;

@@ -66,7 +66,10 @@ static int rename_union(int olddirfd, const char *old, int newdirfd,
 			errno = EXDEV; /* across mounts, as the kernel says */
 			return -1;
 		}
-		return us_ok(us_union_rename(&to->r, &tn->r, flags));
+		return us_ok(us_union_rename(
+			&to->r, &tn->r,
+			flags | (to->slashed ? US_RENAME_OLD_SLASHED : 0) |
+				(tn->slashed ? US_RENAME_NEW_SLASHED : 0)));
 	}
 	return US_REAL(renameat2)(olddirfd, o, newdirfd, n, flags);
 }
@@ -96,6 +99,16 @@ US_EXPORT int rename(const char *old, const char *new)
 	return US_SELF(renameat2)(AT_FDCWD, old, AT_FDCWD, new, 0);
 }
 
+/* unlink of "name/" (R: the name, found): the kernel looks it up, never
+ * follows it, and refuses it by its kind (a read-only mount first). */
+static int unlink_slashed(const struct us_resolved *r)
+{
+	errno = !r->m->has_upper	 ? EROFS
+		: S_ISDIR(r->node.mode) ? EISDIR
+					 : ENOTDIR;
+	return -1;
+}
+
 static int unlink_union(int dirfd, const char *path, int flags)
 {
 	US_SCRATCH_SCOPE;
@@ -105,6 +118,8 @@ static int unlink_union(int dirfd, const char *path, int flags)
 	const char *p = us_path_at(&dirfd, path, RM, t);
 	if (!p)
 		return -1;
+	if (t->r.where == US_INSIDE && t->slashed && !(flags & AT_REMOVEDIR))
+		return unlink_slashed(&t->r);
 	if (t->r.where == US_INSIDE)
 		return us_ok(us_union_remove(&t->r, flags & AT_REMOVEDIR));
 	return US_REAL(unlinkat)(dirfd, p, flags);
