@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -109,7 +110,7 @@ static pid_t pid_now(void)
 
 void us_forks_init(void)
 {
-	size_t len = (size_t)sysconf(_SC_PAGESIZE);
+	size_t len = (size_t)getauxval(AT_PAGESZ); /* (no sysconf pages) */
 	void *page = US_REAL(mmap)(NULL, len, PROT_READ | PROT_WRITE,
 				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 

@@ -56,14 +56,26 @@ static void die(const char *what)
 	_exit(125);
 }
 
+/* The audit library's name beside this one into us_audit_path ("" when
+ * it does not fit); false when our path has no dir. No snprintf: the
+ * pages of libc's printf are not touched in every exec. */
+static bool audit_beside(void)
+{
+	const char *slash = strrchr(us_self_path, '/');
+	size_t n = slash ? (size_t)(slash - us_self_path) + 1 : 0;
+
+	us_audit_path[0] = '\0';
+	if (!slash || n + sizeof US_AUDIT_LIB > PATH_MAX)
+		return false;
+	memcpy(us_audit_path, us_self_path, n);
+	memcpy(us_audit_path + n, US_AUDIT_LIB, sizeof US_AUDIT_LIB);
+	return true;
+}
+
 /* The audit library beside this one (children get it in LD_AUDIT), or "". */
 static void find_audit(void)
 {
-	const char *slash = strrchr(us_self_path, '/');
-	int n = slash ? (int)(slash - us_self_path) : 0;
-
-	snprintf(us_audit_path, PATH_MAX, "%.*s/" US_AUDIT_LIB, n, us_self_path);
-	if (!slash || US_REAL(access)(us_audit_path, R_OK) != 0)
+	if (audit_beside() && US_REAL(access)(us_audit_path, R_OK) != 0)
 		us_audit_path[0] = '\0';
 }
 
@@ -85,44 +97,23 @@ static const char *loaded_name(void)
 	return dladdr((void *)us_init, &info) ? info.dli_fname : NULL;
 }
 
-/* The tail " HASH:aq" (or ":n", and the loader's letter): the hash in
- * *H, the loader's letter in *LOADER (0: none), the audit letter
- * returned; 0 when it is not that. */
-static char read_tail(const char *tail, uint64_t *h, char *loader)
-{
-	char *end;
-
-	*loader = 0;
-	if (!tail || tail[0] != ' ')
-		return 0;
-	errno = 0;
-	*h = strtoull(tail + 1, &end, 16);
-	if (errno || end == tail + 1 || end[0] != ':' || !end[1])
-		return 0;
-	*loader = end[2];
-	return end[1];
-}
-
 static void find_self(const char *tail)
 {
 	const char *name = loaded_name();
-	uint64_t h = 0;
-	char loader;
-	char audit = read_tail(tail, &h, &loader);
+	struct us_handover_tail t = {.audit = 0};
+	bool told = us_handover_tail_read(tail, &t);
 
-	us_loader_settle(loader);
+	us_loader_settle(told ? t.loader : 0);
 
 	if (!name) {
 		snprintf(us_self_path, PATH_MAX, "libunionshim.so");
 		return;
 	}
-	if (audit && h == us_handover_hash(name) && name[0] == '/' &&
+	if (told && t.lib_hash == us_handover_hash(name) && name[0] == '/' &&
 	    strlen(name) < PATH_MAX) {
 		strcpy(us_self_path, name);
-		if (audit == 'a')
-			snprintf(us_audit_path, PATH_MAX, "%.*s/" US_AUDIT_LIB,
-				 (int)(strrchr(us_self_path, '/') - us_self_path),
-				 us_self_path);
+		if (t.audit == 'a')
+			audit_beside();
 		return;
 	}
 	if (!US_REAL(realpath)(name, us_self_path))
@@ -135,17 +126,21 @@ static void find_self(const char *tail)
 static void make_handover(const char *spec, const char *rec, int adopted)
 {
 	char *core = adopted && strcmp(spec, us_cfg_spec) == 0
-			     ? strndup(rec, strcspn(rec, " "))
+			     ? strndup(rec, strchrnul(rec, ' ') - rec)
 			     : us_handover_make(&us_cfg, us_cfg_spec);
 
 	if (!core)
 		return;
-	size_t n = strlen(core) + 24;
-	us_cfg_handover = malloc(n);
-	if (us_cfg_handover)
-		snprintf(us_cfg_handover, n, "%s %" PRIx64 ":%c%c", core,
-			 us_handover_hash(us_self_path),
-			 us_audit_path[0] ? 'a' : 'n', us_loader_letter());
+	size_t n = strlen(core);
+	us_cfg_handover = malloc(n + US_HANDOVER_TAIL_MAX);
+	if (us_cfg_handover) {
+		struct us_handover_tail t = {
+			.lib_hash = us_handover_hash(us_self_path),
+			.audit = us_audit_path[0] ? 'a' : 'n',
+			.loader = us_loader_letter()};
+		memcpy(us_cfg_handover, core, n);
+		us_handover_tail_write(us_cfg_handover + n, &t);
+	}
 	free(core);
 }
 

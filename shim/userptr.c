@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -64,8 +65,8 @@ bool us_user_str_ok(const char *s)
 	size_t ps = __atomic_load_n(&page_size, __ATOMIC_RELAXED);
 
 	if (!ps) {
-		long v = sysconf(_SC_PAGESIZE);
-		ps = v > 0 ? (size_t)v : 4096;
+		unsigned long v = getauxval(AT_PAGESZ);
+		ps = v ? (size_t)v : 4096;
 		__atomic_store_n(&page_size, ps, __ATOMIC_RELAXED);
 	}
 	if (p < LOW_LIMIT)

@@ -28,7 +28,23 @@ char *us_handover_make(const struct us_config *cfg, const char *spec);
 uint64_t us_handover_hash(const char *s);
 
 /* A record may be followed by ' ' and text of the caller's own (the core
- * reads up to the ' '). */
+ * reads up to the ' '): the preload library's tail, " HASH:AL", the hash
+ * of the library's path, 'a' when the audit library lies beside it (else
+ * 'n'), and 'l' when a union meets the loader's own dirs (loaderdirs.h;
+ * else 'q'). A tail of an older library may lack the last letter. */
+struct us_handover_tail {
+	uint64_t lib_hash;
+	char audit;  /* 'a' or 'n' */
+	char loader; /* 'l', 'q', or 0 when the tail has none */
+};
+
+#define US_HANDOVER_TAIL_MAX 24 /* bytes us_handover_tail_write writes */
+
+/* Write tail T into OUT (US_HANDOVER_TAIL_MAX bytes), NUL-ended. */
+void us_handover_tail_write(char *out, const struct us_handover_tail *t);
+
+/* Read the tail at TAIL (the record's ' ' on): false when it is none. */
+bool us_handover_tail_read(const char *tail, struct us_handover_tail *t);
 
 /* Was REC (may be NULL) made for SPEC's exact text? (It may still be
  * stale: us_config_load checks its dirs.) */

@@ -154,6 +154,34 @@ static bool same_dirs(struct us_mount *m, const char **rec)
 	return true;
 }
 
+void us_handover_tail_write(char *out, const struct us_handover_tail *t)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *p = out;
+	int shift = 60;
+
+	*p++ = ' ';
+	while (shift > 0 && !(t->lib_hash >> shift & 0xf))
+		shift -= 4;
+	for (; shift >= 0; shift -= 4)
+		*p++ = digits[t->lib_hash >> shift & 0xf];
+	*p++ = ':';
+	*p++ = t->audit;
+	if (t->loader)
+		*p++ = t->loader;
+	*p = '\0';
+}
+
+bool us_handover_tail_read(const char *tail, struct us_handover_tail *t)
+{
+	if (!tail || !take(&tail, ' ') || !hex(&tail, &t->lib_hash) ||
+	    !take(&tail, ':') || (*tail != 'a' && *tail != 'n'))
+		return false;
+	t->audit = *tail++;
+	t->loader = *tail == 'l' || *tail == 'q' ? *tail : 0;
+	return true;
+}
+
 bool us_handover_for(const char *spec, const char *rec)
 {
 	uint64_t h;

@@ -145,6 +145,32 @@ START_TEST(bad_spec_is_refused_whatever_the_record)
 }
 END_TEST
 
+/* The library's tail: what is written reads back; an older library's
+ * tail (no loader letter) still names the library and its audit module;
+ * anything else is no tail. */
+START_TEST(tails_read_back)
+{
+	char buf[US_HANDOVER_TAIL_MAX];
+	struct us_handover_tail t = {.lib_hash = 0x787716935a4dbb44ULL,
+				     .audit = 'a', .loader = 'q'};
+	struct us_handover_tail r;
+
+	us_handover_tail_write(buf, &t);
+	ck_assert_str_eq(buf, " 787716935a4dbb44:aq");
+	ck_assert(us_handover_tail_read(buf, &r));
+	ck_assert(r.lib_hash == t.lib_hash && r.audit == 'a' && r.loader == 'q');
+	t = (struct us_handover_tail){.lib_hash = 0xff, .audit = 'n', .loader = 'l'};
+	us_handover_tail_write(buf, &t);
+	ck_assert_str_eq(buf, " ff:nl");
+	ck_assert(us_handover_tail_read(" 1a2b:a", &r));
+	ck_assert(r.lib_hash == 0x1a2b && r.audit == 'a' && r.loader == 0);
+	ck_assert(!us_handover_tail_read("1a2b:a", &r));
+	ck_assert(!us_handover_tail_read(" 1a2b:x", &r));
+	ck_assert(!us_handover_tail_read(" :a", &r));
+	ck_assert(!us_handover_tail_read(NULL, &r));
+}
+END_TEST
+
 Suite *handover_suite(void)
 {
 	Suite *s = suite_create("handover");
@@ -156,6 +182,7 @@ Suite *handover_suite(void)
 	tcase_add_test(tc, other_spec_is_validated);
 	tcase_add_test(tc, garbled_records_are_validated);
 	tcase_add_test(tc, bad_spec_is_refused_whatever_the_record);
+	tcase_add_test(tc, tails_read_back);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -128,9 +128,12 @@ static void hand_over(const struct ur_run *r, bool audit)
 	if (!rec)
 		return; /* stage two validates in full */
 	struct strbuf b = {0};
-	char tail[32];
-	snprintf(tail, sizeof tail, " %" PRIx64 ":%c%c", us_handover_hash(r->lib),
-		 audit ? 'a' : 'n', us_loader_dirs_meet(&r->cfg) ? 'l' : 'q');
+	char tail[US_HANDOVER_TAIL_MAX];
+	struct us_handover_tail t = {
+		.lib_hash = us_handover_hash(r->lib),
+		.audit = audit ? 'a' : 'n',
+		.loader = us_loader_dirs_meet(&r->cfg) ? 'l' : 'q'};
+	us_handover_tail_write(tail, &t);
 	sb_add(&b, rec, 0);
 	sb_add(&b, tail, 0);
 	setenv(US_ENV_RESOLVED, b.s, 1);
