@@ -22,99 +22,65 @@ static int exchange(const char *a, const char *b)
 	return renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE);
 }
 
-#define CASE(call, check) {#call, check}
+/* Each case once: X(call, the name it may touch). */
+#define CASES(X)                                                               \
+	X(do_open("f/", O_WRONLY | O_CREAT), "f")                              \
+	X(do_open("f/", O_RDONLY | O_CREAT | O_EXCL), "f")                     \
+	X(do_open("sf/", O_WRONLY | O_CREAT), "f")                             \
+	X(do_open("new/", O_WRONLY | O_CREAT), "new")                          \
+	X(do_open("sx/", O_WRONLY | O_CREAT), "nothere")                       \
+	X(do_open("d/", O_RDONLY | O_CREAT | O_EXCL), "d")                     \
+	X(do_open("sd/", O_RDONLY | O_CREAT | O_EXCL), "d")                    \
+	X(do_open("d", O_RDONLY | O_DIRECTORY | O_CREAT), "d")                 \
+	X(do_open("new", O_RDONLY | O_DIRECTORY | O_CREAT), "new")             \
+	X(mkdir("f/", 0755), "f")                                              \
+	X(mkdir("new/", 0755), "new")                                          \
+	X(mkdir("sx/", 0755), "nothere")                                       \
+	X(mkdir("e/", 0755), "e")                                              \
+	X(rmdir("sd/"), "d")                                                   \
+	X(rmdir("se/"), "e")                                                   \
+	X(rmdir("f/"), "f")                                                    \
+	X(rmdir("e/"), "e")                                                    \
+	X(rmdir("new/"), "new")                                                \
+	X(unlink("sd/"), "sd")                                                 \
+	X(unlink("sx/"), "sx")                                                 \
+	X(unlink("f/"), "f")                                                   \
+	X(unlink("d/"), "d")                                                   \
+	X(unlink("new/"), "new")                                               \
+	X(link("e/", "new/"), "new")                                           \
+	X(link("d/", "f/"), "f")                                               \
+	X(link("f", "new/"), "new")                                            \
+	X(link("f/", "new"), "new")                                            \
+	X(symlink("t", "new/"), "new")                                         \
+	X(symlink("t", "f/"), "f")                                             \
+	X(mkfifo("new/", 0644), "new")                                         \
+	X(rename("d/", "d/x/"), "d")                                           \
+	X(rename("f", ".."), "f")                                              \
+	X(rename("f/", "g"), "f")                                              \
+	X(rename("f", "g/"), "f")                                              \
+	X(rename("d", "g/"), "g")                                              \
+	X(rename("sd/", "g"), "sd")                                            \
+	X(rename("e/", "d/"), "e")                                             \
+	X(rename("e", "d/x"), "e")                                             \
+	X(exchange("f", "d/"), "f")                                            \
+	X(exchange("d", "f/"), "f")                                            \
+	X(do_open("d/", O_RDONLY), "d")
+
+#define ENTRY(call, check) {#call, check},
 static const struct {
 	const char *what, *check;
-} cases[] = {
-	CASE(open("f/", O_WRONLY | O_CREAT), "f"),
-	CASE(open("f/", O_RDONLY | O_CREAT | O_EXCL), "f"),
-	CASE(open("sf/", O_WRONLY | O_CREAT), "f"),
-	CASE(open("new/", O_WRONLY | O_CREAT), "new"),
-	CASE(open("sx/", O_WRONLY | O_CREAT), "nothere"),
-	CASE(open("d/", O_RDONLY | O_CREAT | O_EXCL), "d"),
-	CASE(open("sd/", O_RDONLY | O_CREAT | O_EXCL), "d"),
-	CASE(open("d", O_RDONLY | O_DIRECTORY | O_CREAT), "d"),
-	CASE(open("new", O_RDONLY | O_DIRECTORY | O_CREAT), "new"),
-	CASE(mkdir("f/"), "f"),
-	CASE(mkdir("new/"), "new"),
-	CASE(mkdir("sx/"), "nothere"),
-	CASE(mkdir("e/"), "e"),
-	CASE(rmdir("sd/"), "d"),
-	CASE(rmdir("se/"), "e"),
-	CASE(rmdir("f/"), "f"),
-	CASE(rmdir("e/"), "e"),
-	CASE(rmdir("new/"), "new"),
-	CASE(unlink("sd/"), "sd"),
-	CASE(unlink("sx/"), "sx"),
-	CASE(unlink("f/"), "f"),
-	CASE(unlink("d/"), "d"),
-	CASE(unlink("new/"), "new"),
-	CASE(link("e/", "new/"), "new"),
-	CASE(link("d/", "f/"), "f"),
-	CASE(link("f", "new/"), "new"),
-	CASE(link("f/", "new"), "new"),
-	CASE(symlink("t", "new/"), "new"),
-	CASE(symlink("t", "f/"), "f"),
-	CASE(mkfifo("new/", 0644), "new"),
-	CASE(rename("d/", "d/x/"), "d"),
-	CASE(rename("f", ".."), "f"),
-	CASE(rename("f/", "g"), "f"),
-	CASE(rename("f", "g/"), "f"),
-	CASE(rename("d", "g/"), "g"),
-	CASE(rename("sd/", "g"), "sd"),
-	CASE(rename("e/", "d/"), "e"),
-	CASE(rename("e", "d/x"), "e"),
-	CASE(exchange("f", "d/"), "f"),
-	CASE(exchange("d", "f/"), "f"),
-	CASE(open("d/", O_RDONLY), "d"),
-};
+} cases[] = {CASES(ENTRY)};
 #define NCASES (sizeof cases / sizeof cases[0])
 
+/* Case I's call: the I-th of CASES, by counting them again. */
 static int run(size_t i)
 {
-	switch (i) {
-	case 0: return do_open("f/", O_WRONLY | O_CREAT);
-	case 1: return do_open("f/", O_RDONLY | O_CREAT | O_EXCL);
-	case 2: return do_open("sf/", O_WRONLY | O_CREAT);
-	case 3: return do_open("new/", O_WRONLY | O_CREAT);
-	case 4: return do_open("sx/", O_WRONLY | O_CREAT);
-	case 5: return do_open("d/", O_RDONLY | O_CREAT | O_EXCL);
-	case 6: return do_open("sd/", O_RDONLY | O_CREAT | O_EXCL);
-	case 7: return do_open("d", O_RDONLY | O_DIRECTORY | O_CREAT);
-	case 8: return do_open("new", O_RDONLY | O_DIRECTORY | O_CREAT);
-	case 9: return mkdir("f/", 0755);
-	case 10: return mkdir("new/", 0755);
-	case 11: return mkdir("sx/", 0755);
-	case 12: return mkdir("e/", 0755);
-	case 13: return rmdir("sd/");
-	case 14: return rmdir("se/");
-	case 15: return rmdir("f/");
-	case 16: return rmdir("e/");
-	case 17: return rmdir("new/");
-	case 18: return unlink("sd/");
-	case 19: return unlink("sx/");
-	case 20: return unlink("f/");
-	case 21: return unlink("d/");
-	case 22: return unlink("new/");
-	case 23: return link("e/", "new/");
-	case 24: return link("d/", "f/");
-	case 25: return link("f", "new/");
-	case 26: return link("f/", "new");
-	case 27: return symlink("t", "new/");
-	case 28: return symlink("t", "f/");
-	case 29: return mkfifo("new/", 0644);
-	case 30: return rename("d/", "d/x/");
-	case 31: return rename("f", "..");
-	case 32: return rename("f/", "g");
-	case 33: return rename("f", "g/");
-	case 34: return rename("d", "g/");
-	case 35: return rename("sd/", "g");
-	case 36: return rename("e/", "d/");
-	case 37: return rename("e", "d/x");
-	case 38: return exchange("f", "d/");
-	case 39: return exchange("d", "f/");
-	case 40: return do_open("d/", O_RDONLY);
-	}
+	size_t k = 0;
+#define CALL(call, check)                                                      \
+	if (k++ == i)                                                          \
+		return call;
+	CASES(CALL)
+#undef CALL
 	return -2;
 }
 
