@@ -199,8 +199,11 @@ US_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	struct sockaddr_un sun;
 	US_TARGET(t);
 	int held;
-	if (map_sun(&addr, &len, &sun, NEWNAME, t, &held) < 0)
+	if (map_sun(&addr, &len, &sun, NEWNAME, t, &held) < 0) {
+		if (errno == EEXIST)
+			errno = EADDRINUSE; /* the kernel's word for a bind */
 		return -1;
+	}
 	int rc = US_REAL(bind)(fd, addr, len);
 	sun_done(held);
 	if (rc < 0)

@@ -3,7 +3,8 @@
 # union path is a socket at that union path, whatever the length of the
 # real path behind it: any name a program could bind natively (sun_path
 # holds 108 bytes) binds in the union, and connect, sendto and sendmsg
-# reach it, even when the upper dir's own path is longer than sun_path.
+# reach it, even when the upper dir's own path is longer than sun_path;
+# a bind to a name taken is EADDRINUSE, as the kernel says.
 # (The real name then goes through /proc/self/fd/N/NAME: a last name of
 # more than about 90 bytes behind such a path stays ENAMETOOLONG.)
 # Run under the shim and on kernel overlayfs.
@@ -21,6 +22,7 @@ setup() {
 	UPPER=$deep/upper
 	WORK=$deep/work
 	mkdir -p "$LOWER/run"
+	echo f >"$LOWER/run/f"
 }
 
 teardown() {
@@ -56,6 +58,17 @@ for name in ["s", "x" * 80]:
             s.close()
         os.unlink(path)
         os.unlink(dgpath)
+# a name taken (a lower file; written "f/" too), a free name written
+# "name/", a missing dir: the kernel's errors for a bind
+import errno
+for path in ["f", "f/", "new/", "nodir/s"]:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.bind(path)
+        print("bind", path, "OK")
+    except OSError as e:
+        print("bind", path, errno.errorcode[e.errno])
+    s.close()
 PY
 }
 
