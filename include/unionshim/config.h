@@ -38,6 +38,10 @@ struct us_mount {
 		       yet (identity.c finds out); a handover sets it */
 	uint64_t dev; /* the union's st_dev (identity.c us_mount_dev), kept
 			 at its first use; 0: not yet (set when TARGET is) */
+	uint64_t lower_redirects; /* lowers whose root is marked as holding
+				     redirect records (redirect.c), read at
+				     first use: valid once the next is 1 */
+	int lower_redirects_known;
 };
 
 /* What M->samefs should hold (2: every layer on one filesystem, 1:

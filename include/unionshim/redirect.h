@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "unionshim/config.h"
+#include "unionshim/lookup.h"
 
 #define US_REDIRECT_XATTR "user.unionshim.redirect"
 
@@ -27,6 +28,29 @@ int us_redirect_read(const char *real, char *out, size_t outlen);
  * be UPATH's own buffer). 0, or -1 with errno. */
 int us_lower_upath(const struct us_mount *m, const char *upath, char *out,
 		   size_t outlen);
+
+/* The lower-side path of UPATH in lower layer LAYER of M: the upper's
+ * records applied (us_lower_upath), then those of every lower above LAYER
+ * whose root is marked as holding records (an upper that held renamed
+ * dirs, stacked as a lower under a new upper: overlayfs follows a
+ * redirect in any layer). 0, or -1 with errno. */
+int us_layer_upath(const struct us_mount *m, int layer, const char *upath,
+		   char *out, size_t outlen);
+
+/* The lowers of M (bits) whose root is marked as holding records: read
+ * at the first use (us_lower_redirects_read), kept in the mount. */
+us_layermask us_lower_redirects_read(const struct us_mount *m);
+
+static inline us_layermask us_lower_redirects(const struct us_mount *m)
+{
+	return __atomic_load_n(&m->lower_redirects_known, __ATOMIC_ACQUIRE)
+		       ? m->lower_redirects
+		       : us_lower_redirects_read(m);
+}
+
+/* Mark the layer dir LAYER_ROOT as holding records (best effort). */
+#define US_REDIRECTS_MARK "user.unionshim.redirects"
+void us_redirects_mark(const char *layer_root);
 
 /* May M's upper hold redirect records? (one load: false for most mounts) */
 int us_redirects_maybe(const struct us_mount *m);

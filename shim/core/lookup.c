@@ -44,6 +44,12 @@ static inline int top_layer(us_layermask mask)
 	return mask ? __builtin_ctzll(mask) : 0;
 }
 
+/* Bits 0 .. N-1. */
+static inline us_layermask low_bits(int n)
+{
+	return n >= 64 ? ~(us_layermask)0 : ((us_layermask)1 << n) - 1;
+}
+
 /* LAYER's dir + REL: no redirect followed. */
 static int layer_join(const struct us_layer *l, const char *rel, char *out,
 		      size_t outlen)
@@ -64,12 +70,15 @@ static int layer_join(const struct us_layer *l, const char *rel, char *out,
 static int node_path(const struct us_mount *m, int layer, const char *upath,
 		     bool straight, char *out, size_t outlen)
 {
-	if (layer == 0 || straight || !us_redirects_maybe(m))
+	bool own = layer > (m->has_upper ? 1 : 0) &&
+		   (us_lower_redirects(m) & low_bits(layer));
+
+	if (layer == 0 || ((straight || !us_redirects_maybe(m)) && !own))
 		return layer_join(&m->layers[layer], upath + m->target_len, out,
 				  outlen);
 	US_SCRATCH_SCOPE;
 	char *low = us_scratch_push(US_PATH_MAX);
-	if (!low || us_lower_upath(m, upath, low, US_PATH_MAX) < 0)
+	if (!low || us_layer_upath(m, layer, upath, low, US_PATH_MAX) < 0)
 		return -1;
 	return layer_join(&m->layers[layer], low + m->target_len, out, outlen);
 }
@@ -152,6 +161,34 @@ static const char *lower_real(const struct us_mount *m, int i,
 	return p + (slash - dir) + 1;
 }
 
+/* Does a lower above layer I (not the upper) hold records (redirect.h:
+ * a stacked former upper)? Then layer I's path is its own. */
+static bool marked_above(const struct us_mount *m, int i)
+{
+	return i > (m->has_upper ? 1 : 0) && (us_lower_redirects(m) & low_bits(i));
+}
+
+/* Has the dir REAL, found in lower I, a record that sends the layers of
+ * MASK below it elsewhere? 1, 0, or -1 with errno. */
+static int lower_redirected(const struct us_mount *m, int i, us_layermask mask,
+			    const char *real)
+{
+	if (!(us_lower_redirects(m) >> i & 1) ||
+	    !((mask | m->root_dirs) & ~low_bits(i + 1)))
+		return 0;
+	US_SCRATCH_SCOPE;
+	char *val = us_scratch_push(US_PATH_MAX);
+	if (!val)
+		return -1;
+	int saved = errno;
+	int got = us_redirect_read(real, val, US_PATH_MAX);
+	if (got < 0 && (errno == ENOENT || errno == ENOTDIR)) {
+		errno = saved;
+		return 0;
+	}
+	return got;
+}
+
 /* An upper dir with a redirect record (redirect.h) merges with what the
  * lowers hold at the record's path, in every lower of the mount (an
  * absolute redirect: overlayfs searches from the root's layers too). */
@@ -188,6 +225,8 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 		char p[US_PATH_MAX];
 		char above[US_PATH_MAX];
 		char low[US_PATH_MAX]; /* UPATH/NAME as the lowers hold it */
+		char lowi[US_PATH_MAX]; /* the same in one lower below another
+					   lower's records (us_layer_upath) */
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return ENOMEM;
@@ -208,6 +247,13 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 		if (i == 0) {
 			if (us_layer_path(m, 0, upath, sb->dirreal, sizeof sb->dirreal) < 0 ||
 			    us_path_join(sb->p, sizeof sb->p, sb->dirreal, name) < 0)
+				return ENAMETOOLONG;
+		} else if (marked_above(m, i)) { /* this layer's own path */
+			if (us_path_join(sb->lowi, sizeof sb->lowi, upath, name) < 0 ||
+			    us_layer_upath(m, i, sb->lowi, sb->lowi, sizeof sb->lowi) < 0)
+				return errno;
+			base = lower_real(m, i, sb->lowi, sb->p, sb->dirreal);
+			if (!base)
 				return ENAMETOOLONG;
 		} else {
 			if (!sb->low[0] && lower_child(m, upath, dir, name, sb->low) < 0)
@@ -235,11 +281,14 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 					child->dirs = us_metacopy_below(m, upath, dir, name);
 				if (!S_ISDIR(st.st_mode))
 					return 0;
-				int rd = i == 0 ? redirect_of(m, sb->p, sb->low) : 0;
+				int rd = i == 0 && m->has_upper
+						 ? redirect_of(m, sb->p, sb->low)
+						 : lower_redirected(m, i, mask, sb->p);
 				if (rd < 0)
 					return errno;
-				if (rd > 0)
-					mask = 1 | (m->root_dirs & ~(us_layermask)1);
+				if (rd > 0) /* below: where the record says */
+					mask = (mask & low_bits(i + 1)) |
+					       (m->root_dirs & ~low_bits(i + 1));
 				else if (dir->flags & US_NODE_STRAIGHT)
 					child->flags = US_NODE_STRAIGHT;
 			} else if (!S_ISDIR(st.st_mode) ||

@@ -59,19 +59,14 @@ int us_redirects_maybe(const struct us_mount *m)
 	return m->has_upper && us_shared_redirects_maybe(m);
 }
 
-int us_lower_upath(const struct us_mount *m, const char *upath, char *out,
-		   size_t outlen)
+/* OUT (holding union path UPATH's coordinates in the layer whose dir is
+ * ROOT, ROOT_LEN bytes) with the records of that layer's dirs along it
+ * applied: each record names where the layers below hold its dir, and a
+ * deeper record wins. Records are read while the path's dirs exist in
+ * that layer. 0, or -1 with errno. */
+static int apply_records(const struct us_mount *m, const char *root,
+			 size_t root_len, char *out, size_t outlen)
 {
-	size_t ul = strlen(upath);
-
-	if (ul + 1 > outlen) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if (out != upath)
-		memmove(out, upath, ul + 1);
-	if (!us_redirects_maybe(m) || ul == m->target_len)
-		return 0;
 	US_SCRATCH_SCOPE;
 	struct {
 		char real[US_PATH_MAX];
@@ -80,13 +75,15 @@ int us_lower_upath(const struct us_mount *m, const char *upath, char *out,
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
-	const struct us_layer *up = &m->layers[0];
-	size_t rl = up->len, ol = m->target_len, tl = m->target_len;
+	size_t ul = strlen(out), tl = m->target_len;
+	size_t rl = root_len, ol = tl;
 	const char *rest = sb->rest;
 	bool checking = true;
 
-	memcpy(sb->rest, upath + tl, ul - tl + 1);
-	memcpy(sb->real, up->path, rl);
+	if (ul == tl)
+		return 0;
+	memcpy(sb->rest, out + tl, ul - tl + 1);
+	memcpy(sb->real, root, rl);
 	while (*rest == '/') {
 		const char *e = strchrnul(rest + 1, '/');
 		size_t nl = (size_t)(e - rest);
@@ -109,7 +106,7 @@ int us_lower_upath(const struct us_mount *m, const char *upath, char *out,
 			if (errno != ENOENT && errno != ENOTDIR)
 				return -1;
 			errno = saved; /* an answer, not an error */
-			checking = false; /* nothing of it in the upper below */
+			checking = false; /* nothing of it in the layer below */
 			continue;
 		}
 		if (got == 1) {
@@ -126,6 +123,70 @@ int us_lower_upath(const struct us_mount *m, const char *upath, char *out,
 		}
 	}
 	return 0;
+}
+
+int us_lower_upath(const struct us_mount *m, const char *upath, char *out,
+		   size_t outlen)
+{
+	size_t ul = strlen(upath);
+
+	if (ul + 1 > outlen) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (out != upath)
+		memmove(out, upath, ul + 1);
+	if (!us_redirects_maybe(m) || ul == m->target_len)
+		return 0;
+	return apply_records(m, m->layers[0].path, m->layers[0].len, out, outlen);
+}
+
+/* Which lowers of M say they hold records (their root's marker), read
+ * once per process and mount and kept in the mount (as its st_dev is):
+ * never the bottom one (nothing lies below it to redirect into); layer 0
+ * too when M has no upper. Two threads asking first both read them, to
+ * the same answer. */
+us_layermask us_lower_redirects_read(const struct us_mount *m)
+{
+	us_layermask marks = 0;
+	int saved = errno;
+	char v[4];
+
+	for (int i = m->has_upper ? 1 : 0; i + 1 < m->nlayers; i++)
+		if (SYS(lgetxattr)(m->layers[i].path, US_REDIRECTS_MARK, v,
+				   sizeof v) >= 0)
+			marks |= (us_layermask)1 << i;
+	errno = saved;
+	struct us_mount *w = (struct us_mount *)m; /* a cache, like m->dev */
+	w->lower_redirects = marks;
+	__atomic_store_n(&w->lower_redirects_known, 1, __ATOMIC_RELEASE);
+	return marks;
+}
+
+int us_layer_upath(const struct us_mount *m, int layer, const char *upath,
+		   char *out, size_t outlen)
+{
+	if (us_lower_upath(m, upath, out, outlen) < 0)
+		return -1;
+	us_layermask marks = layer > 0 ? us_lower_redirects(m) : 0;
+	for (int l = 0; l < layer && marks >> l; l++)
+		if ((marks >> l & 1) &&
+		    apply_records(m, m->layers[l].path, m->layers[l].len, out,
+				  outlen) < 0)
+			return -1;
+	return 0;
+}
+
+void us_redirects_mark(const char *layer_root)
+{
+#if defined(UNIONSHIM_AUDIT)
+	(void)layer_root; /* the loader's module writes nothing */
+#else
+	int saved = errno;
+
+	SYS(lsetxattr)(layer_root, US_REDIRECTS_MARK, "1", 1, 0);
+	errno = saved; /* (unmarked: a later stack sees its records not) */
+#endif
 }
 
 int us_redirect_write(const struct us_mount *m, const char *upath,
@@ -149,5 +210,6 @@ int us_redirect_write(const struct us_mount *m, const char *upath,
 			errno = EXDEV; /* no user xattrs there: mv copies */
 		return -1;
 	}
+	us_redirects_mark(m->layers[0].path);
 	return 0;
 }

@@ -203,8 +203,10 @@ static void scan_upper(const struct us_mount *m, uint32_t *s)
 	struct us_upper_scan found;
 
 	us_upper_scan(m, &found);
-	if (found.redirects)
+	if (found.redirects) {
 		kernel_op(&s[REDIRECTS_WORD], FUTEX_OP_OR, REDIRECTS_WRITTEN);
+		us_redirects_mark(m->layers[0].path); /* for a later stack */
+	}
 	kernel_op(&s[REDIRECTS_WORD], FUTEX_OP_ANDN, REDIRECTS_SCANNING);
 	if (found.origins_unsure) /* a dir holding some may be unmarked */
 		kernel_op(&s[ORIGINS_WORD], FUTEX_OP_OR, ORIGINS_ANYWHERE);

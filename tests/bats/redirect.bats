@@ -218,3 +218,46 @@ fresh_work() {
 	echo "--- overlayfs:"; echo "$theirs"
 	[ "$ours" = "$theirs" ]
 }
+
+# stacked SIDE: renames made in a first union (upper U0 over the lowers),
+# then U0 stacked as a lower under a fresh upper (unionmount-testsuite's
+# layer rotation), and again read-only with no upper: what the renamed
+# dirs hold, read, renamed again, on each side.
+stacked() {
+	local u0=$ROOT/u0 w0=$ROOT/w0 u1=$ROOT/u1 w1=$ROOT/w1
+	local make='cd "$1" && mv top/a top/b && mkdir other/x && mv top/b other/x/c && mv top other/t'
+	local look='cd "$1" && for d in other/x/c other/x/c/sub other/x/c/more other/t; do echo "$d: $(ls -A "$d" 2>&1 | tr "\n" " ")"; done; cat other/x/c/sub/g other/x/c/two; [ -e top ] && echo "top is back"'
+	local again='cd "$1" && mv other/x/c other/y && ls -A other/y | tr "\n" " " && echo'
+	rm -rf "$u0" "$w0" "$u1" "$w1" && mkdir "$u0" "$w0" "$u1" "$w1"
+	if [ "$1" = shim ]; then
+		"$UNIONRUN" -q --lower "$LOWER" --lower "$LOWER2" --upper "$u0" --work "$w0" \
+			--at "$TARGET" -- sh -c "$make" sh "$TARGET" 2>&1
+		local stack=(--lower "$u0" --lower "$LOWER" --lower "$LOWER2")
+		"$UNIONRUN" -q "${stack[@]}" --at "$TARGET" -- sh -c "$look" sh "$TARGET" 2>&1
+		"$UNIONRUN" -q "${stack[@]}" --upper "$u1" --work "$w1" --at "$TARGET" -- \
+			sh -c "$look; $again" sh "$TARGET" 2>&1
+	else
+		local o=redirect_dir=on,index=on,xino=on
+		mount -t overlay overlay -o "lowerdir=$LOWER:$LOWER2,upperdir=$u0,workdir=$w0,$o" "$TARGET" || return 99
+		sh -c "$make" sh "$TARGET" 2>&1
+		umount "$TARGET"
+		mount -t overlay overlay -o "lowerdir=$u0:$LOWER:$LOWER2,redirect_dir=follow" "$TARGET" || return 99
+		sh -c "$look" sh "$TARGET" 2>&1
+		umount "$TARGET"
+		mount -t overlay overlay -o "lowerdir=$u0:$LOWER:$LOWER2,upperdir=$u1,workdir=$w1,$o" "$TARGET" || return 99
+		sh -c "$look; $again" sh "$TARGET" 2>&1
+		umount "$TARGET"
+	fi
+}
+
+@test "a former upper stacked as a lower: its renamed dirs keep their lower halves (records followed in any layer)" {
+	local ours theirs
+	ours=$(stacked shim)
+	echo "--- shim:"; echo "$ours"
+	[ "$(snapshot "$ROOT/lower"; snapshot "$ROOT/lower2")" = "$BEFORE" ]
+	grep -q '^other/x/c/sub: deep g' <<<"$ours"
+	can_mount_overlay || return 0
+	theirs=$(stacked overlayfs)
+	echo "--- overlayfs:"; echo "$theirs"
+	[ "$ours" = "$theirs" ]
+}
