@@ -12,25 +12,28 @@
 /* What the lookup asks statx for: what lstat answers. */
 #define US_LOOKUP_STATX_MASK STATX_BASIC_STATS
 
+/* One literal, every field named: the rest (padding, reserved words) is
+ * zero without a memset of the whole struct first. */
 static inline void us_statx_stat(const struct statx *x, struct stat *st)
 {
-	*st = (struct stat){0};
-	st->st_dev = makedev(x->stx_dev_major, x->stx_dev_minor);
-	st->st_ino = x->stx_ino;
-	st->st_nlink = x->stx_nlink;
-	st->st_mode = x->stx_mode;
-	st->st_uid = x->stx_uid;
-	st->st_gid = x->stx_gid;
-	st->st_rdev = makedev(x->stx_rdev_major, x->stx_rdev_minor);
-	st->st_size = (off_t)x->stx_size;
-	st->st_blksize = (blksize_t)x->stx_blksize;
-	st->st_blocks = (blkcnt_t)x->stx_blocks;
-	st->st_atim.tv_sec = x->stx_atime.tv_sec;
-	st->st_atim.tv_nsec = x->stx_atime.tv_nsec;
-	st->st_mtim.tv_sec = x->stx_mtime.tv_sec;
-	st->st_mtim.tv_nsec = x->stx_mtime.tv_nsec;
-	st->st_ctim.tv_sec = x->stx_ctime.tv_sec;
-	st->st_ctim.tv_nsec = x->stx_ctime.tv_nsec;
+	*st = (struct stat){
+		.st_dev = makedev(x->stx_dev_major, x->stx_dev_minor),
+		.st_ino = x->stx_ino,
+		.st_nlink = x->stx_nlink,
+		.st_mode = x->stx_mode,
+		.st_uid = x->stx_uid,
+		.st_gid = x->stx_gid,
+		.st_rdev = makedev(x->stx_rdev_major, x->stx_rdev_minor),
+		.st_size = (off_t)x->stx_size,
+		.st_blksize = (blksize_t)x->stx_blksize,
+		.st_blocks = (blkcnt_t)x->stx_blocks,
+		.st_atim = {.tv_sec = x->stx_atime.tv_sec,
+			    .tv_nsec = x->stx_atime.tv_nsec},
+		.st_mtim = {.tv_sec = x->stx_mtime.tv_sec,
+			    .tv_nsec = x->stx_mtime.tv_nsec},
+		.st_ctim = {.tv_sec = x->stx_ctime.tv_sec,
+			    .tv_nsec = x->stx_ctime.tv_nsec},
+	};
 }
 
 #endif
