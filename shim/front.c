@@ -287,7 +287,6 @@ static int map(int dirfd, const char *path, unsigned flags,
 	US_SCRATCH_SCOPE;
 	struct {
 		char abs[US_PATH_MAX];
-		char bare[US_PATH_MAX];
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
@@ -322,9 +321,12 @@ static int map(int dirfd, const char *path, unsigned flags,
 		size_t n = strlen(path);
 		while (path[n - 1] == '/')
 			n--;
-		memcpy(sb->bare, path, n);
-		sb->bare[n] = '\0';
-		path = sb->bare;
+		char *bare = us_scratch_push(n + 1); /* (popped with sb) */
+		if (!bare)
+			return fail(ENOMEM);
+		memcpy(bare, path, n);
+		bare[n] = '\0';
+		path = bare;
 		t->slashed = true;
 	}
 	int rc;

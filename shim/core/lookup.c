@@ -225,9 +225,9 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 		char p[US_PATH_MAX];
 		char above[US_PATH_MAX];
 		char low[US_PATH_MAX]; /* UPATH/NAME as the lowers hold it */
-		char lowi[US_PATH_MAX]; /* the same in one lower below another
-					   lower's records (us_layer_upath) */
 	} *sb = us_scratch_push(sizeof *sb);
+	char *lowi = NULL; /* the same in one lower below another lower's
+			      records (us_layer_upath), when there are some */
 	if (!sb)
 		return ENOMEM;
 	struct stat st;
@@ -249,10 +249,12 @@ static int lookup_child(const struct us_mount *m, const char *upath,
 			    us_path_join(sb->p, sizeof sb->p, sb->dirreal, name) < 0)
 				return ENAMETOOLONG;
 		} else if (marked_above(m, i)) { /* this layer's own path */
-			if (us_path_join(sb->lowi, sizeof sb->lowi, upath, name) < 0 ||
-			    us_layer_upath(m, i, sb->lowi, sb->lowi, sizeof sb->lowi) < 0)
+			if (!lowi && !(lowi = us_scratch_push(US_PATH_MAX)))
+				return ENOMEM;
+			if (us_path_join(lowi, US_PATH_MAX, upath, name) < 0 ||
+			    us_layer_upath(m, i, lowi, lowi, US_PATH_MAX) < 0)
 				return errno;
-			base = lower_real(m, i, sb->lowi, sb->p, sb->dirreal);
+			base = lower_real(m, i, lowi, sb->p, sb->dirreal);
 			if (!base)
 				return ENAMETOOLONG;
 		} else {
