@@ -221,6 +221,15 @@ static bool fd_name(int dirfd, const char *name, unsigned flags,
 	return true;
 }
 
+/* Has the relative PATH a ".." component? */
+static bool dotdot_in(const char *path)
+{
+	for (const char *p = path; (p = strstr(p, "..")) != NULL; p += 2)
+		if ((p == path || p[-1] == '/') && (p[2] == '/' || !p[2]))
+			return true;
+	return false;
+}
+
 /* Does the kernel refuse O_CREAT with O_DIRECTORY before it looks at the
  * path (Linux 6.4 and later: EINVAL)? Asked once, of "/": an older kernel
  * answers EISDIR there (it exists, and is a dir). */
@@ -343,7 +352,9 @@ static int map(int dirfd, const char *path, unsigned flags,
 			    &cwdseq, &cwdmoves, &have_moves) < 0) {
 		return errno == EBADF ? US_PASS : US_FAIL;
 	}
-	if (!us_touches_union(&us_cfg, abs))
+	/* a name below a cwd in a union, with no "..", stays in it */
+	if (!(have_moves && path[0] != '/' && !dotdot_in(path)) &&
+	    !us_touches_union(&us_cfg, abs))
 		return (flags & US_MAP_WRITES) && us_lower_guard(abs, flags) < 0
 			       ? US_FAIL
 			       : US_PASS;

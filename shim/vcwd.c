@@ -101,6 +101,21 @@ static void cwd_settle(unsigned seq, const char *cur, uint32_t now, bool look)
 static int read_cwd(char *buf, size_t len, struct us_base *b, unsigned *seq,
 		    bool *moves_known, uint32_t *moves);
 
+/* Does the cwd BUF, of version SEQ, lie in a mount? This thread's last
+ * answer, by version, in one word (a signal handler sees it whole). */
+static __thread uint64_t in_mount_at __attribute__((tls_model("initial-exec")));
+
+static bool cwd_in_mount(unsigned seq, const char *buf)
+{
+	uint64_t w = in_mount_at;
+
+	if (w && (unsigned)(w >> 2) == seq)
+		return w & 1;
+	bool in = us_mount_of(&us_cfg, buf) != NULL;
+	in_mount_at = (uint64_t)seq << 2 | 2 | in;
+	return in;
+}
+
 int us_cwd_get_base(char *buf, size_t len, struct us_base *b, unsigned *seq,
 		    uint32_t *moves)
 {
@@ -117,7 +132,7 @@ int us_cwd_get_base(char *buf, size_t len, struct us_base *b, unsigned *seq,
 		/* a cwd in a union, asked for a lookup (getcwd alone never
 		 * maps #state) or watched already: did a dir move since? */
 		if (round > 0 || us_nested() || (!mk && !b) ||
-		    !us_mount_of(&us_cfg, buf))
+		    !cwd_in_mount(s1, buf))
 			return 0;
 		uint32_t now = us_dirfd_moves_all();
 		errno = saved;
@@ -137,12 +152,54 @@ int us_cwd_get_base(char *buf, size_t len, struct us_base *b, unsigned *seq,
 	}
 }
 
+/* This thread's copy of its last consistent read, by the counter it was
+ * made at (every change of the cwd's data moves the counter): the next
+ * relative call copies its own bytes, not the shared words one atomic
+ * load at a time. A signal handler that lands while it is written finds
+ * it unfilled; a vfork child writes its parent's, which stays right. */
+#define CWD_COPY 256
+static __thread struct {
+	bool filled;
+	bool known, moves_known;
+	unsigned seq;
+	uint32_t moves;
+	size_t n;
+	uint64_t dev, ino;
+	char path[CWD_COPY];
+} mine __attribute__((tls_model("initial-exec")));
+
+#define SIGFENCE() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+
+static void fill_base(struct us_base *b, bool known, uint64_t dev, uint64_t ino)
+{
+	if (b) {
+		b->fd = AT_FDCWD;
+		b->layer = known ? US_BASE_ANY_LAYER : -1;
+		b->dev = (dev_t)dev;
+		b->ino = ino;
+	}
+}
+
 /* One consistent read of the cwd: its path into BUF (LEN bytes), B's
  * kernel-cwd identity, its version and the words it is right as of. */
 static int read_cwd(char *buf, size_t len, struct us_base *b, unsigned *seq,
 		    bool *moves_known, uint32_t *moves)
 {
 	us_fork_check(); /* a writer's thread may be gone */
+	unsigned s0 = __atomic_load_n(&cwd_seq, __ATOMIC_ACQUIRE);
+	if (mine.filled && mine.seq == s0 && mine.n + 1 <= len) {
+		SIGFENCE();
+		memcpy(buf, mine.path, mine.n + 1);
+		*moves_known = mine.moves_known;
+		*moves = mine.moves;
+		fill_base(b, mine.known, mine.dev, mine.ino);
+		SIGFENCE();
+		if (mine.filled && mine.seq == s0) {
+			if (seq)
+				*seq = s0;
+			return 0;
+		}
+	}
 	for (;;) {
 		unsigned s1 = __atomic_load_n(&cwd_seq, __ATOMIC_ACQUIRE);
 		if ((s1 & 1) && us_nested() && (us_held & (1u << US_LOCK_CWD))) {
@@ -175,14 +232,23 @@ static int read_cwd(char *buf, size_t len, struct us_base *b, unsigned *seq,
 			return -1;
 		}
 		buf[n] = '\0';
-		if (b) {
-			b->fd = AT_FDCWD;
-			b->layer = known ? US_BASE_ANY_LAYER : -1;
-			b->dev = (dev_t)dev;
-			b->ino = ino;
-		}
+		fill_base(b, known, dev, ino);
 		if (seq)
 			*seq = s1;
+		if (n < CWD_COPY) {
+			mine.filled = false;
+			SIGFENCE();
+			memcpy(mine.path, buf, n + 1);
+			mine.n = n;
+			mine.known = known;
+			mine.dev = dev;
+			mine.ino = ino;
+			mine.moves_known = *moves_known;
+			mine.moves = *moves;
+			mine.seq = s1;
+			SIGFENCE();
+			mine.filled = true;
+		}
 		return 0;
 	}
 }
