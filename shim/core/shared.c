@@ -214,8 +214,9 @@ static void scan_upper(const struct us_mount *m, uint32_t *s)
 }
 
 /* M's state, mapped on first use; NULL when it cannot be (or, with
- * WRITE, cannot be written). */
-static uint32_t *state_of(const struct us_mount *m, bool write)
+ * WRITE, cannot be written). The first mount's, mapped, is answered
+ * inline (every lookup asks a few times); the rest here. */
+static uint32_t *state_of_any(const struct us_mount *m, bool write)
 {
 	uint32_t *s = MAP_FAILED;
 	bool ro = false, scan = false;
@@ -257,6 +258,15 @@ static uint32_t *state_of(const struct us_mount *m, bool write)
 		return NULL;
 	errno = saved;
 	return s;
+}
+
+static inline uint32_t *state_of(const struct us_mount *m, bool write)
+{
+	if (__atomic_load_n(&maps[0].m, __ATOMIC_ACQUIRE) == m && m->work) {
+		uint32_t *s = maps[0].slots;
+		return s == MAP_FAILED || (write && maps[0].readonly) ? NULL : s;
+	}
+	return state_of_any(m, write);
 }
 
 static uint32_t *slots_of(const struct us_mount *m)
