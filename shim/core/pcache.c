@@ -135,16 +135,19 @@ static bool still_valid(const struct entry *e, uint64_t info)
 		g |= (uint64_t)LOAD(moves) << 32;
 	if (g != LOAD(&e->gens))
 		return false;
+	/* a word's address read from the entry may be 0: a table given back
+	 * under this reader (growtable.h) reads as zeros from any moment on,
+	 * after INFO was read */
 	unsigned nd = (info >> 24) & 0xff;
 	for (unsigned i = 0; i < nd; i += 2) {
 		uint64_t v = LOAD(&e->val[i / 2]);
 		const uint32_t *d = (const uint32_t *)(uintptr_t)LOAD(&e->dep[i]);
-		if (LOAD(d) != (uint32_t)v)
+		if (!d || LOAD(d) != (uint32_t)v)
 			return false;
 		if (i + 1 == nd)
 			break;
 		d = (const uint32_t *)(uintptr_t)LOAD(&e->dep[i + 1]);
-		if (LOAD(d) != (uint32_t)(v >> 32))
+		if (!d || LOAD(d) != (uint32_t)(v >> 32))
 			return false;
 	}
 	return true;
