@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "childenv.h"
+#include "coreguard.h"
 #include "fdmap.h"
 #include "state.h"
 #include "unionshim/handover.h"
@@ -29,8 +30,8 @@
 #define LD_AUDIT "LD_AUDIT"
 /* entries us_childenv_fill may add: LD_PRELOAD, LD_AUDIT, the mounts, the
  * cwd, the two switches, the trace file, the fd map, the resolved
- * configuration */
-#define CHILDENV_ADDED 9
+ * configuration, the held core limit */
+#define CHILDENV_ADDED 10
 
 static int named(const char *entry, const char *name)
 {
@@ -148,6 +149,7 @@ void us_childenv_prepare_ops(struct us_childenv *ce, char *const envp[],
 	}
 	ce->cwd = us_mount_of(&us_cfg, cwd) || in_layer(cwd) ? cwd : NULL;
 	snprintf(ce->trace, sizeof ce->trace, "%d", us_trace);
+	us_core_env(ce->core, sizeof ce->core);
 	us_fdmap_export(ce->fdmap, sizeof ce->fdmap, ops, nops);
 	for (ce->n = 0; envp && envp[ce->n]; ce->n++)
 		;
@@ -165,6 +167,7 @@ void us_childenv_prepare_ops(struct us_childenv *ce, char *const envp[],
 	strs += sizeof US_ENV_ALLOW + 2 + sizeof US_ENV_TRACE + sizeof ce->trace;
 	strs += sizeof US_ENV_TRACE_FILE + strlen(us_trace_path) + 1;
 	strs += sizeof US_ENV_FDMAP + strlen(ce->fdmap) + 1;
+	strs += sizeof US_ENV_CORE + strlen(ce->core) + 1;
 	ce->size = (ce->n + CHILDENV_ADDED + 1) * sizeof(char *) + strs;
 	ce->size = (ce->size + 15) & ~(size_t)15;
 }
@@ -207,7 +210,8 @@ char **us_childenv_fill(const struct us_childenv *ce, void *mem)
 		    !named(ce->envp[i], US_ENV_MOUNTS) &&
 		    !named(ce->envp[i], US_ENV_RESOLVED) &&
 		    !named(ce->envp[i], US_ENV_CWD) &&
-		    !named(ce->envp[i], US_ENV_FDMAP))
+		    !named(ce->envp[i], US_ENV_FDMAP) &&
+		    !named(ce->envp[i], US_ENV_CORE))
 			env[k++] = ce->envp[i];
 	env[k++] = put_preload(&cur, ce);
 	if (ce->no_audit)
@@ -230,6 +234,8 @@ char **us_childenv_fill(const struct us_childenv *ce, void *mem)
 		env[k++] = put(&cur, US_ENV_TRACE_FILE, us_trace_path, "", "");
 	if (ce->fdmap[0])
 		env[k++] = put(&cur, US_ENV_FDMAP, ce->fdmap, "", "");
+	if (ce->core[0])
+		env[k++] = put(&cur, US_ENV_CORE, ce->core, "", "");
 	env[k] = NULL;
 	return env;
 }

@@ -24,6 +24,7 @@ struct us_childenv {
 	size_t size;                    /* bytes us_childenv_fill writes */
 	char vcwd[US_PATH_MAX];
 	char trace[24];
+	char core[24]; /* UNIONSHIM_CORE_LIMIT for the child, or "" */
 	char fdmap[16384]; /* UNIONSHIM_FDMAP for the child, or "" */
 };
 

@@ -22,11 +22,11 @@ bool us_fdroom_begin(void)
 		return false; /* a nested call: errno stays EMFILE */
 	if (raised) {
 		ok = true;
-	} else if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	} else if (US_REAL(getrlimit)(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 		   (rl.rlim_max == RLIM_INFINITY || rl.rlim_max - rl.rlim_cur >= US_FDROOM)) {
 		base = rl.rlim_cur;
 		rl.rlim_cur += US_FDROOM;
-		ok = raised = setrlimit(RLIMIT_NOFILE, &rl) == 0;
+		ok = raised = US_REAL(setrlimit)(RLIMIT_NOFILE, &rl) == 0;
 	}
 	users += ok;
 	us_unlock(US_LOCK_FDROOM);
@@ -42,9 +42,9 @@ void us_fdroom_end(void)
 	us_lock(US_LOCK_FDROOM);
 	if (--users == 0 && raised) {
 		raised = false;
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur == base + US_FDROOM) {
+		if (US_REAL(getrlimit)(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur == base + US_FDROOM) {
 			rl.rlim_cur = base;
-			setrlimit(RLIMIT_NOFILE, &rl);
+			US_REAL(setrlimit)(RLIMIT_NOFILE, &rl);
 		}
 	}
 	us_unlock(US_LOCK_FDROOM);

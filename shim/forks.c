@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "coreguard.h"
 #include "forks.h"
 #include "state.h"
 #include "unionshim/copyup.h"
@@ -77,6 +78,7 @@ static void child_reset(bool handled)
 	us_lcache_after_fork();
 	us_pcache_after_fork();
 	us_listcache_after_fork();
+	us_core_forked();
 	if (!handled)
 		us_cwd_forked();
 }

@@ -27,6 +27,7 @@ enum us_lock_id {
 	US_LOCK_DIRSTREAMS, /* merged DIR streams' registry */
 	US_LOCK_GETDENTS,   /* getdents64's cached listing; held across a merge */
 	US_LOCK_FDROOM,     /* the raised fd limit (fdroom.c); takes no other */
+	US_LOCK_CORE,       /* the held core limit (coreguard.c); takes no other */
 	US_NLOCKS
 };
 /* The locks a nested call (guard.h) copes with finding held by its own

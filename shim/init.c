@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "childenv.h"
+#include "coreguard.h"
 #include "fdmap.h"
 #include "forks.h"
 #include "guard.h"
@@ -186,6 +187,7 @@ static void init_body(void)
 		}
 	}
 	us_cwd_init();
+	us_core_init();
 	us_fdmap_import();
 	__atomic_store_n(&us_state, US_ACTIVE, __ATOMIC_RELEASE);
 	us_inside--;

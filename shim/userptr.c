@@ -59,9 +59,8 @@ static bool page_ok(uintptr_t page, size_t ps)
 	return true;
 }
 
-bool us_user_str_ok(const char *s)
+static size_t page_size_now(void)
 {
-	uintptr_t p = (uintptr_t)s;
 	size_t ps = __atomic_load_n(&page_size, __ATOMIC_RELAXED);
 
 	if (!ps) {
@@ -69,6 +68,26 @@ bool us_user_str_ok(const char *s)
 		ps = v ? (size_t)v : 4096;
 		__atomic_store_n(&page_size, ps, __ATOMIC_RELAXED);
 	}
+	return ps;
+}
+
+bool us_user_mem_ok(const void *s, size_t len)
+{
+	uintptr_t p = (uintptr_t)s, ps = page_size_now();
+
+	if (p < LOW_LIMIT || p + len < p)
+		return false;
+	for (uintptr_t page = p & ~(ps - 1); page < p + len; page += ps)
+		if (!page_ok(page, ps))
+			return false;
+	return true;
+}
+
+bool us_user_str_ok(const char *s)
+{
+	uintptr_t p = (uintptr_t)s;
+	size_t ps = page_size_now();
+
 	if (p < LOW_LIMIT)
 		return false;
 	for (size_t seen = 0; seen <= PATH_MAX;) {

@@ -369,7 +369,7 @@ int us_fdmap_shim_base(void)
 	struct rlimit rl;
 	rlim_t cap = 1024;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < cap)
+	if (US_REAL(getrlimit)(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < cap)
 		cap = rl.rlim_cur;
 	return cap > 128 ? (int)cap - 64 : (int)cap / 2;
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../coreguard.h"
 #include "../front.h"
 #include "../guard.h"
 #include "../state.h"
@@ -34,12 +35,24 @@ static void record_cwd(const struct us_target *t)
 		us_cwd_set(sb->real);
 }
 
+/* The real chdir or fchdir, with the core limit held across it
+ * (coreguard.h). */
+static int move_real_cwd(const char *path, int fd)
+{
+	bool guard = us_core_move_begin();
+	int rc = path ? US_REAL(chdir)(path) : US_REAL(fchdir)(fd);
+
+	if (guard)
+		us_core_move_end();
+	return rc;
+}
+
 US_EXPORT int chdir(const char *path)
 {
 	US_SHIM_OR(US_REAL(chdir)(path));
 	US_TARGET(t);
 	const char *p = us_path(path, 0, t);
-	if (!p || US_REAL(chdir)(p) < 0)
+	if (!p || move_real_cwd(p, -1) < 0)
 		return -1;
 	record_cwd(t);
 	return 0;
@@ -54,7 +67,7 @@ US_EXPORT int fchdir(int fd)
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
-	if (US_REAL(fchdir)(fd) < 0)
+	if (move_real_cwd(NULL, fd) < 0)
 		return -1;
 	if (us_fd_path(fd, sb->path, sizeof sb->path) >= 0 ||
 	    US_REAL(getcwd)(sb->path, sizeof sb->path))

@@ -28,6 +28,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/quota.h>
+#include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/swap.h>
@@ -76,6 +77,9 @@ static int route(long nr, const long a[6], long *rc)
 	case SYS_getcwd: *rc = door_getcwd((char *)a[0], (unsigned long)a[1]); break;
 	case SYS_chdir: *rc = US_SELF(chdir)(P(0)); break;
 	case SYS_fchdir: *rc = US_SELF(fchdir)(I(0)); break;
+	case SYS_getrlimit: *rc = US_SELF(getrlimit)(I(0), (struct rlimit *)a[1]); break;
+	case SYS_setrlimit: *rc = US_SELF(setrlimit)(I(0), (const struct rlimit *)a[1]); break;
+	case SYS_prlimit64: *rc = US_SELF(prlimit)((pid_t)a[0], I(1), (const struct rlimit *)a[2], (struct rlimit *)a[3]); break;
 	case SYS_execve: *rc = US_SELF(execve)(P(0), (char *const *)a[1], (char *const *)a[2]); break;
 	case SYS_execveat: *rc = US_SELF(execveat)(I(0), P(1), (char *const *)a[2], (char *const *)a[3], I(4)); break;
 	case SYS_mkdir: *rc = US_SELF(mkdir)(P(0), (mode_t)a[1]); break;
