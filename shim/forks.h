@@ -33,9 +33,12 @@ enum us_lock_id {
 /* The locks a nested call (guard.h) copes with finding held by its own
  * thread: it leaves the fd-map bookkeeping (fdmap.h), reads no cwd
  * halfway written (vcwd.c), reads the DIR streams' table as it is
- * (dirstream.c). With any other held it is not served. */
+ * (dirstream.c), leaves the core limit as it is (coreguard.c: every
+ * taker asks us_lock_unless_mine). With any other held it is not
+ * served. */
 #define US_NEST_OK_HELD                                                       \
-	((1u << US_LOCK_FDMAP) | (1u << US_LOCK_CWD) | (1u << US_LOCK_DIRSTREAMS))
+	((1u << US_LOCK_FDMAP) | (1u << US_LOCK_CWD) | (1u << US_LOCK_DIRSTREAMS) | \
+	 (1u << US_LOCK_CORE))
 
 /* (The core's locks come after them: us_shared_lock, the #state
  * mapping's, then us_origincache_lock, origincache.h's.) */

@@ -39,6 +39,7 @@
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <mntent.h>
 extern FILE *__setmntent(const char *, const char *); /* no header declares it */
@@ -559,6 +560,29 @@ static void name_family(void)
 	CHECK("remove", "lower2_dir", remove(fresh_empty()) == 0);
 }
 
+/* The core limit, in a dir of a lower alone: where the shim holds it
+ * (coreguard.h), with a soft limit above 0 to hold. */
+static void rlimit_family(void)
+{
+	struct rlimit rl, soft;
+	struct rlimit64 rl64;
+	char back[4096];
+
+	if (!getcwd(back, sizeof back) || getrlimit(RLIMIT_CORE, &rl) != 0)
+		return;
+	soft = rl;
+	soft.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= 4096 ? 4096 : rl.rlim_max;
+	CHECK("setrlimit", "core", setrlimit(RLIMIT_CORE, &soft) == 0);
+	CHECK("chdir", "lowerdir", chdir(P("lib")) == 0);
+	CHECK("getrlimit", "core held", getrlimit(RLIMIT_CORE, &rl) == 0);
+	CHECK("getrlimit64", "core held", getrlimit64(RLIMIT_CORE, &rl64) == 0);
+	CHECK("setrlimit64", "core held", setrlimit64(RLIMIT_CORE, &rl64) == 0);
+	CHECK("prlimit", "core held", prlimit(0, RLIMIT_CORE, &rl, NULL) == 0);
+	CHECK("prlimit64", "core held", prlimit64(0, RLIMIT_CORE, NULL, &rl64) == 0);
+	CHECK("setrlimit", "core held", setrlimit(RLIMIT_CORE, &rl) == 0);
+	CHECK("chdir", "back", chdir(back) == 0);
+}
+
 static void cwd_family(void)
 {
 	char buf[4096];
@@ -903,6 +927,7 @@ int main(int argc, char **argv)
 	dir_family();
 	name_family();
 	cwd_family();
+	rlimit_family();
 	fd_family();
 	io_family();
 	syscall_door();
