@@ -84,7 +84,7 @@ static int fd_write_target(int fd, char *up, size_t len)
 	return 1;
 }
 
-int us_fd_write(int fd, char *path, size_t len)
+int us_fd_write(int fd, unsigned may, char *path, size_t len)
 {
 	US_SCRATCH_SCOPE;
 	char *up = us_scratch_push(US_PATH_MAX);
@@ -95,7 +95,7 @@ int us_fd_write(int fd, char *path, size_t len)
 
 	if (rc != 1)
 		return rc;
-	if (us_map(AT_FDCWD, up, US_MAP_WRITE | US_MAP_META | US_MAP_NOFOLLOW, t) !=
+	if (us_map(AT_FDCWD, up, US_MAP_WRITE | US_MAP_META | US_MAP_NOFOLLOW | may, t) !=
 	    US_MAPPED)
 		return -1;
 	if (strlen(t->real) + 1 > len) {

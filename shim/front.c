@@ -18,6 +18,8 @@
 
 #include "dirfdpath.h"
 #include "fdroom.h"
+#include "trace.h"
+#include "unionshim/mayact.h"
 #include "front.h"
 #include "guard.h"
 #include "core/longpath.h"
@@ -123,6 +125,26 @@ static int fail(int err)
 	return US_FAIL;
 }
 
+/* May the caller make the change of FLAGS to T's object, which lies in a
+ * lower? As overlayfs asks of the lower's owner and mode before a
+ * copy-up (mayact.h). */
+static bool lower_refused(unsigned flags, struct us_target *t)
+{
+	enum us_may what = (flags & US_MAP_OWNER)     ? US_MAY_OWN
+			   : (flags & US_MAP_TOUCH)   ? US_MAY_TOUCH
+			   : (flags & US_MAP_LINKSRC) ? US_MAY_LINK
+						      : US_MAY_WRITE;
+
+	if (us_write_errno(t->r.m))
+		return false; /* EROFS first, as the kernel: the prepare says it */
+	if (us_resolved_real(&t->r, t->real, sizeof t->real) < 0 ||
+	    us_may_lower(t->real, what) < 0) {
+		us_trace_denied("change of another's object", t->r.path);
+		return true;
+	}
+	return false;
+}
+
 /* Decide for a union object found (or not) by the resolver. */
 static int inside(unsigned flags, struct us_target *t)
 {
@@ -144,6 +166,8 @@ static int inside(unsigned flags, struct us_target *t)
 		return fail(EEXIST);
 	if ((flags & US_MAP_NOTDIR) && S_ISDIR(r->node.mode))
 		return fail(EISDIR); /* before any copy-up, as the kernel */
+	if ((flags & US_MAP_WRITE) && r->node.layer != 0 && lower_refused(flags, t))
+		return US_FAIL;
 	if ((flags & US_MAP_WRITE) &&
 	    ((flags & US_MAP_META) ? us_prepare_meta(t)
 				   : us_prepare_write(t, !(flags & US_MAP_NODATA))) < 0)

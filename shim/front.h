@@ -57,6 +57,14 @@
 				when it made one (walked: the stat family):
 				no real path is made for an object no
 				identity read needs (T->from_lookup) */
+#define US_MAP_OWNER 0x80000 /* with WRITE: only the object's owner (or
+				CAP_FOWNER) may (chmod, chown, times given,
+				inode flags): a lower one is checked first */
+#define US_MAP_TOUCH 0x100000 /* with WRITE: the owner or a writer may
+				 (times set to now) */
+#define US_MAP_LINKSRC 0x200000 /* with WRITE: a hard link's source (the
+				   protected_hardlinks rule); else WRITE
+				   asks write permission (mayact.h) */
 #define US_MAP_WRITES                                                         \
 	(US_MAP_WRITE | US_MAP_CREATE | US_MAP_OPENCREAT | US_MAP_REMOVE)
 
@@ -217,7 +225,7 @@ US_HIDDEN int us_fd_write_check(int fd);
 /* A metadata change through FD (fchmod, fchown, futimens, fsetxattr):
  * 0 to apply it to FD itself, 1 to apply it to the real path put in PATH
  * (the upper copy of FD's lower file, copied up now), -1 with errno. */
-US_HIDDEN int us_fd_write(int fd, char *path, size_t len);
+US_HIDDEN int us_fd_write(int fd, unsigned may, char *path, size_t len);
 
 /* The errno for a write into union M: 0 with an upper, else EROFS. */
 US_HIDDEN int us_write_errno(const struct us_mount *m);

@@ -193,7 +193,7 @@ static int run(struct link_job *j, int odfd, const char *old, int ndfd,
 		return -1;
 	if (in) { /* the source is copied up */
 		sdfd = odfd;
-		if (!(o = us_path_at(&sdfd, old, of | US_MAP_WRITE, &j->o)))
+		if (!(o = us_path_at(&sdfd, old, of | US_MAP_WRITE | US_MAP_LINKSRC, &j->o)))
 			return -1;
 	} else if (lower) {
 		return copy_in(j, of);

@@ -21,6 +21,7 @@
 #include "trace.h"
 #include "unionshim/copyup.h"
 #include "unionshim/lcache.h"
+#include "unionshim/mayact.h"
 #include "unionshim/path.h"
 #include "core/layer.h"
 #include "unionshim/scratch.h"
@@ -35,6 +36,23 @@ static int deny(const char *what, const struct us_resolved *r, int err)
 	errno = err;
 	us_trace_denied(what, r->path);
 	return -1;
+}
+
+/* May the caller add a name to R's parent dir PARENT, which lies in a
+ * lower only? overlayfs checks the lower dir's owner and mode before it
+ * copies the dir up (mayact.h). */
+static bool lower_dir_refused(const struct us_resolved *r, const char *parent)
+{
+	US_SCRATCH_SCOPE;
+	char *real = us_scratch_push(US_PATH_MAX);
+
+	if (!real || us_dir_layer_path(r->m, r->parent.layer, parent, r->parent.flags,
+				       real, US_PATH_MAX) < 0)
+		return false; /* the copy-up finds what is wrong */
+	if (us_may_lower(real, US_MAY_DIRENTS) == 0)
+		return false;
+	us_trace_denied("create in another's dir", r->path);
+	return true;
 }
 
 int us_prepare_create(struct us_target *t)
@@ -60,6 +78,8 @@ int us_prepare_create(struct us_target *t)
 	 * (US_NODE_UPPER_*; valid while the dir's generation is) */
 	bool parent_up = r->parent_ok && (r->parent.dirs & 1);
 	unsigned known = parent_up ? r->node.flags : 0;
+	if (!parent_up && r->parent_ok && lower_dir_refused(r, sb->parent))
+		return -1;
 	if (!parent_up && us_copyup_dir(r->m, sb->parent) < 0)
 		return -1;
 	if (us_layer_path(r->m, 0, r->path, t->real, sizeof t->real) < 0)

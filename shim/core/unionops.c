@@ -25,6 +25,7 @@
 #include "unionshim/identity.h"
 #include "unionshim/lcache.h"
 #include "unionshim/linkindex.h"
+#include "unionshim/mayact.h"
 #include "unionshim/dirmerge.h"
 #include "unionshim/path.h"
 #include "unionshim/redirect.h"
@@ -154,6 +155,9 @@ int us_union_remove(const struct us_resolved *r, bool isdir)
 		return fail(EROFS);
 	if (!r->parent_ok)
 		return fail(strcmp(r->path, m->target) == 0 ? EBUSY : EINVAL);
+	/* the kernel's may_delete: permission, the sticky rule, then kind */
+	if (us_may_change_name(m, r->path, &r->parent, &r->node) < 0)
+		return -1;
 	if (isdir && !dir)
 		return fail(ENOTDIR);
 	if (!isdir && dir)
@@ -241,6 +245,38 @@ static bool same_object(const struct us_node *n1, const struct us_node *n2)
 	       n1->ino == n2->ino && n1->ino != 0;
 }
 
+/* vfs_rename's permission checks, on dirs and objects that lie in a
+ * lower only (mayact.h): both names' dirs, the sticky rule, and a dir
+ * moved to another dir (its ".." changes). */
+static int rename_may(const struct us_resolved *o, const struct us_resolved *n,
+		      bool exchange)
+{
+	bool nexists = n->err == 0;
+	US_SCRATCH_SCOPE;
+	struct {
+		char op[US_PATH_MAX];
+		char np[US_PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	if (!sb)
+		return -1;
+
+	if (us_may_change_name(o->m, o->path, &o->parent, &o->node) < 0 ||
+	    ((nexists || n->parent_ok) &&
+	     us_may_change_name(o->m, n->path, &n->parent,
+				nexists ? &n->node : NULL) < 0))
+		return -1;
+	parent_of(o->path, sb->op);
+	parent_of(n->path, sb->np);
+	if (strcmp(sb->op, sb->np) == 0)
+		return 0;
+	if (S_ISDIR(o->node.mode) && us_may_move_dir(o->m, o->path, &o->node) < 0)
+		return -1;
+	if (exchange && S_ISDIR(n->node.mode) &&
+	    us_may_move_dir(o->m, n->path, &n->node) < 0)
+		return -1;
+	return 0;
+}
+
 /* Checks of rename(2) and ovl_rename before anything is changed: -1 with
  * errno, 1 when there is nothing to do, else 0. */
 static int rename_checks(const struct us_resolved *o,
@@ -280,6 +316,8 @@ static int rename_checks(const struct us_resolved *o,
 		return fail(exchange ? EINVAL : ENOTEMPTY);
 	if (nexists && same_object(&o->node, &n->node))
 		return 1; /* rename(2): one object under both names: nothing */
+	if (rename_may(o, n, exchange) < 0)
+		return -1;
 	if (nexists && !exchange) {
 		bool ndir = S_ISDIR(n->node.mode);
 		if (odir && !ndir)

@@ -10,6 +10,7 @@
 
 #include "../front.h"
 #include "../guard.h"
+#include "../userptr.h"
 #include "unionshim/scratch.h"
 #include "unionshim/lcache.h"
 
@@ -20,6 +21,26 @@
 static unsigned at_write(int flags)
 {
 	return (flags & AT_SYMLINK_NOFOLLOW) ? WNF : W;
+}
+
+/* Who may set a lower object's times (mayact.h): times given, only its
+ * owner; none (now), the owner or a writer. A pointer the kernel would
+ * refuse is not read here. */
+static unsigned times_may(const void *times)
+{
+	__asm__("" : "+r"(times)); /* declared nonnull by glibc at times */
+	return times ? US_MAP_OWNER : US_MAP_TOUCH;
+}
+
+static unsigned ts_may(const struct timespec *ts)
+{
+	__asm__("" : "+r"(ts));
+	if (!ts || !us_user_mem_ok(ts, 2 * sizeof ts[0]))
+		return US_MAP_TOUCH;
+	for (int i = 0; i < 2; i++)
+		if (ts[i].tv_nsec != UTIME_NOW && ts[i].tv_nsec != UTIME_OMIT)
+			return US_MAP_OWNER;
+	return US_MAP_TOUCH;
 }
 
 /* RC of a chmod or chown through T: a union dir's new permissions decide
@@ -35,7 +56,7 @@ US_EXPORT int chmod(const char *path, mode_t mode)
 {
 	US_SHIM_OR(US_REAL(chmod)(path, mode));
 	US_TARGET(t);
-	const char *p = us_path(path, W, t);
+	const char *p = us_path(path, W | US_MAP_OWNER, t);
 	return p ? perms(US_REAL(chmod)(p, mode), t) : -1;
 }
 
@@ -43,7 +64,7 @@ US_EXPORT int lchmod(const char *path, mode_t mode)
 {
 	US_SHIM_OR(US_REAL(lchmod)(path, mode));
 	US_TARGET(t);
-	const char *p = us_path(path, WNF, t);
+	const char *p = us_path(path, WNF | US_MAP_OWNER, t);
 	return p ? perms(US_REAL(lchmod)(p, mode), t) : -1;
 }
 
@@ -51,7 +72,7 @@ US_EXPORT int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 {
 	US_SHIM_OR(US_REAL(fchmodat)(dirfd, path, mode, flags));
 	US_TARGET(t);
-	const char *p = us_path_at(&dirfd, path, at_write(flags), t);
+	const char *p = us_path_at(&dirfd, path, at_write(flags) | US_MAP_OWNER, t);
 	return p ? perms(US_REAL(fchmodat)(dirfd, p, mode, flags), t) : -1;
 }
 
@@ -64,7 +85,7 @@ US_EXPORT int fchmod(int fd, mode_t mode)
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
-	int rc = us_fd_write(fd, sb->up, sizeof sb->up);
+	int rc = us_fd_write(fd, US_MAP_OWNER, sb->up, sizeof sb->up);
 	return rc < 0 ? -1 : rc ? US_REAL(chmod)(sb->up, mode) : US_REAL(fchmod)(fd, mode);
 }
 
@@ -72,7 +93,7 @@ US_EXPORT int chown(const char *path, uid_t uid, gid_t gid)
 {
 	US_SHIM_OR(US_REAL(chown)(path, uid, gid));
 	US_TARGET(t);
-	const char *p = us_path(path, W, t);
+	const char *p = us_path(path, W | US_MAP_OWNER, t);
 	return p ? perms(US_REAL(chown)(p, uid, gid), t) : -1;
 }
 
@@ -80,7 +101,7 @@ US_EXPORT int lchown(const char *path, uid_t uid, gid_t gid)
 {
 	US_SHIM_OR(US_REAL(lchown)(path, uid, gid));
 	US_TARGET(t);
-	const char *p = us_path(path, WNF, t);
+	const char *p = us_path(path, WNF | US_MAP_OWNER, t);
 	return p ? perms(US_REAL(lchown)(p, uid, gid), t) : -1;
 }
 
@@ -89,7 +110,7 @@ US_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid,
 {
 	US_SHIM_OR(US_REAL(fchownat)(dirfd, path, uid, gid, flags));
 	US_TARGET(t);
-	const char *p = us_path_at(&dirfd, path, at_write(flags) |
+	const char *p = us_path_at(&dirfd, path, at_write(flags) | US_MAP_OWNER |
 				   ((flags & AT_EMPTY_PATH) ? US_MAP_EMPTY_OK : 0), t);
 	if (p && !*p && (flags & AT_EMPTY_PATH)) {
 		US_SCRATCH_SCOPE;
@@ -98,7 +119,7 @@ US_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid,
 		} *sb = us_scratch_push(sizeof *sb);
 		if (!sb)
 			return -1;
-		int rc = us_fd_write(dirfd, sb->up, sizeof sb->up);
+		int rc = us_fd_write(dirfd, US_MAP_OWNER, sb->up, sizeof sb->up);
 		return rc < 0 ? -1 : rc ? US_REAL(lchown)(sb->up, uid, gid)
 				    : US_REAL(fchownat)(dirfd, p, uid, gid, flags);
 	}
@@ -114,7 +135,7 @@ US_EXPORT int fchown(int fd, uid_t uid, gid_t gid)
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
-	int rc = us_fd_write(fd, sb->up, sizeof sb->up);
+	int rc = us_fd_write(fd, US_MAP_OWNER, sb->up, sizeof sb->up);
 	return rc < 0 ? -1 : rc ? US_REAL(chown)(sb->up, uid, gid) : US_REAL(fchown)(fd, uid, gid);
 }
 
@@ -139,7 +160,7 @@ US_EXPORT int utime(const char *path, const struct utimbuf *times)
 {
 	US_SHIM_OR(US_REAL(utime)(path, times));
 	US_TARGET(t);
-	const char *p = us_path(path, W, t);
+	const char *p = us_path(path, W | times_may(times), t);
 	return p ? US_REAL(utime)(p, times) : -1;
 }
 
@@ -147,7 +168,7 @@ US_EXPORT int utimes(const char *path, const struct timeval tv[2])
 {
 	US_SHIM_OR(US_REAL(utimes)(path, tv));
 	US_TARGET(t);
-	const char *p = us_path(path, W, t);
+	const char *p = us_path(path, W | times_may(tv), t);
 	return p ? US_REAL(utimes)(p, tv) : -1;
 }
 
@@ -155,7 +176,7 @@ US_EXPORT int lutimes(const char *path, const struct timeval tv[2])
 {
 	US_SHIM_OR(US_REAL(lutimes)(path, tv));
 	US_TARGET(t);
-	const char *p = us_path(path, WNF, t);
+	const char *p = us_path(path, WNF | times_may(tv), t);
 	return p ? US_REAL(lutimes)(p, tv) : -1;
 }
 
@@ -168,7 +189,7 @@ static int fd_utimes(int fd, const struct timeval tv[2])
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
-	int rc = us_fd_write(fd, sb->up, sizeof sb->up);
+	int rc = us_fd_write(fd, times_may(tv), sb->up, sizeof sb->up);
 	return rc < 0 ? -1 : rc ? US_REAL(utimes)(sb->up, tv) : US_REAL(futimes)(fd, tv);
 }
 
@@ -179,7 +200,7 @@ US_EXPORT int futimesat(int dirfd, const char *path, const struct timeval tv[2])
 	if (!us_unchecked(path))
 		return fd_utimes(dirfd, tv);
 	US_TARGET(t);
-	const char *p = us_path_at(&dirfd, path, W, t);
+	const char *p = us_path_at(&dirfd, path, W | times_may(tv), t);
 	return p ? US_REAL(futimesat)(dirfd, p, tv) : -1;
 }
 
@@ -196,12 +217,12 @@ US_EXPORT int utimensat(int dirfd, const char *path, const struct timespec ts[2]
 		} *sb = us_scratch_push(sizeof *sb);
 		if (!sb)
 			return -1;
-		int rc = us_fd_write(dirfd, sb->up, sizeof sb->up);
+		int rc = us_fd_write(dirfd, ts_may(ts), sb->up, sizeof sb->up);
 		return rc < 0 ? -1 : rc ? US_REAL(utimensat)(AT_FDCWD, sb->up, ts, 0)
 				    : US_REAL(utimensat)(dirfd, path, ts, flags);
 	}
 	US_TARGET(t);
-	const char *p = us_path_at(&dirfd, path, at_write(flags), t);
+	const char *p = us_path_at(&dirfd, path, at_write(flags) | ts_may(ts), t);
 	return p ? US_REAL(utimensat)(dirfd, p, ts, flags) : -1;
 }
 
@@ -214,7 +235,7 @@ US_EXPORT int futimens(int fd, const struct timespec ts[2])
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
-	int rc = us_fd_write(fd, sb->up, sizeof sb->up);
+	int rc = us_fd_write(fd, ts_may(ts), sb->up, sizeof sb->up);
 	return rc < 0 ? -1 : rc ? US_REAL(utimensat)(AT_FDCWD, sb->up, ts, 0) : US_REAL(futimens)(fd, ts);
 }
 

@@ -73,7 +73,8 @@ static bool fd_form(int dirfd, const char *path, unsigned flags)
 
 /* A change through DFD itself (AT_EMPTY_PATH): to the upper copy of a
  * lower file, by the real path the copy-up put in UP, or to DFD. */
-static long fd_change(long nr, const long a[6], long flags_at, long flags)
+static long fd_change(long nr, const long a[6], long flags_at, long flags,
+		      unsigned may)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -81,7 +82,7 @@ static long fd_change(long nr, const long a[6], long flags_at, long flags)
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
-	int w = us_fd_write((int)a[0], sb->up, sizeof sb->up);
+	int w = us_fd_write((int)a[0], may, sb->up, sizeof sb->up);
 	if (w <= 0)
 		return w < 0 ? -1 : US_REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4]);
 	long b[5] = { AT_FDCWD, (long)sb->up, a[2], a[3], a[4] };
@@ -109,8 +110,8 @@ long door_fchmodat2(const long a[6])
 	if (!us_begin())
 		return US_REAL(syscall)(SYS_fchmodat2, a[0], a[1], a[2], a[3]);
 	long rc = fd_form(I(0), us_unchecked(P(1)), fl)
-		? fd_change(SYS_fchmodat2, a, 3, fl & ~(unsigned)AT_EMPTY_PATH)
-		: path_change(SYS_fchmodat2, a, US_MAP_WRITE | US_MAP_META |
+		? fd_change(SYS_fchmodat2, a, 3, fl & ~(unsigned)AT_EMPTY_PATH, US_MAP_OWNER)
+		: path_change(SYS_fchmodat2, a, US_MAP_WRITE | US_MAP_META | US_MAP_OWNER |
 			      ((fl & AT_SYMLINK_NOFOLLOW) ? US_MAP_NOFOLLOW : 0));
 	us_end_scope(&mark);
 	return rc;
@@ -189,11 +190,11 @@ long door_fileattr(long nr, const long a[6])
 		return US_REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4]);
 	long rc;
 	if (fd_form(I(0), us_unchecked(P(1)), fl))
-		rc = set ? fd_change(nr, a, 4, fl & ~(unsigned)AT_EMPTY_PATH)
+		rc = set ? fd_change(nr, a, 4, fl & ~(unsigned)AT_EMPTY_PATH, US_MAP_OWNER)
 			 : US_REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4]);
 	else
 		rc = path_change(nr, a, ((fl & AT_SYMLINK_NOFOLLOW) ? US_MAP_NOFOLLOW : 0) |
-				 (set ? US_MAP_WRITE | US_MAP_META : 0));
+				 (set ? US_MAP_WRITE | US_MAP_META | US_MAP_OWNER : 0));
 	us_end_scope(&mark);
 	return rc;
 }

@@ -60,7 +60,7 @@ static int checked(int fd, unsigned long req, void *arg, enum us_ioc k)
 		return dedupe_check(fd, arg) < 0 ? -1 : US_REAL(ioctl)(fd, req, arg);
 	if (k == US_IOC_WRITE)
 		return us_fd_write_check(fd) < 0 ? -1 : US_REAL(ioctl)(fd, req, arg);
-	int rc = us_fd_write(fd, sb->up, sizeof sb->up);
+	int rc = us_fd_write(fd, US_MAP_OWNER, sb->up, sizeof sb->up);
 	return rc < 0 ? -1 : rc ? on_copy(sb->up, req, arg) : US_REAL(ioctl)(fd, req, arg);
 }
 

@@ -156,7 +156,7 @@ US_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
 		} *sb = us_scratch_push(sizeof *sb);
 		if (!sb)
 			return NULL;
-		int rc = fopen_map_flags(mode) ? us_fd_write(fileno(stream), sb->up, sizeof sb->up) : 0;
+		int rc = fopen_map_flags(mode) ? us_fd_write(fileno(stream), 0, sb->up, sizeof sb->up) : 0;
 		if (rc < 0)
 			return NULL;
 		return US_REAL(freopen)(rc ? sb->up : NULL, mode, stream);

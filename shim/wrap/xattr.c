@@ -17,6 +17,16 @@
 #define W (US_MAP_WRITE | US_MAP_META)
 #define WNF (US_MAP_WRITE | US_MAP_META | US_MAP_NOFOLLOW)
 
+/* Who may set or remove NAME on a lower object (mayact.h): an ACL only
+ * its owner, any other name a writer (the kernel's xattr_permission). */
+static unsigned set_may(const char *name)
+{
+	return name && us_readable(name) &&
+			       strncmp(name, "system.posix_acl_", 17) == 0
+		       ? US_MAP_OWNER
+		       : 0;
+}
+
 /* A get of one of our names: -1/ENODATA, else 0 to go on. */
 static int own_get(const char *name)
 {
@@ -123,7 +133,7 @@ US_EXPORT int setxattr(const char *path, const char *name, const void *v,
 	US_TARGET(t);
 	if (own_set(name) < 0)
 		return -1;
-	const char *p = us_path(path, W, t);
+	const char *p = us_path(path, W | set_may(name), t);
 	return p ? US_REAL(setxattr)(p, name, v, size, flags) : -1;
 }
 
@@ -134,7 +144,7 @@ US_EXPORT int lsetxattr(const char *path, const char *name, const void *v,
 	US_TARGET(t);
 	if (own_set(name) < 0)
 		return -1;
-	const char *p = us_path(path, WNF, t);
+	const char *p = us_path(path, WNF | set_may(name), t);
 	return p ? US_REAL(lsetxattr)(p, name, v, size, flags) : -1;
 }
 
@@ -150,7 +160,7 @@ US_EXPORT int fsetxattr(int fd, const char *name, const void *v, size_t size,
 		return -1;
 	if (own_set(name) < 0)
 		return -1;
-	int rc = us_fd_write(fd, sb->up, sizeof sb->up);
+	int rc = us_fd_write(fd, set_may(name), sb->up, sizeof sb->up);
 	return rc < 0 ? -1 : rc ? US_REAL(setxattr)(sb->up, name, v, size, flags)
 			    : US_REAL(fsetxattr)(fd, name, v, size, flags);
 }
@@ -161,7 +171,7 @@ US_EXPORT int removexattr(const char *path, const char *name)
 	US_TARGET(t);
 	if (own_set(name) < 0)
 		return -1;
-	const char *p = us_path(path, W, t);
+	const char *p = us_path(path, W | set_may(name), t);
 	return p ? US_REAL(removexattr)(p, name) : -1;
 }
 
@@ -171,7 +181,7 @@ US_EXPORT int lremovexattr(const char *path, const char *name)
 	US_TARGET(t);
 	if (own_set(name) < 0)
 		return -1;
-	const char *p = us_path(path, WNF, t);
+	const char *p = us_path(path, WNF | set_may(name), t);
 	return p ? US_REAL(lremovexattr)(p, name) : -1;
 }
 
@@ -186,7 +196,7 @@ US_EXPORT int fremovexattr(int fd, const char *name)
 		return -1;
 	if (own_set(name) < 0)
 		return -1;
-	int rc = us_fd_write(fd, sb->up, sizeof sb->up);
+	int rc = us_fd_write(fd, set_may(name), sb->up, sizeof sb->up);
 	return rc < 0 ? -1 : rc ? US_REAL(removexattr)(sb->up, name)
 			    : US_REAL(fremovexattr)(fd, name);
 }
