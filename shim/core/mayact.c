@@ -53,9 +53,27 @@ static bool bits_allow(const struct stat *st, int want)
 	return ((st->st_mode >> shift) & (mode_t)want) == (mode_t)want;
 }
 
+/* REAL's stat, read once, when a rule needs it: false when it is gone
+ * (the change itself then says so). */
+struct lazy {
+	bool read, ok;
+	struct stat st;
+};
+
+static const struct stat *stat_of(const char *real, struct lazy *z)
+{
+	if (!z->read) {
+		int saved = errno;
+		z->read = true;
+		z->ok = SYS(lstat)(real, &z->st) == 0;
+		errno = saved;
+	}
+	return z->ok ? &z->st : NULL;
+}
+
 /* Write (and search, WANT) permission on REAL: the kernel's own answer
- * where it can give one about the object itself. */
-static bool may_access(const char *real, const struct stat *st, int want)
+ * where it can give one about the object itself, else its mode bits. */
+static bool may_access(const char *real, struct lazy *z, int want)
 {
 	if (strlen(real) < PATH_MAX) {
 		int saved = errno;
@@ -63,19 +81,24 @@ static bool may_access(const char *real, const struct stat *st, int want)
 					    AT_EACCESS | AT_SYMLINK_NOFOLLOW);
 		int err = errno;
 		errno = saved;
-		if (rc == 0)
-			return true;
+		if (rc == 0 || err == ENOENT || err == ENOTDIR)
+			return true; /* (gone: the change says so) */
 		if (err == EACCES)
 			return false;
 		/* EROFS (a read-only lower), ETXTBSY, EINVAL (no
 		 * AT_SYMLINK_NOFOLLOW here): the bits */
 	}
-	return bits_allow(st, want);
+	const struct stat *st = stat_of(real, z);
+	return !st || bits_allow(st, want);
 }
 
-static bool owner(const struct stat *st)
+/* The owner, or CAP_FOWNER (asked first: no stat for root). */
+static bool owner(const char *real, struct lazy *z)
 {
-	return st->st_uid == geteuid() || has_cap(CAP_FOWNER);
+	if (has_cap(CAP_FOWNER))
+		return true;
+	const struct stat *st = stat_of(real, z);
+	return !st || st->st_uid == geteuid();
 }
 
 /* fs.protected_hardlinks, read once (unreadable: on, systemd's value). */
@@ -102,39 +125,40 @@ static bool protected_hardlinks(void)
 /* may_linkat's rule: a regular file that is neither setuid nor
  * setgid-executable and that the caller may read and write, or one it
  * owns. */
-static bool may_link(const char *real, const struct stat *st)
+static bool may_link(const char *real, struct lazy *z)
 {
-	if (!protected_hardlinks() || owner(st))
+	if (!protected_hardlinks() || owner(real, z))
+		return true;
+	const struct stat *st = stat_of(real, z);
+	if (!st)
 		return true;
 	if (!S_ISREG(st->st_mode) || (st->st_mode & S_ISUID) ||
 	    (st->st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
 		return false;
-	return may_access(real, st, R_OK | W_OK);
+	return may_access(real, z, R_OK | W_OK);
 }
 
 int us_may_lower(const char *real, enum us_may what)
 {
-	struct stat st;
+	struct lazy z = {.read = false};
 	bool ok;
 
-	if (SYS(lstat)(real, &st) < 0)
-		return 0; /* gone: the copy-up says so */
 	switch (what) {
 	case US_MAY_WRITE:
-		ok = may_access(real, &st, W_OK);
+		ok = may_access(real, &z, W_OK);
 		break;
 	case US_MAY_TOUCH:
-		ok = owner(&st) || may_access(real, &st, W_OK);
+		ok = may_access(real, &z, W_OK) || owner(real, &z);
 		break;
 	case US_MAY_OWN:
-		ok = owner(&st);
+		ok = owner(real, &z);
 		break;
 	case US_MAY_LINK:
-		ok = may_link(real, &st);
+		ok = may_link(real, &z);
 		break;
 	case US_MAY_DIRENTS:
 	default:
-		ok = may_access(real, &st, W_OK | X_OK);
+		ok = may_access(real, &z, W_OK | X_OK);
 		break;
 	}
 	if (ok)
