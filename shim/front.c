@@ -135,7 +135,7 @@ static bool lower_refused(unsigned flags, struct us_target *t)
 			   : (flags & US_MAP_LINKSRC) ? US_MAY_LINK
 						      : US_MAY_WRITE;
 
-	if (us_write_errno(t->r.m))
+	if (us_write_errno(t->r.m) || (flags & US_MAP_NOCHECK))
 		return false; /* EROFS first, as the kernel: the prepare says it */
 	if (us_resolved_real(&t->r, t->real, sizeof t->real) < 0 ||
 	    us_may_lower(t->real, what) < 0) {

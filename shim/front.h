@@ -65,6 +65,8 @@
 #define US_MAP_LINKSRC 0x200000 /* with WRITE: a hard link's source (the
 				   protected_hardlinks rule); else WRITE
 				   asks write permission (mayact.h) */
+#define US_MAP_NOCHECK 0x400000 /* with WRITE: the kernel asks nothing of
+				   the caller (chown to -1, -1) */
 #define US_MAP_WRITES                                                         \
 	(US_MAP_WRITE | US_MAP_CREATE | US_MAP_OPENCREAT | US_MAP_REMOVE)
 

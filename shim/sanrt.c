@@ -28,6 +28,7 @@ char us_sanrt_path[PATH_MAX];
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,6 +72,8 @@ SANRT_ENTRY(int, lstat, (const char *p, struct stat *st), (p, st))
 SANRT_ENTRY(ssize_t, readlink, (const char *p, char *b, size_t n), (p, b, n))
 SANRT_ENTRY(void *, mmap, (void *a, size_t n, int pr, int fl, int fd, off_t o),
 	    (a, n, pr, fl, fd, o))
+SANRT_ENTRY(int, getrlimit, (__rlimit_resource_t r, struct rlimit *rl), (r, rl))
+SANRT_ENTRY(int, setrlimit, (__rlimit_resource_t r, const struct rlimit *rl), (r, rl))
 
 int us_sanrt_body_open(const char *p, int flags, ...);
 int SANRT_NAME(open)(const char *p, int flags, ...);

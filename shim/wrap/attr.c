@@ -43,6 +43,13 @@ static unsigned ts_may(const struct timespec *ts)
 	return US_MAP_TOUCH;
 }
 
+/* Who may chown a lower object to UID, GID: its owner (or CAP_CHOWN;
+ * the kernel on the copy checks the rest); to -1, -1 anyone. */
+static unsigned chown_may(uid_t uid, gid_t gid)
+{
+	return uid == (uid_t)-1 && gid == (gid_t)-1 ? US_MAP_NOCHECK : US_MAP_OWNER;
+}
+
 /* RC of a chmod or chown through T: a union dir's new permissions decide
  * what a lookup in it answers (EACCES), so lookup caches forget it. */
 static int perms(int rc, const struct us_target *t)
@@ -93,7 +100,7 @@ US_EXPORT int chown(const char *path, uid_t uid, gid_t gid)
 {
 	US_SHIM_OR(US_REAL(chown)(path, uid, gid));
 	US_TARGET(t);
-	const char *p = us_path(path, W | US_MAP_OWNER, t);
+	const char *p = us_path(path, W | chown_may(uid, gid), t);
 	return p ? perms(US_REAL(chown)(p, uid, gid), t) : -1;
 }
 
@@ -101,7 +108,7 @@ US_EXPORT int lchown(const char *path, uid_t uid, gid_t gid)
 {
 	US_SHIM_OR(US_REAL(lchown)(path, uid, gid));
 	US_TARGET(t);
-	const char *p = us_path(path, WNF | US_MAP_OWNER, t);
+	const char *p = us_path(path, WNF | chown_may(uid, gid), t);
 	return p ? perms(US_REAL(lchown)(p, uid, gid), t) : -1;
 }
 
@@ -110,7 +117,7 @@ US_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid,
 {
 	US_SHIM_OR(US_REAL(fchownat)(dirfd, path, uid, gid, flags));
 	US_TARGET(t);
-	const char *p = us_path_at(&dirfd, path, at_write(flags) | US_MAP_OWNER |
+	const char *p = us_path_at(&dirfd, path, at_write(flags) | chown_may(uid, gid) |
 				   ((flags & AT_EMPTY_PATH) ? US_MAP_EMPTY_OK : 0), t);
 	if (p && !*p && (flags & AT_EMPTY_PATH)) {
 		US_SCRATCH_SCOPE;
@@ -119,7 +126,7 @@ US_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid,
 		} *sb = us_scratch_push(sizeof *sb);
 		if (!sb)
 			return -1;
-		int rc = us_fd_write(dirfd, US_MAP_OWNER, sb->up, sizeof sb->up);
+		int rc = us_fd_write(dirfd, chown_may(uid, gid), sb->up, sizeof sb->up);
 		return rc < 0 ? -1 : rc ? US_REAL(lchown)(sb->up, uid, gid)
 				    : US_REAL(fchownat)(dirfd, p, uid, gid, flags);
 	}
@@ -135,7 +142,7 @@ US_EXPORT int fchown(int fd, uid_t uid, gid_t gid)
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
-	int rc = us_fd_write(fd, US_MAP_OWNER, sb->up, sizeof sb->up);
+	int rc = us_fd_write(fd, chown_may(uid, gid), sb->up, sizeof sb->up);
 	return rc < 0 ? -1 : rc ? US_REAL(chown)(sb->up, uid, gid) : US_REAL(fchown)(fd, uid, gid);
 }
 
