@@ -289,6 +289,26 @@ killed_copyup() {
 	[ -n "$(getfattr -h -n user.unionshim.redirect "$UPPER/dir2" 2>/dev/null)" ]
 }
 
+@test "a redirect record is checked where the lookup reads the lowers: a stacked former upper's own records move the path" {
+	mkdir -p "$LOWER/a/sub"
+	echo s >"$LOWER/a/sub/s"
+	# a first union renames a -> b: its upper holds b with a record
+	local u1=$ROOT/u1 w1=$ROOT/w1 u2=$ROOT/u2 w2=$ROOT/w2
+	mkdir -p "$u1" "$w1" "$u2" "$w2"
+	LD_PRELOAD=$SHIM_LIB UNIONSHIM_MOUNTS="target=$TARGET,lowerdir=$LOWER,upperdir=$u1,workdir=$w1" \
+		sh -c 'cd "$1" && mv a b' _ "$TARGET"
+	# that upper stacked as a lower: b/sub (not copied up: below, at a/sub)
+	# renamed to c
+	LD_PRELOAD=$SHIM_LIB UNIONSHIM_MOUNTS="target=$TARGET,lowerdir=$u1:$LOWER,upperdir=$u2,workdir=$w2" \
+		sh -c 'cd "$1" && mv b/sub c && cat c/s' _ "$TARGET"
+	[ "$(getfattr -h --only-values -n user.unionshim.redirect "$u2/c" 2>/dev/null)" = /b/sub ]
+	[ ! -e "$u1/b/sub" ]
+	run "$UNIONCTL" check --upper "$u2" --work "$w2" --lower "$u1" --lower "$LOWER"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output != *"problem: "* ]]
+}
+
 # layer_stats N NAME: stat union name NAME N times in one process; print
 # how many stat calls reached a layer's copy of it
 layer_stats() {

@@ -51,12 +51,15 @@ static void whiteout(struct uc_check *c, const struct uc_item *it)
 
 /* The redirect record of dir IT (a renamed dir, redirect.h): one the
  * shim would ignore, or one naming a path no lower given holds (the dir
- * then merges with nothing below). Reported, never repaired: dropping a
- * record could show what the lowers hold at the dir's own name. */
+ * then merges with nothing below). Each lower is asked at the path the
+ * lookup would ask it (us_layer_path: a lower stacked above it that
+ * holds records of its own moves the path on). Reported, never
+ * repaired: dropping a record could show what the lowers hold at the
+ * dir's own name. */
 static void redirect(struct uc_check *c, const struct uc_item *it)
 {
 	const struct us_mount *m = uc_mount(&c->l);
-	char v[PATH_MAX], real[PATH_MAX];
+	char v[PATH_MAX], up[PATH_MAX], real[PATH_MAX];
 	struct stat st;
 	ssize_t n = lgetxattr(it->real, US_REDIRECT_XATTR, v, sizeof v - 1);
 
@@ -67,8 +70,10 @@ static void redirect(struct uc_check *c, const struct uc_item *it)
 		uc_problem(c, it->real, "redirect record that is not an absolute union path (ignored)");
 		return;
 	}
+	if (us_path_join(up, sizeof up, m->target, it->rel) < 0)
+		return;
 	for (int i = 1; i < m->nlayers; i++)
-		if (us_path_join(real, sizeof real, m->layers[i].path, v + 1) == 0 &&
+		if (us_layer_path(m, i, up, real, sizeof real) == 0 &&
 		    lstat(real, &st) == 0 && S_ISDIR(st.st_mode))
 			return;
 	if (m->nlayers > 1)
