@@ -109,7 +109,7 @@ others_layers() {
 	chmod 777 "$LOWER/pub"
 	chown 65534:65534 "$UPPER" "$WORK"
 	cat >"$ROOT/others.py" <<'PY'
-import errno, os, sys
+import errno, os, struct, sys
 os.chdir(sys.argv[1])
 def t(name, f, *a):
     try:
@@ -152,6 +152,16 @@ t("rename in a world dir", os.rename, "pub/rootf", "pub/rootf2")
 t("unlink another's in sticky", os.unlink, "st/rootfile")
 t("rename another's in sticky", os.rename, "st/rootfile", "st/z")
 t("unlink own in sticky", os.unlink, "st/nobf")
+# a POSIX ACL (user::rw-, group::r--, other::r--): only the owner sets one
+acl = struct.pack("<I", 2) + b"".join(struct.pack("<HHI", tag, perm, 0xffffffff)
+                                      for tag, perm in ((1, 6), (4, 4), (0x20, 4)))
+t("acl another's", os.setxattr, "rootf", "system.posix_acl_access", acl)
+t("acl own", os.setxattr, "mine/f", "system.posix_acl_access", acl)
+fd = os.open("rootf", os.O_RDONLY)
+t("futimens-now another's", os.utime, fd, None)
+t("futimens-given another's", os.utime, fd, (2, 2))
+t("fchown another's", os.fchown, fd, -1, 65534)
+os.close(fd)
 t("link another's", os.link, "rootf", "pub/hl")
 t("link own", os.link, "mine/f", "pub/hl2")
 t("move another's dir", os.rename, "dm", "pub/dm")
