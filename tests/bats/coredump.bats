@@ -50,6 +50,14 @@ need_relative_cores() {
 	# the core is the union's, as a file the program made there
 	run in_union sh -c "ls '$TARGET/e' | grep -c '^core'"
 	[ "$output" = 1 ]
+	# a child put into a lower dir by a spawn file action, its parent's
+	# cwd elsewhere (nothing held there): held from its start
+	run --separate-stderr in_union bash -c "ulimit -S -c unlimited; cd '$TARGET/e' &&
+		'$(probe spawn_actions)' chdir:'$TARGET/d/sub' -- /bin/sh -c 'kill -SEGV \$\$'"
+	echo "$output"
+	[ "$output" = "spawn: OK, exit=-1" ]
+	[ "$(snapshot "$LOWER")" = "$before" ]
+	! compgen -G "$LOWER/d/sub/core*"
 }
 
 @test "the program reads and sets its own core limit while the shim holds it; children get it" {
