@@ -35,6 +35,12 @@ static rlim_t wanted; /* the program's own soft limit while held */
 static int moving;   /* cwd moves between begin and end */
 static int pattern;  /* core_pattern: 0 not read yet, 1 a relative file, 2 not */
 
+/* Under the lock; us_core_show reads the word without it, first. */
+static void set_held(bool on)
+{
+	__atomic_store_n(&held, on, __ATOMIC_RELAXED);
+}
+
 /* Does core_pattern name a file relative to the cwd? Read once; a
  * pattern that cannot be read is taken as relative (held: no core). */
 static bool pattern_relative(void)
@@ -82,7 +88,7 @@ static void hold(void)
 	struct rlimit zero = {0, rl.rlim_max};
 	if (US_REAL(setrlimit)(RLIMIT_CORE, &zero) == 0) {
 		wanted = rl.rlim_cur;
-		held = true;
+		set_held(true);
 	}
 }
 
@@ -96,10 +102,10 @@ static void settle(void)
 	if (US_REAL(getrlimit)(RLIMIT_CORE, &rl) < 0)
 		return;
 	if (rl.rlim_cur != 0)
-		held = false;
+		set_held(false);
 	rlim_t want = held ? wanted : rl.rlim_cur;
 	if (want == 0) {
-		held = false;
+		set_held(false);
 		return;
 	}
 	bool keep = pattern_relative() && cwd_in_lower();
@@ -107,13 +113,13 @@ static void settle(void)
 		struct rlimit zero = {0, rl.rlim_max};
 		if (US_REAL(setrlimit)(RLIMIT_CORE, &zero) == 0) {
 			wanted = want;
-			held = true;
+			set_held(true);
 		}
 	} else if (!keep && held) {
 		struct rlimit back = {want < rl.rlim_max ? want : rl.rlim_max,
 				      rl.rlim_max};
 		if (US_REAL(setrlimit)(RLIMIT_CORE, &back) == 0)
-			held = false;
+			set_held(false);
 	}
 }
 
@@ -167,7 +173,7 @@ void us_core_init(void)
 	if (env && parse_limit(env, &v) && v != 0 &&
 	    US_REAL(getrlimit)(RLIMIT_CORE, &rl) == 0 && rl.rlim_cur == 0) {
 		wanted = v; /* the parent held it; still held */
-		held = true;
+		set_held(true);
 	}
 	settle();
 	us_unlock(US_LOCK_CORE);
@@ -205,7 +211,7 @@ int us_core_prlimit(const struct rlimit *nw, struct rlimit *old)
 			us_core_show(old);
 		if (rc == 0 && nw && !us_in_vfork_child() &&
 		    us_lock_unless_mine(US_LOCK_CORE)) {
-			held = false; /* the program's 0, or its value as set */
+			set_held(false); /* the program's 0, or its value as set */
 			us_unlock(US_LOCK_CORE);
 		}
 		return rc;
@@ -220,7 +226,7 @@ int us_core_prlimit(const struct rlimit *nw, struct rlimit *old)
 			old->rlim_cur = was_wanted < old->rlim_max ? was_wanted
 								   : old->rlim_max;
 		wanted = nw->rlim_cur;
-		held = true;
+		set_held(true);
 		if (!moving)
 			settle();
 	}

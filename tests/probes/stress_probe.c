@@ -5,14 +5,16 @@
  *   stress_probe seed DIR            make the files in DIR (a lower, real)
  *   stress_probe run DIR SECS [THREADS]   hammer DIR (the union target)
  *
- * The files are f00..f11 in DIR and in DIR/d, each K whole records
+ * The files are f00..f11 in DIR and in DIR/d, each K whole records (and
+ * DIR/keep, a dir no op writes),
  * (header records 0..K-1). Files only ever grow by whole records appended
  * with O_APPEND (each append copies a lower file up), or are replaced
  * whole: a thread writes a new file under a temp name and renames it over
  * an f name. So every f a thread can open or stat holds at least K
  * records, header first: fewer means a half-copied file became visible.
  * Each thread runs open/fstat/read/dup/dup2/close, stat/lstat, openat from
- * a dir fd, appends, replaces, unlinks and listings; now and then it forks
+ * a dir fd, appends, replaces, unlinks, listings and cwd moves (the core
+ * limit main set must read back unchanged); now and then it forks
  * a child that reads and appends once and exits. Errors other than ENOENT
  * (another thread unlinked the name) are failures. The last line sums up:
  * "stress: N threads, ... 0 failures"; exit status 0 only then.
@@ -31,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -44,12 +47,13 @@
 #define MAXTHREADS 64
 
 enum { OP_READ, OP_STAT, OP_OPENAT, OP_APPEND, OP_REPLACE, OP_UNLINK,
-       OP_LIST, OP_FORK, NOPS };
+       OP_LIST, OP_CWD, OP_FORK, NOPS };
 static const char *const op_names[NOPS] = {
 	"reads", "stats", "openats", "appends", "replaces", "unlinks",
-	"listings", "forks"};
+	"listings", "cwd moves", "forks"};
 
 static const char *root;
+static rlim_t core_soft; /* the soft core limit main set */
 static struct timespec deadline;
 static unsigned long counts[NOPS];
 static unsigned long failures;
@@ -278,6 +282,7 @@ static void op_unlink(unsigned r)
 static int listed_ok(const char *n)
 {
 	return !strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, "d") ||
+	       !strcmp(n, "keep") ||
 	       (n[0] == 'f' && strlen(n) == 3) || (n[0] == 't' && strlen(n) == 3);
 }
 
@@ -299,6 +304,22 @@ static void op_list(unsigned r)
 	if (errno)
 		fail("readdir %s: %s", p, strerror(errno));
 	closedir(d);
+}
+
+/* The cwd moved to the root or to keep (a dir of the lower alone, which
+ * no op writes: the shim holds the real core limit at 0 there): the
+ * limit main set reads back unchanged whatever the cwd. */
+static void op_cwd(unsigned r)
+{
+	char p[4096];
+	struct rlimit rl;
+
+	snprintf(p, sizeof p, "%s%s", root, (r & 1) ? "/keep" : "");
+	if (chdir(p) < 0)
+		fail("chdir %s: %s", p, strerror(errno));
+	else if (getrlimit(RLIMIT_CORE, &rl) < 0 || rl.rlim_cur != core_soft)
+		fail("core limit in %s: %llu, set %llu", p,
+		     (unsigned long long)rl.rlim_cur, (unsigned long long)core_soft);
 }
 
 /* The child reads and appends once; a child that hangs (a lock held by a
@@ -357,7 +378,8 @@ static void *worker(void *arg)
 				 : w < 800 ? OP_APPEND
 				 : w < 860 ? OP_REPLACE
 				 : w < 900 ? OP_UNLINK
-				 : w < 998 ? OP_LIST
+				 : w < 996 ? OP_LIST
+				 : w < 998 ? OP_CWD
 					   : OP_FORK;
 			r /= 1000;
 			switch (op) {
@@ -368,6 +390,7 @@ static void *worker(void *arg)
 			case OP_REPLACE: op_replace(r, tid); break;
 			case OP_UNLINK: op_unlink(r); break;
 			case OP_LIST: op_list(r); break;
+			case OP_CWD: op_cwd(r); break;
 			default: op_fork(r, tid); break;
 			}
 			mine[op]++;
@@ -392,6 +415,11 @@ static int seed_dir(const char *dir)
 		if (i == 0) {
 			char d[4096];
 			snprintf(d, sizeof d, "%s/d", dir);
+			if (mkdir(d, 0755) < 0 && errno != EEXIST) {
+				perror(d);
+				return 1;
+			}
+			snprintf(d, sizeof d, "%s/keep", dir);
 			if (mkdir(d, 0755) < 0 && errno != EEXIST) {
 				perror(d);
 				return 1;
@@ -423,6 +451,15 @@ int main(int argc, char **argv)
 	if (secs <= 0 || n < 1 || n > MAXTHREADS) {
 		fprintf(stderr, "stress_probe: bad SECS or THREADS\n");
 		return 2;
+	}
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_CORE, &rl) == 0) {
+		if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= 4096)
+			rl.rlim_cur = 4096;
+		if (setrlimit(RLIMIT_CORE, &rl) == 0)
+			core_soft = rl.rlim_cur;
+		else if (getrlimit(RLIMIT_CORE, &rl) == 0)
+			core_soft = rl.rlim_cur;
 	}
 	alarm((unsigned)secs + 120); /* a deadlock ends the run */
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
