@@ -406,11 +406,13 @@ static int make_file(const struct us_mount *m, int layer, const char *src,
 		return -1;
 	}
 	int rc = data ? copy_version(m, in, out, st) : 0;
+	/* the origin first: a user xattr needs write permission, which a
+	 * caller other than root loses once a read-only mode is set */
+	if (rc == 0 && layer >= 0)
+		rc = keep_origin(m, layer, src, tmp, out, st);
 	if (rc == 0)
 		rc = meta ? copy_meta(meta, tmp, -1, out, mst)
 			  : copy_meta(src, tmp, in, out, st);
-	if (rc == 0 && layer >= 0)
-		rc = keep_origin(m, layer, src, tmp, out, st);
 	close_keep_errno(in);
 	close_keep_errno(out);
 	return rc;
@@ -516,8 +518,15 @@ int us_copy_temp_meta(const struct us_mount *m, int layer, const char *src,
 	}
 	if (S_ISREG(st->st_mode)) /* make_file did the rest by fd */
 		return 0;
-	if (copy_meta(meta ? meta : src, tmp, -1, -1, meta ? &mst : st) < 0 ||
-	    (layer >= 0 && keep_origin(m, layer, src, tmp, -1, st) < 0)) {
+	/* the origin before the mode, as make_file; a dir keeps its owner's
+	 * write permission until it is placed (copy_object): a dir moved to
+	 * another dir needs it (its ".." changes), and so do its children
+	 * placed in it, for a caller other than root */
+	struct stat want = meta ? mst : *st;
+	if (S_ISDIR(want.st_mode))
+		want.st_mode |= S_IWUSR;
+	if ((layer >= 0 && keep_origin(m, layer, src, tmp, -1, st) < 0) ||
+	    copy_meta(meta ? meta : src, tmp, -1, -1, &want) < 0) {
 		remove_temp(tmp, S_ISDIR(st->st_mode));
 		return -1;
 	}
@@ -543,6 +552,29 @@ int us_copy_new(const struct us_mount *m, const char *src, const char *dst)
 	return 0;
 }
 
+/* TMP renamed to DST. The upper dir PARENT (its stat PST, when known) is
+ * a copy made by this caller; one made read-only (a lower dir's mode)
+ * takes a copy placed in it for the rename alone, where overlayfs's own
+ * credentials need no write permission: the caller's write permission
+ * was checked against the union dir before (mayact.h). */
+static int place(const char *tmp, const char *dst, const struct stat *pst,
+		 const char *parent)
+{
+	if (SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EACCES || !pst || (pst->st_mode & S_IWUSR) ||
+	    pst->st_uid != geteuid() ||
+	    SYS(chmod)(parent, (pst->st_mode & 07777) | S_IWUSR) < 0) {
+		errno = EACCES;
+		return -1;
+	}
+	int rc = SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE);
+	int err = errno;
+	SYS(chmod)(parent, pst->st_mode & 07777);
+	errno = err;
+	return rc;
+}
+
 int us_place_temp(const struct us_mount *m, const char *tmp, const char *dst,
 		  bool dir)
 {
@@ -560,7 +592,7 @@ int us_place_temp(const struct us_mount *m, const char *tmp, const char *dst,
 	bool keep = SYS(stat)(sb->parent, &pst) == 0;
 	/* the copy carries an origin record: its dir is marked first */
 	us_shared_origins_enter_real(m, sb->parent, keep ? &pst : NULL);
-	if (SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) == 0) {
+	if (place(tmp, dst, keep ? &pst : NULL, sb->parent) == 0) {
 		if (keep) {
 			struct timespec ts[2] = {pst.st_atim, pst.st_mtim};
 			SYS(utimensat)(AT_FDCWD, sb->parent, ts, 0);
@@ -602,6 +634,9 @@ static int copy_object(const struct us_mount *m, int layer, const char *upath,
 	 * may answer for them until it is announced */
 	bool begun = us_lcache_change_begin(m, upath, false);
 	int rc = us_place_temp(m, sb->tmp, dst, S_ISDIR(st.st_mode));
+	/* a read-only dir gets its mode once placed (us_copy_temp_meta) */
+	if (rc == 0 && S_ISDIR(st.st_mode) && !(st.st_mode & S_IWUSR))
+		SYS(chmod)(dst, st.st_mode & 07777);
 	us_lcache_change_end(m, upath, false, begun);
 	if (rc < 0)
 		return -1;

@@ -104,7 +104,12 @@ others_layers() {
 	echo g >"$LOWER/mine/g" && chmod 444 "$LOWER/mine/g"
 	echo s >"$LOWER/st/rootfile"
 	echo n >"$LOWER/st/nobf"
-	chown -R 65534:65534 "$LOWER/mine" "$LOWER/st/nobf"
+	mkdir -p "$LOWER/mine_ro" "$LOWER/ro2/sub" && echo r >"$LOWER/mine_ro/f"
+	echo r >"$LOWER/ro2/r"
+	chown -R 65534:65534 "$LOWER/mine" "$LOWER/st/nobf" "$LOWER/mine_ro" "$LOWER/ro2"
+	# made read-only by its owner (chmod a-w); one with a writable dir below
+	chmod 555 "$LOWER/mine_ro" "$LOWER/ro2"
+	chmod 444 "$LOWER/ro2/r"
 	chmod 1777 "$LOWER/st"
 	chmod 777 "$LOWER/pub"
 	chown 65534:65534 "$UPPER" "$WORK"
@@ -164,6 +169,21 @@ t("fchown another's", os.fchown, fd, -1, 65534)
 os.close(fd)
 t("link another's", os.link, "rootf", "pub/hl")
 t("link own", os.link, "mine/f", "pub/hl2")
+t("create in own read-only dir", os.open, "mine_ro/new", os.O_WRONLY | os.O_CREAT, 0o644)
+t("unlink in own read-only dir", os.unlink, "mine_ro/f")
+t("chmod own read-only dir", os.chmod, "mine_ro", 0o755)
+t("create in it then", os.open, "mine_ro/new", os.O_WRONLY | os.O_CREAT, 0o644)
+# own read-only objects: a copy-up keeps their inode number and mode, and
+# a read-only dir takes what is placed below it
+def same_ino(name, f, path, *a):
+    before = os.lstat(path).st_ino
+    t(name, f, path, *a)
+    print(name, "ino kept" if os.lstat(path).st_ino == before else "ino changed")
+same_ino("touch own read-only file", os.utime, "ro2/r", None)
+same_ino("chmod own read-only file", os.chmod, "ro2/r", 0o400)
+t("create below own read-only dir", os.open, "ro2/sub/new", os.O_WRONLY | os.O_CREAT, 0o644)
+same_ino("touch own read-only dir", os.utime, "ro2", None)
+t("create in own read-only dir", os.open, "ro2/new", os.O_WRONLY | os.O_CREAT, 0o644)
 t("move another's dir", os.rename, "dm", "pub/dm")
 t("move own dir", os.rename, "mine", "pub/mine")
 PY
