@@ -563,8 +563,9 @@ static int place(const char *tmp, const char *dst, const struct stat *pst,
 	if (SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
 		return 0;
 	if (errno != EACCES || !pst || (pst->st_mode & S_IWUSR) ||
-	    pst->st_uid != geteuid() ||
-	    SYS(chmod)(parent, (pst->st_mode & 07777) | S_IWUSR) < 0) {
+	    pst->st_uid != geteuid())
+		return -1; /* (errno as the rename left it) */
+	if (SYS(chmod)(parent, (pst->st_mode & 07777) | S_IWUSR) < 0) {
 		errno = EACCES;
 		return -1;
 	}
