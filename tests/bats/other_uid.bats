@@ -106,7 +106,9 @@ others_layers() {
 	echo n >"$LOWER/st/nobf"
 	mkdir -p "$LOWER/mine_ro" "$LOWER/ro2/sub" && echo r >"$LOWER/mine_ro/f"
 	echo r >"$LOWER/ro2/r"
-	chown -R 65534:65534 "$LOWER/mine" "$LOWER/st/nobf" "$LOWER/mine_ro" "$LOWER/ro2"
+	mkdir -p "$LOWER/ro3" && echo r >"$LOWER/ro3/r"
+	chown -R 65534:65534 "$LOWER/mine" "$LOWER/st/nobf" "$LOWER/mine_ro" "$LOWER/ro2" \
+		"$LOWER/ro3"
 	# made read-only by its owner (chmod a-w); one with a writable dir below
 	chmod 555 "$LOWER/mine_ro" "$LOWER/ro2"
 	chmod 444 "$LOWER/ro2/r"
@@ -184,6 +186,9 @@ same_ino("chmod own read-only file", os.chmod, "ro2/r", 0o400)
 t("create below own read-only dir", os.open, "ro2/sub/new", os.O_WRONLY | os.O_CREAT, 0o644)
 same_ino("touch own read-only dir", os.utime, "ro2", None)
 t("create in own read-only dir", os.open, "ro2/new", os.O_WRONLY | os.O_CREAT, 0o644)
+t("unlink in own dir", os.unlink, "ro3/r")
+t("chmod it read-only", os.chmod, "ro3", 0o555)
+t("rmdir it, emptied", os.rmdir, "ro3")
 t("move another's dir", os.rename, "dm", "pub/dm")
 t("move own dir", os.rename, "mine", "pub/mine")
 PY
