@@ -34,6 +34,7 @@
 
 #include "copyup_parts.h"
 #include "layer.h"
+#include "ownwrite.h"
 #include "sys.h"
 #include "unionshim/event.h"
 #include "unionshim/lcache.h"
@@ -562,17 +563,14 @@ static int place(const char *tmp, const char *dst, const struct stat *pst,
 {
 	if (SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
 		return 0;
-	if (errno != EACCES || !pst || (pst->st_mode & S_IWUSR) ||
-	    pst->st_uid != geteuid())
-		return -1; /* (errno as the rename left it) */
-	if (SYS(chmod)(parent, (pst->st_mode & 07777) | S_IWUSR) < 0) {
-		errno = EACCES;
+	if (errno != EACCES || !pst)
 		return -1;
-	}
+	struct us_ownwrite w;
+	us_ownwrite_open(parent, pst, &w);
+	if (!w.opened)
+		return -1;
 	int rc = SYS(renameat2)(AT_FDCWD, tmp, AT_FDCWD, dst, RENAME_NOREPLACE);
-	int err = errno;
-	SYS(chmod)(parent, pst->st_mode & 07777);
-	errno = err;
+	us_ownwrite_close(parent, &w);
 	return rc;
 }
 

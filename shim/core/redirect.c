@@ -13,6 +13,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "ownwrite.h"
 #include "sys.h"
 #include "unionshim/redirect.h"
 #include "unionshim/pathmax.h"
@@ -205,7 +206,17 @@ int us_redirect_write(const struct us_mount *m, const char *upath,
 	memcpy(real, m->layers[0].path, m->layers[0].len);
 	memcpy(real + m->layers[0].len, upath + m->target_len, rel + 1);
 	us_shared_redirects_set(m);
-	if (SYS(lsetxattr)(real, US_REDIRECT_XATTR, value, strlen(value), 0) < 0) {
+	int rc = SYS(lsetxattr)(real, US_REDIRECT_XATTR, value, strlen(value), 0);
+	if (rc < 0 && errno == EACCES) { /* a read-only dir of the caller's */
+		struct us_ownwrite w;
+		us_ownwrite_open(real, NULL, &w);
+		if (w.opened) {
+			rc = SYS(lsetxattr)(real, US_REDIRECT_XATTR, value,
+					    strlen(value), 0);
+			us_ownwrite_close(real, &w);
+		}
+	}
+	if (rc < 0) {
 		if (errno == ENOTSUP || errno == EPERM)
 			errno = EXDEV; /* no user xattrs there: mv copies */
 		return -1;

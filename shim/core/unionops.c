@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "layer.h"
+#include "ownwrite.h"
 #include "sys.h"
 #include "unionshim/event.h"
 #include "unionshim/copyup.h"
@@ -105,26 +106,19 @@ static int remove_upper_dir(const struct us_mount *m, const char *upath)
 		return -1;
 	snprintf(sb->tmp, sizeof sb->tmp, "%s/#us.%d.r%lu", m->work, (int)us_temp_pid(),
 		 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
-	/* a read-only dir of the caller's own (a copy it made of one): moving
-	 * it out and emptying it need its write permission, which
-	 * overlayfs's credentials do without; the dir is going anyway */
-	struct stat st;
-	bool opened = SYS(lstat)(sb->up, &st) == 0 && !(st.st_mode & S_IWUSR) &&
-		      st.st_uid == geteuid() &&
-		      SYS(chmod)(sb->up, (st.st_mode & 07777) | S_IWUSR) == 0;
+	/* a read-only dir of the caller's own: moving it out and emptying
+	 * it need its write permission (ownwrite.h); it is going anyway */
+	struct us_ownwrite w;
+	us_ownwrite_open(sb->up, NULL, &w);
 	if (SYS(rename)(sb->up, sb->tmp) < 0) {
-		int saved = errno;
-		if (opened)
-			SYS(chmod)(sb->up, st.st_mode & 07777);
-		errno = saved;
+		us_ownwrite_close(sb->up, &w);
 		return -1;
 	}
 	if (us_real_dir_clear(sb->tmp) < 0 || SYS(rmdir)(sb->tmp) < 0) {
 		int saved = errno;
 		SYS(rename)(sb->tmp, sb->up); /* put it back: something real was in it */
-		if (opened)
-			SYS(chmod)(sb->up, st.st_mode & 07777);
 		errno = saved;
+		us_ownwrite_close(sb->up, &w);
 		return -1;
 	}
 	return 0;

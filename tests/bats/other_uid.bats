@@ -106,9 +106,10 @@ others_layers() {
 	echo n >"$LOWER/st/nobf"
 	mkdir -p "$LOWER/mine_ro" "$LOWER/ro2/sub" && echo r >"$LOWER/mine_ro/f"
 	echo r >"$LOWER/ro2/r"
-	mkdir -p "$LOWER/ro3" && echo r >"$LOWER/ro3/r"
+	mkdir -p "$LOWER/ro3" "$LOWER/ro4" && echo r >"$LOWER/ro3/r" && echo r >"$LOWER/ro4/r"
 	chown -R 65534:65534 "$LOWER/mine" "$LOWER/st/nobf" "$LOWER/mine_ro" "$LOWER/ro2" \
-		"$LOWER/ro3"
+		"$LOWER/ro3" "$LOWER/ro4"
+	chmod 555 "$LOWER/ro4"
 	# made read-only by its owner (chmod a-w); one with a writable dir below
 	chmod 555 "$LOWER/mine_ro" "$LOWER/ro2"
 	chmod 444 "$LOWER/ro2/r"
@@ -189,6 +190,7 @@ t("create in own read-only dir", os.open, "ro2/new", os.O_WRONLY | os.O_CREAT, 0
 t("unlink in own dir", os.unlink, "ro3/r")
 t("chmod it read-only", os.chmod, "ro3", 0o555)
 t("rmdir it, emptied", os.rmdir, "ro3")
+t("rename own read-only dir", os.rename, "ro4", "ro4b")
 t("move another's dir", os.rename, "dm", "pub/dm")
 t("move own dir", os.rename, "mine", "pub/mine")
 PY
