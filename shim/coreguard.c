@@ -29,11 +29,12 @@
 #include "unionshim/path.h"
 #include "unionshim/scratch.h"
 #include "userptr.h"
+#include "unionshim/startdata.h"
 
-static bool held;    /* the real soft limit is 0 because of us */
-static rlim_t wanted; /* the program's own soft limit while held */
-static int moving;   /* cwd moves between begin and end */
-static int pattern;  /* core_pattern: 0 not read yet, 1 a relative file, 2 not */
+US_START_DATA static bool held;    /* the real soft limit is 0 because of us */
+US_START_DATA static rlim_t wanted; /* the program's own soft limit while held */
+US_START_DATA static int moving;   /* cwd moves between begin and end */
+US_START_DATA static int pattern;  /* core_pattern: 0 not read yet, 1 a relative file, 2 not */
 
 /* Under the lock; us_core_show reads the word without it, first. */
 static void set_held(bool on)

@@ -29,15 +29,16 @@
 #include "unionshim/listcache.h"
 #include "unionshim/pcache.h"
 #include "unionshim/shared.h"
+#include "unionshim/startdata.h"
 
 pthread_mutex_t us_locks[US_NLOCKS] = {
 	[0 ... US_NLOCKS - 1] = PTHREAD_MUTEX_INITIALIZER,
 };
 
-static pid_t pid_static;
+US_START_DATA static pid_t pid_static;
 pid_t *us_pid_word = &pid_static;
 __thread int us_vforked __attribute__((tls_model("initial-exec")));
-static bool ready;
+US_START_DATA static bool ready;
 
 /* The forking thread's signal mask, while it holds every lock: a signal
  * handler using the shim then would wait for them forever. */

@@ -27,6 +27,7 @@
 #include "loaderquiet.h"
 #include "unionshim/msgline.h"
 #include "unionshim/shared.h"
+#include "unionshim/startdata.h"
 
 int us_state = US_UNINIT;
 __thread int us_inside __attribute__((tls_model("initial-exec")));
@@ -34,17 +35,17 @@ __thread int us_errno0 __attribute__((tls_model("initial-exec")));
 __thread int us_errno_outer[US_MAX_NEST] __attribute__((tls_model("initial-exec")));
 __thread unsigned us_held __attribute__((tls_model("initial-exec")));
 struct us_config us_cfg;
-char us_self_path[PATH_MAX];
-char us_audit_path[PATH_MAX];
-char *us_cfg_spec;
-char *us_cfg_handover;
-int us_allow_unfollowed;
-int us_trace;
+US_START_DATA const char *us_self_path = "";
+US_START_DATA const char *us_audit_path = "";
+US_START_DATA char *us_cfg_spec;
+US_START_DATA char *us_cfg_handover;
+US_START_DATA int us_allow_unfollowed;
+US_START_DATA int us_trace;
 
 /* init_body's once: pthread_once's futex wake is a system call in every
  * process; ours wakes only a thread that waited. */
 enum { INIT_IDLE, INIT_RUNNING, INIT_WAITED, INIT_DONE };
-static int init_word = INIT_IDLE;
+US_START_DATA static int init_word = INIT_IDLE;
 
 /* WHAT may quote the spec (paths, option text): escaped, one line. */
 static void die(const char *what)
@@ -64,12 +65,15 @@ static bool audit_beside(void)
 {
 	const char *slash = strrchr(us_self_path, '/');
 	size_t n = slash ? (size_t)(slash - us_self_path) + 1 : 0;
+	char *path;
 
-	us_audit_path[0] = '\0';
-	if (!slash || n + sizeof US_AUDIT_LIB > PATH_MAX)
+	us_audit_path = "";
+	if (!slash || n + sizeof US_AUDIT_LIB > PATH_MAX ||
+	    !(path = malloc(n + sizeof US_AUDIT_LIB)))
 		return false;
-	memcpy(us_audit_path, us_self_path, n);
-	memcpy(us_audit_path + n, US_AUDIT_LIB, sizeof US_AUDIT_LIB);
+	memcpy(path, us_self_path, n);
+	memcpy(path + n, US_AUDIT_LIB, sizeof US_AUDIT_LIB);
+	us_audit_path = path;
 	return true;
 }
 
@@ -77,7 +81,7 @@ static bool audit_beside(void)
 static void find_audit(void)
 {
 	if (audit_beside() && US_REAL(access)(us_audit_path, R_OK) != 0)
-		us_audit_path[0] = '\0';
+		us_audit_path = "";
 }
 
 /* This library's canonical path and the audit library beside it: from
@@ -107,18 +111,19 @@ static void find_self(const char *tail)
 	us_loader_settle(told ? t.loader : 0);
 
 	if (!name) {
-		snprintf(us_self_path, PATH_MAX, "libunionshim.so");
+		us_self_path = "libunionshim.so";
 		return;
 	}
+	/* the loader's name lives as long as the library: no copy */
 	if (told && t.lib_hash == us_handover_hash(name) && name[0] == '/' &&
 	    strlen(name) < PATH_MAX) {
-		strcpy(us_self_path, name);
+		us_self_path = name;
 		if (t.audit == 'a')
 			audit_beside();
 		return;
 	}
-	if (!US_REAL(realpath)(name, us_self_path))
-		snprintf(us_self_path, PATH_MAX, "%s", name);
+	char *canon = US_REAL(realpath)(name, NULL);
+	us_self_path = canon && strlen(canon) < PATH_MAX ? canon : name;
 	find_audit();
 }
 

@@ -12,8 +12,11 @@
 #define US_AUDIT_LIB "libunionshim-audit.so"
 
 extern US_HIDDEN struct us_config us_cfg;
-extern US_HIDDEN char us_self_path[];   /* absolute path of this library */
-extern US_HIDDEN char us_audit_path[];  /* the audit library beside it, or "" */
+/* absolute path of this library, and the audit library beside it or "":
+ * set by the constructor (on the heap: no page of the library's own data
+ * written for them), "" before */
+extern US_HIDDEN const char *us_self_path;
+extern US_HIDDEN const char *us_audit_path;
 extern US_HIDDEN char *us_cfg_spec;     /* us_cfg in the spec grammar */
 /* UNIONSHIM_RESOLVED for children given us_cfg_spec (handover.h), or NULL */
 extern US_HIDDEN char *us_cfg_handover;

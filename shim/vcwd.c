@@ -23,6 +23,7 @@
 #include "state.h"
 #include "unionshim/lookup.h"
 #include "unionshim/scratch.h"
+#include "unionshim/startdata.h"
 
 /* The path in whole words (zero after its end), and its length. All
  * zeros at first, read as "/" (a path set starts with '/'): in .bss, not
@@ -30,16 +31,16 @@
 #define CWD_WORDS (US_PATH_MAX / 8)
 static uint64_t cwd_words[CWD_WORDS];
 static size_t cwd_len = 1;
-static unsigned cwd_seq; /* odd while a writer is in the middle */
+US_START_DATA static unsigned cwd_seq; /* odd while a writer is in the middle */
 /* The kernel's cwd (the real dir under the union cwd), learnt at first
  * use (us_cwd_learn) and forgotten by us_cwd_set: valid when known. */
-static bool cwd_known;
+US_START_DATA static bool cwd_known;
 /* The mounts' moved-subtree words (us_dirfd_moves_all) when the path was
  * last known right: learnt at the first lookup relative to it, so that a
  * dir rename or removal by anyone is noticed (cwd_follow). */
-static bool cwd_moves_known;
-static uint32_t cwd_moves;
-static uint64_t cwd_dev, cwd_ino;
+US_START_DATA static bool cwd_moves_known;
+US_START_DATA static uint32_t cwd_moves;
+US_START_DATA static uint64_t cwd_dev, cwd_ino;
 
 /* A seqlock whose data is read and written with atomic word accesses:
  * the acquire loads keep every word read before the second read of the
@@ -352,18 +353,17 @@ static int names_real_cwd(const char *inherited, char *real, char *up, size_t le
 	return r < 0 ? -1 : r == 1 && strcmp(inherited, up) == 0;
 }
 
-/* The constructor's buffers, in one page of their own: a process that
- * makes no union call maps no scratch region. */
-static struct {
-	char real[2048];
-	char up[2048];
-} init_buf __attribute__((aligned(4096)));
-
-/* With the constructor's buffers, else (a longer cwd) the scratch's. */
+/* With small buffers on the constructor's stack (no page of the
+ * library's own data to fault in, and a process that makes no union call
+ * maps no scratch region), else (a longer cwd) the scratch's. */
 static int names_real_cwd_any(const char *inherited)
 {
-	int r = names_real_cwd(inherited, init_buf.real, init_buf.up,
-			       sizeof init_buf.real);
+	struct {
+		char real[512];
+		char up[512];
+	} small;
+	int r = names_real_cwd(inherited, small.real, small.up,
+			       sizeof small.real);
 	if (r >= 0)
 		return r;
 	US_SCRATCH_SCOPE;

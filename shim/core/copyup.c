@@ -45,6 +45,7 @@
 #include "unionshim/shared.h"
 #include "unionshim/path.h"
 #include "unionshim/scratch.h"
+#include "unionshim/startdata.h"
 
 #define TEMP_PREFIX "#us."
 #define LOCK_SLOTS 64
@@ -53,7 +54,7 @@
 
 static unsigned long temp_counter;
 
-pid_t (*us_pid_hook)(void);
+US_START_DATA pid_t (*us_pid_hook)(void);
 
 pid_t us_temp_pid(void)
 {

@@ -29,6 +29,7 @@
 #include "upperscan.h"
 #include "unionshim/shared.h"
 #include "unionshim/scratch.h"
+#include "unionshim/startdata.h"
 
 #define STATE_NAME "#state"
 #define ORIGINS_WORD US_SHARED_SLOTS /* after the slots: not 0 while origin
@@ -64,7 +65,7 @@
 #define SETTLE_SIZE (FORM3_BASE * sizeof(uint32_t))
 #define STATE_SIZE (STATE_WORDS * sizeof(uint32_t))
 
-void (*us_copied_hook)(const struct us_mount *m, uint64_t ino);
+US_START_DATA void (*us_copied_hook)(const struct us_mount *m, uint64_t ino);
 
 static struct {
 	const struct us_mount *m;
