@@ -70,12 +70,17 @@ static int fixed(int rc, const struct us_target *t, struct stat *st)
 	return rc;
 }
 
+static int magic_fixed(int rc, const char *path, int flags, struct stat *st);
+
 US_EXPORT int stat(const char *path, struct stat *st)
 {
 	US_SHIM_OR(US_REAL(stat)(path, st));
 	US_TARGET(t);
 	const char *p = us_path(path, stat_flags(0), t);
-	return p ? fixed(real_stat(AT_FDCWD, p, st, 0, t), t, st) : -1;
+	if (!p)
+		return -1;
+	int rc = fixed(real_stat(AT_FDCWD, p, st, 0, t), t, st);
+	return t->r.where == US_INSIDE ? rc : magic_fixed(rc, path, 0, st);
 }
 
 US_EXPORT int lstat(const char *path, struct stat *st)
@@ -93,8 +98,10 @@ US_EXPORT int lstat(const char *path, struct stat *st)
  * the fd was opened is one. */
 static int fd_stat(int fd, struct stat *st)
 {
-	if (!us_fd_stat(fd, st) || !S_ISDIR(st->st_mode))
+	if (!us_fd_stat(fd, st))
 		return 0;
+	if (!S_ISDIR(st->st_mode))
+		return 1;
 	US_SCRATCH_SCOPE;
 	struct {
 		char path[US_PATH_MAX];
@@ -107,6 +114,32 @@ static int fd_stat(int fd, struct stat *st)
 		st->st_nlink = 1;
 	errno = saved;
 	return 1;
+}
+
+/* The fd a followed stat of PATH (FLAGS) reads when PATH is a bare
+ * /proc/self/fd/N or /dev/fd/N: the kernel follows it to the real object
+ * the fd is open on (a layer file, an index entry), which the union shows
+ * as fstat(N) does. -1 for any other path. */
+static int magic_fd_of(const char *path, int flags)
+{
+	const char *rest;
+	int fd;
+
+	if ((flags & AT_SYMLINK_NOFOLLOW) || path[0] != '/' ||
+	    (fd = us_magic_fd(path, &rest)) < 0 || *rest)
+		return -1;
+	return fd;
+}
+
+/* RC of the real stat of PATH (FLAGS) that found no union object: a bare
+ * /proc/self/fd/N takes fd N's identity. */
+static int magic_fixed(int rc, const char *path, int flags, struct stat *st)
+{
+	int fd;
+
+	if (rc == 0 && (fd = magic_fd_of(path, flags)) >= 0)
+		fd_stat(fd, st);
+	return rc;
 }
 
 US_EXPORT int fstat(int fd, struct stat *st)
@@ -131,7 +164,10 @@ US_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 	}
 	US_TARGET(t);
 	const char *p = us_path_at(&dirfd, path, stat_flags(flags), t);
-	return p ? fixed(real_stat(dirfd, p, st, flags, t), t, st) : -1;
+	if (!p)
+		return -1;
+	int rc = fixed(real_stat(dirfd, p, st, flags, t), t, st);
+	return t->r.where == US_INSIDE ? rc : magic_fixed(rc, path, flags, st);
 }
 
 US_EXPORT int stat64(const char *, struct stat64 *) __attribute__((alias("stat")));
@@ -257,6 +293,10 @@ US_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
 		statx_base(stx, &st);
 		fixed(0, t, &st);
 		statx_fix(stx, &st);
+	} else if (magic_fd_of(path, flags) >= 0) {
+		statx_base(stx, &st);
+		if (fd_stat(magic_fd_of(path, flags), &st))
+			statx_fix(stx, &st);
 	}
 	return 0;
 }

@@ -187,6 +187,28 @@ static int cmd_fdstat(int argc, char **argv)
 			rc |= err("fstat", p);
 		else
 			compare(p, "stat", want, "fstat(O_RDONLY fd)", of_stat(&st));
+		/* the other ways to ask an fd (Rust's File::metadata is
+		 * statx(fd, "", AT_EMPTY_PATH)) */
+		if (fd >= 0) {
+			char proc[64];
+			snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+			if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx) < 0)
+				rc |= err("statx AT_EMPTY_PATH", p);
+			else
+				compare(p, "stat", want, "statx(fd, \"\", AT_EMPTY_PATH)", of_statx(&sx));
+			if (fstatat(fd, "", &st, AT_EMPTY_PATH) < 0)
+				rc |= err("fstatat AT_EMPTY_PATH", p);
+			else
+				compare(p, "stat", want, "fstatat(fd, \"\", AT_EMPTY_PATH)", of_stat(&st));
+			if (stat(proc, &st) < 0)
+				rc |= err("stat /proc/self/fd/N", p);
+			else
+				compare(p, "stat", want, "stat(/proc/self/fd/N)", of_stat(&st));
+			if (statx(AT_FDCWD, proc, 0, STATX_BASIC_STATS, &sx) < 0)
+				rc |= err("statx /proc/self/fd/N", p);
+			else
+				compare(p, "stat", want, "statx(/proc/self/fd/N)", of_statx(&sx));
+		}
 		if (fd >= 0)
 			close(fd);
 	}
