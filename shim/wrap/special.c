@@ -23,9 +23,33 @@
 
 #define NEWNAME (US_MAP_CREATE | US_MAP_NOFOLLOW)
 
+/* A whiteout (a 0/0 character device) a program asks for in a union:
+ * overlayfs refuses it (EPERM) after the create's own checks (the name
+ * taken, its dir missing, a read-only union), with nothing copied up;
+ * made in the upper it would hide the name instead. 1 with errno set
+ * when refused; 0 for a name outside every union (the kernel's call). */
+static int whiteout_refused(int dirfd, const char *path)
+{
+	US_TARGET(t);
+	if (!us_path_at(&dirfd, path, US_MAP_MAYBE | US_MAP_NOFOLLOW, t))
+		return 1;
+	if (t->r.where != US_INSIDE)
+		return 0;
+	int err = us_write_errno(t->r.m);
+	if (!t->r.err)
+		errno = EEXIST;
+	else if (t->r.err != ENOENT || !t->r.parent_ok)
+		errno = t->r.err;
+	else
+		errno = err ? err : EPERM;
+	return 1;
+}
+
 US_EXPORT int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev)
 {
 	US_SHIM_OR(US_REAL(mknodat)(dirfd, path, mode, dev));
+	if (S_ISCHR(mode) && dev == 0 && whiteout_refused(dirfd, path))
+		return -1;
 	US_TARGET(t);
 	const char *p = us_path_at(&dirfd, path, NEWNAME, t);
 	if (!p || US_REAL(mknodat)(dirfd, p, mode, dev) < 0)

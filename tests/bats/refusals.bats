@@ -14,6 +14,9 @@
 #    truncate() and fopen("r+", "w", "a") of a dir: EISDIR, the dir not
 #    copied up (O_RDONLY|O_APPEND opens it; O_TMPFILE makes a file in it,
 #    which copies it up on both);
+#  - mknod() of a whiteout (a 0/0 character device): the new name's own
+#    errors first (EEXIST, ENOENT, ENOTDIR), then EPERM, its dir not copied
+#    up (made in the upper it would hide the name instead);
 #  - rename() of a dir over a non-empty dir: ENOTEMPTY; over a dir with a
 #    lower half nothing is copied up, over a dir of the upper alone the
 #    source is copied up first (overlayfs leaves that copy: its real
@@ -90,6 +93,12 @@ tell("rename r1 over the lower dir ldfull", lambda: os.rename("r1", "ldfull"))
 tell("rename r2 over the upper dir pu", lambda: os.rename("r2", "pu"))
 for m in ["r+", "w", "a"]:
     tell("fopen d3 " + m, lambda: open("d3", m).close())
+import stat
+for p in ["ld/wh", "new8/wh", "f", "nope/wh", "f/wh"]:
+    tell("mknod %s c 0 0" % p,
+         lambda: os.mknod(p, stat.S_IFCHR | 0o644, os.makedev(0, 0)))
+tell("mknod new8/null c 1 3",
+     lambda: os.mknod("new8/null", stat.S_IFCHR | 0o644, os.makedev(1, 3)))
 PY
 	echo "--- upper"
 	(cd "$UPPER" && find . -mindepth 1 ! -name '*.wh.*' | LC_ALL=C sort)
@@ -108,6 +117,7 @@ PY
 	grep -qx 'link f ROOT/out_f EXDEV' <<<"$ovl"
 	grep -qx 'link ROOT/o4 h EXDEV' <<<"$ovl"
 	grep -qx 'open d1 O_WRONLY EISDIR' <<<"$ovl"
+	grep -qx 'mknod ld/wh c 0 0 EPERM' <<<"$ovl"
 	grep -qx 'rename r2 over the upper dir pu ENOTEMPTY' <<<"$ovl"
 	[ "$ovl" = "$shim" ] || {
 		diff <(echo "$ovl") <(echo "$shim")
