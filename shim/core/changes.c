@@ -607,9 +607,10 @@ static int renamed_dir(struct walk *w, us_layermask bdirs)
 }
 
 /* The upper object at the walk's path (real path in w->p1, stat SU),
- * hiding C when FOUND. */
+ * hiding C when FOUND; IN_OPAQUE: its dir is opaque (or below one), so a
+ * dir of it is the upper's alone too: nothing below shows through it. */
 static int upper_entry(struct walk *w, const struct stat *su, bool found,
-		       const struct us_node *c)
+		       const struct us_node *c, bool in_opaque)
 {
 	int what = 0;
 	bool linked = false;
@@ -648,15 +649,16 @@ static int upper_entry(struct walk *w, const struct stat *su, bool found,
 			return fail_at(w, w->p1);
 		if (rd > 0)
 			return renamed_dir(w, bdirs);
-		bool opaque = us_layer_is_opaque(w->p1);
+		bool opaque = in_opaque || us_layer_is_opaque(w->p1);
 		return upper_dir(w, bdirs, opaque);
 	}
 	return found && S_ISDIR(c->mode) ? deleted_dir(w, c->dirs) : 0;
 }
 
-/* One name of an upper dir listing (type T): an object or a whiteout. */
+/* One name of an upper dir listing (type T; the dir OPAQUE or below
+ * one): an object or a whiteout. */
 static int upper_name(struct walk *w, us_layermask bdirs, const char *name,
-		      unsigned char t)
+		      unsigned char t, bool opaque)
 {
 	struct us_node c;
 	struct stat su;
@@ -681,7 +683,7 @@ static int upper_name(struct walk *w, us_layermask bdirs, const char *name,
 		return fail_at(w, w->p1);
 	int rc = 0;
 	if (!wh)
-		rc = upper_entry(w, &su, f > 0, &c);
+		rc = upper_entry(w, &su, f > 0, &c, opaque);
 	else if (f > 0) { /* a whiteout that hides something */
 		rc = add(w, 'D', 0, c.mode, NULL);
 		if (rc == 0 && S_ISDIR(c.mode))
@@ -691,8 +693,9 @@ static int upper_name(struct walk *w, us_layermask bdirs, const char *name,
 	return rc;
 }
 
-/* The walk's path is a dir in the upper (OPAQUE or not) over the view
- * before BDIRS (0: nothing there before, or not a dir). */
+/* The walk's path is a dir in the upper (OPAQUE: marked so, or below a
+ * dir that is) over the view before BDIRS (0: nothing there before, or
+ * not a dir). */
 static int upper_dir(struct walk *w, us_layermask bdirs, bool opaque)
 {
 	struct ents e;
@@ -716,7 +719,7 @@ static int upper_dir(struct walk *w, us_layermask bdirs, bool opaque)
 		if (us_is_reserved_name(name) &&
 		    ents_has(sorted, e.n, name + US_WH_PREFIX_LEN, false, w->p2))
 			continue;
-		rc = upper_name(w, bdirs, name, t);
+		rc = upper_name(w, bdirs, name, t, opaque);
 	}
 	if (rc == 0 && bdirs && (opaque || w->nidx || w->novl) &&
 	    us_dir_merge(&w->ls->below, w->rel, bdirs, &l) < 0)

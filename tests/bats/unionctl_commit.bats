@@ -82,7 +82,7 @@ job() {
 		mkdir -p nd/deep; echo q >nd/deep/q; ln -s ../n nd/ln
 		echo more >>a
 		rm -r e
-		rm -r o; mkdir o; echo y >o/y
+		rm -r o; mkdir -p o/deep; echo y >o/y; echo z >o/deep/z
 		echo hh >>h1
 		chmod 600 d/b
 		ln -sf b s

@@ -213,3 +213,38 @@ print(d["added"], d["changed"], d["deleted"], "sorted" if paths == sorted(paths)
 	run -0 diff_layers --summary
 	[ "$output" = "7 added, 0 changed, 6 deleted" ]
 }
+
+# A dir removed and made again with a subdir the lowers also have (what
+# `tar --recursive-unlink`, `rm -rf a && mkdir -p a/b` do): the union shows
+# only the upper below the opaque dir, subdirs included, so what the
+# lowers hold there is deleted.
+nested_opaque_job() {
+	mkdir -p "$LOWER/w/b/c"
+	echo keep >"$LOWER/w/b/old"
+	echo x >"$LOWER/w/b/new"
+	echo c >"$LOWER/w/b/c/f"
+	"${RUN[@]}" sh -c 'cd "$1" && rm -rf w && mkdir -p w/b/c && echo n >w/b/new' _ "$U"
+}
+
+nested_opaque_want() {
+	printf '%s\n' 'D w/b/c/f' 'M w/b/new' 'D w/b/old'
+}
+
+@test "below an opaque dir, a subdir made again hides what the lowers hold in it (shim's layers)" {
+	use_union shim
+	nested_opaque_job
+	[ -z "$("${RUN[@]}" ls "$U/w/b/c")" ] # the union hides it
+	run -0 diff_layers
+	echo "$output"
+	[ "$output" = "$(nested_opaque_want)" ]
+}
+
+@test "below an opaque dir, a subdir made again hides what the lowers hold in it (kernel overlayfs's layers)" {
+	use_union overlayfs
+	nested_opaque_job
+	[ -z "$(ls "$U/w/b/c")" ]
+	unmount_union
+	run -0 diff_layers
+	echo "$output"
+	[ "$output" = "$(nested_opaque_want)" ]
+}
