@@ -647,7 +647,9 @@ static int upper_entry(struct walk *w, const struct stat *su, bool found,
 		int rd = us_redirect_read(w->p1, w->p2, PATH_MAX);
 		if (rd < 0)
 			return fail_at(w, w->p1);
-		if (rd > 0)
+		/* a record of the dir's own path (renamed away and back):
+		 * its lowers are where they would be read without it */
+		if (rd > 0 && strcmp(w->p2, w->rel) != 0)
 			return renamed_dir(w, bdirs);
 		bool opaque = in_opaque || us_layer_is_opaque(w->p1);
 		return upper_dir(w, bdirs, opaque);

@@ -467,3 +467,15 @@ multi_commit() {
 	[ "${#lines[@]}" -eq 1 ]
 	[ "$(snapshot "$ROOT")" = "$snap" ]
 }
+
+@test "a dir renamed away, changed and renamed back commits (its record names its own path, as its error says)" {
+	fill_lower
+	shim sh -c 'cd "$1" && mv e/sub e/sub2 && echo n >e/sub2/new && mv e/sub2 e/sub && mv o o3 && mv o3 o' _ "$TARGET"
+	[ "$(getfattr -h --only-values -n user.unionshim.redirect "$UPPER/e/sub" 2>/dev/null)" = /e/sub ]
+	local before
+	before=$(shim python3 "$MANIFEST" "$TARGET")
+	run -0 "$UNIONCTL" diff --lower "$LOWER" --upper "$UPPER" --work "$WORK"
+	[ "$output" = "A e/sub/new" ]
+	run -0 "$UNIONCTL" commit --lower "$LOWER" --upper "$UPPER" --work "$WORK"
+	check_committed "$before"
+}
