@@ -47,12 +47,15 @@ int us_index_copyup(const struct us_mount *m, const char *upath,
  * union while only below (unlink, rename over it): begin makes the index
  * entry (from UPATH's lower file) when missing and writes the new count
  * of names gone aside, holding the entry's lock; end puts the count in
- * force when DONE (the name went), else drops it, and unlocks. Between
+ * force when DONE (the name went), else drops it, and unlocks; an entry
+ * no name uses any more then (every lower name gone, no upper name linked
+ * to it) goes with its count, as overlayfs drops its index entry. Between
  * them the caller removes the name. A NODE that needs no index makes both
  * no-ops. begin: 0, or -1 with errno (nothing to end then). */
 struct us_index_drop {
 	int lock;    /* the entry's lock, -1: nothing to end */
 	char *entry; /* the entry's path (heap) */
+	const struct us_mount *m;
 };
 int us_index_drop_begin(const struct us_mount *m, const char *upath,
 			const struct us_node *node, struct us_index_drop *d);

@@ -243,6 +243,7 @@ int us_index_drop_begin(const struct us_mount *m, const char *upath,
 
 	d->lock = -1;
 	d->entry = NULL;
+	d->m = m;
 	if (!us_index_wanted(m, node))
 		return 0;
 	if (!(d->entry = malloc(US_PATH_MAX)))
@@ -261,12 +262,39 @@ int us_index_drop_begin(const struct us_mount *m, const char *upath,
 	return 0;
 }
 
+/* The entry at ENTRY of M (locked), when no name uses it any more: its
+ * count goes first (an entry left alone by a crash in between is one
+ * unused copy, harmless), then the entry and a record kept aside for it. */
+static void drop_unused(const struct us_mount *m, const char *entry)
+{
+	US_SCRATCH_SCOPE;
+	char *gone = us_scratch_push(US_PATH_MAX);
+	struct stat st;
+	struct us_origin o;
+
+	if (!gone || SYS(lstat)(entry, &st) < 0 || st.st_nlink > 1)
+		return;
+	bool xattrs = S_ISREG(st.st_mode) || S_ISDIR(st.st_mode);
+	if (!(xattrs ? us_origin_read(entry, -1, &o)
+		     : us_origin_read_aside(m, entry, (uint64_t)st.st_ino, &o)) ||
+	    gone_at(entry) < o.nlink ||
+	    gone_path(entry, false, gone, US_PATH_MAX) < 0)
+		return;
+	if (SYS(unlink)(gone) < 0 && errno != ENOENT)
+		return;
+	if (!xattrs)
+		us_origin_forget_aside(m, entry);
+	SYS(unlink)(entry);
+}
+
 void us_index_drop_end(struct us_index_drop *d, bool done)
 {
 	int saved = errno;
 
 	if (d->lock >= 0) {
 		gone_finish(d->entry, done);
+		if (done)
+			drop_unused(d->m, d->entry);
 		unlock_entry(d->lock);
 	}
 	free(d->entry);

@@ -37,6 +37,8 @@ fill_lower() {
 	ln -s f "$LOWER/sym"
 	echo p >"$LOWER/p1"
 	ln "$LOWER/p1" "$LOWER/p2"
+	echo q >"$LOWER/q1"
+	ln "$LOWER/q1" "$LOWER/q2"
 }
 
 # An ordinary job: writes, removals, an opaque dir, a dir over a file,
@@ -52,6 +54,7 @@ ordinary_job() {
 		echo w >>h1
 		rm h2
 		rm p1              # an index entry only p2 (below) uses
+		rm q1 q2           # every name gone: its entry goes too
 		chown -h 7:7 sym
 		echo new >new
 		flock f -c true
@@ -122,7 +125,7 @@ killed_copyup() {
 		set -e
 		cd "$1"
 		echo w >>h1        # indexed: h1, h2, dir/h3 are one copy
-		rm h1 h2 dir/h3    # every name gone: the entry is garbage
+		rm h2 dir/h3       # the lower names gone: h1 alone uses it
 		chown -h 7:7 sym   # a symlink copy-up: its origin record
 		echo n >locked && flock locked -c true  # a lock proxy
 	' _ "$TARGET"
@@ -133,7 +136,8 @@ killed_copyup() {
 	proxy=$(ls -d "$WORK"/#locks/*)
 	[ -L "$record" ] && [ -f "$proxy" ]
 	# the objects go by routes that leave the records: by hand in the upper
-	rm "$UPPER/sym" "$UPPER/locked"
+	# (the entry, once no name uses it: h1 removed there)
+	rm "$UPPER/sym" "$UPPER/locked" "$UPPER/h1"
 	cp -P "$entry.gone" "$WORK/#index/1-999999999.gone"
 	run "${CHECK[@]}"
 	echo "$output"
