@@ -34,8 +34,8 @@ static void usage(FILE *out)
 "  repaired: PATH: WHAT (removed)   with --repair\n"
 "  info: PATH: WHAT       worth knowing, not a problem\n"
 "Problems: temps of interrupted copy-ups (#us.PID.N) and link-index\n"
-"counts, link-index entries no name uses, origin records and lock proxies\n"
-"of objects gone, unknown .wh..wh. names, whiteouts that are not empty\n"
+"counts, link-index entries no name uses, origin records of objects\n"
+"gone, unknown .wh..wh. names, whiteouts that are not empty\n"
 "files or stand beside the name they hide, the journal of an interrupted\n"
 "commit (unionctl commit finishes it), #state words a process killed\n"
 "mid-change left saying a change is under way (the caches then skip\n"
@@ -43,7 +43,8 @@ static void usage(FILE *out)
 "opaque dirs that hide nothing in those lowers. Info: whiteouts in\n"
 "overlayfs's form (char device 0/0; the shim reads them, and writes them\n"
 "itself only for names of 252-255 bytes), entries of the work dir that\n"
-"are not the shim's.\n"
+"are not the shim's, lock proxies of objects gone (harmless: --repair\n"
+"removes them too).\n"
 "\n"
 "  --upper DIR   the union's upper dir\n"
 "  --work DIR    its work dir\n"
@@ -135,6 +136,18 @@ static int remove_one(const char *p, const struct stat *st, int flag,
 	return remove(p) < 0 ? -1 : 0;
 }
 
+/* PATH removed (and all below it) for --repair: the line says so. */
+static void remove_found(struct uc_check *c, const char *path, const char *what,
+			 const char *kind)
+{
+	if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0) {
+		line(kind, path, what, " (could not be removed)");
+		return;
+	}
+	c->repaired++;
+	line("repaired: ", path, what, " (removed)");
+}
+
 void uc_problem_remove(struct uc_check *c, const char *path, const char *what)
 {
 	c->problems++;
@@ -142,12 +155,16 @@ void uc_problem_remove(struct uc_check *c, const char *path, const char *what)
 		line("problem: ", path, what, NULL);
 		return;
 	}
-	if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) < 0) {
-		line("problem: ", path, what, " (could not be removed)");
+	remove_found(c, path, what, "problem: ");
+}
+
+void uc_note_remove(struct uc_check *c, const char *path, const char *what)
+{
+	if (!c->repair) {
+		uc_note(c, path, what);
 		return;
 	}
-	c->repaired++;
-	line("repaired: ", path, what, " (removed)");
+	remove_found(c, path, what, "info: ");
 }
 
 void uc_problem_reset(struct uc_check *c, const char *path, const char *what,

@@ -43,6 +43,10 @@ void uc_problem(struct uc_check *c, const char *path, const char *what);
  * --repair it is removed and the line says "repaired: ... (removed)". */
 void uc_problem_remove(struct uc_check *c, const char *path, const char *what);
 
+/* A leftover that does no harm (a note), which --repair removes as
+ * uc_problem_remove does. */
+void uc_note_remove(struct uc_check *c, const char *path, const char *what);
+
 /* A problem with PATH that --repair puts right in place: FIX(ARG) is
  * called then (0: done), and the line says "repaired: ... (reset)". */
 void uc_problem_reset(struct uc_check *c, const char *path, const char *what,

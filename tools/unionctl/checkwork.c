@@ -229,7 +229,11 @@ static void check_locks(struct uc_check *c, const char *dir)
 		if (*end || strlen(v[i]) != 16)
 			uc_note(c, p, "not the shim's (left alone)");
 		else if (!proxy_used(c, n, lowers, read))
-			uc_problem_remove(c, p, "lock proxy of an object no layer has");
+			/* the trace of a lock on an object since removed
+			 * (SQLite's journals, lock files): an empty file that
+			 * no lock can reach again, left because a process may
+			 * still hold an fd on the object; harmless */
+			uc_note_remove(c, p, "lock proxy of an object no layer has");
 		free(p);
 	}
 	for (int i = 0; i < US_MAX_LAYERS; i++)
