@@ -95,6 +95,12 @@ int us_fd_write(int fd, unsigned may, char *path, size_t len)
 
 	if (rc != 1)
 		return rc;
+	if (may & US_FD_NOPATH) { /* asked only where a copy-up would follow */
+		int fl = US_REAL(fcntl)(fd, F_GETFL);
+		if (fl >= 0 && (fl & O_PATH))
+			return 0; /* the kernel's EBADF */
+		may &= ~US_FD_NOPATH;
+	}
 	if (us_map(AT_FDCWD, up, US_MAP_WRITE | US_MAP_META | US_MAP_NOFOLLOW | may, t) !=
 	    US_MAPPED)
 		return -1;

@@ -226,7 +226,12 @@ US_HIDDEN int us_fd_write_check(int fd);
 
 /* A metadata change through FD (fchmod, fchown, futimens, fsetxattr):
  * 0 to apply it to FD itself, 1 to apply it to the real path put in PATH
- * (the upper copy of FD's lower file, copied up now), -1 with errno. */
+ * (the upper copy of FD's lower file, copied up now), -1 with errno.
+ * MAY: mayact.h's rule (US_MAP_OWNER, ...), and US_FD_NOPATH for a call
+ * the kernel refuses on an O_PATH fd (EBADF: fchmod, fchown, futimens,
+ * fsetxattr; not the AT_EMPTY_PATH forms, which take one): such an fd is
+ * left to the real call, nothing copied up. */
+#define US_FD_NOPATH 0x80000000u
 US_HIDDEN int us_fd_write(int fd, unsigned may, char *path, size_t len);
 
 /* The errno for a write into union M: 0 with an upper, else EROFS. */

@@ -92,7 +92,7 @@ US_EXPORT int fchmod(int fd, mode_t mode)
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
-	int rc = us_fd_write(fd, US_MAP_OWNER, sb->up, sizeof sb->up);
+	int rc = us_fd_write(fd, US_MAP_OWNER | US_FD_NOPATH, sb->up, sizeof sb->up);
 	return rc < 0 ? -1 : rc ? US_REAL(chmod)(sb->up, mode) : US_REAL(fchmod)(fd, mode);
 }
 
@@ -142,7 +142,7 @@ US_EXPORT int fchown(int fd, uid_t uid, gid_t gid)
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
-	int rc = us_fd_write(fd, chown_may(uid, gid), sb->up, sizeof sb->up);
+	int rc = us_fd_write(fd, chown_may(uid, gid) | US_FD_NOPATH, sb->up, sizeof sb->up);
 	return rc < 0 ? -1 : rc ? US_REAL(chown)(sb->up, uid, gid) : US_REAL(fchown)(fd, uid, gid);
 }
 
@@ -154,10 +154,19 @@ US_EXPORT int truncate(const char *path, off_t len)
 	return p ? US_REAL(truncate)(p, len) : -1;
 }
 
+/* An fd on a lower file is refused (EROFS), unless it is not open for
+ * writing at all: the kernel's own answer then (EINVAL for O_RDONLY,
+ * EBADF for O_PATH), which writes nothing. */
 US_EXPORT int ftruncate(int fd, off_t len)
 {
 	US_SHIM_OR(US_REAL(ftruncate)(fd, len));
-	return us_fd_write_check(fd) ? -1 : US_REAL(ftruncate)(fd, len);
+	if (us_fd_write_check(fd) == 0)
+		return US_REAL(ftruncate)(fd, len);
+	int saved = errno, fl = US_REAL(fcntl)(fd, F_GETFL);
+	if (fl >= 0 && ((fl & O_PATH) || (fl & O_ACCMODE) == O_RDONLY))
+		return US_REAL(ftruncate)(fd, len);
+	errno = saved;
+	return -1;
 }
 
 US_EXPORT int truncate64(const char *, off_t) __attribute__((alias("truncate")));
@@ -196,7 +205,7 @@ static int fd_utimes(int fd, const struct timeval tv[2])
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
-	int rc = us_fd_write(fd, times_may(tv), sb->up, sizeof sb->up);
+	int rc = us_fd_write(fd, times_may(tv) | US_FD_NOPATH, sb->up, sizeof sb->up);
 	return rc < 0 ? -1 : rc ? US_REAL(utimes)(sb->up, tv) : US_REAL(futimes)(fd, tv);
 }
 
@@ -224,7 +233,10 @@ US_EXPORT int utimensat(int dirfd, const char *path, const struct timespec ts[2]
 		} *sb = us_scratch_push(sizeof *sb);
 		if (!sb)
 			return -1;
-		int rc = us_fd_write(dirfd, ts_may(ts), sb->up, sizeof sb->up);
+		/* (fd, NULL) is futimens: no O_PATH fd; (fd, "", AT_EMPTY_PATH)
+		 * takes one */
+		unsigned nopath = us_unchecked(path) ? 0 : US_FD_NOPATH;
+		int rc = us_fd_write(dirfd, ts_may(ts) | nopath, sb->up, sizeof sb->up);
 		return rc < 0 ? -1 : rc ? US_REAL(utimensat)(AT_FDCWD, sb->up, ts, 0)
 				    : US_REAL(utimensat)(dirfd, path, ts, flags);
 	}
@@ -242,7 +254,7 @@ US_EXPORT int futimens(int fd, const struct timespec ts[2])
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
-	int rc = us_fd_write(fd, ts_may(ts), sb->up, sizeof sb->up);
+	int rc = us_fd_write(fd, ts_may(ts) | US_FD_NOPATH, sb->up, sizeof sb->up);
 	return rc < 0 ? -1 : rc ? US_REAL(utimensat)(AT_FDCWD, sb->up, ts, 0) : US_REAL(futimens)(fd, ts);
 }
 

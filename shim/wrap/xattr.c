@@ -1,7 +1,10 @@
 /* xattr.c: extended attributes. Reads map the path; set/remove are
- * copy-up triggers. The shim's own bookkeeping (user.unionshim.*, the
- * origin of a copy-up) is invisible: get says ENODATA, list leaves it out,
- * set and remove say ENOTSUP, as overlayfs treats its own xattrs. */
+ * copy-up triggers. The union's own names are invisible: get says
+ * ENODATA, list leaves them out, set and remove say ENOTSUP, as overlayfs
+ * treats its own xattrs: the shim's bookkeeping (user.unionshim.*, the
+ * origin of a copy-up) and overlayfs's (trusted.overlay.*,
+ * user.overlay.*), which the layers are read by (an opaque dir): a
+ * program setting one would change the union's shape, not store data. */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
@@ -27,10 +30,17 @@ static unsigned set_may(const char *name)
 		       : 0;
 }
 
+/* Is NAME one of the union's own (see above)? */
+static bool union_xattr(const char *name)
+{
+	return us_is_own_xattr(name) || strncmp(name, "trusted.overlay.", 16) == 0 ||
+	       strncmp(name, "user.overlay.", 13) == 0;
+}
+
 /* A get of one of our names: -1/ENODATA, else 0 to go on. */
 static int own_get(const char *name)
 {
-	if (!name || !us_is_own_xattr(us_unchecked(name)))
+	if (!name || !union_xattr(us_unchecked(name)))
 		return 0;
 	errno = ENODATA;
 	return -1;
@@ -38,7 +48,7 @@ static int own_get(const char *name)
 
 static int own_set(const char *name)
 {
-	if (!name || !us_is_own_xattr(us_unchecked(name)))
+	if (!name || !union_xattr(us_unchecked(name)))
 		return 0;
 	errno = ENOTSUP;
 	return -1;
@@ -53,7 +63,7 @@ static ssize_t filter_list(char *list, size_t size, ssize_t n)
 	size_t out = 0;
 	for (size_t i = 0; i < (size_t)n;) {
 		size_t l = strlen(list + i) + 1;
-		if (!us_is_own_xattr(list + i)) {
+		if (!union_xattr(list + i)) {
 			memmove(list + out, list + i, l);
 			out += l;
 		}
@@ -160,7 +170,7 @@ US_EXPORT int fsetxattr(int fd, const char *name, const void *v, size_t size,
 		return -1;
 	if (own_set(name) < 0)
 		return -1;
-	int rc = us_fd_write(fd, set_may(name), sb->up, sizeof sb->up);
+	int rc = us_fd_write(fd, set_may(name) | US_FD_NOPATH, sb->up, sizeof sb->up);
 	return rc < 0 ? -1 : rc ? US_REAL(setxattr)(sb->up, name, v, size, flags)
 			    : US_REAL(fsetxattr)(fd, name, v, size, flags);
 }
@@ -196,7 +206,7 @@ US_EXPORT int fremovexattr(int fd, const char *name)
 		return -1;
 	if (own_set(name) < 0)
 		return -1;
-	int rc = us_fd_write(fd, set_may(name), sb->up, sizeof sb->up);
+	int rc = us_fd_write(fd, set_may(name) | US_FD_NOPATH, sb->up, sizeof sb->up);
 	return rc < 0 ? -1 : rc ? US_REAL(removexattr)(sb->up, name)
 			    : US_REAL(fremovexattr)(fd, name);
 }

@@ -287,6 +287,33 @@ user.new=\"1\"" "$(user_xattrs "$UPPER/a/b/f")"
 	lower_unchanged
 }
 
+@test "overlayfs's own xattrs (trusted.overlay.*, user.overlay.*) are the union's: a program cannot set them (an opaque mark would hide the lowers), nothing copied up, none shown" {
+	mkdir -p "$UPPER/u"
+	echo u >"$LOWER2/a/b/u2"
+	setfattr -n trusted.overlay.opaque -v n "$UPPER/u" # an upper overlayfs wrote
+	setfattr -n user.kept -v 1 "$UPPER/u"
+	LOWER_BEFORE=$(lower_state)
+	local name out
+	for name in trusted.overlay.opaque user.overlay.opaque user.overlay.redirect; do
+		run in_union setfattr -n "$name" -v y "$T/a/b"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"Operation not supported"* ]]
+		run in_union setfattr -x "$name" "$T/u"
+		[ "$status" -ne 0 ]
+	done
+	[ ! -e "$UPPER/a" ] # nothing copied up
+	# the dir still shows what both lowers hold
+	same "deep
+f
+u2" "$(in_union ls "$T/a/b")"
+	# getfattr does not show overlayfs's names, only the program's
+	out=$(in_union getfattr -d -m - "$T/u" 2>&1)
+	[[ "$out" == *'user.kept="1"'* && "$out" != *overlay* ]]
+	run in_union getfattr -n trusted.overlay.opaque "$T/u"
+	[ "$status" -ne 0 ]
+	lower_unchanged
+}
+
 @test "link copies up its source; both names are one file in the upper" {
 	ok ln "$T/a/b/f" "$T/a/b/g"
 	data_kept f

@@ -642,6 +642,13 @@ listxattr: ok
 open O_RDONLY, read: ok
 open O_RDONLY|O_CREAT of an existing file: ok
 open O_PATH: ok
+fchmod of an O_PATH fd: EBADF
+fchown of an O_PATH fd: EBADF
+fsetxattr of an O_PATH fd: EBADF
+fremovexattr of an O_PATH fd: EBADF
+futimens of an O_PATH fd: EBADF
+ftruncate of an O_PATH fd: EBADF
+ftruncate of an O_RDONLY fd: EINVAL
 open dir O_RDONLY: ok
 fopen r, fgets: ok
 fopen re, fread: ok
@@ -664,7 +671,7 @@ no_copyup() {
 	use_union "$1"
 	run "${RUN[@]}" "$(probe fresh_probe)" readonly "$U/d"
 	expect "every read-only call succeeds" "$READONLY_WANT" "$output"
-	expect "No needless copy-up: stat, access (W_OK too), readlink, xattr reads, O_RDONLY (also with O_CREAT of an existing file), O_PATH, fopen r, opendir, chdir, and flock/fcntl/OFD read locks on read-only fds copy nothing up" \
+	expect "No needless copy-up: stat, access (W_OK too), readlink, xattr reads, O_RDONLY (also with O_CREAT of an existing file), O_PATH (and changes through it: EBADF), fopen r, opendir, chdir, and flock/fcntl/OFD read locks on read-only fds copy nothing up" \
 		"" "$(upper_names)"
 	verdict
 }

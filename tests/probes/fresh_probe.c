@@ -271,6 +271,21 @@ static int cmd_readonly(void)
 	report("open O_PATH", fd);
 	if (fd >= 0)
 		close(fd);
+	/* changes through an O_PATH fd: the kernel's EBADF, nothing copied */
+	struct timespec now2[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+	fd = open(in("f"), O_PATH);
+	report("fchmod of an O_PATH fd", fchmod(fd, 0600));
+	report("fchown of an O_PATH fd", fchown(fd, getuid(), getgid()));
+	report("fsetxattr of an O_PATH fd", fsetxattr(fd, "user.k", "w", 1, 0));
+	report("fremovexattr of an O_PATH fd", fremovexattr(fd, "user.k"));
+	report("futimens of an O_PATH fd", futimens(fd, now2));
+	report("ftruncate of an O_PATH fd", ftruncate(fd, 0));
+	if (fd >= 0)
+		close(fd);
+	fd = open(in("f"), O_RDONLY);
+	report("ftruncate of an O_RDONLY fd", ftruncate(fd, 0));
+	if (fd >= 0)
+		close(fd);
 	fd = open(in("sub"), O_RDONLY | O_DIRECTORY);
 	report("open dir O_RDONLY", fd);
 	if (fd >= 0)
