@@ -36,6 +36,9 @@ enum us_fdkind { US_FD_NONE = 0, US_FD_UNION, US_FD_SHIM, US_FD_OUTSIDE };
 /* What the map knows FD to be (no lock, no system call). */
 US_HIDDEN enum us_fdkind us_fd_kind(int fd);
 
+/* Is FD open on a union dir (the map's word: no lock, no system call)? */
+US_HIDDEN bool us_fd_union_dir(int fd);
+
 /* The O_ACCMODE union fd FD was opened with; -1 when FD is no union fd. */
 US_HIDDEN int us_fd_access(int fd);
 

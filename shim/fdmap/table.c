@@ -349,6 +349,14 @@ enum us_fdkind us_fd_kind(int fd)
 	return e ? (enum us_fdkind)e->kind : US_FD_NONE;
 }
 
+bool us_fd_union_dir(int fd)
+{
+	struct us_fdent *e = us_fdent_peek(fd);
+
+	return e && __atomic_load_n(&e->kind, __ATOMIC_ACQUIRE) == US_FD_UNION &&
+	       __atomic_load_n(&e->dir, __ATOMIC_ACQUIRE);
+}
+
 int us_fd_access(int fd)
 {
 	struct us_fdent *e = us_fdent_peek(fd);

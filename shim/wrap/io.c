@@ -3,16 +3,23 @@
  * fd's lower file was copied up since (us_fd_fresh: a memory compare, no
  * system call), so that an fd opened before a copy-up reads the copy.
  * Nothing here copies up: a private writable mapping of a lower file
- * stays a mapping of it. */
+ * stays a mapping of it. lseek of a merged dir takes what overlayfs
+ * takes. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "../fdmap.h"
+#include "../front.h"
+#include "../state.h"
 #include "glibc_protos.h"
+#include "unionshim/lookup.h"
+#include "unionshim/scratch.h"
 
 US_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
@@ -70,9 +77,33 @@ US_EXPORT ssize_t preadv2(int fd, const struct iovec *iov, int n, off_t off,
 US_EXPORT ssize_t preadv64v2(int, const struct iovec *, int, off_t, int)
 	__attribute__((alias("preadv2")));
 
+/* A merged dir's position is an index into its listing (getdents.c):
+ * SEEK_SET and SEEK_CUR move it, any other whence is EINVAL, as on
+ * overlayfs (a dir of one layer alone seeks as that layer's does). */
+static bool merged_dir(int fd)
+{
+	US_SCRATCH_SCOPE;
+	struct {
+		char upath[US_PATH_MAX];
+		struct us_resolved r;
+	} *sb = us_scratch_push(sizeof *sb);
+	int saved = errno;
+	bool merged = sb && us_fd_path(fd, sb->upath, sizeof sb->upath) == 1 &&
+		      us_resolve(&us_cfg, sb->upath, US_LOOKUP_NOFOLLOW, &sb->r) == 0 &&
+		      !sb->r.err && sb->r.where == US_INSIDE &&
+		      S_ISDIR(sb->r.node.mode) && us_node_merged(&sb->r.node);
+	errno = saved;
+	return merged;
+}
+
 US_EXPORT off_t lseek(int fd, off_t off, int whence)
 {
 	us_fd_fresh(fd);
+	if (whence != SEEK_SET && whence != SEEK_CUR && us_fd_union_dir(fd) &&
+	    merged_dir(fd)) {
+		errno = EINVAL;
+		return -1;
+	}
 	return US_REAL(lseek)(fd, off, whence);
 }
 

@@ -3,6 +3,8 @@
 # merged: upper and lower names, without whiteouts or hidden names, across
 # several calls with a small buffer, and again after a rewind.
 
+bats_require_minimum_version 1.5.0
+
 load ../lib/common
 
 setup() {
@@ -31,4 +33,31 @@ check_listing() {
 
 @test "glibc's getdents64() lists the merged union dir" {
 	check_listing libc
+}
+
+# lseek of a dir fd: SEEK_SET and SEEK_CUR everywhere; SEEK_END, SEEK_DATA
+# and SEEK_HOLE of a merged dir EINVAL, as overlayfs (its position is an
+# index into the merged listing); a dir of one layer seeks as that layer's.
+seeks() {
+	"$@" python3 - "$TARGET" <<'PY'
+import errno, os, sys
+t = sys.argv[1]
+os.mkdir(t + "/new")
+for d in ["d", "new"]:
+    fd = os.open(t + "/" + d, os.O_RDONLY | os.O_DIRECTORY)
+    for name, how in [("SET", os.SEEK_SET), ("CUR", os.SEEK_CUR), ("END", os.SEEK_END),
+                      ("DATA", os.SEEK_DATA), ("HOLE", os.SEEK_HOLE)]:
+        try:
+            os.lseek(fd, 0, how)
+            print(d, name, "ok")
+        except OSError as e:
+            print(d, name, errno.errorcode[e.errno])
+    os.close(fd)
+PY
+}
+
+@test "lseek of a merged dir takes SEEK_SET and SEEK_CUR, EINVAL for the rest, as overlayfs" {
+	run -0 seeks in_union
+	[ "$output" = "$(printf '%s\n' 'd SET ok' 'd CUR ok' 'd END EINVAL' 'd DATA EINVAL' 'd HOLE EINVAL' \
+		'new SET ok' 'new CUR ok' 'new END ok' 'new DATA ok' 'new HOLE ok')" ]
 }
