@@ -7,15 +7,18 @@
  * Dependencies run one way: front.c (a dirfd's union path, a magic link's
  * object) and fdwrite.c call this file; it calls only the fd map
  * (fdmap.h) and the core, never front.c. */
+#include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "dirfdpath.h"
 #include "fdmap.h"
 #include "front.h"
 #include "state.h"
 #include "unionshim/path.h"
+#include "unionshim/scratch.h"
 
 /* FD was opened by a real path outside every union (a lower's own path,
  * say): it stays that path, never the union object at the same place. */
@@ -50,6 +53,18 @@ int us_fd_path(int fd, char *out, size_t len)
 		return -1;
 	strcpy(out, lp->real);
 	return 0;
+}
+
+bool us_fd_union_dir_now(int fd, struct us_resolved *r)
+{
+	US_SCRATCH_SCOPE;
+	char *upath = us_scratch_push(US_PATH_MAX);
+	int saved = errno;
+	bool dir = upath && us_fd_path(fd, upath, US_PATH_MAX) == 1 &&
+		   us_resolve(&us_cfg, upath, US_LOOKUP_NOFOLLOW, r) == 0 &&
+		   !r->err && r->where == US_INSIDE && S_ISDIR(r->node.mode);
+	errno = saved;
+	return dir;
 }
 
 bool us_fd_path_lost(int fd)

@@ -183,6 +183,11 @@ US_HIDDEN const char *us_path_at(int *dirfd, const char *path,
  * path (pipe, socket, bad fd). */
 US_HIDDEN int us_fd_path(int fd, char *out, size_t len);
 
+/* The union dir FD is open on, looked up now (no final symlink
+ * followed): true with R filled when FD's union path names a dir of a
+ * union (R->where US_INSIDE, no error); errno is kept either way. */
+US_HIDDEN bool us_fd_union_dir_now(int fd, struct us_resolved *r);
+
 /* After us_fd_path failed: FD is open on a union object all the same (a
  * dir deeper than a page whose way up cannot be read). */
 US_HIDDEN bool us_fd_path_lost(int fd);

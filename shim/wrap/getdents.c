@@ -52,15 +52,12 @@ static ssize_t merged_getdents64(int fd, void *buf, size_t n)
 {
 	US_SCRATCH_SCOPE;
 	struct {
-		char upath[US_PATH_MAX];
 		struct us_resolved r;
 	} *sb = us_scratch_push(sizeof *sb);
 	if (!sb)
 		return -1;
 
-	if (us_fd_path(fd, sb->upath, sizeof sb->upath) != 1 ||
-	    us_resolve(&us_cfg, sb->upath, US_LOOKUP_NOFOLLOW, &sb->r) < 0 || sb->r.err ||
-	    sb->r.where != US_INSIDE || !S_ISDIR(sb->r.node.mode))
+	if (!us_fd_union_dir_now(fd, &sb->r))
 		return real_getdents64(fd, buf, n);
 	off_t start = US_REAL(lseek)(fd, 0, SEEK_CUR);
 	if (start < 0)

@@ -10,13 +10,11 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "../fdmap.h"
 #include "../front.h"
-#include "../state.h"
 #include "glibc_protos.h"
 #include "unionshim/lookup.h"
 #include "unionshim/scratch.h"
@@ -83,17 +81,9 @@ US_EXPORT ssize_t preadv64v2(int, const struct iovec *, int, off_t, int)
 static bool merged_dir(int fd)
 {
 	US_SCRATCH_SCOPE;
-	struct {
-		char upath[US_PATH_MAX];
-		struct us_resolved r;
-	} *sb = us_scratch_push(sizeof *sb);
-	int saved = errno;
-	bool merged = sb && us_fd_path(fd, sb->upath, sizeof sb->upath) == 1 &&
-		      us_resolve(&us_cfg, sb->upath, US_LOOKUP_NOFOLLOW, &sb->r) == 0 &&
-		      !sb->r.err && sb->r.where == US_INSIDE &&
-		      S_ISDIR(sb->r.node.mode) && us_node_merged(&sb->r.node);
-	errno = saved;
-	return merged;
+	struct us_resolved *r = us_scratch_push(sizeof *r);
+
+	return r && us_fd_union_dir_now(fd, r) && us_node_merged(&r->node);
 }
 
 US_EXPORT off_t lseek(int fd, off_t off, int whence)

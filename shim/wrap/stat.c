@@ -103,16 +103,9 @@ static int fd_stat(int fd, struct stat *st)
 	if (!S_ISDIR(st->st_mode))
 		return 1;
 	US_SCRATCH_SCOPE;
-	struct {
-		char path[US_PATH_MAX];
-		struct us_resolved r;
-	} *sb = us_scratch_push(sizeof *sb);
-	int saved = errno;
-	if (sb && us_fd_path(fd, sb->path, sizeof sb->path) == 1 &&
-	    us_resolve(&us_cfg, sb->path, 0, &sb->r) == 0 &&
-	    sb->r.where == US_INSIDE && !sb->r.err && us_node_merged(&sb->r.node))
+	struct us_resolved *r = us_scratch_push(sizeof *r);
+	if (r && us_fd_union_dir_now(fd, r) && us_node_merged(&r->node))
 		st->st_nlink = 1;
-	errno = saved;
 	return 1;
 }
 
