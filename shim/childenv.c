@@ -177,7 +177,8 @@ static char *put(char **cur, const char *name, const char *a, const char *b,
 		 const char *c)
 {
 	char *s = *cur;
-	int n = sprintf(s, "%s=%s%s%s", name, a, b, c); /* sized by prepare */
+	size_t room = strlen(name) + strlen(a) + strlen(b) + strlen(c) + 2;
+	int n = snprintf(s, room, "%s=%s%s%s", name, a, b, c); /* sized by prepare */
 	*cur += n + 1;
 	return s;
 }
@@ -188,14 +189,17 @@ static char *put_preload(char **cur, const struct us_childenv *ce)
 {
 	const char *rt_sep = ce->rt[0] ? ":" : "";
 	char *s = *cur;
+	/* sized by prepare: at most this */
+	size_t room = sizeof LD_PRELOAD + strlen(ce->rt) + 1 + strlen(us_self_path) +
+		      1 + (ce->pre ? strlen(ce->pre) : 0) + 1;
 
 	if (ce->self)
-		*cur += sprintf(*cur, "%s=%s%s%s", LD_PRELOAD, ce->rt, rt_sep,
-				ce->pre) + 1;
+		*cur += snprintf(*cur, room, "%s=%s%s%s", LD_PRELOAD, ce->rt, rt_sep,
+				 ce->pre) + 1;
 	else
-		*cur += sprintf(*cur, "%s=%s%s%s%s%s", LD_PRELOAD, ce->rt,
-				rt_sep, us_self_path, ce->pre ? ":" : "",
-				ce->pre ? ce->pre : "") + 1;
+		*cur += snprintf(*cur, room, "%s=%s%s%s%s%s", LD_PRELOAD, ce->rt,
+				 rt_sep, us_self_path, ce->pre ? ":" : "",
+				 ce->pre ? ce->pre : "") + 1;
 	return s;
 }
 

@@ -25,6 +25,7 @@
 #include "mounttab.h"
 #include "userptr.h"
 #include "state.h"
+#include "unionshim/scratch.h"
 #include "unionshim/identity.h"
 
 #define ID_BASE 1000000 /* mount ids of the unions: far above the kernel's */
@@ -161,12 +162,13 @@ static bool field(const char *line, int n, char *out, size_t outlen)
  * mountinfo text REAL whose mount point is TARGET or above it. */
 static long parent_id(const char *real, const char *target)
 {
-	char point[PATH_MAX], id[32];
+	US_SCRATCH_SCOPE;
+	char *point = us_scratch_push(PATH_MAX), id[32];
 	long best = 1;
 	size_t best_len = 0;
 
-	for (const char *line = real; line && *line;) {
-		if (field(line, 4, point, sizeof point) && field(line, 0, id, sizeof id)) {
+	for (const char *line = real; point && line && *line;) {
+		if (field(line, 4, point, PATH_MAX) && field(line, 0, id, sizeof id)) {
 			size_t n = strlen(point);
 			bool above = strcmp(point, "/") == 0 ||
 				     (strncmp(target, point, n) == 0 &&

@@ -101,4 +101,13 @@ extern pid_t __vfork(void);
 #undef REAL
 #pragma GCC diagnostic pop
 
+/* Not a wrapped name, the one other renaming here: the library formats
+ * its work-dir names and messages with its own snprintf (fmt.h), a few
+ * hundred bytes of stack where glibc's vfprintf takes about two KiB (the
+ * first union call of a thread of PTHREAD_STACK_MIN formats a name), and
+ * no page of libc's printf touched. */
+#include "unionshim/fmt.h"
+#define snprintf us_snprintf
+#define vsnprintf us_vsnprintf
+
 #endif

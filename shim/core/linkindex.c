@@ -66,9 +66,10 @@ int us_index_find(const struct us_mount *m, const struct us_node *node,
  * nodes are indexed too). */
 static uint64_t gone_at(const char *entry)
 {
-	char p[PATH_MAX], v[32];
+	US_SCRATCH_SCOPE;
+	char *p = us_scratch_push(PATH_MAX), v[32];
 
-	if (snprintf(p, sizeof p, "%s.gone", entry) >= (int)sizeof p)
+	if (!p || snprintf(p, PATH_MAX, "%s.gone", entry) >= PATH_MAX)
 		return 0;
 	ssize_t n = SYS(readlink)(p, v, sizeof v - 1);
 	if (n <= 0)
@@ -306,10 +307,11 @@ void us_index_drop_end(struct us_index_drop *d, bool done)
 uint64_t us_index_nlink(const struct us_mount *m, const struct us_origin *o,
 			const struct stat *st)
 {
-	char entry[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	char *entry = us_scratch_push(PATH_MAX);
 	struct us_node node = {.layer = o->layer, .ino = o->ino};
 	uint64_t upper = st->st_nlink > 0 ? st->st_nlink - 1 : 0;
-	uint64_t gone = entry_path(m, &node, entry, sizeof entry) == 0
+	uint64_t gone = entry && entry_path(m, &node, entry, PATH_MAX) == 0
 				? gone_at(entry)
 				: 0;
 	uint64_t below = o->nlink > gone ? o->nlink - gone : 0;

@@ -89,10 +89,13 @@ static bool survives(int f, struct us_fdfate fate, bool child)
 /* Is FD open on a real path inside some layer? */
 static bool in_layer(int fd)
 {
-	char proc[40], real[PATH_MAX];
+	US_SCRATCH_SCOPE;
+	char proc[40], *real = us_scratch_push(PATH_MAX);
 
+	if (!real)
+		return false;
 	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-	ssize_t n = US_REAL(readlink)(proc, real, sizeof real - 1);
+	ssize_t n = US_REAL(readlink)(proc, real, PATH_MAX - 1);
 	if (n <= 0 || real[0] != '/')
 		return false;
 	real[n] = '\0';

@@ -2,14 +2,17 @@
  * for tests/bats/smallstack.bats (style.md rule 13: a thread with a
  * 32 KiB stack must be able to call anything).
  *
- *   smallstack_probe ops DIR KIB
+ *   smallstack_probe ops DIR KIB [USED]
  *       runs the operations below in a pthread whose stack is KIB KiB
- *       (its guard page turns an overflow into SIGSEGV): stat, lstat and
+ *       (its guard page turns an overflow into SIGSEGV), those on files
+ *       and names below USED KiB of the thread's own frames (0: none),
+ *       the execs at its top: stat, lstat and
  *       fstatat of DIR/deep/.../file; open+read of DIR/f; an append to
  *       DIR/w (a lower file with xattrs: a copy-up); create; mkdir;
  *       rename; unlink of a lower file (a whiteout); readdir and getdents64
  *       of the merged dir DIR/m; chdir+getcwd; realpath; symlink+readlink;
- *       link of a lower file; set/get/listxattr; posix_spawn, fork+execv
+ *       link of a lower file, link and unlink of lower hard links (the
+ *       link index); set/get/listxattr; posix_spawn, fork+execv
  *       (from inside the small thread: the child runs on that stack too),
  *       popen and system. Prints "ok NAME" or "FAIL NAME: why" per
  *       operation, then "done N failed" (N operations).
@@ -33,7 +36,8 @@
  * DIR is a union holding: f ("data\n"), deep/1/2/3/4/5/6/7/8/file, w (a
  * lower file "w\n" with user.a and user.b), gone (a lower file), m/ (a
  * merged dir: m/u in the upper, m/l in a lower, m/l2 in the other lower),
- * and lnk -> f. The probe adds new, nd/, ln2, hard. */
+ * lnk -> f, and h1, h2: hard links of one lower file. The probe adds new,
+ * nd/, ln2, hard, h3. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -187,6 +191,11 @@ static void ops_links(void)
 	CHECK("link", link(at(p1, "f"), at(p2, "hard")) == 0 && stat(p1, &a) == 0 &&
 	      stat(p2, &b) == 0 && a.st_ino == b.st_ino && a.st_nlink == 2,
 	      "hard link of the lower f");
+	CHECK("link indexed", link(at(p1, "h1"), at(p2, "h3")) == 0 && stat(p1, &a) == 0 &&
+	      stat(p2, &b) == 0 && a.st_ino == b.st_ino && a.st_nlink == 3,
+	      "h3, a link of the lower hard link h1");
+	CHECK("unlink indexed", unlink(at(p1, "h2")) == 0 && stat(at(p2, "h1"), &a) == 0 &&
+	      a.st_nlink == 2, "h2, a lower hard link");
 	at(p1, "nd/new");
 	char v[8] = {0};
 	CHECK("xattr", setxattr(p1, "user.k", "v", 1, 0) == 0 &&
@@ -227,13 +236,34 @@ static void ops_exec(void)
 	CHECK("system", system(cmd) == 0, "test -f deep file");
 }
 
-static void *ops_thread(void *arg)
+static void ops_files_and_names(void)
 {
-	(void)arg;
 	ops_stat();
 	ops_files();
 	ops_dirs();
 	ops_links();
+}
+
+/* LEFT KiB of frames of the program's own, then the calls on files and
+ * names (not the execs: a child's exec path is the deepest the shim has). */
+static __attribute__((noinline)) void below_frames(int left)
+{
+	volatile char pad[1000];
+
+	pad[0] = (char)left;
+	if (left > 0)
+		below_frames(left - 1);
+	else
+		ops_files_and_names();
+	pad[1] = pad[0]; /* the frame stays live across the call */
+}
+
+static int used_kib;
+
+static void *ops_thread(void *arg)
+{
+	(void)arg;
+	below_frames(used_kib);
 	ops_exec();
 	return NULL;
 }
@@ -408,10 +438,11 @@ static int cmd_threads(long n)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: smallstack_probe ops|signal|vfork|threads DIR N\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: smallstack_probe ops|signal|vfork|threads DIR N [USED]\n");
 		return 2;
 	}
+	used_kib = argc == 5 ? atoi(argv[4]) : 0;
 	dir = argv[2];
 	long n = atol(argv[3]);
 	if (!strcmp(argv[1], "ops"))
