@@ -2,7 +2,8 @@
  * links no libc (see sysraw.c). Byte at a time: the callers handle short
  * paths a few times per library load. Built -fno-builtin
  * -fno-tree-loop-distribute-patterns so that no loop here becomes a call
- * of itself. snprintf is the core's formatter (fmt.h). */
+ * of itself. snprintf and vsnprintf are the core's formatter (fmt.c
+ * names them for this module). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,7 +12,6 @@
 #include <string.h>
 
 #include "nolibc.h"
-#include "unionshim/fmt.h"
 
 void *memchr(const void *s, int c, size_t n)
 {
@@ -170,19 +170,4 @@ void us_nl_utoa(char *out, unsigned v)
 	while (n)
 		*out++ = tmp[--n];
 	*out = '\0';
-}
-
-int vsnprintf(char *restrict buf, size_t cap, const char *restrict fmt, va_list ap)
-{
-	return us_vsnprintf(buf, cap, fmt, ap);
-}
-
-int snprintf(char *restrict buf, size_t cap, const char *restrict fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	int n = us_vsnprintf(buf, cap, fmt, ap);
-	va_end(ap);
-	return n;
 }

@@ -196,3 +196,11 @@ int us_snprintf(char *restrict buf, size_t cap, const char *restrict fmt, ...)
 	va_end(ap);
 	return n;
 }
+
+#if defined(UNIONSHIM_AUDIT)
+/* The audit module links no libc: these are its snprintf and vsnprintf. */
+int vsnprintf(char *restrict buf, size_t cap, const char *restrict fmt, va_list ap)
+	__attribute__((alias("us_vsnprintf")));
+int snprintf(char *restrict buf, size_t cap, const char *restrict fmt, ...)
+	__attribute__((alias("us_snprintf")));
+#endif
