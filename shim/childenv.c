@@ -8,7 +8,9 @@
  * UNIONSHIM_RESOLVED our resolved configuration when the child gets our
  * mounts (handover.h; a program's own value is dropped), and the switches read at startup come
  * back when the program dropped them: `env -i` and clearenv() must not
- * take a child out of the union. A sanitizer build's runtime stays first
+ * take a child out of the union. A child given the audit module whose
+ * libraries take static TLS gets a loader reserve for it in
+ * GLIBC_TUNABLES (tls_reserve). A sanitizer build's runtime stays first
  * in LD_PRELOAD (sanrt.c). The array and every string added live in
  * one block the caller provides. */
 #include <errno.h>
@@ -28,10 +30,12 @@
 
 #define LD_PRELOAD "LD_PRELOAD"
 #define LD_AUDIT "LD_AUDIT"
+#define TUNABLES "GLIBC_TUNABLES"
+#define STATIC_TLS "glibc.rtld.optional_static_tls"
 /* entries us_childenv_fill may add: LD_PRELOAD, LD_AUDIT, the mounts, the
  * cwd, the two switches, the trace file, the fd map, the resolved
- * configuration, the held core limit */
-#define CHILDENV_ADDED 10
+ * configuration, the held core limit, the static TLS reserve */
+#define CHILDENV_ADDED 11
 
 static int named(const char *entry, const char *name)
 {
@@ -134,6 +138,8 @@ void us_childenv_prepare_ops(struct us_childenv *ce, char *const envp[],
 		ce->aud = NULL;
 	ce->aud_self = ce->aud && lists(ce->aud, ":", us_audit_path);
 	ce->no_audit = false;
+	ce->static_tls = 0;
+	ce->tunables = value_of(envp, TUNABLES);
 	ce->mounts = value_of(envp, US_ENV_MOUNTS);
 	if (!ce->mounts || !*ce->mounts)
 		ce->mounts = us_cfg_spec ? us_cfg_spec : "";
@@ -168,6 +174,8 @@ void us_childenv_prepare_ops(struct us_childenv *ce, char *const envp[],
 	strs += sizeof US_ENV_TRACE_FILE + strlen(us_trace_path) + 1;
 	strs += sizeof US_ENV_FDMAP + strlen(ce->fdmap) + 1;
 	strs += sizeof US_ENV_CORE + strlen(ce->core) + 1;
+	strs += sizeof TUNABLES + (ce->tunables ? strlen(ce->tunables) : 0) +
+		1 + sizeof STATIC_TLS + 24;
 	ce->size = (ce->n + CHILDENV_ADDED + 1) * sizeof(char *) + strs;
 	ce->size = (ce->size + 15) & ~(size_t)15;
 }
@@ -203,13 +211,28 @@ static char *put_preload(char **cur, const struct us_childenv *ce)
 	return s;
 }
 
+/* With the audit module, the loader sets the static TLS out before it
+ * maps the program's libraries, which must then fit in its reserve
+ * (1-2 KiB unless told): a child whose libraries take more (rustc's
+ * driver, 24 KiB) gets a reserve that holds them and 4 KiB more (the
+ * library's own and libc's), unless its GLIBC_TUNABLES sets one. 0 when
+ * nothing is to be said. */
+static size_t tls_reserve(const struct us_childenv *ce)
+{
+	if (ce->no_audit || !us_audit_path[0] || !ce->static_tls ||
+	    (ce->tunables && strstr(ce->tunables, STATIC_TLS "=")))
+		return 0;
+	return (ce->static_tls + 4096 + 1023) & ~(size_t)1023;
+}
+
 char **us_childenv_fill(const struct us_childenv *ce, void *mem)
 {
 	char **env = mem, *cur = (char *)(env + ce->n + CHILDENV_ADDED + 1);
-	size_t k = 0;
+	size_t k = 0, reserve = tls_reserve(ce);
 
 	for (size_t i = 0; i < ce->n; i++)
 		if (!named(ce->envp[i], LD_PRELOAD) &&
+		    !(reserve && named(ce->envp[i], TUNABLES)) &&
 		    !(us_audit_path[0] && named(ce->envp[i], LD_AUDIT)) &&
 		    !named(ce->envp[i], US_ENV_MOUNTS) &&
 		    !named(ce->envp[i], US_ENV_RESOLVED) &&
@@ -240,6 +263,13 @@ char **us_childenv_fill(const struct us_childenv *ce, void *mem)
 		env[k++] = put(&cur, US_ENV_FDMAP, ce->fdmap, "", "");
 	if (ce->core[0])
 		env[k++] = put(&cur, US_ENV_CORE, ce->core, "", "");
+	if (reserve) {
+		char v[sizeof STATIC_TLS + 24];
+		snprintf(v, sizeof v, STATIC_TLS "=%zu", reserve);
+		env[k++] = ce->tunables && *ce->tunables
+				   ? put(&cur, TUNABLES, ce->tunables, ":", v)
+				   : put(&cur, TUNABLES, v, "", "");
+	}
 	env[k] = NULL;
 	return env;
 }

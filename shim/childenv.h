@@ -20,6 +20,10 @@ struct us_childenv {
 	int aud_self;                   /* aud already names the audit lib */
 	bool no_audit;                  /* the child's loader goes without it
 					   (loaderquiet.h; prepare: false) */
+	size_t static_tls;              /* what its libraries take from an
+					   audited loader's static TLS reserve
+					   (execplan.h; prepare: 0) */
+	const char *tunables;           /* the program's GLIBC_TUNABLES, or NULL */
 	size_t n;                       /* entries in envp */
 	size_t size;                    /* bytes us_childenv_fill writes */
 	char vcwd[US_PATH_MAX];

@@ -65,12 +65,43 @@ static bool setid_bits(int kind, const struct stat *st)
 	return kind == US_EXEC_DYNAMIC && (st->st_mode & (S_ISUID | S_ISGID));
 }
 
+/* The real dir of the program at PATH of (DFD) into ORIGIN (PATH_MAX
+ * bytes), as the loader reads "$ORIGIN"; false when unknown. */
+static bool program_dir(int dfd, const char *path, char *origin)
+{
+	if (dfd != AT_FDCWD || !US_REAL(realpath)(path, origin))
+		return false;
+	char *slash = strrchr(origin, '/');
+	if (slash == origin)
+		slash[1] = '\0'; /* "/x": the root */
+	else
+		*slash = '\0';
+	return true;
+}
+
+/* Does the dynamic program open on FD (its first N bytes HEAD) at PATH
+ * of (DFD) need glibc alone (exectarget.h)? Otherwise the static TLS its
+ * libraries take goes into *TLS: an audited child's loader reserve must
+ * hold it (childenv.c). */
+static bool needs_glibc_only(int fd, const char *head, size_t n, int dfd,
+			     const char *path, size_t *tls)
+{
+	*tls = 0;
+	if (us_exec_glibc_only(fd, head, n))
+		return true;
+	US_SCRATCH_SCOPE;
+	char *origin = us_scratch_push(PATH_MAX);
+	if (origin && program_dir(dfd, path, origin))
+		*tls = us_exec_static_tls(fd, head, n, origin);
+	return false;
+}
+
 /* Classify what (DFD, PATH, FLAGS) names. US_EXEC_OTHER when the shim
  * cannot tell (not a readable, executable regular file): the kernel
  * decides. -1 with errno for a failure the exec shares. *WHY: the reason
  * it cannot be followed. */
 static int look(int dfd, const char *path, int flags, struct us_shebang *sb,
-		const char **why, bool *glibc_only)
+		const char **why, bool *glibc_only, size_t *tls)
 {
 	US_SCRATCH_SCOPE;
 	struct {
@@ -84,6 +115,7 @@ static int look(int dfd, const char *path, int flags, struct us_shebang *sb,
 
 	*why = NULL;
 	*glibc_only = false;
+	*tls = 0;
 	if (!*path && (flags & AT_EMPTY_PATH)) {
 		snprintf(sb1->proc, sizeof sb1->proc, "/proc/self/fd/%d", dfd);
 		dfd = AT_FDCWD, path = sb1->proc, nofollow = 0;
@@ -93,7 +125,7 @@ static int look(int dfd, const char *path, int flags, struct us_shebang *sb,
 	if (!S_ISREG(st.st_mode) ||
 	    US_REAL(faccessat)(dfd, path, X_OK, AT_EACCESS | nofollow) < 0)
 		return US_EXEC_OTHER; /* the kernel says EACCES */
-	int seen = us_execseen_dynamic(&st);
+	int seen = us_execseen_dynamic(&st, tls);
 	if (seen) { /* read before, unchanged since */
 		*glibc_only = seen == US_SEEN_GLIBC_ONLY;
 		return US_EXEC_DYNAMIC;
@@ -116,8 +148,8 @@ static int look(int dfd, const char *path, int flags, struct us_shebang *sb,
 		*why = us_exec_unfollowable(kind, &st, geteuid(), getegid(),
 					    setid_ignored(fd));
 	if (kind == US_EXEC_DYNAMIC && !*why) {
-		*glibc_only = us_exec_glibc_only(fd, sb1->head, (size_t)n);
-		us_execseen_add(&st, *glibc_only); /* never a set-id file */
+		*glibc_only = needs_glibc_only(fd, sb1->head, (size_t)n, dfd, path, tls);
+		us_execseen_add(&st, *glibc_only, *tls); /* never a set-id file */
 	}
 	int err = errno;
 	US_REAL(close)(fd);
@@ -170,7 +202,7 @@ int us_exec_plan(int dirfd, const char *path, int flags, char *const envp[],
 		strcpy(p->real, real);
 		p->dirfd = dfd;
 		int kind = look(dfd, p->real, p->flags, &sb, &why,
-				&p->glibc_only);
+				&p->glibc_only, &p->static_tls);
 		if (kind < 0)
 			return errno;
 		if (why && !us_childenv_allows_unfollowed(envp)) {

@@ -15,6 +15,9 @@ struct us_exec_plan {
 	int dirfd; /* the kernel executes (dirfd, real, flags) */
 	int flags; /* AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW */
 	bool glibc_only; /* the program run needs glibc alone (exectarget.h) */
+	/* otherwise the static TLS its libraries take from an audited loader's
+	 * reserve (exectarget.h us_exec_static_tls), or 0 */
+	size_t static_tls;
 	char real[PATH_MAX];
 	int nscripts;                           /* "#!" lines, outermost first */
 	struct us_shebang sb[US_EXEC_MAXSCRIPTS];

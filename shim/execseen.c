@@ -1,6 +1,7 @@
 /* execseen.c: the programs this process has already read to be plain
  * dynamic ELF executables (the kind the loader runs us in), and whether
- * each needs glibc alone (us_exec_glibc_only), so that the next exec of
+ * one needs glibc alone (us_exec_glibc_only) and what static TLS its
+ * libraries take (us_exec_static_tls), so that the next exec of
  * one reads no header again: a shell or make running the same tools over
  * and over pays open, three to five preads and close per exec
  * otherwise.
@@ -33,6 +34,7 @@ static struct {
 	unsigned long seq;
 	uint64_t f[FIELDS];
 	uint64_t glibc_only;
+	uint64_t static_tls;
 } seen[SEEN];
 static unsigned next_slot;
 
@@ -52,7 +54,7 @@ static bool setid(const struct stat *st)
 	return (st->st_mode & (S_ISUID | S_ISGID)) != 0;
 }
 
-int us_execseen_dynamic(const struct stat *st)
+int us_execseen_dynamic(const struct stat *st, size_t *static_tls)
 {
 	uint64_t k[FIELDS];
 
@@ -67,20 +69,26 @@ int us_execseen_dynamic(const struct stat *st)
 		for (int j = 0; j < FIELDS; j++)
 			same &= __atomic_load_n(&seen[i].f[j], __ATOMIC_ACQUIRE) == k[j];
 		uint64_t g = __atomic_load_n(&seen[i].glibc_only, __ATOMIC_ACQUIRE);
-		if (same && __atomic_load_n(&seen[i].seq, __ATOMIC_ACQUIRE) == s1)
+		uint64_t t = __atomic_load_n(&seen[i].static_tls, __ATOMIC_ACQUIRE);
+		if (same && __atomic_load_n(&seen[i].seq, __ATOMIC_ACQUIRE) == s1) {
+			*static_tls = (size_t)t;
 			return g ? US_SEEN_GLIBC_ONLY : US_SEEN_DYNAMIC;
+		}
 	}
 	return 0;
 }
 
-void us_execseen_add(const struct stat *st, bool glibc_only)
+void us_execseen_add(const struct stat *st, bool glibc_only,
+		     size_t static_tls)
 {
 	uint64_t k[FIELDS];
 
 	struct timespec now;
+	size_t known_tls;
 
 	if (setid(st) || clock_gettime(CLOCK_REALTIME, &now) != 0 ||
-	    st->st_ctim.tv_sec > now.tv_sec - SETTLED || us_execseen_dynamic(st))
+	    st->st_ctim.tv_sec > now.tv_sec - SETTLED ||
+	    us_execseen_dynamic(st, &known_tls))
 		return;
 	key(st, k);
 	unsigned i = __atomic_fetch_add(&next_slot, 1, __ATOMIC_RELAXED) % SEEN;
@@ -92,5 +100,6 @@ void us_execseen_add(const struct stat *st, bool glibc_only)
 	for (int j = 0; j < FIELDS; j++)
 		__atomic_store_n(&seen[i].f[j], k[j], __ATOMIC_RELAXED);
 	__atomic_store_n(&seen[i].glibc_only, glibc_only, __ATOMIC_RELAXED);
+	__atomic_store_n(&seen[i].static_tls, (uint64_t)static_tls, __ATOMIC_RELAXED);
 	__atomic_store_n(&seen[i].seq, s + 2, __ATOMIC_RELEASE);
 }

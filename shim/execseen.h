@@ -13,9 +13,11 @@
  * US_SEEN_GLIBC_ONLY when it also needs glibc alone (exectarget.h). */
 #define US_SEEN_DYNAMIC 1
 #define US_SEEN_GLIBC_ONLY 2
-US_HIDDEN int us_execseen_dynamic(const struct stat *st);
+US_HIDDEN int us_execseen_dynamic(const struct stat *st, size_t *static_tls);
 
-/* Remember that it was, and whether it needs glibc alone. */
-US_HIDDEN void us_execseen_add(const struct stat *st, bool glibc_only);
+/* Remember that it was, whether it needs glibc alone, and the static TLS
+ * its libraries take (execplan.h); *STATIC_TLS above gives it back. */
+US_HIDDEN void us_execseen_add(const struct stat *st, bool glibc_only,
+			       size_t static_tls);
 
 #endif

@@ -28,6 +28,7 @@
 #include "unionshim/msgline.h"
 #include "unionshim/shared.h"
 #include "unionshim/startdata.h"
+#include "unionshim/ownalloc.h"
 
 int us_state = US_UNINIT;
 __thread int us_inside __attribute__((tls_model("initial-exec")));
@@ -69,7 +70,7 @@ static bool audit_beside(void)
 
 	us_audit_path = "";
 	if (!slash || n + sizeof US_AUDIT_LIB > PATH_MAX ||
-	    !(path = malloc(n + sizeof US_AUDIT_LIB)))
+	    !(path = us_own_malloc(n + sizeof US_AUDIT_LIB)))
 		return false;
 	memcpy(path, us_self_path, n);
 	memcpy(path + n, US_AUDIT_LIB, sizeof US_AUDIT_LIB);
@@ -122,8 +123,12 @@ static void find_self(const char *tail)
 			audit_beside();
 		return;
 	}
-	char *canon = US_REAL(realpath)(name, NULL);
-	us_self_path = canon && strlen(canon) < PATH_MAX ? canon : name;
+	US_SCRATCH_SCOPE;
+	char *buf = us_scratch_push(PATH_MAX), *canon;
+	us_self_path = buf && US_REAL(realpath)(name, buf) &&
+			       (canon = us_own_strdup(buf))
+			       ? canon
+			       : name;
 	find_audit();
 }
 
@@ -132,13 +137,13 @@ static void find_self(const char *tail)
 static void make_handover(const char *spec, const char *rec, int adopted)
 {
 	char *core = adopted && strcmp(spec, us_cfg_spec) == 0
-			     ? strndup(rec, strchrnul(rec, ' ') - rec)
+			     ? us_own_strndup(rec, (size_t)(strchrnul(rec, ' ') - rec))
 			     : us_handover_make(&us_cfg, us_cfg_spec);
 
 	if (!core)
 		return;
 	size_t n = strlen(core);
-	us_cfg_handover = malloc(n + US_HANDOVER_TAIL_MAX);
+	us_cfg_handover = us_own_malloc(n + US_HANDOVER_TAIL_MAX);
 	if (us_cfg_handover) {
 		struct us_handover_tail t = {
 			.lib_hash = us_handover_hash(us_self_path),
@@ -147,7 +152,7 @@ static void make_handover(const char *spec, const char *rec, int adopted)
 		memcpy(us_cfg_handover, core, n);
 		us_handover_tail_write(us_cfg_handover + n, &t);
 	}
-	free(core);
+	us_own_free(core);
 }
 
 static void init_body(void)
@@ -167,7 +172,7 @@ static void init_body(void)
 	if (adopted < 0)
 		die(err);
 	size_t cap = us_config_format_room(&us_cfg);
-	us_cfg_spec = malloc(cap);
+	us_cfg_spec = us_own_malloc(cap);
 	if (!us_cfg_spec || us_config_format(&us_cfg, us_cfg_spec, cap) < 0)
 		die("out of memory");
 	us_forks_init();

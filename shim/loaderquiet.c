@@ -7,8 +7,8 @@
  * without it: its program needs glibc alone, has no search path or
  * auditor of its own and cannot name a library at run time
  * (us_exec_glibc_only), lies outside every union and layer, its
- * environment names no library path, preload, auditor or gconv path of
- * its own, and no union's target or layer meets a dir the system's
+ * environment names no library path that meets a union, and no preload,
+ * auditor or gconv path of its own, and no union's target or layer meets a dir the system's
  * search covers (loaderdirs.h; settled once, and handed to children in
  * the handover's tail). Anything else, or anything unsure, keeps the
  * module. The child's own children are decided by its shim again. */
@@ -19,6 +19,7 @@
 #include "state.h"
 #include "unionshim/loaderdirs.h"
 #include "unionshim/lookup.h"
+#include "unionshim/scratch.h"
 
 static bool near_sys = true; /* until settled: the module, always */
 
@@ -62,12 +63,38 @@ static bool lists_other(const char *list, const char *sep, const char *ours,
 	return false;
 }
 
-/* Does ENVP point the loader anywhere of its own? */
+/* Does every dir of the library path V (':' or ';' between dirs) lie
+ * outside every union? An empty entry (the cwd), a relative one or a
+ * token ($ORIGIN, $LIB) counts as inside. */
+static bool path_outside(const char *v)
+{
+	US_SCRATCH_SCOPE;
+	char *dir = us_scratch_push(PATH_MAX);
+
+	if (!dir)
+		return false;
+	for (const char *p = v;; p++) {
+		size_t n = strcspn(p, ":;");
+		if (n == 0 || n >= PATH_MAX || p[0] != '/' || memchr(p, '$', n))
+			return false;
+		memcpy(dir, p, n);
+		dir[n] = '\0';
+		if (us_loader_dir_meets(&us_cfg, dir))
+			return false;
+		p += n;
+		if (!*p)
+			return true;
+	}
+}
+
+/* Does ENVP point the loader anywhere of its own a union may hold? (A
+ * library path outside every union, as rustup gives its toolchains,
+ * does not.) */
 static bool env_steers_loader(char *const envp[])
 {
 	const char *v;
 
-	if ((v = env_value(envp, "LD_LIBRARY_PATH")) && *v)
+	if ((v = env_value(envp, "LD_LIBRARY_PATH")) && *v && !path_outside(v))
 		return true;
 	if ((v = env_value(envp, "GCONV_PATH")) && *v)
 		return true;

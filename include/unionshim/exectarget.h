@@ -57,6 +57,15 @@ int us_exec_inspect(int fd, const char *head, size_t len,
  * whenever the file cannot be read that far (elfneeds.c). */
 bool us_exec_glibc_only(int fd, const char *head, size_t len);
 
+/* The static TLS the libraries the same program needs directly (glibc's
+ * aside) take from the loader's reserve when an auditor is loaded (the
+ * loader sets its TLS out before it maps them): the sum of the TLS
+ * blocks of those marked DF_STATIC_TLS, found in its own search path
+ * ("$ORIGIN" read as ORIGIN) or the system's library dirs. 0 when none
+ * or unreadable (elfneeds.c). */
+size_t us_exec_static_tls(int fd, const char *head, size_t len,
+			  const char *origin);
+
 /* Why a program of kind KIND with attributes ST cannot be followed by a
  * process running as EUID/EGID ("statically linked", "setuid", ...), or
  * NULL when it can. SETID_IGNORED: the kernel will not honour set-id bits

@@ -15,4 +15,8 @@
  * too when ld.so.conf holds a line this reader does not follow. */
 bool us_loader_dirs_meet(const struct us_config *cfg);
 
+/* Does a target or layer of CFG lie at, above or below the canonical dir
+ * DIR (a program's own search path, say)? */
+bool us_loader_dir_meets(const struct us_config *cfg, const char *dir);
+
 #endif

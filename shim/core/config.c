@@ -18,6 +18,7 @@
 #include "unionshim/config.h"
 #include "unionshim/path.h"
 #include "layer.h"
+#include "unionshim/ownalloc.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -38,7 +39,7 @@ static char *split_field(const char **s, char sep, int keep)
 {
 	const char *p = *s;
 	size_t n = strlen(p);
-	char *out = malloc(n + 1), *o = out;
+	char *out = us_own_malloc(n + 1), *o = out;
 
 	if (!out)
 		return NULL;
@@ -81,7 +82,7 @@ static int is_implied(const char *opt)
 static int add_layer(struct us_mount *m, char *path, char *err, size_t errlen)
 {
 	if (m->nlayers >= US_MAX_LAYERS) {
-		free(path);
+		us_own_free(path);
 		return fail(err, errlen, "more than %d layers", US_MAX_LAYERS);
 	}
 	m->layers[m->nlayers].path = path;
@@ -112,7 +113,7 @@ static int parse_lowers(struct us_mount *m, const char *v, char *err,
 		if (!l)
 			return fail(err, errlen, "out of memory");
 		if (!*l) {
-			free(l);
+			us_own_free(l);
 			return fail(err, errlen, "lowerdir has an empty entry");
 		}
 		if (add_layer(m, l, err, errlen) < 0)
@@ -159,12 +160,12 @@ static int parse_mount(const char *spec, struct us_mount *m, char *err,
 		}
 		if (slot && *slot)
 			rc = fail(err, errlen, "option '%s' given twice", opt);
-		else if (slot && !(*slot = slot == &lowers ? strdup(eq + 1)
+		else if (slot && !(*slot = slot == &lowers ? us_own_strdup(eq + 1)
 							   : unescape(eq + 1)))
 			rc = fail(err, errlen, "out of memory");
 		else if (slot && !**slot)
 			rc = fail(err, errlen, "option '%s' is empty", opt);
-		free(opt);
+		us_own_free(opt);
 	}
 	if (rc == 0 && !lowers)
 		rc = fail(err, errlen, "a mount needs lowerdir=");
@@ -181,8 +182,8 @@ static int parse_mount(const char *spec, struct us_mount *m, char *err,
 	}
 	if (rc == 0)
 		rc = parse_lowers(m, lowers, err, errlen);
-	free(upper);
-	free(lowers);
+	us_own_free(upper);
+	us_own_free(lowers);
 	return rc;
 }
 
@@ -206,7 +207,7 @@ int us_config_parse(const char *spec, struct us_config *cfg, char *err,
 						 &cfg->mounts[cfg->nmounts++],
 						 err, errlen);
 		}
-		free(one);
+		us_own_free(one);
 		if (rc < 0) {
 			us_config_free(cfg);
 			return -1;
@@ -235,7 +236,7 @@ static int canonical_missing(const char *p, char *buf, const char *what,
 			     (namelen == 2 && name[1] == '.'))))
 		return fail(err, errlen, "%s %s: No such file or directory",
 			    what, p);
-	char *parent = strndup(p, (size_t)(name - p));
+	char *parent = us_own_strndup(p, (size_t)(name - p));
 	if (!parent)
 		return fail(err, errlen, "out of memory");
 	const char *at = *parent ? parent : ".";
@@ -243,7 +244,7 @@ static int canonical_missing(const char *p, char *buf, const char *what,
 	int ok = SYS(realpath)(at, buf) && SYS(stat)(buf, &st) == 0 &&
 		 S_ISDIR(st.st_mode);
 	int e = ok ? 0 : errno;
-	free(parent);
+	us_own_free(parent);
 	if (!ok)
 		return fail(err, errlen, "%s %s: %s", what, p,
 			    e ? strerror(e) : "its parent is not a directory");
@@ -277,10 +278,10 @@ static int canonical_dir(char **p, const char *what, int planned, char *err,
 	} else if (!S_ISDIR(st.st_mode)) {
 		return fail(err, errlen, "%s %s: not a directory", what, *p);
 	}
-	char *c = strdup(buf);
+	char *c = us_own_strdup(buf);
 	if (!c)
 		return fail(err, errlen, "out of memory");
-	free(*p);
+	us_own_free(*p);
 	*p = c;
 	return 0;
 }
@@ -295,11 +296,11 @@ static int dev_of(const char *dir, dev_t *dev)
 		*dev = st.st_dev;
 		return 0;
 	}
-	if (errno != ENOENT || !(parent = strdup(dir)))
+	if (errno != ENOENT || !(parent = us_own_strdup(dir)))
 		return -1;
 	*strrchr(parent, '/') = '\0';
 	int rc = SYS(stat)(*parent ? parent : "/", &st);
-	free(parent);
+	us_own_free(parent);
 	*dev = st.st_dev;
 	return rc;
 }
@@ -557,10 +558,10 @@ void us_config_free(struct us_config *cfg)
 {
 	for (int k = 0; k < cfg->nmounts; k++) {
 		struct us_mount *m = &cfg->mounts[k];
-		free(m->target);
-		free(m->work);
+		us_own_free(m->target);
+		us_own_free(m->work);
 		for (int i = 0; i < m->nlayers; i++)
-			free(m->layers[i].path);
+			us_own_free(m->layers[i].path);
 		memset(m, 0, sizeof *m);
 	}
 	cfg->nmounts = 0;

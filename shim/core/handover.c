@@ -18,6 +18,7 @@
 
 #include "sys.h"
 #include "unionshim/handover.h"
+#include "unionshim/ownalloc.h"
 
 /* FNV-1a: binds the record to the exact text of the spec. */
 uint64_t us_handover_hash(const char *s)
@@ -51,7 +52,7 @@ char *us_handover_make(const struct us_config *cfg, const char *spec)
 
 	for (int k = 0; k < cfg->nmounts; k++)
 		room += 18 + (size_t)ndirs(&cfg->mounts[k]) * 36;
-	char *out = malloc(room);
+	char *out = us_own_malloc(room);
 	if (!out)
 		return NULL;
 	pos = (size_t)snprintf(out, room, "%" PRIx64, us_handover_hash(spec));
@@ -61,7 +62,7 @@ char *us_handover_make(const struct us_config *cfg, const char *spec)
 					m->root_dirs);
 		for (int i = 0; i < ndirs(m); i++) {
 			if (SYS(stat)(dir_at(m, i), &st) < 0) {
-				free(out);
+				us_own_free(out);
 				return NULL;
 			}
 			pos += (size_t)snprintf(out + pos, room - pos,

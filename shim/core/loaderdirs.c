@@ -48,6 +48,11 @@ static bool union_meets(const struct us_config *cfg, const char *dir)
 	return false;
 }
 
+bool us_loader_dir_meets(const struct us_config *cfg, const char *dir)
+{
+	return union_meets(cfg, dir);
+}
+
 static bool read_conf(const struct us_config *cfg, const char *path,
 		      int depth);
 

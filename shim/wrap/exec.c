@@ -37,6 +37,7 @@ static int exec_at(int dirfd, const char *path, char *const argv[],
 	}
 	us_childenv_prepare(ce, envp, NULL);
 	ce->no_audit = !us_loader_needs_audit(p, envp);
+	ce->static_tls = p->static_tls;
 	char *mem = us_scratch_push(ce->size + us_exec_argv_size(p, argv));
 	if (!mem) {
 		us_fdmap_exec_failed(ce->fdmap);

@@ -99,6 +99,7 @@ static int spawn_one(pid_t *pid, const char *path,
 	struct us_fdop *ops = us_spawnfds_get(fa, &nops);
 	us_childenv_prepare_ops(ce, envp, has_cwd ? sb->cwd : NULL, ops, nops);
 	ce->no_audit = !us_loader_needs_audit(p, envp);
+	ce->static_tls = p->static_tls;
 	char *mem = malloc(ce->size + us_exec_argv_size(p, argv));
 	if (!mem) {
 		us_fdmap_exec_failed(ce->fdmap);

@@ -25,6 +25,19 @@ setup_file() {
 int foo_version(void);
 int main(void) { printf("foo %d\n", foo_version()); return 0; }
 EOC
+	cat >"$d/envprog.c" <<'EOC'
+#include <stdio.h>
+#include <stdlib.h>
+int foo_version(void);
+int main(void)
+{
+	const char *names[] = {"LD_AUDIT", "GLIBC_TUNABLES"};
+	for (int i = 0; i < 2; i++)
+		if (getenv(names[i]))
+			printf("%s=%s\n", names[i], getenv(names[i]));
+	return foo_version() > 0 ? 0 : 1;
+}
+EOC
 	cat >"$d/bar.c" <<'EOC'
 #include <stdio.h>
 int foo_version(void);
@@ -64,6 +77,10 @@ setup() {
 	# audit library is loaded: the program lies outside the union)
 	cc -o "$ROOT/plain" "$d/prog.c" -L"$SYS" -lfoo
 	cc -o "$ROOT/runpath" "$d/prog.c" -L"$SYS" -lfoo -Wl,--enable-new-dtags,-rpath,"$TARGET/build:$SYS"
+	# what a child's loader was given, by a program with a library of its
+	# own found by its search path
+	cp "$d/libfoo1.so" "$ROOT/libfoo.so"
+	cc -o "$ROOT/envprog-origin" "$d/envprog.c" -L"$SYS" -lfoo -Wl,-rpath,'$ORIGIN'
 }
 
 teardown() {
@@ -171,18 +188,23 @@ dlopen cannot open shared object file"
 # A child whose loader can open only the system's libraries goes without
 # the audit module (loaderquiet.c): its program needs glibc alone, has no
 # search path, cannot dlopen, lies outside the union, and nothing in its
-# environment or the union's place steers the loader. Any one of those
-# missing brings the module back.
+# environment (a library path into a union) or the union's place steers
+# the loader. Any one of those missing brings the module back.
 @test "the audit module is loaded only where the loader may meet the union" {
 	audited() { grep -c 'libunionshim-audit\.so' || true; }
 	[ "$(in_union sh -c 'cat /proc/self/maps' | audited)" -eq 0 ]
 	[ -z "$(in_union sh -c 'env' | grep '^LD_AUDIT=')" ]
 	# a program that can dlopen
-	[ "$(in_union sh -c "python3 -c 'print(open(\"/proc/self/maps\").read())'" | audited)" -gt 0 ]
-	# a program with a library of its own (grep needs libpcre2)
+	[ "$(in_union sh -c "/usr/bin/python3 -c 'print(open(\"/proc/self/maps\").read())'" | audited)" -gt 0 ]
+	# a program with a library of its own (grep needs libpcre2), one with a
+	# search path of its own
 	[ "$(in_union sh -c 'grep -h . /proc/self/maps' | audited)" -gt 0 ]
-	# a library path, a preload of the program's own
-	[ "$(in_union sh -c 'LD_LIBRARY_PATH=/nowhere cat /proc/self/maps' | audited)" -gt 0 ]
+	[ "$(in_union sh -c "'$ROOT/envprog-origin'" | grep -c '^LD_AUDIT=')" -eq 1 ]
+	# a library path into the union (one outside every union is nothing
+	# to a program that needs glibc alone)
+	[ "$(in_union sh -c "LD_LIBRARY_PATH=/nowhere:$TARGET/lib cat /proc/self/maps" | audited)" -gt 0 ]
+	[ "$(in_union sh -c 'LD_LIBRARY_PATH=/nowhere cat /proc/self/maps' | audited)" -eq 0 ]
+	# a preload of the program's own
 	[ "$(in_union sh -c "LD_PRELOAD=\"\$LD_PRELOAD:$BATS_FILE_TMPDIR/libfoo1.so\" cat /proc/self/maps" | audited)" -gt 0 ]
 	# the same glibc-only program, in the union
 	cp /bin/cat "$LOWER/bin/cat"
@@ -204,4 +226,95 @@ dlopen cannot open shared object file"
 	grep -q 'libunionshim-audit.so \[1\];  generating link map' <<<"$stderr"
 	run grep -E 'file=[^ ]*libc\.so[^ ]* \[1\]' <<<"$stderr"
 	[ "$status" -eq 1 ]
+}
+
+# With the audit module the loader sets the static TLS out before it maps
+# the program's libraries, which must then fit in its reserve (1-2 KiB):
+# a library whose code reaches its TLS by the initial-exec model (rustc's
+# driver: 24 KiB) did not ("cannot allocate memory in static TLS block").
+# A child given the module gets a reserve that holds them
+# (GLIBC_TUNABLES); one that needs no module gets neither.
+@test "a program whose library takes 32 KiB of static TLS starts in the union with the audit module" {
+	local d=$BATS_TEST_TMPDIR/tls
+	mkdir -p "$d"
+	printf '%s\n' '__thread char big[32768] __attribute__((tls_model("initial-exec")));' \
+		'int tls_touch(void) { big[32767] = 7; return big[32767]; }' >"$d/big.c"
+	printf '%s\n' '#include <stdio.h>' 'int tls_touch(void);' \
+		'int main(void) { printf("tls %d\n", tls_touch()); return 0; }' >"$d/prog.c"
+	cc -shared -fPIC -o "$d/libbigtls.so" "$d/big.c"
+	readelf -d "$d/libbigtls.so" | grep -q STATIC_TLS
+	cc -o "$d/prog" "$d/prog.c" -L"$d" -lbigtls -Wl,-rpath,'$ORIGIN'
+	run -0 "$UNIONRUN" -q --lower "$LOWER" --upper "$UPPER" --work "$WORK" --at "$TARGET" -- \
+		sh -c "'$d/prog'; LD_LIBRARY_PATH='$TARGET/lib' '$d/prog'; env | grep -c '^GLIBC_TUNABLES=' || true"
+	[ "$output" = "$(printf 'tls 7\ntls 7\n0')" ] # (env itself needs no reserve)
+	# a reserve the program's own GLIBC_TUNABLES names is kept
+	run -0 "$UNIONRUN" -q --lower "$LOWER" --upper "$UPPER" --work "$WORK" --at "$TARGET" -- \
+		sh -c "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=65536 LD_LIBRARY_PATH='$TARGET/lib' '$d/prog'"
+	[ "$output" = "tls 7" ]
+}
+
+# A program with a malloc of its own whose start reads a file (jemalloc
+# reads /etc/malloc.conf: rustc), and a library constructor that calls
+# malloc before the shim's constructor ran: the shim's start runs inside
+# that malloc's start, and must not call malloc again (it waited on the
+# allocator's start lock forever).
+@test "a program whose own malloc's start calls into the shim before the shim started runs" {
+	local d=$BATS_TEST_TMPDIR/mal
+	mkdir -p "$d"
+	cat >"$d/prog.c" <<'EOC'
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static int inited;
+static char *arena;
+static size_t used;
+static void init(void)
+{
+	pthread_mutex_lock(&init_lock);
+	if (!inited) {
+		char buf[256];
+		if (readlink("/etc/malloc.conf", buf, sizeof buf) < 0)
+			buf[0] = 0;
+		arena = mmap(0, 64 << 20, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		inited = 1;
+	}
+	pthread_mutex_unlock(&init_lock);
+}
+void *malloc(size_t n)
+{
+	if (!inited)
+		init();
+	n = (n + 15) & ~(size_t)15;
+	void *p = arena + used + 16;
+	*(size_t *)(arena + used) = n;
+	used += n + 16;
+	return p;
+}
+void free(void *p) { (void)p; }
+void *calloc(size_t a, size_t b)
+{
+	void *p = malloc(a * b);
+	memset(p, 0, a * b);
+	return p;
+}
+void *realloc(void *p, size_t n)
+{
+	void *q = malloc(n);
+	if (p)
+		memcpy(q, p, ((size_t *)p)[-2] < n ? ((size_t *)p)[-2] : n);
+	return q;
+}
+int main(void) { puts("main reached"); return 0; }
+EOC
+	printf '%s\n' '#include <stdlib.h>' \
+		'__attribute__((constructor)) static void early(void) { free(malloc(16)); }' >"$d/early.c"
+	cc -shared -fPIC -o "$d/libearly.so" "$d/early.c"
+	cc -o "$d/prog" "$d/prog.c" -Wl,--no-as-needed -L"$d" -learly -Wl,-rpath,"$d" -lpthread
+	run -0 timeout 20 "$UNIONRUN" -q --lower "$LOWER" --upper "$UPPER" --work "$WORK" --at "$TARGET" -- "$d/prog"
+	[ "$output" = "main reached" ]
 }
