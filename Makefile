@@ -202,7 +202,7 @@ $(B)/unit-tests: $(UNIT_OBJ) $(B)/libuscore.a
 # libFuzzer instead (tests/fuzz/run runs one and minimizes its corpus).
 FUZZ_NAMES := config path fdmaptext
 FUZZ_CORE := shim/core/config.c shim/core/layer.c shim/core/path.c shim/core/fdmaptext.c \
-	shim/core/longpath.c shim/core/scratch.c
+	shim/core/longpath.c shim/core/scratch.c shim/core/ownalloc.c
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CC ?= clang
 FUZZ_DEPS = tests/fuzz/fuzz.h $(FUZZ_CORE) $(CORE_HDRS)
