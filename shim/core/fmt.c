@@ -153,7 +153,15 @@ static const char *convert(struct out *o, const char *f, va_list *ap)
 	case 'o':
 	case 'p': {
 		uintmax_t v = c == 'p' ? (uintptr_t)va_arg(*ap, void *) : arg_u(ap, size);
+		if (c == 'p' && !v) { /* as glibc writes them */
+			field(o, "(nil)", 5, width, left, ' ');
+			break;
+		}
 		n = digits(buf, v, c == 'u' ? 10 : c == 'o' ? 8 : 16, c == 'X', 0, prec);
+		if (c == 'p') {
+			buf[31 - n++] = 'x';
+			buf[31 - n++] = '0';
+		}
 		field(o, buf + 32 - n, n, width, left, prec < 0 ? fill : ' ');
 		break;
 	}

@@ -24,6 +24,7 @@ int main(void)
 	srunner_add_suite(sr, origindirs_suite());
 	srunner_add_suite(sr, resolve_at_suite());
 	srunner_add_suite(sr, msgline_suite());
+	srunner_add_suite(sr, fmt_suite());
 	srunner_add_suite(sr, exectarget_suite());
 	srunner_add_suite(sr, ioctlclass_suite());
 	srunner_add_suite(sr, linkindex_suite());

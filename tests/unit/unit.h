@@ -25,6 +25,7 @@ Suite *shared_suite(void);
 Suite *origindirs_suite(void);
 Suite *resolve_at_suite(void);
 Suite *msgline_suite(void);
+Suite *fmt_suite(void);
 Suite *exectarget_suite(void);
 Suite *ioctlclass_suite(void);
 Suite *linkindex_suite(void);
