@@ -33,6 +33,9 @@ unsigned us_open_map_flags(int flags)
 {
 	unsigned f = US_MAP_FD;
 
+	if (flags & O_PATH) /* the kernel keeps these alone (O_CREAT ignored) */
+		flags &= O_PATH | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW;
+
 	if (flags & O_NOFOLLOW)
 		f |= US_MAP_NOFOLLOW;
 	if ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND)) ||

@@ -116,6 +116,10 @@ US_EXPORT int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid,
 		       int flags)
 {
 	US_SHIM_OR(US_REAL(fchownat)(dirfd, path, uid, gid, flags));
+	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) {
+		errno = EINVAL; /* before any path is looked at */
+		return -1;
+	}
 	US_TARGET(t);
 	const char *p = us_path_at(&dirfd, path, at_write(flags) | chown_may(uid, gid) |
 				   ((flags & AT_EMPTY_PATH) ? US_MAP_EMPTY_OK : 0), t);
@@ -220,23 +224,25 @@ US_EXPORT int futimesat(int dirfd, const char *path, const struct timeval tv[2])
 	return p ? US_REAL(futimesat)(dirfd, p, tv) : -1;
 }
 
-/* utimensat(fd, NULL, ...) is futimens(fd). */
+/* glibc's utimensat refuses a NULL path (EINVAL: futimens is the fd's
+ * call); the kernel's takes one as the fd's own (the syscall() door). */
 US_EXPORT int utimensat(int dirfd, const char *path, const struct timespec ts[2],
 			int flags)
 {
 	US_SHIM_OR(US_REAL(utimensat)(dirfd, path, ts, flags));
-	if (!us_unchecked(path) ||
-	    (us_readable(path) && !*path && (flags & AT_EMPTY_PATH))) {
+	if (!us_unchecked(path) || (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))) {
+		errno = EINVAL; /* before any path is looked at, nothing copied */
+		return -1;
+	}
+	if (us_readable(path) && !*path && (flags & AT_EMPTY_PATH)) {
 		US_SCRATCH_SCOPE;
 		struct {
 			char up[US_PATH_MAX];
 		} *sb = us_scratch_push(sizeof *sb);
 		if (!sb)
 			return -1;
-		/* (fd, NULL) is futimens: no O_PATH fd; (fd, "", AT_EMPTY_PATH)
-		 * takes one */
-		unsigned nopath = us_unchecked(path) ? 0 : US_FD_NOPATH;
-		int rc = us_fd_write(dirfd, ts_may(ts) | nopath, sb->up, sizeof sb->up);
+		/* (an O_PATH fd is taken here: not US_FD_NOPATH) */
+		int rc = us_fd_write(dirfd, ts_may(ts), sb->up, sizeof sb->up);
 		return rc < 0 ? -1 : rc ? US_REAL(utimensat)(AT_FDCWD, sb->up, ts, 0)
 				    : US_REAL(utimensat)(dirfd, path, ts, flags);
 	}

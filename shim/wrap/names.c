@@ -20,10 +20,32 @@
 #define NEWNAME (US_MAP_CREATE | US_MAP_NOFOLLOW)
 #define RM (US_MAP_REMOVE | US_MAP_NOFOLLOW)
 
+/* What the kernel refuses before it looks at a path: flags it does not
+ * know (EINVAL), then an empty name (ENOENT; AT_EMPTY_PATH's own aside).
+ * True with errno set. */
+static bool flags_refused(unsigned flags, unsigned known)
+{
+	if (!(flags & ~known))
+		return false;
+	errno = EINVAL;
+	return true;
+}
+
+static bool empty_refused(const char *path)
+{
+	if (!us_readable(path) || *path)
+		return false;
+	errno = ENOENT;
+	return true;
+}
+
 US_EXPORT int linkat(int olddirfd, const char *old, int newdirfd,
 		     const char *new, int flags)
 {
 	US_SHIM_OR(US_REAL(linkat)(olddirfd, old, newdirfd, new, flags));
+	if (flags_refused((unsigned)flags, AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) ||
+	    (!(flags & AT_EMPTY_PATH) && empty_refused(old)) || empty_refused(new))
+		return -1;
 	return us_link(olddirfd, old, newdirfd, new, flags);
 }
 
@@ -80,6 +102,13 @@ US_EXPORT int renameat2(int olddirfd, const char *old, int newdirfd,
 			const char *new, unsigned int flags)
 {
 	US_SHIM_OR(US_REAL(renameat2)(olddirfd, old, newdirfd, new, flags));
+	if (flags_refused(flags, RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) ||
+	    ((flags & RENAME_EXCHANGE) && (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)))) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (empty_refused(old) || empty_refused(new))
+		return -1;
 	int rc = rename_union(olddirfd, old, newdirfd, new, flags);
 	if (us_fdroom_again(rc)) {
 		rc = rename_union(olddirfd, old, newdirfd, new, flags);
@@ -128,6 +157,8 @@ static int unlink_union(int dirfd, const char *path, int flags)
 US_EXPORT int unlinkat(int dirfd, const char *path, int flags)
 {
 	US_SHIM_OR(US_REAL(unlinkat)(dirfd, path, flags));
+	if (flags_refused((unsigned)flags, AT_REMOVEDIR) || empty_refused(path))
+		return -1;
 	int rc = unlink_union(dirfd, path, flags);
 	if (us_fdroom_again(rc)) {
 		rc = unlink_union(dirfd, path, flags);

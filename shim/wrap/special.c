@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "../front.h"
 #include "../guard.h"
 #include "glibc_protos.h"
+#include "unionshim/scratch.h"
 
 #define NEWNAME (US_MAP_CREATE | US_MAP_NOFOLLOW)
 
@@ -30,7 +32,20 @@
  * when refused; 0 for a name outside every union (the kernel's call). */
 static int whiteout_refused(int dirfd, const char *path)
 {
+	US_SCRATCH_SCOPE;
 	US_TARGET(t);
+	/* "name/": the kernel looks the name up without the slash, and
+	 * refuses it as taken (EEXIST) or as a dir it was not asked to make
+	 * (ENOENT) */
+	size_t n = us_readable(path) ? strlen(path) : 0;
+	bool slashed = n > 1 && path[n - 1] == '/';
+	char *bare = slashed ? us_scratch_push(n + 1) : NULL;
+	if (slashed && bare) {
+		memcpy(bare, path, n + 1);
+		while (n > 1 && bare[n - 1] == '/')
+			bare[--n] = '\0';
+		path = bare;
+	}
 	if (!us_path_at(&dirfd, path, US_MAP_MAYBE | US_MAP_NOFOLLOW, t))
 		return 1;
 	if (t->r.where != US_INSIDE)
@@ -41,7 +56,7 @@ static int whiteout_refused(int dirfd, const char *path)
 	else if (t->r.err != ENOENT || !t->r.parent_ok)
 		errno = t->r.err;
 	else
-		errno = err ? err : EPERM;
+		errno = slashed ? ENOENT : err ? err : EPERM;
 	return 1;
 }
 

@@ -53,6 +53,25 @@ static long door_getcwd(char *buf, unsigned long size)
 #define P(i) ((const char *)a[i])
 #define I(i) ((int)a[i])
 
+/* The kernel's utimensat: a NULL path is the fd's own (futimens; no flag
+ * then, and never AT_FDCWD: EFAULT), where glibc's refuses it. */
+static long door_utimensat(const long a[6])
+{
+	const struct timespec *ts = (const struct timespec *)a[2];
+
+	if (P(1))
+		return US_SELF(utimensat)(I(0), P(1), ts, I(3));
+	if (I(0) == AT_FDCWD) {
+		errno = EFAULT;
+		return -1;
+	}
+	if (I(3)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return US_SELF(futimens)(I(0), ts);
+}
+
 static int route_more(long nr, const long a[6], long *rc);
 
 /* Routed numbers; 1 and *RC set when NR is one of them. */
@@ -100,7 +119,7 @@ static int route(long nr, const long a[6], long *rc)
 	case SYS_lchown: *rc = US_SELF(lchown)(P(0), (uid_t)a[1], (gid_t)a[2]); break;
 	case SYS_fchownat: *rc = US_SELF(fchownat)(I(0), P(1), (uid_t)a[2], (gid_t)a[3], I(4)); break;
 	case SYS_truncate: *rc = US_SELF(truncate)(P(0), (off_t)a[1]); break;
-	case SYS_utimensat: *rc = US_SELF(utimensat)(I(0), P(1), (const struct timespec *)a[2], I(3)); break;
+	case SYS_utimensat: *rc = door_utimensat(a); break;
 	case SYS_mknod: *rc = US_SELF(mknod)(P(0), (mode_t)a[1], (dev_t)a[2]); break;
 	case SYS_mknodat: *rc = US_SELF(mknodat)(I(0), P(1), (mode_t)a[2], (dev_t)a[3]); break;
 	case SYS_getxattr: *rc = US_SELF(getxattr)(P(0), P(1), (void *)a[2], (size_t)a[3]); break;

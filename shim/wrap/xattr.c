@@ -54,6 +54,19 @@ static int own_set(const char *name)
 	return -1;
 }
 
+/* A set or remove of one of our names at PATH (NOFOLLOW: a final symlink
+ * itself): the path's own errors first, as the kernel looks it up before
+ * the name, then ENOTSUP; nothing copied up. 0 for any other name. */
+static int own_set_at(const char *path, const char *name, unsigned nofollow)
+{
+	if (!name || !union_xattr(us_unchecked(name)))
+		return 0;
+	US_TARGET(t);
+	if (us_path(path, US_MAP_RELATIVE | nofollow, t))
+		errno = ENOTSUP;
+	return -1;
+}
+
 /* Drop our names from a list of N bytes the kernel returned. With SIZE 0
  * the kernel only told the length: that can only over-estimate. */
 static ssize_t filter_list(char *list, size_t size, ssize_t n)
@@ -77,10 +90,10 @@ US_EXPORT ssize_t getxattr(const char *path, const char *name, void *v,
 {
 	US_SHIM_OR(US_REAL(getxattr)(path, name, v, size));
 	US_TARGET(t);
-	if (own_get(name) < 0)
-		return -1;
 	const char *p = us_path(path, US_MAP_RELATIVE, t);
-	return p ? US_REAL(getxattr)(p, name, v, size) : -1;
+	if (!p || own_get(name) < 0) /* the path's errors first */
+		return -1;
+	return US_REAL(getxattr)(p, name, v, size);
 }
 
 US_EXPORT ssize_t lgetxattr(const char *path, const char *name, void *v,
@@ -88,10 +101,10 @@ US_EXPORT ssize_t lgetxattr(const char *path, const char *name, void *v,
 {
 	US_SHIM_OR(US_REAL(lgetxattr)(path, name, v, size));
 	US_TARGET(t);
-	if (own_get(name) < 0)
-		return -1;
 	const char *p = us_path(path, US_MAP_NOFOLLOW | US_MAP_RELATIVE, t);
-	return p ? US_REAL(lgetxattr)(p, name, v, size) : -1;
+	if (!p || own_get(name) < 0) /* the path's errors first */
+		return -1;
+	return US_REAL(lgetxattr)(p, name, v, size);
 }
 
 US_EXPORT ssize_t fgetxattr(int fd, const char *name, void *v, size_t size)
@@ -141,7 +154,7 @@ US_EXPORT int setxattr(const char *path, const char *name, const void *v,
 {
 	US_SHIM_OR(US_REAL(setxattr)(path, name, v, size, flags));
 	US_TARGET(t);
-	if (own_set(name) < 0)
+	if (own_set_at(path, name, 0) < 0)
 		return -1;
 	const char *p = us_path(path, W | set_may(name), t);
 	return p ? US_REAL(setxattr)(p, name, v, size, flags) : -1;
@@ -152,7 +165,7 @@ US_EXPORT int lsetxattr(const char *path, const char *name, const void *v,
 {
 	US_SHIM_OR(US_REAL(lsetxattr)(path, name, v, size, flags));
 	US_TARGET(t);
-	if (own_set(name) < 0)
+	if (own_set_at(path, name, US_MAP_NOFOLLOW) < 0)
 		return -1;
 	const char *p = us_path(path, WNF | set_may(name), t);
 	return p ? US_REAL(lsetxattr)(p, name, v, size, flags) : -1;
@@ -179,7 +192,7 @@ US_EXPORT int removexattr(const char *path, const char *name)
 {
 	US_SHIM_OR(US_REAL(removexattr)(path, name));
 	US_TARGET(t);
-	if (own_set(name) < 0)
+	if (own_set_at(path, name, 0) < 0)
 		return -1;
 	const char *p = us_path(path, W | set_may(name), t);
 	return p ? US_REAL(removexattr)(p, name) : -1;
@@ -189,7 +202,7 @@ US_EXPORT int lremovexattr(const char *path, const char *name)
 {
 	US_SHIM_OR(US_REAL(lremovexattr)(path, name));
 	US_TARGET(t);
-	if (own_set(name) < 0)
+	if (own_set_at(path, name, US_MAP_NOFOLLOW) < 0)
 		return -1;
 	const char *p = us_path(path, WNF | set_may(name), t);
 	return p ? US_REAL(lremovexattr)(p, name) : -1;

@@ -15,8 +15,14 @@
 #    copied up (O_RDONLY|O_APPEND opens it; O_TMPFILE makes a file in it,
 #    which copies it up on both);
 #  - mknod() of a whiteout (a 0/0 character device): the new name's own
-#    errors first (EEXIST, ENOENT, ENOTDIR), then EPERM, its dir not copied
-#    up (made in the upper it would hide the name instead);
+#    errors first (EEXIST, ENOENT, ENOTDIR; "name/": EEXIST or ENOENT),
+#    then EPERM, its dir not copied up (made in the upper it would hide
+#    the name instead);
+#  - flags a call does not take (unlinkat, renameat2, utimensat) and
+#    empty names: EINVAL and ENOENT before any lookup, nothing done;
+#    utimensat through syscall() with a NULL path is the fd's own (glibc's
+#    refuses that); O_PATH ignores O_CREAT; a getxattr of overlayfs's own
+#    name answers the path's error first;
 #  - rename() of a dir over a non-empty dir: ENOTEMPTY; over a dir with a
 #    lower half nothing is copied up, over a dir of the upper alone the
 #    source is copied up first (overlayfs leaves that copy: its real
@@ -99,6 +105,34 @@ for p in ["ld/wh", "new8/wh", "f", "nope/wh", "f/wh"]:
          lambda: os.mknod(p, stat.S_IFCHR | 0o644, os.makedev(0, 0)))
 tell("mknod new8/null c 1 3",
      lambda: os.mknod("new8/null", stat.S_IFCHR | 0o644, os.makedev(1, 3)))
+for p in ["f/", "nope9/"]:
+    tell("mknod %s c 0 0" % p,
+         lambda: os.mknod(p, stat.S_IFCHR | 0o644, os.makedev(0, 0)))
+# flags the kernel does not take, empty names: refused before any lookup,
+# nothing done (unlinkat with a bad flag removed the name)
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+def c(what, rc):
+    print(what, "ok" if rc >= 0 else name(ctypes.get_errno()))
+AT_FDCWD = -100
+c("unlinkat f 0x1000", libc.unlinkat(AT_FDCWD, b"f", 0x1000))
+c("renameat2 f f9 NOREPLACE|EXCHANGE", libc.renameat2(AT_FDCWD, b"f", AT_FDCWD, b"f9", 3))
+c("renameat2 f f9 0x100", libc.renameat2(AT_FDCWD, b"f", AT_FDCWD, b"f9", 0x100))
+c("utimensat f 0x8000", libc.utimensat(AT_FDCWD, b"f", None, 0x8000))
+c("rename '' x", libc.rename(b"", b"x"))
+c("link '' x", libc.link(b"", b"x"))
+c("unlink ''", libc.unlink(b""))
+print("f still there", os.path.exists("f"))
+# the kernel's utimensat of an fd (NULL path) through syscall()
+fd = os.open("f", os.O_RDONLY)
+c("syscall utimensat fd NULL", libc.syscall(280, fd, None, None, 0))
+c("syscall utimensat AT_FDCWD NULL", libc.syscall(280, AT_FDCWD, None, None, 0))
+os.close(fd)
+# O_PATH takes no O_CREAT: a dir opens
+tell("open d2 O_PATH|O_CREAT", lambda: os.close(os.open("d2", os.O_PATH | os.O_CREAT)))
+# a union's own xattr name on a missing path: the path's error
+tell("getxattr nope trusted.overlay.opaque",
+     lambda: os.getxattr("nope", "trusted.overlay.opaque", follow_symlinks=False))
 PY
 	echo "--- upper"
 	(cd "$UPPER" && find . -mindepth 1 ! -name '*.wh.*' | LC_ALL=C sort)
@@ -118,6 +152,8 @@ PY
 	grep -qx 'link ROOT/o4 h EXDEV' <<<"$ovl"
 	grep -qx 'open d1 O_WRONLY EISDIR' <<<"$ovl"
 	grep -qx 'mknod ld/wh c 0 0 EPERM' <<<"$ovl"
+	grep -qx 'unlinkat f 0x1000 EINVAL' <<<"$ovl"
+	grep -qx 'syscall utimensat fd NULL ok' <<<"$ovl"
 	grep -qx 'rename r2 over the upper dir pu ENOTEMPTY' <<<"$ovl"
 	[ "$ovl" = "$shim" ] || {
 		diff <(echo "$ovl") <(echo "$shim")
