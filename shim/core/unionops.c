@@ -383,8 +383,18 @@ static int make_opaque(const struct us_mount *m, const char *upath,
 		return -1;
 
 	if (us_layer_path(m, 0, upath, sb->up, sizeof sb->up) < 0 ||
-	    us_path_join(sb->marker, sizeof sb->marker, sb->up, US_WH_OPAQUE) < 0 ||
-	    us_make_marker(sb->marker, false) < 0)
+	    us_path_join(sb->marker, sizeof sb->marker, sb->up, US_WH_OPAQUE) < 0)
+		return -1;
+	int rc = us_make_marker(sb->marker, false);
+	if (rc < 0 && errno == EACCES) { /* a read-only dir of the caller's */
+		struct us_ownwrite w;
+		us_ownwrite_open(sb->up, NULL, &w);
+		if (w.opened) {
+			rc = us_make_marker(sb->marker, false);
+			us_ownwrite_close(sb->up, &w);
+		}
+	}
+	if (rc < 0)
 		return -1;
 	us_event("opaque", shown, -1);
 	return 0;

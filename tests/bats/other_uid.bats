@@ -193,13 +193,20 @@ t("rmdir it, emptied", os.rmdir, "ro3")
 t("rename own read-only dir", os.rename, "ro4", "ro4b")
 t("move another's dir", os.rename, "dm", "pub/dm")
 t("move own dir", os.rename, "mine", "pub/mine")
+# a read-only dir of one's own (upper alone) moved over a removed lower
+# name: its opaque mark goes inside it
+t("mkdir own new dir", os.mkdir, "pub/nd")
+t("make it read-only", os.chmod, "pub/nd", 0o555)
+t("unlink a lower file", os.unlink, "pub/wr")
+t("rename the read-only dir over it", os.rename, "pub/nd", "pub/wr")
 PY
 	chmod 644 "$ROOT/others.py"
 }
 
-# The upper's names, whiteouts in either form as "NAME (whiteout)".
+# The upper's names, whiteouts in either form as "NAME (whiteout)";
+# opaque marks left out (overlayfs's are xattrs, which no listing shows).
 upper_names() {
-	(cd "$UPPER" && find . -mindepth 1 -printf '%p %y %m %s\n') |
+	(cd "$UPPER" && find . -mindepth 1 ! -name .wh..wh..opq -printf '%p %y %m %s\n') |
 		sed -E 's#^(.*)/\.wh\.([^/ ]*) f [0-7]+ 0$#\1/\2 (whiteout)#;
 			s#^(.*) c [0-7]+ 0$#\1 (whiteout)#' | LC_ALL=C sort
 }
