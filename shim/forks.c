@@ -67,14 +67,19 @@ static void release_all(void)
 
 /* In a new child, the only thread: every lock free, the pid its own. A
  * lock held by a thread of the parent (a fork without our handler) is
- * made anew; the cwd may be half-written then, and is read back. */
+ * made anew; the cwd may be half-written then, and is read back. The
+ * locks are made anew by assignment, not pthread_mutex_init: no parent
+ * ever calls that, so each child would bind it lazily (a symbol lookup
+ * in ld.so, a dozen page faults per fork). */
 static void child_reset(bool handled)
 {
+	static const pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+
 	us_held = 0;
 	for (int i = 0; i < US_NLOCKS; i++)
-		pthread_mutex_init(&us_locks[i], NULL);
-	pthread_mutex_init(&us_shared_lock, NULL);
-	pthread_mutex_init(&us_origincache_lock, NULL);
+		us_locks[i] = fresh;
+	us_shared_lock = fresh;
+	us_origincache_lock = fresh;
 	__atomic_store_n(us_pid_word, getpid(), __ATOMIC_RELAXED);
 	us_lcache_after_fork();
 	us_pcache_after_fork();

@@ -233,7 +233,7 @@ static int decided(unsigned flags, struct us_target *t)
 static bool fd_name(int dirfd, const char *name, unsigned flags,
 		    struct us_target *t, int *rc)
 {
-	struct us_base b;
+	struct us_base b = {.len = 0};
 
 	us_dirfd_base(dirfd, &b);
 	if (b.layer < 0)
