@@ -25,6 +25,7 @@
 #include "unionshim/copyup.h"
 #include "unionshim/handover.h"
 #include "loaderquiet.h"
+#include "prebind.h"
 #include "unionshim/msgline.h"
 #include "unionshim/shared.h"
 #include "unionshim/startdata.h"
@@ -199,6 +200,7 @@ static void init_body(void)
 	us_cwd_init();
 	us_core_init();
 	us_fdmap_import();
+	us_prebind(); /* on this stack, not a small thread's */
 	__atomic_store_n(&us_state, US_ACTIVE, __ATOMIC_RELEASE);
 	us_inside--;
 }
