@@ -4,28 +4,26 @@
  * imports would cost every process a symbol lookup each). The first call
  * of an import is looked up by ld.so then, on the calling thread's stack,
  * with the CPU's vector registers saved there as well
- * (_dl_runtime_resolve_xsavec: some 2.7 KiB more where AVX-512 is in use,
+ * (_dl_runtime_resolve_xsavec: some 2.7 KiB where AVX-512 is in use,
  * under 1 KiB with AVX2 alone). A program's first call into a union from
- * a thread with a small stack (PTHREAD_STACK_MIN, 16 KiB) or a signal
- * handler on a small sigaltstack would pay that on top of the library's
- * own frames and overflow where the same program runs natively. So the
- * start of a process with a union calls each import the wrappers reach
- * (string and memory functions, the signal-mask and spawn-attribute
- * calls, the ids), once, on the main thread's stack, with arguments that
- * do nothing and change nothing: no memory allocated (a program's own
- * malloc may not be ready: ownalloc.h), no fd made, no child reaped, no
- * signal disposition or mask changed. Each costs one symbol lookup, which
- * the union's first calls would have made anyway. */
+ * a thread with a small stack (PTHREAD_STACK_MIN, 16 KiB) would pay that
+ * on top of the library's own frames, and overflow where the same program
+ * runs natively. So the start of a process with a union calls the
+ * imports every path's lookup reaches (the string and memory functions)
+ * and the spawn and signal-set helpers, once, on the main thread's stack,
+ * with arguments that do nothing: each is bound once, as a union's first
+ * calls would bind it anyway. Only functions that make no system call and
+ * allocate nothing are called so (a program's own malloc may not be ready:
+ * ownalloc.h; a traced program sees no call it did not make): the malloc
+ * family and the system-call wrappers the library imports are still
+ * bound at their first use (README, known limits). */
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <search.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,7 +31,6 @@
 
 /* Read at run time: no call below is folded away by the compiler. */
 static volatile size_t none;
-static volatile int nowhere = -1;
 /* Written: no call's result is dropped as unused. */
 static volatile uintptr_t sink;
 
@@ -63,38 +60,24 @@ static void strings(void)
 	sink ^= (uintptr_t)tfind(s, &root, order);
 }
 
-static void signals_and_ids(void)
+static void signals_and_spawn(void)
 {
-	sigset_t set, old;
-	struct sigaction sa;
+	sigset_t set;
 	struct timespec ts;
 	posix_spawnattr_t attr;
-	unsigned char vec;
 
 	sigemptyset(&set);
 	sigfillset(&set);
 	sigaddset(&set, SIGCHLD);
-	pthread_sigmask(SIG_BLOCK, NULL, &old); /* (asks only) */
-	sigprocmask(SIG_BLOCK, NULL, &old);
-	sigaction(SIGCHLD, NULL, &sa);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sink ^= (uintptr_t)sigaction(-1, NULL, NULL); /* EINVAL, in libc */
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* (the vDSO's) */
 	if (posix_spawnattr_init(&attr) == 0) {
 		posix_spawnattr_setflags(&attr, 0);
-		posix_spawnattr_setsigmask(&attr, &old);
+		posix_spawnattr_setsigmask(&attr, &set);
 		posix_spawnattr_setsigdefault(&attr, &set);
 		posix_spawnattr_destroy(&attr);
 	}
-	sink ^= (uintptr_t)getpid() ^ getuid() ^ geteuid() ^ getgid() ^ getegid();
-	/* refused before they do anything: bad flags, a bad fd, no length */
-	int fds[2];
-	sink ^= (uintptr_t)pipe2(fds, ~0);
-	sink ^= (uintptr_t)fdopen(nowhere, "r");
-	sink ^= (uintptr_t)munmap(NULL, 0);
-	sink ^= (uintptr_t)mincore((void *)&ts, 1, &vec);
 	sink ^= (uintptr_t)fileno(stderr) ^ (uintptr_t)fileno_unlocked(stderr);
-	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-	if (pthread_mutex_trylock(&m) == 0)
-		pthread_mutex_unlock(&m);
 }
 
 void us_prebind(void)
@@ -102,6 +85,6 @@ void us_prebind(void)
 	int saved = errno;
 
 	strings();
-	signals_and_ids();
+	signals_and_spawn();
 	errno = saved;
 }

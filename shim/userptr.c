@@ -15,9 +15,10 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/auxv.h>
-#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "real.h"
 #include "userptr.h"
 
 #define KNOWN 8
@@ -34,7 +35,10 @@ static bool mapped(uintptr_t start, size_t len)
 {
 	unsigned char v[CHUNK / 4096];
 	int saved = errno;
-	bool unmapped = mincore((void *)start, len, v) < 0 && errno == ENOMEM;
+	/* through the real syscall() (real.h): libc's mincore would be bound
+	 * lazily in the first thread that asks, on its stack (prebind.c) */
+	bool unmapped = US_REAL(syscall)(SYS_mincore, start, len, v) < 0 &&
+			errno == ENOMEM;
 
 	errno = saved;
 	return !unmapped;

@@ -61,11 +61,12 @@ ops_in_small_thread() {
 	ops_in_small_thread shim 16
 }
 
-# (3 KiB of the program's own. The library's libc imports are bound at its
-# start (shim/prebind.c): bound lazily at their first use in this thread,
-# ld.so's resolver saves the vector registers on the stack too, 2.7 KiB
-# where AVX-512 is in use, and this overflowed there. Natively the same
-# thread survives 5 KiB of its own on such a machine, the shim 4.)
+# (3 KiB of the program's own. The library's string and memory imports
+# are bound at its start (shim/prebind.c): bound lazily at their first use
+# in this thread, ld.so's resolver saved the vector registers on the stack
+# too, 2.7 KiB where AVX-512 is in use, and this overflowed there. On such
+# a machine the same thread survives 5 KiB of its own natively, 3 under
+# the shim.)
 @test "16 KiB thread whose own frames hold 3 KiB: the calls on files and names under the shim" {
 	ops_in_small_thread shim 16 3
 }
