@@ -38,6 +38,7 @@ pthread_mutex_t us_locks[US_NLOCKS] = {
 US_START_DATA static pid_t pid_static;
 pid_t *us_pid_word = &pid_static;
 __thread int us_vforked __attribute__((tls_model("initial-exec")));
+__thread unsigned us_vfork_gen __attribute__((tls_model("initial-exec")));
 US_START_DATA static bool ready;
 
 /* The forking thread's signal mask, while it holds every lock: a signal
@@ -163,6 +164,8 @@ __asm__(".text\n"
 	"	testq %rax, %rax\n"
 	"	jnz 1f\n"
 	"	movl $1, %fs:(%rcx)\n" /* the child */
+	"	movq us_vfork_gen@gottpoff(%rip), %rdx\n"
+	"	incl %fs:(%rdx)\n"
 	"	ret\n"
 	"1:	movl $0, %fs:(%rcx)\n" /* the parent, resumed */
 	"	testq %r8, %r8\n"

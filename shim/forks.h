@@ -52,6 +52,10 @@ extern US_HIDDEN pid_t *us_pid_word;
  * and its parent thread's TLS; cleared when the parent resumes. */
 extern US_HIDDEN __thread int us_vforked
 	__attribute__((tls_model("initial-exec")));
+/* Counts the vfork children of this thread (each adds one as it starts):
+ * what a child keeps in shared memory, tagged with it, is its own. */
+extern US_HIDDEN __thread unsigned us_vfork_gen
+	__attribute__((tls_model("initial-exec")));
 
 US_HIDDEN pid_t us_pid_slow(void);
 US_HIDDEN void us_fork_adopt(void);

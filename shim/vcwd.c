@@ -42,6 +42,71 @@ US_START_DATA static bool cwd_moves_known;
 US_START_DATA static uint32_t cwd_moves;
 US_START_DATA static uint64_t cwd_dev, cwd_ino;
 
+/* A vfork child's own cwd. The child shares our memory and the vforking
+ * thread's TLS, not our kernel cwd: a chdir there (Python's subprocess
+ * with cwd=, between its vfork and exec) must not move the parent's, or
+ * the parent, resumed, would take its relative names from the child's
+ * dir. So the child's chdir sets this, in the thread's scratch tail
+ * (scratch.h: two threads' children apart), tagged with the child's
+ * number (us_vfork_gen, one more for each child): the child's calls and
+ * its exec read it, the parent and later children never do. */
+struct vfork_cwd {
+	unsigned gen; /* the child's us_vfork_gen; 0: never set */
+	size_t n;
+	char path[US_PATH_MAX];
+};
+_Static_assert(sizeof(struct vfork_cwd) <= US_SCRATCH_TAIL,
+	       "the vfork child's cwd fits the scratch tail");
+
+/* The cwd this vfork child set, or NULL (not a vfork child, or none). */
+static const struct vfork_cwd *vfork_cwd_now(void)
+{
+	const struct vfork_cwd *v;
+
+	if (!us_in_vfork_child() || !(v = us_scratch_tail()) ||
+	    !v->gen || v->gen != us_vfork_gen || v->n >= US_PATH_MAX)
+		return NULL;
+	return v;
+}
+
+/* The cwd as us_cwd_get_base gives it, from V: the kernel cwd's identity
+ * not known, a version no learning matches (odd: a writer's). */
+static int vfork_cwd_read(const struct vfork_cwd *v, char *buf, size_t len,
+			  struct us_base *b, unsigned *seq)
+{
+	if (v->n + 1 > len) {
+		errno = ERANGE;
+		return -1;
+	}
+	memcpy(buf, v->path, v->n + 1);
+	if (b) {
+		b->fd = AT_FDCWD;
+		b->layer = -1;
+	}
+	if (seq)
+		*seq = __atomic_load_n(&cwd_seq, __ATOMIC_ACQUIRE) | 1;
+	return 0;
+}
+
+/* In a vfork child: keep PATH as its own cwd. False when it cannot be
+ * kept (no scratch region: the child's chdir then fails). */
+static bool vfork_cwd_set(const char *path)
+{
+	struct vfork_cwd *v = us_scratch_tail();
+	size_t n = strnlen(path, US_PATH_MAX - 1);
+
+	if (!v)
+		return false;
+	v->gen = 0; /* (a handler's read meanwhile finds none) */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	memcpy(v->path, path, n);
+	v->path[n] = '\0';
+	v->n = n;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	v->gen = us_vfork_gen;
+	return true;
+}
+
 /* A seqlock whose data is read and written with atomic word accesses:
  * the acquire loads keep every word read before the second read of the
  * counter, the writer's acq_rel increment keeps every word written after
@@ -121,6 +186,10 @@ int us_cwd_get_base(char *buf, size_t len, struct us_base *b, unsigned *seq,
 		    uint32_t *moves)
 {
 	int saved = errno;
+	const struct vfork_cwd *v = vfork_cwd_now();
+
+	if (v) /* (no moves read: the parent's cwd is not this) */
+		return vfork_cwd_read(v, buf, len, b, seq);
 
 	for (int round = 0;; round++) {
 		unsigned s1;
@@ -276,6 +345,8 @@ void us_cwd_learn(unsigned seq, struct us_base *b)
 
 void us_cwd_set(const char *path)
 {
+	if (us_in_vfork_child() && vfork_cwd_set(path))
+		return; /* the child's own: ours stays where we are */
 	if (!us_lock_unless_mine(US_LOCK_CWD))
 		return; /* a handler's chdir inside a chdir: the outer one wins */
 	__atomic_add_fetch(&cwd_seq, 1, __ATOMIC_ACQ_REL);

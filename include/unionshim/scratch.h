@@ -23,11 +23,16 @@
 					 US_PATH_MAX buffers */
 #define US_SCRATCH_ALIGN 16
 
+/* The last bytes of each region are never pushed: an area of the thread
+ * a module keeps from call to call (us_scratch_tail; one user: vcwd.c, a
+ * vfork child's own cwd). Untouched, it costs no memory. */
+#define US_SCRATCH_TAIL (33u << 10)
+
 /* The region's header, at its start. TOP is the offset of the first free
  * byte: the first word, so our vfork can put it back in the parent. */
 struct us_scratch {
 	size_t top;
-	size_t size;
+	size_t size; /* what may be pushed: the mapping less the tail */
 };
 
 #if defined(UNIONSHIM_AUDIT)
@@ -83,6 +88,14 @@ static inline void us_scratch_pop_at(const size_t *mark)
 #define US_SCRATCH_SCOPE__(n)                                                 \
 	size_t us_scratch_mark_##n __attribute__((cleanup(us_scratch_pop_at), \
 						  unused)) = us_scratch_mark()
+
+/* This thread's tail (US_SCRATCH_TAIL bytes, zero until written), or
+ * NULL when its region is not mapped yet. */
+static inline void *us_scratch_tail(void)
+{
+	struct us_scratch *s = us_scratch_area;
+	return s ? (char *)s + US_SCRATCH_SIZE - US_SCRATCH_TAIL : NULL;
+}
 
 /* A scratch PATH_MAX buffer, or NULL/ENOMEM. */
 #define us_scratch_path() ((char *)us_scratch_push(PATH_MAX))

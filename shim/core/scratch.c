@@ -40,7 +40,7 @@ static void unmap(void *p)
 
 	if (us_scratch_area == s)
 		us_scratch_area = NULL;
-	munmap(s, s->size);
+	munmap(s, US_SCRATCH_SIZE);
 }
 
 static void make_key(void)
@@ -56,7 +56,7 @@ static void adopt(struct us_scratch *s)
 
 	if (!__atomic_compare_exchange_n(&us_scratch_area, &none, s, false,
 					 __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-		munmap(s, s->size);
+		munmap(s, US_SCRATCH_SIZE);
 		return;
 	}
 	if (key_ok)
@@ -73,7 +73,7 @@ static struct us_scratch *map_region(void)
 		return NULL;
 	struct us_scratch *s = p;
 	s->top = sizeof *s;
-	s->size = US_SCRATCH_SIZE;
+	s->size = US_SCRATCH_SIZE - US_SCRATCH_TAIL;
 	return s;
 }
 
