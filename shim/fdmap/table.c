@@ -169,6 +169,18 @@ static int reopened(const char *path)
 		       : -1;
 }
 
+/* Did this open (FLAGS, target T, in a union) make its file, in the
+ * upper? Such an fd is a union fd like any other: its locks go to the
+ * object's lock proxy, as those of every process that opens the file
+ * after it (lock.c). Before, it was left out of the map and locked the
+ * file itself: a lock file made by its first locker (flock -n, sqlite's
+ * database) excluded no one. */
+static bool made_here(const struct us_target *t, int flags)
+{
+	return t->r.err == ENOENT && (flags & O_CREAT) && !(flags & O_PATH) &&
+	       (flags & O_TMPFILE) != O_TMPFILE && t->r.m->has_upper;
+}
+
 void us_fd_opened(int fd, int flags, const char *path,
 		  const struct us_target *t)
 {
@@ -183,8 +195,9 @@ void us_fd_opened(int fd, int flags, const char *path,
 	if (src >= 0) /* a reopen of an fd opened outside stays outside */
 		t = o && o->kind == US_FD_OUTSIDE ? &outside : NULL;
 	if (us_fdmap_in_vfork_child()) {
-		bool u = t && t->r.where == US_INSIDE && !t->r.err &&
-			 S_ISREG(t->r.node.mode);
+		bool u = t && t->r.where == US_INSIDE &&
+			 ((!t->r.err && S_ISREG(t->r.node.mode)) ||
+			  made_here(t, flags));
 		us_fdmap_vfork_op(u ? us_fdop_open(fd, flags) : us_fdop_close(fd));
 		return;
 	}
@@ -200,6 +213,10 @@ void us_fd_opened(int fd, int flags, const char *path,
 		goto out;
 	if (t->r.where != US_INSIDE) {
 		__atomic_store_n(&e->kind, US_FD_OUTSIDE, __ATOMIC_RELEASE);
+		goto out;
+	}
+	if (made_here(t, flags)) { /* its identity is learnt when asked */
+		us_fdmap_fill(e, t->r.m, 0, flags & O_ACCMODE, 0, 0, false);
 		goto out;
 	}
 	if (t->r.err || (!S_ISREG(t->r.node.mode) && !S_ISDIR(t->r.node.mode)))

@@ -101,12 +101,19 @@ static int fopen_access(const char *mode)
 	return mode[0] == 'r' ? O_RDONLY : O_WRONLY;
 }
 
+/* The open flags a stream of MODE was opened with, as the fd map takes
+ * them: "w" and "a" create (a file made so is a union file too). */
+static int fopen_flags(const char *mode)
+{
+	return fopen_access(mode) | (mode[0] == 'w' || mode[0] == 'a' ? O_CREAT : 0);
+}
+
 static FILE *opened_stream(FILE *f, const char *path, const char *mode,
 			   const struct us_target *t)
 {
 	if (f) {
 		us_created(t);
-		us_fd_opened(fileno(f), fopen_access(mode), path, t);
+		us_fd_opened(fileno(f), fopen_flags(mode), path, t);
 		us_fd_stream(fileno(f), f);
 	}
 	return f;

@@ -8,14 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../fdmap.h"
 #include "../front.h"
 #include "../guard.h"
 #include "unionshim/lcache.h"
 
 /* Run MAKE on the real form of TEMPLATE; SUFFIXLEN trailing bytes follow
- * the XXXXXX. Returns MAKE's result (fd or 0), or -1 with errno. */
+ * the XXXXXX. Returns MAKE's result (fd or 0), or -1 with errno. An fd
+ * (FDFLAGS >= 0: the flags it was opened with) on a file made in a union
+ * goes into the fd map as any created file's (its locks on the object's
+ * lock proxy, as every other open's of it). */
 static int with_real_template(char *template, int suffixlen,
-			      int (*make)(char *real, void *arg), void *arg)
+			      int (*make)(char *real, void *arg), void *arg,
+			      int fdflags)
 {
 	US_TARGET(t);
 	size_t tl = strlen(template);
@@ -34,6 +39,10 @@ static int with_real_template(char *template, int suffixlen,
 			memcpy(template + tl - tail, t->real + rl - tail, 6);
 		if (rc >= 0 && t->r.where == US_INSIDE) /* a new name there */
 			us_lcache_name_changed(t->r.m, t->r.path);
+		if (rc >= 0 && fdflags >= 0 && t->r.where == US_INSIDE) {
+			t->r.err = ENOENT; /* a new file, whatever the template named */
+			us_fd_opened(rc, O_RDWR | O_CREAT | O_EXCL | fdflags, NULL, t);
+		}
 		return rc;
 	}
 	default:
@@ -56,7 +65,7 @@ US_EXPORT int mkostemps(char *template, int suffixlen, int flags)
 {
 	US_SHIM_OR(US_REAL(mkostemps)(template, suffixlen, flags));
 	struct stemp_args a = {flags, suffixlen};
-	return with_real_template(template, suffixlen, make_stemp, &a);
+	return with_real_template(template, suffixlen, make_stemp, &a, flags);
 }
 
 US_EXPORT int mkstemp(char *template)
@@ -88,6 +97,6 @@ static int make_dtemp(char *real, void *arg)
 US_EXPORT char *mkdtemp(char *template)
 {
 	US_SHIM_OR(US_REAL(mkdtemp)(template));
-	return with_real_template(template, 0, make_dtemp, NULL) == 0 ? template
+	return with_real_template(template, 0, make_dtemp, NULL, -1) == 0 ? template
 								       : NULL;
 }

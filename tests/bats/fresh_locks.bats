@@ -264,6 +264,40 @@ posix-r free getlk=F_UNLCK" "$(try_locks rw posix-w posix-r)"
 	locks_posix overlayfs
 }
 
+# A file its first locker makes (a lock file, sqlite's database): the
+# locks taken through the fd that made it exclude another process's, as
+# on one file. (That fd was left out of the fd map, and its locks went to
+# the file where every later open's go to its lock proxy: `flock -n` and
+# sqlite excluded no one.)
+locks_made_here() {
+	use_union "$1"
+	start_locker h
+	for how in new fopen-w mkstemp; do
+		A=$(fd_of h open "$U/made-$how" "$how")
+		# (flock locks and fcntl locks do not meet; OFD and POSIX ones do)
+		for kind in posix-w:posix-r flock-ex:flock-sh ofd-w:posix-r; do
+			held=${kind%:*} other=${kind#*:}
+			expect "setup: $held through the fd that made the file ($how)" locked "$(ask h lock "$A" "$held")"
+			got=$("${RUN[@]}" "$(probe lock_probe)" try "$U/made-$how" rw "$held" "$other" 2>&1 | sed 's/ getlk=.*//')
+			expect "Locks: $held held through the fd that made the file ($how) blocks $held and $other asked by another process through its own open" \
+				"$held busy
+$other busy" "$got"
+			expect "setup: $held released ($how)" unlocked "$(ask h unlock "$A" "$held")"
+		done
+		expect "a lock freed is free to the other process ($how)" "flock-ex free" \
+			"$("${RUN[@]}" "$(probe lock_probe)" try "$U/made-$how" rw flock-ex 2>&1)"
+	done
+	verdict
+}
+
+@test "locks: the fd that made a file (open, fopen, mkstemp: a lock file) excludes another process's locks on it: fcntl, flock, OFD (shim)" {
+	locks_made_here shim
+}
+
+@test "locks: the fd that made a file (a lock file) excludes another process's locks on it (overlayfs oracle)" {
+	locks_made_here overlayfs
+}
+
 locks_flock() {
 	use_union "$1"
 	start_locker h

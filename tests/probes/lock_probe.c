@@ -19,7 +19,9 @@
  *   lock_probe serve
  *       A lock holder driven by the test: reads commands from stdin, one a
  *       line, and answers each with one line on stdout. EOF: exit 0.
- *         open PATH ro|rw     "fd N" (never O_CLOEXEC)
+ *         open PATH MODE      "fd N" (never O_CLOEXEC). MODE: ro, rw;
+ *                             new (O_RDWR|O_CREAT|O_EXCL), fopen-w (fopen
+ *                             "w"), mkstemp (PATH.XXXXXX, renamed to PATH)
  *         lock FD KIND        "locked", "busy" or "error ENAME"
  *         unlock FD KIND      "unlocked" or "error ENAME"
  *         try FD KIND         RESULT, as for `try` above
@@ -179,9 +181,23 @@ static void try_lock(int fd, const char *kind, const char *prefix)
 
 static int open_mode(const char *path, const char *mode)
 {
-	int flags = !strcmp(mode, "rw") ? O_RDWR : O_RDONLY;
-
-	return open(path, flags);
+	if (!strcmp(mode, "new")) /* made by this open, in the upper */
+		return open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
+	if (!strcmp(mode, "fopen-w")) { /* made by fopen (never closed) */
+		FILE *f = fopen(path, "w");
+		return f ? fileno(f) : -1;
+	}
+	if (!strcmp(mode, "mkstemp")) { /* made by mkstemp, renamed to PATH */
+		char t[4096];
+		snprintf(t, sizeof t, "%s.XXXXXX", path);
+		int fd = mkstemp(t);
+		if (fd >= 0 && rename(t, path) < 0) {
+			close(fd);
+			return -1;
+		}
+		return fd;
+	}
+	return open(path, !strcmp(mode, "rw") ? O_RDWR : O_RDONLY);
 }
 
 static int cmd_try(int argc, char **argv)
