@@ -55,7 +55,7 @@ suite() {
 	! mountpoint -q "$U" || fail "overlayfs is still mounted at $U"
 	use_union shim
 	shim=$(suite)
-	[ "$(wc -l <<<"$ovl")" -gt 500 ] || fail "overlayfs: too few results: $(wc -l <<<"$ovl")"
+	[ "$(wc -l <<<"$ovl")" -gt 1000 ] || fail "overlayfs: too few results: $(wc -l <<<"$ovl")"
 	expect "every test has the outcome it has on overlayfs" "$ovl" "$shim"
 	expect "the lowers are never written" "$BEFORE" "$(snapshot "$ROOT/lower"; snapshot "$ROOT/lower2")"
 	if [ ${#BROKEN[@]} -ne 0 ]; then
