@@ -44,6 +44,10 @@ US_HIDDEN int us_cwd_get_base(char *buf, size_t len, struct us_base *b,
  * the cwd is still the one of version SEQ. */
 US_HIDDEN void us_cwd_learn(unsigned seq, struct us_base *b);
 US_HIDDEN void us_cwd_set(const char *path);
+/* For getcwd: is the cwd BUF (LEN bytes), a union dir, still there? 1,
+ * with BUF moved on where its dir was renamed to; 0 when it was removed
+ * (the kernel says ENOENT then). */
+US_HIDDEN int us_cwd_still(char *buf, size_t len);
 US_HIDDEN void us_cwd_init(void);
 /* In a child forked while another thread was writing the cwd (no atfork
  * handler ran): read it back from the kernel's. */

@@ -385,6 +385,65 @@ static int is_real_cwd(const char *upath)
 	return 0;
 }
 
+/* Is union path UPATH a dir now, and one whose layers hold the kernel's
+ * cwd (ST)? 1 yes, 0 no, -1 cannot tell. The kernel's cwd is the top
+ * layer's dir at the chdir, which the dir's node names unless a copy-up
+ * put a newer copy above since (then each layer is asked). */
+static int still_here(const char *upath, const struct stat *st)
+{
+	US_SCRATCH_SCOPE;
+	struct us_resolved *r = us_scratch_push(sizeof *r);
+	if (!r)
+		return -1;
+	if (us_resolve(&us_cfg, upath, 0, r) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+	if (r->where != US_INSIDE)
+		return 1;
+	if (r->err || !S_ISDIR(r->node.mode))
+		return 0;
+	if (!st || (!r->node.dev && !r->node.ino) || /* (a mount's root) */
+	    (r->node.dev == st->st_dev && r->node.ino == (uint64_t)st->st_ino))
+		return 1;
+	return is_real_cwd(upath); /* (a dir made anew there is not ours) */
+}
+
+int us_cwd_still(char *buf, size_t len)
+{
+	struct stat st;
+	int saved = errno;
+	bool known = US_REAL(stat)(".", &st) == 0 && S_ISDIR(st.st_mode);
+
+	/* the kernel's cwd removed (an upper dir: no links left) */
+	if (known && st.st_nlink == 0) {
+		errno = saved;
+		return 0;
+	}
+	/* (a path past PATH_MAX: its layer copies cannot be stat'ed by
+	 * path, so only a removed upper dir is told) */
+	int now = strlen(buf) < PATH_MAX ? still_here(buf, known ? &st : NULL) : 1;
+	errno = saved;
+	if (now != 0)
+		return 1;
+	/* gone from its path: moved (the kernel's cwd follows its dir: read
+	 * its path back), or removed (a lower dir, whited out; a dir made
+	 * anew at its path is another dir) */
+	US_SCRATCH_SCOPE;
+	struct {
+		char real[US_PATH_MAX];
+		char up[US_PATH_MAX];
+	} *sb = us_scratch_push(sizeof *sb);
+	int found = sb && US_REAL(getcwd)(sb->real, sizeof sb->real) &&
+		    us_revmap(&us_cfg, sb->real, sb->up, sizeof sb->up, NULL) == 1 &&
+		    strcmp(sb->up, buf) != 0 && strlen(sb->up) < len &&
+		    is_real_cwd(sb->up);
+	errno = saved;
+	if (!found)
+		return 0;
+	us_cwd_set(sb->up);
+	strcpy(buf, sb->up);
+	return 1;
+}
+
 /* The cwd from the kernel's: a real dir inside a layer is read back as
  * the union dir it belongs to, unless INHERITED names it as it is. */
 static void from_real_cwd(const char *inherited)

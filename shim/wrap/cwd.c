@@ -87,6 +87,12 @@ US_EXPORT char *getcwd(char *buf, size_t size)
 		return NULL;
 	if (us_cwd_get(sb->cwd, sizeof sb->cwd) < 0)
 		return NULL;
+	/* a cwd removed from the union: ENOENT, as the kernel says of one
+	 * removed (overlayfs too) */
+	if (us_mount_of(&us_cfg, sb->cwd) && !us_cwd_still(sb->cwd, sizeof sb->cwd)) {
+		errno = ENOENT;
+		return NULL;
+	}
 	size_t need = strlen(sb->cwd) + 1;
 	if (buf && size == 0) {
 		errno = EINVAL;
