@@ -132,6 +132,19 @@ static void put_path(const char *path)
 	__atomic_store_n(&cwd_known, false, __ATOMIC_RELAXED);
 }
 
+/* Where the kernel's cwd, which follows its dir, is now in union terms,
+ * when that is not CUR: its real path read back, into UP (LEN bytes),
+ * naming a union dir that holds it. */
+static bool moved_to(const char *cur, char *up, size_t len)
+{
+	US_SCRATCH_SCOPE;
+	char *real = us_scratch_push(US_PATH_MAX);
+
+	return real && US_REAL(getcwd)(real, US_PATH_MAX) &&
+	       us_revmap(&us_cfg, real, up, len, NULL) == 1 &&
+	       strcmp(up, cur) != 0 && is_real_cwd(up);
+}
+
 /* The cwd of version SEQ (path CUR) is right as of the moved-subtree
  * words NOW. With LOOK, a dir of the union moved or went since it was
  * known right: the kernel's cwd follows its dir, so read its path back (an
@@ -141,16 +154,9 @@ static void put_path(const char *path)
 static void cwd_settle(unsigned seq, const char *cur, uint32_t now, bool look)
 {
 	US_SCRATCH_SCOPE;
-	struct {
-		char real[US_PATH_MAX];
-		char up[US_PATH_MAX];
-	} *sb = look ? us_scratch_push(sizeof *sb) : NULL;
-	const char *fresh = NULL;
+	char *up = look ? us_scratch_push(US_PATH_MAX) : NULL;
+	const char *fresh = up && moved_to(cur, up, US_PATH_MAX) ? up : NULL;
 
-	if (sb && US_REAL(getcwd)(sb->real, sizeof sb->real) &&
-	    us_revmap(&us_cfg, sb->real, sb->up, sizeof sb->up, NULL) == 1 &&
-	    strcmp(sb->up, cur) != 0 && is_real_cwd(sb->up))
-		fresh = sb->up;
 	if (!us_lock_unless_mine(US_LOCK_CWD))
 		return;
 	if (__atomic_load_n(&cwd_seq, __ATOMIC_ACQUIRE) == seq) {
@@ -428,19 +434,13 @@ int us_cwd_still(char *buf, size_t len)
 	 * its path back), or removed (a lower dir, whited out; a dir made
 	 * anew at its path is another dir) */
 	US_SCRATCH_SCOPE;
-	struct {
-		char real[US_PATH_MAX];
-		char up[US_PATH_MAX];
-	} *sb = us_scratch_push(sizeof *sb);
-	int found = sb && US_REAL(getcwd)(sb->real, sizeof sb->real) &&
-		    us_revmap(&us_cfg, sb->real, sb->up, sizeof sb->up, NULL) == 1 &&
-		    strcmp(sb->up, buf) != 0 && strlen(sb->up) < len &&
-		    is_real_cwd(sb->up);
+	char *up = us_scratch_push(US_PATH_MAX);
+	bool found = up && moved_to(buf, up, US_PATH_MAX) && strlen(up) < len;
 	errno = saved;
 	if (!found)
 		return 0;
-	us_cwd_set(sb->up);
-	strcpy(buf, sb->up);
+	us_cwd_set(up);
+	strcpy(buf, up);
 	return 1;
 }
 
